@@ -1,0 +1,35 @@
+"""Who is asking: the authenticated principal, its role, and the checks every service uses."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from registry.errors import PermissionDenied
+
+
+class Role(StrEnum):
+    UDP_ADMIN = "udp_admin"
+    SOCIAL_WORKER = "social_worker"
+    HOLDER_MANAGER = "holder_manager"
+    VOLUNTEER = "volunteer"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: uuid.UUID
+    username: str
+    role: Role
+    ambito_id: uuid.UUID
+    holder_id: uuid.UUID | None = None
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise PermissionDenied(f"this action needs one of the roles: {allowed}")
+
+    def manages_holder(self, holder_id: uuid.UUID) -> bool:
+        return self.role is Role.UDP_ADMIN or (
+            self.role is Role.HOLDER_MANAGER and self.holder_id == holder_id
+        )

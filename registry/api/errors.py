@@ -1,0 +1,70 @@
+"""One mapping from failures to HTTP answers: a clear 4xx for anything the client can fix."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+
+from registry.errors import DomainError
+
+log = logging.getLogger("registry")
+
+
+def _body(status: int, detail: str, field: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if field:
+        body["field"] = field
+    return body
+
+
+def domain_error(_: Request, error: DomainError) -> Response:
+    return Response(
+        _body(error.status_code, error.message, error.field),
+        status_code=error.status_code,
+        media_type=MediaType.JSON,
+    )
+
+
+def integrity_error(_: Request, error: Exception) -> Response:
+    # A uniqueness race lost to a concurrent request: the client may retry or pick another value.
+    log.info("integrity error: %s", error)
+    return Response(
+        _body(409, "this conflicts with a record that already exists"),
+        status_code=409,
+        media_type=MediaType.JSON,
+    )
+
+
+def internal_error(request: Request, error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        detail = error.detail
+        if isinstance(error.__cause__, msgspec.DecodeError):
+            detail = f"the request body is not valid JSON: {error.__cause__}"
+        body = _body(error.status_code, detail)
+        if error.extra:
+            body["errors"] = error.extra
+        return Response(
+            body, status_code=error.status_code, media_type=MediaType.JSON, headers=error.headers
+        )
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return Response(
+        _body(500, "internal error: it has been logged"),
+        status_code=500,
+        media_type=MediaType.JSON,
+    )
+
+
+def handlers() -> dict[Any, Any]:
+    from asyncpg.exceptions import IntegrityConstraintViolationError
+
+    return {
+        DomainError: domain_error,
+        sqlite3.IntegrityError: integrity_error,
+        IntegrityConstraintViolationError: integrity_error,
+        Exception: internal_error,
+    }

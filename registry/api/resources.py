@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from registry.api.params import Actor, IstatQuery, Limit, Offset, TextQuery
+from registry.common import Page
+from registry.resources import service
+from registry.resources.schemas import (
+    ResourceCreate,
+    ResourceOut,
+    ResourcePatch,
+    SlotsOut,
+    WindowIn,
+    WindowOut,
+)
+from registry.vocabularies import ResourceStatus, UserArea
+
+
+class ResourceController(Controller):
+    path = "/api/resources"
+    tags = ["resources"]
+
+    @get("/", summary="Search the ambito's resources")
+    async def list_resources(
+        self,
+        actor: Actor,
+        category: Annotated[
+            str | None,
+            QueryParameter(max_length=64, description="a taxonomy code; includes children"),
+        ] = None,
+        comune: IstatQuery = None,
+        target_group: FromQuery[UserArea | None] = None,
+        holder_id: FromQuery[uuid.UUID | None] = None,
+        q: TextQuery = None,
+        status: FromQuery[ResourceStatus | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[ResourceOut]:
+        return await service.list_resources(
+            actor,
+            category=category,
+            comune=comune,
+            target_group=target_group,
+            holder_id=holder_id,
+            q=q,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
+
+    @post("/")
+    async def create_resource(self, actor: Actor, data: JSONBody[ResourceCreate]) -> ResourceOut:
+        return await service.create_resource(actor, data)
+
+    @get("/{resource_id:uuid}")
+    async def get_resource(self, actor: Actor, resource_id: FromPath[uuid.UUID]) -> ResourceOut:
+        return await service.get_resource(actor, resource_id)
+
+    @patch("/{resource_id:uuid}")
+    async def update_resource(
+        self, actor: Actor, resource_id: FromPath[uuid.UUID], data: JSONBody[ResourcePatch]
+    ) -> ResourceOut:
+        return await service.update_resource(actor, resource_id, data)
+
+    @delete("/{resource_id:uuid}", summary="Archive a resource (its history is kept)")
+    async def archive_resource(self, actor: Actor, resource_id: FromPath[uuid.UUID]) -> None:
+        await service.archive_resource(actor, resource_id)
+
+    @post(
+        "/{resource_id:uuid}/confirm",
+        status_code=200,
+        summary="Confirm that the resource and its availability are still true",
+    )
+    async def confirm_resource(self, actor: Actor, resource_id: FromPath[uuid.UUID]) -> ResourceOut:
+        return await service.confirm_resource(actor, resource_id)
+
+    @get("/{resource_id:uuid}/availability", summary="Recurring availability windows")
+    async def list_windows(self, actor: Actor, resource_id: FromPath[uuid.UUID]) -> list[WindowOut]:
+        return await service.list_windows(actor, resource_id)
+
+    @post("/{resource_id:uuid}/availability")
+    async def add_window(
+        self, actor: Actor, resource_id: FromPath[uuid.UUID], data: JSONBody[WindowIn]
+    ) -> WindowOut:
+        return await service.add_window(actor, resource_id, data)
+
+    @put("/{resource_id:uuid}/availability/{window_id:uuid}")
+    async def replace_window(
+        self,
+        actor: Actor,
+        resource_id: FromPath[uuid.UUID],
+        window_id: FromPath[uuid.UUID],
+        data: JSONBody[WindowIn],
+    ) -> WindowOut:
+        return await service.replace_window(actor, resource_id, window_id, data)
+
+    @delete("/{resource_id:uuid}/availability/{window_id:uuid}")
+    async def delete_window(
+        self, actor: Actor, resource_id: FromPath[uuid.UUID], window_id: FromPath[uuid.UUID]
+    ) -> None:
+        await service.delete_window(actor, resource_id, window_id)
+
+    @get("/{resource_id:uuid}/slots", summary="Availability expanded into dated slots")
+    async def slots(
+        self,
+        actor: Actor,
+        resource_id: FromPath[uuid.UUID],
+        from_date: Annotated[date, QueryParameter(name="from")],
+        to_date: Annotated[date, QueryParameter(name="to")],
+    ) -> SlotsOut:
+        return await service.slots(actor, resource_id, from_date, to_date)

@@ -1,0 +1,106 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import msgspec
+from litestar import Litestar, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from registry import __version__, db
+from registry.api.auth import AuthController, auth_middleware, provide_actor
+from registry.api.errors import handlers
+from registry.api.holders import HolderController
+from registry.api.reference import AmbitoController, TaxonomyController, UserController
+from registry.api.resources import ResourceController
+from registry.config import Settings, load_settings
+from registry.taxonomy.service import ensure_seeded
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str
+    version: str
+
+
+def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> Litestar:
+    settings = settings or load_settings()
+    settings.check()
+    engine = db.make_engine(settings)
+    db.bind(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await db.start(engine)
+        if migrate_on_start:
+            await db.migrate()
+            await ensure_seeded()
+        try:
+            yield
+        finally:
+            await db.stop(engine)
+
+    @get("/health", opt={"public": True}, tags=["health"], sync_to_thread=False)
+    def health() -> Health:
+        return Health(status="ok", database=settings.backend, version=__version__)
+
+    route_handlers: list = [
+        health,
+        AuthController,
+        UserController,
+        AmbitoController,
+        TaxonomyController,
+        HolderController,
+        ResourceController,
+    ]
+    if WEB_DIR.is_dir():
+        route_handlers.append(
+            create_static_files_router(
+                path="/",
+                directories=[WEB_DIR],
+                html_mode=True,
+                opt={"public": True},
+                include_in_schema=False,
+                name="web",
+            )
+        )
+
+    return Litestar(
+        route_handlers=route_handlers,
+        dependencies={
+            "actor": Provide(provide_actor, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
+        },
+        middleware=[auth_middleware(settings)],
+        exception_handlers=handlers(),
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Registro delle risorse di comunità",
+            version=__version__,
+            description="Community resources and contributions of an Ambito Territoriale Sociale.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        debug=False,
+        logging_config=None,
+    )
+
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -1,0 +1,36 @@
+"""Small pieces every domain uses: pagination, partial updates, shared field types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=32)]
+LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$", description="ISO 639-1")]
+IstatCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="6-digit ISTAT code")]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
+Offset = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def set_fields(patch: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually carried (UNSET ones are left alone)."""
+    return {
+        name: value
+        for name in patch.__struct_fields__
+        if (value := getattr(patch, name)) is not msgspec.UNSET
+    }
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

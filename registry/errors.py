@@ -1,0 +1,34 @@
+"""Domain errors. Services raise these; the HTTP layer maps each to one status code."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    status_code = 400
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+
+
+class NotFound(DomainError):
+    """Also what a user gets for another ambito's record: its existence is not leaked."""
+
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409

@@ -1,0 +1,537 @@
+"""Candidate generation by blocking, and the vectorised batch scorer.
+
+Blocking rules (a pair is compatible when all hold; `exclusion_reason` is the
+reference definition, `CandidateIndex` the fast implementation):
+
+1. the resource is not stale and has capacity > 0 (and, if `as_of` is given,
+   its validity has not ended before `as_of`);
+2. category: the resource's category is the need's or one of its taxonomy
+   ancestors (a more general resource can serve a specific need, with a
+   lower category fit); a resource in a *child* category does not serve a
+   more general need, because it covers only part of what is asked;
+3. the resource serves the need's comune (empty `comuni` = whole ambito);
+4. target group: the need has none, the resource accepts any, or it lists it;
+5. the resource holds every clearance the need requires;
+6. if the need lists languages, the resource speaks at least one of them;
+7. validity periods overlap (open ends are unbounded).
+
+The index keys resources by (category, comune served), so a need looks only
+at the cells of its own category and ancestors in its own comune (plus
+whole-ambito resources): all pairs are never scored. Scores for a whole block
+of needs sharing a cell are then computed at once with numpy, using exactly
+the floating-point operations of `scoring.score`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+
+from .model import NeedItem, ResourceItem, Suggestion, Taxonomy, Weights
+from .schedule import normalise, total_minutes
+from .scoring import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NO_ITALIAN,
+    NEUTRAL_SCHEDULE,
+    PROXIMITY_ELSEWHERE,
+    capacity_value,
+    category_fit_value,
+    load_spread_value,
+    score,
+)
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+ANY_COMUNE = "*"  # cell key of resources that serve the whole ambito
+# Elements (needs x candidates) scored per numpy block: bounds temporaries
+# to a few MB each while keeping per-call overhead negligible.
+BLOCK_ELEMENTS = 1 << 20
+_DATE_MIN = date.min.toordinal()
+_DATE_MAX = date.max.toordinal()
+
+EXCLUSION_REASONS_IT: dict[str, str] = {
+    "stale": "dati della risorsa non aggiornati",
+    "no_capacity": "nessun posto disponibile",
+    "expired": "validità scaduta",
+    "category": "categoria diversa",
+    "comune": "non serve il comune",
+    "target_group": "destinatari diversi",
+    "clearances": "requisiti mancanti",
+    "language": "nessuna lingua in comune",
+    "validity": "periodo di validità non compatibile",
+}
+
+
+def _periods_overlap(need: NeedItem, resource: ResourceItem) -> bool:
+    starts_in_time = (
+        resource.valid_from is None or need.end is None or resource.valid_from <= need.end
+    )
+    lasts_enough = (
+        resource.valid_until is None or need.start is None or need.start <= resource.valid_until
+    )
+    return starts_in_time and lasts_enough
+
+
+def exclusion_reason(
+    need: NeedItem, resource: ResourceItem, taxonomy: Taxonomy, as_of: date | None = None
+) -> str | None:
+    """The first blocking rule the pair fails (a key of EXCLUSION_REASONS_IT), or None."""
+    if resource.stale:
+        return "stale"
+    if resource.capacity <= 0:
+        return "no_capacity"
+    if as_of is not None and resource.valid_until is not None and resource.valid_until < as_of:
+        return "expired"
+    if taxonomy.distance(need.category, resource.category) is None:
+        return "category"
+    if resource.comuni and need.comune not in resource.comuni:
+        return "comune"
+    if (
+        need.target_group is not None
+        and resource.target_groups
+        and need.target_group not in resource.target_groups
+    ):
+        return "target_group"
+    if not need.required_clearances <= resource.clearances:
+        return "clearances"
+    if need.languages and not need.languages & resource.languages:
+        return "language"
+    if not _periods_overlap(need, resource):
+        return "validity"
+    return None
+
+
+def is_compatible(
+    need: NeedItem, resource: ResourceItem, taxonomy: Taxonomy, as_of: date | None = None
+) -> bool:
+    """Reference definition of compatibility (what blocking must keep)."""
+    return exclusion_reason(need, resource, taxonomy, as_of) is None
+
+
+class _Vocab:
+    """Codes -> bit positions, for set tests as bitwise ANDs on uint64 words."""
+
+    def __init__(self, sets: Iterable[Iterable[str]]) -> None:
+        codes = sorted({c for s in sets for c in s})
+        self.bit = {c: i for i, c in enumerate(codes)}
+        self.words = max(1, (len(codes) + 63) // 64)
+
+    def encode(self, sets: Sequence[Iterable[str]]) -> npt.NDArray[np.uint64]:
+        out = np.zeros((len(sets), self.words), dtype=np.uint64)
+        for row, codes in enumerate(sets):
+            packed = 0
+            for c in codes:
+                bit = self.bit.get(c)
+                if bit is not None:
+                    packed |= 1 << bit
+            for w in range(self.words):
+                out[row, w] = (packed >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+        return out
+
+    def knows_all(self, codes: Iterable[str]) -> bool:
+        return all(c in self.bit for c in codes)
+
+
+def _any_common(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> BoolArray:
+    """(G, C) mask: row set of `a` and column set of `b` intersect."""
+    if a.shape[1] == 1:
+        return (a[:, 0, None] & b[None, :, 0]) != 0
+    return ((a[:, None, :] & b[None, :, :]) != 0).any(axis=2)
+
+
+def _subset(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> BoolArray:
+    """(G, C) mask: row set of `a` is contained in column set of `b`."""
+    if a.shape[1] == 1:
+        return (a[:, 0, None] & ~b[None, :, 0]) == 0
+    return ((a[:, None, :] & ~b[None, :, :]) == 0).all(axis=2)
+
+
+def _pad_windows(
+    intervals: Sequence[tuple[tuple[int, int], ...]],
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int16], IntArray]:
+    """Padded (N, W) minute-of-week starts/ends; padding (0, 0) never overlaps."""
+    counts = np.array([len(iv) for iv in intervals], dtype=np.int64)
+    width = max(1, int(counts.max()) if len(counts) else 1)
+    starts = np.zeros((len(intervals), width), dtype=np.int16)
+    ends = np.zeros((len(intervals), width), dtype=np.int16)
+    for row, iv in enumerate(intervals):
+        for col, (s, e) in enumerate(iv):
+            starts[row, col] = s
+            ends[row, col] = e
+    return starts, ends, counts
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Candidate columns shared by all needs of one (category, comune)."""
+
+    idx: IntArray  # resource positions, ascending (= resource id order)
+    fit: FloatArray  # category fit per column
+    proximity: FloatArray  # proximity per column
+
+
+class _NeedArrays:
+    """Column-wise encoding of a list of needs against an index's vocabularies."""
+
+    def __init__(self, index: CandidateIndex, needs: Sequence[NeedItem]) -> None:
+        self.needs = needs
+        n = len(needs)
+        tg_sets = [() if nd.target_group is None else (nd.target_group,) for nd in needs]
+        self.has_tg = np.array([nd.target_group is not None for nd in needs], dtype=bool)
+        self.tg_bits = index._tg_vocab.encode(tg_sets)
+        self.clr_bits = index._clr_vocab.encode([nd.required_clearances for nd in needs])
+        # A clearance no resource holds can never be satisfied.
+        self.clr_impossible = np.array(
+            [not index._clr_vocab.knows_all(nd.required_clearances) for nd in needs], dtype=bool
+        )
+        self.lang_bits = index._lang_vocab.encode([nd.languages for nd in needs])
+        self.has_lang = np.array([bool(nd.languages) for nd in needs], dtype=bool)
+        self.start = np.array(
+            [_DATE_MIN if nd.start is None else nd.start.toordinal() for nd in needs],
+            dtype=np.int64,
+        )
+        self.end = np.array(
+            [_DATE_MAX if nd.end is None else nd.end.toordinal() for nd in needs], dtype=np.int64
+        )
+        intervals = [normalise(nd.windows) for nd in needs]
+        self.win_start, self.win_end, self.win_count = _pad_windows(intervals)
+        required = np.zeros(n, dtype=np.int64)
+        for row, (nd, iv) in enumerate(zip(needs, intervals, strict=True)):
+            window_total = total_minutes(iv)
+            q = nd.quantity_per_week_minutes
+            required[row] = min(q, window_total) if q > 0 else window_total
+        self.required = required
+        self.plan_holders: list[IntArray | None] = []
+        for nd in needs:
+            known = [index._holder_id[h] for h in nd.plan_holder_ids if h in index._holder_id]
+            self.plan_holders.append(np.array(sorted(known), dtype=np.int64) if known else None)
+
+
+class CandidateIndex:
+    """Resources indexed by (category, comune served), built once per ambito.
+
+    Resources are kept sorted by id, so "lower position" means "lower id":
+    every tie in the engine is broken by resource id, deterministically.
+    """
+
+    def __init__(
+        self,
+        resources: Iterable[ResourceItem],
+        taxonomy: Taxonomy,
+        *,
+        as_of: date | None = None,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.as_of = as_of
+        self.resources: tuple[ResourceItem, ...] = tuple(sorted(resources, key=lambda r: r.id))
+        self._position: dict[str, int] = {}
+        for pos, r in enumerate(self.resources):
+            if r.id in self._position:
+                raise ValueError(f"duplicate resource id {r.id!r}")
+            self._position[r.id] = pos
+        res = self.resources
+        eligible = [
+            not r.stale
+            and r.capacity > 0
+            and not (as_of is not None and r.valid_until is not None and r.valid_until < as_of)
+            for r in res
+        ]
+        self.eligible_count = sum(eligible)
+
+        cells: dict[tuple[str, str], list[int]] = {}
+        for pos, r in enumerate(res):
+            if not eligible[pos]:
+                continue
+            for comune in r.comuni or (ANY_COMUNE,):
+                cells.setdefault((r.category, comune), []).append(pos)
+        # Positions were appended in ascending order, so every cell is sorted.
+        self._cells = {k: np.array(v, dtype=np.int64) for k, v in cells.items()}
+        self._groups: dict[tuple[str, str], _Group] = {}
+
+        self._comune_id: dict[str, int] = {}
+        for r in res:
+            for c in (*r.comuni, *(() if r.home_comune is None else (r.home_comune,))):
+                self._comune_id.setdefault(c, len(self._comune_id))
+        self._home = np.array(
+            [-1 if r.home_comune is None else self._comune_id[r.home_comune] for r in res],
+            dtype=np.int64,
+        )
+        self._single = np.array(
+            [self._comune_id[next(iter(r.comuni))] if len(r.comuni) == 1 else -1 for r in res],
+            dtype=np.int64,
+        )
+        self._holder_id: dict[str, int] = {}
+        for r in res:
+            self._holder_id.setdefault(r.holder_id, len(self._holder_id))
+        self._holder = np.array([self._holder_id[r.holder_id] for r in res], dtype=np.int64)
+
+        self._tg_vocab = _Vocab(r.target_groups for r in res)
+        self._tg_bits = self._tg_vocab.encode([r.target_groups for r in res])
+        self._tg_any = np.array([not r.target_groups for r in res], dtype=bool)
+        self._clr_vocab = _Vocab(r.clearances for r in res)
+        self._clr_bits = self._clr_vocab.encode([r.clearances for r in res])
+        self._lang_vocab = _Vocab(r.languages for r in res)
+        self._lang_bits = self._lang_vocab.encode([r.languages for r in res])
+        self._lang_default = np.array(
+            [
+                1.0 if not r.languages or DEFAULT_LANGUAGE in r.languages else LANGUAGE_NO_ITALIAN
+                for r in res
+            ],
+            dtype=np.float64,
+        )
+        self._from = np.array(
+            [_DATE_MIN if r.valid_from is None else r.valid_from.toordinal() for r in res],
+            dtype=np.int64,
+        )
+        self._until = np.array(
+            [_DATE_MAX if r.valid_until is None else r.valid_until.toordinal() for r in res],
+            dtype=np.int64,
+        )
+        self._win_start, self._win_end, self._win_count = _pad_windows(
+            [normalise(r.windows) for r in res]
+        )
+        # Per-resource component values, computed by the scalar definitions.
+        self._capacity_value = np.array([capacity_value(r.capacity) for r in res])
+        self._load_value = np.array([load_spread_value(r.holder_load) for r in res])
+        self._new_tie_value = np.array([1.0 if r.holder_is_new else 0.0 for r in res])
+        self._capacity = np.array([r.capacity for r in res], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def resource(self, resource_id: str) -> ResourceItem:
+        return self.resources[self._position[resource_id]]
+
+    def position(self, resource_id: str) -> int:
+        return self._position[resource_id]
+
+    def _group(self, category: str, comune: str) -> _Group:
+        key = (category, comune)
+        cached = self._groups.get(key)
+        if cached is not None:
+            return cached
+        parts: list[IntArray] = []
+        fits: list[FloatArray] = []
+        for depth, cat in enumerate((category, *self.taxonomy.ancestors(category))):
+            for where in (comune, ANY_COMUNE):
+                cell = self._cells.get((cat, where))
+                if cell is not None:
+                    parts.append(cell)
+                    fits.append(np.full(len(cell), category_fit_value(depth)))
+        if parts:
+            idx = np.concatenate(parts)
+            order = np.argsort(idx, kind="stable")
+            idx = idx[order]
+            fit = np.concatenate(fits)[order]
+        else:
+            idx = np.zeros(0, dtype=np.int64)
+            fit = np.zeros(0, dtype=np.float64)
+        cid = self._comune_id.get(comune, -2)  # -2: matches no base
+        home = self._home[idx]
+        local = (home == cid) | ((home == -1) & (self._single[idx] == cid))
+        proximity = np.where(local, 1.0, PROXIMITY_ELSEWHERE)
+        group = _Group(idx=idx, fit=fit, proximity=proximity)
+        self._groups[key] = group
+        return group
+
+    def _masks(
+        self, nb: _NeedArrays, rows: IntArray, c: IntArray
+    ) -> list[tuple[str, BoolArray]]:
+        """Per-rule (G, C) masks for rules 4-7, in the order of `exclusion_reason`."""
+        tg = _any_common(nb.tg_bits[rows], self._tg_bits[c])
+        tg |= self._tg_any[c][None, :]
+        tg |= ~nb.has_tg[rows][:, None]
+        clr = _subset(nb.clr_bits[rows], self._clr_bits[c])
+        clr &= ~nb.clr_impossible[rows][:, None]
+        lang = _any_common(nb.lang_bits[rows], self._lang_bits[c])
+        lang |= ~nb.has_lang[rows][:, None]
+        validity = (self._from[c][None, :] <= nb.end[rows][:, None]) & (
+            self._until[c][None, :] >= nb.start[rows][:, None]
+        )
+        return [
+            ("target_group", tg),
+            ("clearances", clr),
+            ("language", lang),
+            ("validity", validity),
+        ]
+
+    def _score_block(
+        self, nb: _NeedArrays, rows: IntArray, group: _Group, weights: Weights
+    ) -> tuple[BoolArray, FloatArray]:
+        """(valid, score) for needs `rows` x the group's columns."""
+        c = group.idx
+        masks = self._masks(nb, rows, c)
+        valid = masks[0][1]
+        for _, m in masks[1:]:
+            valid &= m
+
+        g = len(rows)
+        sched = np.full((g, len(c)), NEUTRAL_SCHEDULE)
+        need_has = nb.win_count[rows] > 0
+        res_has = self._win_count[c] > 0
+        if need_has.any() and res_has.any():
+            wn = int(nb.win_count[rows].max())
+            wr = int(self._win_count[c].max())
+            ns, ne = nb.win_start[rows, :wn], nb.win_end[rows, :wn]
+            rs, re_ = self._win_start[c, :wr], self._win_end[c, :wr]
+            overlap = np.zeros((g, len(c)), dtype=np.int32)
+            for a in range(wn):
+                sa, ea = ns[:, a, None], ne[:, a, None]
+                for b in range(wr):
+                    ov = np.minimum(ea, re_[None, :, b]) - np.maximum(sa, rs[None, :, b])
+                    np.maximum(ov, 0, out=ov)
+                    overlap += ov
+            required = np.maximum(nb.required[rows], 1)[:, None]
+            ratio = np.minimum(overlap / required, 1.0)
+            both = need_has[:, None] & res_has[None, :]
+            sched = np.where(both, ratio, sched)
+
+        has_lang = nb.has_lang[rows][:, None]
+        lang_common = masks[2][1]
+        language = np.where(
+            has_lang, np.where(lang_common, 1.0, 0.0), self._lang_default[c][None, :]
+        )
+
+        continuity = np.zeros((g, len(c)))
+        holders = self._holder[c]
+        for i, r in enumerate(rows):
+            plan = nb.plan_holders[r]
+            if plan is not None:
+                # Plans involve a handful of holders: one comparison each is
+                # cheaper than np.isin's sort.
+                for h in plan:
+                    continuity[i][holders == h] = 1.0
+
+        # Same order and operations as scoring.score, for bit-identical floats.
+        w = weights
+        acc = w.category_fit * group.fit[None, :] + w.schedule_overlap * sched
+        acc = acc + w.capacity * self._capacity_value[c][None, :]
+        acc = acc + w.proximity * group.proximity[None, :]
+        acc = acc + w.language * language
+        acc = acc + w.continuity * continuity
+        acc = acc + w.load_spread * self._load_value[c][None, :]
+        acc = acc + w.new_tie * self._new_tie_value[c][None, :]
+        return valid, acc / w.total
+
+    def _blocks(
+        self, nb: _NeedArrays, weights: Weights
+    ) -> Iterable[tuple[IntArray, _Group, BoolArray, FloatArray]]:
+        """Score all needs of `nb`, grouped by (category, comune) and chunked."""
+        by_key: dict[tuple[str, str], list[int]] = {}
+        for row, nd in enumerate(nb.needs):
+            by_key.setdefault((nd.category, nd.comune), []).append(row)
+        for key in sorted(by_key):
+            group = self._group(*key)
+            all_rows = np.array(by_key[key], dtype=np.int64)
+            if len(group.idx) == 0:
+                continue
+            step = max(1, BLOCK_ELEMENTS // len(group.idx))
+            for lo in range(0, len(all_rows), step):
+                rows = all_rows[lo : lo + step]
+                valid, scores = self._score_block(nb, rows, group, weights)
+                yield rows, group, valid, scores
+
+    def candidates(self, need: NeedItem) -> list[ResourceItem]:
+        """Every compatible resource for `need`, in id order."""
+        nb = _NeedArrays(self, [need])
+        group = self._group(need.category, need.comune)
+        if len(group.idx) == 0:
+            return []
+        masks = self._masks(nb, np.zeros(1, dtype=np.int64), group.idx)
+        valid = masks[0][1][0]
+        for _, m in masks[1:]:
+            valid &= m[0]
+        return [self.resources[p] for p in group.idx[valid]]
+
+    def explain_no_candidates(self, need: NeedItem) -> str:
+        """Why blocking leaves `need` empty-handed, in Italian, with counts."""
+        label = self.taxonomy.label(need.category)
+        group = self._group(need.category, need.comune)
+        if len(group.idx) == 0:
+            return (
+                f"Nessuna risorsa attiva della categoria «{label}» (o più generale) "
+                f"disponibile nel comune {need.comune}"
+            )
+        nb = _NeedArrays(self, [need])
+        alive = np.ones(len(group.idx), dtype=bool)
+        parts = []
+        for name, m in self._masks(nb, np.zeros(1, dtype=np.int64), group.idx):
+            dropped = int((alive & ~m[0]).sum())
+            alive &= m[0]
+            if dropped:
+                parts.append(f"{dropped} per {EXCLUSION_REASONS_IT[name]}")
+        if alive.any():
+            return "Ci sono risorse compatibili"
+        return (
+            f"Nessuna delle {len(group.idx)} risorse della categoria «{label}» nel comune "
+            f"è compatibile: {', '.join(parts)}"
+        )
+
+    def ranked(
+        self, needs: Sequence[NeedItem], weights: Weights, top_k: int | None
+    ) -> tuple[IntArray, IntArray, FloatArray, int]:
+        """Top-k compatible pairs per need, as arrays, plus the uncapped pair count.
+
+        Returns (need row, resource position, score, candidate pairs before
+        the cap), sorted by need row then by score descending and resource id:
+        the ranking order.
+        """
+        nb = _NeedArrays(self, needs)
+        rows_out: list[IntArray] = []
+        cols_out: list[IntArray] = []
+        scores_out: list[FloatArray] = []
+        total = 0
+        for rows, group, valid, scores in self._blocks(nb, weights):
+            total += int(valid.sum())
+            keep = _top_k_mask(valid, scores, top_k)
+            r_i, c_i = np.nonzero(keep)
+            rows_out.append(rows[r_i])
+            cols_out.append(group.idx[c_i])
+            scores_out.append(scores[r_i, c_i])
+        if not rows_out:
+            empty_i = np.zeros(0, dtype=np.int64)
+            return empty_i, empty_i.copy(), np.zeros(0), 0
+        need_rows = np.concatenate(rows_out)
+        res_pos = np.concatenate(cols_out)
+        sc = np.concatenate(scores_out)
+        order = np.lexsort((res_pos, -sc, need_rows))
+        return need_rows[order], res_pos[order], sc[order], total
+
+
+def _top_k_mask(valid: BoolArray, scores: FloatArray, k: int | None) -> BoolArray:
+    """Per row, the k valid columns with the highest score; ties -> lower column.
+
+    Columns are in resource-id order, so ties go to the lower resource id.
+    """
+    if k is None or valid.shape[1] <= k:
+        return valid
+    masked = np.where(valid, scores, -np.inf)
+    n = masked.shape[1]
+    kth = np.partition(masked, n - k, axis=1)[:, n - k, None]  # k-th largest per row
+    above = masked > kth
+    at = masked == kth
+    room = k - above.sum(axis=1, keepdims=True)
+    chosen = above | (at & (np.cumsum(at, axis=1) <= room))
+    return chosen & valid
+
+
+def suggest(
+    need: NeedItem, index: CandidateIndex, weights: Weights | None = None, limit: int = 10
+) -> list[Suggestion]:
+    """Ranked suggestions for one need, best first, explained in Italian.
+
+    Ranking: score descending, then resource id ascending (deterministic).
+    """
+    if limit <= 0:
+        return []
+    w = weights or Weights()
+    _, pos, _, _ = index.ranked([need], w, limit)
+    out = [score(need, index.resources[p], w, index.taxonomy) for p in pos]
+    out.sort(key=lambda s: (-s.score, s.resource_id))
+    return out

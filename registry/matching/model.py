@@ -1,0 +1,284 @@
+"""Plain data of the matching engine: what goes in and what comes out.
+
+Everything here is a frozen dataclass so that the engine can never mutate the
+caller's data and results can be cached, compared and hashed safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date
+from types import MappingProxyType
+
+MINUTES_PER_DAY = 1440
+DAYS_PER_WEEK = 7
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class WeeklyWindow:
+    """A recurring weekly time window, minutes from midnight, end exclusive.
+
+    A window never crosses midnight: split it into two windows instead, so
+    that every window belongs to exactly one weekday.
+    """
+
+    weekday: int  # 0 = Monday ... 6 = Sunday, as datetime.date.weekday()
+    start_minute: int
+    end_minute: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday < DAYS_PER_WEEK:
+            raise ValueError(f"weekday must be 0..6, got {self.weekday}")
+        if not 0 <= self.start_minute < self.end_minute <= MINUTES_PER_DAY:
+            raise ValueError(
+                "need 0 <= start_minute < end_minute <= 1440, got "
+                f"{self.start_minute}..{self.end_minute}"
+            )
+
+    @property
+    def minutes(self) -> int:
+        return self.end_minute - self.start_minute
+
+
+def _frozen(value: Iterable[str]) -> frozenset[str]:
+    # Callers (API layer) often hold lists; accept them but store frozensets.
+    return value if isinstance(value, frozenset) else frozenset(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceItem:
+    """One resource offered by a holder, as the engine sees it.
+
+    `capacity` is the number of needs the resource can still take now
+    (free places); every assigned need consumes one. `comuni` empty means the
+    resource serves every comune of the ambito; `target_groups` empty means
+    any target group. `home_comune` is where the resource is based (the
+    holder's seat or the space's address), used only for proximity.
+    """
+
+    id: str
+    holder_id: str
+    holder_sector: str
+    category: str
+    comuni: frozenset[str]
+    target_groups: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    clearances: frozenset[str] = frozenset()
+    valid_from: date | None = None
+    valid_until: date | None = None
+    capacity: int = 1
+    windows: tuple[WeeklyWindow, ...] = ()
+    holder_load: int = 0
+    holder_is_new: bool = False
+    stale: bool = False
+    home_comune: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("comuni", "target_groups", "languages", "clearances"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        if not isinstance(self.windows, tuple):
+            object.__setattr__(self, "windows", tuple(self.windows))
+        if self.capacity < 0:
+            raise ValueError(f"resource {self.id}: capacity must be >= 0")
+        if self.holder_load < 0:
+            raise ValueError(f"resource {self.id}: holder_load must be >= 0")
+        if (
+            self.valid_from is not None
+            and self.valid_until is not None
+            and self.valid_from > self.valid_until
+        ):
+            raise ValueError(f"resource {self.id}: valid_from after valid_until")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NeedItem:
+    """One need of a pseudonymised personalised plan.
+
+    `languages` lists the languages the person can use (any one suffices;
+    empty = no constraint, Italian assumed). `quantity_per_week_minutes` 0
+    means "as much as the windows say". `plan_holder_ids` are the holders
+    already engaged in the same plan (continuity).
+    """
+
+    id: str
+    plan_id: str
+    category: str
+    comune: str
+    target_group: str | None = None
+    languages: frozenset[str] = frozenset()
+    required_clearances: frozenset[str] = frozenset()
+    start: date | None = None
+    end: date | None = None
+    quantity_per_week_minutes: int = 0
+    windows: tuple[WeeklyWindow, ...] = ()
+    plan_holder_ids: frozenset[str] = frozenset()
+    priority: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("languages", "required_clearances", "plan_holder_ids"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        if not isinstance(self.windows, tuple):
+            object.__setattr__(self, "windows", tuple(self.windows))
+        if not 1 <= self.priority <= 5:
+            raise ValueError(f"need {self.id}: priority must be 1..5")
+        if self.quantity_per_week_minutes < 0:
+            raise ValueError(f"need {self.id}: quantity_per_week_minutes must be >= 0")
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"need {self.id}: start after end")
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """Category tree: code -> parent code (None for a root), plus labels.
+
+    A code that is not in `parents` is treated as a root with no ancestors,
+    so an unknown category still matches itself exactly.
+    """
+
+    parents: Mapping[str, str | None]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    _ancestors: Mapping[str, tuple[str, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        parents = MappingProxyType(dict(self.parents))
+        object.__setattr__(self, "parents", parents)
+        object.__setattr__(self, "labels", MappingProxyType(dict(self.labels)))
+        chains: dict[str, tuple[str, ...]] = {}
+        for code in parents:
+            chain: list[str] = []
+            seen = {code}
+            parent = parents[code]
+            while parent is not None:
+                if parent in seen:
+                    raise ValueError(f"taxonomy cycle through {parent!r}")
+                seen.add(parent)
+                chain.append(parent)
+                parent = parents.get(parent)
+            chains[code] = tuple(chain)
+        object.__setattr__(self, "_ancestors", MappingProxyType(chains))
+
+    def __hash__(self) -> int:
+        # Mappings are unhashable; identity is enough for caching purposes.
+        return id(self)
+
+    def ancestors(self, code: str) -> tuple[str, ...]:
+        """Ancestors of `code`, nearest first (parent, grandparent, ...)."""
+        return self._ancestors.get(code, ())
+
+    def distance(self, descendant: str, ancestor: str) -> int | None:
+        """0 if equal, k if `ancestor` is k levels above, None if unrelated."""
+        if descendant == ancestor:
+            return 0
+        chain = self.ancestors(descendant)
+        for depth, code in enumerate(chain, start=1):
+            if code == ancestor:
+                return depth
+        return None
+
+    def label(self, code: str) -> str:
+        return self.labels.get(code, code)
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Weights of the score components; the score is their weighted mean.
+
+    Only ratios matter. Defaults favour what social workers said matters
+    most: the right kind of help at the right time.
+    """
+
+    category_fit: float = 3.0
+    schedule_overlap: float = 2.0
+    capacity: float = 0.5
+    proximity: float = 1.0
+    language: float = 1.0
+    continuity: float = 1.5
+    load_spread: float = 1.0
+    new_tie: float = 0.5
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if getattr(self, f.name) < 0:
+                raise ValueError(f"weight {f.name} must be >= 0")
+        if self.total <= 0:
+            raise ValueError("at least one weight must be positive")
+
+    @property
+    def total(self) -> float:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+    def items(self) -> tuple[tuple[str, float], ...]:
+        """(component name, weight) in the canonical component order."""
+        return tuple((f.name, getattr(self, f.name)) for f in fields(self))
+
+
+COMPONENT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Weights))
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One term of a score: value in [0, 1], its weight and why (Italian)."""
+
+    name: str
+    value: float
+    weight: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A resource proposed for a need. Never a match until a human accepts."""
+
+    need_id: str
+    resource_id: str
+    holder_id: str
+    score: float
+    components: tuple[Component, ...]
+
+    def component(self, name: str) -> Component:
+        for c in self.components:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def explanation(self) -> str:
+        """All reasons, most influential first, for display."""
+        ranked = sorted(self.components, key=lambda c: -c.weight * c.value)
+        return "; ".join(c.reason for c in ranked if c.weight > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    """A need the batch allocation left without a resource, and why.
+
+    `code` is "no_candidates" (nothing passes blocking) or
+    "capacity_exhausted" (compatible resources went to other needs).
+    """
+
+    need_id: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Result of a batch allocation over an ambito.
+
+    `total_score` sums the scores of the assigned suggestions; `objective`
+    sums score x priority factor, the quantity actually maximised.
+    """
+
+    assignments: Mapping[str, Suggestion]
+    unassigned: tuple[Unassigned, ...]
+    total_score: float
+    objective: float
+    candidate_pairs: int
+    graph_edges: int
+    max_candidates_per_need: int | None
+
+    def __hash__(self) -> int:
+        return id(self)

@@ -1,0 +1,255 @@
+"""Score of one (need, resource) pair, with an Italian reason per component.
+
+Every component is a value in [0, 1]; the score is the weighted mean
+sum(weight * value) / sum(weights), so it also lies in [0, 1]. The
+vectorised batch scorer in `blocking.py` implements the very same formulas
+with the same floating-point operations in the same order: tests check that
+both give identical scores.
+
+Component definitions (the constants below are the tunable parts):
+
+- category_fit: ANCESTOR_FIT_DECAY ** d, where d is how many taxonomy levels
+  the resource's category is above the need's (0 = same category -> 1.0);
+  0 if unrelated.
+- schedule_overlap: minutes of weekly overlap between need and resource
+  windows divided by the minutes needed (the need's quantity per week if set
+  and smaller than its windows, else the windows' total), capped at 1.
+  NEUTRAL_SCHEDULE if either side gives no windows.
+- capacity: min(free places, CAPACITY_SATURATION) / CAPACITY_SATURATION.
+- proximity: 1 if the resource is based in the need's comune (or serves only
+  that comune and its base is unknown); PROXIMITY_ELSEWHERE if it serves the
+  comune from elsewhere or serves the whole ambito; 0 if it does not serve it.
+- language: if the need lists languages, 1 when one is shared, else 0; if it
+  lists none (Italian assumed), 1 when the resource declares Italian or no
+  language, else LANGUAGE_NO_ITALIAN.
+- continuity: 1 if the holder is already engaged in the same plan, else 0.
+- load_spread: 1 / (1 + active matches / LOAD_HALF): fewer active matches,
+  higher value (use, not consumption: spread the effort).
+- new_tie: 1 if the holder has no ties in the network yet, else 0.
+"""
+
+from __future__ import annotations
+
+from .model import (
+    Component,
+    NeedItem,
+    ResourceItem,
+    Suggestion,
+    Taxonomy,
+    Weights,
+)
+from .schedule import (
+    WEEKDAYS_IT,
+    hours_it,
+    normalise,
+    on_day_it,
+    overlap_minutes,
+    per_day,
+    total_minutes,
+)
+
+ANCESTOR_FIT_DECAY = 0.6
+NEUTRAL_SCHEDULE = 0.5
+CAPACITY_SATURATION = 5
+PROXIMITY_ELSEWHERE = 0.5
+LANGUAGE_NO_ITALIAN = 0.5
+LOAD_HALF = 5
+DEFAULT_LANGUAGE = "it"
+
+LANGUAGE_NAMES_IT: dict[str, str] = {
+    "it": "italiano",
+    "en": "inglese",
+    "fr": "francese",
+    "es": "spagnolo",
+    "de": "tedesco",
+    "pt": "portoghese",
+    "ar": "arabo",
+    "ro": "rumeno",
+    "sq": "albanese",
+    "uk": "ucraino",
+    "ru": "russo",
+    "pl": "polacco",
+    "zh": "cinese",
+    "ur": "urdu",
+    "hi": "hindi",
+    "bn": "bengalese",
+    "pa": "punjabi",
+    "tl": "tagalog",
+    "wo": "wolof",
+    "so": "somalo",
+    "ti": "tigrino",
+    "am": "amarico",
+    "fa": "persiano",
+    "tr": "turco",
+    "lis": "lingua dei segni italiana",
+}
+
+
+def category_fit_value(distance: int | None) -> float:
+    return 0.0 if distance is None else ANCESTOR_FIT_DECAY**distance
+
+
+def capacity_value(capacity: int) -> float:
+    return min(capacity, CAPACITY_SATURATION) / CAPACITY_SATURATION
+
+
+def load_spread_value(load: int) -> float:
+    return 1 / (1 + load / LOAD_HALF)
+
+
+def language_names(codes: frozenset[str]) -> str:
+    return ", ".join(sorted(LANGUAGE_NAMES_IT.get(c, c) for c in codes))
+
+
+def _category(need: NeedItem, resource: ResourceItem, taxonomy: Taxonomy) -> tuple[float, str]:
+    d = taxonomy.distance(need.category, resource.category)
+    value = category_fit_value(d)
+    if d == 0:
+        return value, f"Stessa categoria: {taxonomy.label(need.category)}"
+    if d is None:
+        return value, (
+            f"Categoria non compatibile: {taxonomy.label(resource.category)} "
+            f"invece di {taxonomy.label(need.category)}"
+        )
+    return value, (
+        f"Categoria più generale: {taxonomy.label(resource.category)} "
+        f"(comprende {taxonomy.label(need.category)})"
+    )
+
+
+def _of_hours(available: int, needed: int) -> str:
+    if needed == 60:
+        return f"{hours_it(available)} di 1 ora richiesta"
+    return f"{hours_it(available)} delle {hours_it(needed)} ore richieste"
+
+
+def _schedule(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
+    if not need.windows and not resource.windows:
+        return NEUTRAL_SCHEDULE, "Orari non indicati né dal bisogno né dalla risorsa: da concordare"
+    if not need.windows:
+        return NEUTRAL_SCHEDULE, "Il bisogno non indica orari: compatibilità da verificare"
+    if not resource.windows:
+        return NEUTRAL_SCHEDULE, "La risorsa non indica orari: disponibilità da concordare"
+    asked = normalise(need.windows)
+    offered = normalise(resource.windows)
+    window_total = total_minutes(asked)
+    quantity = need.quantity_per_week_minutes
+    required = min(quantity, window_total) if quantity > 0 else window_total
+    overlap = overlap_minutes(asked, offered)
+    value = min(overlap / required, 1.0)
+    if overlap == 0:
+        return value, "Nessuna disponibilità negli orari richiesti"
+    if required < window_total:
+        # The need asks for fewer hours than its windows span: any part fits.
+        if overlap >= required:
+            return value, (
+                f"Copre le {hours_it(required)} ore settimanali richieste "
+                f"({hours_it(overlap)} ore disponibili negli orari indicati)"
+            )
+        return value, (
+            f"Disponibile {hours_it(overlap)} delle {hours_it(required)} ore settimanali "
+            "richieste, negli orari indicati"
+        )
+    days = per_day(asked, offered)
+    if len(days) == 1:
+        day, got, wanted = days[0]
+        if got >= wanted:
+            return value, f"Disponibile per tutte le {hours_it(wanted)} ore richieste {on_day_it(day)}"
+        return value, f"Disponibile {_of_hours(got, wanted)} {on_day_it(day)}"
+    detail = ", ".join(f"{WEEKDAYS_IT[d]} {hours_it(g)} su {hours_it(w)}" for d, g, w in days)
+    return value, f"Disponibile {_of_hours(overlap, window_total)} ({detail})"
+
+
+def _capacity(resource: ResourceItem) -> tuple[float, str]:
+    value = capacity_value(resource.capacity)
+    if resource.capacity <= 0:
+        return value, "Nessun posto disponibile"
+    if resource.capacity == 1:
+        return value, "1 posto disponibile"
+    return value, f"{resource.capacity} posti disponibili"
+
+
+def _proximity(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
+    if resource.home_comune == need.comune:
+        return 1.0, "Ha sede nel comune del bisogno"
+    if resource.home_comune is None and resource.comuni == frozenset({need.comune}):
+        return 1.0, "Opera solo nel comune del bisogno"
+    if not resource.comuni:
+        return PROXIMITY_ELSEWHERE, "Opera in tutto l'ambito"
+    if need.comune in resource.comuni:
+        if resource.home_comune is not None:
+            return PROXIMITY_ELSEWHERE, (
+                f"Serve il comune del bisogno da un altro comune (sede: {resource.home_comune})"
+            )
+        return PROXIMITY_ELSEWHERE, (
+            f"Serve il comune del bisogno insieme ad altri {len(resource.comuni) - 1} comuni"
+        )
+    return 0.0, "Non serve il comune del bisogno"
+
+
+def _language(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
+    if need.languages:
+        shared = need.languages & resource.languages
+        if shared:
+            return 1.0, f"Lingua in comune: {language_names(shared)}"
+        return 0.0, f"Nessuna lingua in comune (richieste: {language_names(need.languages)})"
+    if not resource.languages or DEFAULT_LANGUAGE in resource.languages:
+        return 1.0, "Nessuna lingua particolare richiesta"
+    return LANGUAGE_NO_ITALIAN, (
+        f"Nessuna lingua richiesta, ma la risorsa indica solo: {language_names(resource.languages)}"
+    )
+
+
+def _continuity(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
+    if resource.holder_id in need.plan_holder_ids:
+        return 1.0, "Già attivo in questo piano"
+    return 0.0, "Non ancora coinvolto in questo piano"
+
+
+def _load_spread(resource: ResourceItem) -> tuple[float, str]:
+    value = load_spread_value(resource.holder_load)
+    if resource.holder_load == 0:
+        return value, "Nessun abbinamento attivo: impegno ben distribuito"
+    if resource.holder_load == 1:
+        return value, "Il titolare ha già 1 abbinamento attivo"
+    return value, f"Il titolare ha già {resource.holder_load} abbinamenti attivi"
+
+
+def _new_tie(resource: ResourceItem) -> tuple[float, str]:
+    if resource.holder_is_new:
+        return 1.0, "Realtà nuova nella rete: rafforza la coesione"
+    return 0.0, "Già presente nella rete"
+
+
+def score(
+    need: NeedItem, resource: ResourceItem, weights: Weights, taxonomy: Taxonomy
+) -> Suggestion:
+    """Score one pair and explain every component in Italian.
+
+    It does not check compatibility (see `is_compatible`): an incompatible
+    pair simply gets low component values where the definitions say so.
+    """
+    parts = {
+        "category_fit": _category(need, resource, taxonomy),
+        "schedule_overlap": _schedule(need, resource),
+        "capacity": _capacity(resource),
+        "proximity": _proximity(need, resource),
+        "language": _language(need, resource),
+        "continuity": _continuity(need, resource),
+        "load_spread": _load_spread(resource),
+        "new_tie": _new_tie(resource),
+    }
+    components = []
+    acc = 0.0
+    # Same accumulation order as the vectorised scorer, so floats agree bit for bit.
+    for name, weight in weights.items():
+        value, reason = parts[name]
+        acc += weight * value
+        components.append(Component(name=name, value=value, weight=weight, reason=reason))
+    return Suggestion(
+        need_id=need.id,
+        resource_id=resource.id,
+        holder_id=resource.holder_id,
+        score=acc / weights.total,
+        components=tuple(components),
+    )

@@ -1,0 +1,369 @@
+"""Resources and their availability: ownership, validation, search, slot expansion."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from registry.access import Principal, Role
+from registry.ambiti.service import check_comuni
+from registry.common import Page, now, set_fields
+from registry.db import array_contains, unit_of_work
+from registry.errors import InvalidInput, NotFound, PermissionDenied
+from registry.holders.tables import Holder
+from registry.resources import availability
+from registry.resources.schemas import (
+    ResourceCreate,
+    ResourceOut,
+    ResourcePatch,
+    SlotOut,
+    SlotsOut,
+    WindowIn,
+    WindowOut,
+)
+from registry.resources.tables import AvailabilityWindow, Resource
+from registry.taxonomy import service as taxonomy
+from registry.vocabularies import ResourceStatus, ResourceUnit, UserArea
+
+_SET_BY_JOBS = {ResourceStatus.STALE, ResourceStatus.EXPIRED}
+_COLUMNS = (*Resource.all_columns(), Resource.holder.name.as_alias("holder_name"))
+
+
+def _out(row: dict[str, Any]) -> ResourceOut:
+    return ResourceOut(
+        id=row["id"],
+        ambito_id=row["ambito"],
+        holder_id=row["holder"],
+        holder_name=row["holder_name"],
+        title=row["title"],
+        description=row["description"],
+        category_code=row["category_code"],
+        unit=ResourceUnit(row["unit"]),
+        capacity=row["capacity"],
+        comuni=row["comuni"] or [],
+        target_groups=row["target_groups"] or [],
+        languages=row["languages"] or [],
+        requirements=row["requirements"] or [],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        status=ResourceStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        confirmed_at=row["confirmed_at"],
+    )
+
+
+async def _row(actor: Principal, resource_id: uuid.UUID) -> dict[str, Any]:
+    row = (
+        await Resource.select(*_COLUMNS)
+        .where((Resource.id == resource_id) & (Resource.ambito == actor.ambito_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such resource")
+    return row
+
+
+async def _editable(actor: Principal, resource_id: uuid.UUID) -> dict[str, Any]:
+    row = await _row(actor, resource_id)
+    if not actor.manages_holder(row["holder"]):
+        raise PermissionDenied("only the UdP or the holder's own manager can change this resource")
+    return row
+
+
+def _storable(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    for key in ("unit", "status"):
+        if key in out:
+            out[key] = out[key].value
+    if "target_groups" in out:
+        out["target_groups"] = [group.value for group in out["target_groups"]]
+    return out
+
+
+async def _validate(actor: Principal, values: dict[str, Any], current: dict[str, Any]) -> None:
+    if "category_code" in values:
+        await taxonomy.require_leaf_or_term(values["category_code"])
+    if "comuni" in values:
+        await check_comuni(actor.ambito_id, values["comuni"], "comuni")
+    if values.get("status") in _SET_BY_JOBS:
+        raise InvalidInput(
+            "status 'stale' and 'expired' are set by the registry itself", field="status"
+        )
+    start = values.get("valid_from", current.get("valid_from"))
+    end = values.get("valid_until", current.get("valid_until"))
+    if start and end and end < start:
+        raise InvalidInput("valid_until must not be before valid_from", field="valid_until")
+
+
+async def get_resource(actor: Principal, resource_id: uuid.UUID) -> ResourceOut:
+    return _out(await _row(actor, resource_id))
+
+
+async def list_resources(
+    actor: Principal,
+    *,
+    category: str | None = None,
+    comune: str | None = None,
+    target_group: UserArea | None = None,
+    holder_id: uuid.UUID | None = None,
+    q: str | None = None,
+    status: ResourceStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[ResourceOut]:
+    where = Resource.ambito == actor.ambito_id
+    where &= (Resource.status == status.value) if status else (Resource.status != "archived")
+    if category:
+        codes = taxonomy.descendants(await taxonomy.parent_map(), category)
+        where &= Resource.category_code.is_in(codes)
+    if comune:
+        where &= array_contains(Resource.comuni, comune)
+    if target_group:
+        where &= array_contains(Resource.target_groups, target_group.value)
+    if holder_id:
+        where &= Resource.holder == holder_id
+    if q:
+        where &= Resource.title.ilike(f"%{q}%") | Resource.description.ilike(f"%{q}%")
+    rows = (
+        await Resource.select(*_COLUMNS)
+        .where(where)
+        .order_by(Resource.title)
+        .order_by(Resource.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await Resource.count().where(where)
+    return Page(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+async def create_resource(actor: Principal, data: ResourceCreate) -> ResourceOut:
+    actor.require(Role.UDP_ADMIN, Role.HOLDER_MANAGER)
+    holder_id = data.holder_id or actor.holder_id
+    if holder_id is None:
+        raise InvalidInput("holder_id is required", field="holder_id")
+    holder = await Holder.select(Holder.ambito).where(Holder.id == holder_id).first()
+    if holder is None or holder["ambito"] != actor.ambito_id:
+        raise InvalidInput("no such holder in this ambito", field="holder_id")
+    if not actor.manages_holder(holder_id):
+        raise PermissionDenied("a holder manager adds resources only to its own holder")
+    values = set_fields(data)
+    values.pop("holder_id", None)
+    await _validate(actor, values, {})
+    moment = now()
+    resource = Resource(
+        **_storable(values),
+        ambito=actor.ambito_id,
+        holder=holder_id,
+        created_at=moment,
+        updated_at=moment,
+        confirmed_at=moment,
+    )
+    await resource.save()
+    return await get_resource(actor, resource.id)
+
+
+async def update_resource(
+    actor: Principal, resource_id: uuid.UUID, patch: ResourcePatch
+) -> ResourceOut:
+    current = await _editable(actor, resource_id)
+    values = set_fields(patch)
+    await _validate(actor, values, current)
+    if values:
+        await Resource.update({**_storable(values), "updated_at": now()}).where(
+            Resource.id == resource_id
+        )
+    return await get_resource(actor, resource_id)
+
+
+async def archive_resource(actor: Principal, resource_id: uuid.UUID) -> None:
+    """Archived, not deleted: matches and contributions keep pointing at it."""
+    await _editable(actor, resource_id)
+    await Resource.update({Resource.status: "archived", Resource.updated_at: now()}).where(
+        Resource.id == resource_id
+    )
+
+
+async def confirm_resource(actor: Principal, resource_id: uuid.UUID) -> ResourceOut:
+    """The holder says "still true": availability is current as of now."""
+    current = await _editable(actor, resource_id)
+    changes: dict[Any, Any] = {Resource.confirmed_at: now()}
+    if current["status"] == ResourceStatus.STALE:
+        changes[Resource.status] = ResourceStatus.ACTIVE.value
+    await Resource.update(changes).where(Resource.id == resource_id)
+    return await get_resource(actor, resource_id)
+
+
+# --- availability -------------------------------------------------------------------------
+
+
+def _window(data: WindowIn) -> availability.Window:
+    window = availability.Window(
+        freq=data.freq.value,
+        interval=data.interval,
+        by_day=tuple(data.by_day),
+        start_time=availability.parse_hhmm(data.start_time, "start_time"),
+        end_time=availability.parse_hhmm(data.end_time, "end_time"),
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+        exceptions=frozenset(data.exceptions),
+        capacity=data.capacity,
+    )
+    availability.validate(window)
+    return window
+
+
+def _window_from_row(row: dict[str, Any]) -> availability.Window:
+    return availability.Window(
+        id=row["id"],
+        freq=row["freq"],
+        interval=row["interval"],
+        by_day=tuple(row["by_day"] or ()),
+        start_time=row["start_time"],
+        end_time=row["end_time"],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        exceptions=frozenset(row["exceptions"] or ()),
+        capacity=row["capacity"],
+    )
+
+
+def rrule_text(window: availability.Window) -> str:
+    parts = [f"FREQ={window.freq}"]
+    if window.interval != 1:
+        parts.append(f"INTERVAL={window.interval}")
+    if window.by_day:
+        parts.append("BYDAY=" + ",".join(window.by_day))
+    if window.valid_until:
+        parts.append("UNTIL=" + window.valid_until.strftime("%Y%m%d"))
+    return ";".join(parts)
+
+
+def _window_out(row: dict[str, Any]) -> WindowOut:
+    window = _window_from_row(row)
+    return WindowOut(
+        id=row["id"],
+        resource_id=row["resource"],
+        freq=row["freq"],
+        interval=row["interval"],
+        by_day=list(window.by_day),
+        start_time=window.start_time.strftime("%H:%M"),
+        end_time=window.end_time.strftime("%H:%M"),
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        exceptions=sorted(window.exceptions),
+        capacity=row["capacity"],
+        notes=row["notes"],
+        rrule=rrule_text(window),
+        updated_at=row["updated_at"],
+    )
+
+
+async def list_windows(actor: Principal, resource_id: uuid.UUID) -> list[WindowOut]:
+    await _row(actor, resource_id)
+    rows = (
+        await AvailabilityWindow.select()
+        .where(AvailabilityWindow.resource == resource_id)
+        .order_by(AvailabilityWindow.valid_from)
+        .order_by(AvailabilityWindow.start_time)
+    )
+    return [_window_out(row) for row in rows]
+
+
+def _window_values(data: WindowIn) -> dict[str, Any]:
+    window = _window(data)
+    return {
+        "freq": window.freq,
+        "interval": window.interval,
+        "by_day": list(window.by_day),
+        "start_time": window.start_time,
+        "end_time": window.end_time,
+        "valid_from": window.valid_from,
+        "valid_until": window.valid_until,
+        "exceptions": sorted(window.exceptions),
+        "capacity": window.capacity,
+        "notes": data.notes,
+    }
+
+
+async def add_window(actor: Principal, resource_id: uuid.UUID, data: WindowIn) -> WindowOut:
+    await _editable(actor, resource_id)
+    values = _window_values(data)
+    moment = now()
+    row = AvailabilityWindow(**values, resource=resource_id, created_at=moment, updated_at=moment)
+    async with unit_of_work():
+        await row.save()
+        # Adding availability is itself a confirmation that the resource is current.
+        await Resource.update({Resource.updated_at: moment, Resource.confirmed_at: moment}).where(
+            Resource.id == resource_id
+        )
+    return await _get_window(resource_id, row.id)
+
+
+async def _get_window(resource_id: uuid.UUID, window_id: uuid.UUID) -> WindowOut:
+    row = (
+        await AvailabilityWindow.select()
+        .where((AvailabilityWindow.id == window_id) & (AvailabilityWindow.resource == resource_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such availability window")
+    return _window_out(row)
+
+
+async def replace_window(
+    actor: Principal, resource_id: uuid.UUID, window_id: uuid.UUID, data: WindowIn
+) -> WindowOut:
+    await _editable(actor, resource_id)
+    await _get_window(resource_id, window_id)
+    moment = now()
+    async with unit_of_work():
+        await AvailabilityWindow.update({**_window_values(data), "updated_at": moment}).where(
+            AvailabilityWindow.id == window_id
+        )
+        await Resource.update({Resource.updated_at: moment, Resource.confirmed_at: moment}).where(
+            Resource.id == resource_id
+        )
+    return await _get_window(resource_id, window_id)
+
+
+async def delete_window(actor: Principal, resource_id: uuid.UUID, window_id: uuid.UUID) -> None:
+    await _editable(actor, resource_id)
+    await _get_window(resource_id, window_id)
+    async with unit_of_work():
+        await AvailabilityWindow.delete().where(AvailabilityWindow.id == window_id)
+        await Resource.update({Resource.updated_at: now()}).where(Resource.id == resource_id)
+
+
+async def windows_of(resource_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[availability.Window]]:
+    """Availability of many resources in one query (used by matching)."""
+    found: dict[uuid.UUID, list[availability.Window]] = {}
+    if not resource_ids:
+        return found
+    rows = await AvailabilityWindow.select().where(AvailabilityWindow.resource.is_in(resource_ids))
+    for row in rows:
+        found.setdefault(row["resource"], []).append(_window_from_row(row))
+    return found
+
+
+async def slots(actor: Principal, resource_id: uuid.UUID, start: date, end: date) -> SlotsOut:
+    await _row(actor, resource_id)
+    availability.check_range(start, end)
+    windows = (await windows_of([resource_id])).get(resource_id, [])
+    expanded = availability.expand(windows, start, end)
+    return SlotsOut(
+        resource_id=resource_id,
+        from_date=start,
+        to_date=end,
+        slots=[
+            SlotOut(
+                window_id=s.window_id,
+                date=s.day,
+                start=s.start,
+                end=s.end,  # type: ignore[arg-type]
+                capacity=s.capacity,
+            )
+            for s in expanded
+        ],
+    )

@@ -1,0 +1,65 @@
+"""Signed tokens (python-jose, HS256) and password hashing (argon2).
+
+One signer serves every token the registry issues (login, and later QR check-in and
+reconfirmation links); each kind has its own audience so one can never pass for another.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from jose import JWTError, jwt
+
+ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+
+
+class TokenError(Exception):
+    """The token is expired, tampered with, signed with another key or of the wrong kind."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the user does not exist, so timing does not reveal usernames.
+DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def issue(
+    secret: str,
+    audience: str,
+    subject: str,
+    claims: dict[str, Any] | None = None,
+    ttl: timedelta = timedelta(hours=8),
+    now: datetime | None = None,
+) -> str:
+    issued = now or datetime.now(UTC)
+    payload = {
+        **(claims or {}),
+        "sub": subject,
+        "aud": audience,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def verify(secret: str, audience: str, token: str) -> dict[str, Any]:
+    try:
+        # algorithms is explicit: "none" and any other algorithm are refused.
+        return jwt.decode(token, secret, algorithms=[ALGORITHM], audience=audience)
+    except JWTError as error:
+        raise TokenError(str(error)) from error

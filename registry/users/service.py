@@ -1,0 +1,142 @@
+"""Users: creation, authentication and listing, always inside one ambito."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from registry.access import Principal, Role
+from registry.ambiti.tables import Ambito
+from registry.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from registry.holders.tables import Holder
+from registry.security import DUMMY_HASH, hash_password, verify_password
+from registry.users.schemas import UserCreate, UserOut
+from registry.users.tables import User
+
+_USER_COLUMNS = (
+    User.id,
+    User.username,
+    User.role,
+    User.ambito,
+    User.ambito.code,
+    User.holder,
+    User.active,
+    User.created_at,
+)
+
+
+def _out(row: dict[str, Any]) -> UserOut:
+    return UserOut(
+        id=row["id"],
+        username=row["username"],
+        role=Role(row["role"]),
+        ambito_id=row["ambito"],
+        ambito_code=row["ambito.code"],
+        holder_id=row["holder"],
+        active=row["active"],
+        created_at=row["created_at"],
+    )
+
+
+async def create_user(ambito_id: uuid.UUID, data: UserCreate) -> UserOut:
+    if data.role is Role.HOLDER_MANAGER and data.holder_id is None:
+        pass  # a holder manager may register its organisation later (POST /api/holders)
+    if data.holder_id is not None:
+        holder = await Holder.select(Holder.ambito).where(Holder.id == data.holder_id).first()
+        if holder is None or holder["ambito"] != ambito_id:
+            raise InvalidInput("no such holder in this ambito", field="holder_id")
+    if await User.exists().where(User.username == data.username):
+        raise Conflict(f"username '{data.username}' is already taken", field="username")
+    user = User(
+        username=data.username,
+        password_hash=hash_password(data.password),
+        role=data.role.value,
+        ambito=ambito_id,
+        holder=data.holder_id,
+    )
+    await user.save()
+    return await get_user(ambito_id, user.id)
+
+
+async def get_user(ambito_id: uuid.UUID, user_id: uuid.UUID) -> UserOut:
+    row = (
+        await User.select(*_USER_COLUMNS)
+        .where((User.id == user_id) & (User.ambito == ambito_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such user")
+    return _out(row)
+
+
+async def list_users(actor: Principal) -> list[UserOut]:
+    actor.require(Role.UDP_ADMIN)
+    rows = (
+        await User.select(*_USER_COLUMNS)
+        .where(User.ambito == actor.ambito_id)
+        .order_by(User.username)
+    )
+    return [_out(row) for row in rows]
+
+
+async def set_active(actor: Principal, user_id: uuid.UUID, active: bool) -> UserOut:
+    actor.require(Role.UDP_ADMIN)
+    await get_user(actor.ambito_id, user_id)
+    await User.update({User.active: active}).where(User.id == user_id)
+    return await get_user(actor.ambito_id, user_id)
+
+
+async def authenticate(username: str, password: str) -> tuple[Principal, str]:
+    """Check the credentials; returns the principal and its ambito's code."""
+    row = (
+        await User.select(
+            User.id,
+            User.username,
+            User.password_hash,
+            User.role,
+            User.ambito,
+            User.ambito.code,
+            User.holder,
+            User.active,
+        )
+        .where(User.username == username)
+        .first()
+    )
+    if row is None:
+        verify_password(DUMMY_HASH, password)
+        raise NotAuthenticated("wrong username or password")
+    if not verify_password(row["password_hash"], password) or not row["active"]:
+        raise NotAuthenticated("wrong username or password")
+    principal = Principal(
+        user_id=row["id"],
+        username=row["username"],
+        role=Role(row["role"]),
+        ambito_id=row["ambito"],
+        holder_id=row["holder"],
+    )
+    return principal, row["ambito.code"]
+
+
+async def load_principal(user_id: uuid.UUID) -> Principal | None:
+    """The principal as stored now: a deactivated user's old tokens stop working."""
+    row = (
+        await User.select(User.id, User.username, User.role, User.ambito, User.holder, User.active)
+        .where(User.id == user_id)
+        .first()
+    )
+    if row is None or not row["active"]:
+        return None
+    return Principal(
+        user_id=row["id"],
+        username=row["username"],
+        role=Role(row["role"]),
+        ambito_id=row["ambito"],
+        holder_id=row["holder"],
+    )
+
+
+async def ambito_id_by_code(code: str) -> uuid.UUID:
+    row = await Ambito.select(Ambito.id).where(Ambito.code == code).first()
+    if row is None:
+        raise NotFound(f"no ambito with code '{code}'")
+    return row["id"]
