@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from piccolo.columns.column_types import Array
+from piccolo.columns.column_types import Array, Text, Varchar
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -153,3 +153,10 @@ def array_contains(column: Array, value: str):  # type: ignore[no-untyped-def]
     if is_sqlite():
         return column.like(f'%"{value}"%')
     return column.any(value)
+
+
+def text_contains(column: Varchar | Text, text: str):  # type: ignore[no-untyped-def]
+    """Case-insensitive substring match (a % or _ typed by the user only widens the search)."""
+    pattern = f"%{text}%"
+    # SQLite's LIKE is already case-insensitive for ASCII; PostgreSQL needs ILIKE.
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)

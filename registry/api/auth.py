@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -22,32 +21,6 @@ from registry.users import service as users
 from registry.users.schemas import TokenRequest, TokenResponse
 
 AUDIENCE = "registry-api"
-_PRINCIPAL_TTL_SECONDS = 30.0
-
-
-class PrincipalCache:
-    """Who a user is, re-read at most every 30 s: deactivation takes effect quickly
-    without a database round trip on every request."""
-
-    def __init__(self) -> None:
-        self._entries: dict[uuid.UUID, tuple[float, Principal | None]] = {}
-
-    async def get(self, user_id: uuid.UUID) -> Principal | None:
-        moment = time.monotonic()
-        cached = self._entries.get(user_id)
-        if cached and moment - cached[0] < _PRINCIPAL_TTL_SECONDS:
-            return cached[1]
-        principal = await users.load_principal(user_id)
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[user_id] = (moment, principal)
-        return principal
-
-    def forget(self, user_id: uuid.UUID) -> None:
-        self._entries.pop(user_id, None)
-
-
-principals = PrincipalCache()
 
 
 class JWTAuthenticationMiddleware(AbstractAuthenticationMiddleware):
@@ -65,7 +38,7 @@ class JWTAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             user_id = uuid.UUID(claims["sub"])
         except (TokenError, KeyError, ValueError) as error:
             raise NotAuthorizedException("invalid or expired token") from error
-        principal = await principals.get(user_id)
+        principal = await users.principals.get(user_id)
         if principal is None:
             raise NotAuthorizedException("this account no longer exists or was deactivated")
         return AuthenticationResult(user=principal, auth=claims)

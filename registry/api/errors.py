@@ -40,11 +40,20 @@ def integrity_error(_: Request, error: Exception) -> Response:
     )
 
 
+def _json_error(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, msgspec.DecodeError) and not isinstance(seen, msgspec.ValidationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def internal_error(request: Request, error: Exception) -> Response:
     if isinstance(error, HTTPException):
         detail = error.detail
-        if isinstance(error.__cause__, msgspec.DecodeError):
-            detail = f"the request body is not valid JSON: {error.__cause__}"
+        if _json_error(error) and "JSON" not in detail:
+            detail = f"the request body is not valid JSON: {detail}"
         body = _body(error.status_code, detail)
         if error.extra:
             body["errors"] = error.extra

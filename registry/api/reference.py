@@ -12,7 +12,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from registry.access import Role
 from registry.ambiti import service as ambiti
 from registry.ambiti.schemas import AmbitoOut, AmbitoPatch, ComuneIn
-from registry.api.auth import principals
 from registry.api.params import Actor
 from registry.taxonomy import service as taxonomy
 from registry.users import service as users
@@ -93,6 +92,4 @@ class UserController(Controller):
     async def update_user(
         self, actor: Actor, user_id: FromPath[uuid.UUID], data: JSONBody[UserPatch]
     ) -> UserOut:
-        updated = await users.set_active(actor, user_id, data.active)
-        principals.forget(user_id)
-        return updated
+        return await users.set_active(actor, user_id, data.active)

@@ -12,11 +12,11 @@ from stdnum.it import codicefiscale, iva
 from registry.access import Principal, Role
 from registry.ambiti.service import check_comuni
 from registry.common import Page, now, set_fields
-from registry.db import array_contains, unit_of_work
+from registry.db import array_contains, text_contains, unit_of_work
 from registry.errors import InvalidInput, NotFound, PermissionDenied
 from registry.holders.schemas import Consent, Contact, HolderCreate, HolderOut, HolderPatch
 from registry.holders.tables import Holder
-from registry.users.tables import User
+from registry.users.service import link_holder
 from registry.vocabularies import KINDS_NEEDING_CONSENT, SECTOR_OF_KIND, HolderKind, Sector
 
 
@@ -138,7 +138,7 @@ async def list_holders(
     if comune:
         where &= array_contains(Holder.comuni, comune)
     if q:
-        where &= Holder.name.ilike(f"%{q}%")
+        where &= text_contains(Holder.name, q)
     rows = (
         await Holder.select()
         .where(where)
@@ -167,7 +167,7 @@ async def create_holder(actor: Principal, data: HolderCreate) -> HolderOut:
         await holder.save()
         if actor.role is Role.HOLDER_MANAGER:
             # The association registering itself becomes the manager of its record.
-            await User.update({User.holder: holder.id}).where(User.id == actor.user_id)
+            await link_holder(actor.user_id, holder.id)
     return await get_holder(actor, holder.id)
 
 

@@ -24,6 +24,7 @@ exact on that capped graph, which the benchmark states explicitly.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -81,7 +82,7 @@ def build_graph(
     """Blocking + scoring for a whole set of needs, optionally capped at top-k."""
     w = weights or Weights()
     ordered = tuple(sorted(needs, key=lambda n: n.id))
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if a.id == b.id:
             raise ValueError(f"duplicate need id {a.id!r}")
     if max_candidates_per_need is not None and max_candidates_per_need < 1:

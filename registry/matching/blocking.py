@@ -340,9 +340,7 @@ class CandidateIndex:
         self._groups[key] = group
         return group
 
-    def _masks(
-        self, nb: _NeedArrays, rows: IntArray, c: IntArray
-    ) -> list[tuple[str, BoolArray]]:
+    def _masks(self, nb: _NeedArrays, rows: IntArray, c: IntArray) -> list[tuple[str, BoolArray]]:
         """Per-rule (G, C) masks for rules 4-7, in the order of `exclusion_reason`."""
         tg = _any_common(nb.tg_bits[rows], self._tg_bits[c])
         tg |= self._tg_any[c][None, :]
@@ -392,31 +390,32 @@ class CandidateIndex:
             both = need_has[:, None] & res_has[None, :]
             sched = np.where(both, ratio, sched)
 
-        has_lang = nb.has_lang[rows][:, None]
-        lang_common = masks[2][1]
-        language = np.where(
-            has_lang, np.where(lang_common, 1.0, 0.0), self._lang_default[c][None, :]
-        )
+        # Same order and operations as scoring.score (ACCUMULATION_ORDER), for
+        # bit-identical floats: resource-only terms once per column first.
+        w = weights
+        col = w.category_fit * group.fit
+        col = col + w.capacity * self._capacity_value[c]
+        col = col + w.proximity * group.proximity
+        col = col + w.load_spread * self._load_value[c]
+        col = col + w.new_tie * self._new_tie_value[c]
+        acc = col[None, :] + w.schedule_overlap * sched
 
-        continuity = np.zeros((g, len(c)))
+        lang_rows = np.flatnonzero(nb.has_lang[rows])
+        before = acc[lang_rows]
+        acc += w.language * self._lang_default[c][None, :]
+        if len(lang_rows):
+            # Needs that list languages: 1 if one is shared, else 0.
+            shared = masks[2][1][lang_rows]
+            acc[lang_rows] = before + w.language * np.where(shared, 1.0, 0.0)
+
+        # Continuity is 0 for most pairs and x + 0.0 == x, so only the pairs
+        # whose holder is already in the plan need an addition.
         holders = self._holder[c]
         for i, r in enumerate(rows):
             plan = nb.plan_holders[r]
             if plan is not None:
-                # Plans involve a handful of holders: one comparison each is
-                # cheaper than np.isin's sort.
                 for h in plan:
-                    continuity[i][holders == h] = 1.0
-
-        # Same order and operations as scoring.score, for bit-identical floats.
-        w = weights
-        acc = w.category_fit * group.fit[None, :] + w.schedule_overlap * sched
-        acc = acc + w.capacity * self._capacity_value[c][None, :]
-        acc = acc + w.proximity * group.proximity[None, :]
-        acc = acc + w.language * language
-        acc = acc + w.continuity * continuity
-        acc = acc + w.load_spread * self._load_value[c][None, :]
-        acc = acc + w.new_tie * self._new_tie_value[c][None, :]
+                    acc[i, holders == h] += w.continuity * 1.0
         return valid, acc / w.total
 
     def _blocks(

@@ -208,13 +208,17 @@ class Weights:
 
     @property
     def total(self) -> float:
-        return sum(getattr(self, f.name) for f in fields(self))
+        acc = 0.0
+        for name in COMPONENT_NAMES:
+            acc += getattr(self, name)
+        return acc
 
     def items(self) -> tuple[tuple[str, float], ...]:
         """(component name, weight) in the canonical component order."""
-        return tuple((f.name, getattr(self, f.name)) for f in fields(self))
+        return tuple((name, getattr(self, name)) for name in COMPONENT_NAMES)
 
 
+# Canonical component order: the order of Weights' fields.
 COMPONENT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Weights))
 
 

@@ -44,9 +44,7 @@ def solve_reference(graph: CandidateGraph) -> ReferenceSolution:
     ones = np.ones(e)
     a_needs = csr_array((ones, (need_row, cols)), shape=(len(need_nodes), e))
     a_res = csr_array((ones, (res_row, cols)), shape=(len(res_nodes), e))
-    b = np.concatenate(
-        [np.ones(len(need_nodes)), graph.capacity[res_nodes].astype(np.float64)]
-    )
+    b = np.concatenate([np.ones(len(need_nodes)), graph.capacity[res_nodes].astype(np.float64)])
     result = linprog(
         -graph.objective,
         A_ub=vstack([a_needs, a_res], format="csr"),

@@ -59,9 +59,7 @@ def overlap_minutes(a: tuple[Interval, ...], b: tuple[Interval, ...]) -> int:
     return total
 
 
-def per_day(
-    need: tuple[Interval, ...], offer: tuple[Interval, ...]
-) -> list[tuple[int, int, int]]:
+def per_day(need: tuple[Interval, ...], offer: tuple[Interval, ...]) -> list[tuple[int, int, int]]:
     """(weekday, overlap minutes, needed minutes) for each day the need asks for."""
     days: dict[int, list[int]] = {}
     for s, e in need:

@@ -31,6 +31,7 @@ Component definitions (the constants below are the tunable parts):
 from __future__ import annotations
 
 from .model import (
+    COMPONENT_NAMES,
     Component,
     NeedItem,
     ResourceItem,
@@ -55,6 +56,21 @@ PROXIMITY_ELSEWHERE = 0.5
 LANGUAGE_NO_ITALIAN = 0.5
 LOAD_HALF = 5
 DEFAULT_LANGUAGE = "it"
+
+# Order in which weighted values are summed. Floating-point addition is not
+# associative, so the scalar and vectorised scorers must share it; terms that
+# depend on the resource only come first so the batch scorer can sum them
+# once per candidate column instead of once per pair.
+ACCUMULATION_ORDER: tuple[str, ...] = (
+    "category_fit",
+    "capacity",
+    "proximity",
+    "load_spread",
+    "new_tie",
+    "schedule_overlap",
+    "language",
+    "continuity",
+)
 
 LANGUAGE_NAMES_IT: dict[str, str] = {
     "it": "italiano",
@@ -154,7 +170,10 @@ def _schedule(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
     if len(days) == 1:
         day, got, wanted = days[0]
         if got >= wanted:
-            return value, f"Disponibile per tutte le {hours_it(wanted)} ore richieste {on_day_it(day)}"
+            return (
+                value,
+                f"Disponibile per tutte le {hours_it(wanted)} ore richieste {on_day_it(day)}",
+            )
         return value, f"Disponibile {_of_hours(got, wanted)} {on_day_it(day)}"
     detail = ", ".join(f"{WEEKDAYS_IT[d]} {hours_it(g)} su {hours_it(w)}" for d, g, w in days)
     return value, f"Disponibile {_of_hours(overlap, window_total)} ({detail})"
@@ -239,17 +258,21 @@ def score(
         "load_spread": _load_spread(resource),
         "new_tie": _new_tie(resource),
     }
-    components = []
+    components = tuple(
+        Component(name=name, value=parts[name][0], weight=weight, reason=parts[name][1])
+        for name, weight in weights.items()
+    )
     acc = 0.0
-    # Same accumulation order as the vectorised scorer, so floats agree bit for bit.
-    for name, weight in weights.items():
-        value, reason = parts[name]
-        acc += weight * value
-        components.append(Component(name=name, value=value, weight=weight, reason=reason))
+    # Same order as the vectorised scorer, so that floats agree bit for bit.
+    for name in ACCUMULATION_ORDER:
+        acc += getattr(weights, name) * parts[name][0]
     return Suggestion(
         need_id=need.id,
         resource_id=resource.id,
         holder_id=resource.holder_id,
         score=acc / weights.total,
-        components=tuple(components),
+        components=components,
     )
+
+
+assert set(ACCUMULATION_ORDER) == set(COMPONENT_NAMES), "every component is summed once"

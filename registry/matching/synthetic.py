@@ -168,7 +168,10 @@ def generate_ambito(n_resources: int, n_needs: int, seed: int = 42) -> Synthetic
     leaf_pop = _zipf(len(leaves), 1.0)[rng.permutation(len(leaves))]
     area_codes = list(AREAS)
     area_pop = np.array(
-        [sum(leaf_pop[i] for i, c in enumerate(leaves) if c.startswith(a + ".")) for a in area_codes]
+        [
+            sum(leaf_pop[i] for i, c in enumerate(leaves) if c.startswith(a + "."))
+            for a in area_codes
+        ]
     )
 
     n_comuni = 25

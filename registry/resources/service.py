@@ -9,7 +9,7 @@ from typing import Any
 from registry.access import Principal, Role
 from registry.ambiti.service import check_comuni
 from registry.common import Page, now, set_fields
-from registry.db import array_contains, unit_of_work
+from registry.db import array_contains, text_contains, unit_of_work
 from registry.errors import InvalidInput, NotFound, PermissionDenied
 from registry.holders.tables import Holder
 from registry.resources import availability
@@ -125,7 +125,7 @@ async def list_resources(
     if holder_id:
         where &= Resource.holder == holder_id
     if q:
-        where &= Resource.title.ilike(f"%{q}%") | Resource.description.ilike(f"%{q}%")
+        where &= text_contains(Resource.title, q) | text_contains(Resource.description, q)
     rows = (
         await Resource.select(*_COLUMNS)
         .where(where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -83,6 +84,7 @@ async def set_active(actor: Principal, user_id: uuid.UUID, active: bool) -> User
     actor.require(Role.UDP_ADMIN)
     await get_user(actor.ambito_id, user_id)
     await User.update({User.active: active}).where(User.id == user_id)
+    principals.forget(user_id)
     return await get_user(actor.ambito_id, user_id)
 
 
@@ -115,6 +117,39 @@ async def authenticate(username: str, password: str) -> tuple[Principal, str]:
         holder_id=row["holder"],
     )
     return principal, row["ambito.code"]
+
+
+_PRINCIPAL_TTL_SECONDS = 30.0
+
+
+class PrincipalCache:
+    """Who a user is, re-read at most every 30 s, so a request costs no extra query; the
+    services that change a user forget its entry at once."""
+
+    def __init__(self) -> None:
+        self._entries: dict[uuid.UUID, tuple[float, Principal | None]] = {}
+
+    async def get(self, user_id: uuid.UUID) -> Principal | None:
+        moment = time.monotonic()
+        cached = self._entries.get(user_id)
+        if cached and moment - cached[0] < _PRINCIPAL_TTL_SECONDS:
+            return cached[1]
+        principal = await load_principal(user_id)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[user_id] = (moment, principal)
+        return principal
+
+    def forget(self, user_id: uuid.UUID) -> None:
+        self._entries.pop(user_id, None)
+
+
+principals = PrincipalCache()
+
+
+async def link_holder(user_id: uuid.UUID, holder_id: uuid.UUID) -> None:
+    await User.update({User.holder: holder_id}).where(User.id == user_id)
+    principals.forget(user_id)
 
 
 async def load_principal(user_id: uuid.UUID) -> Principal | None:

@@ -1,0 +1,575 @@
+"""The registry's one spreadsheet mechanism: CSV/XLSX in, validated rows out; CSV/XLSX out.
+
+Every bulk import (funded interventions, holders, resources...) and every spreadsheet export
+goes through this module, so people get the same rules and the same error report everywhere.
+It does no database work: a service reads and validates here, then writes the rows itself
+inside one `unit_of_work()`, and only when the report has no error (all or nothing).
+
+Reading
+    ``read_table(data, filename=None, *, sheet=None, max_rows=10_000) -> Table``
+        ``data`` is the uploaded file's bytes. XLSX is recognised by its zip signature (or an
+        ``.xlsx`` filename); anything else is CSV, decoded as UTF-8 (a BOM is accepted), with
+        the delimiter sniffed from the header line among ``;``, ``,`` and TAB. The first
+        non-empty row is the header (line 1 in CSV); headers are normalised (trimmed,
+        lower-cased, spaces and dashes become ``_``). Rows whose cells are all blank are
+        skipped. Every cell arrives as a trimmed ``str`` or ``None`` (blank), whatever the
+        format: XLSX numbers, dates and booleans are written the way a CSV would carry them
+        (``12``, ``2026-03-01``, ``true``), so one validator serves both formats.
+        A file that cannot be read at all raises ``TabularError`` (-> ``InvalidInput``,
+        field ``file``).
+
+    ``Table(headers, rows)``; ``Row(line, values)``: ``line`` is the row's number as the
+        person sees it (the spreadsheet row; in CSV the physical line where the record
+        starts, header = line 1), ``values`` maps header -> cell.
+
+Validating
+    ``validate_rows(table, schema, *, aliases=None, check=None) -> Validated[T]``
+        ``schema`` is either a msgspec ``Struct`` type or a per-row callable
+        ``(values: dict[str, str | None]) -> T`` that raises ``InvalidInput`` (or
+        ``msgspec.ValidationError``). With a Struct, the header is checked first (unknown
+        columns and missing required columns are errors on line 1), cells are converted with
+        ``msgspec.convert(..., strict=False)`` (so "12" -> int, "2026-03-01" -> date); bool
+        fields also take "sì"/"no"/"x", float and Decimal fields take Italian spellings
+        ("1.234,56", "€ 12,5"), and list-typed fields are split on ``;``, ``|``, ``,`` or new
+        lines.
+        ``aliases`` maps extra header names (e.g. Italian ones) to field names. ``check(item)``
+        runs after conversion for rules across fields and may raise ``InvalidInput``.
+        The result holds ``items`` as ``(line, value)`` pairs of the good rows and ``errors``
+        as ``RowError(line, field, message)`` for every bad one; a service appends its own
+        database checks with ``Validated.fail(line, field, message)``.
+
+Reporting
+    ``ImportReport(rows_read, created, updated, rejected, errors, dry_run)``: the answer of
+        every import endpoint. ``report(validated, created=..., updated=..., dry_run=...)``
+        builds it; ``rejected`` counts the distinct bad lines. With errors nothing is
+        written, so created and updated are 0.
+
+Writing
+    ``to_csv(columns, rows, *, delimiter=",") -> bytes``: UTF-8 with a BOM (Excel opens it
+        right), a header line, then one line per row. ``rows`` are mappings (by column name)
+        or sequences (by position); lists are joined with "; ", dates are ISO, ``None`` is
+        blank, enums give their value. Text that a spreadsheet would run as a formula
+        (``=``, ``+``, ``-``, ``@``) is prefixed with ``'``.
+    ``to_xlsx(sheets) -> bytes``: ``sheets`` is a list of ``Sheet(name, columns, rows)`` or a
+        mapping ``name -> (columns, rows)``; one worksheet each, header row in bold and frozen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from registry.errors import InvalidInput
+
+__all__ = [
+    "ImportReport",
+    "Row",
+    "RowError",
+    "Sheet",
+    "Table",
+    "TabularError",
+    "Validated",
+    "read_table",
+    "report",
+    "to_csv",
+    "to_xlsx",
+    "validate_rows",
+]
+
+T = TypeVar("T")
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+DEFAULT_MAX_ROWS = 10_000
+_DELIMITERS = (";", ",", "\t")
+_LIST_SPLIT = re.compile(r"[;|,\n]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_AT_FIELD = re.compile(r"\s*-\s*at\s*`\$\.?([^`]*)`\s*$")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+class TabularError(InvalidInput):
+    """The file as a whole cannot be read (not UTF-8, not a spreadsheet, no header...)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="file")
+
+
+class RowError(msgspec.Struct, frozen=True):
+    """One problem in one row: its line number, the column (when known) and why."""
+
+    line: int
+    field: str | None
+    message: str
+
+
+class ImportReport(msgspec.Struct, kw_only=True):
+    """What an import did (or, with dry_run, would do)."""
+
+    rows_read: int
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    errors: list[RowError] = []
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    values: dict[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    headers: list[str]
+    rows: list[Row]
+
+
+@dataclass(slots=True)
+class Validated(Generic[T]):
+    rows_read: int
+    items: list[tuple[int, T]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    def fail(self, line: int, field_name: str | None, message: str) -> None:
+        self.errors.append(RowError(line=line, field=field_name, message=message))
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def good(self) -> list[tuple[int, T]]:
+        """The rows with no error at all (a service's later checks may add errors)."""
+        bad = {error.line for error in self.errors}
+        return [(line, item) for line, item in self.items if line not in bad]
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    name: str
+    columns: Sequence[str]
+    rows: Iterable[Mapping[str, Any] | Sequence[Any]]
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def normalise_header(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def is_xlsx(data: bytes, filename: str | None = None) -> bool:
+    if filename and filename.lower().endswith((".xlsx", ".xlsm")):
+        return True
+    return data[:4] == b"PK\x03\x04"
+
+
+def read_table(
+    data: bytes,
+    filename: str | None = None,
+    *,
+    sheet: str | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> Table:
+    if not data or not data.strip():
+        raise TabularError("the file is empty")
+    if is_xlsx(data, filename):
+        headers, rows = _read_xlsx(data, sheet, max_rows)
+    else:
+        headers, rows = _read_csv(data, max_rows)
+    return _table(headers, rows)
+
+
+def _table(headers: list[str], raw_rows: list[tuple[int, list[str | None]]]) -> Table:
+    names = [normalise_header(h or "") for h in headers]
+    # Trailing blank header cells are common in spreadsheets; inner ones are a mistake.
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise TabularError("the first row must be a header naming the columns")
+    for index, name in enumerate(names):
+        if not name:
+            raise TabularError(f"column {index + 1} of the header has no name")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise TabularError(f"the header names column '{name}' twice")
+        seen.add(name)
+    rows: list[Row] = []
+    for line, cells in raw_rows:
+        if all(c is None for c in cells):
+            continue
+        values = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(names)}
+        extra = [c for c in cells[len(names) :] if c is not None]
+        if extra:
+            # A value under no header would be silently lost: name it with a reserved key.
+            values["__extra__"] = "; ".join(extra)
+        rows.append(Row(line=line, values=values))
+    return Table(headers=names, rows=rows)
+
+
+def _cell_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _read_csv(data: bytes, max_rows: int) -> tuple[list[str], list[tuple[int, list[str | None]]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise TabularError(
+            f"the CSV file is not UTF-8 (byte {error.start}): save it as 'CSV UTF-8' "
+            "(in Excel: Salva con nome > CSV UTF-8)"
+        ) from error
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = max(_DELIMITERS, key=lambda d: (first_line.count(d), d == ";"))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers: list[str] | None = None
+    rows: list[tuple[int, list[str | None]]] = []
+    start = 1
+    try:
+        for record in reader:
+            cells = [_cell_text(c) for c in record]
+            if headers is None:
+                if any(c is not None for c in cells):
+                    headers = [c or "" for c in cells]
+            elif any(c is not None for c in cells):
+                rows.append((start, cells))
+                if len(rows) > max_rows:
+                    raise TabularError(f"the file has more than {max_rows} rows: split it")
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise TabularError(f"line {reader.line_num}: the CSV is malformed: {error}") from error
+    if headers is None:
+        raise TabularError("the file has no header row")
+    return headers, rows
+
+
+def _xlsx_text(value: Any) -> str | None:
+    """A cell as the text a CSV export would hold for it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return _cell_text(str(value))
+
+
+def _read_xlsx(
+    data: bytes, sheet: str | None, max_rows: int
+) -> tuple[list[str], list[tuple[int, list[str | None]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise TabularError(f"the file is not a readable XLSX workbook: {error}") from error
+    try:
+        if sheet is not None:
+            if sheet not in workbook.sheetnames:
+                names = ", ".join(workbook.sheetnames)
+                raise TabularError(f"the workbook has no sheet '{sheet}' (sheets: {names})")
+            worksheet = workbook[sheet]
+        else:
+            worksheet = workbook.worksheets[0]
+        headers: list[str] | None = None
+        rows: list[tuple[int, list[str | None]]] = []
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            cells = [_xlsx_text(v) for v in values]
+            if headers is None:
+                if any(c is not None for c in cells):
+                    headers = [c or "" for c in cells]
+            elif any(c is not None for c in cells):
+                rows.append((number, cells))
+                if len(rows) > max_rows:
+                    raise TabularError(f"the sheet has more than {max_rows} rows: split it")
+    finally:
+        workbook.close()
+    if headers is None:
+        raise TabularError("the sheet has no header row")
+    return headers, rows
+
+
+# --- validating ---------------------------------------------------------------------------
+
+
+def _unwrap(info: Any) -> Any:
+    while isinstance(info, msgspec.inspect.Metadata):
+        info = info.type
+    return info
+
+
+_LIST_TYPES = (msgspec.inspect.ListType, msgspec.inspect.SetType, msgspec.inspect.VarTupleType)
+_NUMBER_TYPES = (msgspec.inspect.FloatType, msgspec.inspect.DecimalType)
+
+
+def _has(info: Any, kinds: tuple[type, ...]) -> bool:
+    info = _unwrap(info)
+    if isinstance(info, msgspec.inspect.UnionType):
+        return any(_has(t, kinds) for t in info.types)
+    return isinstance(info, kinds)
+
+
+_TRUE = {"true", "1", "si", "sì", "yes", "vero", "x", "y", "s"}
+_FALSE = {"false", "0", "no", "falso", "n"}
+
+
+def _bool_text(cell: str) -> str:
+    lowered = cell.lower()
+    if lowered in _TRUE:
+        return "true"
+    if lowered in _FALSE:
+        return "false"
+    return cell
+
+
+def normalise_number(cell: str) -> str:
+    """Accept Italian and English number spellings: "1.234,56", "1,234.56", "€ 12,5" -> "12.5".
+
+    The separator written last is the decimal one; a lone separator repeated is a thousands one.
+    """
+    text = re.sub(r"[\s\u00a0€']", "", cell)
+    dots, commas = text.count("."), text.count(",")
+    if dots and commas:
+        decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
+        thousands = "," if decimal_mark == "." else "."
+        text = text.replace(thousands, "").replace(decimal_mark, ".")
+    elif commas:
+        text = text.replace(",", ".") if commas == 1 else text.replace(",", "")
+    elif dots > 1:
+        text = text.replace(".", "")
+    return text
+
+
+def _struct_fields(schema: type[msgspec.Struct]) -> list[msgspec.inspect.Field]:
+    info = msgspec.inspect.type_info(schema)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return list(info.fields)
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in _LIST_SPLIT.split(cell) if part.strip()]
+
+
+def _error_of(error: msgspec.ValidationError) -> tuple[str | None, str]:
+    """msgspec says "Expected `int`, got `str` - at `$.hours`": split field and reason."""
+    text = str(error)
+    match = _AT_FIELD.search(text)
+    missing = _MISSING.search(text)
+    if missing and (not match or not match.group(1)):
+        return missing.group(1), f"'{missing.group(1)}' is required: this cell is blank"
+    if not match:
+        return None, text
+    path = match.group(1)
+    name = re.split(r"[.\[]", path, maxsplit=1)[0] or None
+    return name, text[: match.start()]
+
+
+def validate_rows(
+    table: Table,
+    schema: type[T] | Callable[[dict[str, str | None]], T],
+    *,
+    aliases: Mapping[str, str] | None = None,
+    check: Callable[[T], None] | None = None,
+) -> Validated[T]:
+    result: Validated[T] = Validated(rows_read=len(table.rows))
+    rename = {normalise_header(k): v for k, v in (aliases or {}).items()}
+    is_struct = isinstance(schema, type) and issubclass(schema, msgspec.Struct)
+    list_fields: set[str] = set()
+    number_fields: set[str] = set()
+    bool_fields: set[str] = set()
+    if is_struct:
+        fields = _struct_fields(schema)  # type: ignore[arg-type]
+        known = {f.encode_name for f in fields}
+        list_fields = {f.encode_name for f in fields if _has(f.type, _LIST_TYPES)}
+        number_fields = {f.encode_name for f in fields if _has(f.type, _NUMBER_TYPES)}
+        bool_fields = {f.encode_name for f in fields if _has(f.type, (msgspec.inspect.BoolType,))}
+        present = {rename.get(h, h) for h in table.headers}
+        for header in table.headers:
+            if rename.get(header, header) not in known:
+                result.fail(1, header, f"unknown column '{header}'")
+        for f in fields:
+            if f.required and f.encode_name not in present:
+                result.fail(1, f.encode_name, f"the required column '{f.encode_name}' is missing")
+        if result.errors:
+            return result
+    for row in table.rows:
+        if "__extra__" in row.values:
+            result.fail(row.line, None, "this row has more cells than the header has columns")
+            continue
+        values = {rename.get(k, k): v for k, v in row.values.items()}
+        try:
+            if is_struct:
+                cells: dict[str, Any] = {}
+                for name, cell in values.items():
+                    if cell is None:
+                        continue  # blank: the field's default, or "missing" if required
+                    if name in list_fields:
+                        cells[name] = _split(cell)
+                    elif name in number_fields:
+                        cells[name] = normalise_number(cell)
+                    elif name in bool_fields:
+                        cells[name] = _bool_text(cell)
+                    else:
+                        cells[name] = cell
+                item = msgspec.convert(cells, schema, strict=False)  # type: ignore[arg-type]
+            else:
+                item = schema(values)  # type: ignore[operator]
+            if check is not None:
+                check(item)
+        except msgspec.ValidationError as error:
+            name, message = _error_of(error)
+            result.fail(row.line, name, message)
+        except InvalidInput as error:
+            result.fail(row.line, error.field, error.message)
+        else:
+            result.items.append((row.line, item))
+    return result
+
+
+def report(
+    validated: Validated[Any], *, created: int = 0, updated: int = 0, dry_run: bool = False
+) -> ImportReport:
+    errors = sorted(validated.errors, key=lambda e: (e.line, e.field or ""))
+    return ImportReport(
+        rows_read=validated.rows_read,
+        created=0 if errors else created,
+        updated=0 if errors else updated,
+        rejected=len({e.line for e in errors}),
+        errors=errors,
+        dry_run=dry_run,
+    )
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple | set | frozenset):
+        return "; ".join(str(_plain(v)) for v in value)
+    return value
+
+
+def _csv_cell(value: Any) -> str:
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    text = str(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_START) and not _numeric(text):
+        # CSV injection: a cell starting with = + - @ would run as a formula in a spreadsheet.
+        return "'" + text
+    return text
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _cells(columns: Sequence[str], row: Mapping[str, Any] | Sequence[Any]) -> list[Any]:
+    if isinstance(row, Mapping):
+        return [row.get(c) for c in columns]
+    return list(row)
+
+
+def to_csv(
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+    *,
+    delimiter: str = ",",
+) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in _cells(columns, row)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _xlsx_cell(value: Any) -> Any:
+    value = _plain(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # XLSX has no time zones: write the instant unambiguously as ISO text.
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _numeric(value):
+        return "'" + value
+    return value
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    title = re.sub(r"[\[\]:*?/\\]", "_", name).strip() or "Foglio"
+    title = title[:31]
+    base, counter = title, 2
+    while title in taken:
+        suffix = f" ({counter})"
+        title = base[: 31 - len(suffix)] + suffix
+        counter += 1
+    taken.add(title)
+    return title
+
+
+def to_xlsx(
+    sheets: Sequence[Sheet]
+    | Mapping[str, tuple[Sequence[str], Iterable[Mapping[str, Any] | Sequence[Any]]]],
+) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    if isinstance(sheets, Mapping):
+        sheets = [Sheet(name, columns, rows) for name, (columns, rows) in sheets.items()]
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    taken: set[str] = set()
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(_sheet_title(sheet.name, taken))
+        worksheet.freeze_panes = "A2"
+        header = []
+        for column in sheet.columns:
+            cell = WriteOnlyCell(worksheet, value=column)
+            cell.font = bold
+            header.append(cell)
+        worksheet.append(header)
+        for row in sheet.rows:
+            worksheet.append([_xlsx_cell(v) for v in _cells(sheet.columns, row)])
+    if not taken:
+        workbook.create_sheet("Foglio")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

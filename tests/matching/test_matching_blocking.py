@@ -1,0 +1,220 @@
+"""Blocking: each rule excludes what it should and keeps what it should."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import pytest
+
+from registry.matching import (
+    CandidateIndex,
+    NeedItem,
+    ResourceItem,
+    Taxonomy,
+    exclusion_reason,
+    is_compatible,
+)
+from registry.matching.synthetic import generate_ambito
+
+TAX = Taxonomy(
+    parents={"ACC": None, "ACC.VISITE": "ACC", "ACC.SPESA": "ACC", "TRA": None, "TRA.SOC": "TRA"},
+    labels={"ACC": "Accompagnamento", "ACC.VISITE": "Accompagnamento a visite mediche"},
+)
+COMUNE = "013001"
+
+
+def res(id: str = "R1", **kw: Any) -> ResourceItem:
+    base: dict[str, Any] = {
+        "holder_id": "H1",
+        "holder_sector": "third_sector",
+        "category": "ACC.VISITE",
+        "comuni": frozenset({COMUNE}),
+    }
+    base.update(kw)
+    return ResourceItem(id=id, **base)
+
+
+def need(**kw: Any) -> NeedItem:
+    base: dict[str, Any] = {
+        "id": "N1",
+        "plan_id": "P1",
+        "category": "ACC.VISITE",
+        "comune": COMUNE,
+    }
+    base.update(kw)
+    return NeedItem(**base)
+
+
+def ids(index: CandidateIndex, n: NeedItem) -> list[str]:
+    return [r.id for r in index.candidates(n)]
+
+
+def test_baseline_pair_is_compatible() -> None:
+    assert is_compatible(need(), res(), TAX)
+    assert ids(CandidateIndex([res()], TAX), need()) == ["R1"]
+
+
+@pytest.mark.parametrize(
+    ("resource_kw", "need_kw", "reason"),
+    [
+        ({"stale": True}, {}, "stale"),
+        ({"capacity": 0}, {}, "no_capacity"),
+        ({"category": "TRA.SOC"}, {}, "category"),
+        ({"category": "ACC.SPESA"}, {}, "category"),  # sibling
+        ({"category": "ACC.VISITE"}, {"category": "ACC"}, "category"),  # child for a parent
+        ({"comuni": frozenset({"013002"})}, {}, "comune"),
+        ({"target_groups": frozenset({"anziani"})}, {"target_group": "disabili"}, "target_group"),
+        (
+            {"clearances": frozenset({"minori"})},
+            {"required_clearances": frozenset({"minori", "patente"})},
+            "clearances",
+        ),
+        (
+            {"languages": frozenset({"it", "fr"})},
+            {"languages": frozenset({"ar", "en"})},
+            "language",
+        ),
+        ({"languages": frozenset()}, {"languages": frozenset({"ar"})}, "language"),
+        ({"valid_until": date(2026, 1, 31)}, {"start": date(2026, 2, 1)}, "validity"),
+        (
+            {"valid_from": date(2026, 3, 1)},
+            {"start": date(2026, 1, 1), "end": date(2026, 2, 28)},
+            "validity",
+        ),
+    ],
+)
+def test_each_rule_excludes(
+    resource_kw: dict[str, Any], need_kw: dict[str, Any], reason: str
+) -> None:
+    r, n = res(**resource_kw), need(**need_kw)
+    assert exclusion_reason(n, r, TAX) == reason
+    assert ids(CandidateIndex([r], TAX), n) == []
+
+
+@pytest.mark.parametrize(
+    ("resource_kw", "need_kw"),
+    [
+        ({"category": "ACC"}, {}),  # ancestor serves a child need
+        ({"comuni": frozenset()}, {}),  # whole ambito
+        ({"comuni": frozenset({"013002", COMUNE})}, {}),
+        ({"target_groups": frozenset()}, {"target_group": "disabili"}),  # any target group
+        ({"target_groups": frozenset({"anziani", "disabili"})}, {"target_group": "disabili"}),
+        ({"target_groups": frozenset({"anziani"})}, {"target_group": None}),
+        (
+            {"clearances": frozenset({"minori", "patente"})},
+            {"required_clearances": frozenset({"minori"})},
+        ),
+        ({"languages": frozenset({"it", "ar"})}, {"languages": frozenset({"ar", "en"})}),
+        ({"languages": frozenset({"fr"})}, {}),  # no language constraint
+        ({"valid_until": date(2026, 2, 1)}, {"start": date(2026, 2, 1)}),  # touching day counts
+        ({"valid_from": date(2026, 3, 1)}, {"start": date(2026, 1, 1)}),  # open-ended need
+        (
+            {"valid_from": date(2020, 1, 1), "valid_until": date(2030, 1, 1)},
+            {"start": date(2026, 1, 1), "end": date(2026, 6, 30)},
+        ),
+    ],
+)
+def test_each_rule_keeps(resource_kw: dict[str, Any], need_kw: dict[str, Any]) -> None:
+    r, n = res(**resource_kw), need(**need_kw)
+    assert exclusion_reason(n, r, TAX) is None
+    assert ids(CandidateIndex([r], TAX), n) == ["R1"]
+
+
+def test_grandparent_category_serves_grandchild() -> None:
+    tax = Taxonomy(parents={"A": None, "A.1": "A", "A.1.x": "A.1"})
+    index = CandidateIndex([res("R1", category="A"), res("R2", category="A.1")], tax)
+    assert ids(index, need(category="A.1.x")) == ["R1", "R2"]
+    assert ids(index, need(category="A.1")) == ["R1", "R2"]
+    assert ids(index, need(category="A")) == ["R1"]
+
+
+def test_as_of_drops_expired_resources() -> None:
+    r = res(valid_until=date(2025, 12, 31))
+    assert exclusion_reason(need(), r, TAX, as_of=date(2026, 1, 1)) == "expired"
+    assert ids(CandidateIndex([r], TAX, as_of=date(2026, 1, 1)), need()) == []
+    assert ids(CandidateIndex([r], TAX), need()) == ["R1"]
+
+
+def test_unknown_codes_in_needs() -> None:
+    index = CandidateIndex([res("R1"), res("R2", target_groups=frozenset({"anziani"}))], TAX)
+    # A target group no resource lists: only "any target group" resources.
+    assert ids(index, need(target_group="nuovo_gruppo")) == ["R1"]
+    # A clearance nobody holds can never be satisfied.
+    assert ids(index, need(required_clearances=frozenset({"brevetto"}))) == []
+    # A language nobody speaks: nothing.
+    assert ids(index, need(languages=frozenset({"xx"}))) == []
+    # An unknown category or comune: nothing, without errors.
+    assert ids(index, need(category="NUOVA")) == []
+    assert ids(index, need(comune="999999")) == []
+
+
+def test_duplicate_resource_ids_rejected() -> None:
+    with pytest.raises(ValueError, match="duplicate"):
+        CandidateIndex([res("R1"), res("R1")], TAX)
+
+
+def test_candidates_sorted_by_id_whatever_the_input_order() -> None:
+    rs = [res(f"R{i}") for i in (5, 1, 3, 2, 4)]
+    assert ids(CandidateIndex(rs, TAX), need()) == ["R1", "R2", "R3", "R4", "R5"]
+
+
+def test_explain_no_candidates_counts_each_rule() -> None:
+    index = CandidateIndex(
+        [
+            res("R1", target_groups=frozenset({"anziani"})),
+            res("R2", clearances=frozenset()),
+            res("R3", clearances=frozenset({"minori"}), languages=frozenset({"it"})),
+            res("R4", category="TRA.SOC"),
+        ],
+        TAX,
+    )
+    n = need(
+        target_group="disabili",
+        required_clearances=frozenset({"minori"}),
+        languages=frozenset({"ar"}),
+    )
+    text = index.explain_no_candidates(n)
+    assert "Nessuna delle 3 risorse" in text
+    assert "1 per destinatari diversi" in text
+    assert "1 per requisiti mancanti" in text
+    assert "1 per nessuna lingua in comune" in text
+    empty = CandidateIndex([res("R4", category="TRA.SOC")], TAX).explain_no_candidates(need())
+    assert "Nessuna risorsa attiva della categoria «Accompagnamento a visite mediche»" in empty
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_index_equals_reference_definition(seed: int) -> None:
+    amb = generate_ambito(400, 120, seed=seed)
+    as_of = date(2026, 3, 1) if seed == 3 else None
+    index = CandidateIndex(amb.resources, amb.taxonomy, as_of=as_of)
+    total = 0
+    for n in amb.needs:
+        expected = [
+            r.id
+            for r in sorted(amb.resources, key=lambda r: r.id)
+            if is_compatible(n, r, amb.taxonomy, as_of)
+        ]
+        assert ids(index, n) == expected
+        total += len(expected)
+    assert total > 0  # the instance exercises real candidates
+
+
+def test_index_on_random_mutations() -> None:
+    """Mutating one field at a time keeps index and reference definition in step."""
+    rng = random.Random(7)
+    amb = generate_ambito(150, 60, seed=11)
+    resources = list(amb.resources)
+    for i in range(0, len(resources), 3):
+        r = resources[i]
+        resources[i] = replace(
+            r,
+            comuni=frozenset() if rng.random() < 0.2 else r.comuni,
+            capacity=0 if rng.random() < 0.1 else r.capacity,
+        )
+    index = CandidateIndex(resources, amb.taxonomy)
+    for n in amb.needs:
+        expected = sorted(r.id for r in resources if is_compatible(n, r, amb.taxonomy))
+        assert ids(index, n) == expected

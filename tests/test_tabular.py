@@ -1,0 +1,194 @@
+"""registry/tabular.py: reading CSV/XLSX into validated rows, the report, the writers."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+import msgspec
+import pytest
+
+from registry.errors import InvalidInput
+from registry.tabular import (
+    ImportReport,
+    RowError,
+    Sheet,
+    TabularError,
+    normalise_number,
+    read_table,
+    report,
+    to_csv,
+    to_xlsx,
+    validate_rows,
+)
+
+Istat = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
+
+
+class Item(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    title: Annotated[str, msgspec.Meta(min_length=1)]
+    hours: Annotated[int, msgspec.Meta(ge=0)] = 0
+    amount: Decimal = Decimal(0)
+    start: date | None = None
+    comuni: list[Istat] = []
+    active: bool = True
+
+
+def test_csv_with_semicolons_bom_and_line_numbers() -> None:
+    data = "\ufefftitolo;ore;comuni\nA;3;013001, 013002\n\n;;\nB;4;\n".encode()
+    table = read_table(data)
+    assert table.headers == ["titolo", "ore", "comuni"]
+    assert [(r.line, r.values["titolo"]) for r in table.rows] == [(2, "A"), (5, "B")]
+    validated = validate_rows(table, Item, aliases={"titolo": "title", "ore": "hours"})
+    assert validated.ok
+    assert [line for line, _ in validated.items] == [2, 5]
+    assert validated.items[0][1].comuni == ["013001", "013002"]
+
+
+def test_csv_with_commas_and_quoted_multiline_cell_keeps_physical_lines() -> None:
+    data = b'title,hours\n"two\nlines",1\nC,x\n'
+    validated = validate_rows(read_table(data), Item)
+    assert validated.errors == [
+        RowError(line=4, field="hours", message="Expected `int`, got `str`")
+    ]
+
+
+def test_every_bad_row_is_reported_with_its_field() -> None:
+    data = b"title,hours,comuni,start\nA,-1,013001,2026-01-01\n,2,,\nC,2,13001,\nD,2,,31/02/2026\n"
+    validated = validate_rows(read_table(data), Item)
+    fields = [(e.line, e.field) for e in validated.errors]
+    assert fields == [(2, "hours"), (3, "title"), (4, "comuni"), (5, "start")]
+    result = report(validated, created=4)
+    assert (result.rows_read, result.rejected, result.created) == (4, 4, 0)
+
+
+def test_header_problems_are_line_one() -> None:
+    validated = validate_rows(read_table(b"hours,colour\n1,red\n"), Item)
+    assert {(e.line, e.field) for e in validated.errors} == {(1, "colour"), (1, "title")}
+    assert not validated.items
+
+
+def test_extra_cells_without_header_are_an_error() -> None:
+    validated = validate_rows(read_table(b"title,hours\nA,1,surplus\n"), Item)
+    assert validated.errors[0].line == 2
+
+
+def test_italian_numbers_and_booleans() -> None:
+    data = 'title;amount;active\nA;"1.234,56";no\nB;€ 12,5;sì\n'.encode()
+    validated = validate_rows(read_table(data), Item)
+    assert validated.ok, validated.errors
+    assert [(i.amount, i.active) for _, i in validated.items] == [
+        (Decimal("1234.56"), False),
+        (Decimal("12.5"), True),
+    ]
+    assert normalise_number("1,234.56") == "1234.56"
+
+
+def test_per_row_callable() -> None:
+    def parse(values: dict[str, str | None]) -> int:
+        if not values["n"] or not values["n"].isdigit():
+            raise InvalidInput("not a number", field="n")
+        return int(values["n"])
+
+    validated = validate_rows(read_table(b"n\n1\nx\n3\n"), parse)
+    assert [v for _, v in validated.items] == [1, 3]
+    assert validated.errors == [RowError(line=3, field="n", message="not a number")]
+
+
+def test_check_callable_and_later_failures() -> None:
+    def check(item: Item) -> None:
+        if item.hours > 10:
+            raise InvalidInput("too many hours", field="hours")
+
+    validated = validate_rows(read_table(b"title,hours\nA,11\nB,2\nC,3\n"), Item, check=check)
+    validated.fail(3, "title", "already exists")
+    assert [line for line, _ in validated.good()] == [4]
+    assert report(validated).rejected == 2
+
+
+def test_xlsx_round_trip_through_the_writer() -> None:
+    data = to_xlsx(
+        [
+            Sheet(
+                "Interventi: 2026/1",
+                ["title", "hours", "start", "comuni", "amount"],
+                [
+                    {"title": "A", "hours": 3, "start": date(2026, 1, 2), "comuni": ["013001"]},
+                    ["B", 4, None, ["013001", "013002"], 1234.5],
+                ],
+            )
+        ]
+    )
+    table = read_table(data)
+    validated = validate_rows(table, Item)
+    assert validated.ok, validated.errors
+    items = [item for _, item in validated.items]
+    assert items[0].start == date(2026, 1, 2)
+    assert items[1].comuni == ["013001", "013002"]
+    assert items[1].amount == Decimal("1234.5")
+    assert [line for line, _ in validated.items] == [2, 3]
+
+
+def test_xlsx_with_native_number_cells() -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Title", "Hours"])
+    sheet.append(["A", 2.0])
+    sheet.append([None, None])
+    sheet.append(["B", "x"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    validated = validate_rows(read_table(buffer.getvalue()), Item)
+    assert [(line, item.hours) for line, item in validated.items] == [(2, 2)]
+    assert [(e.line, e.field) for e in validated.errors] == [(4, "hours")]
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b"", "empty"),
+        (b"title\n\xff\xfe broken", "UTF-8"),
+        (b"PK\x03\x04 not really a zip", "XLSX"),
+        (b"title,title\nA,B\n", "twice"),
+    ],
+)
+def test_unreadable_files(data: bytes, needle: str) -> None:
+    with pytest.raises(TabularError) as caught:
+        read_table(data)
+    assert needle in caught.value.message
+    assert caught.value.field == "file"
+
+
+def test_too_many_rows() -> None:
+    with pytest.raises(TabularError):
+        read_table(b"title\n" + b"a\n" * 11, max_rows=10)
+
+
+def test_to_csv_is_excel_friendly_and_reads_back() -> None:
+    data = to_csv(
+        ["title", "hours", "comuni", "note"],
+        [
+            {"title": "A;B", "hours": 3, "comuni": ["013001", "013002"], "note": "=SUM(A1)"},
+            ["C", -2, [], None],
+        ],
+    )
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = read_table(data)
+    assert table.rows[0].values == {
+        "title": "A;B",
+        "hours": "3",
+        "comuni": "013001; 013002",
+        "note": "'=SUM(A1)",
+    }
+    assert table.rows[1].values["hours"] == "-2"
+
+
+def test_report_is_a_msgspec_struct() -> None:
+    encoded = msgspec.json.encode(
+        ImportReport(rows_read=1, errors=[RowError(line=2, field="x", message="bad")])
+    )
+    assert b'"line":2' in encoded

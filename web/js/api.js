@@ -1,0 +1,199 @@
+// The API client: bearer token from sessionStorage, JSON in and out, errors as ApiError
+// with an Italian message a person can act on.
+
+const SESSION_KEY = 'registry.session';
+
+export function getSession() {
+  try {
+    const session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
+    if (session && session.expires_at && Date.now() > session.expires_at) {
+      sessionStorage.removeItem(SESSION_KEY);
+      return null;
+    }
+    return session;
+  } catch {
+    return null;
+  }
+}
+
+export function setSession(session) {
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(SESSION_KEY);
+}
+
+const STATUS_TEXT = {
+  400: 'I dati inviati non sono validi',
+  401: 'Accesso non autorizzato',
+  403: 'Non hai i permessi per questa operazione',
+  404: 'Elemento non trovato',
+  405: 'Operazione non disponibile',
+  409: "L'operazione è in conflitto con lo stato attuale",
+  413: 'I dati inviati sono troppo grandi',
+  415: 'Formato dei dati non supportato',
+  422: 'I dati inviati non sono validi',
+  429: 'Troppe richieste: attendi qualche secondo e riprova',
+  500: 'Errore interno del server: è stato registrato, riprova più tardi',
+  502: 'Il server non è raggiungibile in questo momento',
+  503: 'Il servizio è temporaneamente non disponibile',
+};
+
+// The API's messages are in English; the frequent ones get an Italian wording.
+const KNOWN_DETAILS = [
+  [/wrong username or password/i, 'Nome utente o password errati.'],
+  [/invalid or expired token/i, 'La sessione è scaduta: accedi di nuovo.'],
+  [/missing bearer token/i, 'Devi accedere per continuare.'],
+  [/no longer exists or was deactivated/i, 'Questo account è stato disattivato.'],
+  [/needs one of the roles/i, 'Il tuo ruolo non consente questa operazione.'],
+  [/end_time must be after start_time/i, "L'ora di fine deve essere dopo l'ora di inizio (nello stesso giorno)."],
+  [/valid_until must not be before valid_from/i, 'La data di fine validità non può precedere quella di inizio.'],
+  [/already manages a holder/i, 'Questo account gestisce già un ente.'],
+  [/is already taken/i, 'Questo nome utente è già in uso: scegline un altro.'],
+  [/^no such (\w+)/i, 'Elemento non trovato (forse è stato archiviato o appartiene a un altro ambito).'],
+  [/conflicts with a record that already exists/i, 'Esiste già un elemento con questi dati.'],
+];
+
+export class ApiError extends Error {
+  constructor(status, body, fallback) {
+    const detail = body && typeof body.detail === 'string' ? body.detail : '';
+    super(ApiError.italian(status, detail, fallback));
+    this.name = 'ApiError';
+    this.status = status;
+    this.detail = detail;
+    this.field = body?.field ?? null;
+    this.errors = Array.isArray(body?.errors) ? body.errors : [];
+  }
+
+  static italian(status, detail, fallback) {
+    for (const [pattern, text] of KNOWN_DETAILS) {
+      if (text && pattern.test(detail)) return text;
+    }
+    const head = fallback || STATUS_TEXT[status] || `Errore ${status}`;
+    return detail && detail !== 'Not Found' ? `${head}. Dettaglio: ${detail}` : `${head}.`;
+  }
+
+  // Field name -> message, from `field` and from Litestar's `errors: [{key, message}]`.
+  fieldMessages() {
+    const found = {};
+    if (this.field) found[this.field] = this.message;
+    for (const item of this.errors) {
+      if (item && item.key) found[item.key] = item.message || this.message;
+    }
+    return found;
+  }
+}
+
+export class NetworkError extends Error {
+  constructor() {
+    super('Impossibile raggiungere il server. Controlla la connessione e riprova.');
+    this.name = 'NetworkError';
+    this.status = 0;
+  }
+}
+
+let onUnauthorized = () => {};
+export function setUnauthorizedHandler(handler) {
+  onUnauthorized = handler;
+}
+
+function buildUrl(path, query) {
+  const url = new URL(path, window.location.origin);
+  if (query) {
+    for (const [key, value] of Object.entries(query)) {
+      if (value === undefined || value === null || value === '') continue;
+      if (Array.isArray(value)) value.forEach((v) => url.searchParams.append(key, v));
+      else url.searchParams.set(key, value);
+    }
+  }
+  return url;
+}
+
+/**
+ * Call the API. Options: method, body (JSON), form (FormData), query, headers,
+ * as ('json' | 'blob' | 'response'), auth (default true).
+ */
+export async function api(path, options = {}) {
+  const { method = 'GET', body, form, query, headers = {}, as = 'json', auth = true, signal } = options;
+  const session = getSession();
+  const allHeaders = { Accept: as === 'json' ? 'application/json' : '*/*', ...headers };
+  if (auth && session) allHeaders.Authorization = `Bearer ${session.token}`;
+  let payload;
+  if (form) payload = form;
+  else if (body !== undefined) {
+    allHeaders['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(buildUrl(path, query), { method, headers: allHeaders, body: payload, signal });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new NetworkError();
+  }
+  if (!response.ok) {
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    const error = new ApiError(response.status, data);
+    if (response.status === 401 && auth && session) onUnauthorized(error);
+    throw error;
+  }
+  if (as === 'response') return response;
+  if (as === 'blob') return response.blob();
+  if (response.status === 204) return null;
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+// Fetch every page of a paginated list (bounded, so a huge ambito cannot hang the browser).
+export async function apiAll(path, query = {}, max = 1000) {
+  const items = [];
+  let offset = 0;
+  const limit = 100;
+  for (;;) {
+    const page = await api(path, { query: { ...query, limit, offset } });
+    const batch = Array.isArray(page) ? page : page.items;
+    items.push(...batch);
+    if (Array.isArray(page) || batch.length < limit || items.length >= (page.total ?? 0) || items.length >= max) break;
+    offset += limit;
+  }
+  return items;
+}
+
+export function pageItems(answer) {
+  if (Array.isArray(answer)) return { items: answer, total: answer.length };
+  return { items: answer?.items ?? [], total: answer?.total ?? (answer?.items ?? []).length };
+}
+
+// A UUID for idempotency keys (crypto.randomUUID needs a secure context; loopback is one).
+export function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// Download a file from the API with the bearer token (a plain link cannot carry it).
+export async function download(path, query, fallbackName) {
+  const response = await api(path, { query, as: 'response' });
+  const blob = await response.blob();
+  const disposition = response.headers.get('content-disposition') || '';
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+  const name = match ? decodeURIComponent(match[1]) : fallbackName;
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return { name, size: blob.size };
+}

@@ -1,0 +1,136 @@
+// Italian labels for the API's vocabularies (the API speaks English codes).
+
+export const ROLES = {
+  udp_admin: 'Ufficio di Piano',
+  social_worker: 'Assistente sociale',
+  holder_manager: 'Referente di ente',
+  volunteer: 'Volontario/a',
+};
+
+export const HOLDER_KINDS = {
+  association: 'Associazione / ETS',
+  social_cooperative: 'Cooperativa sociale',
+  informal_network: 'Rete informale',
+  individual_volunteer: 'Volontario/a singolo/a',
+  parish: 'Parrocchia',
+  school: 'Scuola',
+  company: 'Impresa',
+  public_office: 'Ente pubblico',
+  other: 'Altro',
+};
+
+export const SECTORS = {
+  public: 'Pubblico',
+  third_sector: 'Terzo settore',
+  informal: 'Informale',
+  business: 'Impresa',
+};
+
+export const AREAS = {
+  'famiglie-minori': 'Famiglie e minori',
+  disabili: 'Disabilità',
+  dipendenze: 'Dipendenze',
+  anziani: 'Anziani',
+  immigrati: 'Immigrati',
+  'poverta-disagio-adulti': 'Povertà e disagio adulti',
+  multiutenza: 'Multiutenza',
+};
+
+export const UNITS = {
+  hours: 'ore',
+  places: 'posti',
+  items: 'pezzi',
+  room_hours: 'ore di sala',
+  trips: 'viaggi',
+  meals: 'pasti',
+  people: 'persone',
+};
+
+export const RESOURCE_STATUS = {
+  active: 'Attiva',
+  paused: 'In pausa',
+  stale: 'Da riconfermare',
+  expired: 'Scaduta',
+  archived: 'Archiviata',
+};
+
+export const CONTACT_KINDS = {
+  email: 'E-mail',
+  phone: 'Telefono',
+  website: 'Sito web',
+  person: 'Persona di riferimento',
+};
+
+export const FREQUENCIES = {
+  WEEKLY: 'Ogni settimana',
+  DAILY: 'Ogni giorno',
+  MONTHLY: 'Ogni mese',
+};
+
+// Monday first, as Italian calendars are.
+export const DAYS = [
+  ['MO', 'lunedì', 'lun'],
+  ['TU', 'martedì', 'mar'],
+  ['WE', 'mercoledì', 'mer'],
+  ['TH', 'giovedì', 'gio'],
+  ['FR', 'venerdì', 'ven'],
+  ['SA', 'sabato', 'sab'],
+  ['SU', 'domenica', 'dom'],
+];
+export const DAY_NAME = Object.fromEntries(DAYS.map(([code, name]) => [code, name]));
+
+export const ORDINALS = { 1: 'il primo', 2: 'il secondo', 3: 'il terzo', 4: 'il quarto', 5: 'il quinto', '-1': "l'ultimo" };
+
+export const LANGUAGES = {
+  it: 'italiano', en: 'inglese', fr: 'francese', es: 'spagnolo', de: 'tedesco', ar: 'arabo',
+  ro: 'rumeno', sq: 'albanese', uk: 'ucraino', ru: 'russo', zh: 'cinese', wo: 'wolof', ur: 'urdu',
+  pt: 'portoghese', hi: 'hindi', bn: 'bengalese', pa: 'punjabi', tl: 'tagalog',
+};
+
+export const MATCH_STATUS = {
+  proposed: 'Proposta',
+  accepted: 'Accettata',
+  declined: 'Rifiutata',
+  active: 'In corso',
+  completed: 'Conclusa',
+  withdrawn: 'Ritirata',
+};
+
+export const PLAN_STATUS = {
+  draft: 'Bozza',
+  active: 'Attivo',
+  open: 'Aperto',
+  closed: 'Chiuso',
+  suspended: 'Sospeso',
+  completed: 'Concluso',
+  archived: 'Archiviato',
+};
+
+export const VERIFICATION = {
+  self_reported: 'Dichiarato',
+  qr_verified: 'Verificato con QR',
+  confirmed: 'Confermato',
+};
+
+export const FUND_SOURCES = {
+  national: 'Nazionale',
+  regional: 'Regionale',
+  municipal: 'Comunale',
+  eu_pnrr: 'UE / PNRR',
+  eu: 'UE',
+  pnrr: 'PNRR',
+  other: 'Altro',
+};
+
+export const MACRO_LEVELS = {
+  access: 'Accesso e presa in carico',
+  home: 'Domiciliarità',
+  community: 'Prima infanzia e servizi comunitari',
+  residential: 'Servizi residenziali',
+  inclusion: 'Inclusione e sostegno al reddito',
+};
+
+export function label(table, code) {
+  if (code === null || code === undefined || code === '') return '—';
+  return table[code] ?? String(code).replaceAll('_', ' ');
+}

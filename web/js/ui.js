@@ -1,0 +1,334 @@
+// Shared UI pieces: messages (with aria-live), empty states, loading, forms with field
+// errors, confirmation dialogs, formatting.
+
+import { h, clear, uid } from './dom.js';
+
+// --- live messages ----------------------------------------------------------------------
+
+export function announce(text, { assertive = false } = {}) {
+  const region = document.getElementById(assertive ? 'live-assertive' : 'live-polite');
+  if (!region) return;
+  region.textContent = '';
+  // A new text node after a tick makes screen readers read a repeated message again.
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
+/** A visible message at the top of the screen; success/info are polite, errors assertive. */
+export function flash(text, kind = 'success') {
+  const holder = document.getElementById('flash');
+  if (!holder) {
+    announce(text, { assertive: kind === 'error' });
+    return;
+  }
+  clear(holder);
+  const box = h('div', { class: ['notice', `notice-${kind}`] },
+    h('p', { text }),
+    h('button', {
+      type: 'button', class: 'notice-close', 'aria-label': 'Chiudi il messaggio',
+      onclick: () => clear(holder),
+    }, '×'));
+  holder.append(box);
+  announce(text, { assertive: kind === 'error' });
+}
+
+export function errorBox(error, { retry } = {}) {
+  const message = error && error.message ? error.message : String(error);
+  return h('div', { class: 'notice notice-error', role: 'alert' },
+    h('p', { text: message }),
+    retry ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: retry }, 'Riprova') : null);
+}
+
+export function loading(text = 'Caricamento…') {
+  return h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
+}
+
+export function emptyState(title, text, action) {
+  return h('div', { class: 'empty' },
+    h('p', { class: 'empty-title', text: title }),
+    text ? h('p', { text }) : null,
+    action || null);
+}
+
+/** Show a progress bar for long work; returns {update(done, total, text), done(text)}. */
+export function progress(container, text) {
+  const label = h('span', { text });
+  const bar = h('progress', { max: 100 });
+  bar.removeAttribute('value'); // indeterminate until told otherwise
+  const box = h('div', { class: 'progress', role: 'status', 'aria-live': 'polite' }, label, bar);
+  container.append(box);
+  return {
+    update(doneCount, total, note) {
+      if (total) {
+        bar.max = total;
+        bar.value = doneCount;
+      }
+      if (note) label.textContent = note;
+    },
+    done() {
+      box.remove();
+    },
+  };
+}
+
+// --- buttons ------------------------------------------------------------------------------
+
+/** Run an async action from a button: disabled and busy meanwhile, error shown on failure. */
+export async function busy(button, work, busyText) {
+  const original = button.textContent;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  if (busyText) button.textContent = busyText;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    if (busyText) button.textContent = original;
+  }
+}
+
+// --- forms ----------------------------------------------------------------------------------
+
+/**
+ * A labelled field. `control` is an input/select/textarea (its `name` maps API field errors);
+ * returns the wrapper. Hints and errors are tied to the control with aria-describedby.
+ */
+export function field(labelText, control, { hint, required = false, className } = {}) {
+  const id = control.id || uid('f');
+  control.id = id;
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const describedBy = [hint ? hintId : null, errorId].filter(Boolean).join(' ');
+  control.setAttribute('aria-describedby', describedBy);
+  if (required) {
+    control.required = true;
+    control.setAttribute('aria-required', 'true');
+  }
+  return h('div', { class: ['field', className], dataset: { field: control.name || '' } },
+    h('label', { for: id }, labelText, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
+    hint ? h('p', { class: 'hint', id: hintId, text: hint }) : null,
+    h('p', { class: 'field-error', id: errorId, hidden: true }),
+    control);
+}
+
+/** A group of checkboxes as a fieldset. options: [[value, label], ...] */
+export function checkboxGroup(legend, name, options, selected = [], { hint, columns = false } = {}) {
+  const chosen = new Set(selected);
+  const hintId = hint ? uid('hint') : null;
+  const errorId = uid('err');
+  return h('fieldset', { class: ['field', 'checks', columns ? 'checks-columns' : null], dataset: { field: name }, 'aria-describedby': [hintId, errorId].filter(Boolean).join(' ') },
+    h('legend', { text: legend }),
+    hint ? h('p', { class: 'hint', id: hintId, text: hint }) : null,
+    h('p', { class: 'field-error', id: errorId, hidden: true }),
+    h('div', { class: 'check-list' }, options.map(([value, text]) => {
+      const id = uid('c');
+      return h('div', { class: 'check' },
+        h('input', { type: 'checkbox', id, name, value, checked: chosen.has(value) }),
+        h('label', { for: id, text }));
+    })));
+}
+
+export function checkedValues(form, name) {
+  return [...form.querySelectorAll(`input[type=checkbox][name="${name}"]`)].filter((el) => el.checked).map((el) => el.value);
+}
+
+export function select(name, options, value, { placeholder } = {}) {
+  return h('select', { name },
+    placeholder !== undefined ? h('option', { value: '', text: placeholder }) : null,
+    options.map(([v, text]) => h('option', { value: v, text, selected: String(v) === String(value ?? '') })));
+}
+
+export function input(name, value, attrs = {}) {
+  return h('input', { name, type: 'text', value: value ?? '', ...attrs });
+}
+
+export function textarea(name, value, attrs = {}) {
+  const el = h('textarea', { name, rows: 3, ...attrs });
+  el.value = value ?? '';
+  return el;
+}
+
+export function formErrors(form) {
+  let summary = form.querySelector('.error-summary');
+  if (!summary) {
+    summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
+    form.prepend(summary);
+  }
+  return summary;
+}
+
+export function resetErrors(form) {
+  form.querySelectorAll('.field-error').forEach((el) => { el.hidden = true; el.textContent = ''; });
+  form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
+  const summary = form.querySelector('.error-summary');
+  if (summary) { summary.hidden = true; clear(summary); }
+}
+
+/** Put an API error next to the fields it names, plus a summary at the top that takes focus. */
+export function showFormError(form, error, labels = {}) {
+  resetErrors(form);
+  const summary = formErrors(form);
+  const byField = typeof error.fieldMessages === 'function' ? error.fieldMessages() : {};
+  const items = [];
+  for (const [rawName, message] of Object.entries(byField)) {
+    const name = String(rawName).replace(/\[\d+\]$/, '').replace(/^data\./, '');
+    const wrapper = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!wrapper) continue;
+    const text = name === error.field ? error.message : `${labels[name] || name}: ${message}`;
+    const slot = wrapper.querySelector('.field-error');
+    slot.textContent = text;
+    slot.hidden = false;
+    const control = wrapper.querySelector('input, select, textarea');
+    if (control) control.setAttribute('aria-invalid', 'true');
+    items.push([control, labels[name] || wrapper.querySelector('label, legend')?.textContent || name, text]);
+  }
+  summary.append(h('h2', { text: 'Non è stato possibile salvare' }), h('p', { text: error.message }));
+  if (items.length) {
+    summary.append(h('ul', null, items.map(([control, name, text]) => h('li', null,
+      control ? h('a', { href: `#${control.id}`, onclick: (event) => { event.preventDefault(); control.focus(); } }, `${name.replace(/\s*\*$/, '')}: ${text}`) : text))));
+  }
+  summary.setAttribute('role', 'alert');
+  summary.hidden = false;
+  summary.focus();
+}
+
+// --- dialogs ---------------------------------------------------------------------------------
+
+/** A modal dialog (native <dialog>: focus is kept inside and Esc closes it). */
+export function openDialog(title, body, { onClose, wide = false } = {}) {
+  const titleId = uid('dlg');
+  const dialog = h('dialog', { class: ['dialog', wide ? 'dialog-wide' : null], 'aria-labelledby': titleId },
+    h('div', { class: 'dialog-head' },
+      h('h2', { id: titleId, text: title }),
+      h('button', { type: 'button', class: 'dialog-close', 'aria-label': 'Chiudi', onclick: () => dialog.close() }, '×')),
+    body);
+  const opener = document.activeElement;
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    if (onClose) onClose(dialog.returnValue);
+    if (opener && document.contains(opener)) opener.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
+}
+
+export function confirmDialog(title, text, { confirmText = 'Conferma', danger = false } = {}) {
+  return new Promise((resolve) => {
+    let answered = false;
+    const yes = h('button', { type: 'button', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], text: confirmText });
+    const no = h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla' });
+    const dialog = openDialog(title, h('div', null, h('p', { text }), h('div', { class: 'actions' }, yes, no)), {
+      onClose: () => resolve(answered),
+    });
+    yes.addEventListener('click', () => { answered = true; dialog.close(); });
+    no.addEventListener('click', () => dialog.close());
+    no.focus();
+  });
+}
+
+/** Ask for a short text (e.g. a reason); resolves to the text or null. */
+export function promptDialog(title, labelText, { hint, required = true, confirmText = 'Invia', maxLength = 500 } = {}) {
+  return new Promise((resolve) => {
+    let value = null;
+    const area = textarea('reason', '', { maxlength: maxLength });
+    const form = h('form', { class: 'stack', novalidate: true },
+      field(labelText, area, { hint, required }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'btn btn-primary', text: confirmText }),
+        h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla', onclick: () => dialog.close() })));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const text = area.value.trim();
+      if (required && !text) {
+        const slot = form.querySelector('.field-error');
+        slot.textContent = 'Scrivi il motivo: aiuta chi ha proposto a trovare un\'alternativa.';
+        slot.hidden = false;
+        area.setAttribute('aria-invalid', 'true');
+        area.focus();
+        return;
+      }
+      value = text;
+      dialog.close();
+    });
+    const dialog = openDialog(title, form, { onClose: () => resolve(value) });
+    area.focus();
+  });
+}
+
+// --- formatting --------------------------------------------------------------------------------
+
+const dateFmt = new Intl.DateTimeFormat('it-IT', { day: 'numeric', month: 'long', year: 'numeric' });
+const shortDateFmt = new Intl.DateTimeFormat('it-IT', { day: 'numeric', month: 'short' });
+const dateTimeFmt = new Intl.DateTimeFormat('it-IT', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const numberFmt = new Intl.NumberFormat('it-IT', { maximumFractionDigits: 1 });
+const euroFmt = new Intl.NumberFormat('it-IT', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 });
+const percentFmt = new Intl.NumberFormat('it-IT', { style: 'percent', maximumFractionDigits: 0 });
+
+export function parseDate(value) {
+  if (!value) return null;
+  if (value instanceof Date) return value;
+  // A bare date is a calendar day, not midnight UTC.
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const [y, m, d] = value.split('-').map(Number);
+    return new Date(y, m - 1, d);
+  }
+  return new Date(value);
+}
+
+export const fmt = {
+  date: (value) => (value ? dateFmt.format(parseDate(value)) : '—'),
+  shortDate: (value) => (value ? shortDateFmt.format(parseDate(value)) : '—'),
+  dateTime: (value) => (value ? dateTimeFmt.format(parseDate(value)) : '—'),
+  number: (value) => (value === null || value === undefined ? '—' : numberFmt.format(value)),
+  euro: (value) => (value === null || value === undefined ? '—' : euroFmt.format(value)),
+  percent: (value) => (value === null || value === undefined ? '—' : percentFmt.format(value)),
+  daysAgo(value) {
+    if (!value) return 'mai';
+    const days = Math.floor((Date.now() - parseDate(value).getTime()) / 86_400_000);
+    if (days <= 0) return 'oggi';
+    if (days === 1) return 'ieri';
+    return `${days} giorni fa`;
+  },
+};
+
+export function isoDate(date) {
+  const y = date.getFullYear();
+  const m = String(date.getMonth() + 1).padStart(2, '0');
+  const d = String(date.getDate()).padStart(2, '0');
+  return `${y}-${m}-${d}`;
+}
+
+export function addDays(date, days) {
+  const copy = new Date(date.getFullYear(), date.getMonth(), date.getDate());
+  copy.setDate(copy.getDate() + days);
+  return copy;
+}
+
+export function mondayOf(date) {
+  const day = (date.getDay() + 6) % 7; // Monday = 0
+  return addDays(date, -day);
+}
+
+/** Freshness of a resource's confirmation: [css class, Italian text]. */
+export function freshness(resource) {
+  if (resource.status === 'stale') return ['stale', 'Da riconfermare'];
+  const days = Math.floor((Date.now() - parseDate(resource.confirmed_at).getTime()) / 86_400_000);
+  if (days > 90) return ['stale', `Confermata ${fmt.daysAgo(resource.confirmed_at)}`];
+  if (days > 60) return ['aging', `Confermata ${fmt.daysAgo(resource.confirmed_at)}`];
+  return ['fresh', `Confermata ${fmt.daysAgo(resource.confirmed_at)}`];
+}
+
+export function badge(text, kind = 'neutral') {
+  return h('span', { class: ['badge', `badge-${kind}`], text });
+}
+
+/** Page header: h1 (focus target after navigation), optional lead text and actions. */
+export function pageHeader(title, { lead, actions, crumbs } = {}) {
+  return h('div', { class: 'page-head' },
+    crumbs ? h('nav', { 'aria-label': 'Percorso', class: 'crumbs' }, h('ol', null, crumbs.map(([text, href]) => h('li', null, href ? h('a', { href, text }) : h('span', { 'aria-current': 'page', text }))))) : null,
+    h('div', { class: 'page-title' },
+      h('h1', { tabindex: '-1', text: title }),
+      actions ? h('div', { class: 'actions' }, actions) : null),
+    lead ? h('p', { class: 'lead', text: lead }) : null);
+}
