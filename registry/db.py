@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
 from piccolo.columns.column_types import Array, Text, Varchar
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
 
 from registry.config import Settings
@@ -42,6 +43,18 @@ class PooledSQLiteEngine(SQLiteEngine):
         await connection.execute("PRAGMA busy_timeout = 30000")
         return connection
 
+    async def _pooled_connection(self) -> Any:
+        kwargs = self.connection_kwargs
+        connection = aiosqlite.Connection(lambda: sqlite3.connect(**kwargs), 64)
+        # Idle pooled connections must not keep the process alive at exit when a caller
+        # forgets close(): aiosqlite's worker thread is non-daemon by default.
+        connection._thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory
+        await connection.execute("PRAGMA foreign_keys = 1")
+        await connection.execute("PRAGMA busy_timeout = 30000")
+        return connection
+
     async def _run_in_new_connection(
         self,
         query: str,
@@ -52,7 +65,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._pool_size)
         async with self._slots:
-            connection = self._idle.pop() if self._idle else await self.get_connection()
+            connection = self._idle.pop() if self._idle else await self._pooled_connection()
             try:
                 async with connection.execute(query, args or []) as cursor:
                     rows = await cursor.fetchall()
