@@ -17,8 +17,22 @@ from litestar.static_files import create_static_files_router
 
 from registry import __version__, db
 from registry.api.auth import AuthController, auth_middleware, provide_actor
+from registry.api.checkin import CheckInController
+from registry.api.contributions import ActivityController, ContributionController
 from registry.api.errors import handlers
 from registry.api.holders import HolderController
+from registry.api.interactions import InteractionController
+from registry.api.interop import (
+    InteropController,
+    PublicDirectoryController,
+    PublicFeedsController,
+)
+from registry.api.interventions import InterventionController
+from registry.api.matches import MatchController, MatchingRunController
+from registry.api.metrics import MetricsController
+from registry.api.notifications import NotificationController
+from registry.api.plans import AuditController, PlanController
+from registry.api.reconfirm import ReconfirmController, ReconfirmPage
 from registry.api.reference import AmbitoController, TaxonomyController, UserController
 from registry.api.resources import ResourceController
 from registry.config import Settings, load_settings
@@ -40,14 +54,23 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     db.bind(engine)
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start(engine)
         if migrate_on_start:
             await db.migrate()
             await ensure_seeded()
+        scheduler = None
+        if settings.scheduler_enabled:
+            # Inside the lifespan, so it runs on the server's own event loop (DESIGN.md).
+            from registry import jobs
+
+            scheduler = await jobs.start_scheduler(settings)
+            app.state.scheduler = scheduler
         try:
             yield
         finally:
+            if scheduler is not None:
+                await jobs.stop_scheduler(scheduler)
             await db.stop(engine)
 
     @get("/health", opt={"public": True}, tags=["health"], sync_to_thread=False)
@@ -62,6 +85,22 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         TaxonomyController,
         HolderController,
         ResourceController,
+        ContributionController,
+        ActivityController,
+        CheckInController,
+        InterventionController,
+        NotificationController,
+        ReconfirmController,
+        ReconfirmPage,
+        PlanController,
+        MatchController,
+        MatchingRunController,
+        AuditController,
+        MetricsController,
+        InteractionController,
+        InteropController,
+        PublicDirectoryController,
+        PublicFeedsController,
     ]
     if WEB_DIR.is_dir():
         route_handlers.append(

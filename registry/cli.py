@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import sys
 
@@ -76,6 +77,68 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M %Z") if value else "-"  # type: ignore[attr-defined]
+
+
+def cmd_jobs_list(_: argparse.Namespace) -> int:
+    from registry import jobs
+
+    settings = load_settings()
+    infos = asyncio.run(_with_db(lambda: jobs.list_jobs(settings)))
+    print(f"{'JOB':<17} {'SCHEDULE':<28} {'NEXT RUN':<21} {'LAST RUN':<21} {'STATUS':<8} SUMMARY")
+    for info in infos:
+        last = info.last_run
+        summary = ""
+        if last is not None:
+            summary = last.error or " ".join(f"{k}={v}" for k, v in last.summary.items())
+        print(
+            f"{info.name:<17} {info.schedule:<28} "
+            f"{_when(info.next_run) if info.next_run else '(not scheduled yet)':<21} "
+            f"{_when(last.started_at) if last else '-':<21} "
+            f"{last.status if last else '-':<8} {summary}"
+        )
+    return 0
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    import msgspec
+
+    from registry import jobs
+    from registry.errors import DomainError
+
+    settings = load_settings()
+    now = None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            print(f"error: --now '{args.now}' is not an ISO date-time", file=sys.stderr)
+            return 2
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    if args.name not in jobs.JOBS:
+        print(f"error: no job '{args.name}'; jobs: {', '.join(jobs.JOBS)}", file=sys.stderr)
+        return 2
+
+    async def work() -> jobs.JobRunOut:
+        from registry.users.service import ambito_id_by_code
+
+        scope = [await ambito_id_by_code(code) for code in args.ambito] if args.ambito else None
+        return await jobs.run_job(args.name, settings, now=now, trigger="cli", ambito_ids=scope)
+
+    try:
+        # stdout carries only the JSON result (the migration check chats on stdout).
+        with contextlib.redirect_stdout(sys.stderr):
+            run = asyncio.run(_with_db(work))
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    print(msgspec.json.format(msgspec.json.encode(run)).decode())
+    return 0 if run.status == "ok" else 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -112,6 +175,23 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--ambito", required=True, help="ambito code, e.g. OLGIATESE")
     add.set_defaults(func=cmd_user_add)
+
+    jobs = sub.add_parser("jobs", help="the scheduled jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_sub.add_parser("list", help="jobs, schedules, next and last runs").set_defaults(
+        func=cmd_jobs_list
+    )
+    run = jobs_sub.add_parser("run", help="run one job now and print what it did")
+    run.add_argument("name", help="freshness, expiry, rematch, dispatch, metrics_snapshot")
+    run.add_argument("--now", help="the clock to run with (ISO date-time, UTC if no offset)")
+    run.add_argument(
+        "--ambito", action="append", metavar="CODE", help="only this ambito (repeatable)"
+    )
+    run.set_defaults(func=cmd_jobs_run)
+
+    from registry.interop.cli import register as register_interop
+
+    register_interop(sub)  # import hsds|holders|resources, export hsds|<list> (issue 8)
 
     args = parser.parse_args(argv)
     try:

@@ -23,6 +23,13 @@ class Page(msgspec.Struct, Generic[T]):
     offset: int
 
 
+async def page_total(found: int, limit: int, offset: int, count: Any) -> int:
+    """Total rows of a paged query; a short page already tells it, saving the COUNT query."""
+    if found < limit and (found or offset == 0):
+        return offset + found
+    return await count
+
+
 def set_fields(patch: msgspec.Struct) -> dict[str, Any]:
     """The fields a PATCH body actually carried (UNSET ones are left alone)."""
     return {

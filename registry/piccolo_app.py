@@ -5,7 +5,29 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from registry.ambiti.tables import Ambito, Comune
+from registry.audit.tables import AccessLog
+from registry.checkin.tables import CheckIn
+from registry.contributions.tables import (
+    ActivityOrganiser,
+    CommunityActivity,
+    Contribution,
+    ContributionConfirmation,
+)
+from registry.freshness.tables import CandidateNotice, ReconfirmLink, WindowExpiryNotice
 from registry.holders.tables import Holder
+from registry.interop.tables import ExternalLink, FeedToken
+from registry.interventions.tables import FundedIntervention
+from registry.jobs import JobRun, SchedulerJob
+from registry.matches.tables import Match, MatchEvent, MatchingRun, ResourceCapacity, RunPair
+from registry.metrics.tables import (
+    Interaction,
+    InteractionParticipant,
+    MetricsSnapshot,
+    TaskLevelOverride,
+    ValueRate,
+)
+from registry.notifications.tables import Notification, OutboxMessage, WebhookEndpoint
+from registry.plans.tables import Need, Plan
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.taxonomy.tables import TaxonomyTerm
 from registry.users.tables import User
@@ -13,7 +35,49 @@ from registry.users.tables import User
 APP_CONFIG = AppConfig(
     app_name="registry",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "migrations"),
-    table_classes=[Ambito, Comune, TaxonomyTerm, Holder, User, Resource, AvailabilityWindow],
+    table_classes=[
+        Ambito,
+        Comune,
+        TaxonomyTerm,
+        Holder,
+        User,
+        Resource,
+        AvailabilityWindow,
+        # contributions, check-in, funded interventions (issue 4)
+        CommunityActivity,
+        ActivityOrganiser,
+        Contribution,
+        ContributionConfirmation,
+        CheckIn,
+        FundedIntervention,
+        # personalised plans, matches, matching runs, access log (issue 3)
+        Plan,
+        Need,
+        MatchingRun,
+        Match,
+        MatchEvent,
+        ResourceCapacity,
+        RunPair,
+        AccessLog,
+        # HSDS identifiers of imported records, calendar-feed tokens (issue 8)
+        ExternalLink,
+        FeedToken,
+        # scheduled jobs, freshness, notifications and their outbox (issue 6)
+        SchedulerJob,
+        JobRun,
+        WebhookEndpoint,
+        OutboxMessage,
+        Notification,
+        ReconfirmLink,
+        CandidateNotice,
+        WindowExpiryNotice,
+        # metrics: value rates, interactions, period snapshots (issue 5)
+        ValueRate,
+        TaskLevelOverride,
+        Interaction,
+        InteractionParticipant,
+        MetricsSnapshot,
+    ],
     migration_dependencies=[],
     commands=[],
 )

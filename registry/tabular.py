@@ -477,7 +477,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any, escape_formulas: bool = True) -> str:
     value = _plain(value)
     if value is None:
         return ""
@@ -486,7 +486,12 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_START) and not _numeric(text):
+    if (
+        escape_formulas
+        and isinstance(value, str)
+        and text.startswith(_FORMULA_START)
+        and not _numeric(text)
+    ):
         # CSV injection: a cell starting with = + - @ would run as a formula in a spreadsheet.
         return "'" + text
     return text
@@ -511,13 +516,17 @@ def to_csv(
     rows: Iterable[Mapping[str, Any] | Sequence[Any]],
     *,
     delimiter: str = ",",
+    bom: bool = True,
+    escape_formulas: bool = True,
 ) -> bytes:
+    """`bom=False, escape_formulas=False` for files meant for programs, not spreadsheets
+    (e.g. an HSDS data package, where "+39 031..." must stay a phone number)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_cell(v) for v in _cells(columns, row)])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        writer.writerow([_csv_cell(v, escape_formulas) for v in _cells(columns, row)])
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
 
 
 def _xlsx_cell(value: Any) -> Any:

@@ -74,3 +74,98 @@ SECTOR_OF_KIND: dict[HolderKind, frozenset[Sector]] = {
     HolderKind.PUBLIC_OFFICE: frozenset({Sector.PUBLIC}),
     HolderKind.OTHER: frozenset(Sector),
 }
+
+
+# --- contributions, check-in and funded interventions (issue 4) ---------------------------
+
+
+class ContributionUnit(StrEnum):
+    """What a ledger entry counts. Time units are stored in minutes, the others as counts."""
+
+    HOURS = "hours"
+    ROOM_HOURS = "room_hours"
+    ITEMS = "items"
+    MEALS = "meals"
+    TRIPS = "trips"
+    PEOPLE_REACHED = "people_reached"
+
+
+TIME_UNITS = frozenset({ContributionUnit.HOURS, ContributionUnit.ROOM_HOURS})
+# Goods and spaces may carry a declared fair value (in-kind value, never mixed with time).
+IN_KIND_UNITS = frozenset(
+    {
+        ContributionUnit.ROOM_HOURS,
+        ContributionUnit.ITEMS,
+        ContributionUnit.MEALS,
+        ContributionUnit.TRIPS,
+    }
+)
+
+CONTRIBUTION_UNIT_LABELS: dict[ContributionUnit, str] = {
+    ContributionUnit.HOURS: "ore di attività",
+    ContributionUnit.ROOM_HOURS: "ore di utilizzo di spazi",
+    ContributionUnit.ITEMS: "beni (pezzi)",
+    ContributionUnit.MEALS: "pasti",
+    ContributionUnit.TRIPS: "viaggi / trasporti",
+    ContributionUnit.PEOPLE_REACHED: "persone raggiunte",
+}
+
+
+class EntryKind(StrEnum):
+    ENTRY = "entry"
+    CORRECTION = "correction"  # replaces the entry it corrects
+    CANCELLATION = "cancellation"  # withdraws the entry it corrects
+
+
+class Verification(StrEnum):
+    SELF_REPORTED = "self_reported"
+    QR_VERIFIED = "qr_verified"
+    CONFIRMED = "confirmed"
+
+
+class FundSource(StrEnum):
+    NATIONAL = "national"
+    REGIONAL = "regional"
+    MUNICIPAL = "municipal"
+    EU_PNRR = "eu_pnrr"
+    OTHER = "other"
+
+
+FUND_SOURCE_LABELS: dict[FundSource, str] = {
+    FundSource.NATIONAL: "Fondi nazionali",
+    FundSource.REGIONAL: "Fondi regionali",
+    FundSource.MUNICIPAL: "Fondi comunali",
+    FundSource.EU_PNRR: "Fondi europei / PNRR",
+    FundSource.OTHER: "Altre fonti",
+}
+
+
+class FnpsLevel(StrEnum):
+    """The macro-levels of the Fondo Nazionale Politiche Sociali."""
+
+    ACCESS_TAKING_CHARGE = "access_taking_charge"
+    HOME_CARE = "home_care"
+    EARLY_CHILDHOOD_COMMUNITY = "early_childhood_community"
+    RESIDENTIAL = "residential"
+    INCLUSION_INCOME = "inclusion_income"
+
+
+FNPS_LEVEL_LABELS: dict[FnpsLevel, str] = {
+    FnpsLevel.ACCESS_TAKING_CHARGE: "Accesso, valutazione e progettazione (presa in carico)",
+    FnpsLevel.HOME_CARE: "Misure per favorire la permanenza a domicilio",
+    FnpsLevel.EARLY_CHILDHOOD_COMMUNITY: (
+        "Servizi per la prima infanzia e servizi territoriali comunitari"
+    ),
+    FnpsLevel.RESIDENTIAL: "Servizi territoriali a carattere residenziale per le fragilità",
+    FnpsLevel.INCLUSION_INCOME: "Misure di inclusione sociale e di sostegno al reddito",
+}
+
+USER_AREA_LABELS: dict[UserArea, str] = {
+    UserArea.FAMILIES_MINORS: "Famiglie e minori",
+    UserArea.DISABILITY: "Disabili",
+    UserArea.ADDICTION: "Dipendenze",
+    UserArea.ELDERLY: "Anziani",
+    UserArea.IMMIGRANTS: "Immigrati e nomadi",
+    UserArea.POVERTY: "Povertà, disagio adulti e senza dimora",
+    UserArea.MULTI_USER: "Multiutenza",
+}

@@ -11,7 +11,7 @@ from stdnum.it import codicefiscale, iva
 
 from registry.access import Principal, Role
 from registry.ambiti.service import check_comuni
-from registry.common import Page, now, set_fields
+from registry.common import Page, now, page_total, set_fields
 from registry.db import array_contains, text_contains, unit_of_work
 from registry.errors import InvalidInput, NotFound, PermissionDenied
 from registry.holders.schemas import Consent, Contact, HolderCreate, HolderOut, HolderPatch
@@ -147,7 +147,7 @@ async def list_holders(
         .offset(offset)
         .output(load_json=True)
     )
-    total = await Holder.count().where(where)
+    total = await page_total(len(rows), limit, offset, Holder.count().where(where))
     return Page(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
 

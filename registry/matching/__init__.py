@@ -9,6 +9,7 @@ Typical use by the API layer::
 
 from .allocation import (
     COST_SCALE,
+    DEFAULT_EDGE_BUDGET,
     DEFAULT_MAX_CANDIDATES,
     DEFAULT_PRIORITY_STEP,
     CandidateGraph,
@@ -43,6 +44,7 @@ from .scoring import score
 __all__ = [
     "COMPONENT_NAMES",
     "COST_SCALE",
+    "DEFAULT_EDGE_BUDGET",
     "DEFAULT_MAX_CANDIDATES",
     "DEFAULT_PRIORITY_STEP",
     "EXCLUSION_REASONS_IT",

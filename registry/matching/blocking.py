@@ -118,21 +118,31 @@ class _Vocab:
     """Codes -> bit positions, for set tests as bitwise ANDs on uint64 words."""
 
     def __init__(self, sets: Iterable[Iterable[str]]) -> None:
-        codes = sorted({c for s in sets for c in s})
+        codes = sorted(set().union(*sets))
         self.bit = {c: i for i, c in enumerate(codes)}
         self.words = max(1, (len(codes) + 63) // 64)
 
     def encode(self, sets: Sequence[Iterable[str]]) -> npt.NDArray[np.uint64]:
-        out = np.zeros((len(sets), self.words), dtype=np.uint64)
-        for row, codes in enumerate(sets):
-            packed = 0
-            for c in codes:
-                bit = self.bit.get(c)
-                if bit is not None:
-                    packed |= 1 << bit
-            for w in range(self.words):
-                out[row, w] = (packed >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
-        return out
+        # Few distinct sets recur across thousands of items: pack each once.
+        memo: dict[Iterable[str], int] = {}
+        packed_rows = []
+        for codes in sets:
+            packed = memo.get(codes)
+            if packed is None:
+                packed = 0
+                for c in codes:
+                    bit = self.bit.get(c)
+                    if bit is not None:
+                        packed |= 1 << bit
+                memo[codes] = packed
+            packed_rows.append(packed)
+        mask = 0xFFFFFFFFFFFFFFFF
+        if self.words == 1:
+            return np.array(packed_rows, dtype=np.uint64).reshape(-1, 1)
+        return np.array(
+            [[(p >> (64 * w)) & mask for w in range(self.words)] for p in packed_rows],
+            dtype=np.uint64,
+        ).reshape(-1, self.words)
 
     def knows_all(self, codes: Iterable[str]) -> bool:
         return all(c in self.bit for c in codes)
@@ -156,14 +166,18 @@ def _pad_windows(
     intervals: Sequence[tuple[tuple[int, int], ...]],
 ) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int16], IntArray]:
     """Padded (N, W) minute-of-week starts/ends; padding (0, 0) never overlaps."""
-    counts = np.array([len(iv) for iv in intervals], dtype=np.int64)
+    counts = np.fromiter((len(iv) for iv in intervals), dtype=np.int64, count=len(intervals))
     width = max(1, int(counts.max()) if len(counts) else 1)
     starts = np.zeros((len(intervals), width), dtype=np.int16)
     ends = np.zeros((len(intervals), width), dtype=np.int16)
-    for row, iv in enumerate(intervals):
-        for col, (s, e) in enumerate(iv):
-            starts[row, col] = s
-            ends[row, col] = e
+    flat = [span for iv in intervals for span in iv]
+    if flat:
+        # One scatter instead of a numpy assignment per interval.
+        rows = np.repeat(np.arange(len(intervals)), counts)
+        cols = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)
+        spans = np.array(flat, dtype=np.int16)
+        starts[rows, cols] = spans[:, 0]
+        ends[rows, cols] = spans[:, 1]
     return starts, ends, counts
 
 
@@ -174,6 +188,12 @@ class _Group:
     idx: IntArray  # resource positions, ascending (= resource id order)
     fit: FloatArray  # category fit per column
     proximity: FloatArray  # proximity per column
+    # Columns reordered by window count, descending, so that the overlap of
+    # the b-th windows touches only a prefix of columns (no padding work).
+    win_inverse: IntArray  # sorted column -> original column
+    win_counts: IntArray  # window counts in sorted order
+    win_start: npt.NDArray[np.int16]  # (C, W) in sorted order
+    win_end: npt.NDArray[np.int16]
 
 
 class _NeedArrays:
@@ -236,70 +256,87 @@ class CandidateIndex:
                 raise ValueError(f"duplicate resource id {r.id!r}")
             self._position[r.id] = pos
         res = self.resources
-        eligible = [
-            not r.stale
-            and r.capacity > 0
-            and not (as_of is not None and r.valid_until is not None and r.valid_until < as_of)
-            for r in res
-        ]
-        self.eligible_count = sum(eligible)
-
+        as_of_day = as_of
         cells: dict[tuple[str, str], list[int]] = {}
+        comune_id: dict[str, int] = {}
+        holder_id: dict[str, int] = {}
+        home: list[int] = []
+        single: list[int] = []
+        holder: list[int] = []
+        lang_default: list[float] = []
+        valid_from: list[int] = []
+        valid_until: list[int] = []
+        intervals: list[tuple[tuple[int, int], ...]] = []
+        capacity_values: list[float] = []
+        load_values: list[float] = []
+        new_tie_values: list[float] = []
+        eligible_count = 0
+        # One pass over the resources: this constructor runs on every ambito
+        # refresh, and separate comprehensions cost a pass each.
         for pos, r in enumerate(res):
-            if not eligible[pos]:
-                continue
-            for comune in r.comuni or (ANY_COMUNE,):
-                cells.setdefault((r.category, comune), []).append(pos)
+            if not (
+                r.stale
+                or r.capacity <= 0
+                or (
+                    as_of_day is not None
+                    and r.valid_until is not None
+                    and r.valid_until < as_of_day
+                )
+            ):
+                eligible_count += 1
+                for comune in r.comuni or (ANY_COMUNE,):
+                    key = (r.category, comune)
+                    cell = cells.get(key)
+                    if cell is None:
+                        cells[key] = [pos]
+                    else:
+                        cell.append(pos)
+            for c in r.comuni:
+                if c not in comune_id:
+                    comune_id[c] = len(comune_id)
+            if r.home_comune is None:
+                home.append(-1)
+            else:
+                home.append(comune_id.setdefault(r.home_comune, len(comune_id)))
+            single.append(comune_id[next(iter(r.comuni))] if len(r.comuni) == 1 else -1)
+            holder.append(holder_id.setdefault(r.holder_id, len(holder_id)))
+            lang_default.append(
+                1.0 if not r.languages or DEFAULT_LANGUAGE in r.languages else LANGUAGE_NO_ITALIAN
+            )
+            valid_from.append(_DATE_MIN if r.valid_from is None else r.valid_from.toordinal())
+            valid_until.append(_DATE_MAX if r.valid_until is None else r.valid_until.toordinal())
+            intervals.append(normalise(r.windows))
+            # Per-resource component values, computed by the scalar definitions.
+            capacity_values.append(capacity_value(r.capacity))
+            load_values.append(load_spread_value(r.holder_load))
+            new_tie_values.append(1.0 if r.holder_is_new else 0.0)
+        self.eligible_count = eligible_count
         # Positions were appended in ascending order, so every cell is sorted.
         self._cells = {k: np.array(v, dtype=np.int64) for k, v in cells.items()}
         self._groups: dict[tuple[str, str], _Group] = {}
+        self._comune_id = comune_id
+        self._holder_id = holder_id
+        self._home = np.array(home, dtype=np.int64)
+        self._single = np.array(single, dtype=np.int64)
+        self._holder = np.array(holder, dtype=np.int64)
 
-        self._comune_id: dict[str, int] = {}
-        for r in res:
-            for c in (*r.comuni, *(() if r.home_comune is None else (r.home_comune,))):
-                self._comune_id.setdefault(c, len(self._comune_id))
-        self._home = np.array(
-            [-1 if r.home_comune is None else self._comune_id[r.home_comune] for r in res],
-            dtype=np.int64,
-        )
-        self._single = np.array(
-            [self._comune_id[next(iter(r.comuni))] if len(r.comuni) == 1 else -1 for r in res],
-            dtype=np.int64,
-        )
-        self._holder_id: dict[str, int] = {}
-        for r in res:
-            self._holder_id.setdefault(r.holder_id, len(self._holder_id))
-        self._holder = np.array([self._holder_id[r.holder_id] for r in res], dtype=np.int64)
-
-        self._tg_vocab = _Vocab(r.target_groups for r in res)
-        self._tg_bits = self._tg_vocab.encode([r.target_groups for r in res])
-        self._tg_any = np.array([not r.target_groups for r in res], dtype=bool)
-        self._clr_vocab = _Vocab(r.clearances for r in res)
-        self._clr_bits = self._clr_vocab.encode([r.clearances for r in res])
-        self._lang_vocab = _Vocab(r.languages for r in res)
-        self._lang_bits = self._lang_vocab.encode([r.languages for r in res])
-        self._lang_default = np.array(
-            [
-                1.0 if not r.languages or DEFAULT_LANGUAGE in r.languages else LANGUAGE_NO_ITALIAN
-                for r in res
-            ],
-            dtype=np.float64,
-        )
-        self._from = np.array(
-            [_DATE_MIN if r.valid_from is None else r.valid_from.toordinal() for r in res],
-            dtype=np.int64,
-        )
-        self._until = np.array(
-            [_DATE_MAX if r.valid_until is None else r.valid_until.toordinal() for r in res],
-            dtype=np.int64,
-        )
-        self._win_start, self._win_end, self._win_count = _pad_windows(
-            [normalise(r.windows) for r in res]
-        )
-        # Per-resource component values, computed by the scalar definitions.
-        self._capacity_value = np.array([capacity_value(r.capacity) for r in res])
-        self._load_value = np.array([load_spread_value(r.holder_load) for r in res])
-        self._new_tie_value = np.array([1.0 if r.holder_is_new else 0.0 for r in res])
+        tg_sets = [r.target_groups for r in res]
+        self._tg_vocab = _Vocab(tg_sets)
+        self._tg_bits = self._tg_vocab.encode(tg_sets)
+        self._tg_any = np.array([not s for s in tg_sets], dtype=bool)
+        clr_sets = [r.clearances for r in res]
+        self._clr_vocab = _Vocab(clr_sets)
+        self._clr_bits = self._clr_vocab.encode(clr_sets)
+        lang_sets = [r.languages for r in res]
+        self._lang_vocab = _Vocab(lang_sets)
+        self._lang_bits = self._lang_vocab.encode(lang_sets)
+        self._lang_default = np.array(lang_default, dtype=np.float64)
+        self._from = np.array(valid_from, dtype=np.int64)
+        self._until = np.array(valid_until, dtype=np.int64)
+        self._win_start, self._win_end, self._win_count = _pad_windows(intervals)
+        self._capacity_value = np.array(capacity_values, dtype=np.float64)
+        self._load_value = np.array(load_values, dtype=np.float64)
+        self._new_tie_value = np.array(new_tie_values, dtype=np.float64)
         self._capacity = np.array([r.capacity for r in res], dtype=np.int64)
 
     def __len__(self) -> int:
@@ -336,7 +373,18 @@ class CandidateIndex:
         home = self._home[idx]
         local = (home == cid) | ((home == -1) & (self._single[idx] == cid))
         proximity = np.where(local, 1.0, PROXIMITY_ELSEWHERE)
-        group = _Group(idx=idx, fit=fit, proximity=proximity)
+        counts = self._win_count[idx]
+        perm = np.argsort(-counts, kind="stable")
+        width = max(1, int(counts.max(initial=0)))
+        group = _Group(
+            idx=idx,
+            fit=fit,
+            proximity=proximity,
+            win_inverse=np.argsort(perm),
+            win_counts=counts[perm],
+            win_start=self._win_start[idx[perm], :width],
+            win_end=self._win_end[idx[perm], :width],
+        )
         self._groups[key] = group
         return group
 
@@ -370,39 +418,33 @@ class CandidateIndex:
             valid &= m
 
         g = len(rows)
-        sched = np.full((g, len(c)), NEUTRAL_SCHEDULE)
-        need_has = nb.win_count[rows] > 0
-        res_has = self._win_count[c] > 0
-        if need_has.any() and res_has.any():
-            wn = int(nb.win_count[rows].max())
-            wr = int(self._win_count[c].max())
-            ns, ne = nb.win_start[rows, :wn], nb.win_end[rows, :wn]
-            rs, re_ = self._win_start[c, :wr], self._win_end[c, :wr]
-            overlap = np.zeros((g, len(c)), dtype=np.int32)
-            for a in range(wn):
-                sa, ea = ns[:, a, None], ne[:, a, None]
-                for b in range(wr):
-                    ov = np.minimum(ea, re_[None, :, b]) - np.maximum(sa, rs[None, :, b])
-                    np.maximum(ov, 0, out=ov)
-                    overlap += ov
+        # Schedule value per pair, computed in place to limit full-size passes.
+        row_counts = nb.win_count[rows]
+        col_has = self._win_count[c] > 0
+        if row_counts.any() and col_has.any():
             required = np.maximum(nb.required[rows], 1)[:, None]
-            ratio = np.minimum(overlap / required, 1.0)
-            both = need_has[:, None] & res_has[None, :]
-            sched = np.where(both, ratio, sched)
+            acc = np.divide(_overlap(nb, rows, row_counts, group), required)
+            np.minimum(acc, 1.0, out=acc)
+            acc[row_counts == 0, :] = NEUTRAL_SCHEDULE
+            acc[:, ~col_has] = NEUTRAL_SCHEDULE
+        else:
+            acc = np.full((g, len(c)), NEUTRAL_SCHEDULE)
 
         # Same order and operations as scoring.score (ACCUMULATION_ORDER), for
         # bit-identical floats: resource-only terms once per column first.
+        # (IEEE addition is commutative, so w*sched + col == col + w*sched.)
         w = weights
         col = w.category_fit * group.fit
         col = col + w.capacity * self._capacity_value[c]
         col = col + w.proximity * group.proximity
         col = col + w.load_spread * self._load_value[c]
         col = col + w.new_tie * self._new_tie_value[c]
-        acc = col[None, :] + w.schedule_overlap * sched
+        acc *= w.schedule_overlap
+        acc += col[None, :]
 
         lang_rows = np.flatnonzero(nb.has_lang[rows])
         before = acc[lang_rows]
-        acc += w.language * self._lang_default[c][None, :]
+        acc += (w.language * self._lang_default[c])[None, :]
         if len(lang_rows):
             # Needs that list languages: 1 if one is shared, else 0.
             shared = masks[2][1][lang_rows]
@@ -416,12 +458,11 @@ class CandidateIndex:
             if plan is not None:
                 for h in plan:
                     acc[i, holders == h] += w.continuity * 1.0
-        return valid, acc / w.total
+        acc /= w.total
+        return valid, acc
 
-    def _blocks(
-        self, nb: _NeedArrays, weights: Weights
-    ) -> Iterable[tuple[IntArray, _Group, BoolArray, FloatArray]]:
-        """Score all needs of `nb`, grouped by (category, comune) and chunked."""
+    def _chunks(self, nb: _NeedArrays) -> Iterable[tuple[IntArray, _Group]]:
+        """Needs of `nb` grouped by (category, comune), in chunks of bounded size."""
         by_key: dict[tuple[str, str], list[int]] = {}
         for row, nd in enumerate(nb.needs):
             by_key.setdefault((nd.category, nd.comune), []).append(row)
@@ -432,9 +473,19 @@ class CandidateIndex:
                 continue
             step = max(1, BLOCK_ELEMENTS // len(group.idx))
             for lo in range(0, len(all_rows), step):
-                rows = all_rows[lo : lo + step]
-                valid, scores = self._score_block(nb, rows, group, weights)
-                yield rows, group, valid, scores
+                yield all_rows[lo : lo + step], group
+
+    def candidate_counts(self, needs: Sequence[NeedItem]) -> IntArray:
+        """Number of compatible resources per need (blocking only, no scoring)."""
+        nb = _NeedArrays(self, needs)
+        counts = np.zeros(len(needs), dtype=np.int64)
+        for rows, group in self._chunks(nb):
+            masks = self._masks(nb, rows, group.idx)
+            valid = masks[0][1]
+            for _, m in masks[1:]:
+                valid &= m
+            counts[rows] = valid.sum(axis=1)
+        return counts
 
     def candidates(self, need: NeedItem) -> list[ResourceItem]:
         """Every compatible resource for `need`, in id order."""
@@ -474,20 +525,21 @@ class CandidateIndex:
 
     def ranked(
         self, needs: Sequence[NeedItem], weights: Weights, top_k: int | None
-    ) -> tuple[IntArray, IntArray, FloatArray, int]:
-        """Top-k compatible pairs per need, as arrays, plus the uncapped pair count.
+    ) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+        """Top-k compatible pairs per need, as arrays, in ranking order.
 
-        Returns (need row, resource position, score, candidate pairs before
-        the cap), sorted by need row then by score descending and resource id:
-        the ranking order.
+        Returns (need row, resource position, score, compatible resources
+        per need before the cap), the pairs sorted by need row, then score
+        descending, then resource id.
         """
         nb = _NeedArrays(self, needs)
         rows_out: list[IntArray] = []
         cols_out: list[IntArray] = []
         scores_out: list[FloatArray] = []
-        total = 0
-        for rows, group, valid, scores in self._blocks(nb, weights):
-            total += int(valid.sum())
+        counts = np.zeros(len(needs), dtype=np.int64)
+        for rows, group in self._chunks(nb):
+            valid, scores = self._score_block(nb, rows, group, weights)
+            counts[rows] = np.count_nonzero(valid, axis=1)
             keep = _top_k_mask(valid, scores, top_k)
             r_i, c_i = np.nonzero(keep)
             rows_out.append(rows[r_i])
@@ -495,12 +547,42 @@ class CandidateIndex:
             scores_out.append(scores[r_i, c_i])
         if not rows_out:
             empty_i = np.zeros(0, dtype=np.int64)
-            return empty_i, empty_i.copy(), np.zeros(0), 0
+            return empty_i, empty_i.copy(), np.zeros(0), counts
         need_rows = np.concatenate(rows_out)
         res_pos = np.concatenate(cols_out)
         sc = np.concatenate(scores_out)
         order = np.lexsort((res_pos, -sc, need_rows))
-        return need_rows[order], res_pos[order], sc[order], total
+        return need_rows[order], res_pos[order], sc[order], counts
+
+
+def _overlap(
+    nb: _NeedArrays, rows: IntArray, row_counts: IntArray, group: _Group
+) -> npt.NDArray[np.int16]:
+    """(G, C) minutes of weekly overlap, summed over all pairs of windows.
+
+    Windows on each side are disjoint (normalised), so the sum of pairwise
+    interval intersections is the overlap of the two unions. Rows and columns
+    are visited in order of decreasing window count, so the a-th need window
+    meets the b-th resource window only where both exist.
+    """
+    row_perm = np.argsort(-row_counts, kind="stable")
+    sorted_rows = rows[row_perm]
+    rc = row_counts[row_perm]
+    ns, ne = nb.win_start[sorted_rows], nb.win_end[sorted_rows]
+    cc = group.win_counts
+    overlap = np.zeros((len(rows), len(group.idx)), dtype=np.int16)
+    for a in range(int(rc[0])):
+        m = int(np.count_nonzero(rc > a))
+        sa, ea = ns[:m, a, None], ne[:m, a, None]
+        for b in range(int(cc[0])):
+            n = int(np.count_nonzero(cc > b))
+            ov = np.minimum(ea, group.win_end[None, :n, b]) - np.maximum(
+                sa, group.win_start[None, :n, b]
+            )
+            np.maximum(ov, 0, out=ov)
+            overlap[:m, :n] += ov
+    # Back to the caller's row order and to resource-id column order.
+    return overlap[np.ix_(np.argsort(row_perm), group.win_inverse)]
 
 
 def _top_k_mask(valid: BoolArray, scores: FloatArray, k: int | None) -> BoolArray:
@@ -510,14 +592,20 @@ def _top_k_mask(valid: BoolArray, scores: FloatArray, k: int | None) -> BoolArra
     """
     if k is None or valid.shape[1] <= k:
         return valid
-    masked = np.where(valid, scores, -np.inf)
+    crowded = np.flatnonzero(np.count_nonzero(valid, axis=1) > k)
+    if len(crowded) == 0:
+        return valid
+    # Only rows with more than k candidates need a cut.
+    masked = np.where(valid[crowded], scores[crowded], -np.inf)
     n = masked.shape[1]
     kth = np.partition(masked, n - k, axis=1)[:, n - k, None]  # k-th largest per row
     above = masked > kth
     at = masked == kth
     room = k - above.sum(axis=1, keepdims=True)
     chosen = above | (at & (np.cumsum(at, axis=1) <= room))
-    return chosen & valid
+    out = valid.copy()
+    out[crowded] = chosen & valid[crowded]
+    return out
 
 
 def suggest(

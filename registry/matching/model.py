@@ -141,6 +141,7 @@ class Taxonomy:
     _ancestors: Mapping[str, tuple[str, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         parents = MappingProxyType(dict(self.parents))
@@ -159,10 +160,12 @@ class Taxonomy:
                 parent = parents.get(parent)
             chains[code] = tuple(chain)
         object.__setattr__(self, "_ancestors", MappingProxyType(chains))
+        # Content hash, so that equal taxonomies can key a cache of indexes.
+        content = (frozenset(parents.items()), frozenset(self.labels.items()))
+        object.__setattr__(self, "_hash", hash(content))
 
     def __hash__(self) -> int:
-        # Mappings are unhashable; identity is enough for caching purposes.
-        return id(self)
+        return self._hash
 
     def ancestors(self, code: str) -> tuple[str, ...]:
         """Ancestors of `code`, nearest first (parent, grandparent, ...)."""
@@ -283,6 +286,3 @@ class Allocation:
     candidate_pairs: int
     graph_edges: int
     max_candidates_per_need: int | None
-
-    def __hash__(self) -> int:
-        return id(self)

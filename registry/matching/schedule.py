@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .model import MINUTES_PER_DAY, WeeklyWindow
 
@@ -19,7 +19,7 @@ WEEKDAYS_IT: tuple[str, ...] = (
 Interval = tuple[int, int]
 
 
-def normalise(windows: Iterable[WeeklyWindow]) -> tuple[Interval, ...]:
+def normalise(windows: Sequence[WeeklyWindow]) -> tuple[Interval, ...]:
     """Merge windows into sorted, disjoint minute-of-week intervals.
 
     Merging first means overlapping windows on one side are never counted
@@ -27,6 +27,14 @@ def normalise(windows: Iterable[WeeklyWindow]) -> tuple[Interval, ...]:
     never touch with positive length and a week-level overlap equals the sum
     of the per-day overlaps.
     """
+    if len(windows) <= 1:  # the common case, without sorting or merging
+        return tuple(
+            (
+                w.weekday * MINUTES_PER_DAY + w.start_minute,
+                w.weekday * MINUTES_PER_DAY + w.end_minute,
+            )
+            for w in windows
+        )
     spans = sorted(
         (w.weekday * MINUTES_PER_DAY + w.start_minute, w.weekday * MINUTES_PER_DAY + w.end_minute)
         for w in windows

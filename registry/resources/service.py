@@ -8,7 +8,7 @@ from typing import Any
 
 from registry.access import Principal, Role
 from registry.ambiti.service import check_comuni
-from registry.common import Page, now, set_fields
+from registry.common import Page, now, page_total, set_fields
 from registry.db import array_contains, text_contains, unit_of_work
 from registry.errors import InvalidInput, NotFound, PermissionDenied
 from registry.holders.tables import Holder
@@ -134,7 +134,7 @@ async def list_resources(
         .limit(limit)
         .offset(offset)
     )
-    total = await Resource.count().where(where)
+    total = await page_total(len(rows), limit, offset, Resource.count().where(where))
     return Page(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from registry.errors import InvalidInput, NotFound
 from registry.taxonomy.seed import seed_rows
 from registry.taxonomy.tables import TaxonomyTerm
@@ -13,6 +15,8 @@ async def ensure_seeded() -> int:
     missing = [TaxonomyTerm(**row) for row in seed_rows() if row["code"] not in existing]
     if missing:
         await TaxonomyTerm.insert(*missing)
+        global _parents
+        _parents = None
     return len(missing)
 
 
@@ -38,9 +42,17 @@ async def get_term(code: str) -> dict:
     return row
 
 
+_parents: tuple[float, dict[str, str | None]] | None = None
+_PARENTS_TTL_SECONDS = 60.0
+
+
 async def parent_map() -> dict[str, str | None]:
-    rows = await TaxonomyTerm.select(TaxonomyTerm.code, TaxonomyTerm.parent_code)
-    return {row["code"]: row["parent_code"] for row in rows}
+    """The tree as {code: parent}; reference data, so it is cached briefly in-process."""
+    global _parents
+    if _parents is None or time.monotonic() - _parents[0] > _PARENTS_TTL_SECONDS:
+        rows = await TaxonomyTerm.select(TaxonomyTerm.code, TaxonomyTerm.parent_code)
+        _parents = (time.monotonic(), {row["code"]: row["parent_code"] for row in rows})
+    return _parents[1]
 
 
 def descendants(parents: dict[str, str | None], code: str) -> list[str]:

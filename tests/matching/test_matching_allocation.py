@@ -196,6 +196,22 @@ def test_capacity_is_respected_and_explained() -> None:
     check_feasible(resources, needs, out)
 
 
+def test_capped_graph_explains_the_cap() -> None:
+    # Identical resources tie, so with a cap of 1 every need keeps only R1.
+    resources = [res("R1", holder_id="H"), res("R2", holder_id="H")]
+    needs = [need(f"N{i}") for i in range(3)]
+    out = allocate(needs, resources, TAX, W, max_candidates_per_need=1)
+    assert out.max_candidates_per_need == 1
+    assert [s.resource_id for s in out.assignments.values()] == ["R1"]
+    assert len(out.unassigned) == 2
+    for u in out.unassigned:
+        assert u.code == "capacity_exhausted"
+        assert u.reason.startswith("Le migliori 1 delle 2 risorse compatibili")
+    uncapped = allocate(needs, resources, TAX, W, max_candidates_per_need=None)
+    assert uncapped.max_candidates_per_need is None
+    assert sorted(s.resource_id for s in uncapped.assignments.values()) == ["R1", "R2"]
+
+
 def test_optimum_beats_greedy() -> None:
     # N1 prefers R1 but can use R2 (ancestor category); N2 can only use R1
     # (it needs the clearance). Greedy by score would leave N2 without help.
@@ -277,10 +293,33 @@ def test_cap_keeps_top_k_per_need() -> None:
     index = CandidateIndex(resources, TAX)
     full = build_graph(needs, index, W, max_candidates_per_need=None)
     capped = build_graph(needs, index, W, max_candidates_per_need=2)
+    assert capped.max_candidates_per_need == 2
     assert capped.candidate_pairs == full.candidate_pairs == full.edges
     for row, n in enumerate(capped.needs):
         top = [index.resources[p].id for p in capped.res_idx[capped.need_idx == row]]
         assert top == [s.resource_id for s in suggest(n, index, W, limit=2)]
+
+
+def test_edge_budget_lowers_the_cap_uniformly() -> None:
+    resources, needs = random_instance(random.Random(5), 40, 40)
+    index = CandidateIndex(resources, TAX)
+    full = build_graph(needs, index, W, max_candidates_per_need=None, edge_budget=None)
+    counts = np.bincount(full.need_idx, minlength=len(full.needs))
+    assert full.max_candidates_per_need is None
+    assert (full.candidate_counts == counts).all()
+    budget = full.edges // 2
+    # By hand: the largest k whose per-need truncation fits the budget.
+    k = max(k for k in range(1, int(counts.max()) + 1) if np.minimum(counts, k).sum() <= budget)
+    capped = build_graph(needs, index, W, max_candidates_per_need=None, edge_budget=budget)
+    assert capped.max_candidates_per_need == k
+    assert capped.edges == int(np.minimum(counts, k).sum()) <= budget
+    assert capped.candidate_pairs == full.edges
+    for row in range(len(capped.needs)):
+        kept = capped.res_idx[capped.need_idx == row]
+        assert list(kept) == list(full.res_idx[full.need_idx == row][:k])
+    # A budget above the graph's size changes nothing.
+    same = build_graph(needs, index, W, max_candidates_per_need=None, edge_budget=full.edges)
+    assert same.max_candidates_per_need is None and same.edges == full.edges
 
 
 def test_allocation_is_deterministic() -> None:

@@ -81,6 +81,14 @@ def test_taxonomy_ancestors_distance_and_labels() -> None:
     assert tax.label("B") == "B"
 
 
+def test_taxonomy_equality_and_hash_follow_content() -> None:
+    a = Taxonomy(parents={"A": None, "A.1": "A"}, labels={"A": "x"})
+    b = Taxonomy(parents={"A.1": "A", "A": None}, labels={"A": "x"})
+    assert a == b
+    assert hash(a) == hash(b)
+    assert a != Taxonomy(parents={"A": None, "A.1": "A"}, labels={"A": "y"})
+
+
 def test_taxonomy_rejects_cycles() -> None:
     with pytest.raises(ValueError, match="cycle"):
         Taxonomy(parents={"A": "B", "B": "A"})

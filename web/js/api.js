@@ -64,6 +64,7 @@ export class ApiError extends Error {
     this.detail = detail;
     this.field = body?.field ?? null;
     this.errors = Array.isArray(body?.errors) ? body.errors : [];
+    this.body = body;
   }
 
   static italian(status, detail, fallback) {

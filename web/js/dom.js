@@ -40,3 +40,24 @@ export function uid(prefix = 'id') {
   counter += 1;
   return `${prefix}-${counter}`;
 }
+
+/** Empty an element and put new children in (null/false children are skipped). */
+export function fill(el, ...children) {
+  clear(el);
+  return append(el, children);
+}
+
+/**
+ * Let a table turn into stacked cards on a phone: each cell gets its column's header as a
+ * data-label, shown by CSS before the value (the table semantics stay for screen readers).
+ */
+export function responsive(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+  for (const row of table.querySelectorAll('tbody tr')) {
+    [...row.children].forEach((cell, index) => {
+      if (heads[index]) cell.dataset.label = heads[index];
+    });
+  }
+  table.classList.add('responsive');
+  return table;
+}

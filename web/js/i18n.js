@@ -113,24 +113,47 @@ export const VERIFICATION = {
 };
 
 export const FUND_SOURCES = {
-  national: 'Nazionale',
-  regional: 'Regionale',
-  municipal: 'Comunale',
-  eu_pnrr: 'UE / PNRR',
-  eu: 'UE',
-  pnrr: 'PNRR',
-  other: 'Altro',
+  national: 'Fondi nazionali',
+  regional: 'Fondi regionali',
+  municipal: 'Fondi comunali',
+  eu_pnrr: 'Fondi europei / PNRR',
+  other: 'Altre fonti',
 };
 
-export const MACRO_LEVELS = {
-  access: 'Accesso e presa in carico',
-  home: 'Domiciliarità',
-  community: 'Prima infanzia e servizi comunitari',
-  residential: 'Servizi residenziali',
-  inclusion: 'Inclusione e sostegno al reddito',
+export const FNPS_LEVELS = {
+  access_taking_charge: 'Accesso, valutazione e progettazione (presa in carico)',
+  home_care: 'Permanenza a domicilio',
+  early_childhood_community: 'Prima infanzia e servizi territoriali comunitari',
+  residential: 'Servizi residenziali per le fragilità',
+  inclusion_income: 'Inclusione sociale e sostegno al reddito',
 };
+
+export const CONTRIBUTION_UNITS = {
+  hours: 'ore',
+  room_hours: 'ore di spazio',
+  items: 'beni',
+  meals: 'pasti',
+  trips: 'viaggi',
+  people_reached: 'persone raggiunte',
+};
+
+export const ENTRY_KINDS = { entry: 'Registrazione', correction: 'Correzione', cancellation: 'Annullamento' };
 
 export function label(table, code) {
   if (code === null || code === undefined || code === '') return '—';
   return table[code] ?? String(code).replaceAll('_', ' ');
 }
+
+// Which sectors a holder kind may belong to (mirrors registry/vocabularies.py).
+export const SECTOR_OF_KIND = {
+  association: ['third_sector'],
+  social_cooperative: ['third_sector'],
+  informal_network: ['informal'],
+  individual_volunteer: ['informal'],
+  parish: ['third_sector', 'informal'],
+  school: ['public', 'third_sector'],
+  company: ['business'],
+  public_office: ['public'],
+  other: ['public', 'third_sector', 'informal', 'business'],
+};
+export const KINDS_NEEDING_CONSENT = new Set(['individual_volunteer', 'informal_network']);

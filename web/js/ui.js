@@ -332,3 +332,25 @@ export function pageHeader(title, { lead, actions, crumbs } = {}) {
       actions ? h('div', { class: 'actions' }, actions) : null),
     lead ? h('p', { class: 'lead', text: lead }) : null);
 }
+
+// A message to show on the next screen (after a save that navigates away).
+let pendingFlash = null;
+export function flashNext(text, kind = 'success') {
+  pendingFlash = [text, kind];
+}
+export function showPendingFlash() {
+  if (!pendingFlash) return;
+  const [text, kind] = pendingFlash;
+  pendingFlash = null;
+  flash(text, kind);
+}
+
+/** Call an API that may not exist yet on this server: null when it answers 404/405. */
+export async function optional(promise) {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error && (error.status === 404 || error.status === 405)) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Controller, MediaType, Response, get, post
+from litestar.params import FromQuery, JSONBody, QueryParameter
+
+from registry.api.params import Actor, AppSettings
+from registry.checkin import qr, service
+from registry.checkin.schemas import (
+    CheckInOut,
+    CheckInRequest,
+    CheckOutRequest,
+    CodeOut,
+    CodeRequest,
+    StatusOut,
+)
+
+TokenQuery = Annotated[
+    str, QueryParameter(name="t", min_length=1, max_length=4000, description="check-in token")
+]
+_IMAGE_HEADERS = {"Cache-Control": "private, max-age=3600"}
+
+
+class CheckInController(Controller):
+    path = "/api/checkin"
+    tags = ["check-in"]
+
+    @post(
+        "/codes",
+        summary="A signed QR code for an activity or a match (holder manager, social worker, UdP)",
+    )
+    async def issue_code(
+        self, actor: Actor, settings: AppSettings, data: JSONBody[CodeRequest]
+    ) -> CodeOut:
+        return await service.issue_code(actor, settings, data)
+
+    @get(
+        "/qr.png",
+        opt={"public": True},
+        summary="The QR image (PNG) of a check-in token",
+        media_type="image/png",
+    )
+    async def png(
+        self,
+        settings: AppSettings,
+        t: TokenQuery,
+        scale: Annotated[int, QueryParameter(ge=2, le=40, description="pixels per module")] = 10,
+    ) -> Response[bytes]:
+        await service.printable(settings, t)
+        content = qr.png(service.urls(settings, t)["url"], box_size=scale)
+        return Response(content, media_type="image/png", headers=_IMAGE_HEADERS)
+
+    @get(
+        "/qr.svg",
+        opt={"public": True},
+        summary="The QR image (SVG) of a check-in token",
+        media_type="image/svg+xml",
+    )
+    async def svg(self, settings: AppSettings, t: TokenQuery) -> Response[str]:
+        await service.printable(settings, t)
+        content = qr.svg(service.urls(settings, t)["url"])
+        return Response(content, media_type="image/svg+xml", headers=_IMAGE_HEADERS)
+
+    @get(
+        "/sheet",
+        opt={"public": True},
+        summary="A printable A4 sheet (or badge) with the QR code and instructions",
+        media_type=MediaType.HTML,
+    )
+    async def sheet(
+        self,
+        settings: AppSettings,
+        t: TokenQuery,
+        layout: FromQuery[Literal["a4", "badge"]] = "a4",
+    ) -> Response[str]:
+        _, info = await service.printable(settings, t)
+        page = qr.sheet_html(
+            url=service.urls(settings, t)["url"],
+            title=info.title,
+            holder=info.holder_name,
+            valid_from=info.valid_from,
+            valid_until=info.valid_until,
+            layout=layout,
+        )
+        return Response(page, media_type=MediaType.HTML)
+
+    @get("/status", summary="What a code is for, and the caller's presence with it today")
+    async def status(self, actor: Actor, settings: AppSettings, t: TokenQuery) -> StatusOut:
+        return await service.status(actor, settings, t)
+
+    @get("/open", summary="The caller's presences not checked out yet")
+    async def open_presences(self, actor: Actor) -> list[CheckInOut]:
+        return await service.open_presences(actor)
+
+    @post("/in", summary="Check in with a QR token (201; 200 if already checked in today)")
+    async def check_in(
+        self, actor: Actor, settings: AppSettings, data: JSONBody[CheckInRequest]
+    ) -> Response[CheckInOut]:
+        presence, created = await service.check_in(actor, settings, data.token)
+        return Response(presence, status_code=201 if created else 200)
+
+    @post(
+        "/out",
+        status_code=200,
+        summary="Check out: closes the presence once and records a qr_verified entry",
+    )
+    async def check_out(
+        self, actor: Actor, settings: AppSettings, data: JSONBody[CheckOutRequest]
+    ) -> CheckInOut:
+        return await service.check_out(actor, settings, data)

@@ -1,0 +1,237 @@
+"""Metrics for the Ufficio di Piano (UdP and social workers of the ambito), the value-rate
+table, the exports and the report. Every answer is aggregated and suppressed, and says so."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from litestar import Controller, Response, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from registry.access import Role
+from registry.api.params import Actor, IstatQuery
+from registry.common import now
+from registry.errors import InvalidInput
+from registry.metrics import exports, report, service
+from registry.metrics.schemas import (
+    CoverageOut,
+    Granularity,
+    NetworkGranularity,
+    NetworkOut,
+    RateIn,
+    RateTableOut,
+    SnapshotRunOut,
+    SummaryOut,
+    TaskLevelIn,
+    TimeseriesOut,
+)
+from registry.vocabularies import HolderKind, Sector, UserArea
+
+From = Annotated[date | None, QueryParameter(name="from", description="first day (inclusive)")]
+To = Annotated[date | None, QueryParameter(name="to", description="last day (inclusive)")]
+Live = Annotated[
+    bool, QueryParameter(description="compute from the ledger now instead of the snapshot")
+]
+TableName = Annotated[str, QueryParameter(pattern=r"^[a-z_]{1,40}$")]
+
+
+def _scope(
+    comune: str | None, area: UserArea | None, kind: HolderKind | None, sector: Sector | None
+) -> service.Scope:
+    return service.Scope(
+        comune=comune,
+        area=area.value if area else None,
+        holder_kind=kind.value if kind else None,
+        sector=sector.value if sector else None,
+    )
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+class MetricsController(Controller):
+    path = "/api/metrics"
+    tags = ["metrics"]
+
+    @get("/summary", summary="Headline figures and tables of a period (suppressed)")
+    async def summary(
+        self,
+        actor: Actor,
+        start: From = None,
+        end: To = None,
+        comune: IstatQuery = None,
+        area: FromQuery[UserArea | None] = None,
+        holder_kind: FromQuery[HolderKind | None] = None,
+        sector: FromQuery[Sector | None] = None,
+        live: Live = False,
+    ) -> SummaryOut:
+        period = service.check_range(start, end, now().date())
+        return await service.summary(
+            actor, period, _scope(comune, area, holder_kind, sector), live=live
+        )
+
+    @get("/timeseries", summary="Figures by month or quarter (suppressed)")
+    async def timeseries(
+        self,
+        actor: Actor,
+        start: From = None,
+        end: To = None,
+        granularity: FromQuery[Granularity] = Granularity.MONTH,
+        comune: IstatQuery = None,
+        area: FromQuery[UserArea | None] = None,
+        holder_kind: FromQuery[HolderKind | None] = None,
+        sector: FromQuery[Sector | None] = None,
+        live: Live = False,
+    ) -> TimeseriesOut:
+        period = service.check_range(start, end, now().date())
+        return await service.timeseries(
+            actor, period, granularity.value, _scope(comune, area, holder_kind, sector), live=live
+        )
+
+    @get("/network", summary="Cohesion network metrics per period, with the trend")
+    async def network(
+        self,
+        actor: Actor,
+        start: From = None,
+        end: To = None,
+        granularity: FromQuery[NetworkGranularity] = NetworkGranularity.QUARTER,
+        comune: IstatQuery = None,
+        holder_kind: FromQuery[HolderKind | None] = None,
+        sector: FromQuery[Sector | None] = None,
+        live: Live = False,
+    ) -> NetworkOut:
+        period = service.check_range(start, end, now().date())
+        return await service.cohesion(
+            actor, period, granularity.value, _scope(comune, None, holder_kind, sector), live=live
+        )
+
+    @get("/coverage", summary="Need coverage, use not consumption, time to match")
+    async def coverage(
+        self,
+        actor: Actor,
+        start: From = None,
+        end: To = None,
+        comune: IstatQuery = None,
+        area: FromQuery[UserArea | None] = None,
+        holder_kind: FromQuery[HolderKind | None] = None,
+        sector: FromQuery[Sector | None] = None,
+        live: Live = False,
+    ) -> CoverageOut:
+        period = service.check_range(start, end, now().date())
+        return await service.coverage(
+            actor, period, _scope(comune, area, holder_kind, sector), live=live
+        )
+
+    async def _bundle(
+        self,
+        actor: Actor,
+        start: date | None,
+        end: date | None,
+        granularity: Granularity,
+        scope: service.Scope,
+        live: bool,
+    ) -> exports.Bundle:
+        period = service.check_range(start, end, now().date())
+        return await exports.bundle(actor, period, granularity.value, scope, live=live)
+
+    @get("/export.xlsx", summary="Every table of the period as one XLSX workbook")
+    async def export_xlsx(
+        self,
+        actor: Actor,
+        start: From = None,
+        end: To = None,
+        granularity: FromQuery[Granularity] = Granularity.MONTH,
+        comune: IstatQuery = None,
+        area: FromQuery[UserArea | None] = None,
+        holder_kind: FromQuery[HolderKind | None] = None,
+        sector: FromQuery[Sector | None] = None,
+        live: Live = False,
+    ) -> Response[bytes]:
+        scope = _scope(comune, area, holder_kind, sector)
+        b = await self._bundle(actor, start, end, granularity, scope, live)
+        name = f"metriche-{b.summary.ambito_code}-{b.summary.period.key or 'periodo'}.xlsx"
+        return Response(
+            exports.xlsx_of(b),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers=_attachment(re.sub(r"[^A-Za-z0-9_.-]", "_", name)),
+        )
+
+    @get("/export/{table:str}.csv", summary="One table of the period as CSV")
+    async def export_csv(
+        self,
+        actor: Actor,
+        table: FromPath[str],
+        start: From = None,
+        end: To = None,
+        granularity: FromQuery[Granularity] = Granularity.MONTH,
+        comune: IstatQuery = None,
+        area: FromQuery[UserArea | None] = None,
+        holder_kind: FromQuery[HolderKind | None] = None,
+        sector: FromQuery[Sector | None] = None,
+        live: Live = False,
+    ) -> Response[bytes]:
+        if not re.fullmatch(r"[a-z_]{1,40}", table):
+            raise InvalidInput("a table name is lower-case letters and _", field="table")
+        scope = _scope(comune, area, holder_kind, sector)
+        b = await self._bundle(actor, start, end, granularity, scope, live)
+        return Response(
+            exports.csv_of(b, table),
+            media_type="text/csv; charset=utf-8",
+            headers=_attachment(f"{table}.csv"),
+        )
+
+    @get("/report.html", summary="The one-file report for the Piano di Zona (HTML, SVG charts)")
+    async def report_html(
+        self,
+        actor: Actor,
+        start: From = None,
+        end: To = None,
+        granularity: FromQuery[Granularity] = Granularity.MONTH,
+        comune: IstatQuery = None,
+        area: FromQuery[UserArea | None] = None,
+        holder_kind: FromQuery[HolderKind | None] = None,
+        sector: FromQuery[Sector | None] = None,
+        live: Live = False,
+        download: FromQuery[bool] = False,
+    ) -> Response[str]:
+        scope = _scope(comune, area, holder_kind, sector)
+        b = await self._bundle(actor, start, end, granularity, scope, live)
+        headers = {"Cache-Control": "no-store"}
+        if download:
+            headers = _attachment(f"report-{b.summary.ambito_code}.html")
+        return Response(report.render(b), media_type="text/html; charset=utf-8", headers=headers)
+
+    @get("/rates", summary="Hourly rates per task level and year (defaults marked)")
+    async def rates(self, actor: Actor) -> RateTableOut:
+        return await service.rate_table(actor)
+
+    @put("/rates/{task_level:str}/{year:int}", summary="Set the UdP's rate for a level and year")
+    async def set_rate(
+        self,
+        actor: Actor,
+        task_level: FromPath[str],
+        year: FromPath[int],
+        data: JSONBody[RateIn],
+    ) -> RateTableOut:
+        return await service.set_rate(actor, task_level, year, data)
+
+    @delete("/rates/{task_level:str}/{year:int}", summary="Drop the UdP's rate (back to default)")
+    async def delete_rate(
+        self, actor: Actor, task_level: FromPath[str], year: FromPath[int]
+    ) -> None:
+        await service.delete_rate(actor, task_level, year)
+
+    @put("/task-levels/{category:str}", summary="Set the task level of a resource category")
+    async def set_task_level(
+        self, actor: Actor, category: FromPath[str], data: JSONBody[TaskLevelIn]
+    ) -> RateTableOut:
+        return await service.set_category_level(actor, category, data.task_level)
+
+    @post("/snapshots", status_code=200, summary="Write the period snapshots now (UdP)")
+    async def run_snapshots(self, actor: Actor) -> SnapshotRunOut:
+        actor.require(Role.UDP_ADMIN)
+        result = await service.take_snapshot(now(), [actor.ambito_id])
+        return SnapshotRunOut(**result)

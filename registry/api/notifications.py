@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from registry.api.params import Actor, AppSettings, Limit, Offset
+from registry.notifications import service
+from registry.notifications.events import DeliveryStatus, EventType
+from registry.notifications.schemas import (
+    NotificationOut,
+    NotificationPage,
+    OutboxOut,
+    OutboxPage,
+    PingOut,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookOut,
+    WebhookPatch,
+)
+
+
+class NotificationController(Controller):
+    path = "/api/notifications"
+    tags = ["notifications"]
+
+    @get("/", summary="My in-app notifications, newest first")
+    async def list_notifications(
+        self,
+        actor: Actor,
+        unread: Annotated[bool, QueryParameter(description="only the unread ones")] = False,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> NotificationPage:
+        return await service.list_notifications(
+            actor, unread_only=unread, limit=limit, offset=offset
+        )
+
+    @post("/{notification_id:uuid}/read", status_code=200, summary="Mark one as read")
+    async def mark_read(
+        self, actor: Actor, notification_id: FromPath[uuid.UUID]
+    ) -> NotificationOut:
+        return await service.mark_read(actor, notification_id)
+
+    @post("/read-all", status_code=200, summary="Mark all of mine as read")
+    async def mark_all_read(self, actor: Actor) -> dict[str, int]:
+        return {"marked": await service.mark_all_read(actor)}
+
+    @get("/outbox", summary="Outgoing messages and their delivery status (UdP)")
+    async def list_outbox(
+        self,
+        actor: Actor,
+        status: FromQuery[DeliveryStatus | None] = None,
+        event_type: FromQuery[EventType | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> OutboxPage:
+        return await service.list_outbox(
+            actor, status=status, event_type=event_type, limit=limit, offset=offset
+        )
+
+    @post("/outbox/{message_id:uuid}/retry", status_code=200, summary="Retry a dead message")
+    async def retry_message(self, actor: Actor, message_id: FromPath[uuid.UUID]) -> OutboxOut:
+        return await service.retry_message(actor, message_id)
+
+    @get("/webhooks", summary="The ambito's webhook endpoints (UdP)")
+    async def list_webhooks(self, actor: Actor) -> list[WebhookOut]:
+        return await service.list_webhooks(actor)
+
+    @post("/webhooks", summary="Add a webhook endpoint; its signing secret is shown only now")
+    async def create_webhook(
+        self, actor: Actor, settings: AppSettings, data: JSONBody[WebhookCreate]
+    ) -> WebhookCreated:
+        return await service.create_webhook(actor, data, settings)
+
+    @get("/webhooks/{webhook_id:uuid}")
+    async def get_webhook(self, actor: Actor, webhook_id: FromPath[uuid.UUID]) -> WebhookOut:
+        return await service.get_webhook(actor, webhook_id)
+
+    @patch("/webhooks/{webhook_id:uuid}")
+    async def update_webhook(
+        self,
+        actor: Actor,
+        settings: AppSettings,
+        webhook_id: FromPath[uuid.UUID],
+        data: JSONBody[WebhookPatch],
+    ) -> WebhookOut:
+        return await service.update_webhook(actor, webhook_id, data, settings)
+
+    @delete("/webhooks/{webhook_id:uuid}")
+    async def delete_webhook(self, actor: Actor, webhook_id: FromPath[uuid.UUID]) -> None:
+        await service.delete_webhook(actor, webhook_id)
+
+    @post(
+        "/webhooks/{webhook_id:uuid}/ping",
+        status_code=202,
+        summary="Queue a test delivery to this endpoint",
+    )
+    async def ping_webhook(
+        self, actor: Actor, settings: AppSettings, webhook_id: FromPath[uuid.UUID]
+    ) -> PingOut:
+        return await service.ping_webhook(actor, webhook_id, settings)

@@ -1,0 +1,657 @@
+"""Spreadsheets of holders and resources: bulk import (CSV/XLSX) and the exports of lists.
+
+Reading, row validation, the error report and the writers are registry/tabular.py, the
+project's one spreadsheet mechanism; this module adds the columns, the lookups in the
+ambito (comuni by code or name, holders by id, codice fiscale or name, categories by code
+or name) and the writes. An import is all or nothing: with any bad row nothing is written
+and the report lists every problem with its line and column; `dry_run` only reports.
+
+A row updates the record it names by `id`; without an id a holder is found by codice
+fiscale / partita IVA or by name and address, a resource by title within its holder, so a
+spreadsheet exported here, edited and imported again updates instead of duplicating.
+Columns that an export adds for reading (created_at, holder_name, ...) are accepted and
+ignored on import.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from registry import tabular
+from registry.access import Principal, Role
+from registry.ambiti.tables import Comune
+from registry.common import now, set_fields
+from registry.db import unit_of_work
+from registry.errors import InvalidInput, NotFound
+from registry.holders import service as holders
+from registry.holders.schemas import HolderCreate
+from registry.holders.service import _check_rules as check_holder_rules
+from registry.holders.service import _normalised as holder_db_values
+from registry.holders.tables import Holder
+from registry.interop import vocab
+from registry.resources import service as resources
+from registry.resources.schemas import ResourceCreate
+from registry.resources.service import _storable as resource_db_values
+from registry.resources.tables import AvailabilityWindow, Resource
+from registry.taxonomy.tables import TaxonomyTerm
+from registry.users.tables import User
+from registry.vocabularies import HolderKind, ResourceStatus, Sector, UserArea
+
+MAX_ROWS = 5_000
+_CHUNK = 200
+
+
+def norm(value: Any) -> str:
+    return " ".join(str(value or "").casefold().split())
+
+
+class HolderRow(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id: uuid.UUID | None = None
+    kind: str
+    sector: str
+    name: str
+    description: str = ""
+    codice_fiscale: str | None = None
+    partita_iva: str | None = None
+    runts_number: str | None = None
+    address: str = ""
+    seat_comune: str | None = None
+    comuni: list[str] = []
+    areas: list[str] = []
+    email: list[str] = []
+    phone: list[str] = []
+    website: list[str] = []
+    person: list[str] = []
+    public_listing: bool = True
+    consent_given_by: str | None = None
+    consent_given_at: datetime | None = None
+    consent_text_version: str | None = None
+    # written by the export for people to read; ignored on import
+    status: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+HOLDER_COLUMNS = [
+    "id",
+    "kind",
+    "sector",
+    "name",
+    "description",
+    "codice_fiscale",
+    "partita_iva",
+    "runts_number",
+    "address",
+    "seat_comune",
+    "comuni",
+    "areas",
+    "email",
+    "phone",
+    "website",
+    "person",
+    "public_listing",
+    "consent_given_by",
+    "consent_given_at",
+    "consent_text_version",
+    "status",
+    "created_at",
+    "updated_at",
+]
+HOLDER_ALIASES = {
+    "tipo": "kind",
+    "settore": "sector",
+    "nome": "name",
+    "denominazione": "name",
+    "descrizione": "description",
+    "cf": "codice_fiscale",
+    "p_iva": "partita_iva",
+    "piva": "partita_iva",
+    "runts": "runts_number",
+    "numero_runts": "runts_number",
+    "indirizzo": "address",
+    "comune_sede": "seat_comune",
+    "sede": "seat_comune",
+    "comuni_serviti": "comuni",
+    "aree": "areas",
+    "aree_di_utenza": "areas",
+    "telefono": "phone",
+    "sito": "website",
+    "sito_web": "website",
+    "referente": "person",
+    "elenco_pubblico": "public_listing",
+    "consenso_dato_da": "consent_given_by",
+    "consenso_data": "consent_given_at",
+    "consenso_versione": "consent_text_version",
+}
+
+
+class ResourceRow(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id: uuid.UUID | None = None
+    holder_id: uuid.UUID | None = None
+    holder: str | None = None
+    title: str
+    description: str = ""
+    category_code: str
+    unit: str
+    capacity: int = 1
+    comuni: list[str] = []
+    target_groups: list[str] = []
+    languages: list[str] = []
+    requirements: list[str] = []
+    valid_from: date | None = None
+    valid_until: date | None = None
+    status: str = "active"
+    # written by the export for people to read; ignored on import
+    holder_name: str | None = None
+    category: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    confirmed_at: str | None = None
+
+
+RESOURCE_COLUMNS = [
+    "id",
+    "holder_id",
+    "holder_name",
+    "title",
+    "description",
+    "category_code",
+    "category",
+    "unit",
+    "capacity",
+    "comuni",
+    "target_groups",
+    "languages",
+    "requirements",
+    "valid_from",
+    "valid_until",
+    "status",
+    "created_at",
+    "updated_at",
+    "confirmed_at",
+]
+RESOURCE_ALIASES = {
+    "titolo": "title",
+    "descrizione": "description",
+    "categoria_codice": "category_code",
+    "categoria": "category_code",
+    "unita": "unit",
+    "unità": "unit",
+    "capacita": "capacity",
+    "capacità": "capacity",
+    "comuni_serviti": "comuni",
+    "destinatari": "target_groups",
+    "aree_di_utenza": "target_groups",
+    "lingue": "languages",
+    "requisiti": "requirements",
+    "valida_dal": "valid_from",
+    "valida_al": "valid_until",
+    "stato": "status",
+    "titolare": "holder",
+    "titolare_id": "holder_id",
+}
+_KIND_BY_LABEL = {norm(label): k.value for k, label in vocab.KIND_LABELS.items()}
+_SECTOR_BY_LABEL = {norm(label): s.value for s, label in vocab.SECTOR_LABELS.items()}
+_AREA_BY_LABEL = {norm(label): a.value for a, label in vocab.AREA_LABELS.items()}
+_UNIT_BY_LABEL = {norm(label): code for code, label in vocab.UNIT_LABELS.items()}
+
+
+def _vocabulary(value: str, codes: Iterable[str], labels: dict[str, str], what: str) -> str:
+    if value in codes:
+        return value
+    found = labels.get(norm(value))
+    if found is None:
+        raise InvalidInput(f"'{value}' is not a known {what}", field=what)
+    return found
+
+
+class _Comuni:
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.codes = {r["istat_code"] for r in rows}
+        self.by_name = {norm(r["name"]): r["istat_code"] for r in rows}
+
+    def resolve(self, value: str, field: str) -> str:
+        if value in self.codes:
+            return value
+        code = self.by_name.get(norm(value))
+        if code is None:
+            raise InvalidInput(f"'{value}' is not a comune of this ambito", field=field)
+        return code
+
+
+async def _comuni(ambito_id: uuid.UUID) -> _Comuni:
+    return _Comuni(
+        await Comune.select(Comune.istat_code, Comune.name).where(Comune.ambito == ambito_id)
+    )
+
+
+def _read(data: bytes, filename: str | None) -> tabular.Table:
+    return tabular.read_table(data, filename, max_rows=MAX_ROWS)
+
+
+# --- holders ------------------------------------------------------------------------------
+
+
+def unescape(value: str) -> str:
+    """Undo the apostrophe our exports put before + - = @ (so that a spreadsheet does not
+    run "+39 031..." as a formula) when such a file is imported as it is."""
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
+        return value[1:]
+    return value
+
+
+def _holder_contacts(row: HolderRow, current: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Contacts from the columns; a value that already existed keeps its label."""
+    labels = {(c["kind"], c["value"]): c.get("label", "") for c in current}
+    found = []
+    for kind, values in (
+        ("email", row.email),
+        ("website", row.website),
+        ("phone", row.phone),
+        ("person", row.person),
+    ):
+        for value in values:
+            value = unescape(value)
+            found.append({"kind": kind, "value": value, "label": labels.get((kind, value), "")})
+    return found
+
+
+async def import_holders(
+    actor: Principal, data: bytes, filename: str | None = None, *, dry_run: bool = False
+) -> tabular.ImportReport:
+    actor.require(Role.UDP_ADMIN)
+    validated = tabular.validate_rows(_read(data, filename), HolderRow, aliases=HOLDER_ALIASES)
+    comuni = await _comuni(actor.ambito_id)
+    existing = {
+        h["id"]: h
+        for h in await Holder.select()
+        .where(Holder.ambito == actor.ambito_id)
+        .output(load_json=True)
+    }
+    by_key = {(norm(h["name"]), norm(h["address"])): h for h in existing.values()}
+    creates: list[dict[str, Any]] = []
+    updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
+    seen: dict[Any, int] = {}
+    for line, row in validated.items:
+        try:
+            current = None
+            if row.id is not None:
+                current = existing.get(row.id)
+                if current is None:
+                    raise InvalidInput("no holder with this id in the ambito", field="id")
+            given: dict[str, Any] = {
+                "kind": _vocabulary(
+                    row.kind, HolderKind.__members__.values(), _KIND_BY_LABEL, "kind"
+                ),
+                "sector": _vocabulary(
+                    row.sector, Sector.__members__.values(), _SECTOR_BY_LABEL, "sector"
+                ),
+                "name": unescape(row.name),
+                "description": unescape(row.description),
+                "codice_fiscale": row.codice_fiscale,
+                "partita_iva": row.partita_iva,
+                "runts_number": row.runts_number,
+                "address": row.address,
+                "seat_comune": comuni.resolve(row.seat_comune, "seat_comune")
+                if row.seat_comune
+                else None,
+                "comuni": [comuni.resolve(c, f"comuni[{i}]") for i, c in enumerate(row.comuni)],
+                "areas": [
+                    _vocabulary(a, UserArea.__members__.values(), _AREA_BY_LABEL, "areas")
+                    for a in row.areas
+                ],
+                "public_listing": row.public_listing,
+                "consent": None,
+            }
+            if row.consent_given_at or row.consent_given_by or row.consent_text_version:
+                given["consent"] = {
+                    "given_by": row.consent_given_by or "",
+                    "given_at": row.consent_given_at,
+                    "text_version": row.consent_text_version or "",
+                }
+            if current is None:
+                for key in ("codice_fiscale", "partita_iva"):
+                    value = (given[key] or "").strip().upper()
+                    match = next(
+                        (h for h in existing.values() if value and (h[key] or "").upper() == value),
+                        None,
+                    )
+                    current = current or match
+                current = current or by_key.get((norm(row.name), norm(row.address)))
+            given["contacts"] = _holder_contacts(row, (current or {}).get("contacts") or [])
+            values = holder_db_values(set_fields(msgspec.convert(given, HolderCreate)))
+            check_holder_rules(values)
+            key = current["id"] if current else (norm(row.name), norm(row.address))
+            if key in seen:
+                raise InvalidInput(f"the same holder as line {seen[key]}", field="name")
+            seen[key] = line
+            if current is None:
+                creates.append(values)
+            else:
+                updates.append((current["id"], values))
+        except msgspec.ValidationError as error:
+            name, message = tabular._error_of(error)
+            validated.fail(line, name, message)
+        except InvalidInput as error:
+            validated.fail(line, error.field, error.message)
+    if not validated.errors and not dry_run:
+        moment = now()
+        async with unit_of_work():
+            for lo in range(0, len(creates), _CHUNK):
+                await Holder.insert(
+                    *[
+                        Holder(
+                            **values, ambito=actor.ambito_id, created_at=moment, updated_at=moment
+                        )
+                        for values in creates[lo : lo + _CHUNK]
+                    ]
+                )
+            for holder_id, values in updates:
+                await Holder.update({**values, "updated_at": moment}).where(Holder.id == holder_id)
+    return tabular.report(validated, created=len(creates), updated=len(updates), dry_run=dry_run)
+
+
+# --- resources ----------------------------------------------------------------------------
+
+
+async def import_resources(
+    actor: Principal, data: bytes, filename: str | None = None, *, dry_run: bool = False
+) -> tabular.ImportReport:
+    actor.require(Role.UDP_ADMIN, Role.HOLDER_MANAGER)
+    validated = tabular.validate_rows(_read(data, filename), ResourceRow, aliases=RESOURCE_ALIASES)
+    comuni = await _comuni(actor.ambito_id)
+    holder_rows = await Holder.select(
+        Holder.id, Holder.name, Holder.codice_fiscale, Holder.status
+    ).where(Holder.ambito == actor.ambito_id)
+    holder_ids = {h["id"] for h in holder_rows if h["status"] != "archived"}
+    by_name: dict[str, list[uuid.UUID]] = {}
+    for h in holder_rows:
+        if h["status"] != "archived":
+            by_name.setdefault(norm(h["name"]), []).append(h["id"])
+            if h["codice_fiscale"]:
+                by_name.setdefault(norm(h["codice_fiscale"]), []).append(h["id"])
+    terms = await TaxonomyTerm.select(TaxonomyTerm.code, TaxonomyTerm.name)
+    categories = {t["code"] for t in terms}
+    category_by_name = {norm(t["name"]): t["code"] for t in terms}
+    existing = {
+        r["id"]: r for r in await Resource.select().where(Resource.ambito == actor.ambito_id)
+    }
+    by_title = {(r["holder"], norm(r["title"])): r for r in existing.values()}
+    creates: list[dict[str, Any]] = []
+    updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
+    seen: dict[Any, int] = {}
+    for line, row in validated.items:
+        try:
+            current = None
+            if row.id is not None:
+                current = existing.get(row.id)
+                if current is None:
+                    raise InvalidInput("no resource with this id in the ambito", field="id")
+            holder_id = row.holder_id
+            if holder_id is None and row.holder:
+                matches = by_name.get(norm(row.holder), [])
+                if len(matches) != 1:
+                    raise InvalidInput(
+                        f"'{row.holder}' names {'no' if not matches else 'more than one'} holder "
+                        "of this ambito: use holder_id",
+                        field="holder",
+                    )
+                holder_id = matches[0]
+            if holder_id is None:
+                holder_id = current["holder"] if current else actor.holder_id
+            if holder_id is None:
+                raise InvalidInput("holder_id (or holder) is required", field="holder_id")
+            if holder_id not in holder_ids:
+                raise InvalidInput("no such holder in this ambito", field="holder_id")
+            if not actor.manages_holder(holder_id) or (
+                current is not None and not actor.manages_holder(current["holder"])
+            ):
+                raise InvalidInput(
+                    "a holder manager adds and edits resources only of its own holder",
+                    field="holder_id",
+                )
+            category = row.category_code
+            if category not in categories:
+                category = category_by_name.get(norm(category), category)
+            if category not in categories:
+                raise InvalidInput(f"unknown category '{row.category_code}'", field="category_code")
+            status = row.status
+            if status in (ResourceStatus.STALE, ResourceStatus.EXPIRED):
+                if current is not None and current["status"] == status:
+                    status = None  # an exported row says what the registry set: keep it
+                else:
+                    raise InvalidInput(
+                        "status 'stale' and 'expired' are set by the registry itself",
+                        field="status",
+                    )
+            given: dict[str, Any] = {
+                "title": unescape(row.title),
+                "description": unescape(row.description),
+                "category_code": category,
+                "unit": _vocabulary(row.unit, vocab.unit_codes(), _UNIT_BY_LABEL, "unit"),
+                "capacity": row.capacity,
+                "comuni": [comuni.resolve(c, f"comuni[{i}]") for i, c in enumerate(row.comuni)],
+                "target_groups": [
+                    _vocabulary(a, UserArea.__members__.values(), _AREA_BY_LABEL, "target_groups")
+                    for a in row.target_groups
+                ],
+                "languages": [lang.lower() for lang in row.languages],
+                "requirements": row.requirements,
+                "valid_from": row.valid_from,
+                "valid_until": row.valid_until,
+            }
+            if status:
+                given["status"] = status
+            if row.valid_from and row.valid_until and row.valid_until < row.valid_from:
+                raise InvalidInput("valid_until must not be before valid_from", field="valid_until")
+            values = set_fields(msgspec.convert(given, ResourceCreate))
+            values.pop("holder_id", None)
+            if not status:
+                values.pop("status", None)
+            values = resource_db_values(values)
+            values["holder"] = holder_id
+            current = current or by_title.get((holder_id, norm(row.title)))
+            key = current["id"] if current else (holder_id, norm(row.title))
+            if key in seen:
+                raise InvalidInput(f"the same resource as line {seen[key]}", field="title")
+            seen[key] = line
+            if current is None:
+                creates.append(values)
+            else:
+                updates.append((current["id"], values))
+        except msgspec.ValidationError as error:
+            name, message = tabular._error_of(error)
+            validated.fail(line, name, message)
+        except InvalidInput as error:
+            validated.fail(line, error.field, error.message)
+    if not validated.errors and not dry_run:
+        moment = now()
+        async with unit_of_work():
+            for lo in range(0, len(creates), _CHUNK):
+                await Resource.insert(
+                    *[
+                        Resource(
+                            **values,
+                            ambito=actor.ambito_id,
+                            created_at=moment,
+                            updated_at=moment,
+                            confirmed_at=moment,
+                        )
+                        for values in creates[lo : lo + _CHUNK]
+                    ]
+                )
+            for resource_id, values in updates:
+                await Resource.update({**values, "updated_at": moment}).where(
+                    Resource.id == resource_id
+                )
+    return tabular.report(validated, created=len(creates), updated=len(updates), dry_run=dry_run)
+
+
+# --- exports of lists ---------------------------------------------------------------------
+
+LISTS = ("holders", "resources", "availability", "comuni", "taxonomy", "users")
+
+
+async def _all_pages(fetch: Any) -> list[Any]:
+    items: list[Any] = []
+    offset = 0
+    while True:
+        page = await fetch(limit=200, offset=offset)
+        items.extend(page.items)
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return items
+
+
+def _contact_values(contacts: list[Any], kind: str) -> list[str]:
+    return [c.value for c in contacts if c.kind == kind]
+
+
+async def export_rows(
+    actor: Principal, name: str, filters: dict[str, Any]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns and rows of one list, with the same visibility rules as its API listing."""
+    if name == "holders":
+        items = await _all_pages(lambda **page: holders.list_holders(actor, **filters, **page))
+        rows = [
+            {
+                "id": h.id,
+                "kind": h.kind,
+                "sector": h.sector,
+                "name": h.name,
+                "description": h.description,
+                "codice_fiscale": h.codice_fiscale,
+                "partita_iva": h.partita_iva,
+                "runts_number": h.runts_number,
+                "address": h.address,
+                "seat_comune": h.seat_comune,
+                "comuni": h.comuni,
+                "areas": h.areas,
+                "email": _contact_values(h.contacts, "email"),
+                "phone": _contact_values(h.contacts, "phone"),
+                "website": _contact_values(h.contacts, "website"),
+                "person": _contact_values(h.contacts, "person"),
+                "public_listing": h.public_listing,
+                "consent_given_by": h.consent.given_by if h.consent else None,
+                "consent_given_at": h.consent.given_at if h.consent else None,
+                "consent_text_version": h.consent.text_version if h.consent else None,
+                "status": h.status,
+                "created_at": h.created_at,
+                "updated_at": h.updated_at,
+            }
+            for h in items
+        ]
+        return HOLDER_COLUMNS, rows
+    if name == "resources":
+        items = await _all_pages(lambda **page: resources.list_resources(actor, **filters, **page))
+        names = {
+            t["code"]: t["name"]
+            for t in await TaxonomyTerm.select(TaxonomyTerm.code, TaxonomyTerm.name)
+        }
+        rows = [
+            {
+                "id": r.id,
+                "holder_id": r.holder_id,
+                "holder_name": r.holder_name,
+                "title": r.title,
+                "description": r.description,
+                "category_code": r.category_code,
+                "category": names.get(r.category_code),
+                "unit": r.unit,
+                "capacity": r.capacity,
+                "comuni": r.comuni,
+                "target_groups": r.target_groups,
+                "languages": r.languages,
+                "requirements": r.requirements,
+                "valid_from": r.valid_from,
+                "valid_until": r.valid_until,
+                "status": r.status,
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+                "confirmed_at": r.confirmed_at,
+            }
+            for r in items
+        ]
+        return RESOURCE_COLUMNS, rows
+    if name == "availability":
+        items = await _all_pages(lambda **page: resources.list_resources(actor, **filters, **page))
+        titles = {r.id: r.title for r in items}
+        columns = [
+            "id",
+            "resource_id",
+            "resource_title",
+            "freq",
+            "interval",
+            "by_day",
+            "start_time",
+            "end_time",
+            "valid_from",
+            "valid_until",
+            "exceptions",
+            "capacity",
+            "notes",
+            "rrule",
+        ]
+        rows = []
+        ids = list(titles)
+        for lo in range(0, len(ids), 500):
+            windows = (
+                await AvailabilityWindow.select()
+                .where(AvailabilityWindow.resource.is_in(ids[lo : lo + 500]))
+                .order_by(AvailabilityWindow.valid_from)
+            )
+            for w in windows:
+                window = resources._window_out(w)
+                rows.append(
+                    {
+                        **msgspec.to_builtins(window),
+                        "resource_title": titles[w["resource"]],
+                    }
+                )
+        rows.sort(key=lambda r: (r["resource_title"], r["valid_from"], r["start_time"]))
+        return columns, rows
+    if name == "comuni":
+        rows = (
+            await Comune.select(Comune.istat_code, Comune.name, Comune.population)
+            .where(Comune.ambito == actor.ambito_id)
+            .order_by(Comune.name)
+        )
+        return ["istat_code", "name", "population"], rows
+    if name == "taxonomy":
+        rows = await TaxonomyTerm.select(
+            TaxonomyTerm.code, TaxonomyTerm.parent_code, TaxonomyTerm.name, TaxonomyTerm.description
+        ).order_by(TaxonomyTerm.parent_code, TaxonomyTerm.position, TaxonomyTerm.code)
+        return ["code", "parent_code", "name", "description"], rows
+    if name == "users":
+        actor.require(Role.UDP_ADMIN)
+        rows = (
+            await User.select(
+                User.id, User.username, User.role, User.holder, User.active, User.created_at
+            )
+            .where(User.ambito == actor.ambito_id)
+            .order_by(User.username)
+        )
+        return ["id", "username", "role", "holder", "active", "created_at"], rows
+    raise NotFound(f"no list named '{name}': one of {', '.join(LISTS)}")
+
+
+async def export_list(
+    actor: Principal, name: str, fmt: str, filters: dict[str, Any]
+) -> tuple[str, str, bytes]:
+    """(filename, media type, content) of a list as CSV or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        raise InvalidInput("format must be csv or xlsx", field="format")
+    columns, rows = await export_rows(actor, name, filters)
+    stamp = date.today().isoformat()
+    if fmt == "csv":
+        return f"{name}-{stamp}.csv", tabular.CSV_MEDIA_TYPE, tabular.to_csv(columns, rows)
+    return (
+        f"{name}-{stamp}.xlsx",
+        tabular.XLSX_MEDIA_TYPE,
+        tabular.to_xlsx([tabular.Sheet(name, columns, rows)]),
+    )

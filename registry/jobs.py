@@ -1,0 +1,505 @@
+"""Scheduled jobs: the job registry, the persistent job store and the scheduler's life.
+
+One process runs the jobs: the web process started with REGISTRY_SCHEDULER=1 (the default);
+extra workers and the tests set REGISTRY_SCHEDULER=0. Every job is idempotent and takes the
+clock as a parameter (`now`), so the CLI (`registry jobs run NAME --now ...`) and the tests
+run the same code the scheduler runs. Each run is recorded in `job_run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import pickle
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from apscheduler.job import Job
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from piccolo.columns import JSON, UUID, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from registry.common import now as utcnow
+from registry.config import Settings, load_settings
+from registry.db import unit_of_work
+
+log = logging.getLogger("registry.jobs")
+
+
+# --- tables --------------------------------------------------------------------------------
+# System-wide, not per ambito: one schedule serves every ambito of the installation.
+
+
+class SchedulerJob(Table, tablename="scheduler_job"):
+    """APScheduler's persistent job store, on the registry's own database."""
+
+    id = UUID(primary_key=True)
+    job_id = Varchar(length=191, unique=True)
+    next_run_time = Timestamptz(null=True, default=None)
+    job_state = Text()  # base64 of APScheduler's pickled job state, as its own stores keep it
+    updated_at = Timestamptz()
+
+
+class JobRun(Table, tablename="job_run"):
+    """One run of one job: what the operator reads to see what happened."""
+
+    id = UUID(primary_key=True)
+    job = Varchar(length=64, index=True)
+    trigger = Varchar(length=16)  # schedule | cli | test
+    clock = Timestamptz()  # the `now` the job ran with
+    started_at = Timestamptz(index=True)
+    finished_at = Timestamptz(null=True, default=None)
+    status = Varchar(length=16)  # running | ok | failed
+    summary = JSON(default="{}")
+    error = Text(default="")
+
+
+# None: every ambito (what the scheduler runs); a list: only those (CLI --ambito, tests).
+Scope = Sequence[uuid.UUID] | None
+
+# --- the jobs ------------------------------------------------------------------------------
+
+
+async def _freshness(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
+    from registry.freshness.service import run_freshness
+
+    return await run_freshness(now, settings, scope)
+
+
+async def _expiry(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
+    from registry.freshness.service import run_expiry
+
+    return await run_expiry(now, settings, scope)
+
+
+async def _rematch(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
+    from registry.freshness.rematch import run_rematch
+
+    since = await rematch_watermark(now, settings)
+    return await run_rematch(now, settings, since=since, ambito_ids=scope)
+
+
+async def rematch_watermark(now: datetime, settings: Settings) -> datetime:
+    """Resources confirmed after the last successful run's clock are new to re-matching."""
+    row = (
+        await JobRun.select(JobRun.clock)
+        .where((JobRun.job == "rematch") & (JobRun.status == "ok") & (JobRun.clock <= now))
+        .order_by(JobRun.clock, ascending=False)
+        .first()
+    )
+    if row is not None:
+        return row["clock"]
+    return now - timedelta(minutes=settings.rematch_interval_minutes)
+
+
+async def _dispatch(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
+    from registry.notifications.dispatcher import Dispatcher
+
+    return (await Dispatcher(settings).run(now, scope)).as_dict()
+
+
+# Where the metrics domain is expected to provide its snapshot, once it exists.
+METRICS_HOOK = "registry.metrics.snapshot:take_snapshot"
+
+
+async def _metrics_snapshot(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
+    import importlib
+
+    module_name, _, attribute = METRICS_HOOK.partition(":")
+    try:
+        take_snapshot = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError):
+        return {"skipped": f"{METRICS_HOOK} does not exist yet"}
+    result = await take_snapshot(now, ambito_ids=scope)
+    return result if isinstance(result, dict) else {"result": str(result)}
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    name: str
+    description: str
+    trigger: Callable[[Settings], BaseTrigger]
+    run: Callable[[datetime, Settings, Scope], Awaitable[dict[str, Any]]]
+    # The dispatcher runs every few seconds: only runs that did something are recorded.
+    record_idle: bool = True
+
+
+def _daily(hour: int, minute: int) -> Callable[[Settings], BaseTrigger]:
+    return lambda s: CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(s.timezone))
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec(
+            "freshness",
+            "reminders after N days without confirmation, stale after M days",
+            _daily(6, 0),
+            _freshness,
+        ),
+        JobSpec(
+            "expiry",
+            "resources and availability windows past their validity",
+            _daily(0, 15),
+            _expiry,
+        ),
+        JobSpec(
+            "rematch",
+            "open needs with new candidates: tell their social worker",
+            lambda s: IntervalTrigger(
+                minutes=s.rematch_interval_minutes, timezone=ZoneInfo(s.timezone)
+            ),
+            _rematch,
+        ),
+        JobSpec(
+            "dispatch",
+            "deliver the outbox (webhooks, e-mail)",
+            lambda s: IntervalTrigger(
+                seconds=s.dispatch_interval_seconds, timezone=ZoneInfo(s.timezone)
+            ),
+            _dispatch,
+            record_idle=False,
+        ),
+        JobSpec(
+            "metrics_snapshot",
+            "the metrics snapshot (a no-op until the metrics domain provides it)",
+            _daily(3, 0),
+            _metrics_snapshot,
+        ),
+    )
+}
+
+
+def describe(trigger: BaseTrigger) -> str:
+    """A stable text for a trigger: shown by `jobs list`, compared to detect a changed schedule."""
+    if isinstance(trigger, IntervalTrigger):
+        seconds = int(trigger.interval.total_seconds())
+        return f"every {seconds // 60} min" if seconds % 60 == 0 else f"every {seconds} s"
+    if isinstance(trigger, CronTrigger):
+        fields = {f.name: str(f) for f in trigger.fields if not f.is_default}
+        if set(fields) == {"hour", "minute"}:
+            return f"daily {int(fields['hour']):02d}:{int(fields['minute']):02d} {trigger.timezone}"
+        return f"{trigger} {trigger.timezone}"
+    return str(trigger)
+
+
+class UnknownJob(KeyError):
+    pass
+
+
+class JobRunOut(msgspec.Struct, kw_only=True):
+    job: str
+    trigger: str
+    clock: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    summary: dict[str, Any]
+    error: str
+
+
+async def run_job(
+    name: str,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    trigger: str = "cli",
+    ambito_ids: Scope = None,
+) -> JobRunOut:
+    """Run one job now (or at a given clock), record the run, never raise the job's error."""
+    spec = JOBS.get(name)
+    if spec is None:
+        raise UnknownJob(name)
+    moment = now or utcnow()
+    run = JobRun(
+        job=name, trigger=trigger, clock=moment, started_at=utcnow(), status="running", summary="{}"
+    )
+    if spec.record_idle:
+        await run.save()  # a run that dies half-way stays visible as "running"
+    summary: dict[str, Any] = {}
+    try:
+        summary = await spec.run(moment, settings, ambito_ids)
+        run.status = "ok"
+    except Exception as error:
+        log.exception("job %s failed", name)
+        run.status = "failed"
+        run.error = f"{type(error).__name__}: {error}"[:2000]
+    run.finished_at = utcnow()
+    run.summary = msgspec.json.encode(summary).decode()
+    idle = run.status == "ok" and not any(v for v in summary.values() if isinstance(v, int))
+    if spec.record_idle or not idle:
+        await run.save()
+    if run.status == "ok":
+        log.info("job %s done: %s", name, summary)
+    return JobRunOut(
+        job=name,
+        trigger=trigger,
+        clock=moment,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        status=run.status,
+        summary=summary,
+        error=run.error,
+    )
+
+
+_settings: Settings | None = None
+
+
+async def run_scheduled(name: str) -> None:
+    """What the scheduler calls (by this textual reference, which is what the store keeps)."""
+    await run_job(name, _settings or load_settings(), trigger="schedule")
+
+
+# --- the persistent job store --------------------------------------------------------------
+
+
+class PiccoloJobStore(MemoryJobStore):
+    """APScheduler's job store, persisted in the registry's own database through Piccolo.
+
+    Why not SQLAlchemyJobStore: it would add SQLAlchemy plus a second, synchronous PostgreSQL
+    driver (the registry uses asyncpg) and blocking queries on the event loop, for five rows.
+    APScheduler 3 calls job stores synchronously from inside the event loop, where an async
+    ORM cannot be awaited; so this store serves reads from memory and writes every change
+    through to the `scheduler_job` table in the background, in order, coalescing repeats.
+    The rows are loaded before the scheduler starts. If the process dies before a write
+    lands, the stored next run time is the older one and the job runs once more on restart:
+    harmless, since every job is idempotent.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loaded: list[dict[str, Any]] = []
+        self._dirty: set[str] = set()
+        self._wake: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def load(self) -> None:
+        self._loaded = await SchedulerJob.select(SchedulerJob.job_id, SchedulerJob.job_state)
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        super().start(scheduler, alias)
+        for row in self._loaded:
+            try:
+                MemoryJobStore.add_job(self, self._reconstitute(row["job_state"]))
+            except Exception:
+                # Code moved or the state is unreadable: drop it, reconcile() adds it anew.
+                log.warning("dropping unreadable stored job %s", row["job_id"], exc_info=True)
+                self._dirty.add(row["job_id"])
+        self._loaded = []
+        self._wake = asyncio.Event()
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    def _reconstitute(self, text: str) -> Job:
+        state = pickle.loads(base64.b64decode(text))  # our own rows, written by this class
+        state["jobstore"] = self
+        job = Job.__new__(Job)
+        job.__setstate__(state)
+        job._scheduler = self._scheduler
+        job._jobstore_alias = self._alias
+        return job
+
+    def _touch(self, job_id: str) -> None:
+        self._dirty.add(job_id)
+        if self._wake is not None:
+            self._wake.set()
+
+    def add_job(self, job: Job) -> None:
+        super().add_job(job)
+        self._touch(job.id)
+
+    def update_job(self, job: Job) -> None:
+        super().update_job(job)
+        self._touch(job.id)
+
+    def remove_job(self, job_id: str) -> None:
+        super().remove_job(job_id)
+        self._touch(job_id)
+
+    def remove_all_jobs(self) -> None:
+        ids = list(self._jobs_index)
+        super().remove_all_jobs()
+        for job_id in ids:
+            self._touch(job_id)
+
+    def shutdown(self) -> None:
+        # MemoryJobStore.shutdown() removes every job, which here would delete the stored
+        # schedules; close() flushes and forgets instead.
+        pass
+
+    async def _write_loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("could not persist the job store; retrying in 5 s")
+                await asyncio.sleep(5)
+                self._wake.set()
+
+    async def flush(self) -> None:
+        async with self._lock:
+            dirty, self._dirty = self._dirty, set()
+            try:
+                for job_id in sorted(dirty):
+                    await self._persist(job_id)
+            except BaseException:
+                self._dirty |= dirty
+                raise
+
+    async def _persist(self, job_id: str) -> None:
+        job = self.lookup_job(job_id)
+        async with unit_of_work():
+            if job is None:
+                await SchedulerJob.delete().where(SchedulerJob.job_id == job_id)
+                return
+            values = {
+                SchedulerJob.next_run_time: job.next_run_time,
+                SchedulerJob.job_state: base64.b64encode(
+                    pickle.dumps(job.__getstate__(), pickle.HIGHEST_PROTOCOL)
+                ).decode(),
+                SchedulerJob.updated_at: utcnow(),
+            }
+            if await SchedulerJob.exists().where(SchedulerJob.job_id == job_id):
+                await SchedulerJob.update(values).where(SchedulerJob.job_id == job_id)
+            else:
+                await SchedulerJob.insert(
+                    SchedulerJob(job_id=job_id, **{c._meta.name: v for c, v in values.items()})
+                )
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        await self.flush()
+        MemoryJobStore.remove_all_jobs(self)
+
+
+# --- the scheduler's life (called from the app's lifespan) ---------------------------------
+
+
+def _reconcile(scheduler: AsyncIOScheduler, settings: Settings) -> None:
+    """Keep stored schedules (and so their next run times) unless the code changed them."""
+    for spec in JOBS.values():
+        trigger = spec.trigger(settings)
+        job = scheduler.get_job(spec.name)
+        if job is None:
+            scheduler.add_job(
+                "registry.jobs:run_scheduled",
+                trigger=trigger,
+                args=[spec.name],
+                id=spec.name,
+                name=spec.description,
+            )
+        elif describe(job.trigger) != describe(trigger):
+            log.info("schedule of job %s changed to %s", spec.name, describe(trigger))
+            scheduler.reschedule_job(spec.name, trigger=trigger)
+    for job in scheduler.get_jobs():
+        if job.id not in JOBS:
+            log.info("removing stored job %s: no longer defined", job.id)
+            job.remove()
+
+
+async def start_scheduler(settings: Settings) -> AsyncIOScheduler:
+    global _settings
+    _settings = settings
+    store = PiccoloJobStore()
+    await store.load()
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": store},
+        job_defaults={
+            "coalesce": True,  # many missed runs (e.g. while down) run once
+            "max_instances": 1,  # a slow run is never overlapped by the next one
+            "misfire_grace_time": None,  # a run missed while down still runs on restart
+        },
+        timezone=ZoneInfo(settings.timezone),
+    )
+    scheduler.start()
+    _reconcile(scheduler, settings)
+    await store.flush()
+    log.info(
+        "scheduler started: %s",
+        ", ".join(f"{j.id} next {j.next_run_time or 'paused'}" for j in scheduler.get_jobs()),
+    )
+    return scheduler
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler) -> None:
+    store = scheduler._jobstores.get("default")
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+        # AsyncIOScheduler.shutdown() is deferred to the next loop iteration.
+        for _ in range(100):
+            if not scheduler.running:
+                break
+            await asyncio.sleep(0.01)
+    if isinstance(store, PiccoloJobStore):
+        await store.close()
+
+
+# --- what the operator sees ----------------------------------------------------------------
+
+
+class JobInfo(msgspec.Struct, kw_only=True):
+    name: str
+    description: str
+    schedule: str
+    next_run: datetime | None
+    last_run: JobRunOut | None
+
+
+async def list_jobs(settings: Settings) -> list[JobInfo]:
+    stored = {
+        row["job_id"]: row["next_run_time"]
+        for row in await SchedulerJob.select(SchedulerJob.job_id, SchedulerJob.next_run_time)
+    }
+    infos = []
+    for spec in JOBS.values():
+        row = (
+            await JobRun.select()
+            .where(JobRun.job == spec.name)
+            .order_by(JobRun.started_at, ascending=False)
+            .first()
+        )
+        infos.append(
+            JobInfo(
+                name=spec.name,
+                description=spec.description,
+                schedule=describe(spec.trigger(settings)),
+                next_run=stored.get(spec.name),
+                last_run=_run_out(row) if row else None,
+            )
+        )
+    return infos
+
+
+def _run_out(row: dict[str, Any]) -> JobRunOut:
+    summary = row["summary"]
+    if isinstance(summary, str):
+        summary = msgspec.json.decode(summary or "{}")
+    return JobRunOut(
+        job=row["job"],
+        trigger=row["trigger"],
+        clock=row["clock"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        status=row["status"],
+        summary=summary,
+        error=row["error"],
+    )

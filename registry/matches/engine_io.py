@@ -1,0 +1,229 @@
+"""From the database to the matching engine's plain data, and nothing more.
+
+The engine (registry/matching/) knows no database: this module loads an ambito's
+candidate resources with everything the score needs (remaining capacity, availability as
+weekly windows, holder load, new ties) and turns plans' needs into `NeedItem`s.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+
+from registry.matches.tables import Match
+from registry.matching import NeedItem, ResourceItem, Taxonomy, WeeklyWindow
+from registry.plans.schemas import NeedUnit
+from registry.plans.tables import Need, Plan
+from registry.resources import availability
+from registry.resources.service import windows_of
+from registry.resources.tables import Resource
+from registry.taxonomy.tables import TaxonomyTerm
+
+# Matches in these states hold one place of their resource.
+HOLDING = ("accepted", "active")
+# A holder with a match in one of these states is already part of the network.
+TIES = ("accepted", "active", "completed")
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_IN_CHUNK = 5000  # stays far below SQLite's limit of bound parameters
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceInfo:
+    """What the API shows next to an engine suggestion."""
+
+    title: str
+    category_code: str
+    unit: str
+    holder_id: uuid.UUID
+    holder_name: str
+    remaining: int
+
+
+async def load_taxonomy() -> Taxonomy:
+    rows = await TaxonomyTerm.select(TaxonomyTerm.code, TaxonomyTerm.parent_code, TaxonomyTerm.name)
+    return Taxonomy(
+        parents={r["code"]: r["parent_code"] for r in rows},
+        labels={r["code"]: r["name"] for r in rows},
+    )
+
+
+async def _counts(column: Any, where: Any) -> dict[uuid.UUID, int]:
+    rows = await Match.select(column, Count()).where(where).group_by(column)
+    return {row[column._meta.name]: row["count"] for row in rows}
+
+
+async def holding_counts(resource_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Places taken per resource: matches in accepted or active."""
+    ids = list(resource_ids)
+    found: dict[uuid.UUID, int] = {}
+    for lo in range(0, len(ids), _IN_CHUNK):
+        found.update(
+            await _counts(
+                Match.resource,
+                Match.resource.is_in(ids[lo : lo + _IN_CHUNK]) & Match.status.is_in(HOLDING),
+            )
+        )
+    return found
+
+
+async def _weekly_windows(
+    resource_ids: list[uuid.UUID], today: date
+) -> dict[uuid.UUID, tuple[WeeklyWindow, ...]]:
+    found: dict[uuid.UUID, tuple[WeeklyWindow, ...]] = {}
+    for lo in range(0, len(resource_ids), _IN_CHUNK):
+        windows = await windows_of(resource_ids[lo : lo + _IN_CHUNK])
+        for resource_id, rules in windows.items():
+            weekly = {
+                WeeklyWindow(day, start, end)
+                for rule in rules
+                # A window that has ended says nothing about when the resource is free.
+                if rule.valid_until is None or rule.valid_until >= today
+                for day, start, end in availability.weekly_pattern(rule)
+            }
+            found[resource_id] = tuple(sorted(weekly))
+    return found
+
+
+async def load_resources(
+    ambito_id: uuid.UUID, today: date
+) -> tuple[list[ResourceItem], dict[str, ResourceInfo]]:
+    """Every resource of the ambito that may be suggested today, as engine items.
+
+    Only active resources (not paused, stale, expired or archived) of holders that are not
+    archived, whose validity has not ended; the engine then checks the overlap with each
+    need's own period.
+    """
+    rows = await Resource.select(
+        Resource.id,
+        Resource.holder,
+        Resource.title,
+        Resource.category_code,
+        Resource.unit,
+        Resource.capacity,
+        Resource.comuni,
+        Resource.target_groups,
+        Resource.languages,
+        Resource.requirements,
+        Resource.valid_from,
+        Resource.valid_until,
+        Resource.holder.name.as_alias("holder_name"),
+        Resource.holder.sector.as_alias("holder_sector"),
+        Resource.holder.seat_comune.as_alias("holder_seat"),
+    ).where(
+        (Resource.ambito == ambito_id)
+        & (Resource.status == "active")
+        & (Resource.holder.status != "archived")
+        & (Resource.valid_until.is_null() | (Resource.valid_until >= today))
+    )
+    ids = [row["id"] for row in rows]
+    taken = await holding_counts(ids)
+    windows = await _weekly_windows(ids, today)
+    load = await _counts(Match.holder, (Match.ambito == ambito_id) & Match.status.is_in(HOLDING))
+    tied = await _counts(Match.holder, (Match.ambito == ambito_id) & Match.status.is_in(TIES))
+    items: list[ResourceItem] = []
+    info: dict[str, ResourceInfo] = {}
+    for row in rows:
+        remaining = max(0, row["capacity"] - taken.get(row["id"], 0))
+        key = str(row["id"])
+        items.append(
+            ResourceItem(
+                id=key,
+                holder_id=str(row["holder"]),
+                holder_sector=row["holder_sector"],
+                category=row["category_code"],
+                comuni=frozenset(row["comuni"] or ()),
+                target_groups=frozenset(row["target_groups"] or ()),
+                languages=frozenset(row["languages"] or ()),
+                clearances=frozenset(row["requirements"] or ()),
+                valid_from=row["valid_from"],
+                valid_until=row["valid_until"],
+                capacity=remaining,
+                windows=windows.get(row["id"], ()),
+                holder_load=load.get(row["holder"], 0),
+                holder_is_new=row["holder"] not in tied,
+                home_comune=row["holder_seat"],
+            )
+        )
+        info[key] = ResourceInfo(
+            title=row["title"],
+            category_code=row["category_code"],
+            unit=row["unit"],
+            holder_id=row["holder"],
+            holder_name=row["holder_name"],
+            remaining=remaining,
+        )
+    return items, info
+
+
+async def plan_holders(plan_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
+    """Holders already engaged in each plan (continuity): accepted or active matches."""
+    ids = list(set(plan_ids))
+    found: dict[uuid.UUID, set[str]] = {}
+    for lo in range(0, len(ids), _IN_CHUNK):
+        rows = await Match.select(Match.plan, Match.holder).where(
+            Match.plan.is_in(ids[lo : lo + _IN_CHUNK]) & Match.status.is_in(HOLDING)
+        )
+        for row in rows:
+            found.setdefault(row["plan"], set()).add(str(row["holder"]))
+    return {plan: frozenset(holders) for plan, holders in found.items()}
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def weekly_minutes(quantity: int, unit: str) -> int:
+    """The engine's time quantity; 0 ("as much as the windows say") for non-time units."""
+    if unit == NeedUnit.MINUTES_PER_WEEK:
+        return quantity
+    if unit == NeedUnit.HOURS_PER_WEEK:
+        return quantity * 60
+    return 0
+
+
+def need_item(
+    need: dict[str, Any], plan: dict[str, Any], holders: frozenset[str] = frozenset()
+) -> NeedItem:
+    """A need row (with its plan row) as the engine's `NeedItem`."""
+    windows = tuple(
+        WeeklyWindow(_WEEKDAYS.index(w["weekday"]), _minutes(w["start"]), _minutes(w["end"]))
+        for w in need["schedule"] or []
+    )
+    return NeedItem(
+        id=str(need["id"]),
+        plan_id=str(plan["id"]),
+        category=need["category_code"],
+        comune=need["comune"] or plan["comune"],
+        target_group=plan["target_group"],
+        languages=frozenset(need["languages"] or ()),
+        required_clearances=frozenset(need["requirements"] or ()),
+        start=need["start_date"] or plan["start_date"],
+        end=need["end_date"] or plan["end_date"],
+        quantity_per_week_minutes=weekly_minutes(need["quantity"], need["unit"]),
+        windows=windows,
+        plan_holder_ids=holders,
+        priority=need["priority"],
+    )
+
+
+async def open_needs(plan_where: Any) -> tuple[list[dict[str, Any]], dict[uuid.UUID, dict]]:
+    """Open needs of the active plans selected by `plan_where`, and those plans."""
+    plans = await Plan.select(
+        Plan.id, Plan.comune, Plan.target_group, Plan.start_date, Plan.end_date
+    ).where(plan_where & (Plan.status == "active"))
+    by_id = {p["id"]: p for p in plans}
+    needs: list[dict[str, Any]] = []
+    ids = list(by_id)
+    for lo in range(0, len(ids), _IN_CHUNK):
+        needs += (
+            await Need.select()
+            .where(Need.plan.is_in(ids[lo : lo + _IN_CHUNK]) & (Need.status == "open"))
+            .output(load_json=True)
+        )
+    return needs, by_id

@@ -1,0 +1,53 @@
+"""Ranked, explained suggestions of resources for one need of a plan."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from registry import matching
+from registry.access import Principal
+from registry.matches import engine_io
+from registry.matches.schemas import ComponentOut, SuggestionOut, SuggestionsOut
+from registry.plans import service as plans
+
+
+async def suggest_for_need(
+    actor: Principal, plan_id: uuid.UUID, need_id: uuid.UUID, limit: int = 10
+) -> SuggestionsOut:
+    plan = await plans.plan_row(actor, plan_id)
+    need = await plans.need_row(actor, plan_id, need_id)
+    today = date.today()
+    resources, info = await engine_io.load_resources(actor.ambito_id, today)
+    taxonomy = await engine_io.load_taxonomy()
+    holders = (await engine_io.plan_holders([plan_id])).get(plan_id, frozenset())
+    item = engine_io.need_item(need, plan, holders)
+    index = matching.CandidateIndex(resources, taxonomy, as_of=today)
+    ranked = matching.suggest(item, index, matching.Weights(), limit=limit)
+    out = []
+    for rank, suggestion in enumerate(ranked, start=1):
+        meta = info[suggestion.resource_id]
+        out.append(
+            SuggestionOut(
+                rank=rank,
+                resource_id=uuid.UUID(suggestion.resource_id),
+                resource_title=meta.title,
+                category_code=meta.category_code,
+                unit=meta.unit,
+                holder_id=meta.holder_id,
+                holder_name=meta.holder_name,
+                remaining_capacity=meta.remaining,
+                score=suggestion.score,
+                explanation=suggestion.explanation,
+                components=[
+                    ComponentOut(name=c.name, value=c.value, weight=c.weight, reason=c.reason)
+                    for c in suggestion.components
+                ],
+            )
+        )
+    return SuggestionsOut(
+        need_id=need_id,
+        resources_considered=len(resources),
+        suggestions=out,
+        note=None if out else index.explain_no_candidates(item),
+    )

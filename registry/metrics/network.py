@@ -1,0 +1,278 @@
+"""The cohesion network: holders as nodes, interactions as edges (pure, with networkx).
+
+Edges, each dated:
+- co-contribution: two holders with verified ledger entries for the same plan in the same
+  period of analysis (month, quarter or year);
+- joint activity: two holders organising the same community activity, or both giving
+  verified entries to it in the period;
+- interaction: recorded by hand (/api/interactions), e.g. a shared co-programming table.
+
+Metrics per period (networkx): density, average degree, number of components and share of
+nodes in the largest one, average clustering, the E-I index across sectors (Krackhardt &
+Stern 1988: (external - internal) / (external + internal) ties), sector assortativity,
+modularity of the greedy modularity communities, and new ties (pairs never tied before).
+
+Only aggregates leave this module: no node is ever listed or scored on its own, and
+individual volunteers are counted, never named (their data is personal data).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import networkx as nx
+
+from registry.metrics.compute import Period
+from registry.metrics.suppression import Row, Table
+
+TIE_KINDS = ("co_contribution", "joint_activity", "interaction")
+PERSON_KINDS = frozenset({"individual_volunteer"})
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    kind: str
+    sector: str
+    since: date  # registered on
+    active: bool = True  # not archived
+
+
+@dataclass(frozen=True, slots=True)
+class Tie:
+    a: str
+    b: str
+    on: date
+    kind: str  # co_contribution | joint_activity | interaction
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    """A holder giving verified entries to a plan or an activity on a day (for derived ties)."""
+
+    holder_id: str
+    target: str  # "plan:<id>" or "activity:<id>"
+    on: date
+
+
+def derived_ties(participations: Iterable[Participation], periods: Sequence[Period]) -> list[Tie]:
+    """Co-contribution ties: holders giving to the same plan (or activity) within one period.
+
+    The tie is dated when its second holder first gave in that period.
+    """
+    ties: list[Tie] = []
+    by_period: dict[tuple[str, str], dict[str, date]] = defaultdict(dict)
+    for item in participations:
+        for period in periods:
+            if period.start <= item.on <= period.end:
+                first = by_period[(period.key, item.target)]
+                if item.holder_id not in first or item.on < first[item.holder_id]:
+                    first[item.holder_id] = item.on
+                break
+    for (_, target), first in by_period.items():
+        holders = sorted(first)
+        kind = "co_contribution" if target.startswith("plan:") else "joint_activity"
+        for i, a in enumerate(holders):
+            for b in holders[i + 1 :]:
+                ties.append(Tie(a, b, max(first[a], first[b]), kind))
+    return ties
+
+
+def _pair(tie: Tie) -> tuple[str, str]:
+    return (tie.a, tie.b) if tie.a < tie.b else (tie.b, tie.a)
+
+
+def first_tied(ties: Iterable[Tie]) -> dict[tuple[str, str], date]:
+    first: dict[tuple[str, str], date] = {}
+    for tie in ties:
+        if tie.a == tie.b:
+            continue
+        pair = _pair(tie)
+        if pair not in first or tie.on < first[pair]:
+            first[pair] = tie.on
+    return first
+
+
+def graph(nodes: Sequence[Node], ties: Iterable[Tie], period: Period) -> nx.Graph:
+    """The network of one period: current holders, and the ties dated inside the period."""
+    known = {n.id: n for n in nodes}
+    g = nx.Graph()
+    for tie in ties:
+        if tie.a == tie.b or not (period.start <= tie.on <= period.end):
+            continue
+        if tie.a not in known or tie.b not in known:
+            continue  # a holder outside the filtered set
+        if g.has_edge(tie.a, tie.b):
+            g[tie.a][tie.b]["weight"] += 1
+            g[tie.a][tie.b]["kinds"].add(tie.kind)
+        else:
+            g.add_edge(tie.a, tie.b, weight=1, kinds={tie.kind})
+    for node in nodes:
+        if (node.active and node.since <= period.end) or node.id in g:
+            g.add_node(node.id)
+    for node_id in g.nodes:
+        g.nodes[node_id]["sector"] = known[node_id].sector
+        g.nodes[node_id]["kind"] = known[node_id].kind
+    return g
+
+
+def _finite(value: float | None, digits: int = 4) -> float | None:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return None
+    return round(float(value), digits)
+
+
+def ei_index(g: nx.Graph) -> float | None:
+    external = sum(1 for a, b in g.edges if g.nodes[a]["sector"] != g.nodes[b]["sector"])
+    internal = g.number_of_edges() - external
+    if external + internal == 0:
+        return None
+    return (external - internal) / (external + internal)
+
+
+def assortativity(g: nx.Graph) -> float | None:
+    if g.number_of_edges() == 0:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            return nx.attribute_assortativity_coefficient(g, "sector")
+        except (ZeroDivisionError, ValueError):
+            return None
+
+
+def modularity(g: nx.Graph) -> tuple[float | None, int]:
+    if g.number_of_edges() == 0:
+        return None, g.number_of_nodes()
+    communities = nx.community.greedy_modularity_communities(g)
+    return nx.community.modularity(g, communities), len(communities)
+
+
+def period_metrics(
+    g: nx.Graph, first: dict[tuple[str, str], date], period: Period
+) -> dict[str, object]:
+    n, m = g.number_of_nodes(), g.number_of_edges()
+    components = list(nx.connected_components(g)) if n else []
+    largest = max((len(c) for c in components), default=0)
+    q, communities = modularity(g)
+    new_ties = sum(1 for day in first.values() if period.start <= day <= period.end)
+    kinds: dict[str, int] = defaultdict(int)
+    for _, _, data in g.edges(data=True):
+        for kind in data["kinds"]:
+            kinds[kind] += 1
+    return {
+        "nodes": n,
+        "person_nodes": sum(1 for _, d in g.nodes(data=True) if d["kind"] in PERSON_KINDS),
+        "edges": m,
+        "new_ties": new_ties,
+        "edges_co_contribution": kinds["co_contribution"],
+        "edges_joint_activity": kinds["joint_activity"],
+        "edges_interaction": kinds["interaction"],
+        "density": _finite(nx.density(g)) if n > 1 else None,
+        "average_degree": _finite(2 * m / n) if n else None,
+        "components": len(components),
+        "largest_component_share": _finite(largest / n) if n else None,
+        "average_clustering": _finite(nx.average_clustering(g)) if n else None,
+        "ei_index": _finite(ei_index(g)),
+        "sector_assortativity": _finite(assortativity(g)),
+        "modularity": _finite(q),
+        "communities": communities,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+    }
+
+
+STRUCTURE = [
+    "density",
+    "average_degree",
+    "largest_component_share",
+    "average_clustering",
+    "ei_index",
+    "sector_assortativity",
+    "modularity",
+]
+
+
+def network_table(
+    nodes: Sequence[Node], ties: Sequence[Tie], periods: Sequence[Period]
+) -> tuple[Table, Table, list[dict[str, float]]]:
+    """Per period metrics (with the trend), node counts by sector, and the sector blocks
+    of the last period (for the picture: ties within and between sectors, no node)."""
+    first = first_tied(ties)
+    rows, last = [], None
+    for period in periods:
+        g = graph(nodes, ties, period)
+        rows.append(Row({"period": period.key}, period_metrics(g, first, period)))
+        last = g
+    # The structure of a network of few holders says little and may point at them: its
+    # figures are guarded by the node count like any other magnitude.
+    table = Table(
+        name="network",
+        title="Rete di coesione: indicatori per periodo",
+        keys=["period"],
+        counts=["nodes", "person_nodes", "edges", "new_ties", "components", "communities"],
+        values=list(STRUCTURE),
+        rows=rows,
+        guards={column: ["nodes"] for column in STRUCTURE},
+        info=[
+            "edges_co_contribution",
+            "edges_joint_activity",
+            "edges_interaction",
+            "period_start",
+            "period_end",
+        ],
+        notes=["nessun dato per singolo nodo: i volontari individuali sono contati, mai elencati"],
+    )
+    sectors: dict[str, int] = defaultdict(int)
+    persons: dict[str, int] = defaultdict(int)
+    blocks: list[dict[str, float]] = []
+    if last is not None:
+        for _, data in last.nodes(data=True):
+            sectors[data["sector"]] += 1
+            if data["kind"] in PERSON_KINDS:
+                persons[data["sector"]] += 1
+        pair_count: dict[tuple[str, str], int] = defaultdict(int)
+        for a, b in last.edges:
+            s = tuple(sorted((last.nodes[a]["sector"], last.nodes[b]["sector"])))
+            pair_count[s] += 1  # type: ignore[index]
+        blocks = [{"from": a, "to": b, "edges": c} for (a, b), c in sorted(pair_count.items())]  # type: ignore[misc]
+    by_sector = Table(
+        name="network_nodes_by_sector",
+        title="Nodi della rete per settore (ultimo periodo)",
+        keys=["sector"],
+        counts=["nodes", "person_nodes"],
+        values=[],
+        rows=[
+            Row({"sector": s}, {"nodes": c, "person_nodes": persons.get(s, 0)})
+            for s, c in sorted(sectors.items())
+        ],
+        total=Row({}, {"nodes": sum(sectors.values()), "person_nodes": sum(persons.values())}),
+    )
+    return table, by_sector, blocks
+
+
+def trend(rows: Sequence[dict[str, object]], column: str) -> dict[str, float | None]:
+    """First, last, change and least-squares slope per period of one column."""
+    points = [
+        (i, float(v)) for i, r in enumerate(rows) if isinstance(v := r.get(column), int | float)
+    ]
+    if not points:
+        return {"first": None, "last": None, "change": None, "slope_per_period": None}
+    first, last = points[0][1], points[-1][1]
+    slope = None
+    if len(points) >= 2:
+        mean_x = sum(p[0] for p in points) / len(points)
+        mean_y = sum(p[1] for p in points) / len(points)
+        var = sum((p[0] - mean_x) ** 2 for p in points)
+        slope = sum((p[0] - mean_x) * (p[1] - mean_y) for p in points) / var if var else None
+    return {
+        "first": round(first, 4),
+        "last": round(last, 4),
+        "change": round(last - first, 4),
+        "slope_per_period": round(slope, 4) if slope is not None else None,
+    }

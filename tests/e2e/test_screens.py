@@ -1,0 +1,131 @@
+"""The other main screens: login errors and keyboard use, the UdP's users and directory,
+a holder's profile on a phone, a volunteer's own hours."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Api, go, login, shot
+
+
+def test_login_error_is_clear_and_the_page_works_by_keyboard(server: str, page: Page) -> None:
+    page.goto(f"{server}/#/accesso")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accedi al registro")
+    shot(page, "accesso")
+
+    # The first Tab reaches the skip link, which takes the focus to the content.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Vai al contenuto principale")).to_be_focused()
+
+    page.get_by_role("button", name="Accedi").click()
+    expect(page.locator(".error-summary")).to_contain_text("Inserisci nome utente e password")
+    expect(page.get_by_label("Nome utente")).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Nome utente").fill("auser")
+    page.get_by_label("Password").fill("wrong-password")
+    page.get_by_label("Password").press("Enter")
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("Nome utente o password errati")
+    expect(summary).to_be_focused()
+
+    # Logging in by keyboard only lands on the home, with the title focused.
+    page.get_by_label("Password").fill("demo-password")
+    page.get_by_label("Password").press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Auser Olgiate Comasco")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    page.get_by_role("button", name="Esci").click()
+    expect(page.get_by_text("Sei uscito dal registro.")).to_be_visible()
+
+
+def test_udp_manages_users_and_reads_the_directory(server: str, page: Page) -> None:
+    login(page, server, "udp")
+    expect(page.get_by_text("enti e realtà registrati")).to_be_visible()
+    shot(page, "udp-home")
+
+    go(page, "Utenti")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Utenti")
+    page.get_by_role("button", name="+ Nuovo utente").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Nome utente").fill("e2e.referente")
+    dialog.get_by_label("Password iniziale").fill("short")
+    dialog.get_by_label("Ruolo").select_option(value="holder_manager")
+    dialog.get_by_label("Ente gestito").select_option(label="Oratorio di Villa Guardia")
+    dialog.get_by_role("button", name="Crea l'account").click()
+    # The API's own validation message is shown next to the password.
+    expect(dialog.locator(".error-summary")).to_be_visible()
+    dialog.get_by_label("Password iniziale").fill("una-password-lunga")
+    dialog.get_by_role("button", name="Crea l'account").click()
+    expect(page.locator("#flash")).to_contain_text("Account «e2e.referente» creato")
+    row = page.get_by_role("row", name=re.compile("e2e.referente"))
+    expect(row).to_contain_text("Oratorio di Villa Guardia")
+    row.get_by_role("button", name="Disattiva e2e.referente").click()
+    expect(row).to_contain_text("Disattivato")
+    shot(page, "udp-utenti")
+
+    go(page, "Enti")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enti e realtà della comunità")
+    page.get_by_label("Tipo").select_option(value="parish")
+    page.get_by_role("button", name="Cerca").click()
+    expect(page.locator("main").get_by_text("2 enti trovati")).to_be_visible()
+    shot(page, "udp-enti")
+
+    go(page, "Risorse")
+    page.get_by_label("Cerca per parola").fill("zzz-niente")
+    page.get_by_role("button", name="Cerca").click()
+    expect(page.get_by_text("Nessuna risorsa corrisponde ai filtri")).to_be_visible()
+
+    go(page, "Notifiche")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Notifiche")
+    page.get_by_role("tab", name="Consegne").click()
+    expect(page.get_by_text("Non consegnato")).to_be_visible()
+    page.get_by_role("tab", name="Webhook").click()
+    expect(page.get_by_role("button", name="+ Aggiungi un webhook")).to_be_visible()
+    shot(page, "udp-notifiche")
+
+
+def test_holder_edits_its_profile_on_a_phone(server: str, phone: Page) -> None:
+    login(phone, server, "auser")
+    shot(phone, "telefono-associazione-home")
+    go(phone, "La mia organizzazione")
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Auser Olgiate Comasco")
+    phone.get_by_role("button", name="Modifica il profilo").click()
+    phone.get_by_label("Descrizione").fill("Per gli anziani: compagnia, trasporti, ascolto.")
+    phone.get_by_role("button", name="+ Aggiungi un contatto").click()
+    phone.get_by_label("Recapito").last.fill("031 123456")
+    phone.get_by_label("Tipo di contatto").last.select_option(value="phone")
+    phone.get_by_role("button", name="Salva il profilo").click()
+    expect(phone.locator("#flash")).to_contain_text("Profilo aggiornato")
+    expect(phone.get_by_role("link", name="031 123456")).to_have_attribute("href", "tel:031123456")
+    shot(phone, "telefono-associazione-profilo")
+
+
+def test_volunteer_declares_hours_on_a_phone_and_the_holder_confirms(
+    server: str, phone: Page, page: Page
+) -> None:
+    login(phone, server, "volontario")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Ciao, volontario")
+    shot(phone, "telefono-volontario-home")
+    go(phone, "Le mie ore")
+    phone.get_by_role("button", name="+ Dichiara ore").click()
+    dialog = phone.get_by_role("dialog")
+    dialog.get_by_label("Ente").select_option(label="Auser Olgiate Comasco")
+    dialog.get_by_label("Quantità").fill("1.5")
+    dialog.get_by_label("Nota").fill("Spesa per la signora del terzo piano")
+    dialog.get_by_role("button", name="Dichiara le ore").click()
+    expect(phone.locator("#flash")).to_contain_text("Ore dichiarate")
+    expect(phone.locator("main table")).to_contain_text("1,5 ore")
+    expect(phone.locator("main table")).to_contain_text("Dichiarato")
+    shot(phone, "telefono-volontario-ore")
+
+    login(page, server, "auser")
+    go(page, "Contributi")
+    row = page.get_by_role("row", name=re.compile("Spesa per la signora"))
+    row.get_by_role("button", name=re.compile("^Conferma")).click()
+    expect(page.locator("#flash")).to_contain_text("Contributo confermato")
+    shot(page, "associazione-contributi")
+
+    volunteer = Api(server, "volontario")
+    mine = volunteer.get("/api/contributions")["items"]
+    assert [(e["quantity"], e["verification"]) for e in mine] == [(1.5, "confirmed")]

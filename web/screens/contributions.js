@@ -1,0 +1,70 @@
+import { api, apiAll } from '../js/api.js';
+import { h, fill } from '../js/dom.js';
+import { contributionsTable, recordForm, totalsGrid } from '../js/contribution-bits.js';
+import { CONTRIBUTION_UNITS, VERIFICATION } from '../js/i18n.js';
+import { errorBox, field, flash, input, loading, openDialog, pageHeader, select } from '../js/ui.js';
+
+const PAGE = 50;
+
+export default async function contributions(root, { session, user, query, replaceQuery }) {
+  const holderSide = session.role === 'holder_manager';
+  const state = {
+    verification: query.verification ?? (holderSide ? 'self_reported' : ''), unit: query.unit || '',
+    from: query.from || '', to: query.to || '', offset: 0,
+  };
+  const totals = h('div');
+  const list = h('div');
+  const verification = select('verification', Object.entries(VERIFICATION), state.verification, { placeholder: 'Tutte' });
+  const unit = select('unit', Object.entries(CONTRIBUTION_UNITS), state.unit, { placeholder: 'Tutte' });
+  const from = input('from', state.from, { type: 'date' });
+  const to = input('to', state.to, { type: 'date' });
+  const filters = h('form', { class: 'filters', 'aria-label': 'Filtra i contributi' },
+    h('div', { class: 'row' }, field('Verifica', verification), field('Unità', unit), field('Dal', from), field('Al', to),
+      h('button', { type: 'submit', class: 'btn btn-primary', text: 'Applica' })));
+  filters.addEventListener('submit', (event) => {
+    event.preventDefault();
+    Object.assign(state, { verification: verification.value, unit: unit.value, from: from.value, to: to.value, offset: 0 });
+    load();
+  });
+
+  const scope = holderSide && user.holder_id ? { holder_id: user.holder_id } : {};
+  async function load() {
+    replaceQuery({ verification: state.verification, unit: state.unit, from: state.from, to: state.to });
+    fill(list, loading());
+    // The totals and the list load apart: one failing does not hide the other.
+    api('/api/contributions/summary', { query: { ...scope, from: state.from, to: state.to } })
+      .then((summary) => fill(totals, totalsGrid(summary)))
+      .catch((error) => fill(totals, errorBox(error)));
+    try {
+      const page = await api('/api/contributions', { query: { ...scope, verification: state.verification, unit: state.unit, from: state.from, to: state.to, limit: PAGE, offset: state.offset } });
+      fill(list, h('p', { class: 'muted', role: 'status', text: `${page.total} registrazioni` }), contributionsTable(page, {
+        onChange: load,
+        canAmend: () => session.role !== 'social_worker',
+      }));
+    } catch (error) {
+      fill(list, errorBox(error, { retry: load }));
+    }
+  }
+
+  async function record() {
+    const [resources, activities, holders] = await Promise.all([
+      holderSide && user.holder_id ? apiAll('/api/resources', { holder_id: user.holder_id }) : Promise.resolve([]),
+      api('/api/activities', { query: { limit: 100 } }).then((p) => p.items || p).catch(() => []),
+      session.role === 'udp_admin' ? apiAll('/api/holders') : Promise.resolve(null),
+    ]);
+    const dialog = openDialog('Registra un contributo', recordForm({
+      holders, resources, activities,
+      onSaved: async () => { dialog.close(); flash('Contributo registrato.'); await load(); },
+      onCancel: () => dialog.close(),
+    }), { wide: true });
+    dialog.querySelector('input, select').focus();
+  }
+
+  root.append(pageHeader(holderSide ? 'Contributi della mia organizzazione' : 'Registro dei contributi', {
+    lead: holderSide
+      ? 'Le ore e i beni dati alla comunità. Conferma quelli dichiarati dai volontari: solo i contributi verificati contano nelle statistiche.'
+      : 'Ogni registrazione resta nello storico: una correzione o un annullamento è una nuova registrazione.',
+    actions: session.role !== 'social_worker' ? [h('button', { type: 'button', class: 'btn btn-primary', onclick: record }, '+ Registra un contributo')] : null,
+  }), totals, filters, list);
+  await load();
+}

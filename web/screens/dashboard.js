@@ -1,0 +1,263 @@
+import { api, download } from '../js/api.js';
+import { chart, sectorPicture, stackedShare } from '../js/charts.js';
+import { h, fill, responsive } from '../js/dom.js';
+import { AREAS, HOLDER_KINDS, SECTORS, label } from '../js/i18n.js';
+import { comuneNames, comuni } from '../js/store.js';
+import {
+  announce, busy, errorBox, field, flash, fmt, input, isoDate, loading, pageHeader, progress, select,
+} from '../js/ui.js';
+
+// Italian names of the columns the metrics API publishes.
+const COLUMNS = {
+  period: 'Periodo', persons: 'Persone', holders: 'Enti', entries: 'Registrazioni',
+  entries_self_reported_unverified: 'Registrazioni da verificare',
+  hours_verified: 'Ore verificate', hours_paid_by_interventions: 'Ore pagate da interventi',
+  hours_community: 'Ore di comunità', hours_self_reported_unverified: 'Ore autodichiarate (non contate)',
+  fte: 'FTE', replacement_value_eur: 'Valore di sostituzione (€)', in_kind_value_eur: 'Valore in natura (€)',
+  community_value_eur: 'Valore di comunità (€)', public_eur: 'Spesa pubblica (€)', leverage_ratio: 'Leva',
+  coproduction_share: 'Quota di co-produzione', sector: 'Settore', holder_kind: 'Tipo di ente', comune: 'Comune',
+  area: 'Area di utenza', task_level: 'Livello di mansione', unit: 'Unità', valued_entries: 'Voci con valore',
+  quantity: 'Quantità', fund_source: 'Fonte', needs: 'Bisogni', community_only: 'Solo comunità',
+  intervention_only: 'Solo interventi', both: 'Entrambi', none: 'Nessuno',
+  share_community_only: 'Quota solo comunità', share_intervention_only: 'Quota solo interventi',
+  share_both: 'Quota entrambi', share_none: 'Quota scoperti', matched_entries: 'Voci abbinate',
+  resources_used: 'Risorse usate', resources_used_in_2_plus_plans: 'Risorse usate in 2+ piani',
+  needs_recorded: 'Bisogni registrati', needs_matched: 'Bisogni abbinati', matched_hours: 'Ore abbinate',
+  offered_hours: 'Ore offerte', matched_over_offered: 'Ore abbinate / offerte',
+  share_resources_reused: 'Quota risorse riusate', share_needs_matched: 'Quota bisogni abbinati',
+  median_days: 'Mediana (giorni)', p90_days: '90° percentile (giorni)', resources: 'Risorse',
+  confirmed_last_90_days: 'Confermate negli ultimi 90 giorni', share_confirmed: 'Quota confermate',
+  as_of: 'Alla data', nodes: 'Nodi', person_nodes: 'Volontari singoli', edges: 'Legami', new_ties: 'Nuovi legami',
+  components: 'Componenti', communities: 'Comunità', density: 'Densità', average_degree: 'Grado medio',
+  largest_component_share: 'Quota componente maggiore', average_clustering: 'Clustering medio',
+  ei_index: 'Indice E-I tra settori', sector_assortativity: 'Assortatività per settore', modularity: 'Modularità',
+  edges_co_contribution: 'Legami da co-contribuzione', edges_joint_activity: 'Legami da attività comuni',
+  edges_interaction: 'Legami da interazioni registrate', rate_eur_per_hour: 'Tariffa (€/ora)',
+  rate_is_default: 'Tariffa predefinita',
+};
+const HIDDEN_COLUMNS = new Set(['value_method', 'rate_years', 'period_start', 'period_end']);
+const SHARE_COLUMNS = /share|coproduction|matched_over_offered/;
+const FUND_LABELS = { national: 'Fondi nazionali', regional: 'Fondi regionali', municipal: 'Fondi comunali', eu_pnrr: 'Fondi europei / PNRR', other: 'Altre fonti' };
+
+function cell(column, value, names) {
+  if (value === null || value === undefined) return h('td', { class: 'num', title: 'Valore nascosto o non calcolabile' }, h('abbr', { title: 'non disponibile: nascosto per riservatezza o non calcolabile' }, 'n.d.'));
+  if (column === 'comune') return h('td', { text: names[value] || value });
+  if (column === 'area') return h('td', { text: label(AREAS, value) });
+  if (column === 'sector') return h('td', { text: label(SECTORS, value) });
+  if (column === 'holder_kind') return h('td', { text: label(HOLDER_KINDS, value) });
+  if (column === 'fund_source') return h('td', { text: FUND_LABELS[value] || value });
+  if (typeof value === 'boolean') return h('td', { text: value ? 'sì' : 'no' });
+  if (typeof value === 'number') {
+    let text = fmt.number(value);
+    if (SHARE_COLUMNS.test(column)) text = fmt.percent(value);
+    else if (column.endsWith('_eur')) text = fmt.euro(value);
+    else if (column === 'leverage_ratio') text = `${fmt.number(value)} €`;
+    return h('td', { class: 'num', text });
+  }
+  return h('td', { text: String(value) });
+}
+
+function publishedTable(table, names, open = false) {
+  const columns = table.columns.filter((c) => !HIDDEN_COLUMNS.has(c));
+  const rows = table.total ? [...table.rows, { ...table.total, __total: true }] : table.rows;
+  return h('details', { class: 'card data-table', open },
+    h('summary', null, h('strong', { text: table.title })),
+    rows.length ? h('div', { class: 'table-wrap' }, responsive(h('table', null,
+      h('caption', { class: 'sr-only', text: table.title }),
+      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', text: COLUMNS[c] || c })))),
+      h('tbody', null, rows.map((row) => h('tr', { class: row.__total ? 'total' : null },
+        columns.map((c, i) => (i === 0 && row.__total && (row[c] === undefined || row[c] === null) ? h('th', { scope: 'row', text: 'Totale' }) : cell(c, row[c], names)))))))))
+      : h('p', { class: 'muted', text: 'Nessun dato nel periodo.' }),
+    table.notes && table.notes.length ? h('ul', { class: 'small muted' }, table.notes.map((n) => h('li', { text: n }))) : null);
+}
+
+const MONTHS = ['gen', 'feb', 'mar', 'apr', 'mag', 'giu', 'lug', 'ago', 'set', 'ott', 'nov', 'dic'];
+function periodLabel(key) {
+  let m = /^(\d{4})-(\d{2})$/.exec(key || '');
+  if (m) return `${MONTHS[Number(m[2]) - 1]} ${m[1].slice(2)}`;
+  m = /^(\d{4})-Q(\d)$/.exec(key || '');
+  if (m) return `T${m[2]} ${m[1]}`;
+  return key;
+}
+
+function stat(value, what, note) {
+  return h('div', { class: 'stat' }, h('span', { class: 'value', text: value }), h('span', { class: 'what', text: what }), note ? h('span', { class: 'note', text: note }) : null);
+}
+
+function moneyNote(money) {
+  if (!money) return null;
+  const rate = money.rate_eur_per_hour ? ` · ${fmt.euro(money.rate_eur_per_hour)}/ora` : '';
+  const years = money.rate_year ? ` (${money.rate_year})` : money.rate_years?.length ? ` (${money.rate_years.join(', ')})` : '';
+  return `${rate}${years}${money.uses_default_rates ? ' · tariffe predefinite' : ''}`.replace(/^ · /, '') || null;
+}
+
+export default async function dashboard(root, { query, replaceQuery }) {
+  const [comuneList, names] = await Promise.all([comuni(), comuneNames()]);
+  const today = new Date();
+  const state = {
+    from: query.from || `${today.getFullYear()}-01-01`,
+    to: query.to || isoDate(today),
+    granularity: query.granularity || 'month',
+    comune: query.comune || '', area: query.area || '', holder_kind: query.holder_kind || '', sector: query.sector || '',
+  };
+  const from = input('from', state.from, { type: 'date' });
+  const to = input('to', state.to, { type: 'date' });
+  const granularity = select('granularity', [['month', 'Mese'], ['quarter', 'Trimestre']], state.granularity);
+  const comune = select('comune', comuneList.map((c) => [c.istat_code, c.name]), state.comune, { placeholder: 'Tutto l\'ambito' });
+  const area = select('area', Object.entries(AREAS), state.area, { placeholder: 'Tutte le aree' });
+  const kind = select('holder_kind', Object.entries(HOLDER_KINDS), state.holder_kind, { placeholder: 'Tutti i tipi' });
+  const sector = select('sector', Object.entries(SECTORS), state.sector, { placeholder: 'Tutti i settori' });
+  const presets = h('div', { class: 'actions' },
+    [['Anno in corso', `${today.getFullYear()}-01-01`, isoDate(today)],
+      ['Anno scorso', `${today.getFullYear() - 1}-01-01`, `${today.getFullYear() - 1}-12-31`],
+      ['Ultimi 12 mesi', isoDate(new Date(today.getFullYear() - 1, today.getMonth(), today.getDate() + 1)), isoDate(today)]]
+      .map(([text, a, b]) => h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { from.value = a; to.value = b; form.requestSubmit(); } }, text)));
+  const form = h('form', { class: 'filters', 'aria-label': 'Filtri del cruscotto' },
+    h('div', { class: 'row' }, field('Dal', from), field('Al', to), field('Dettaglio', granularity), field('Comune', comune)),
+    h('div', { class: 'row', style: { marginTop: '.75rem' } }, field('Area di utenza', area), field('Tipo di ente', kind), field('Settore', sector),
+      h('button', { type: 'submit', class: 'btn btn-primary', text: 'Aggiorna' })),
+    h('div', { style: { marginTop: '.75rem' } }, presets));
+  const body = h('div', { 'aria-live': 'off' });
+  const exportsBox = h('section', { class: 'card', 'aria-labelledby': 'exports-title' });
+
+  const params = () => ({
+    from: state.from, to: state.to, comune: state.comune, area: state.area, holder_kind: state.holder_kind, sector: state.sector,
+  });
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    Object.assign(state, { from: from.value, to: to.value, granularity: granularity.value, comune: comune.value, area: area.value, holder_kind: kind.value, sector: sector.value });
+    load();
+  });
+
+  async function load() {
+    replaceQuery(state);
+    fill(body, loading('Calcolo degli indicatori…'));
+    let summary;
+    let series;
+    let network;
+    try {
+      [summary, series, network] = await Promise.all([
+        api('/api/metrics/summary', { query: params() }),
+        api('/api/metrics/timeseries', { query: { ...params(), granularity: state.granularity } }),
+        api('/api/metrics/network', { query: { from: state.from, to: state.to, comune: state.comune, holder_kind: state.holder_kind, sector: state.sector, granularity: state.granularity === 'month' ? 'quarter' : state.granularity } }),
+      ]);
+    } catch (error) {
+      fill(body, errorBox(error, { retry: load }));
+      return;
+    }
+    const hl = summary.headline;
+    const rows = series.series.rows;
+    const periods = rows.map((r) => periodLabel(r.period));
+    const freshness = summary.tables.find((t) => t.name === 'freshness')?.rows?.[0];
+    const suppressed = [summary.suppression, series.suppression, network.suppression].reduce((n, x) => n + x.cells.length, 0);
+    announce(`Indicatori aggiornati: ${fmt.number(hl.hours_verified)} ore verificate.`);
+
+    const netRows = network.periods.rows;
+    fill(body,
+      h('p', { class: 'small muted', text: `Dati ${summary.source === 'snapshot' ? 'dall\'ultima elaborazione notturna' : 'calcolati ora'} al ${fmt.dateTime(summary.as_of)} · periodo dal ${fmt.date(summary.period.start)} al ${fmt.date(summary.period.end)}.` }),
+      h('section', { 'aria-labelledby': 'headline-title' },
+        h('h2', { id: 'headline-title', text: 'In sintesi' }),
+        h('div', { class: 'stat-grid' },
+          stat(fmt.number(hl.hours_verified), 'ore verificate', hl.fte !== null ? `${fmt.number(hl.fte)} FTE · ${fmt.number(hl.hours_self_reported_unverified)} ore da verificare` : null),
+          stat(fmt.euro(hl.replacement_value.amount_eur), 'valore del tempo donato', moneyNote(hl.replacement_value) || 'costo di sostituzione'),
+          stat(fmt.euro(hl.in_kind_value.amount_eur), 'valore in natura (beni e spazi)', 'valore dichiarato'),
+          stat(fmt.euro(hl.public_spending.amount_eur), 'spesa pubblica degli interventi', 'euro spesi nel periodo'),
+          stat(hl.leverage_ratio === null ? 'n.d.' : `${fmt.number(hl.leverage_ratio)} €`, 'valore di comunità per 1 € pubblico', 'leva sulla spesa pubblica'),
+          stat(fmt.percent(hl.coproduction_share), 'quota di co-produzione', 'comunità / (comunità + pubblico)'),
+          stat(fmt.percent(hl.share_needs_matched), 'bisogni abbinati', hl.needs !== null ? `su ${fmt.number(hl.needs)} bisogni` : null),
+          stat(hl.time_to_match_median_days === null ? 'n.d.' : `${fmt.number(hl.time_to_match_median_days)} gg`, 'tempo mediano di abbinamento', hl.time_to_match_p90_days !== null ? `90° percentile: ${fmt.number(hl.time_to_match_p90_days)} gg` : null),
+          stat(fmt.percent(hl.share_resources_confirmed_90_days), 'risorse confermate negli ultimi 90 giorni', 'freschezza dei dati'),
+          stat(fmt.number(hl.holders), 'enti che hanno contribuito', hl.persons !== null ? `${fmt.number(hl.persons)} persone` : null))),
+      h('div', { class: 'grid-even' },
+        h('section', { class: 'card chart-card' }, chart({
+          title: 'Ore verificate nel tempo', labels: periods, kind: 'bar',
+          series: [{ name: 'Ore di comunità', values: rows.map((r) => r.hours_community) }, { name: 'Ore pagate da interventi', values: rows.map((r) => r.hours_paid_by_interventions) }],
+        })),
+        h('section', { class: 'card chart-card' }, chart({
+          title: 'Valore di comunità e spesa pubblica', labels: periods, kind: 'line', format: fmt.euro,
+          series: [{ name: 'Valore di comunità', values: rows.map((r) => r.community_value_eur) }, { name: 'Spesa pubblica', values: rows.map((r) => r.public_eur) }],
+        })),
+        h('section', { class: 'card chart-card' }, chart({
+          title: 'Leva: euro di comunità per euro pubblico', labels: periods, kind: 'line', format: (v) => fmt.number(v),
+          series: [{ name: 'Leva', values: rows.map((r) => r.leverage_ratio) }],
+        })),
+        h('section', { class: 'card chart-card' }, stackedShare({
+          title: 'Copertura dei bisogni',
+          parts: [
+            { name: 'Solo dalla comunità', value: hl.share_needs_community_only, color: '#00703c' },
+            { name: 'Comunità e interventi', value: hl.share_needs_both, color: '#007f99' },
+            { name: 'Solo interventi finanziati', value: hl.share_needs_intervention_only, color: '#0059b3' },
+            { name: 'Non coperti', value: hl.share_needs_none, color: '#c0392b' },
+          ],
+        })),
+        h('section', { class: 'card chart-card' }, chart({
+          title: 'Rete di coesione: legami e grado medio', labels: netRows.map((r) => periodLabel(r.period)), kind: 'line',
+          series: [{ name: 'Legami', values: netRows.map((r) => r.edges) }, { name: 'Nuovi legami', values: netRows.map((r) => r.new_ties) }, { name: 'Grado medio', values: netRows.map((r) => r.average_degree) }],
+        }), h('p', { class: 'small', text: trendText(network.trend) })),
+        h('section', { class: 'card chart-card' }, sectorPicture({
+          title: 'La rete per settore (ultimo periodo)',
+          sectors: network.nodes_by_sector.rows, blocks: network.sector_blocks, labels: SECTORS,
+        })),
+        h('section', { class: 'card chart-card' }, stackedShare({
+          title: 'Freschezza: risorse confermate negli ultimi 90 giorni',
+          parts: [
+            { name: 'Confermate', value: freshness ? freshness.share_confirmed : null, color: '#00703c' },
+            { name: 'Da riconfermare', value: freshness && freshness.share_confirmed !== null ? 1 - freshness.share_confirmed : null, color: '#b07800' },
+          ],
+        }))),
+      h('section', { 'aria-labelledby': 'tables-title' },
+        h('h2', { id: 'tables-title', text: 'Tabelle' }),
+        [...summary.tables, series.series, network.periods, network.nodes_by_sector].map((t) => publishedTable(t, names))),
+      h('section', { class: 'card', 'aria-labelledby': 'method-title' },
+        h('h2', { id: 'method-title', text: 'Metodo e riservatezza' }),
+        h('ul', null, [...new Set([...summary.notes, ...series.notes, ...network.notes])].map((n) => h('li', { text: n }))),
+        h('p', null, h('strong', { text: 'Valore del tempo: ' }), hl.replacement_value.method),
+        h('p', null, h('strong', { text: 'Valore in natura: ' }), hl.in_kind_value.method),
+        h('p', null, h('strong', { text: 'Spesa pubblica: ' }), hl.public_spending.method),
+        h('p', null, h('strong', { text: 'Riservatezza: ' }), `${summary.suppression.note}${suppressed ? ` In questa pagina: ${suppressed} valori nascosti (n.d.).` : ''}`)));
+    drawExports(summary.tables.map((t) => [t.name, t.title]).concat([[series.series.name, series.series.title], [network.periods.name, network.periods.title]]));
+  }
+
+  function trendText(trend) {
+    const t = trend.edges;
+    if (!t || t.change === null) return 'Andamento dei legami: non disponibile.';
+    if (t.change > 0) return `I legami tra enti crescono: +${fmt.number(t.change)} dal primo all'ultimo periodo.`;
+    if (t.change < 0) return `I legami tra enti diminuiscono: ${fmt.number(t.change)} dal primo all'ultimo periodo.`;
+    return 'I legami tra enti sono stabili nel periodo.';
+  }
+
+  function drawExports(tables) {
+    const status = h('div');
+    const run = async (button, path, query, name) => {
+      const bar = progress(status, `Preparazione di ${name}…`);
+      try {
+        const file = await busy(button, () => download(path, query, name), 'Preparazione…');
+        flash(`Scaricato «${file.name}» (${fmt.number(file.size / 1024)} kB).`);
+      } catch (error) {
+        flash(error.message, 'error');
+      } finally {
+        bar.done();
+      }
+    };
+    const xlsx = h('button', { type: 'button', class: 'btn btn-primary' }, 'Tutte le tabelle (XLSX)');
+    xlsx.addEventListener('click', () => run(xlsx, '/api/metrics/export.xlsx', { ...params(), granularity: state.granularity }, 'indicatori.xlsx'));
+    const report = h('button', { type: 'button', class: 'btn btn-primary' }, 'Rapporto per il Piano di Zona (HTML)');
+    report.addEventListener('click', () => run(report, '/api/metrics/report.html', { ...params(), granularity: state.granularity, download: true }, 'rapporto.html'));
+    const tableSelect = select('table', tables, tables[0]?.[0]);
+    const csv = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Scarica CSV');
+    csv.addEventListener('click', () => run(csv, `/api/metrics/export/${tableSelect.value}.csv`, { ...params(), granularity: state.granularity }, `${tableSelect.value}.csv`));
+    fill(exportsBox,
+      h('h2', { id: 'exports-title', text: 'Esportazioni' }),
+      h('p', { class: 'small muted', text: 'Le esportazioni usano gli stessi filtri del cruscotto e applicano la stessa tutela della riservatezza.' }),
+      h('div', { class: 'actions' }, xlsx, report),
+      h('div', { class: 'row', style: { marginTop: '1rem' } }, field('Una tabella in CSV', tableSelect), csv),
+      status);
+  }
+
+  root.append(pageHeader('Cruscotto dell\'Ufficio di Piano', {
+    lead: 'Cosa dà la comunità accanto a quanto paga la spesa pubblica: ore, valore, leva, copertura dei bisogni, rete di coesione, freschezza dei dati.',
+  }), form, exportsBox, body);
+  fill(exportsBox, h('h2', { id: 'exports-title', text: 'Esportazioni' }), loading());
+  await load();
+}

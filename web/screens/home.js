@@ -1,0 +1,146 @@
+import { api, apiAll } from '../js/api.js';
+import { h, clear, fill } from '../js/dom.js';
+import { ROLES, label } from '../js/i18n.js';
+import { confirmButton, freshnessBadge, unitText } from '../js/resource-bits.js';
+import { ambito } from '../js/store.js';
+import { emptyState, errorBox, fmt, freshness, loading, optional, pageHeader } from '../js/ui.js';
+import * as extra from '../js/home-extra.js';
+
+function section(title, id, ...content) {
+  return h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id, text: title }), ...content);
+}
+
+/** A section that fills itself; errors stay inside it so the rest of the home still works. */
+function lazySection(title, id, build) {
+  const body = h('div', null, loading());
+  const box = section(title, id, body);
+  Promise.resolve().then(() => build(body)).then((content) => {
+    if (content === null) box.remove();
+    else if (content) fill(body, content);
+  }).catch((error) => fill(body, errorBox(error)));
+  return box;
+}
+
+function stat(value, what, note) {
+  return h('div', { class: 'stat' }, h('span', { class: 'value', text: value }), h('span', { class: 'what', text: what }), note ? h('span', { class: 'note', text: note }) : null);
+}
+
+export default async function home(root, ctx) {
+  const { session, user } = ctx;
+  const current = await ambito();
+  const roleText = label(ROLES, session.role);
+
+  if (session.role === 'holder_manager') {
+    if (!user.holder_id) {
+      root.append(pageHeader(`Benvenuto/a, ${user.username}`, { lead: `${roleText} · ${current.name}` }),
+        emptyState('La tua organizzazione non è ancora nel registro', 'Registrala una volta sola: poi potrai inserire le risorse che offrite e rispondere alle richieste degli assistenti sociali.',
+          h('a', { class: 'btn btn-primary', href: '#/ente' }, 'Registra la mia organizzazione')));
+      return;
+    }
+    const holder = await api(`/api/holders/${user.holder_id}`);
+    root.append(pageHeader(holder.name, {
+      lead: `${roleText} · ${current.name}`,
+      actions: [h('a', { class: 'btn btn-primary', href: '#/risorse/nuova' }, '+ Nuova risorsa'), h('a', { class: 'btn btn-secondary', href: '#/qr' }, 'Codici QR')],
+    }));
+    root.append(h('div', { class: 'grid-2' },
+      h('div', null,
+        lazySection('Da riconfermare', 'to-confirm', async () => {
+          const items = await apiAll('/api/resources', { holder_id: user.holder_id });
+          if (!items.length) return emptyState('Non hai ancora risorse', 'Aggiungi ciò che la tua organizzazione offre.', h('a', { class: 'btn btn-primary', href: '#/risorse/nuova' }, 'Aggiungi una risorsa'));
+          const due = items.filter((r) => freshness(r)[0] !== 'fresh');
+          const list = h('ul', { class: 'rules' });
+          const draw = () => {
+            clear(list);
+            for (const r of items) {
+              const li = h('li', null,
+                h('div', null, h('a', { href: `#/risorse/${r.id}`, text: r.title }), ' ', freshnessBadge(r)),
+                confirmButton(r, (updated) => { Object.assign(r, updated); draw(); }, { compact: true }));
+              list.append(li);
+            }
+          };
+          draw();
+          return h('div', null,
+            h('p', { text: due.length ? `${due.length} risorse non sono confermate da più di 60 giorni. Se sono ancora valide, basta un clic.` : 'Tutte le tue risorse sono confermate di recente. Grazie!' }),
+            list);
+        }),
+        extra.matchesSection(ctx, lazySection)),
+      h('div', null,
+        extra.contributionsSection(ctx, lazySection),
+        section('Cosa puoi fare', 'todo', h('ul', null,
+          h('li', null, h('a', { href: '#/ente', text: 'Aggiornare il profilo dell\'organizzazione' })),
+          h('li', null, h('a', { href: '#/risorse', text: 'Gestire risorse e orari' })),
+          h('li', null, h('a', { href: '#/proposte', text: 'Rispondere alle proposte di abbinamento' })),
+          h('li', null, h('a', { href: '#/qr', text: 'Stampare i codici QR per le presenze' })))))));
+    return;
+  }
+
+  if (session.role === 'volunteer') {
+    root.append(pageHeader(`Ciao, ${user.username}`, { lead: `${roleText} · ${current.name}` }));
+    root.append(h('div', { class: 'grid-2' },
+      h('div', null,
+        section('Registrare una presenza', 'checkin',
+          h('ol', null,
+            h('li', { text: 'Inquadra con la fotocamera del telefono il codice QR esposto dove fai volontariato.' }),
+            h('li', { text: 'Si apre una pagina del registro: premi «Inizio» quando cominci e «Fine» quando finisci.' }),
+            h('li', { text: 'Le ore compaiono qui sotto, già verificate.' }))),
+        extra.hoursSection(ctx, lazySection)),
+      h('div', null, section('Scopri la comunità', 'explore', h('p', null, h('a', { href: '#/risorse', text: 'Cerca tra le risorse del registro' }), '.')))));
+    return;
+  }
+
+  if (session.role === 'social_worker') {
+    root.append(pageHeader(`Buon lavoro, ${user.username}`, {
+      lead: `${roleText} · ${current.name}`,
+      actions: [h('a', { class: 'btn btn-primary', href: '#/piani/nuovo' }, '+ Nuovo piano personalizzato')],
+    }));
+    root.append(h('div', { class: 'grid-2' },
+      h('div', null, extra.plansSection(ctx, lazySection), extra.matchesSection(ctx, lazySection)),
+      h('div', null,
+        section('Cerca nella comunità', 'search-res',
+          h('form', { role: 'search', onsubmit: (event) => { event.preventDefault(); ctx.navigate('/risorse', { q: event.target.q.value }); } },
+            h('label', { for: 'home-q', text: 'Cosa serve?' }),
+            h('div', { class: 'row' }, h('input', { id: 'home-q', name: 'q', type: 'search', placeholder: 'es. trasporto, compagnia' }), h('button', { type: 'submit', class: 'btn btn-primary', text: 'Cerca' })))),
+        extra.notificationsSection(ctx, lazySection))));
+    return;
+  }
+
+  // Ufficio di Piano
+  root.append(pageHeader(`Ufficio di Piano · ${current.name}`, {
+    lead: `Il quadro dell'ambito: ${current.comuni.length} comuni.`,
+    actions: [h('a', { class: 'btn btn-primary', href: '#/cruscotto' }, 'Apri il cruscotto')],
+  }));
+  root.append(lazySection('La rete in numeri', 'numbers', async () => {
+    const [holders, resources, stale, users] = await Promise.all([
+      api('/api/holders', { query: { limit: 1 } }),
+      apiAll('/api/resources'),
+      api('/api/resources', { query: { status: 'stale', limit: 1 } }),
+      api('/api/users'),
+    ]);
+    const fresh = resources.filter((r) => Date.now() - new Date(r.confirmed_at).getTime() <= 90 * 86_400_000).length;
+    return h('div', { class: 'stat-grid' },
+      stat(fmt.number(holders.total), 'enti e realtà registrati'),
+      stat(fmt.number(resources.length), 'risorse attive o in pausa'),
+      stat(resources.length ? fmt.percent(fresh / resources.length) : '—', 'risorse confermate negli ultimi 90 giorni', 'freschezza dei dati'),
+      stat(fmt.number(stale.total), 'risorse da riconfermare'),
+      stat(fmt.number(users.filter((u) => u.active).length), 'utenti attivi'));
+  }));
+  root.append(h('div', { class: 'grid-2' },
+    h('div', null,
+      lazySection('Risorse meno aggiornate', 'oldest', async () => {
+        const resources = await apiAll('/api/resources');
+        const oldest = resources.sort((a, b) => a.confirmed_at.localeCompare(b.confirmed_at)).slice(0, 6);
+        if (!oldest.length) return emptyState('Nessuna risorsa nel registro', 'Gli enti inseriscono le risorse dal loro account.');
+        return h('ul', { class: 'rules' }, oldest.map((r) => h('li', null,
+          h('div', null, h('a', { href: `#/risorse/${r.id}`, text: r.title }), h('div', { class: 'small muted', text: `${r.holder_name} · ${r.capacity} ${unitText(r.unit)}` })),
+          freshnessBadge(r))));
+      })),
+    h('div', null,
+      extra.notificationsSection(ctx, lazySection),
+      section('Gestione', 'admin', h('ul', null,
+        h('li', null, h('a', { href: '#/utenti', text: 'Utenti e ruoli' })),
+        h('li', null, h('a', { href: '#/enti', text: 'Enti della comunità' })),
+        h('li', null, h('a', { href: '#/interventi', text: 'Interventi finanziati e importazione da foglio di calcolo' })),
+        h('li', null, h('a', { href: '#/cruscotto', text: 'Cruscotto ed esportazioni' })))))));
+}
+
+export { optional };
