@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import logging
 import pickle
 import uuid
@@ -173,7 +172,7 @@ JOBS: dict[str, JobSpec] = {
         ),
         JobSpec(
             "metrics_snapshot",
-            "the metrics snapshot (a no-op until the metrics domain provides it)",
+            "period snapshots of the metrics, so the dashboard does not scan the ledger",
             _daily(3, 0),
             _metrics_snapshot,
         ),
@@ -284,6 +283,7 @@ class PiccoloJobStore(MemoryJobStore):
         self._dirty: set[str] = set()
         self._wake: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._closing = False
         self._lock = asyncio.Lock()
 
     async def load(self) -> None:
@@ -341,15 +341,16 @@ class PiccoloJobStore(MemoryJobStore):
 
     async def _write_loop(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._closing:
             await self._wake.wait()
             self._wake.clear()
             try:
                 await self.flush()
             except Exception:
                 log.exception("could not persist the job store; retrying in 5 s")
-                await asyncio.sleep(5)
-                self._wake.set()
+                if not self._closing:
+                    await asyncio.sleep(5)
+                    self._wake.set()
 
     async def flush(self) -> None:
         async with self._lock:
@@ -382,10 +383,12 @@ class PiccoloJobStore(MemoryJobStore):
                 )
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+        """Write what is pending and stop. The writer is never cancelled half-way through a
+        write: it is asked to stop and awaited."""
+        if self._writer is not None and self._wake is not None:
+            self._closing = True
+            self._wake.set()
+            await self._writer
             self._writer = None
         await self.flush()
         MemoryJobStore.remove_all_jobs(self)
@@ -440,9 +443,22 @@ async def start_scheduler(settings: Settings) -> AsyncIOScheduler:
     return scheduler
 
 
-async def stop_scheduler(scheduler: AsyncIOScheduler) -> None:
+async def stop_scheduler(scheduler: AsyncIOScheduler, grace_seconds: float = 10.0) -> None:
+    """Stop starting runs, let the running ones finish (up to a grace period), then stop.
+
+    APScheduler's asyncio executor cancels running jobs on shutdown; a job cancelled in the
+    middle of a database call can hold its connection while the pool is being closed.
+    Every job is safe to interrupt (idempotent; the dispatcher's claims expire), but a clean
+    finish is better, so they get `grace_seconds` first.
+    """
     store = scheduler._jobstores.get("default")
     if scheduler.running:
+        scheduler.pause()
+        executor = scheduler._lookup_executor("default")
+        running = [f for f in getattr(executor, "_pending_futures", ()) if not f.done()]
+        if running:
+            log.info("waiting up to %.0f s for %d running job(s)", grace_seconds, len(running))
+            await asyncio.wait(running, timeout=grace_seconds)
         scheduler.shutdown(wait=False)
         # AsyncIOScheduler.shutdown() is deferred to the next loop iteration.
         for _ in range(100):

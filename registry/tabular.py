@@ -37,6 +37,8 @@ Validating
         The result holds ``items`` as ``(line, value)`` pairs of the good rows and ``errors``
         as ``RowError(line, field, message)`` for every bad one; a service appends its own
         database checks with ``Validated.fail(line, field, message)``.
+        ``error_of(validation_error) -> (field, message)`` words a msgspec error the same way
+        for a service that converts rows itself.
 
 Reporting
     ``ImportReport(rows_read, created, updated, rejected, errors, dry_run)``: the answer of
@@ -45,11 +47,12 @@ Reporting
         written, so created and updated are 0.
 
 Writing
-    ``to_csv(columns, rows, *, delimiter=",") -> bytes``: UTF-8 with a BOM (Excel opens it
-        right), a header line, then one line per row. ``rows`` are mappings (by column name)
-        or sequences (by position); lists are joined with "; ", dates are ISO, ``None`` is
-        blank, enums give their value. Text that a spreadsheet would run as a formula
-        (``=``, ``+``, ``-``, ``@``) is prefixed with ``'``.
+    ``to_csv(columns, rows, *, delimiter=",", bom=True, escape_formulas=True) -> bytes``:
+        UTF-8 with a BOM (Excel opens it right), a header line, then one line per row
+        (``bom=False, escape_formulas=False`` for files meant for programs). ``rows`` are
+        mappings (by column name) or sequences (by position); lists are joined with "; ",
+        dates are ISO, ``None`` is blank, enums give their value. Text that a spreadsheet
+        would run as a formula (``=``, ``+``, ``-``, ``@``) is prefixed with ``'``.
     ``to_xlsx(sheets) -> bytes``: ``sheets`` is a list of ``Sheet(name, columns, rows)`` or a
         mapping ``name -> (columns, rows)``; one worksheet each, header row in bold and frozen.
 """
@@ -80,6 +83,7 @@ __all__ = [
     "Table",
     "TabularError",
     "Validated",
+    "error_of",
     "read_table",
     "report",
     "to_csv",
@@ -386,6 +390,11 @@ def _error_of(error: msgspec.ValidationError) -> tuple[str | None, str]:
     path = match.group(1)
     name = re.split(r"[.\[]", path, maxsplit=1)[0] or None
     return name, text[: match.start()]
+
+
+def error_of(error: msgspec.ValidationError) -> tuple[str | None, str]:
+    """The field and the reason of a msgspec validation error, as the row report words it."""
+    return _error_of(error)
 
 
 def validate_rows(

@@ -38,6 +38,7 @@ from registry.users.tables import User
 from tests.conftest import _PASSWORD_HASH, Tenant
 
 MARCH = date(2025, 3, 10)
+REGISTERED = datetime(2024, 1, 15, tzinfo=UTC)  # holders exist before the period
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Scenario:
 async def _holder(t: Tenant, name: str, kind: str, sector: str) -> uuid.UUID:
     holder = Holder(
         ambito=t.ambito_id, kind=kind, sector=sector, name=name, comuni=t.comuni,
-        areas=["anziani"], contacts="[]",
+        areas=["anziani"], contacts="[]", created_at=REGISTERED, updated_at=REGISTERED,
     )
     await holder.save()
     return holder.id
@@ -93,6 +94,7 @@ async def build(t: Tenant) -> Scenario:
     parish = await _holder(t, "Parrocchia", "parish", "third_sector")
     office = await _holder(t, "Ufficio comunale", "public_office", "public")
     s.holders = {"A": a, "B": b, "IV": iv, "P": parish, "O": office}
+    await Holder.update({Holder.created_at: REGISTERED}).where(Holder.id.is_in([a, b]))
     for i in range(7):
         user = User(
             username=f"vol{i}-{t.code.lower()}", password_hash=_PASSWORD_HASH, role="volunteer",

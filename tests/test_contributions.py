@@ -407,6 +407,15 @@ async def test_idempotency_key_is_required(client, tenant: Tenant) -> None:
     assert response.json()["field"] == "Idempotency-Key"
 
 
+async def test_check_in_keys_are_reserved(client, tenant: Tenant) -> None:
+    response = await client.post(
+        "/api/contributions",
+        json=entry(tenant),
+        headers={**tenant.headers(V), "Idempotency-Key": f"checkin:{uuid.uuid4()}"},
+    )
+    assert response.status_code == 400 and response.json()["field"] == "Idempotency-Key"
+
+
 async def test_same_key_with_another_body_is_a_conflict(client, tenant: Tenant) -> None:
     headers = {**tenant.headers(V), **key()}
     first = await client.post("/api/contributions", json=entry(tenant), headers=headers)

@@ -25,7 +25,7 @@ const ROUTES = [
   { path: '/risorse/nuova', load: () => import('./screens/resource-edit.js'), roles: HM },
   { path: '/risorse/:id', load: () => import('./screens/resource.js'), roles: ALL },
   { path: '/risorse/:id/modifica', load: () => import('./screens/resource-edit.js'), roles: HM },
-  { path: '/proposte', load: () => import('./screens/matches.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Proposte', social_worker: 'Abbinamenti' } },
+  { path: '/proposte', load: () => import('./screens/matches.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Proposte', social_worker: 'Abbinamenti', udp_admin: 'Abbinamenti' } },
   { path: '/contributi', load: () => import('./screens/contributions.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Contributi', udp_admin: 'Contributi' } },
   { path: '/qr', load: () => import('./screens/qrcodes.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Codici QR' } },
   { path: '/ore', load: () => import('./screens/hours.js'), roles: ['volunteer', 'holder_manager'], menu: { volunteer: 'Le mie ore' } },
@@ -88,8 +88,29 @@ function renderShell(session, user, currentAmbito) {
   }
   nav.hidden = false;
   account.hidden = false;
+  refreshUnread();
   document.getElementById('who').textContent = `${user?.username ?? session.username} · ${label(ROLES, session.role)}`;
   document.getElementById('ambito-name').textContent = currentAmbito?.name ? currentAmbito.name : '';
+}
+
+// The number of unread notifications next to the menu item (read by screen readers too).
+let unreadTimer = null;
+function refreshUnread() {
+  clearTimeout(unreadTimer);
+  unreadTimer = setTimeout(async () => {
+    const link = document.querySelector('#nav-list a[data-path="/notifiche"]');
+    if (!link || !getSession()) return;
+    try {
+      const page = await api('/api/notifications', { query: { unread: true, limit: 1 } });
+      const count = page.unread ?? page.total ?? 0;
+      link.querySelector('.count')?.remove();
+      if (count > 0) {
+        link.append(h('span', { class: 'count' }, h('span', { class: 'sr-only', text: ', da leggere: ' }), String(count)));
+      }
+    } catch {
+      // The count is a convenience: the notifications page shows any error itself.
+    }
+  }, 300);
 }
 
 function markCurrent(path) {

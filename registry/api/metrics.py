@@ -34,7 +34,6 @@ To = Annotated[date | None, QueryParameter(name="to", description="last day (inc
 Live = Annotated[
     bool, QueryParameter(description="compute from the ledger now instead of the snapshot")
 ]
-TableName = Annotated[str, QueryParameter(pattern=r"^[a-z_]{1,40}$")]
 
 
 def _scope(
@@ -159,11 +158,11 @@ class MetricsController(Controller):
             headers=_attachment(re.sub(r"[^A-Za-z0-9_.-]", "_", name)),
         )
 
-    @get("/export/{table:str}.csv", summary="One table of the period as CSV")
+    @get("/export/{filename:str}", summary="One table of the period as CSV: /export/NAME.csv")
     async def export_csv(
         self,
         actor: Actor,
-        table: FromPath[str],
+        filename: FromPath[str],
         start: From = None,
         end: To = None,
         granularity: FromQuery[Granularity] = Granularity.MONTH,
@@ -173,8 +172,9 @@ class MetricsController(Controller):
         sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> Response[bytes]:
-        if not re.fullmatch(r"[a-z_]{1,40}", table):
-            raise InvalidInput("a table name is lower-case letters and _", field="table")
+        table = filename.removesuffix(".csv")
+        if not filename.endswith(".csv") or not re.fullmatch(r"[a-z_]{1,40}", table):
+            raise InvalidInput("ask for NAME.csv, NAME in lower-case letters and _", field="table")
         scope = _scope(comune, area, holder_kind, sector)
         b = await self._bundle(actor, start, end, granularity, scope, live)
         return Response(

@@ -511,7 +511,7 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
             note="Presenza registrata con codice QR",
             verification=Verification.QR_VERIFIED.value,
             # One entry per presence, whatever happens: the key settles concurrent taps.
-            idempotency_key=f"checkin:{row['id']}",
+            idempotency_key=f"{ledger.RESERVED_KEY_PREFIX}{row['id']}",
             request_hash="checkin",
             created_by=actor.user_id,
             created_by_role=actor.role.value,

@@ -73,6 +73,7 @@ from registry.vocabularies import (
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+RESERVED_KEY_PREFIX = "checkin:"
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 _INTEGRITY_ERRORS = (sqlite3.IntegrityError, IntegrityConstraintViolationError)
 _PLAN_SIDE = (Role.UDP_ADMIN, Role.SOCIAL_WORKER)
@@ -745,6 +746,12 @@ def check_key(key: str | None, *, required: bool) -> str | None:
     if not _KEY_PATTERN.match(key):
         raise InvalidInput(
             "the Idempotency-Key must be 1 to 128 visible ASCII characters",
+            field=IDEMPOTENCY_HEADER,
+        )
+    if key.startswith(RESERVED_KEY_PREFIX):
+        # The QR check-out derives its entry's key from the presence: never a client's.
+        raise InvalidInput(
+            f"an Idempotency-Key cannot start with '{RESERVED_KEY_PREFIX}'",
             field=IDEMPOTENCY_HEADER,
         )
     return key

@@ -1363,20 +1363,31 @@ async def import_tables(
 ) -> HsdsImportReport:
     actor.require(Role.UDP_ADMIN)
     schemas = schemas or packaged()
-    existing = await Existing.load(actor.ambito_id)
-    importer = Importer(existing, tables, schemas, source, progress)
-    importer.check_schemas()
-    importer.plan_organizations()
-    importer.plan_services()
-    importer.count_windows()
-    blocked = strict and any(
-        i.action == "reject"
-        for i in [p.item for p in importer.orgs.values()] + [p.item for p in importer.services]
-    )
-    applied = False
-    if not dry_run and not blocked:
-        await importer.apply()
-        applied = True
+
+    async def plan() -> Importer:
+        importer = Importer(await Existing.load(actor.ambito_id), tables, schemas, source, progress)
+        importer.check_schemas()
+        importer.plan_organizations()
+        importer.plan_services()
+        importer.count_windows()
+        return importer
+
+    def rejected(importer: Importer) -> bool:
+        items = [p.item for p in importer.orgs.values()] + [p.item for p in importer.services]
+        return any(i.action == "reject" for i in items)
+
+    applied = blocked = False
+    if dry_run:
+        importer = await plan()
+    else:
+        # Planned and written in one transaction: what is written is exactly what was
+        # planned on the data as it was (no concurrent change slips in between).
+        async with unit_of_work():
+            importer = await plan()
+            blocked = strict and rejected(importer)
+            if not blocked:
+                await importer.apply()
+                applied = True
     report = importer.report(dry_run=dry_run, applied=applied)
     if blocked and not dry_run:
         report.warnings.insert(

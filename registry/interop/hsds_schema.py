@@ -142,7 +142,9 @@ class Schemas:
             }
             checks = self._row_checks[entity] = (columns, sorted(layout.required))
         columns, required = checks
-        found = [f"(record): '{name}' is a required property" for name in required if name not in row]
+        found = [
+            f"(record): '{name}' is a required property" for name in required if name not in row
+        ]
         for name, value in row.items():
             spec = columns.get(name)
             if spec is None:

@@ -75,9 +75,12 @@ async def create_interaction(actor: Principal, data: InteractionCreate) -> Inter
             Holder.id.is_in(holder_ids) & (Holder.ambito == actor.ambito_id)
         )
     }
-    missing = [str(h) for h in holder_ids if h not in found]
+    missing = [str(i) for i, h in enumerate(holder_ids) if h not in found]
     if missing:
-        raise InvalidInput(f"unknown holder(s): {', '.join(missing)}", field="holder_ids")
+        raise InvalidInput(
+            f"holder_ids at position(s) {', '.join(missing)} are not holders of this ambito",
+            field="holder_ids",
+        )
     if actor.role is Role.HOLDER_MANAGER and actor.holder_id not in holder_ids:
         raise PermissionDenied("a holder manager records only interactions of its own holder")
     interaction = Interaction(

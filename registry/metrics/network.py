@@ -187,6 +187,7 @@ def period_metrics(
     }
 
 
+STRUCTURE_COUNTS = ["edges", "new_ties", "components", "communities"]
 STRUCTURE = [
     "density",
     "average_degree",
@@ -215,10 +216,12 @@ def network_table(
         name="network",
         title="Rete di coesione: indicatori per periodo",
         keys=["period"],
-        counts=["nodes", "person_nodes", "edges", "new_ties", "components", "communities"],
-        values=list(STRUCTURE),
+        # Nodes are the units (holders, persons among them); ties and components describe
+        # the structure and are published with it when there are enough nodes.
+        counts=["nodes", "person_nodes"],
+        values=[*STRUCTURE_COUNTS, *STRUCTURE],
         rows=rows,
-        guards={column: ["nodes"] for column in STRUCTURE},
+        guards={column: ["nodes"] for column in (*STRUCTURE_COUNTS, *STRUCTURE)},
         info=[
             "edges_co_contribution",
             "edges_joint_activity",

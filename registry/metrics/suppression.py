@@ -144,8 +144,10 @@ def suppress(table: Table, threshold: int) -> tuple[Table, list[Suppressed]]:
                 nonzero = [p for p in candidates if size(p) > 0]
                 pool = nonzero or candidates
                 pick = min(pool, key=lambda cell: (size(cell), cell[0], cell[1]))
-            else:
+            elif whole not in withheld:
                 pick = whole
+            else:
+                continue  # a total without parts: nothing else could reveal it
             withheld[pick] = "secondary"
             changed = True
 

@@ -20,7 +20,7 @@ def test_login_error_is_clear_and_the_page_works_by_keyboard(server: str, page: 
     expect(page.get_by_role("link", name="Vai al contenuto principale")).to_be_focused()
 
     page.get_by_role("button", name="Accedi").click()
-    expect(page.locator(".error-summary")).to_contain_text("Inserisci nome utente e password")
+    expect(page.locator(".error-summary")).to_contain_text("Inserisci il nome utente")
     expect(page.get_by_label("Nome utente")).to_have_attribute("aria-invalid", "true")
 
     page.get_by_label("Nome utente").fill("auser")
@@ -129,3 +129,36 @@ def test_volunteer_declares_hours_on_a_phone_and_the_holder_confirms(
     volunteer = Api(server, "volontario")
     mine = volunteer.get("/api/contributions")["items"]
     assert [(e["quantity"], e["verification"]) for e in mine] == [(1.5, "confirmed")]
+
+
+def test_a_new_association_registers_itself_and_its_first_resource(server: str, page: Page) -> None:
+    Api(server, "udp").post(
+        "/api/users",
+        {"username": "e2e.parrocchia", "password": "una-password-lunga", "role": "holder_manager"},
+    )
+    login(page, server, "e2e.parrocchia", "una-password-lunga")
+    expect(page.get_by_text("La tua organizzazione non è ancora nel registro")).to_be_visible()
+    page.get_by_role("link", name="Registra la mia organizzazione").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Registra la tua organizzazione")
+    page.get_by_label(re.compile(r"^Nome( \*)?$")).fill("Parrocchia San Giorgio E2E")
+    page.get_by_label(re.compile(r"^Tipo( \*)?$")).select_option(value="parish")
+    page.get_by_label("Codice fiscale").fill("123")
+    page.get_by_role("checkbox", name="Faloppio").check()
+    page.get_by_role("checkbox", name="Anziani").check()
+    page.get_by_label("Recapito").fill("parrocchia@example.org")
+    page.get_by_role("button", name="Registra").click()
+    # An invalid codice fiscale is named next to its field; the rest is kept.
+    expect(page.get_by_label("Codice fiscale")).to_have_attribute("aria-invalid", "true")
+    shot(page, "nuovo-ente-errore")
+    page.get_by_label("Codice fiscale").fill("")
+    page.get_by_role("button", name="Registra").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nuova risorsa")
+    expect(page.locator("#flash")).to_contain_text("Organizzazione registrata")
+    page.get_by_label("Titolo").fill("Salone parrocchiale per incontri")
+    page.get_by_label("Categoria").select_option(value="sala-incontri")
+    page.get_by_label("Unità di misura").select_option(value="room_hours")
+    page.get_by_role("button", name="Crea la risorsa").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Salone parrocchiale per incontri")
+    expect(page.get_by_text("Nessuna fascia di disponibilità")).to_be_visible()
+    shot(page, "nuova-risorsa")

@@ -40,7 +40,8 @@ const STATUS_TEXT = {
   503: 'Il servizio è temporaneamente non disponibile',
 };
 
-// The API's messages are in English; the frequent ones get an Italian wording.
+// The API's messages are in English; the frequent ones get an Italian wording. Each entry:
+// pattern, Italian text ($1... from the pattern).
 const KNOWN_DETAILS = [
   [/wrong username or password/i, 'Nome utente o password errati.'],
   [/invalid or expired token/i, 'La sessione è scaduta: accedi di nuovo.'],
@@ -49,11 +50,35 @@ const KNOWN_DETAILS = [
   [/needs one of the roles/i, 'Il tuo ruolo non consente questa operazione.'],
   [/end_time must be after start_time/i, "L'ora di fine deve essere dopo l'ora di inizio (nello stesso giorno)."],
   [/valid_until must not be before valid_from/i, 'La data di fine validità non può precedere quella di inizio.'],
+  [/(end_date|period_end) must not be before (start_date|period_start)/i, 'La data di fine non può precedere quella di inizio.'],
   [/already manages a holder/i, 'Questo account gestisce già un ente.'],
-  [/is already taken/i, 'Questo nome utente è già in uso: scegline un altro.'],
-  [/^no such (\w+)/i, 'Elemento non trovato (forse è stato archiviato o appartiene a un altro ambito).'],
+  [/username '.*' is already taken/i, 'Questo nome utente è già in uso: scegline un altro.'],
+  [/codice fiscale '(.*)' is not valid/i, 'Il codice fiscale «$1» non è valido: controlla lunghezza e caratteri.'],
+  [/partita IVA '(.*)' is not valid/i, 'La partita IVA «$1» non è valida: controlla le 11 cifre.'],
+  [/case code looks like an e-mail/i, 'Il codice del caso sembra un indirizzo e-mail: usa un codice pseudonimo, ad esempio ASC-2026-014.'],
+  [/case code looks like a codice fiscale/i, 'Il codice del caso sembra un codice fiscale: usa un codice pseudonimo, ad esempio ASC-2026-014.'],
+  [/case code looks like a phone/i, 'Il codice del caso sembra un numero di telefono: usa un codice pseudonimo, ad esempio ASC-2026-014.'],
+  [/case code may contain only/i, 'Il codice del caso può contenere solo lettere, cifre e . _ / - (senza spazi).'],
+  [/case code must contain at least one digit/i, 'Il codice del caso deve contenere almeno una cifra, ad esempio ASC-2026-014.'],
+  [/a consent record .* is required/i, 'Per volontari singoli e reti informali serve il consenso al trattamento dei dati.'],
+  [/belongs to sector/i, 'Il settore non è compatibile con il tipo di ente.'],
+  [/Expected `str` of length >= (\d+)/, 'Troppo corto: servono almeno $1 caratteri.'],
+  [/Expected `str` of length <= (\d+)/, 'Troppo lungo: al massimo $1 caratteri.'],
+  [/Expected `(int|float)` >= (\S+)/, 'Il valore deve essere almeno $2.'],
+  [/Expected `(int|float)` <= (\S+)/, 'Il valore deve essere al massimo $2.'],
+  [/Object missing required field `(\w+)`/, 'Manca un campo obbligatorio ($1).'],
   [/conflicts with a record that already exists/i, 'Esiste già un elemento con questi dati.'],
+  [/^no such (\w+)/i, 'Elemento non trovato (forse è stato archiviato o appartiene a un altro ambito).'],
 ];
+
+/** The Italian wording of an API message, or null when there is none. */
+export function translate(detail) {
+  for (const [pattern, text] of KNOWN_DETAILS) {
+    const match = pattern.exec(detail || '');
+    if (match) return text.replace(/\$(\d)/g, (_, n) => match[Number(n)] ?? '');
+  }
+  return null;
+}
 
 export class ApiError extends Error {
   constructor(status, body, fallback) {
@@ -68,19 +93,19 @@ export class ApiError extends Error {
   }
 
   static italian(status, detail, fallback) {
-    for (const [pattern, text] of KNOWN_DETAILS) {
-      if (text && pattern.test(detail)) return text;
-    }
+    const known = translate(detail);
+    if (known) return known;
     const head = fallback || STATUS_TEXT[status] || `Errore ${status}`;
     return detail && detail !== 'Not Found' ? `${head}. Dettaglio: ${detail}` : `${head}.`;
   }
 
-  // Field name -> message, from `field` and from Litestar's `errors: [{key, message}]`.
+  // Field name -> a short message for that field, from `field` and from Litestar's
+  // `errors: [{key, message}]`.
   fieldMessages() {
     const found = {};
-    if (this.field) found[this.field] = this.message;
+    if (this.field) found[this.field] = translate(this.detail) || `Valore non valido: ${this.detail}`;
     for (const item of this.errors) {
-      if (item && item.key) found[item.key] = item.message || this.message;
+      if (item && item.key) found[item.key] = translate(item.message) || item.message || this.message;
     }
     return found;
   }

@@ -165,7 +165,7 @@ export function resetErrors(form) {
 }
 
 /** Put an API error next to the fields it names, plus a summary at the top that takes focus. */
-export function showFormError(form, error, labels = {}) {
+export function showFormError(form, error, labels = {}, { title = 'Non è stato possibile salvare' } = {}) {
   resetErrors(form);
   const summary = formErrors(form);
   const byField = typeof error.fieldMessages === 'function' ? error.fieldMessages() : {};
@@ -174,7 +174,7 @@ export function showFormError(form, error, labels = {}) {
     const name = String(rawName).replace(/\[\d+\]$/, '').replace(/^data\./, '');
     const wrapper = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
     if (!wrapper) continue;
-    const text = name === error.field ? error.message : `${labels[name] || name}: ${message}`;
+    const text = message;
     const slot = wrapper.querySelector('.field-error');
     slot.textContent = text;
     slot.hidden = false;
@@ -182,7 +182,8 @@ export function showFormError(form, error, labels = {}) {
     if (control) control.setAttribute('aria-invalid', 'true');
     items.push([control, labels[name] || wrapper.querySelector('label, legend')?.textContent || name, text]);
   }
-  summary.append(h('h2', { text: 'Non è stato possibile salvare' }), h('p', { text: error.message }));
+  summary.append(h('h2', { text: title }),
+    items.length ? h('p', { text: items.length === 1 ? 'Correggi il campo indicato:' : 'Correggi i campi indicati:' }) : h('p', { text: error.message }));
   if (items.length) {
     summary.append(h('ul', null, items.map(([control, name, text]) => h('li', null,
       control ? h('a', { href: `#${control.id}`, onclick: (event) => { event.preventDefault(); control.focus(); } }, `${name.replace(/\s*\*$/, '')}: ${text}`) : text))));

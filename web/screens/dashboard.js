@@ -68,8 +68,12 @@ function publishedTable(table, names, open = false) {
       h('tbody', null, rows.map((row) => h('tr', { class: row.__total ? 'total' : null },
         columns.map((c, i) => (i === 0 && row.__total && (row[c] === undefined || row[c] === null) ? h('th', { scope: 'row', text: 'Totale' }) : cell(c, row[c], names)))))))))
       : h('p', { class: 'muted', text: 'Nessun dato nel periodo.' }),
-    table.notes && table.notes.length ? h('ul', { class: 'small muted' }, table.notes.map((n) => h('li', { text: n }))) : null);
+    table.notes && table.notes.length ? h('ul', { class: 'small muted' }, table.notes.map((n) => h('li', { text: nd(n) }))) : null);
 }
+
+// The API says "null" for a hidden value; on screen a hidden value reads "n.d.".
+const show = (format, value) => (value === null || value === undefined ? 'n.d.' : format(value));
+const nd = (text) => String(text).replace(/\(null\)/g, '(n.d.)').replace(/\bnull\b/g, 'n.d.');
 
 const MONTHS = ['gen', 'feb', 'mar', 'apr', 'mag', 'giu', 'lug', 'ago', 'set', 'ott', 'nov', 'dic'];
 function periodLabel(key) {
@@ -114,8 +118,10 @@ export default async function dashboard(root, { query, replaceQuery }) {
       .map(([text, a, b]) => h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { from.value = a; to.value = b; form.requestSubmit(); } }, text)));
   const form = h('form', { class: 'filters', 'aria-label': 'Filtri del cruscotto' },
     h('div', { class: 'row' }, field('Dal', from), field('Al', to), field('Dettaglio', granularity), field('Comune', comune)),
-    h('div', { class: 'row', style: { marginTop: '.75rem' } }, field('Area di utenza', area), field('Tipo di ente', kind), field('Settore', sector),
-      h('button', { type: 'submit', class: 'btn btn-primary', text: 'Aggiorna' })),
+    h('details', { class: 'more-filters', open: Boolean(state.area || state.holder_kind || state.sector) || window.matchMedia('(min-width: 761px)').matches },
+      h('summary', { text: 'Altri filtri' }),
+      h('div', { class: 'row' }, field('Area di utenza', area), field('Tipo di ente', kind), field('Settore', sector))),
+    h('div', { class: 'actions', style: { marginTop: '.75rem' } }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Aggiorna' })),
     h('div', { style: { marginTop: '.75rem' } }, presets));
   const body = h('div', { 'aria-live': 'off' });
   const exportsBox = h('section', { class: 'card', 'aria-labelledby': 'exports-title' });
@@ -159,16 +165,16 @@ export default async function dashboard(root, { query, replaceQuery }) {
       h('section', { 'aria-labelledby': 'headline-title' },
         h('h2', { id: 'headline-title', text: 'In sintesi' }),
         h('div', { class: 'stat-grid' },
-          stat(fmt.number(hl.hours_verified), 'ore verificate', hl.fte !== null ? `${fmt.number(hl.fte)} FTE · ${fmt.number(hl.hours_self_reported_unverified)} ore da verificare` : null),
-          stat(fmt.euro(hl.replacement_value.amount_eur), 'valore del tempo donato', moneyNote(hl.replacement_value) || 'costo di sostituzione'),
-          stat(fmt.euro(hl.in_kind_value.amount_eur), 'valore in natura (beni e spazi)', 'valore dichiarato'),
-          stat(fmt.euro(hl.public_spending.amount_eur), 'spesa pubblica degli interventi', 'euro spesi nel periodo'),
+          stat(show(fmt.number, hl.hours_verified), 'ore verificate', hl.fte !== null ? `${fmt.number(hl.fte)} FTE · ${fmt.number(hl.hours_self_reported_unverified)} ore da verificare` : null),
+          stat(show(fmt.euro, hl.replacement_value.amount_eur), 'valore del tempo donato', moneyNote(hl.replacement_value) || 'costo di sostituzione'),
+          stat(show(fmt.euro, hl.in_kind_value.amount_eur), 'valore in natura (beni e spazi)', 'valore dichiarato'),
+          stat(show(fmt.euro, hl.public_spending.amount_eur), 'spesa pubblica degli interventi', 'euro spesi nel periodo'),
           stat(hl.leverage_ratio === null ? 'n.d.' : `${fmt.number(hl.leverage_ratio)} €`, 'valore di comunità per 1 € pubblico', 'leva sulla spesa pubblica'),
-          stat(fmt.percent(hl.coproduction_share), 'quota di co-produzione', 'comunità / (comunità + pubblico)'),
-          stat(fmt.percent(hl.share_needs_matched), 'bisogni abbinati', hl.needs !== null ? `su ${fmt.number(hl.needs)} bisogni` : null),
+          stat(show(fmt.percent, hl.coproduction_share), 'quota di co-produzione', 'comunità / (comunità + pubblico)'),
+          stat(show(fmt.percent, hl.share_needs_matched), 'bisogni abbinati', hl.needs !== null ? `su ${fmt.number(hl.needs)} bisogni` : null),
           stat(hl.time_to_match_median_days === null ? 'n.d.' : `${fmt.number(hl.time_to_match_median_days)} gg`, 'tempo mediano di abbinamento', hl.time_to_match_p90_days !== null ? `90° percentile: ${fmt.number(hl.time_to_match_p90_days)} gg` : null),
-          stat(fmt.percent(hl.share_resources_confirmed_90_days), 'risorse confermate negli ultimi 90 giorni', 'freschezza dei dati'),
-          stat(fmt.number(hl.holders), 'enti che hanno contribuito', hl.persons !== null ? `${fmt.number(hl.persons)} persone` : null))),
+          stat(show(fmt.percent, hl.share_resources_confirmed_90_days), 'risorse confermate negli ultimi 90 giorni', 'freschezza dei dati'),
+          stat(show(fmt.number, hl.holders), 'enti che hanno contribuito', hl.persons !== null ? `${fmt.number(hl.persons)} persone` : null))),
       h('div', { class: 'grid-even' },
         h('section', { class: 'card chart-card' }, chart({
           title: 'Ore verificate nel tempo', labels: periods, kind: 'bar',
@@ -211,11 +217,11 @@ export default async function dashboard(root, { query, replaceQuery }) {
         [...summary.tables, series.series, network.periods, network.nodes_by_sector].map((t) => publishedTable(t, names))),
       h('section', { class: 'card', 'aria-labelledby': 'method-title' },
         h('h2', { id: 'method-title', text: 'Metodo e riservatezza' }),
-        h('ul', null, [...new Set([...summary.notes, ...series.notes, ...network.notes])].map((n) => h('li', { text: n }))),
+        h('ul', null, [...new Set([...summary.notes, ...series.notes, ...network.notes])].map((n) => h('li', { text: nd(n) }))),
         h('p', null, h('strong', { text: 'Valore del tempo: ' }), hl.replacement_value.method),
         h('p', null, h('strong', { text: 'Valore in natura: ' }), hl.in_kind_value.method),
         h('p', null, h('strong', { text: 'Spesa pubblica: ' }), hl.public_spending.method),
-        h('p', null, h('strong', { text: 'Riservatezza: ' }), `${summary.suppression.note}${suppressed ? ` In questa pagina: ${suppressed} valori nascosti (n.d.).` : ''}`)));
+        h('p', null, h('strong', { text: 'Riservatezza: ' }), `${nd(summary.suppression.note)}${suppressed ? ` In questa pagina: ${suppressed} valori nascosti (n.d.).` : ''}`)));
     drawExports(summary.tables.map((t) => [t.name, t.title]).concat([[series.series.name, series.series.title], [network.periods.name, network.periods.title]]));
   }
 

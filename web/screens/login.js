@@ -26,7 +26,7 @@ export default async function login(root, { query, navigate }) {
           ...(username.value.trim() ? {} : { username: 'Inserisci il nome utente.' }),
           ...(password.value ? {} : { password: 'Inserisci la password.' }),
         }),
-      }, { username: 'Nome utente', password: 'Password' });
+      }, { username: 'Nome utente', password: 'Password' }, { title: 'Accesso non riuscito' });
       return;
     }
     try {
@@ -47,7 +47,7 @@ export default async function login(root, { query, navigate }) {
       navigate(path, search ? Object.fromEntries(new URLSearchParams(search)) : undefined);
     } catch (error) {
       password.value = '';
-      showFormError(form, error);
+      showFormError(form, error, {}, { title: 'Accesso non riuscito' });
     }
   });
 

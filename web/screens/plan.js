@@ -91,7 +91,7 @@ export default async function planScreen(root, { params, session }) {
   }
 
   function needCard(need, needMatches, openNow) {
-    const s = needSummary(need, tax, names);
+    const s = needSummary({ ...need, comune: need.comune || plan.comune }, tax, names);
     const suggestionsBox = h('div', { class: 'suggestions', 'aria-live': 'polite' });
     const headingId = `need-${need.id}`;
     const toggle = h('button', { type: 'button', class: 'btn btn-primary btn-small', 'aria-expanded': 'false', 'aria-controls': `sugg-${need.id}` }, 'Mostra i suggerimenti');

@@ -73,7 +73,7 @@ export default async function qrcodes(root, { session, user }) {
       const page = await api('/api/activities', { query: { ...scope, limit: 100 } });
       const items = (page.items || page).filter((a) => a.status !== 'cancelled');
       if (!items.length) {
-        fill(activitiesBox, emptyState('Nessuna attività di comunità', 'Crea un\'attività (una giornata di raccolta, un laboratorio, un turno al centro d\'ascolto) per generarne il codice QR.'));
+        fill(activitiesBox, emptyState('Nessuna attività di comunità', 'Crea un\'attività (una giornata di raccolta, un laboratorio, un turno al centro d\'ascolto) per generarne il codice QR.', h('button', { type: 'button', class: 'btn btn-secondary', onclick: newActivity }, 'Crea un\'attività')));
         return;
       }
       fill(activitiesBox, h('ul', { class: 'rules' }, items.map((a) => h('li', null,

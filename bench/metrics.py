@@ -1,0 +1,440 @@
+"""Benchmark of the metrics on a synthetic ambito with a large contribution ledger.
+
+    python bench/metrics.py [--entries 1000000 --seed 7]
+    REGISTRY_DATABASE_URL=postgresql://.../registry_bench_x python bench/metrics.py
+
+Builds a fresh database (a temporary SQLite file, or the PostgreSQL database named by
+REGISTRY_DATABASE_URL, which is wiped: its name must contain "bench" or "test"), writes a
+synthetic ambito (holders, volunteers, resources, plans, needs, matches, interventions,
+activities, interactions) and N ledger entries over three years with executemany (SQLite)
+or COPY (PostgreSQL), then times in the same run:
+
+- one full scan of the ledger table with raw SQL (the yardstick);
+- the summary and the monthly time series computed live from the ledger (aggregate SQL);
+- the nightly snapshot job;
+- the summary and the time series the dashboard gets, served from the snapshots, through
+  the HTTP API in-process.
+
+Target: the dashboard answers faster than one full scan. Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["REGISTRY_SCHEDULER"] = "0"
+os.environ.setdefault("REGISTRY_SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
+
+import httpx  # noqa: E402
+
+from registry import db  # noqa: E402
+from registry.access import Principal, Role  # noqa: E402
+from registry.ambiti.schemas import ComuneIn  # noqa: E402
+from registry.ambiti.service import add_comuni, create_ambito  # noqa: E402
+from registry.api.auth import AUDIENCE  # noqa: E402
+from registry.app import create_app  # noqa: E402
+from registry.config import load_settings  # noqa: E402
+from registry.metrics import service  # noqa: E402
+from registry.metrics.compute import Period  # noqa: E402
+from registry.security import issue  # noqa: E402
+from registry.taxonomy.service import ensure_seeded  # noqa: E402
+
+KINDS = [
+    ("association", "third_sector", 40),
+    ("social_cooperative", "third_sector", 8),
+    ("parish", "third_sector", 8),
+    ("informal_network", "informal", 8),
+    ("individual_volunteer", "informal", 20),
+    ("school", "public", 4),
+    ("company", "business", 6),
+    ("public_office", "public", 6),
+]
+CATEGORIES = [
+    "compagnia-ascolto", "sostegno-scolastico", "lingua-italiana", "supporto-digitale",
+    "trasporto", "accompagnamento", "consegna-spesa", "animazione", "sollievo", "tutoraggio",
+]
+AREAS = ["anziani", "disabili", "famiglie-minori", "poverta-disagio-adulti", "immigrati"]
+START, END = date(2023, 1, 1), date(2025, 12, 31)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Writer:
+    """Bulk inserts: executemany on SQLite, COPY on PostgreSQL."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.sqlite: sqlite3.Connection | None = None
+        self.pg: Any = None
+
+    async def open(self) -> None:
+        if self.settings.database_url:
+            import asyncpg
+
+            self.pg = await asyncpg.connect(self.settings.database_url)
+        else:
+            # piccolo.engine.sqlite registers the adapters (uuid, date, list...) it reads back.
+            self.sqlite = sqlite3.connect(self.settings.sqlite_path)
+            self.sqlite.execute("PRAGMA synchronous = OFF")
+
+    async def close(self) -> None:
+        if self.sqlite is not None:
+            self.sqlite.close()
+        if self.pg is not None:
+            await self.pg.close()
+
+    async def write(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self.pg is not None:
+            await self.pg.copy_records_to_table(table, records=rows, columns=columns)
+            return
+        assert self.sqlite is not None
+        marks = ", ".join("?" for _ in columns)
+        self.sqlite.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
+        self.sqlite.commit()
+
+
+async def build(writer: Writer, entries: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    code = f"BENCH{seed}"
+    ambito = await create_ambito(code, "Ambito sintetico", "Lombardia")
+    comuni = [f"{900000 + i:06d}" for i in range(12)]
+    await add_comuni(ambito, [ComuneIn(istat_code=c, name=f"Comune {c}") for c in comuni])
+    # a skewed comune: the first ones are the towns
+    comune_weights = [1 / (i + 1) for i in range(len(comuni))]
+    reg = datetime(2022, 6, 1, tzinfo=UTC)
+
+    holders: list[tuple[uuid.UUID, str, str]] = []
+    for kind, sector, share in KINDS:
+        holders += [(uuid.uuid4(), kind, sector) for _ in range(share * 15)]  # 1,500 holders
+    await writer.write(
+        "holder",
+        ["id", "ambito", "kind", "sector", "name", "description", "comuni", "areas", "contacts",
+         "public_listing", "status", "address", "created_at", "updated_at"],
+        [
+            (h, ambito, k, s, f"Detentore {i}", "", rng.sample(comuni, 2), [rng.choice(AREAS)],
+             "[]", True, "active", "", reg + timedelta(days=rng.randrange(0, 900)), now)
+            for i, (h, k, s) in enumerate(holders)
+        ],
+    )
+    admin = uuid.uuid4()
+    worker = uuid.uuid4()
+    individuals = [h for h in holders if h[1] == "individual_volunteer"]
+    users = [(admin, "udp_admin", None), (worker, "social_worker", None)]
+    volunteers = [uuid.uuid4() for _ in range(8000)]
+    users += [
+        (v, "volunteer", individuals[i][0] if i < len(individuals) else None)
+        for i, v in enumerate(volunteers)
+    ]
+    await writer.write(
+        "app_user",
+        ["id", "username", "password_hash", "role", "ambito", "holder", "active", "created_at"],
+        [(u, f"{code.lower()}-{i}", "x", r, ambito, h, True, now) for i, (u, r, h) in
+         enumerate(users)],
+    )
+    resources = [
+        (uuid.uuid4(), rng.choice(holders)[0], rng.choice(CATEGORIES)) for _ in range(3000)
+    ]
+    await writer.write(
+        "resource",
+        ["id", "ambito", "holder", "title", "description", "category_code", "unit", "capacity",
+         "comuni", "target_groups", "languages", "requirements", "status", "created_at",
+         "updated_at", "confirmed_at"],
+        [
+            (r, ambito, h, f"Risorsa {c}", "", c, "hours", 2, rng.sample(comuni, 2),
+             [rng.choice(AREAS)], ["it"], [], "active", reg, now,
+             now - timedelta(days=rng.randrange(0, 200)))
+            for r, h, c in resources
+        ],
+    )
+    plans = [(uuid.uuid4(), rng.choices(comuni, comune_weights)[0], rng.choice(AREAS))
+             for _ in range(4000)]
+    await writer.write(
+        "care_plan",
+        ["id", "ambito", "owner", "shared_with", "case_code", "comune", "target_group", "goals",
+         "start_date", "status", "notes", "created_at", "updated_at"],
+        [
+            (p, ambito, worker, [], f"C-{i:05d}", c, a, "[]",
+             START + timedelta(days=rng.randrange(0, 900)), "active", "", reg, now)
+            for i, (p, c, a) in enumerate(plans)
+        ],
+    )
+    needs = [(uuid.uuid4(), rng.choice(plans)) for _ in range(8000)]
+    await writer.write(
+        "plan_need",
+        ["id", "ambito", "plan", "category_code", "schedule", "quantity", "unit", "languages",
+         "requirements", "priority", "status", "created_at", "updated_at"],
+        [
+            (n, ambito, p[0], rng.choice(CATEGORIES), "[]", 2, "hours_per_week", [], [], 3,
+             "open", datetime.combine(START + timedelta(days=rng.randrange(0, 1000)),
+                                      datetime.min.time(), UTC), now)
+            for n, p in needs
+        ],
+    )
+    matches = []
+    for n, p in rng.sample(needs, 3000):
+        r = rng.choice(resources)
+        matches.append((uuid.uuid4(), p[0], n, r[0], r[1]))
+    await writer.write(
+        "resource_match",
+        ["id", "ambito", "plan", "need", "resource", "holder", "status", "components",
+         "explanation", "warning", "proposed_by", "decline_reason", "created_at", "updated_at"],
+        [(m, ambito, p, n, r, h, "active", "[]", "", "", worker, "", reg, now)
+         for m, p, n, r, h in matches],
+    )
+    await writer.write(
+        "match_event",
+        ["id", "ambito", "match", "actor", "at", "from_status", "to_status", "reason"],
+        [(uuid.uuid4(), ambito, m[0], worker,
+          datetime(2023, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(0, 1000)),
+          "proposed", "accepted", "") for m in matches],
+    )
+    served = [str(p[0]) for p in rng.sample(plans, 400)]
+    await writer.write(
+        "funded_intervention",
+        ["id", "ambito", "code", "title", "description", "fund_source", "user_area",
+         "fnps_level", "comuni", "period_start", "period_end", "committed_cents", "spent_cents",
+         "delivered_minutes", "beneficiaries", "plan_ids", "created_at", "updated_at"],
+        [
+            (uuid.uuid4(), ambito, f"INT-{i}", f"Intervento {i}", "",
+             rng.choice(["national", "regional", "municipal", "eu_pnrr"]), rng.choice(AREAS),
+             "home_care", rng.sample(comuni, 3), date(y, 1, 1), date(y, 12, 31),
+             rng.randrange(50_000, 500_000) * 100, rng.randrange(40_000, 400_000) * 100,
+             rng.randrange(500, 5000) * 60, rng.randrange(5, 200),
+             served[i * 5:(i + 1) * 5], now, now)
+            for i, y in enumerate([2023, 2024, 2025] * 20)
+        ],
+    )
+    activities = [(uuid.uuid4(), START + timedelta(days=rng.randrange(0, 1090)))
+                  for _ in range(300)]
+    await writer.write(
+        "community_activity",
+        ["id", "ambito", "title", "description", "comune", "starts_on", "status", "created_by",
+         "created_at", "updated_at"],
+        [(a, ambito, "Attività", "", rng.choice(comuni), d, "active", admin, now, now)
+         for a, d in activities],
+    )
+    await writer.write(
+        "activity_organiser",
+        ["id", "activity", "holder"],
+        [(uuid.uuid4(), a, h) for a, _ in activities
+         for h in {rng.choice(holders)[0] for _ in range(rng.randrange(1, 4))}],
+    )
+    interactions = [(uuid.uuid4(), START + timedelta(days=rng.randrange(0, 1090)))
+                    for _ in range(200)]
+    await writer.write(
+        "holder_interaction",
+        ["id", "ambito", "kind", "title", "occurred_on", "note", "created_by", "created_at"],
+        [(i, ambito, "co_programming_table", "Tavolo", d, "", admin, now)
+         for i, d in interactions],
+    )
+    await writer.write(
+        "holder_interaction_participant",
+        ["id", "interaction", "holder"],
+        [(uuid.uuid4(), i, h) for i, _ in interactions
+         for h in {rng.choice(holders)[0] for _ in range(rng.randrange(2, 8))}],
+    )
+
+    # The ledger: volunteers give time to plans (through matches) and activities; holders
+    # give goods. Written in chunks so memory stays flat.
+    log(f"writing {entries:,} ledger entries ...")
+    days = (END - START).days + 1
+    columns = ["id", "ambito", "holder", "volunteer", "resource", "activity", "match_id",
+               "need_id", "plan_id", "kind", "corrects", "unit", "quantity", "value_cents",
+               "occurred_on", "comune", "note", "verification", "created_by",
+               "created_by_role", "created_at"]
+    confirmations: list[tuple[Any, ...]] = []
+    volunteer_home = {v: rng.choice(holders)[0] for v in volunteers}
+    written = 0
+    chunk: list[tuple[Any, ...]] = []
+    for i in range(entries):
+        occurred = START + timedelta(days=rng.randrange(days))
+        roll = rng.random()
+        entry_id = uuid.uuid4()
+        if roll < 0.85:
+            volunteer = rng.choice(volunteers)
+            holder = volunteer_home[volunteer] if rng.random() < 0.9 else rng.choice(holders)[0]
+            if rng.random() < 0.6:
+                m = rng.choice(matches)
+                links = (m[3], None, m[0], m[2], m[1])
+            else:
+                links = (None, rng.choice(activities)[0], None, None, None)
+            row = (entry_id, ambito, holder, volunteer, *links, "entry", None, "hours",
+                   rng.choice([30, 60, 90, 120, 180]), None)
+        else:
+            holder = rng.choice(holders)[0]
+            unit = rng.choice(["items", "meals", "room_hours"])
+            row = (entry_id, ambito, holder, None, None, rng.choice(activities)[0], None, None,
+                   None, "entry", None, unit, rng.randrange(1, 20),
+                   rng.randrange(500, 20_000))
+        verification = "qr_verified" if rng.random() < 0.7 else "self_reported"
+        chunk.append((*row, occurred, rng.choices(comuni, comune_weights)[0], "",
+                      verification, admin, "udp_admin", now))
+        if verification == "self_reported" and rng.random() < 0.5:
+            confirmations.append((uuid.uuid4(), ambito, entry_id, admin, "udp_admin", now, ""))
+        if len(chunk) >= 100_000 or i == entries - 1:
+            await writer.write("contribution", columns, chunk)
+            written += len(chunk)
+            chunk = []
+    await writer.write(
+        "contribution_confirmation",
+        ["id", "ambito", "contribution", "confirmed_by", "role", "confirmed_at", "note"],
+        confirmations,
+    )
+    return {
+        "ambito": ambito,
+        "admin": admin,
+        "code": code,
+        "holders": len(holders),
+        "volunteers": len(volunteers),
+        "plans": len(plans),
+        "needs": len(needs),
+        "matches": len(matches),
+        "entries": written,
+        "confirmations": len(confirmations),
+    }
+
+
+async def timed(fn: Callable[[], Awaitable[Any]], repeat: int = 1) -> tuple[Any, float]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = await fn()
+        times.append(time.perf_counter() - start)
+    return result, statistics.median(times)
+
+
+async def full_scan() -> int:
+    # The yardstick: every row of the ledger read once, with raw SQL.
+    sql = "SELECT unit, COUNT(*) AS n, SUM(quantity) AS q FROM contribution GROUP BY unit"
+    rows = await service._raw(sql)
+    return sum(int(r["n"]) for r in rows)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    if not os.environ.get("REGISTRY_DATABASE_URL"):
+        folder = tempfile.mkdtemp(prefix="registry-bench-")
+        os.environ["REGISTRY_SQLITE_PATH"] = os.path.join(folder, "bench.sqlite")
+    settings = load_settings()
+    if settings.database_url:
+        import asyncpg
+
+        name = settings.database_url.rsplit("/", 1)[-1]
+        if "bench" not in name and "test" not in name:
+            raise SystemExit("the benchmark wipes its database: its name must contain 'bench'")
+        connection = await asyncpg.connect(settings.database_url)
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await connection.close()
+    app = create_app(settings, migrate_on_start=False)
+    engine = db.engine()
+    await db.start(engine)
+    await db.migrate()
+    await ensure_seeded()
+
+    writer = Writer(settings)
+    await writer.open()
+    started = time.perf_counter()
+    data = await build(writer, args.entries, args.seed)
+    insert_seconds = time.perf_counter() - started
+    await writer.close()
+    await service._raw("ANALYZE")  # fresh statistics for the planner, as after a nightly run
+    log(f"data written in {insert_seconds:.1f} s")
+
+    actor = Principal(data["admin"], "bench", Role.UDP_ADMIN, data["ambito"])
+    year = Period("2025", date(2025, 1, 1), date(2025, 12, 31))
+    three_years = Period("2023-2025", START, END)
+    now = datetime.now(UTC)
+
+    scanned, scan_s = await timed(lambda: full_scan(), repeat=3)
+    _, live_summary_s = await timed(lambda: service.summary(actor, year, service.Scope(),
+                                                           live=True, now=now))
+    _, live_series_s = await timed(lambda: service.timeseries(
+        actor, three_years, "month", service.Scope(), live=True, now=now))
+    log("running the snapshot job ...")
+    snap, snapshot_s = await timed(lambda: service.take_snapshot(now, [data["ambito"]]))
+
+    token = issue(settings.secret_key, AUDIENCE, str(data["admin"]),
+                  {"role": "udp_admin", "ambito": data["code"]})
+    headers = {"Authorization": f"Bearer {token}"}
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        async def get(path: str, params: dict[str, str]) -> dict[str, Any]:
+            response = await client.get(path, params=params, headers=headers)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        summary, dash_summary_s = await timed(
+            lambda: get("/api/metrics/summary", {"from": "2025-01-01", "to": "2025-12-31"}),
+            repeat=5,
+        )
+        series, dash_series_s = await timed(
+            lambda: get("/api/metrics/timeseries",
+                        {"from": "2023-01-01", "to": "2025-12-31", "granularity": "month"}),
+            repeat=5,
+        )
+        network, dash_network_s = await timed(
+            lambda: get("/api/metrics/network",
+                        {"from": "2023-01-01", "to": "2025-12-31", "granularity": "quarter"}),
+            repeat=5,
+        )
+    assert summary["source"] == "snapshot" and series["source"] == "snapshot"
+    await db.stop(engine)
+
+    figures = {
+        "backend": settings.backend,
+        "entries": data["entries"],
+        "rows_scanned": scanned,
+        "insert_s": round(insert_seconds, 2),
+        "full_scan_s": round(scan_s, 4),
+        "live_summary_year_s": round(live_summary_s, 3),
+        "live_timeseries_36_months_s": round(live_series_s, 3),
+        "snapshot_job_s": round(snapshot_s, 2),
+        "snapshot_periods": snap["periods"],
+        "dashboard_summary_s": round(dash_summary_s, 4),
+        "dashboard_timeseries_s": round(dash_series_s, 4),
+        "dashboard_network_s": round(dash_network_s, 4),
+        "dashboard_faster_than_scan": max(dash_summary_s, dash_series_s) < scan_s,
+        "speedup_summary_vs_scan": round(scan_s / dash_summary_s, 1),
+        "speedup_timeseries_vs_scan": round(scan_s / dash_series_s, 1),
+        "hours_community_2025": summary["headline"]["hours_community"],
+        "persons_2025": summary["headline"]["persons"],
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        **{k: data[k] for k in ("holders", "volunteers", "plans", "needs", "matches")},
+    }
+    width = max(len(k) for k in figures)
+    print(f"{'figure':<{width}}  value")
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
