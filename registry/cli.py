@@ -85,7 +85,8 @@ def cmd_jobs_list(_: argparse.Namespace) -> int:
     from registry import jobs
 
     settings = load_settings()
-    infos = asyncio.run(_with_db(lambda: jobs.list_jobs(settings)))
+    with contextlib.redirect_stdout(sys.stderr):  # the migration check chats on stdout
+        infos = asyncio.run(_with_db(lambda: jobs.list_jobs(settings)))
     print(f"{'JOB':<17} {'SCHEDULE':<28} {'NEXT RUN':<21} {'LAST RUN':<21} {'STATUS':<8} SUMMARY")
     for info in infos:
         last = info.last_run
@@ -123,9 +124,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
         return 2
 
     async def work() -> jobs.JobRunOut:
-        from registry.users.service import ambito_id_by_code
-
-        scope = [await ambito_id_by_code(code) for code in args.ambito] if args.ambito else None
+        scope = await jobs.ambito_ids(args.ambito) if args.ambito else None
         return await jobs.run_job(args.name, settings, now=now, trigger="cli", ambito_ids=scope)
 
     try:

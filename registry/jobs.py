@@ -253,6 +253,19 @@ async def run_job(
     )
 
 
+async def ambito_ids(codes: Sequence[str]) -> list[uuid.UUID]:
+    """The ids of these ambiti (a job's scope given by code, as on the command line)."""
+    from registry.ambiti.tables import Ambito
+    from registry.errors import NotFound
+
+    rows = await Ambito.select(Ambito.id, Ambito.code).where(Ambito.code.is_in(list(codes)))
+    found = {row["code"]: row["id"] for row in rows}
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise NotFound(f"no ambito with code {', '.join(repr(c) for c in missing)}", field="ambito")
+    return [found[code] for code in codes]
+
+
 _settings: Settings | None = None
 
 

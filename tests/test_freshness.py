@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import pytest
+
 from registry.access import Role
 from registry.freshness.rematch import NeedCandidates, run_rematch
 from registry.freshness.service import run_expiry, run_freshness
@@ -227,13 +229,33 @@ async def test_rematch_tells_the_social_worker_once_per_pair(tenant: Tenant) -> 
     assert pairs == 2
 
 
-async def test_rematch_without_a_finder_is_skipped_not_failed(tenant: Tenant) -> None:
+async def test_rematch_with_the_matching_engine(client, tenant: Tenant) -> None:
+    """The built-in finder: the plans and the matching engine as they are."""
+    from tests.test_plans_support import create_need, create_plan
+
+    plan = await create_plan(client, tenant)  # the tenant's social worker owns it
+    await create_need(client, tenant, plan["id"])  # transport on Monday morning, in Italian
+    await confirmed(tenant.resource_id, NOW - timedelta(minutes=5))  # transport, Mon 9-12
+    scope = [tenant.ambito_id]
+    since = NOW - timedelta(minutes=15)
+    result = await run_rematch(NOW, SETTINGS, since=since, ambito_ids=scope)
+    assert result == {"resources_considered": 1, "needs_notified": 1, "new_pairs": 1}
+    [note] = await inbox(tenant, S)
+    assert note["event_type"] == "need.new_candidates"
+    assert plan["case_code"] in note["title"] and "Trasporto Associazione Alfa" in note["body"]
+    assert (await run_rematch(NOW, SETTINGS, since=since, ambito_ids=scope))["new_pairs"] == 0
+    # A stale resource is out of the suggestions, so it is never news.
+    await Resource.update({Resource.status: "stale"}).where(Resource.id == tenant.other_resource_id)
+    await confirmed(tenant.other_resource_id, NOW)
+    later = await run_rematch(NOW, SETTINGS, since=since, ambito_ids=scope)
+    assert later["resources_considered"] == 1 and later["new_pairs"] == 0
+
+
+async def test_rematch_without_plans_is_skipped_not_failed(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import registry.freshness.rematch as rematch
 
-    original = rematch.FINDER_LOCATIONS
-    rematch.FINDER_LOCATIONS = ("registry.nowhere:nothing",)
-    try:
-        result = await run_rematch(NOW, SETTINGS, since=NOW - days(1), ambito_ids=[])
-    finally:
-        rematch.FINDER_LOCATIONS = original
+    monkeypatch.setattr(rematch, "default_finder", lambda today: None)
+    result = await run_rematch(NOW, SETTINGS, since=NOW - days(1), ambito_ids=[tenant.ambito_id])
     assert "skipped" in result

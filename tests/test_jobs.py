@@ -140,7 +140,10 @@ async def test_job_runs_are_recorded_and_never_raise(
     assert listed["dispatch"].schedule == "every 30 s"
 
 
-async def test_metrics_snapshot_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_metrics_snapshot_hook(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = await run_job("metrics_snapshot", SETTINGS, ambito_ids=[tenant.ambito_id])
+    assert run.status == "ok", run.error
+    assert "skipped" not in run.summary  # the metrics domain provides the hook now
     monkeypatch.setattr(jobs, "METRICS_HOOK", "registry.nowhere:take_snapshot")
     run = await run_job("metrics_snapshot", SETTINGS, ambito_ids=[])
     assert run.status == "ok" and "skipped" in run.summary
@@ -176,9 +179,6 @@ async def test_registry_jobs_list_and_run(tenant: Tenant) -> None:
     assert set(lines) >= set(JOBS) - {"probe", "broken"}
     assert "daily 06:00 Europe/Rome" in lines["freshness"]
 
-    bad_ambito = await asyncio.to_thread(cli, "jobs", "run", "expiry", "--ambito", "NOPE")
-    assert bad_ambito.returncode == 2 and "NOPE" in bad_ambito.stderr
-
 
 def test_registry_jobs_run_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     from registry.cli import main
@@ -188,3 +188,11 @@ def test_registry_jobs_run_refuses_bad_arguments(capsys: pytest.CaptureFixture[s
     assert "no job 'nope'" in capsys.readouterr().err
     assert main(["jobs", "run", "expiry", "--now", "yesterday"]) == 2
     assert "--now" in capsys.readouterr().err
+
+
+async def test_a_scope_names_existing_ambiti(tenant: Tenant) -> None:
+    from registry.errors import NotFound
+
+    assert await jobs.ambito_ids([tenant.code]) == [tenant.ambito_id]
+    with pytest.raises(NotFound, match="'NOPE'"):
+        await jobs.ambito_ids([tenant.code, "NOPE"])

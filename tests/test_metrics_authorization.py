@@ -143,7 +143,6 @@ async def test_other_ambito(client, foreign: Tenant, case: Case, role: Role) -> 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 async def test_anonymous_is_refused(client, case: Case) -> None:
-    tenant = await make_tenant()
     response = await client.request(case.method, case.path.replace("{interaction_id}", "x"))
     assert response.status_code in (401, 404)
     if "{" not in case.path:
@@ -152,9 +151,18 @@ async def test_anonymous_is_refused(client, case: Case) -> None:
 
 async def test_holder_manager_records_only_its_own_holder(client) -> None:
     tenant = await make_tenant()
-    extra = await make_tenant()
-    # the tenant's holder manager manages holder_id; a pair without it is refused
-    body = {**interaction_body(tenant), "holder_ids": [str(tenant.other_holder_id)]}
+    third = await client.post(
+        "/api/holders",
+        json={"kind": "association", "sector": "third_sector", "name": "Terza"},
+        headers=tenant.headers(U),
+    )
+    assert third.status_code == 201, third.text
+    # the tenant's holder manager manages holder_id: a pair without it is refused
+    body = {
+        **interaction_body(tenant),
+        "holder_ids": [str(tenant.other_holder_id), third.json()["id"]],
+    }
     response = await client.post("/api/interactions", json=body, headers=tenant.headers(H))
-    assert response.status_code == 400  # fewer than two holders: a bad body first
-    del extra
+    assert response.status_code == 403, response.text
+    listed = await client.get("/api/interactions", headers=tenant.headers(H))
+    assert listed.json() == []

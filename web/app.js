@@ -17,6 +17,7 @@ const ROUTES = [
   { path: '/accesso', load: () => import('./screens/login.js'), public: true },
   { path: '/', load: () => import('./screens/home.js'), roles: ALL, menu: 'Home' },
   { path: '/cruscotto', load: () => import('./screens/dashboard.js'), roles: ['udp_admin', 'social_worker'], menu: { udp_admin: 'Cruscotto' } },
+  { path: '/tariffe', load: () => import('./screens/settings.js'), roles: UDP },
   { path: '/ente', load: () => import('./screens/holder.js'), roles: ['holder_manager'], menu: 'La mia organizzazione' },
   { path: '/piani', load: () => import('./screens/plans.js'), roles: SW, menu: { social_worker: 'Piani personalizzati', udp_admin: 'Piani' } },
   { path: '/piani/nuovo', load: () => import('./screens/plan-edit.js'), roles: SW },

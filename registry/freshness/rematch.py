@@ -7,17 +7,19 @@ the last run, and tells each social worker once per (need, resource) pair.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from registry.config import Settings
 from registry.db import unit_of_work
+from registry.freshness.links import today
 from registry.freshness.tables import CandidateNotice
 from registry.notifications.events import EventType
 from registry.notifications.service import Event, emit
@@ -41,14 +43,18 @@ class NeedCandidates:
 # (ambito_id, resource ids confirmed since the last run) -> open needs with candidates
 CandidateFinder = Callable[[uuid.UUID, Sequence[uuid.UUID]], Awaitable[Sequence[NeedCandidates]]]
 
-# Where the plans/matches domain is expected to provide the finder; the first found is used.
+# A function the plans/matches domain may provide with this signature; the first found wins
+# over the built-in `matching_finder` below.
 FINDER_LOCATIONS = (
     "registry.matches.service:open_needs_with_candidates",
     "registry.plans.service:open_needs_with_candidates",
 )
 
+# A resource is news for a need when it is among the suggestions the social worker sees.
+SUGGESTIONS_SHOWN = 10
 
-def default_finder() -> CandidateFinder | None:
+
+def default_finder(today: date) -> CandidateFinder | None:
     for location in FINDER_LOCATIONS:
         module_name, _, attribute = location.partition(":")
         try:
@@ -58,7 +64,67 @@ def default_finder() -> CandidateFinder | None:
         finder = getattr(module, attribute, None)
         if finder is not None:
             return finder  # type: ignore[no-any-return]
-    return None
+    try:
+        importlib.import_module("registry.matches.engine_io")
+    except ImportError:
+        return None
+    return functools.partial(matching_finder, today=today)
+
+
+async def matching_finder(
+    ambito_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], *, today: date
+) -> list[NeedCandidates]:
+    """Open needs of active plans for which one of `resource_ids` is now among the top
+    suggestions, with the same engine, data and weights the per-need suggestions use."""
+    from registry import matching
+    from registry.matches import engine_io
+    from registry.plans.tables import Plan
+
+    needs, plans = await engine_io.open_needs(Plan.ambito == ambito_id)
+    if not needs:
+        return []
+    resources, _ = await engine_io.load_resources(ambito_id, today)
+    wanted = {str(r) for r in resource_ids} & {r.id for r in resources}
+    if not wanted:
+        return []
+    taxonomy = await engine_io.load_taxonomy()
+    holders = await engine_io.plan_holders(plans)
+    items = [
+        engine_io.need_item(need, plans[need["plan"]], holders.get(need["plan"], frozenset()))
+        for need in needs
+    ]
+    index = matching.CandidateIndex(resources, taxonomy, as_of=today)
+    rows, positions, _, _ = index.ranked(items, matching.Weights(), SUGGESTIONS_SHOWN)
+    found: dict[int, list[uuid.UUID]] = defaultdict(list)
+    for row, position in zip(rows.tolist(), positions.tolist(), strict=True):
+        resource_id = index.resources[position].id
+        if resource_id in wanted:
+            found[row].append(uuid.UUID(resource_id))
+    if not found:
+        return []
+    owners = {
+        p["id"]: p
+        for p in await Plan.select(Plan.id, Plan.owner, Plan.case_code).where(
+            Plan.id.is_in(list({needs[row]["plan"] for row in found}))
+        )
+    }
+    out = []
+    for row, ids in found.items():
+        need = needs[row]
+        plan = owners.get(need["plan"])
+        out.append(
+            NeedCandidates(
+                need_id=need["id"],
+                social_worker_id=plan["owner"] if plan else None,
+                resource_ids=ids,
+                plan_id=need["plan"],
+                # The case code is the plan's pseudonym: no personal data in a notification.
+                label=f"{plan['case_code']} · {taxonomy.label(need['category_code'])}"
+                if plan
+                else "",
+            )
+        )
+    return out
 
 
 async def run_rematch(
@@ -69,9 +135,9 @@ async def run_rematch(
     finder: CandidateFinder | None = None,
     ambito_ids: Sequence[uuid.UUID] | None = None,
 ) -> dict[str, Any]:
-    finder = finder or default_finder()
+    finder = finder or default_finder(today(settings, now))
     if finder is None:
-        return {"skipped": "plans/matches do not provide open_needs_with_candidates yet"}
+        return {"skipped": "the plans/matches domain is not installed"}
     where = (
         (Resource.status == ResourceStatus.ACTIVE.value)
         & (Resource.confirmed_at > since)

@@ -19,7 +19,7 @@ from registry import tabular
 from registry.access import Principal, Role
 from registry.ambiti.service import comune_codes
 from registry.common import Page, now, set_fields
-from registry.db import array_contains, unit_of_work
+from registry.db import array_contains, text_contains, unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.interventions.schemas import (
     ALIASES,
@@ -198,7 +198,8 @@ def _list_where(
             FundedIntervention.period_end >= date(year, 1, 1)
         )
     if q:
-        where &= FundedIntervention.title.ilike(f"%{q}%") | FundedIntervention.code.ilike(f"%{q}%")
+        title, code = FundedIntervention.title, FundedIntervention.code
+        where &= text_contains(title, q) | text_contains(code, q)
     return where
 
 

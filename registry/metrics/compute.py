@@ -1033,17 +1033,32 @@ def series_row(fig: Figures) -> dict[str, object]:
     return row
 
 
-def series_table(per_period: Sequence[Figures], whole: Figures, granularity: str) -> Table:
-    """Rows = periods, total = the whole range (so a withheld period cannot be recovered by
-    subtracting the others from the range's summary)."""
+def series_table(per_period: Sequence[Figures], granularity: str) -> Table:
+    """Rows = periods; total = their sum for the additive columns (hours, entries, euro), so
+    that a withheld period cannot be recovered by subtracting the others from it. Persons and
+    holders are distinct counts, not additive: the total leaves them out."""
+    rows = [Row({"period": f.period.key}, series_row(f)) for f in per_period]
+    total: dict[str, object] = {"persons": None, "holders": None}
+    for column in ("entries", *SERIES_VALUES):
+        total[column] = round(sum(float(r.data[column] or 0) for r in rows), 3)  # type: ignore[arg-type]
+    total["entries"] = int(total["entries"])  # type: ignore[call-overload]
+    total["leverage_ratio"] = _ratio(total["community_value_eur"], total["public_eur"])  # type: ignore[arg-type]
+    total["coproduction_share"] = _ratio(
+        total["community_value_eur"],  # type: ignore[arg-type]
+        float(total["community_value_eur"]) + float(total["public_eur"]),  # type: ignore[arg-type]
+    )
+    if per_period:
+        total["period_start"] = per_period[0].period.start.isoformat()
+        total["period_end"] = per_period[-1].period.end.isoformat()
     return Table(
         name=f"timeseries_{granularity}",
         title=f"Serie storica per {'mese' if granularity == 'month' else 'trimestre'}",
         keys=["period"],
         counts=list(SERIES_COUNTS),
         values=list(SERIES_VALUES),
-        rows=[Row({"period": f.period.key}, series_row(f)) for f in per_period],
-        total=Row({}, series_row(whole)),
+        rows=rows,
+        total=Row({}, total),
+        guards={column: list(SERIES_COUNTS) for column in SERIES_VALUES},
         derived={
             "leverage_ratio": ["community_value_eur", "public_eur"],
             "coproduction_share": ["community_value_eur", "public_eur"],

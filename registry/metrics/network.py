@@ -201,15 +201,28 @@ STRUCTURE = [
 
 def network_table(
     nodes: Sequence[Node], ties: Sequence[Tie], periods: Sequence[Period]
-) -> tuple[Table, Table, list[dict[str, float]]]:
+) -> tuple[Table, Table, list[dict[str, object]]]:
     """Per period metrics (with the trend), node counts by sector, and the sector blocks
     of the last period (for the picture: ties within and between sectors, no node)."""
+    table, pictures = network_tables(nodes, ties, periods)
+    if pictures:
+        by_sector, blocks = pictures[-1]
+    else:
+        by_sector, blocks = sector_table({}, {}), []
+    return table, by_sector, blocks
+
+
+def network_tables(
+    nodes: Sequence[Node], ties: Sequence[Tie], periods: Sequence[Period]
+) -> tuple[Table, list[tuple[Table, list[dict[str, object]]]]]:
+    """Per period metrics, and for every period its nodes by sector and sector blocks."""
     first = first_tied(ties)
-    rows, last = [], None
+    rows = []
+    pictures = []
     for period in periods:
         g = graph(nodes, ties, period)
         rows.append(Row({"period": period.key}, period_metrics(g, first, period)))
-        last = g
+        pictures.append(sector_picture(g))
     # The structure of a network of few holders says little and may point at them: its
     # figures are guarded by the node count like any other magnitude.
     table = Table(
@@ -231,20 +244,28 @@ def network_table(
         ],
         notes=["nessun dato per singolo nodo: i volontari individuali sono contati, mai elencati"],
     )
+    return table, pictures
+
+
+def sector_picture(g: nx.Graph) -> tuple[Table, list[dict[str, object]]]:
     sectors: dict[str, int] = defaultdict(int)
     persons: dict[str, int] = defaultdict(int)
-    blocks: list[dict[str, float]] = []
-    if last is not None:
-        for _, data in last.nodes(data=True):
-            sectors[data["sector"]] += 1
-            if data["kind"] in PERSON_KINDS:
-                persons[data["sector"]] += 1
-        pair_count: dict[tuple[str, str], int] = defaultdict(int)
-        for a, b in last.edges:
-            s = tuple(sorted((last.nodes[a]["sector"], last.nodes[b]["sector"])))
-            pair_count[s] += 1  # type: ignore[index]
-        blocks = [{"from": a, "to": b, "edges": c} for (a, b), c in sorted(pair_count.items())]  # type: ignore[misc]
-    by_sector = Table(
+    for _, data in g.nodes(data=True):
+        sectors[data["sector"]] += 1
+        if data["kind"] in PERSON_KINDS:
+            persons[data["sector"]] += 1
+    pair_count: dict[tuple[str, str], int] = defaultdict(int)
+    for a, b in g.edges:
+        x, y = sorted((g.nodes[a]["sector"], g.nodes[b]["sector"]))
+        pair_count[(x, y)] += 1
+    blocks: list[dict[str, object]] = [
+        {"from": a, "to": b, "edges": c} for (a, b), c in sorted(pair_count.items())
+    ]
+    return sector_table(sectors, persons), blocks
+
+
+def sector_table(sectors: dict[str, int], persons: dict[str, int]) -> Table:
+    return Table(
         name="network_nodes_by_sector",
         title="Nodi della rete per settore (ultimo periodo)",
         keys=["sector"],
@@ -256,7 +277,6 @@ def network_table(
         ],
         total=Row({}, {"nodes": sum(sectors.values()), "person_nodes": sum(persons.values())}),
     )
-    return table, by_sector, blocks
 
 
 def trend(rows: Sequence[dict[str, object]], column: str) -> dict[str, float | None]:

@@ -654,6 +654,19 @@ def _clique(holders: Sequence[str], day: date, kind: str) -> list[network.Tie]:
     return [network.Tie(a, b, day, kind) for i, a in enumerate(ordered) for b in ordered[i + 1 :]]
 
 
+def _all_ties(
+    participations: Sequence[network.Participation],
+    ties: Sequence[network.Tie],
+    periods: Sequence[Period],
+    granularity: str,
+) -> list[network.Tie]:
+    """Recorded ties and the ties derived period by period over the whole history (new ties
+    need the old ones)."""
+    first_day = min([p.on for p in participations] + [t.on for t in ties] + [periods[0].start])
+    history = compute.buckets(first_day, periods[-1].end, granularity)
+    return [*ties, *network.derived_ties(participations, history)]
+
+
 def network_periods(
     nodes: Sequence[network.Node],
     participations: Sequence[network.Participation],
@@ -661,9 +674,7 @@ def network_periods(
     periods: Sequence[Period],
     granularity: str,
 ) -> tuple[Table, Table, list[dict[str, Any]]]:
-    first_day = min([p.on for p in participations] + [t.on for t in ties] + [periods[0].start])
-    history = compute.buckets(first_day, periods[-1].end, granularity)
-    everything = [*ties, *network.derived_ties(participations, history)]
+    everything = _all_ties(participations, ties, periods, granularity)
     return network.network_table(nodes, everything, periods)
 
 
@@ -840,7 +851,7 @@ async def period_figures(
 
 
 async def take_snapshot(
-    now: datetime, ambito_ids: Sequence[uuid.UUID] | None = None, *, years: int = 3
+    now: datetime, ambito_ids: Sequence[uuid.UUID] | None = None, *, years: int = 5
 ) -> dict[str, Any]:
     """The nightly job: figures and network of every month, quarter and year from the first
     data (at most `years` calendar years back) to the current period, for every ambito."""
@@ -889,13 +900,10 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int) -> i
             for p in compute.buckets(date(start.year, 1, 1), year_end, granularity)
             if p.start <= today
         ]
-        net, by_sector_all = {}, {}
-        for period in periods:
-            table, by_sector, blocks = network_periods(
-                nodes, participations, ties, [period], granularity
-            )
-            net[period.key] = table.rows[0].data
-            by_sector_all[period.key] = (by_sector, blocks)
+        everything = _all_ties(participations, ties, periods, granularity)
+        table, pictures = network.network_tables(nodes, everything, periods)
+        net = {row.key["period"]: row.data for row in table.rows}
+        by_sector_all = {p.key: picture for p, picture in zip(periods, pictures, strict=True)}
         for period in periods:
             fig = await live_figures(ambito_id, period, Scope(), now)
             by_sector, blocks = by_sector_all[period.key]
@@ -1017,9 +1025,9 @@ async def series_figures(
     now: datetime,
     *,
     live: bool,
-) -> tuple[list[Figures], Figures, str]:
-    """Per-period figures and the whole range: from snapshots when every period has a fresh
-    one (and no filter is set), otherwise one pass over the range's aggregates."""
+) -> tuple[list[Figures], str]:
+    """Per-period figures: from snapshots when every period is a whole calendar period with a
+    fresh one (and no filter is set), otherwise one pass over the range's aggregates."""
     periods = compute.buckets(period.start, period.end, granularity)
     if not live and scope.empty:
         found = []
@@ -1030,22 +1038,10 @@ async def series_figures(
             if snap is None:
                 break
             found.append(snap[0].figures)
-        whole = await period_figures(ambito_id, period, scope, now, live=False)
-        if len(found) == len(periods) and whole[1] == "snapshot":
-            return found, whole[0], "snapshot"
+        if len(found) == len(periods):
+            return found, "snapshot"
     inputs = await load_inputs(ambito_id, period, scope, full=False, by_month=True)
-    per_period = [compute.figures(inputs, p, now) for p in periods]
-    whole_inputs = Inputs(
-        hours=inputs.hours,
-        quantities=inputs.quantities,
-        presence=inputs.presence,
-        interventions=inputs.interventions,
-        person_of_holder=inputs.person_of_holder,
-        rates=inputs.rates,
-        category_levels=inputs.category_levels,
-        comune=inputs.comune,
-    )
-    return per_period, compute.figures(whole_inputs, period, now), "live"
+    return [compute.figures(inputs, p, now) for p in periods], "live"
 
 
 async def timeseries(
@@ -1061,10 +1057,11 @@ async def timeseries(
     if len(compute.buckets(period.start, period.end, granularity)) > 120:
         raise InvalidInput("at most 120 periods: choose a shorter range", field="from")
     moment = now or utcnow()
-    per_period, whole, source = await series_figures(
+    per_period, source = await series_figures(
         actor.ambito_id, period, granularity, scope, moment, live=live
     )
-    table = compute.series_table(per_period, whole, granularity)
+    table = compute.series_table(per_period, granularity)
+    last = per_period[-1]
     threshold = min_count()
     (published,), suppression = publish([table], threshold)
     return TimeseriesOut(
@@ -1073,11 +1070,15 @@ async def timeseries(
         granularity=granularity,  # type: ignore[arg-type]
         filters=scope.out(),
         source=source,
-        as_of=whole.as_of,
+        as_of=last.as_of,
         series=published,
-        money={name: money(info, None) for name, info in whole.money.items()},
+        money={name: money(info, None) for name, info in last.money.items()},
         suppression=suppression,
-        notes=list(whole.notes),
+        notes=[
+            *last.notes[:4],
+            "Totale: somma dei periodi per ore, voci ed euro; persone e detentori non sono "
+            "sommabili (vedi il riepilogo del periodo).",
+        ],
     )
 
 
@@ -1112,19 +1113,9 @@ async def network_figures(
 
 
 def _sector_table(rows: Sequence[dict[str, Any]]) -> Table:
-    _, empty, _ = network.network_table([], [], [])
-    empty.rows = [
-        Row({"sector": r["sector"]}, {"nodes": r["nodes"], "person_nodes": r["person_nodes"]})
-        for r in rows
-    ]
-    empty.total = Row(
-        {},
-        {
-            "nodes": sum(r["nodes"] for r in rows),
-            "person_nodes": sum(r["person_nodes"] for r in rows),
-        },
+    return network.sector_table(
+        {r["sector"]: r["nodes"] for r in rows}, {r["sector"]: r["person_nodes"] for r in rows}
     )
-    return empty
 
 
 async def cohesion(
@@ -1142,7 +1133,7 @@ async def cohesion(
     rows, by_sector, blocks, source = await network_figures(
         actor.ambito_id, period, granularity, scope, live=live
     )
-    template, _, _ = network.network_table([], [], [])
+    template, _ = network.network_tables([], [], [])
     template.rows = rows
     threshold = min_count()
     (periods_out, sectors_out), suppression = publish([template, by_sector], threshold)

@@ -129,8 +129,11 @@ class Dispatcher:
                 batch = await self._claim(clock(), ambito_ids)
                 if not batch:
                     break
+                skipped = result.skipped
 
                 await asyncio.gather(*(one(row) for row in batch))
+                if result.skipped - skipped == len(batch):
+                    break  # leases too short for this load: leave the rest to the next run
         finally:
             if own_client:
                 await client.aclose()
@@ -177,8 +180,7 @@ class Dispatcher:
     ) -> None:
         # Waiting for a slot may have eaten the lease: never start an attempt that could
         # outlive it, or another dispatcher might send the same message meanwhile.
-        margin = timedelta(seconds=self._timeout + 1)
-        if clock() + margin > row["locked_until"]:
+        if clock() + timedelta(seconds=self._timeout) > row["locked_until"]:
             await self._release(row)
             result.skipped += 1
             return

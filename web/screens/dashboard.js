@@ -218,7 +218,7 @@ export default async function dashboard(root, { query, replaceQuery }) {
       h('section', { class: 'card', 'aria-labelledby': 'method-title' },
         h('h2', { id: 'method-title', text: 'Metodo e riservatezza' }),
         h('ul', null, [...new Set([...summary.notes, ...series.notes, ...network.notes])].map((n) => h('li', { text: nd(n) }))),
-        h('p', null, h('strong', { text: 'Valore del tempo: ' }), hl.replacement_value.method),
+        h('p', null, h('strong', { text: 'Valore del tempo: ' }), hl.replacement_value.method, '. ', h('a', { href: '#/tariffe', text: 'Tariffe orarie e interazioni tra enti' }), '.'),
         h('p', null, h('strong', { text: 'Valore in natura: ' }), hl.in_kind_value.method),
         h('p', null, h('strong', { text: 'Spesa pubblica: ' }), hl.public_spending.method),
         h('p', null, h('strong', { text: 'Riservatezza: ' }), `${nd(summary.suppression.note)}${suppressed ? ` In questa pagina: ${suppressed} valori nascosti (n.d.).` : ''}`)));

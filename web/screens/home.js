@@ -140,7 +140,8 @@ export default async function home(root, ctx) {
         h('li', null, h('a', { href: '#/utenti', text: 'Utenti e ruoli' })),
         h('li', null, h('a', { href: '#/enti', text: 'Enti della comunità' })),
         h('li', null, h('a', { href: '#/interventi', text: 'Interventi finanziati e importazione da foglio di calcolo' })),
-        h('li', null, h('a', { href: '#/cruscotto', text: 'Cruscotto ed esportazioni' })))))));
+        h('li', null, h('a', { href: '#/cruscotto', text: 'Cruscotto ed esportazioni' })),
+        h('li', null, h('a', { href: '#/tariffe', text: 'Tariffe orarie e interazioni tra enti' })))))));
 }
 
 export { optional };

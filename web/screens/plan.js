@@ -8,7 +8,8 @@ import { matchActions } from '../js/match-actions.js';
 import { needForm, planForm } from '../js/plan-forms.js';
 import { comuneNames, comuni, taxonomy } from '../js/store.js';
 import {
-  announce, badge, busy, emptyState, errorBox, flash, fmt, loading, openDialog, optional, pageHeader, progress,
+  announce, badge, busy, checkboxGroup, checkedValues, emptyState, errorBox, flash, fmt, loading, openDialog, optional,
+  pageHeader, progress, showFormError,
 } from '../js/ui.js';
 
 export default async function planScreen(root, { params, session }) {
@@ -39,8 +40,41 @@ export default async function planScreen(root, { params, session }) {
         h('dt', { text: 'Destinatari' }), h('dd', { text: label(AREAS, plan.target_group) }),
         h('dt', { text: 'Periodo' }), h('dd', { text: `dal ${fmt.date(plan.start_date)}${plan.end_date ? ` al ${fmt.date(plan.end_date)}` : ''}` }),
         h('dt', { text: 'Assistente sociale' }), h('dd', { text: plan.owner_username }),
+        session.role === 'udp_admin' ? [h('dt', { text: 'Condiviso con' }), h('dd', null,
+          plan.shared_with.length ? `${plan.shared_with.length} ${plan.shared_with.length === 1 ? 'assistente sociale' : 'assistenti sociali'} ` : 'nessuno ',
+          h('button', { type: 'button', class: 'link-button', onclick: share }, 'Condividi'))] : null,
         h('dt', { text: 'Obiettivi' }), h('dd', null, plan.goals.length ? h('ul', null, plan.goals.map((g) => h('li', { text: g }))) : '—'),
         plan.notes ? [h('dt', { text: 'Note riservate' }), h('dd', { text: plan.notes })] : null));
+  }
+
+  async function share() {
+    let workers;
+    try {
+      workers = (await api('/api/users')).filter((u) => u.role === 'social_worker' && u.active && u.id !== plan.owner_id);
+    } catch (error) {
+      flash(error.message, 'error');
+      return;
+    }
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Salva la condivisione' });
+    const form = h('form', { novalidate: true },
+      h('p', { class: 'small muted', text: 'Chi riceve il piano ne vede anche obiettivi e note riservate; ogni lettura resta registrata.' }),
+      workers.length
+        ? checkboxGroup('Assistenti sociali', 'shared_with', workers.map((u) => [u.id, u.username]), plan.shared_with.map(String))
+        : h('p', { text: 'Non ci sono altri assistenti sociali attivi nell\'ambito.' }),
+      h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => dialog.close() }, 'Annulla')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        plan = await busy(submit, () => api(`/api/plans/${plan.id}/sharing`, { method: 'PUT', body: { shared_with: checkedValues(form, 'shared_with') } }));
+        dialog.close();
+        drawSummary();
+        flash('Condivisione aggiornata.');
+      } catch (error) {
+        showFormError(form, error, { shared_with: 'Assistenti sociali' });
+      }
+    });
+    const dialog = openDialog(`Condividi il piano ${plan.case_code}`, form);
+    form.querySelector('input, button').focus();
   }
 
   function editPlan() {
@@ -191,7 +225,7 @@ export default async function planScreen(root, { params, session }) {
     const { contributionsTable } = await import('../js/contribution-bits.js');
     fill(contributionsBox, h('section', { 'aria-labelledby': 'plan-contrib' },
       h('h2', { id: 'plan-contrib', text: 'Contributi per questo piano' }),
-      contributionsTable(page, { side: 'plan', onChange: loadContributions })));
+      contributionsTable(page, { onChange: loadContributions, canAmend: () => session.role === 'udp_admin' })));
   }
 
   drawHeader();
