@@ -639,9 +639,7 @@ async def main() -> None:
     _, live_series_s = await timed(
         lambda: service.timeseries(actor, three_years, "month", service.Scope(), live=True, now=now)
     )
-    log(
-        f"scan {scan_s:.3f} s, live summary {live_summary_s:.2f} s, live series {live_series_s:.2f} s"
-    )
+    log(f"scan {scan_s:.3f} s, live summary {live_summary_s:.2f} s, series {live_series_s:.2f} s")
     log("running the snapshot job ...")
     snap, snapshot_s = await timed(lambda: service.take_snapshot(now, [data["ambito"]]))
 

@@ -90,10 +90,20 @@ async def _rematch(now: datetime, settings: Settings, scope: Scope) -> dict[str,
 
 
 async def rematch_watermark(now: datetime, settings: Settings) -> datetime:
-    """Resources confirmed after the last successful run's clock are new to re-matching."""
+    """Resources confirmed after the last successful scheduled run's clock are new.
+
+    Only the scheduler's own runs move it: a run from the CLI (perhaps for one ambito) must
+    not make the next scheduled run skip the other ambiti. Repeats are harmless anyway:
+    each (need, resource) pair is told once.
+    """
     row = (
         await JobRun.select(JobRun.clock)
-        .where((JobRun.job == "rematch") & (JobRun.status == "ok") & (JobRun.clock <= now))
+        .where(
+            (JobRun.job == "rematch")
+            & (JobRun.status == "ok")
+            & (JobRun.trigger == "schedule")
+            & (JobRun.clock <= now)
+        )
         .order_by(JobRun.clock, ascending=False)
         .first()
     )

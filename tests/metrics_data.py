@@ -51,8 +51,15 @@ class Scenario:
 
 async def _holder(t: Tenant, name: str, kind: str, sector: str) -> uuid.UUID:
     holder = Holder(
-        ambito=t.ambito_id, kind=kind, sector=sector, name=name, comuni=t.comuni,
-        areas=["anziani"], contacts="[]", created_at=REGISTERED, updated_at=REGISTERED,
+        ambito=t.ambito_id,
+        kind=kind,
+        sector=sector,
+        name=name,
+        comuni=t.comuni,
+        areas=["anziani"],
+        contacts="[]",
+        created_at=REGISTERED,
+        updated_at=REGISTERED,
     )
     await holder.save()
     return holder.id
@@ -73,16 +80,30 @@ async def _entry(
     **links: object,
 ) -> uuid.UUID:
     entry = Contribution(
-        ambito=t.ambito_id, holder=holder, volunteer=volunteer, kind=kind, corrects=corrects,
-        unit=unit, quantity=minutes, value_cents=value_cents, occurred_on=MARCH,
-        comune=t.comuni[0], verification=verification, created_by=t.users[Role.UDP_ADMIN],
-        created_by_role="udp_admin", created_at=datetime.now(UTC), **links,
+        ambito=t.ambito_id,
+        holder=holder,
+        volunteer=volunteer,
+        kind=kind,
+        corrects=corrects,
+        unit=unit,
+        quantity=minutes,
+        value_cents=value_cents,
+        occurred_on=MARCH,
+        comune=t.comuni[0],
+        verification=verification,
+        created_by=t.users[Role.UDP_ADMIN],
+        created_by_role="udp_admin",
+        created_at=datetime.now(UTC),
+        **links,
     )
     await entry.save()
     if confirm:
         await ContributionConfirmation(
-            ambito=t.ambito_id, contribution=entry.id, confirmed_by=t.users[Role.UDP_ADMIN],
-            role="udp_admin", confirmed_at=datetime.now(UTC),
+            ambito=t.ambito_id,
+            contribution=entry.id,
+            confirmed_by=t.users[Role.UDP_ADMIN],
+            role="udp_admin",
+            confirmed_at=datetime.now(UTC),
         ).save()
     return entry.id
 
@@ -97,27 +118,50 @@ async def build(t: Tenant) -> Scenario:
     await Holder.update({Holder.created_at: REGISTERED}).where(Holder.id.is_in([a, b]))
     for i in range(7):
         user = User(
-            username=f"vol{i}-{t.code.lower()}", password_hash=_PASSWORD_HASH, role="volunteer",
-            ambito=t.ambito_id, holder=iv if i == 0 else None,
+            username=f"vol{i}-{t.code.lower()}",
+            password_hash=_PASSWORD_HASH,
+            role="volunteer",
+            ambito=t.ambito_id,
+            holder=iv if i == 0 else None,
         )
         await user.save()
         s.volunteers.append(user.id)
     resource = Resource(
-        ambito=t.ambito_id, holder=a, title="Accompagnamento", category_code="accompagnamento",
-        unit="hours", capacity=2, comuni=t.comuni, target_groups=["anziani"], languages=["it"],
-        requirements=[], confirmed_at=datetime(2025, 3, 1, tzinfo=UTC),
+        ambito=t.ambito_id,
+        holder=a,
+        title="Accompagnamento",
+        category_code="accompagnamento",
+        unit="hours",
+        capacity=2,
+        comuni=t.comuni,
+        target_groups=["anziani"],
+        languages=["it"],
+        requirements=[],
+        confirmed_at=datetime(2025, 3, 1, tzinfo=UTC),
     )
     await resource.save()
     await AvailabilityWindow(
-        resource=resource.id, freq="WEEKLY", by_day=["MO"], start_time=time(9),
-        end_time=time(12), valid_from=date(2025, 1, 1), exceptions=[], capacity=1,
+        resource=resource.id,
+        freq="WEEKLY",
+        by_day=["MO"],
+        start_time=time(9),
+        end_time=time(12),
+        valid_from=date(2025, 1, 1),
+        exceptions=[],
+        capacity=1,
     ).save()
     owner = t.users[Role.SOCIAL_WORKER]
     plans = []
     for code, comune, area in (("PL-1", t.comuni[0], "anziani"), ("PL-2", t.comuni[1], "disabili")):
         plan = Plan(
-            ambito=t.ambito_id, owner=owner, shared_with=[], case_code=f"{code}-{t.code}",
-            comune=comune, target_group=area, goals="[]", start_date=date(2025, 1, 1),
+            ambito=t.ambito_id,
+            owner=owner,
+            shared_with=[],
+            case_code=f"{code}-{t.code}",
+            comune=comune,
+            target_group=area,
+            goals="[]",
+            start_date=date(2025, 1, 1),
             status="active",
         )
         await plan.save()
@@ -126,52 +170,96 @@ async def build(t: Tenant) -> Scenario:
     needs = []
     for plan in plans:
         need = Need(
-            ambito=t.ambito_id, plan=plan.id, category_code="accompagnamento", schedule="[]",
-            quantity=2, unit="hours_per_week", languages=[], requirements=[], status="open",
-            start_date=date(2025, 1, 1), created_at=datetime(2025, 2, 1, tzinfo=UTC),
+            ambito=t.ambito_id,
+            plan=plan.id,
+            category_code="accompagnamento",
+            schedule="[]",
+            quantity=2,
+            unit="hours_per_week",
+            languages=[],
+            requirements=[],
+            status="open",
+            start_date=date(2025, 1, 1),
+            created_at=datetime(2025, 2, 1, tzinfo=UTC),
         )
         await need.save()
         needs.append(need)
     match = Match(
-        ambito=t.ambito_id, plan=plans[0].id, need=needs[0].id, resource=resource.id, holder=a,
-        status="active", proposed_by=owner, created_at=datetime(2025, 2, 2, tzinfo=UTC),
+        ambito=t.ambito_id,
+        plan=plans[0].id,
+        need=needs[0].id,
+        resource=resource.id,
+        holder=a,
+        status="active",
+        proposed_by=owner,
+        created_at=datetime(2025, 2, 2, tzinfo=UTC),
         updated_at=datetime(2025, 3, 1, tzinfo=UTC),
     )
     await match.save()
     await MatchEvent(
-        ambito=t.ambito_id, match=match.id, actor=owner, at=datetime(2025, 2, 5, tzinfo=UTC),
-        from_status="proposed", to_status="accepted",
+        ambito=t.ambito_id,
+        match=match.id,
+        actor=owner,
+        at=datetime(2025, 2, 5, tzinfo=UTC),
+        from_status="proposed",
+        to_status="accepted",
     ).save()
     for volunteer in s.volunteers[:6]:
         await _entry(
-            t, a, 120, volunteer=volunteer, resource=resource.id, match_id=match.id,
-            need_id=needs[0].id, plan_id=plans[0].id,
+            t,
+            a,
+            120,
+            volunteer=volunteer,
+            resource=resource.id,
+            match_id=match.id,
+            need_id=needs[0].id,
+            plan_id=plans[0].id,
         )
     activity = CommunityActivity(
-        ambito=t.ambito_id, title="Festa di quartiere", comune=t.comuni[0], starts_on=MARCH,
+        ambito=t.ambito_id,
+        title="Festa di quartiere",
+        comune=t.comuni[0],
+        starts_on=MARCH,
         created_by=t.users[Role.UDP_ADMIN],
     )
     await activity.save()
     await ActivityOrganiser(activity=activity.id, holder=b).save()
     await ActivityOrganiser(activity=activity.id, holder=parish).save()
-    await _entry(t, b, 180, volunteer=s.volunteers[0], verification="self_reported",
-                 confirm=True, activity=activity.id)
+    await _entry(
+        t,
+        b,
+        180,
+        volunteer=s.volunteers[0],
+        verification="self_reported",
+        confirm=True,
+        activity=activity.id,
+    )
     await _entry(t, iv, 60)
     first = await _entry(t, a, 300)
-    await _entry(t, a, 60, kind="correction", corrects=first, verification="self_reported",
-                 confirm=True)
+    await _entry(
+        t, a, 60, kind="correction", corrects=first, verification="self_reported", confirm=True
+    )
     cancelled = await _entry(t, b, 120)
     await _entry(t, b, 120, kind="cancellation", corrects=cancelled)
     await _entry(t, a, 240, volunteer=s.volunteers[6], verification="self_reported")
-    await _entry(t, parish, 60, verification="self_reported", confirm=True,
-                 activity=activity.id)
-    await _entry(t, office, 10, unit="items", value_cents=10_000,
-                 verification="self_reported", confirm=True)
+    await _entry(t, parish, 60, verification="self_reported", confirm=True, activity=activity.id)
+    await _entry(
+        t, office, 10, unit="items", value_cents=10_000, verification="self_reported", confirm=True
+    )
     await FundedIntervention(
-        ambito=t.ambito_id, code=f"I-{t.code}", title="Assistenza domiciliare",
-        fund_source="regional", user_area="anziani", fnps_level="home_care",
-        comuni=[t.comuni[0]], period_start=date(2025, 1, 1), period_end=date(2025, 12, 31),
-        committed_cents=1_500_000, spent_cents=1_200_000, delivered_minutes=360,
-        beneficiaries=3, plan_ids=[str(plans[0].id)],
+        ambito=t.ambito_id,
+        code=f"I-{t.code}",
+        title="Assistenza domiciliare",
+        fund_source="regional",
+        user_area="anziani",
+        fnps_level="home_care",
+        comuni=[t.comuni[0]],
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 12, 31),
+        committed_cents=1_500_000,
+        spent_cents=1_200_000,
+        delivered_minutes=360,
+        beneficiaries=3,
+        plan_ids=[str(plans[0].id)],
     ).save()
     return s

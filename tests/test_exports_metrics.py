@@ -32,10 +32,25 @@ async def test_xlsx_has_every_table(client, tenant: Tenant) -> None:
     book = load_workbook(io.BytesIO(response.content), read_only=True)
     names = set(book.sheetnames)
     for expected in (
-        "about", "totals", "by_sector", "by_kind", "by_comune", "by_area", "by_task_level",
-        "by_unit", "public_by_fund_source", "need_coverage", "need_coverage_by_comune", "use",
-        "time_to_match", "freshness", "timeseries_quarter", "network",
-        "network_nodes_by_sector", "methods", "suppressed",
+        "about",
+        "totals",
+        "by_sector",
+        "by_kind",
+        "by_comune",
+        "by_area",
+        "by_task_level",
+        "by_unit",
+        "public_by_fund_source",
+        "need_coverage",
+        "need_coverage_by_comune",
+        "use",
+        "time_to_match",
+        "freshness",
+        "timeseries_quarter",
+        "network",
+        "network_nodes_by_sector",
+        "methods",
+        "suppressed",
     ):
         assert expected in names, expected
     totals = list(book["totals"].iter_rows(values_only=True))

@@ -222,7 +222,7 @@ async def test_feed_rules(client, tenant: Tenant) -> None:
     response = await client.post(
         "/api/interop/feeds", json={"kind": "calendar"}, headers=tenant.headers(U)
     )
-    assert response.status_code == 400 and response.json()["field"] == "kind"
+    assert response.status_code == 400 and "kind" in response.text
     response = await client.post(
         "/api/interop/feeds",
         json={"kind": "volunteer", "user_id": str(tenant.users[S])},

@@ -196,3 +196,22 @@ async def test_a_scope_names_existing_ambiti(tenant: Tenant) -> None:
     assert await jobs.ambito_ids([tenant.code]) == [tenant.ambito_id]
     with pytest.raises(NotFound, match="'NOPE'"):
         await jobs.ambito_ids([tenant.code, "NOPE"])
+
+
+async def test_rematch_watermark_moves_only_with_scheduled_runs(app: object) -> None:
+    await JobRun.delete().where(JobRun.job == "rematch")
+    now = datetime.now(UTC).replace(microsecond=0)
+    default = await jobs.rematch_watermark(now, SETTINGS)
+    assert default == now - timedelta(minutes=SETTINGS.rematch_interval_minutes)
+
+    def run(trigger: str, clock: datetime, status: str = "ok") -> JobRun:
+        return JobRun(job="rematch", trigger=trigger, clock=clock, started_at=clock, status=status)
+
+    await JobRun.insert(
+        run("schedule", now - timedelta(minutes=30)),
+        run("schedule", now - timedelta(minutes=10), "failed"),
+        run("cli", now - timedelta(minutes=5)),  # e.g. for one ambito
+        run("schedule", now + timedelta(days=1)),  # a later clock than this one
+    )
+    assert await jobs.rematch_watermark(now, SETTINGS) == now - timedelta(minutes=30)
+    await JobRun.delete().where(JobRun.job == "rematch")

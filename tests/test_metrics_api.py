@@ -71,7 +71,6 @@ async def test_summary_from_the_ledger(client, tenant: Tenant) -> None:
     assert by_sector["informal"]["holders"] is None
     assert by_sector["public"]["holders"] is None
 
-
     # Before suppression: N1 has an accepted match and its plan is served by I (both); N2 has
     # nothing (none).
     period = service.check_range(date(2025, 1, 1), date(2025, 12, 31), date.today())
@@ -120,11 +119,13 @@ async def test_snapshot_and_live_agree(client, tenant: Tenant) -> None:
     assert snap.json()["source"] == "snapshot" and live.json()["source"] == "live"
     assert snap.json()["series"] == live.json()["series"]
     net_snap = await client.get(
-        "/api/metrics/network", params={**YEAR, "granularity": "quarter"},
+        "/api/metrics/network",
+        params={**YEAR, "granularity": "quarter"},
         headers=tenant.headers(U),
     )
     net_live = await client.get(
-        "/api/metrics/network", params={**YEAR, "granularity": "quarter", "live": "true"},
+        "/api/metrics/network",
+        params={**YEAR, "granularity": "quarter", "live": "true"},
         headers=tenant.headers(U),
     )
     assert net_snap.json()["source"] == "snapshot"
@@ -294,15 +295,19 @@ async def test_rates_edit_and_revert(client, tenant: Tenant) -> None:
         headers=tenant.headers(U),
     )
     response = await client.put(
-        "/api/metrics/task-levels/trasporto", json={"task_level": "C1"},
+        "/api/metrics/task-levels/trasporto",
+        json={"task_level": "C1"},
         headers=tenant.headers(U),
     )
     body = response.json()
     mine = [r for r in body["rates"] if (r["task_level"], r["year"]) == ("B1", 2025)]
     assert mine[0]["eur_per_hour"] == 21.1 and not mine[0]["is_default"]
     levels = {c["category_code"]: c for c in body["categories"]}
-    assert levels["trasporto"] == {"category_code": "trasporto", "task_level": "C1",
-                                   "is_default": False}
+    assert levels["trasporto"] == {
+        "category_code": "trasporto",
+        "task_level": "C1",
+        "is_default": False,
+    }
     response = await client.delete("/api/metrics/rates/B1/2025", headers=tenant.headers(U))
     assert response.status_code == 204
     response = await client.delete("/api/metrics/rates/B1/2025", headers=tenant.headers(U))
@@ -312,16 +317,41 @@ async def test_rates_edit_and_revert(client, tenant: Tenant) -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"kind": "co_programming_table", "title": "t", "occurred_on": "2025-01-01",
-          "holder_ids": ["A"]}, "holder_ids"),
-        ({"kind": "co_programming_table", "title": "t", "occurred_on": "2025-01-01",
-          "holder_ids": ["A", "A"]}, "holder_ids"),
-        ({"kind": "party", "title": "t", "occurred_on": "2025-01-01",
-          "holder_ids": ["A", "B"]}, "kind"),
-        ({"kind": "other", "title": "t", "occurred_on": "2999-01-01",
-          "holder_ids": ["A", "B"]}, "occurred_on"),
-        ({"kind": "other", "title": "t", "occurred_on": "2025-01-01",
-          "holder_ids": ["A", "FOREIGN"]}, "holder_ids"),
+        (
+            {
+                "kind": "co_programming_table",
+                "title": "t",
+                "occurred_on": "2025-01-01",
+                "holder_ids": ["A"],
+            },
+            "holder_ids",
+        ),
+        (
+            {
+                "kind": "co_programming_table",
+                "title": "t",
+                "occurred_on": "2025-01-01",
+                "holder_ids": ["A", "A"],
+            },
+            "holder_ids",
+        ),
+        (
+            {"kind": "party", "title": "t", "occurred_on": "2025-01-01", "holder_ids": ["A", "B"]},
+            "kind",
+        ),
+        (
+            {"kind": "other", "title": "t", "occurred_on": "2999-01-01", "holder_ids": ["A", "B"]},
+            "occurred_on",
+        ),
+        (
+            {
+                "kind": "other",
+                "title": "t",
+                "occurred_on": "2025-01-01",
+                "holder_ids": ["A", "FOREIGN"],
+            },
+            "holder_ids",
+        ),
     ],
 )
 async def test_bad_interaction_names_the_field(client, tenant: Tenant, body, field) -> None:

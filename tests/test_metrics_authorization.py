@@ -85,10 +85,15 @@ CASES = [
         {U: 400, S: 400, H: 400, V: 403},
         interaction_body,
     ),
-    Case("GET", "/api/interactions/{interaction_id}", {U: 200, S: 200, H: 200, V: 403},
-         everyone(404)),
-    Case("DELETE", "/api/interactions/{interaction_id}", {U: 204, S: 403, H: 403, V: 403},
-         everyone(404)),
+    Case(
+        "GET", "/api/interactions/{interaction_id}", {U: 200, S: 200, H: 200, V: 403}, everyone(404)
+    ),
+    Case(
+        "DELETE",
+        "/api/interactions/{interaction_id}",
+        {U: 204, S: 403, H: 403, V: 403},
+        everyone(404),
+    ),
 ]
 
 

@@ -74,7 +74,11 @@ def intervention(ident: str, start: date, end: date, spent: int, **kw: object) -
     }
     base.update(kw)
     return InterventionFact(
-        id=ident, period_start=start, period_end=end, spent_cents=spent, **base  # type: ignore[arg-type]
+        id=ident,
+        period_start=start,
+        period_end=end,
+        spent_cents=spent,
+        **base,  # type: ignore[arg-type]
     )
 
 
@@ -87,44 +91,108 @@ def ledger() -> Inputs:
             hours("2025-03", 600, 4, via_match=True),
             # 2 h of consulting (E1) by an individual volunteer: 2 x 30.00 (2023 rate) = 60.00
             hours(
-                "2025-04", 120, 1, holder_kind="individual_volunteer", sector="informal",
-                comune="000002", area=None, category="consulenza",
+                "2025-04",
+                120,
+                1,
+                holder_kind="individual_volunteer",
+                sector="informal",
+                comune="000002",
+                area=None,
+                category="consulenza",
             ),
             # 5 h self-reported, never confirmed: not counted anywhere but in its own figure
             hours("2025-04", 300, 3, verified=False),
             # 20 h of accompaniment (C1) for plan P1, which intervention I1 serves; I1
             # reports 8 h delivered over 2025, so 8 h are paid: 12 h x 25.00 = 300.00
             hours(
-                "2025-05", 1200, 10, holder_kind="parish", area="disabili",
-                category="accompagnamento", plan_id="P1", day=date(2025, 5, 10),
+                "2025-05",
+                1200,
+                10,
+                holder_kind="parish",
+                area="disabili",
+                category="accompagnamento",
+                plan_id="P1",
+                day=date(2025, 5, 10),
             ),
         ],
         quantities=[
-            QuantityFact("2025-06", "company", "business", "000001", "anziani", "items", True,
-                         12, 15000, 2, 2),
+            QuantityFact(
+                "2025-06",
+                "company",
+                "business",
+                "000001",
+                "anziani",
+                "items",
+                True,
+                12,
+                15000,
+                2,
+                2,
+            ),
             # unverified goods: their 50.00 EUR do not count
-            QuantityFact("2025-06", "company", "business", "000001", "anziani", "room_hours",
-                         False, 120, 5000, 1, 1),
-            QuantityFact("2025-07", "association", "third_sector", "000001", "anziani",
-                         "people_reached", True, 30, 0, 0, 1),
+            QuantityFact(
+                "2025-06",
+                "company",
+                "business",
+                "000001",
+                "anziani",
+                "room_hours",
+                False,
+                120,
+                5000,
+                1,
+                1,
+            ),
+            QuantityFact(
+                "2025-07",
+                "association",
+                "third_sector",
+                "000001",
+                "anziani",
+                "people_reached",
+                True,
+                30,
+                0,
+                0,
+                1,
+            ),
         ],
         presence=[
             presence("H1", "U1"),
             presence("H3", "U1", holder_kind="parish"),  # U1 again, in a second association
-            presence("H2", None, holder_kind="individual_volunteer", sector="informal",
-                     comune="000002", area=None),  # holder H2 is the same person as user U2
+            presence(
+                "H2",
+                None,
+                holder_kind="individual_volunteer",
+                sector="informal",
+                comune="000002",
+                area=None,
+            ),  # holder H2 is the same person as user U2
             presence("H1", "U2"),
             presence("H1", None),  # the association itself: no person
             presence("H4", "U9", verified=False),  # only unverified entries: not active
         ],
         interventions=[
             # 10,000.00 EUR over all of 2025
-            intervention("I1", date(2025, 1, 1), date(2025, 12, 31), 1_000_000,
-                         delivered_minutes=480, plan_ids=frozenset({"P1"})),
+            intervention(
+                "I1",
+                date(2025, 1, 1),
+                date(2025, 12, 31),
+                1_000_000,
+                delivered_minutes=480,
+                plan_ids=frozenset({"P1"}),
+            ),
             # 3,650.00 EUR over 2024-07-01..2025-06-30 (365 days); 181 of them in 2025:
             # 365,000 x 181 / 365 = 181,000 cents = 1,810.00 EUR
-            intervention("I2", date(2024, 7, 1), date(2025, 6, 30), 365_000,
-                         user_area="disabili", fund_source="national", comuni=("000001", "000002")),
+            intervention(
+                "I2",
+                date(2024, 7, 1),
+                date(2025, 6, 30),
+                365_000,
+                user_area="disabili",
+                fund_source="national",
+                comuni=("000001", "000002"),
+            ),
         ],
         person_of_holder={"H2": "U2"},
         rates=RATES,
@@ -192,8 +260,9 @@ def test_public_money_by_area_and_comune(ledger: Inputs) -> None:
     # I1 all to 000001; I2 half each: 905.00
     assert by_comune["000001"]["public_eur"] == 10_905.0
     assert by_comune["000002"]["public_eur"] == 905.0
-    sources = {r.key["fund_source"]: r.data["public_eur"]
-               for r in fig.tables["public_by_fund_source"].rows}
+    sources = {
+        r.key["fund_source"]: r.data["public_eur"] for r in fig.tables["public_by_fund_source"].rows
+    }
     assert sources == {"regional": 10_000.0, "national": 1_810.0}
     # Filtered on comune 000002: only half of I2 is that comune's.
     ledger.comune = "000002"
@@ -207,12 +276,24 @@ def test_paid_hours_cap_is_prorated_to_the_period() -> None:
         hours("2025-03", 40 * 60, 1, plan_id="P1", day=date(2025, 3, 5)),
         hours("2025-03", 10 * 60, 1, plan_id="P2", day=date(2025, 3, 5)),  # plan not served
     ]
-    i1 = intervention("I1", date(2025, 1, 1), date(2025, 12, 31), 0,
-                      delivered_minutes=365 * 60, plan_ids=frozenset({"P1"}))
+    i1 = intervention(
+        "I1",
+        date(2025, 1, 1),
+        date(2025, 12, 31),
+        0,
+        delivered_minutes=365 * 60,
+        plan_ids=frozenset({"P1"}),
+    )
     assert compute.allocate_paid(facts, [i1], march) == [31 * 60, 0.0]
     # An intervention outside the entry's day pays nothing.
-    i2 = intervention("I2", date(2024, 1, 1), date(2024, 12, 31), 0,
-                      delivered_minutes=10_000, plan_ids=frozenset({"P1"}))
+    i2 = intervention(
+        "I2",
+        date(2024, 1, 1),
+        date(2024, 12, 31),
+        0,
+        delivered_minutes=10_000,
+        plan_ids=frozenset({"P1"}),
+    )
     assert compute.allocate_paid(facts, [i2], march) == [0.0, 0.0]
 
 
@@ -220,16 +301,36 @@ def needs_inputs() -> Inputs:
     def at(y: int, m: int, d: int, h: int = 0) -> datetime:
         return datetime(y, m, d, h, tzinfo=UTC)
 
-    def need(ident: str, plan: str, created: datetime, accepted: datetime | None,
-             community: bool, active_from: date | None = None) -> NeedFact:
+    def need(
+        ident: str,
+        plan: str,
+        created: datetime,
+        accepted: datetime | None,
+        community: bool,
+        active_from: date | None = None,
+    ) -> NeedFact:
+        # community: a match still live since 2025-01-20 (or nothing)
         return NeedFact(
-            id=ident, plan_id=plan, comune="000001", area="anziani", category="trasporto",
-            created_at=created, active_from=active_from or created.date(), active_until=None,
-            first_accepted_at=accepted, community_met=community,
+            id=ident,
+            plan_id=plan,
+            comune="000001",
+            area="anziani",
+            category="trasporto",
+            created_at=created,
+            active_from=active_from or created.date(),
+            active_until=None,
+            first_accepted_at=accepted,
+            live_accepted_at=at(2025, 1, 20) if community else None,
         )
 
-    window = Window(freq="WEEKLY", start_time=time(9), end_time=time(12),
-                    valid_from=date(2025, 1, 1), by_day=("MO",), capacity=2)
+    window = Window(
+        freq="WEEKLY",
+        start_time=time(9),
+        end_time=time(12),
+        valid_from=date(2025, 1, 1),
+        by_day=("MO",),
+        capacity=2,
+    )
     return Inputs(
         hours=[hours("2025-03", 600, 4, via_match=True)],
         needs=[
@@ -241,15 +342,15 @@ def needs_inputs() -> Inputs:
             need("N6", "P4", at(2025, 5, 1), at(2026, 1, 5), False),  # none (I3 ended in 2024)
         ],
         interventions=[
-            intervention("I1", date(2025, 1, 1), date(2025, 12, 31), 0,
-                         plan_ids=frozenset({"P1"})),
-            intervention("I3", date(2024, 1, 1), date(2024, 12, 31), 0,
-                         plan_ids=frozenset({"P4"})),
+            intervention("I1", date(2025, 1, 1), date(2025, 12, 31), 0, plan_ids=frozenset({"P1"})),
+            intervention("I3", date(2024, 1, 1), date(2024, 12, 31), 0, plan_ids=frozenset({"P4"})),
         ],
         resource_plans=[
-            ResourcePlanFact("R1", "P1"), ResourcePlanFact("R1", "P2"),
+            ResourcePlanFact("R1", "P1"),
+            ResourcePlanFact("R1", "P2"),
             ResourcePlanFact("R2", "P1"),
-            ResourcePlanFact("R3", "P3"), ResourcePlanFact("R3", "P4"),
+            ResourcePlanFact("R3", "P3"),
+            ResourcePlanFact("R3", "P4"),
             ResourcePlanFact("R3", "P1"),
         ],
         offered=[OfferedResource("R1", (window,))],
@@ -290,6 +391,27 @@ def test_use_not_consumption() -> None:
     assert use["needs_recorded"] == 5
     assert use["needs_matched"] == 2
     assert use["share_needs_matched"] == 0.4
+
+
+def test_community_met_by_match_or_entries_in_the_period() -> None:
+    march = Period("2025-03", date(2025, 3, 1), date(2025, 3, 31))
+    base = dict(
+        id="N",
+        plan_id="P",
+        comune=None,
+        area=None,
+        category="x",
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+        active_from=date(2025, 1, 1),
+        active_until=None,
+        first_accepted_at=None,
+    )
+    # a match accepted in April does not meet a need in March; entries in March do
+    late = NeedFact(**base, live_accepted_at=datetime(2025, 4, 2, tzinfo=UTC))  # type: ignore[arg-type]
+    assert not compute.community_met(late, march)
+    worked = NeedFact(**base, contributed_months=frozenset({"2025-03"}))  # type: ignore[arg-type]
+    assert compute.community_met(worked, march)
+    assert not compute.community_met(worked, Period("2025-04", date(2025, 4, 1), date(2025, 4, 30)))
 
 
 def test_time_to_match_and_freshness() -> None:
@@ -460,8 +582,10 @@ def test_network_metrics_small_graph() -> None:
 def test_network_modularity_and_assortativity() -> None:
     # Two triangles of different sectors joined by one edge c-d.
     period = Period("2025", date(2025, 1, 1), date(2025, 12, 31))
-    people = nodes(*[(x, "association", "third_sector") for x in "abc"],
-                   *[(x, "public_office", "public") for x in "def"])
+    people = nodes(
+        *[(x, "association", "third_sector") for x in "abc"],
+        *[(x, "public_office", "public") for x in "def"],
+    )
     day = date(2025, 5, 5)
     pairs = ["ab", "bc", "ac", "de", "ef", "df", "cd"]
     ties = [network.Tie(p[0], p[1], day, "interaction") for p in pairs]
@@ -482,7 +606,10 @@ def test_network_trend() -> None:
     rows = [{"density": 0.1}, {"density": None}, {"density": 0.3}]
     # points (0, 0.1) and (2, 0.3): slope 0.1 per period
     assert network.trend(rows, "density") == {
-        "first": 0.1, "last": 0.3, "change": 0.2, "slope_per_period": 0.1,
+        "first": 0.1,
+        "last": 0.3,
+        "change": 0.2,
+        "slope_per_period": 0.1,
     }
 
 
@@ -491,3 +618,19 @@ def test_buckets() -> None:
     assert keys == ["2025-Q1", "2025-Q2", "2025-Q3"]
     months = compute.buckets(date(2025, 2, 15), date(2025, 4, 10), "month")
     assert (months[0].start, months[-1].end) == (date(2025, 2, 15), date(2025, 4, 10))
+
+
+def test_suppression_terminates_on_a_total_without_parts() -> None:
+    # A small total with no rows (nothing else could reveal it) is withheld, once.
+    table = Table(
+        name="t",
+        title="t",
+        keys=["sector"],
+        counts=["persons"],
+        values=[],
+        rows=[],
+        total=Row({}, {"persons": 2}),
+    )
+    safe, cells = suppress(table, 5)
+    assert [(c.column, c.reason) for c in cells] == [("persons", "primary")]
+    assert safe.total is not None and safe.total.data["persons"] is None

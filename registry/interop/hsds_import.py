@@ -44,6 +44,7 @@ from registry.holders.tables import Holder
 from registry.interop import package, vocab
 from registry.interop.hsds_schema import Schemas, packaged
 from registry.interop.package import Tables
+from registry.interop.schemas import Counts, HsdsImportReport, ItemReport
 from registry.interop.tables import ExternalLink
 from registry.resources.schemas import ResourceCreate, ResourcePatch, WindowIn
 from registry.resources.service import _storable as resource_db_values
@@ -79,42 +80,6 @@ NOT_MAPPED = {
 
 
 # --- the report ---------------------------------------------------------------------------
-
-
-class ItemReport(msgspec.Struct, kw_only=True):
-    entity: str  # organization | service
-    external_id: str
-    name: str
-    action: str  # create | update | unchanged | reject | skip
-    local_id: str | None = None
-    changes: list[str] = []
-    reasons: list[str] = []
-    warnings: list[str] = []
-    source: str = ""
-
-
-class Counts(msgspec.Struct, kw_only=True):
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    skipped: int = 0
-    deleted: int = 0
-
-
-class HsdsImportReport(msgspec.Struct, kw_only=True):
-    dry_run: bool
-    applied: bool
-    source: str
-    rows_read: int
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    counts: dict[str, Counts]
-    items: list[ItemReport]
-    warnings: list[str]
-    not_mapped: dict[str, str]
 
 
 # --- helpers ------------------------------------------------------------------------------

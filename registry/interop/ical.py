@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import msgspec
 from dateutil import rrule as dateutil_rrule
 from icalendar import Calendar, Event, vRecur
 
@@ -33,6 +32,7 @@ from registry.common import now
 from registry.config import Settings
 from registry.errors import InvalidInput, NotFound, PermissionDenied
 from registry.holders.tables import Holder
+from registry.interop.schemas import FeedCreate, FeedCreated, FeedKind, FeedOut
 from registry.interop.tables import FeedToken
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.taxonomy.tables import TaxonomyTerm
@@ -44,38 +44,6 @@ HOLDING = ("accepted", "active")
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _RRULE_DAYS = dict(zip(_WEEKDAYS, dateutil_rrule.weekdays, strict=True))
 _USE_STAMP_EVERY = timedelta(hours=1)
-
-
-class FeedKind:
-    HOLDER = "holder"
-    VOLUNTEER = "volunteer"
-
-
-class FeedCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    kind: str = msgspec.field(default="holder")
-    holder_id: uuid.UUID | None = None
-    user_id: uuid.UUID | None = None
-    label: str = ""
-
-
-class FeedOut(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    kind: str
-    holder_id: uuid.UUID | None
-    user_id: uuid.UUID | None
-    label: str
-    created_by: uuid.UUID
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-
-
-class FeedCreated(msgspec.Struct, kw_only=True):
-    """The only answer that ever carries the secret URL: it cannot be read again."""
-
-    feed: FeedOut
-    token: str
-    url: str
 
 
 def token_hash(token: str) -> str:
@@ -104,8 +72,6 @@ def feed_url(settings: Settings, token: str) -> str:
 
 
 async def create_feed(actor: Principal, data: FeedCreate, settings: Settings) -> FeedCreated:
-    if len(data.label) > 100:
-        raise InvalidInput("label is at most 100 characters", field="label")
     holder_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
     if data.kind == FeedKind.HOLDER:
@@ -136,12 +102,10 @@ async def create_feed(actor: Principal, data: FeedCreate, settings: Settings) ->
             actor.require(Role.UDP_ADMIN)
         if user["role"] != Role.VOLUNTEER.value:
             raise InvalidInput("a volunteer feed is for a volunteer's account", field="user_id")
-    else:
-        raise InvalidInput("kind must be 'holder' or 'volunteer'", field="kind")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = FeedToken(
         ambito=actor.ambito_id,
-        kind=data.kind,
+        kind=FeedKind(data.kind).value,
         holder=holder_id,
         user=user_id,
         token_hash=token_hash(token),

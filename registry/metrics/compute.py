@@ -183,10 +183,11 @@ class InterventionFact:
 
 @dataclass(frozen=True, slots=True)
 class NeedFact:
-    """A plan need, with what the loader found about it for the period asked.
+    """A plan need and what happened to it.
 
-    `community_met`: a match of the need accepted by the period's end and still accepted,
-    active or completed, or a verified ledger entry for the need within the period.
+    `first_accepted_at`: the first acceptance of any match of the need (time to match);
+    `live_accepted_at`: the first acceptance of a match still accepted, active or completed;
+    `contributed_months`: months ("YYYY-MM") with verified ledger entries for the need.
     """
 
     id: str
@@ -198,15 +199,27 @@ class NeedFact:
     active_from: date
     active_until: date | None
     first_accepted_at: datetime | None
-    community_met: bool
+    live_accepted_at: datetime | None = None
+    contributed_months: frozenset[str] = frozenset()
+
+
+def community_met(need: NeedFact, period: Period) -> bool:
+    """Met by the community in the period: a match accepted by the period's end and not
+    declined or withdrawn since, or verified entries for the need within the period."""
+    if need.live_accepted_at is not None and need.live_accepted_at.date() <= period.end:
+        return True
+    return bool(need.contributed_months & period.months())
 
 
 @dataclass(frozen=True, slots=True)
 class ResourcePlanFact:
-    """A resource used for a plan in the period (a live match, or a verified entry)."""
+    """A resource used for a plan from `start` to `end` (a live match running then, or
+    verified entries in that month)."""
 
     resource_id: str
     plan_id: str
+    start: date = date.min
+    end: date = date.max
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +435,51 @@ def _ratio(numerator: float | None, denominator: float | None, digits: int = 4) 
     if numerator is None or not denominator:
         return None
     return round(numerator / denominator, digits)
+
+
+# --- slicing a long history into periods (the snapshot job) --------------------------------
+
+
+@dataclass(slots=True)
+class MonthIndex:
+    hours: dict[str, list[HoursFact]]
+    quantities: dict[str, list[QuantityFact]]
+    presence: dict[str, list[PresenceFact]]
+
+
+def month_index(inputs: Inputs) -> MonthIndex:
+    index = MonthIndex(defaultdict(list), defaultdict(list), defaultdict(list))
+    for fact in inputs.hours:
+        index.hours[fact.month].append(fact)
+    for fact in inputs.quantities:
+        index.quantities[fact.month].append(fact)
+    for fact in inputs.presence:
+        index.presence[fact.month].append(fact)
+    return index
+
+
+def slice_inputs(inputs: Inputs, index: MonthIndex, period: Period) -> Inputs:
+    """The part of a month-grouped history that one period needs: the same facts a query
+    for that period alone would have returned."""
+    months = sorted(period.months())
+    return Inputs(
+        hours=[f for m in months for f in index.hours.get(m, ())],
+        quantities=[f for m in months for f in index.quantities.get(m, ())],
+        presence=[f for m in months for f in index.presence.get(m, ())],
+        interventions=[
+            i
+            for i in inputs.interventions
+            if i.period_start <= period.end and i.period_end >= period.start
+        ],
+        needs=inputs.needs,
+        resource_plans=inputs.resource_plans,
+        offered=inputs.offered,
+        resources=inputs.resources,
+        person_of_holder=inputs.person_of_holder,
+        rates=inputs.rates,
+        category_levels=inputs.category_levels,
+        comune=inputs.comune,
+    )
 
 
 # --- one period ----------------------------------------------------------------------------
@@ -829,7 +887,7 @@ def intervention_covers(
     need_end = need.active_until or date.max
     for intervention in interventions:
         if need.plan_id not in intervention.plan_ids:
-            continue
+            continue  # (callers pass only the interventions of the need's plan when many)
         start = max(intervention.period_start, need.active_from, period.start)
         end = min(intervention.period_end, need_end, period.end)
         if start <= end:
@@ -843,7 +901,7 @@ COVERAGE_COLUMNS = ["community_only", "intervention_only", "both", "none"]
 def coverage_class(
     need: NeedFact, interventions: Sequence[InterventionFact], period: Period
 ) -> str:
-    community = need.community_met
+    community = community_met(need, period)
     public = intervention_covers(need, interventions, period)
     if community and public:
         return "both"
@@ -884,10 +942,14 @@ def _coverage_tables(inputs: Inputs, period: Period) -> tuple[Table, Table]:
     by_area: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_comune: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     total: dict[str, int] = defaultdict(int)
+    serving: dict[str, list[InterventionFact]] = defaultdict(list)
+    for intervention in inputs.interventions:
+        for plan in intervention.plan_ids:
+            serving[plan].append(intervention)
     for need in inputs.needs:
         if not need_in_period(need, period):
             continue
-        label = coverage_class(need, inputs.interventions, period)
+        label = coverage_class(need, serving.get(need.plan_id, []), period)
         by_area[need.area or UNKNOWN][label] += 1
         by_comune[need.comune or UNKNOWN][label] += 1
         total[label] += 1
@@ -905,7 +967,8 @@ def _use_table(
     offered = sum(offered_minutes(r, period) for r in inputs.offered)
     plans_of: dict[str, set[str]] = defaultdict(set)
     for use in inputs.resource_plans:
-        plans_of[use.resource_id].add(use.plan_id)
+        if use.start <= period.end and use.end >= period.start:
+            plans_of[use.resource_id].add(use.plan_id)
     used = len(plans_of)
     reused = sum(1 for plans in plans_of.values() if len(plans) >= 2)
     recorded = [n for n in inputs.needs if period.start <= n.created_at.date() <= period.end]

@@ -418,17 +418,35 @@ async def load_needs(
         str(r["need_id"]): (_dt(r["first_at"]), _dt(r["live_at"]))
         for r in await _raw(accepted_sql, _u(ambito_id), *holder_args)
     }
-    where, args = _ledger_where(
-        ambito_id, period, Scope(holder_kind=scope.holder_kind, sector=scope.sector)
+    # One pass over the plan-linked verified entries: which needs got help in which month,
+    # and which resources served which plans in which month.
+    where, args = _ledger_where(ambito_id, period, scope)
+    months_of: dict[str, set[str]] = defaultdict(set)
+    pairs: set[tuple[str, str, date, date]] = set()
+    for r in await _raw(
+        f"SELECT c.need_id AS need_id, c.resource AS resource_id, c.plan_id AS plan_id, "
+        f"{_month('c.occurred_on')} AS month {_LEDGER_FROM} WHERE {where} "
+        f"AND c.plan_id IS NOT NULL AND {_VERIFIED} GROUP BY 1, 2, 3, 4",
+        *args,
+    ):
+        if r["need_id"] is not None:
+            months_of[str(r["need_id"])].add(r["month"])
+        if r["resource_id"] is not None:
+            first = date.fromisoformat(f"{r['month']}-01")
+            pairs.add(
+                (str(r["resource_id"]), str(r["plan_id"]), first, _natural(first, "month").end)
+            )
+    # Live matches, over the time they ran (timestamps are text on SQLite: compared here).
+    match_sql = (
+        "SELECT m.resource AS resource_id, m.plan AS plan_id, m.created_at AS created_at, "
+        "m.updated_at AS updated_at FROM resource_match m JOIN holder h ON h.id = m.holder "
+        f"WHERE m.ambito = {{}} AND m.status IN ('accepted', 'active', 'completed'){holder_sql}"
     )
-    contributed = {
-        str(r["need_id"])
-        for r in await _raw(
-            f"SELECT DISTINCT c.need_id AS need_id {_LEDGER_FROM} WHERE {where} "
-            f"AND c.need_id IS NOT NULL AND {_VERIFIED}",
-            *args,
-        )
-    }
+    for r in await _raw(match_sql, _u(ambito_id), *holder_args):
+        created, updated = _dt(r["created_at"]), _dt(r["updated_at"])
+        assert created is not None and updated is not None
+        pairs.add((str(r["resource_id"]), str(r["plan_id"]), created.date(), updated.date()))
+
     facts = []
     for r in needs:
         need_id = str(r["id"])
@@ -449,30 +467,11 @@ async def load_needs(
                 active_from=active_from,
                 active_until=_date(r["active_until"]),
                 first_accepted_at=first_at,
-                community_met=(live_at is not None and live_at.date() <= period.end)
-                or need_id in contributed,
+                live_accepted_at=live_at,
+                contributed_months=frozenset(months_of.get(need_id, ())),
             )
         )
-
-    # Live matches running during the period (filtered here: timestamps are text on SQLite).
-    match_sql = (
-        "SELECT m.resource AS resource_id, m.plan AS plan_id, m.created_at AS created_at, "
-        "m.updated_at AS updated_at FROM resource_match m JOIN holder h ON h.id = m.holder "
-        f"WHERE m.ambito = {{}} AND m.status IN ('accepted', 'active', 'completed'){holder_sql}"
-    )
-    pairs = set()
-    for r in await _raw(match_sql, _u(ambito_id), *holder_args):
-        created, updated = _dt(r["created_at"]), _dt(r["updated_at"])
-        if created.date() <= period.end and updated.date() >= period.start:  # type: ignore[union-attr]
-            pairs.add((str(r["resource_id"]), str(r["plan_id"])))
-    where, args = _ledger_where(ambito_id, period, scope)
-    for r in await _raw(
-        f"SELECT DISTINCT c.resource AS resource_id, c.plan_id AS plan_id {_LEDGER_FROM} "
-        f"WHERE {where} AND c.resource IS NOT NULL AND c.plan_id IS NOT NULL AND {_VERIFIED}",
-        *args,
-    ):
-        pairs.add((str(r["resource_id"]), str(r["plan_id"])))
-    return facts, [compute.ResourcePlanFact(r, p) for r, p in sorted(pairs)]
+    return facts, [compute.ResourcePlanFact(*pair) for pair in sorted(pairs)]
 
 
 async def load_resources(
@@ -891,6 +890,11 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int) -> i
     start = max(first, earliest) if first else date(today.year, 1, 1)
     start = min(start, date(today.year, 1, 1))
     nodes, participations, ties = await load_network(ambito_id, today, Scope())
+    # One pass over the ledger for the whole history, grouped by month; every period is
+    # then computed from its months (the same facts a query for that period would return).
+    span = Period("history", date(start.year, 1, 1), date(today.year, 12, 31))
+    history = await load_inputs(ambito_id, span, Scope(), by_month=True)
+    index = compute.month_index(history)
     written = 0
     year_end = date(today.year, 12, 31)
     for granularity in ("month", "quarter", "year"):
@@ -905,7 +909,7 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int) -> i
         net = {row.key["period"]: row.data for row in table.rows}
         by_sector_all = {p.key: picture for p, picture in zip(periods, pictures, strict=True)}
         for period in periods:
-            fig = await live_figures(ambito_id, period, Scope(), now)
+            fig = compute.figures(compute.slice_inputs(history, index, period), period, now)
             by_sector, blocks = by_sector_all[period.key]
             payload = _Payload(
                 figures=fig,

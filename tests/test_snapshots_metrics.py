@@ -1,0 +1,65 @@
+"""The nightly metrics snapshot through the job registry (registry/jobs.py), and what the
+dashboard then reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from registry import jobs
+from registry.access import Role
+from registry.metrics.tables import MetricsSnapshot
+from tests.conftest import SETTINGS, Tenant
+from tests.metrics_data import build
+
+
+@pytest.fixture(autouse=True)
+def threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGISTRY_METRICS_MIN_COUNT", "5")
+
+
+async def test_the_job_writes_snapshots_and_is_idempotent(client, tenant: Tenant) -> None:
+    await build(tenant)
+    now = datetime.now(UTC)
+    first = await jobs.run_job(
+        "metrics_snapshot", SETTINGS, now=now, trigger="test", ambito_ids=[tenant.ambito_id]
+    )
+    assert first.status == "ok", first.error
+    assert first.summary["ambiti"] == 1 and first.summary["periods"] > 0
+    count = await MetricsSnapshot.count().where(MetricsSnapshot.ambito == tenant.ambito_id)
+    again = await jobs.run_job(
+        "metrics_snapshot", SETTINGS, now=now, trigger="test", ambito_ids=[tenant.ambito_id]
+    )
+    assert again.status == "ok"
+    # A second run rewrites the same periods: one row per (granularity, period).
+    assert await MetricsSnapshot.count().where(MetricsSnapshot.ambito == tenant.ambito_id) == count
+    keys = {
+        (r["granularity"], r["period_key"])
+        for r in await MetricsSnapshot.select(
+            MetricsSnapshot.granularity, MetricsSnapshot.period_key
+        ).where(MetricsSnapshot.ambito == tenant.ambito_id)
+    }
+    assert {("year", "2025"), ("quarter", "2025-Q1"), ("month", "2025-03")} <= keys
+    response = await client.get(
+        "/api/metrics/summary",
+        params={"from": "2025-03-01", "to": "2025-03-31"},
+        headers=tenant.headers(Role.UDP_ADMIN),
+    )
+    body = response.json()
+    assert body["source"] == "snapshot"
+    assert body["headline"]["hours_community"] == 12.0
+
+
+async def test_snapshot_endpoint_for_the_udp(client, tenant: Tenant) -> None:
+    await build(tenant)
+    response = await client.post("/api/metrics/snapshots", headers=tenant.headers(Role.UDP_ADMIN))
+    assert response.status_code == 200, response.text
+    assert response.json()["periods"] > 0
+    # A filtered request is never answered from the (unfiltered) snapshot.
+    response = await client.get(
+        "/api/metrics/summary",
+        params={"from": "2025-01-01", "to": "2025-12-31", "sector": "third_sector"},
+        headers=tenant.headers(Role.UDP_ADMIN),
+    )
+    assert response.json()["source"] == "live"
