@@ -48,7 +48,8 @@ async def test_the_job_writes_snapshots_and_is_idempotent(client, tenant: Tenant
     )
     body = response.json()
     assert body["source"] == "snapshot"
-    assert body["headline"]["hours_community"] == 12.0
+    # March's share of the intervention's 6 delivered hours is 6 x 31/365 h: 18 - 0.51
+    assert body["headline"]["hours_community"] == round(18 - 6 * 31 / 365, 2)
 
 
 async def test_snapshot_endpoint_for_the_udp(client, tenant: Tenant) -> None:
@@ -63,3 +64,26 @@ async def test_snapshot_endpoint_for_the_udp(client, tenant: Tenant) -> None:
         headers=tenant.headers(Role.UDP_ADMIN),
     )
     assert response.json()["source"] == "live"
+
+
+async def test_a_new_rate_drops_the_snapshots(client, tenant: Tenant) -> None:
+    await build(tenant)
+    await client.post("/api/metrics/snapshots", headers=tenant.headers(Role.UDP_ADMIN))
+    response = await client.put(
+        "/api/metrics/rates/C1/2025",
+        json={"eur_per_hour": 30.0, "source": "nuova tabella"},
+        headers=tenant.headers(Role.UDP_ADMIN),
+    )
+    assert response.status_code == 200
+    response = await client.get(
+        "/api/metrics/summary",
+        params={"from": "2025-01-01", "to": "2025-12-31"},
+        headers=tenant.headers(Role.UDP_ADMIN),
+    )
+    body = response.json()
+    # euro figures never mix old snapshots with new rates: computed live with 30.00 EUR/h
+    assert body["source"] == "live"
+    assert ("C1", 2025, 30.0) in {
+        (r["task_level"], r["year"], r["eur_per_hour"])
+        for r in body["headline"]["replacement_value"]["rates"]
+    }

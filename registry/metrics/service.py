@@ -1250,6 +1250,7 @@ async def set_rate(actor: Principal, level: str, year: int, data: RateIn) -> Rat
                     **{c._meta.name: v for c, v in values.items()},
                 )
             )
+        await _forget_snapshots(actor.ambito_id)
     return await rate_table(actor)
 
 
@@ -1267,6 +1268,13 @@ async def delete_rate(actor: Principal, level: str, year: int) -> None:
     )
     if not deleted:
         raise NotFound("no rate of the UdP for that level and year (defaults cannot be deleted)")
+    await _forget_snapshots(actor.ambito_id)
+
+
+async def _forget_snapshots(ambito_id: uuid.UUID) -> None:
+    """Euro figures of the snapshots used the old rates: drop them (the dashboard computes
+    live until the next run)."""
+    await MetricsSnapshot.delete().where(MetricsSnapshot.ambito == ambito_id)
 
 
 async def set_category_level(actor: Principal, category: str, level: str) -> RateTableOut:
@@ -1293,6 +1301,7 @@ async def set_category_level(actor: Principal, category: str, level: str) -> Rat
                     updated_at=utcnow(),
                 )
             )
+        await _forget_snapshots(actor.ambito_id)
     return await rate_table(actor)
 
 
