@@ -12,12 +12,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from registry.holders.tables import Holder
 from registry.interop.service import export_document
 from tests.conftest import Tenant, make_tenant
-from tests.fixtures.interop import SHARED_HSDS, rich_data, udp
+from tests.fixtures.interop import HSDS_EXAMPLES, rich_data, udp
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,9 +63,7 @@ async def test_import_hsds_dry_run_then_for_real(tmp_path: Path, tenant: Tenant)
 
 
 async def test_import_a_folder_of_hsds_csv(app: object) -> None:
-    folder = SHARED_HSDS / "examples" / "csv"
-    if not folder.is_dir():
-        pytest.skip("shared/hsds is not next to the repository")
+    folder = HSDS_EXAMPLES / "csv"
     target = await make_tenant()
     result = await registry("import", "hsds", str(folder), "--ambito", target.code)
     assert result.returncode == 0, result.stdout + result.stderr
