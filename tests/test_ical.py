@@ -8,7 +8,6 @@ import uuid
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-import pytest
 from dateutil import rrule as dateutil_rrule
 from icalendar import Calendar
 
@@ -148,7 +147,6 @@ async def _accepted_match(
 
 
 async def test_accepted_matches_are_in_the_holder_feed(client, tenant: Tenant) -> None:
-    pytest.importorskip("registry.matches.tables")
     match_id = await _accepted_match(tenant, tenant.resource_id, tenant.holder_id)
     created = await create_feed(
         client, tenant, U, {"kind": "holder", "holder_id": str(tenant.holder_id)}
@@ -167,7 +165,6 @@ async def test_accepted_matches_are_in_the_holder_feed(client, tenant: Tenant) -
 
 
 async def test_volunteer_feed_has_its_commitments(client, tenant: Tenant) -> None:
-    pytest.importorskip("registry.matches.tables")
     rich = await rich_data(tenant)
     await User.update({User.holder: rich.volunteer}).where(User.id == tenant.users[V])
     match_id = await _accepted_match(tenant, rich.resources["company"], rich.volunteer)
