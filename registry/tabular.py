@@ -328,6 +328,16 @@ def _unwrap(info: Any) -> Any:
 
 _LIST_TYPES = (msgspec.inspect.ListType, msgspec.inspect.SetType, msgspec.inspect.VarTupleType)
 _NUMBER_TYPES = (msgspec.inspect.FloatType, msgspec.inspect.DecimalType)
+_ITALIAN_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+
+
+def normalise_date(cell: str) -> str:
+    """Italian spreadsheets write dates as 31/12/2026 (or 31.12.2026): make them ISO 8601."""
+    match = _ITALIAN_DATE.match(cell)
+    if match is None:
+        return cell
+    day, month, year = (int(part) for part in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _has(info: Any, kinds: tuple[type, ...]) -> bool:
@@ -410,12 +420,14 @@ def validate_rows(
     list_fields: set[str] = set()
     number_fields: set[str] = set()
     bool_fields: set[str] = set()
+    date_fields: set[str] = set()
     if is_struct:
         fields = _struct_fields(schema)  # type: ignore[arg-type]
         known = {f.encode_name for f in fields}
         list_fields = {f.encode_name for f in fields if _has(f.type, _LIST_TYPES)}
         number_fields = {f.encode_name for f in fields if _has(f.type, _NUMBER_TYPES)}
         bool_fields = {f.encode_name for f in fields if _has(f.type, (msgspec.inspect.BoolType,))}
+        date_fields = {f.encode_name for f in fields if _has(f.type, (msgspec.inspect.DateType,))}
         present = {rename.get(h, h) for h in table.headers}
         for header in table.headers:
             if rename.get(header, header) not in known:
@@ -442,6 +454,8 @@ def validate_rows(
                         cells[name] = normalise_number(cell)
                     elif name in bool_fields:
                         cells[name] = _bool_text(cell)
+                    elif name in date_fields:
+                        cells[name] = normalise_date(cell)
                     else:
                         cells[name] = cell
                 item = msgspec.convert(cells, schema, strict=False)  # type: ignore[arg-type]

@@ -86,6 +86,15 @@ def test_italian_numbers_and_booleans() -> None:
     assert normalise_number("1,234.56") == "1234.56"
 
 
+def test_italian_dates_become_iso_dates() -> None:
+    data = b"title;start\nA;31/12/2026\nB;2026-01-05\nC;5.3.2026\nD;32/01/2026\n"
+    validated = validate_rows(read_table(data), Item)
+    assert [(line, i.start) for line, i in validated.items] == [
+        (2, date(2026, 12, 31)), (3, date(2026, 1, 5)), (4, date(2026, 3, 5))
+    ]
+    assert [(e.line, e.field) for e in validated.errors] == [(5, "start")]
+
+
 def test_per_row_callable() -> None:
     def parse(values: dict[str, str | None]) -> int:
         if not values["n"] or not values["n"].isdigit():

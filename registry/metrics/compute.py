@@ -203,12 +203,14 @@ class NeedFact:
     contributed_months: frozenset[str] = frozenset()
 
 
-def community_met(need: NeedFact, period: Period) -> bool:
+def community_met(need: NeedFact, period: Period, months: set[str] | None = None) -> bool:
     """Met by the community in the period: a match accepted by the period's end and not
     declined or withdrawn since, or verified entries for the need within the period."""
     if need.live_accepted_at is not None and need.live_accepted_at.date() <= period.end:
         return True
-    return bool(need.contributed_months & period.months())
+    return bool(need.contributed_months) and bool(
+        need.contributed_months & (months if months is not None else period.months())
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -899,9 +901,12 @@ COVERAGE_COLUMNS = ["community_only", "intervention_only", "both", "none"]
 
 
 def coverage_class(
-    need: NeedFact, interventions: Sequence[InterventionFact], period: Period
+    need: NeedFact,
+    interventions: Sequence[InterventionFact],
+    period: Period,
+    months: set[str] | None = None,
 ) -> str:
-    community = community_met(need, period)
+    community = community_met(need, period, months)
     public = intervention_covers(need, interventions, period)
     if community and public:
         return "both"
@@ -942,6 +947,7 @@ def _coverage_tables(inputs: Inputs, period: Period) -> tuple[Table, Table]:
     by_area: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_comune: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     total: dict[str, int] = defaultdict(int)
+    months = period.months()
     serving: dict[str, list[InterventionFact]] = defaultdict(list)
     for intervention in inputs.interventions:
         for plan in intervention.plan_ids:
@@ -949,7 +955,7 @@ def _coverage_tables(inputs: Inputs, period: Period) -> tuple[Table, Table]:
     for need in inputs.needs:
         if not need_in_period(need, period):
             continue
-        label = coverage_class(need, serving.get(need.plan_id, []), period)
+        label = coverage_class(need, serving.get(need.plan_id, []), period, months)
         by_area[need.area or UNKNOWN][label] += 1
         by_comune[need.comune or UNKNOWN][label] += 1
         total[label] += 1
