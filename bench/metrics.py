@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import platform
 import random
@@ -613,6 +614,7 @@ async def main() -> None:
         await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         await connection.close()
     app = create_app(settings, migrate_on_start=False)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
     engine = db.engine()
     await db.start(engine)
     await db.migrate()

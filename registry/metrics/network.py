@@ -98,6 +98,9 @@ def first_tied(ties: Iterable[Tie]) -> dict[tuple[str, str], date]:
     return first
 
 
+LOUVAIN_SEED = 20260101
+
+
 def graph(nodes: Sequence[Node], ties: Iterable[Tie], period: Period) -> nx.Graph:
     """The network of one period: current holders, and the ties dated inside the period."""
     known = {n.id: n for n in nodes}
@@ -147,17 +150,20 @@ def assortativity(g: nx.Graph) -> float | None:
 
 
 def modularity(g: nx.Graph) -> tuple[float | None, int]:
-    """Modularity of the greedy modularity communities (Clauset-Newman-Moore).
+    """Modularity of the Louvain communities (Blondel et al. 2008), seeded so a figure
+    never changes between two runs on the same data.
 
-    Isolated holders are left out of the search: they add nothing to any term of the
-    modularity and greedy merging never touches them, so the result is the same, faster;
-    each of them is still a community of its own in the count.
+    Louvain rather than greedy merging (Clauset-Newman-Moore): on an ambito's network of
+    a thousand holders greedy merging took a third of a second per period, Louvain a few
+    milliseconds, and the nightly job computes dozens of periods. Isolated holders are
+    left out of the search: they add nothing to any term of the modularity; each of them
+    is still a community of its own in the count.
     """
     if g.number_of_edges() == 0:
         return None, g.number_of_nodes()
     isolated = list(nx.isolates(g))
     core = g.subgraph(n for n in g if g.degree(n) > 0)
-    communities = nx.community.greedy_modularity_communities(core)
+    communities = nx.community.louvain_communities(core, seed=LOUVAIN_SEED)
     return nx.community.modularity(core, communities), len(communities) + len(isolated)
 
 
