@@ -162,7 +162,10 @@ def modularity(g: nx.Graph) -> tuple[float | None, int]:
     if g.number_of_edges() == 0:
         return None, g.number_of_nodes()
     isolated = list(nx.isolates(g))
-    core = g.subgraph(n for n in g if g.degree(n) > 0)
+    # A plain copy, not a subgraph view: Louvain walks the neighbours many times and every
+    # step through a view re-checks its node filter.
+    core = nx.Graph(g)
+    core.remove_nodes_from(isolated)
     communities = nx.community.louvain_communities(core, seed=LOUVAIN_SEED)
     return nx.community.modularity(core, communities), len(communities) + len(isolated)
 
