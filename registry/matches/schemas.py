@@ -133,7 +133,9 @@ class WeightsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class RunCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     plan_id: uuid.UUID | None = None
     weights: WeightsIn | None = None
-    max_candidates_per_need: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
+    # None: every compatible pair enters the optimisation (the engine's edge budget still
+    # caps very large ambiti); a number keeps only each need's best candidates.
+    max_candidates_per_need: Annotated[int, msgspec.Meta(ge=1, le=500)] | None = None
 
 
 class ProposeIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
