@@ -7,9 +7,10 @@ resources are invented but typical of the field; identifiers have valid check di
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from registry import demo_activity
 from registry.access import Role
 from registry.ambiti import service as ambiti
 from registry.ambiti.schemas import ComuneIn
@@ -87,7 +88,7 @@ HOLDERS = [
         "company",
         "business",
         None,
-        ["Appiano Gentile"],
+        ["Appiano Gentile", "Olgiate Comasco", "Lurate Caccivio", "Guanzate"],
         ["multiutenza"],
     ),
     (
@@ -155,7 +156,7 @@ RESOURCES = [
         "alimentari",
         "items",
         40,
-        ["poverta-disagio-adulti"],
+        ["poverta-disagio-adulti", "famiglie-minori", "immigrati", "anziani"],
         ["it", "fr", "ar"],
         [],
         [("WEEKLY", ["SA"], "09:00", "11:30", 40)],
@@ -188,7 +189,7 @@ RESOURCES = [
         "arredi",
         "items",
         10,
-        ["poverta-disagio-adulti"],
+        ["poverta-disagio-adulti", "immigrati", "famiglie-minori", "anziani"],
         ["it"],
         [],
         [("MONTHLY", ["1SA"], "09:00", "12:00", 5)],
@@ -199,7 +200,7 @@ RESOURCES = [
         "sostegno-scolastico",
         "places",
         15,
-        ["famiglie-minori"],
+        ["famiglie-minori", "immigrati"],
         ["it", "en"],
         ["minori"],
         [("WEEKLY", ["MO", "TH"], "14:30", "16:30", 15)],
@@ -232,7 +233,7 @@ RESOURCES = [
         "supporto-digitale",
         "room_hours",
         1,
-        ["famiglie-minori", "immigrati"],
+        ["famiglie-minori", "immigrati", "anziani", "poverta-disagio-adulti"],
         ["it"],
         [],
         [("WEEKLY", ["SA"], "09:00", "12:00", 1)],
@@ -243,7 +244,7 @@ RESOURCES = [
         "piccole-manutenzioni",
         "hours",
         4,
-        ["anziani", "disabili"],
+        ["anziani", "disabili", "poverta-disagio-adulti"],
         ["it"],
         [],
         [("WEEKLY", ["FR"], "14:00", "18:00", 2)],
@@ -265,7 +266,7 @@ RESOURCES = [
         "trasporto",
         "trips",
         2,
-        ["poverta-disagio-adulti", "multiutenza"],
+        ["poverta-disagio-adulti", "multiutenza", "anziani", "disabili"],
         ["it"],
         [],
         [("MONTHLY", ["2SA", "4SA"], "08:00", "12:00", 1)],
@@ -292,7 +293,23 @@ RESOURCES = [
         ["minori"],
         [("WEEKLY", ["WE"], "15:00", "17:00", 1)],
     ),
+    (
+        6,
+        "Aiuto compiti con i ragazzi delle medie",
+        "sostegno-scolastico",
+        "places",
+        10,
+        ["famiglie-minori", "immigrati"],
+        ["it", "en"],
+        ["minori"],
+        [("WEEKLY", ["TU", "TH"], "14:30", "16:30", 10)],
+    ),
 ]
+
+# Days before today each holder registered (same order as HOLDERS): most were there long
+# before the year of activity the demo shows (registry/demo_activity.py); the individual
+# volunteer joined during it, so the cohesion network gains a node.
+REGISTERED_DAYS_AGO = [1400, 1300, 1200, 1100, 1000, 380, 900, 420, 800, 850, 950, 300]
 
 
 async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
@@ -320,8 +337,11 @@ async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
     code_of = {c["name"]: c["istat_code"] for c in spec["comuni"]}
     moment = now()
     holders = []
-    for name, kind, sector, cf, comuni, areas in HOLDERS:
+    for (name, kind, sector, cf, comuni, areas), days_ago in zip(
+        HOLDERS, REGISTERED_DAYS_AGO, strict=True
+    ):
         person = kind in {"individual_volunteer", "informal_network"}
+        registered = moment - timedelta(days=days_ago)
         holders.append(
             Holder(
                 ambito=ambito_id,
@@ -336,15 +356,14 @@ async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
                     [{"kind": "email", "value": f"info@{kind}.example.org", "label": "segreteria"}]
                 ),
                 consent_given_by=name if person else None,
-                consent_given_at=datetime(2026, 9, 1, tzinfo=UTC) if person else None,
+                consent_given_at=registered if person else None,
                 consent_text_version="2026-01" if person else None,
-                created_at=moment,
-                updated_at=moment,
+                created_at=registered,
+                updated_at=registered,
             )
         )
     await Holder.insert(*holders)
 
-    start = date.today().replace(day=1)
     for index, (
         h,
         title,
@@ -356,8 +375,11 @@ async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
         requirements,
         windows,
     ) in enumerate(RESOURCES):
-        # Spread confirmations over time so the freshness figures have something to show.
-        confirmed = moment - timedelta(days=(index * 9) % 120)
+        # Offered since shortly after the holder registered (the demo's year of activity
+        # uses them); confirmations spread over time so freshness has something to show.
+        created = holders[h].created_at + timedelta(days=3)
+        start = created.date()
+        confirmed = max(created, moment - timedelta(days=(index * 9) % 120))
         resource = Resource(
             ambito=ambito_id,
             holder=holders[h].id,
@@ -370,7 +392,7 @@ async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
             languages=languages,
             requirements=requirements,
             valid_from=start,
-            created_at=confirmed,
+            created_at=created,
             updated_at=confirmed,
             confirmed_at=confirmed,
         )
@@ -386,8 +408,8 @@ async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
                     valid_from=start,
                     capacity=cap,
                     exceptions=[],
-                    created_at=confirmed,
-                    updated_at=confirmed,
+                    created_at=created,
+                    updated_at=created,
                 )
                 for freq, by_day, s, e, cap in windows
             ]
@@ -401,5 +423,11 @@ async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
             role=role.value,
             ambito=ambito_id,
             holder=holders[0].id if role is Role.HOLDER_MANAGER else None,
+            created_at=moment - timedelta(days=420),
         ).save()
+
+    # A year of life in the ambito: volunteers, plans, matches, the ledger, activities,
+    # funded interventions, interactions; then the nightly metrics snapshot.
+    await demo_activity.build(ambito_id, password_hash=password, moment=moment)
+    await demo_activity.snapshot(ambito_id, moment)
     return {name: role.value for name, role in logins.items()}

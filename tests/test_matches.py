@@ -447,6 +447,7 @@ async def test_batch_run_is_a_draft_and_accepts_nothing(client, tenant: Tenant) 
     run = response.json()
     assert run["status"] == "draft"
     assert run["needs_considered"] == 3
+    assert run["max_candidates_per_need"] is None  # no need lost a candidate to a cap
     by_need = {p["need_id"]: p for p in run["pairs"]}
     assert by_need[needs[0]["id"]]["resource_id"] == str(only)
     assert needs[1]["id"] not in by_need

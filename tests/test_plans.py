@@ -263,9 +263,11 @@ async def test_need_fields_are_stored(client, tenant: Tenant) -> None:
         languages=["it", "ar"],
         requirements=["patente-b"],
         comune=tenant.comuni[1],
+        max_distance_km=7.5,
         priority=5,
     )
     assert need["status"] == "open"
+    assert need["max_distance_km"] == 7.5
     assert need["schedule"][1] == {"weekday": "TH", "start": "15:30", "end": "17:00"}
     assert (need["quantity"], need["unit"], need["priority"]) == (2, "hours_per_week", 5)
     assert need["comune"] == tenant.comuni[1]
@@ -273,6 +275,7 @@ async def test_need_fields_are_stored(client, tenant: Tenant) -> None:
     assert [n["id"] for n in listed.json()] == [need["id"]]
     flexible = await create_need(client, tenant, plan["id"], schedule=[])
     assert flexible["schedule"] == []
+    assert flexible["max_distance_km"] is None  # no limit unless asked
 
 
 @pytest.mark.parametrize(
@@ -288,6 +291,9 @@ async def test_need_fields_are_stored(client, tenant: Tenant) -> None:
         ({"unit": "litri"}, "unit"),
         ({"languages": ["italiano"]}, "languages"),
         ({"comune": "999999"}, "comune"),
+        ({"max_distance_km": 0}, "max_distance_km"),
+        ({"max_distance_km": -2.5}, "max_distance_km"),
+        ({"max_distance_km": 250}, "max_distance_km"),
         ({"start_date": "2025-06-01"}, "start_date"),
         ({"end_date": "2027-06-01"}, "end_date"),
         ({"start_date": "2026-05-01", "end_date": "2026-04-01"}, "end_date"),

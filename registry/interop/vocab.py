@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from pathlib import Path
+from functools import lru_cache
 
+# The centroid table lives in registry/geo.py (matching uses it too); re-exported here for
+# the HSDS and GeoJSON code that has always found it in this module.
+from registry.geo import ComunePlace as ComunePlace
+from registry.geo import comuni_places as comuni_places
 from registry.vocabularies import HolderKind, ResourceUnit, Sector, UserArea
 
 NAMESPACE = uuid.UUID("8a0d6f0e-5b7e-4c1a-9f43-2f6f1c3b9d21")
-DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def stable_id(*parts: object) -> str:
@@ -234,28 +236,3 @@ LANGUAGE_NAMES = {
     "pl": "Polacco",
     "sk": "Slovacco",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ComunePlace:
-    istat_code: str
-    province: str
-    lat: float
-    lon: float
-    cap: str = ""
-
-
-@cache
-def comuni_places() -> dict[str, ComunePlace]:
-    """Centroids of Italian comuni by ISTAT code (registry/data/comuni_centroids.csv)."""
-    found: dict[str, ComunePlace] = {}
-    path = DATA / "comuni_centroids.csv"
-    if not path.exists():
-        return found
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line[:1].isdigit():
-                continue  # comments and the header
-            code, province, lat, lon, cap = [*line.strip().split(","), ""][:5]
-            found[code] = ComunePlace(code, province, float(lat), float(lon), cap)
-    return found

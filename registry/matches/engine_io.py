@@ -15,6 +15,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
+from registry.geo import comune_location
 from registry.matches.tables import Match
 from registry.matching import NeedItem, ResourceItem, Taxonomy, WeeklyWindow
 from registry.plans.schemas import NeedUnit
@@ -147,6 +148,9 @@ async def load_resources(
                 holder_load=load.get(row["holder"], 0),
                 holder_is_new=row["holder"] not in tied,
                 home_comune=row["holder_seat"],
+                # The holder's seat stands for where the resource is based (as for
+                # proximity), at its comune's centroid: the engine measures comune to comune.
+                home_location=comune_location(row["holder_seat"]),
             )
         )
         info[key] = ResourceInfo(
@@ -195,11 +199,12 @@ def need_item(
         WeeklyWindow(_WEEKDAYS.index(w["weekday"]), _minutes(w["start"]), _minutes(w["end"]))
         for w in need["schedule"] or []
     )
+    comune = need["comune"] or plan["comune"]
     return NeedItem(
         id=str(need["id"]),
         plan_id=str(plan["id"]),
         category=need["category_code"],
-        comune=need["comune"] or plan["comune"],
+        comune=comune,
         target_group=plan["target_group"],
         languages=frozenset(need["languages"] or ()),
         required_clearances=frozenset(need["requirements"] or ()),
@@ -209,6 +214,8 @@ def need_item(
         windows=windows,
         plan_holder_ids=holders,
         priority=need["priority"],
+        location=comune_location(comune),
+        max_distance_km=need.get("max_distance_km"),
     )
 
 

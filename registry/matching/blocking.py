@@ -10,6 +10,9 @@ reference definition, `CandidateIndex` the fast implementation):
    lower category fit); a resource in a *child* category does not serve a
    more general need, because it covers only part of what is asked;
 3. the resource serves the need's comune (empty `comuni` = whole ambito);
+   and, if the need has a `max_distance_km` and both the need's location and
+   the resource's `home_location` are known, the resource is based within
+   that great-circle distance (geo.distance_km);
 4. target group: the need has none, the resource accepts any, or it lists it;
 5. the resource holds every clearance the need requires;
 6. if the need lists languages, the resource speaks at least one of them;
@@ -19,7 +22,10 @@ The index keys resources by (category, comune served), so a need looks only
 at the cells of its own category and ancestors in its own comune (plus
 whole-ambito resources): all pairs are never scored. Scores for a whole block
 of needs sharing a cell are then computed at once with numpy, using exactly
-the floating-point operations of `scoring.score`.
+the floating-point operations of `scoring.score`. Distances (max-distance
+rule, proximity) are computed once per (need location, distinct resource
+location) by the scalar function the reference uses, so both paths compare
+and add the very same floats.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
+from .geo import GeoPoint, distance_km
 from .model import NeedItem, ResourceItem, Suggestion, Taxonomy, Weights
 from .schedule import normalise, total_minutes
 from .scoring import (
@@ -41,6 +48,7 @@ from .scoring import (
     capacity_value,
     category_fit_value,
     load_spread_value,
+    proximity_value,
     score,
 )
 
@@ -61,6 +69,7 @@ EXCLUSION_REASONS_IT: dict[str, str] = {
     "expired": "validità scaduta",
     "category": "categoria diversa",
     "comune": "non serve il comune",
+    "distance": "troppo lontano",
     "target_group": "destinatari diversi",
     "clearances": "requisiti mancanti",
     "language": "nessuna lingua in comune",
@@ -78,6 +87,13 @@ def _periods_overlap(need: NeedItem, resource: ResourceItem) -> bool:
     return starts_in_time and lasts_enough
 
 
+def too_far(need: NeedItem, resource: ResourceItem) -> bool:
+    """The max-distance rule; it cannot apply, hence holds, when a location is unknown."""
+    if need.max_distance_km is None or need.location is None or resource.home_location is None:
+        return False
+    return distance_km(need.location, resource.home_location) > need.max_distance_km
+
+
 def exclusion_reason(
     need: NeedItem, resource: ResourceItem, taxonomy: Taxonomy, as_of: date | None = None
 ) -> str | None:
@@ -92,6 +108,8 @@ def exclusion_reason(
         return "category"
     if resource.comuni and need.comune not in resource.comuni:
         return "comune"
+    if too_far(need, resource):
+        return "distance"
     if (
         need.target_group is not None
         and resource.target_groups
@@ -188,6 +206,7 @@ class _Group:
     idx: IntArray  # resource positions, ascending (= resource id order)
     fit: FloatArray  # category fit per column
     proximity: FloatArray  # proximity per column
+    distance: FloatArray  # km from the need's location per column; NaN = unknown
     # Columns reordered by window count, descending, so that the overlap of
     # the b-th windows touches only a prefix of columns (no padding work).
     win_inverse: IntArray  # sorted column -> original column
@@ -212,6 +231,11 @@ class _NeedArrays:
         )
         self.lang_bits = index._lang_vocab.encode([nd.languages for nd in needs])
         self.has_lang = np.array([bool(nd.languages) for nd in needs], dtype=bool)
+        # +inf: no limit (nothing is farther); a NaN distance (unknown) compares False too.
+        self.max_km = np.array(
+            [np.inf if nd.max_distance_km is None else nd.max_distance_km for nd in needs],
+            dtype=np.float64,
+        )
         self.start = np.array(
             [_DATE_MIN if nd.start is None else nd.start.toordinal() for nd in needs],
             dtype=np.int64,
@@ -260,7 +284,9 @@ class CandidateIndex:
         cells: dict[tuple[str, str], list[int]] = {}
         comune_id: dict[str, int] = {}
         holder_id: dict[str, int] = {}
+        location_id: dict[GeoPoint, int] = {}
         home: list[int] = []
+        home_location: list[int] = []
         single: list[int] = []
         holder: list[int] = []
         lang_default: list[float] = []
@@ -298,6 +324,10 @@ class CandidateIndex:
                 home.append(-1)
             else:
                 home.append(comune_id.setdefault(r.home_comune, len(comune_id)))
+            if r.home_location is None:
+                home_location.append(-1)
+            else:
+                home_location.append(location_id.setdefault(r.home_location, len(location_id)))
             single.append(comune_id[next(iter(r.comuni))] if len(r.comuni) == 1 else -1)
             holder.append(holder_id.setdefault(r.holder_id, len(holder_id)))
             lang_default.append(
@@ -317,6 +347,10 @@ class CandidateIndex:
         self._comune_id = comune_id
         self._holder_id = holder_id
         self._home = np.array(home, dtype=np.int64)
+        # Distinct resource locations (a few dozen comuni, however many resources).
+        self._locations: tuple[GeoPoint, ...] = tuple(location_id)
+        self._home_location = np.array(home_location, dtype=np.int64)
+        self._by_location: dict[GeoPoint, tuple[FloatArray, FloatArray]] = {}
         self._single = np.array(single, dtype=np.int64)
         self._holder = np.array(holder, dtype=np.int64)
 
@@ -348,8 +382,21 @@ class CandidateIndex:
     def position(self, resource_id: str) -> int:
         return self._position[resource_id]
 
-    def _group(self, category: str, comune: str) -> _Group:
-        key = (category, comune)
+    def _from_location(self, point: GeoPoint) -> tuple[FloatArray, FloatArray]:
+        """(km, proximity value) from `point` to each distinct resource location."""
+        cached = self._by_location.get(point)
+        if cached is None:
+            # Scalar calls on purpose: the same floats as the reference definitions.
+            km = [distance_km(point, there) for there in self._locations]
+            cached = (
+                np.array(km, dtype=np.float64),
+                np.array([proximity_value(d) for d in km], dtype=np.float64),
+            )
+            self._by_location[point] = cached
+        return cached
+
+    def _group(self, category: str, comune: str, location: GeoPoint | None = None) -> _Group:
+        key = (category, comune, location)
         cached = self._groups.get(key)
         if cached is not None:
             return cached
@@ -373,6 +420,16 @@ class CandidateIndex:
         home = self._home[idx]
         local = (home == cid) | ((home == -1) & (self._single[idx] == cid))
         proximity = np.where(local, 1.0, PROXIMITY_ELSEWHERE)
+        distance = np.full(len(idx), np.nan)
+        loc = self._home_location[idx]
+        known = loc >= 0
+        if location is not None and known.any():
+            km, value = self._from_location(location)
+            distance[known] = km[loc[known]]
+            # Every column serves the need's comune, so scoring._proximity's distance
+            # branch applies to each column with a known base that is not local.
+            far = known & ~local
+            proximity[far] = value[loc[far]]
         counts = self._win_count[idx]
         perm = np.argsort(-counts, kind="stable")
         width = max(1, int(counts.max(initial=0)))
@@ -380,6 +437,7 @@ class CandidateIndex:
             idx=idx,
             fit=fit,
             proximity=proximity,
+            distance=distance,
             win_inverse=np.argsort(perm),
             win_counts=counts[perm],
             win_start=self._win_start[idx[perm], :width],
@@ -388,8 +446,15 @@ class CandidateIndex:
         self._groups[key] = group
         return group
 
-    def _masks(self, nb: _NeedArrays, rows: IntArray, c: IntArray) -> list[tuple[str, BoolArray]]:
-        """Per-rule (G, C) masks for rules 4-7, in the order of `exclusion_reason`."""
+    def _masks(self, nb: _NeedArrays, rows: IntArray, group: _Group) -> list[tuple[str, BoolArray]]:
+        """Per-rule (G, C) masks for the distance rule and rules 4-7, in the order of
+        `exclusion_reason` (the distance mask only when one of the rows has a limit)."""
+        c = group.idx
+        masks: list[tuple[str, BoolArray]] = []
+        limits = nb.max_km[rows]
+        if np.isfinite(limits).any():
+            # Not `<=`: an unknown (NaN) distance must pass, and NaN > x is False.
+            masks.append(("distance", ~(group.distance[None, :] > limits[:, None])))
         tg = _any_common(nb.tg_bits[rows], self._tg_bits[c])
         tg |= self._tg_any[c][None, :]
         tg |= ~nb.has_tg[rows][:, None]
@@ -400,19 +465,20 @@ class CandidateIndex:
         validity = (self._from[c][None, :] <= nb.end[rows][:, None]) & (
             self._until[c][None, :] >= nb.start[rows][:, None]
         )
-        return [
+        masks += [
             ("target_group", tg),
             ("clearances", clr),
             ("language", lang),
             ("validity", validity),
         ]
+        return masks
 
     def _score_block(
         self, nb: _NeedArrays, rows: IntArray, group: _Group, weights: Weights
     ) -> tuple[BoolArray, FloatArray]:
         """(valid, score) for needs `rows` x the group's columns."""
         c = group.idx
-        masks = self._masks(nb, rows, c)
+        masks = self._masks(nb, rows, group)
         valid = masks[0][1]
         for _, m in masks[1:]:
             valid &= m
@@ -447,7 +513,7 @@ class CandidateIndex:
         acc += (w.language * self._lang_default[c])[None, :]
         if len(lang_rows):
             # Needs that list languages: 1 if one is shared, else 0.
-            shared = masks[2][1][lang_rows]
+            shared = dict(masks)["language"][lang_rows]
             acc[lang_rows] = before + w.language * np.where(shared, 1.0, 0.0)
 
         # Continuity is 0 for most pairs and x + 0.0 == x, so only the pairs
@@ -462,11 +528,12 @@ class CandidateIndex:
         return valid, acc
 
     def _chunks(self, nb: _NeedArrays) -> Iterable[tuple[IntArray, _Group]]:
-        """Needs of `nb` grouped by (category, comune), in chunks of bounded size."""
-        by_key: dict[tuple[str, str], list[int]] = {}
+        """Needs of `nb` grouped by (category, comune, location), in chunks of bounded size."""
+        by_key: dict[tuple[str, str, GeoPoint | None], list[int]] = {}
         for row, nd in enumerate(nb.needs):
-            by_key.setdefault((nd.category, nd.comune), []).append(row)
-        for key in sorted(by_key):
+            by_key.setdefault((nd.category, nd.comune, nd.location), []).append(row)
+        # Deterministic order; None and tuples do not compare, hence the key.
+        for key in sorted(by_key, key=lambda k: (k[0], k[1], k[2] is not None, k[2] or ())):
             group = self._group(*key)
             all_rows = np.array(by_key[key], dtype=np.int64)
             if len(group.idx) == 0:
@@ -480,7 +547,7 @@ class CandidateIndex:
         nb = _NeedArrays(self, needs)
         counts = np.zeros(len(needs), dtype=np.int64)
         for rows, group in self._chunks(nb):
-            masks = self._masks(nb, rows, group.idx)
+            masks = self._masks(nb, rows, group)
             valid = masks[0][1]
             for _, m in masks[1:]:
                 valid &= m
@@ -490,10 +557,10 @@ class CandidateIndex:
     def candidates(self, need: NeedItem) -> list[ResourceItem]:
         """Every compatible resource for `need`, in id order."""
         nb = _NeedArrays(self, [need])
-        group = self._group(need.category, need.comune)
+        group = self._group(need.category, need.comune, need.location)
         if len(group.idx) == 0:
             return []
-        masks = self._masks(nb, np.zeros(1, dtype=np.int64), group.idx)
+        masks = self._masks(nb, np.zeros(1, dtype=np.int64), group)
         valid = masks[0][1][0]
         for _, m in masks[1:]:
             valid &= m[0]
@@ -502,7 +569,7 @@ class CandidateIndex:
     def explain_no_candidates(self, need: NeedItem) -> str:
         """Why blocking leaves `need` empty-handed, in Italian, with counts."""
         label = self.taxonomy.label(need.category)
-        group = self._group(need.category, need.comune)
+        group = self._group(need.category, need.comune, need.location)
         if len(group.idx) == 0:
             return (
                 f"Nessuna risorsa attiva della categoria «{label}» (o più generale) "
@@ -511,7 +578,7 @@ class CandidateIndex:
         nb = _NeedArrays(self, [need])
         alive = np.ones(len(group.idx), dtype=bool)
         parts = []
-        for name, m in self._masks(nb, np.zeros(1, dtype=np.int64), group.idx):
+        for name, m in self._masks(nb, np.zeros(1, dtype=np.int64), group):
             dropped = int((alive & ~m[0]).sum())
             alive &= m[0]
             if dropped:

@@ -6,10 +6,13 @@ caller's data and results can be cached, compared and hashed safely.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from types import MappingProxyType
+
+from .geo import GeoPoint, check_point
 
 MINUTES_PER_DAY = 1440
 DAYS_PER_WEEK = 7
@@ -54,7 +57,9 @@ class ResourceItem:
     (free places); every assigned need consumes one. `comuni` empty means the
     resource serves every comune of the ambito; `target_groups` empty means
     any target group. `home_comune` is where the resource is based (the
-    holder's seat or the space's address), used only for proximity.
+    holder's seat or the space's address), used only for proximity;
+    `home_location` is that place as (lat, lon), e.g. the comune's centroid
+    (None = unknown: proximity falls back to comuni, no distance rule).
     """
 
     id: str
@@ -73,10 +78,14 @@ class ResourceItem:
     holder_is_new: bool = False
     stale: bool = False
     home_comune: str | None = None
+    home_location: GeoPoint | None = None
 
     def __post_init__(self) -> None:
         for name in ("comuni", "target_groups", "languages", "clearances"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
+        if self.home_location is not None:
+            point = check_point(self.home_location, f"resource {self.id}")
+            object.__setattr__(self, "home_location", point)
         if not isinstance(self.windows, tuple):
             object.__setattr__(self, "windows", tuple(self.windows))
         if self.capacity < 0:
@@ -98,7 +107,10 @@ class NeedItem:
     `languages` lists the languages the person can use (any one suffices;
     empty = no constraint, Italian assumed). `quantity_per_week_minutes` 0
     means "as much as the windows say". `plan_holder_ids` are the holders
-    already engaged in the same plan (continuity).
+    already engaged in the same plan (continuity). `location` is where the
+    help is wanted as (lat, lon), e.g. the centroid of `comune`; with
+    `max_distance_km`, a resource based farther than that is excluded
+    (when either location is unknown the rule cannot apply and does not).
     """
 
     id: str
@@ -114,10 +126,19 @@ class NeedItem:
     windows: tuple[WeeklyWindow, ...] = ()
     plan_holder_ids: frozenset[str] = frozenset()
     priority: int = 3
+    location: GeoPoint | None = None
+    max_distance_km: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("languages", "required_clearances", "plan_holder_ids"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
+        if self.location is not None:
+            object.__setattr__(self, "location", check_point(self.location, f"need {self.id}"))
+        if self.max_distance_km is not None:
+            limit = float(self.max_distance_km)
+            if not (math.isfinite(limit) and limit > 0):
+                raise ValueError(f"need {self.id}: max_distance_km must be a positive number")
+            object.__setattr__(self, "max_distance_km", limit)
         if not isinstance(self.windows, tuple):
             object.__setattr__(self, "windows", tuple(self.windows))
         if not 1 <= self.priority <= 5:

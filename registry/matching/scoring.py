@@ -17,8 +17,11 @@ Component definitions (the constants below are the tunable parts):
   NEUTRAL_SCHEDULE if either side gives no windows.
 - capacity: min(free places, CAPACITY_SATURATION) / CAPACITY_SATURATION.
 - proximity: 1 if the resource is based in the need's comune (or serves only
-  that comune and its base is unknown); PROXIMITY_ELSEWHERE if it serves the
-  comune from elsewhere or serves the whole ambito; 0 if it does not serve it.
+  that comune and its base is unknown); 0 if it does not serve it. Otherwise,
+  when both the need's and the resource's locations are known,
+  1 / (1 + km / PROXIMITY_HALF_KM) of the great-circle distance between them
+  (half at PROXIMITY_HALF_KM); when either is unknown, PROXIMITY_ELSEWHERE
+  (it serves the comune from elsewhere, or the whole ambito).
 - language: if the need lists languages, 1 when one is shared, else 0; if it
   lists none (Italian assumed), 1 when the resource declares Italian or no
   language, else LANGUAGE_NO_ITALIAN.
@@ -30,6 +33,7 @@ Component definitions (the constants below are the tunable parts):
 
 from __future__ import annotations
 
+from .geo import distance_km, km_it
 from .model import (
     COMPONENT_NAMES,
     Component,
@@ -53,6 +57,9 @@ ANCESTOR_FIT_DECAY = 0.6
 NEUTRAL_SCHEDULE = 0.5
 CAPACITY_SATURATION = 5
 PROXIMITY_ELSEWHERE = 0.5
+# Distance at which proximity is one half: about the span between neighbouring comuni of
+# a small ambito, so next door still scores well above a comune at the other end.
+PROXIMITY_HALF_KM = 10.0
 LANGUAGE_NO_ITALIAN = 0.5
 LOAD_HALF = 5
 DEFAULT_LANGUAGE = "it"
@@ -111,6 +118,10 @@ def capacity_value(capacity: int) -> float:
 
 def load_spread_value(load: int) -> float:
     return 1 / (1 + load / LOAD_HALF)
+
+
+def proximity_value(km: float) -> float:
+    return 1 / (1 + km / PROXIMITY_HALF_KM)
 
 
 def language_names(codes: frozenset[str]) -> str:
@@ -193,6 +204,15 @@ def _proximity(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
         return 1.0, "Ha sede nel comune del bisogno"
     if resource.home_comune is None and resource.comuni == frozenset({need.comune}):
         return 1.0, "Opera solo nel comune del bisogno"
+    serves = not resource.comuni or need.comune in resource.comuni
+    if serves and need.location is not None and resource.home_location is not None:
+        km = distance_km(need.location, resource.home_location)
+        where = "" if resource.home_comune is None else f" (sede: {resource.home_comune})"
+        if not resource.comuni:
+            return proximity_value(km), (
+                f"Opera in tutto l'ambito, con sede a {km_it(km)} dal comune del bisogno{where}"
+            )
+        return proximity_value(km), f"Ha sede a {km_it(km)} dal comune del bisogno{where}"
     if not resource.comuni:
         return PROXIMITY_ELSEWHERE, "Opera in tutto l'ambito"
     if need.comune in resource.comuni:
@@ -200,8 +220,11 @@ def _proximity(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
             return PROXIMITY_ELSEWHERE, (
                 f"Serve il comune del bisogno da un altro comune (sede: {resource.home_comune})"
             )
+        others = len(resource.comuni) - 1
+        if others == 1:
+            return PROXIMITY_ELSEWHERE, "Serve il comune del bisogno insieme a un altro comune"
         return PROXIMITY_ELSEWHERE, (
-            f"Serve il comune del bisogno insieme ad altri {len(resource.comuni) - 1} comuni"
+            f"Serve il comune del bisogno insieme ad altri {others} comuni"
         )
     return 0.0, "Non serve il comune del bisogno"
 

@@ -8,7 +8,11 @@
 - ~4 resources per holder (Zipf-like holder sizes), 10% new holders;
 - 12% of resources are filed under the general area, not a leaf;
 - capacities 1-5 (mostly 1-2), windows on weekdays (Saturday rarely), 15%
-  of resources and 20% of needs without windows; 10% of resources stale.
+  of resources and 20% of needs without windows; 10% of resources stale;
+- comuni at random points of a ~25 x 20 km area (a small ambito); resources
+  located at their home comune, needs at their plan's comune, and 20% of
+  needs limited to 5-20 km. These are drawn from a second seeded stream, so
+  everything else is what it was before locations existed.
 """
 
 from __future__ import annotations
@@ -163,6 +167,7 @@ class _WindowDraws:
 def generate_ambito(n_resources: int, n_needs: int, seed: int = 42) -> SyntheticAmbito:
     """A seeded synthetic ambito of `n_resources` resources and `n_needs` open needs."""
     rng = np.random.default_rng(seed)
+    geo_rng = np.random.default_rng([seed, 7])
     taxonomy = build_taxonomy()
     leaves = [c for c, p in taxonomy.parents.items() if p is not None]
     leaf_pop = _zipf(len(leaves), 1.0)[rng.permutation(len(leaves))]
@@ -178,6 +183,9 @@ def generate_ambito(n_resources: int, n_needs: int, seed: int = 42) -> Synthetic
     comuni = tuple(f"013{100 + 7 * i:03d}" for i in range(n_comuni))
     pops = (40_000 * _zipf(n_comuni, 0.8) / _zipf(n_comuni, 0.8)[0]).astype(int)
     pop_p = pops / pops.sum()
+    lats = 45.70 + 0.18 * geo_rng.random(n_comuni)
+    lons = 8.85 + 0.30 * geo_rng.random(n_comuni)
+    places = [(round(float(a), 5), round(float(b), 5)) for a, b in zip(lats, lons, strict=True)]
 
     n_holders = max(1, n_resources // 4)
     holder_p = _zipf(n_holders, 0.7)
@@ -215,7 +223,8 @@ def generate_ambito(n_resources: int, n_needs: int, seed: int = 42) -> Synthetic
     for i in range(n):
         h = int(holder_of[i])
         category = area_codes[int(area_of[i])] if general[i] else leaves[int(leaf_of[i])]
-        home = comuni[int(holder_home[h])]
+        home_i = int(holder_home[h])
+        home = comuni[home_i]
         served: frozenset[str] = frozenset()
         if not ambito_wide[i]:
             others = extra_comuni[i, : int(extra_count[i])]
@@ -255,6 +264,7 @@ def generate_ambito(n_resources: int, n_needs: int, seed: int = 42) -> Synthetic
                 holder_is_new=bool(holder_new[h]),
                 stale=bool(stale[i]),
                 home_comune=home,
+                home_location=places[home_i],
             )
         )
 
@@ -282,6 +292,8 @@ def generate_ambito(n_resources: int, n_needs: int, seed: int = 42) -> Synthetic
     need_leaf = rng.choice(len(leaves), size=m, p=leaf_pop)
     priority = rng.choice(5, size=m, p=[0.1, 0.25, 0.35, 0.2, 0.1]) + 1
     need_windows = _WindowDraws(rng, int(need_n_win.sum()), 3)
+    limited = geo_rng.random(m) < 0.2
+    limit_km = geo_rng.choice(np.array([5.0, 8.0, 12.0, 20.0]), size=m)
 
     needs = []
     for i in range(m):
@@ -305,6 +317,8 @@ def generate_ambito(n_resources: int, n_needs: int, seed: int = 42) -> Synthetic
                 plan_id=f"P{p:05d}",
                 category=leaves[int(need_leaf[i])],
                 comune=comuni[int(plan_comune[p])],
+                location=places[int(plan_comune[p])],
+                max_distance_km=float(limit_km[i]) if limited[i] else None,
                 target_group=tg,
                 languages=langs_needed,
                 required_clearances=frozenset(required),

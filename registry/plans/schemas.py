@@ -64,6 +64,17 @@ HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", example
 Category = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Priority = Annotated[int, msgspec.Meta(ge=1, le=5, description="1 = low ... 5 = urgent")]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+MAX_DISTANCE_KM = 200
+MaxDistanceKm = Annotated[
+    float,
+    msgspec.Meta(
+        gt=0,
+        le=MAX_DISTANCE_KM,
+        description="only resources based within this many km (straight line between comuni "
+        "centroids) of the need's comune; null = no limit",
+        examples=[10],
+    ),
+]
 
 
 class PlanCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -149,6 +160,7 @@ class NeedCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     languages: Annotated[list[LanguageCode], msgspec.Meta(max_length=10)] = []
     requirements: Annotated[list[Slug], msgspec.Meta(max_length=10)] = []
     comune: IstatCode | None = None
+    max_distance_km: MaxDistanceKm | None = None
     priority: Priority = 3
 
 
@@ -166,6 +178,7 @@ class NeedPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         msgspec.UNSET
     )
     comune: IstatCode | msgspec.UnsetType | None = msgspec.UNSET
+    max_distance_km: MaxDistanceKm | msgspec.UnsetType | None = msgspec.UNSET
     priority: Priority | msgspec.UnsetType = msgspec.UNSET
     status: NeedStatus | msgspec.UnsetType = msgspec.UNSET
 
@@ -182,6 +195,7 @@ class NeedOut(msgspec.Struct, kw_only=True):
     languages: list[str]
     requirements: list[str]
     comune: str | None
+    max_distance_km: float | None
     priority: int
     status: NeedStatus
     created_at: datetime

@@ -285,6 +285,7 @@ def _need_out(row: dict[str, Any]) -> NeedOut:
         languages=row["languages"] or [],
         requirements=row["requirements"] or [],
         comune=row["comune"],
+        max_distance_km=row["max_distance_km"],
         priority=row["priority"],
         status=NeedStatus(row["status"]),
         created_at=row["created_at"],

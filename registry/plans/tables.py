@@ -3,6 +3,7 @@ from piccolo.columns import (
     UUID,
     Array,
     Date,
+    DoublePrecision,
     ForeignKey,
     Integer,
     Text,
@@ -57,6 +58,8 @@ class Need(Table, tablename="plan_need"):
     requirements = Array(base_column=Varchar(length=32))
     # None: the plan's comune.
     comune = Varchar(length=6, null=True, default=None)
+    # Kilometres from the need's comune (centroid to the resource's base); None: no limit.
+    max_distance_km = DoublePrecision(null=True, default=None)
     priority = Integer(default=3)
     status = Varchar(length=16, default="open", index=True)
     created_at = Timestamptz()

@@ -37,6 +37,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--lang=it-IT",
 ]
+# The browser's own language (date inputs show dd/mm/yyyy): on Linux Chromium takes it from
+# the environment, not from --lang nor from the context's locale, and only for the languages
+# whose files are installed (Debian's `chromium-l10n`; without it, US format and no error).
+BROWSER_ENV = {"LANGUAGE": "it_IT:it", "LANG": "it_IT.UTF-8"}
 PASSWORD = "demo-password"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -131,7 +135,9 @@ def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: install it with `apt-get install -y chromium`")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, **BROWSER_ENV}
+        )
         yield launched
         launched.close()
 

@@ -100,7 +100,9 @@ def test_association_adds_availability_and_accepts_a_match(server: str, page: Pa
     shot(page, "associazione-proposte")
     card.get_by_role("button", name=re.compile("^Accetta")).click()
     expect(page.locator("#flash")).to_contain_text("Proposta accettata")
-    expect(page.get_by_text("Nessuna proposta da valutare")).to_be_visible()
+    # It leaves the proposals to assess; the demo's other proposal is still waiting there.
+    expect(page.locator(".item-card", has_text="Accompagnamento a visite mediche")).to_have_count(0)
+    expect(page.locator(".item-card", has_text="Compagnia telefonica")).to_have_count(1)
     page.get_by_role("tab", name="Accettate").click()
     expect(page.locator(".item-card", has_text="Accompagnamento a visite mediche")).to_contain_text(
         "Accettata"
@@ -248,7 +250,8 @@ def test_udp_reads_the_dashboard_and_downloads_an_export(server: str, page: Page
     login(page, server, "udp")
     go(page, "Interventi finanziati")
     expect(page.get_by_role("heading", level=1)).to_have_text("Interventi finanziati")
-    expect(page.get_by_text("Nessun intervento finanziato")).to_be_visible()
+    # The demo's own interventions of the year are listed.
+    expect(page.get_by_role("row", name=re.compile("Misura B2 FNA"))).to_be_visible()
 
     # A spreadsheet with a bad row: every error is listed with its line, nothing is imported.
     csv = {"name": "interventi.csv", "mimeType": "text/csv"}
@@ -272,6 +275,9 @@ def test_udp_reads_the_dashboard_and_downloads_an_export(server: str, page: Page
     expect(page.get_by_role("heading", name="In sintesi")).to_be_visible()
     public = page.locator(".stat", has_text="spesa pubblica degli interventi")
     expect(public.locator(".value")).not_to_have_text("0 €")
+    # The demo's year of activity: figures, not withheld cells (n.d.).
+    for what in ("ore verificate", "valore di comunità per 1 € pubblico", "bisogni abbinati"):
+        expect(page.locator(".stat", has_text=what).locator(".value")).not_to_have_text("n.d.")
     expect(page.locator("figure svg[role=img]")).to_have_count(7)
     shot(page, "udp-cruscotto")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from datetime import date
@@ -10,13 +11,16 @@ from typing import Any
 import pytest
 
 from registry.matching import (
+    EXCLUSION_REASONS_IT,
     CandidateIndex,
     NeedItem,
     ResourceItem,
     Taxonomy,
+    Weights,
     exclusion_reason,
     is_compatible,
 )
+from registry.matching.geo import distance_km
 from registry.matching.synthetic import generate_ambito
 
 TAX = Taxonomy(
@@ -24,6 +28,8 @@ TAX = Taxonomy(
     labels={"ACC": "Accompagnamento", "ACC.VISITE": "Accompagnamento a visite mediche"},
 )
 COMUNE = "013001"
+# Centroids of Olgiate Comasco, Bizzarone (5.9 km away) and Limido Comasco (11.1 km away).
+HERE, NEAR, FAR = (45.78613, 8.96987), (45.8358, 8.94427), (45.68663, 8.97791)
 
 
 def res(id: str = "R1", **kw: Any) -> ResourceItem:
@@ -66,6 +72,13 @@ def test_baseline_pair_is_compatible() -> None:
         ({"category": "ACC.SPESA"}, {}, "category"),  # sibling
         ({"category": "ACC.VISITE"}, {"category": "ACC"}, "category"),  # child for a parent
         ({"comuni": frozenset({"013002"})}, {}, "comune"),
+        ({"home_location": FAR}, {"location": HERE, "max_distance_km": 10}, "distance"),
+        ({"home_location": NEAR}, {"location": HERE, "max_distance_km": 5.8}, "distance"),
+        (  # whole-ambito resources are based somewhere too
+            {"home_location": FAR, "comuni": frozenset()},
+            {"location": HERE, "max_distance_km": 10},
+            "distance",
+        ),
         ({"target_groups": frozenset({"anziani"})}, {"target_group": "disabili"}, "target_group"),
         (
             {"clearances": frozenset({"minori"})},
@@ -100,6 +113,11 @@ def test_each_rule_excludes(
         ({"category": "ACC"}, {}),  # ancestor serves a child need
         ({"comuni": frozenset()}, {}),  # whole ambito
         ({"comuni": frozenset({"013002", COMUNE})}, {}),
+        ({"home_location": NEAR}, {"location": HERE, "max_distance_km": 10}),
+        ({"home_location": FAR}, {"location": HERE}),  # no limit
+        ({"home_location": None}, {"location": HERE, "max_distance_km": 1}),  # base unknown
+        ({"home_location": FAR}, {"location": None, "max_distance_km": 1}),  # need's unknown
+        ({"home_location": HERE}, {"location": HERE, "max_distance_km": 0.001}),  # same place
         ({"target_groups": frozenset()}, {"target_group": "disabili"}),  # any target group
         ({"target_groups": frozenset({"anziani", "disabili"})}, {"target_group": "disabili"}),
         ({"target_groups": frozenset({"anziani"})}, {"target_group": None}),
@@ -185,6 +203,52 @@ def test_explain_no_candidates_counts_each_rule() -> None:
     assert "Nessuna risorsa attiva della categoria «Accompagnamento a visite mediche»" in empty
 
 
+def test_distance_limit_is_inclusive_on_both_paths() -> None:
+    limit = distance_km(HERE, NEAR)  # the very float both paths compute
+    r = res(home_location=NEAR)
+    at = need(location=HERE, max_distance_km=limit)
+    assert exclusion_reason(at, r, TAX) is None
+    assert ids(CandidateIndex([r], TAX), at) == ["R1"]
+    below = need(location=HERE, max_distance_km=math.nextafter(limit, 0))
+    assert exclusion_reason(below, r, TAX) == "distance"
+    assert ids(CandidateIndex([r], TAX), below) == []
+
+
+def test_comune_rule_comes_before_distance() -> None:
+    r = res(comuni=frozenset({"013002"}), home_location=FAR)
+    assert exclusion_reason(need(location=HERE, max_distance_km=1), r, TAX) == "comune"
+
+
+def test_distance_limit_per_need_in_one_block() -> None:
+    """Needs of the same category, comune and place but different limits share a block."""
+    rs = [
+        res("R1", home_location=HERE),
+        res("R2", home_location=NEAR),
+        res("R3", home_location=FAR),
+        res("R4"),  # base unknown: never too far
+    ]
+    index = CandidateIndex(rs, TAX)
+    needs = [
+        need(id="N1", location=HERE, max_distance_km=1),
+        need(id="N2", location=HERE, max_distance_km=6),
+        need(id="N3", location=HERE),
+        need(id="N4", location=HERE, max_distance_km=12),
+    ]
+    assert index.candidate_counts(needs).tolist() == [2, 3, 4, 4]
+    assert ids(index, needs[1]) == ["R1", "R2", "R4"]
+    rows, positions, _, _ = index.ranked(needs, Weights(), None)
+    got = {(needs[r].id, index.resources[p].id) for r, p in zip(rows, positions, strict=True)}
+    assert got == {(n.id, r.id) for n in needs for r in rs if is_compatible(n, r, TAX)}
+
+
+def test_explain_no_candidates_says_too_far() -> None:
+    index = CandidateIndex([res("R1", home_location=FAR), res("R2", home_location=NEAR)], TAX)
+    text = index.explain_no_candidates(need(location=HERE, max_distance_km=5))
+    assert "Nessuna delle 2 risorse" in text
+    assert "2 per troppo lontano" in text
+    assert EXCLUSION_REASONS_IT["distance"] == "troppo lontano"
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_index_equals_reference_definition(seed: int) -> None:
     amb = generate_ambito(400, 120, seed=seed)
@@ -200,6 +264,14 @@ def test_index_equals_reference_definition(seed: int) -> None:
         assert ids(index, n) == expected
         total += len(expected)
     assert total > 0  # the instance exercises real candidates
+    # ... and the synthetic limits do exclude resources that pass every other rule.
+    too_far = [
+        (n, r)
+        for n in amb.needs
+        for r in amb.resources
+        if exclusion_reason(n, r, amb.taxonomy, as_of) == "distance"
+    ]
+    assert too_far
 
 
 def test_index_on_random_mutations() -> None:

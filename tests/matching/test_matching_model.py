@@ -14,6 +14,7 @@ from registry.matching import (
     WeeklyWindow,
     Weights,
 )
+from registry.matching.geo import distance_km, km_it
 from registry.matching.schedule import duration_it, hours_it, normalise, overlap_minutes, per_day
 
 
@@ -134,3 +135,54 @@ def test_italian_durations() -> None:
     assert duration_it(60) == "1 ora"
     assert duration_it(150) == "2 ore e 30 minuti"
     assert duration_it(45) == "45 minuti"
+
+
+def test_locations_and_max_distance_validate() -> None:
+    r = ResourceItem(
+        id="R",
+        holder_id="H",
+        holder_sector="x",
+        category="A",
+        comuni=frozenset(),
+        home_location=[45, 9],  # type: ignore[arg-type]
+    )
+    assert r.home_location == (45.0, 9.0)
+    n = NeedItem(
+        id="N", plan_id="P", category="A", comune="1", location=(45.8, 8.9), max_distance_km=10
+    )
+    assert (n.location, n.max_distance_km) == ((45.8, 8.9), 10.0)
+    for bad in ((91.0, 9.0), (45.0, 181.0), (float("nan"), 9.0), (45.0,)):
+        with pytest.raises(ValueError):
+            NeedItem(id="N", plan_id="P", category="A", comune="1", location=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            ResourceItem(
+                id="R",
+                holder_id="H",
+                holder_sector="x",
+                category="A",
+                comuni=frozenset(),
+                home_location=bad,  # type: ignore[arg-type]
+            )
+    for limit in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(ValueError):
+            NeedItem(id="N", plan_id="P", category="A", comune="1", max_distance_km=limit)
+
+
+def test_distance_km_and_italian_distances() -> None:
+    # Olgiate Comasco -> Bizzarone centroids (registry/data/comuni_centroids.csv): ~5.9 km.
+    olgiate, bizzarone = (45.78613, 8.96987), (45.8358, 8.94427)
+    assert distance_km(olgiate, bizzarone) == pytest.approx(5.87, abs=0.01)
+    assert distance_km(olgiate, bizzarone) == pytest.approx(distance_km(bizzarone, olgiate))
+    assert distance_km(olgiate, olgiate) == 0.0
+    # One degree of latitude is ~111.2 km on the mean sphere.
+    assert distance_km((45.0, 9.0), (46.0, 9.0)) == pytest.approx(111.19, abs=0.01)
+    assert distance_km((0.0, 0.0), (0.0, 180.0)) == pytest.approx(20015.1, abs=0.1)
+    assert [km_it(x) for x in (0.4, 1.0, 5.87, 7.02, 9.97, 12.4, 150.0)] == [
+        "meno di 1 km",
+        "1 km",
+        "5,9 km",
+        "7 km",
+        "10 km",
+        "12 km",
+        "150 km",
+    ]

@@ -20,15 +20,22 @@ from registry.matching import (
     Weights,
     allocate_graph,
     build_graph,
+    exclusion_reason,
     is_compatible,
+    score,
     solve_reference,
     suggest,
 )
+from registry.matching.geo import distance_km
 
 TAX = Taxonomy(parents={"A": None, "A.1": "A", "A.2": "A", "B": None, "B.1": "B"})
 CATEGORIES = ["A", "A.1", "A.2", "B", "B.1", "X"]  # "X": not in the taxonomy
 COMUNI = ["c1", "c2", "c3"]
 DAY0 = date(2026, 1, 1)
+# A few places a few km apart, so that distances repeat and limits can sit exactly on one.
+PLACES = [(45.78613, 8.96987), (45.8358, 8.94427), (45.68663, 8.97791), (45.77, 9.0)]
+LIMITS = sorted({round(distance_km(a, b), 1) for a in PLACES for b in PLACES if a != b})
+EXACT = [distance_km(a, b) for a in PLACES for b in PLACES if a != b]
 
 
 # Strategies are built once: building them inside draws dominates run time.
@@ -86,6 +93,7 @@ resource_fields = st.fixed_dictionaries(
         "holder_is_new": st.booleans(),
         "stale": st.booleans(),
         "home_comune": st.none() | st.sampled_from(COMUNI),
+        "home_location": st.none() | st.sampled_from(PLACES),
     }
 )
 need_fields = st.fixed_dictionaries(
@@ -99,6 +107,9 @@ need_fields = st.fixed_dictionaries(
         "windows": windows,
         "plan_holder_ids": small_set(["H0", "H1", "H9"]),
         "priority": st.integers(1, 5),
+        "location": st.none() | st.sampled_from(PLACES),
+        # Rounded limits fall between distances, exact ones on them (a tie must be kept).
+        "max_distance_km": st.none() | st.sampled_from(LIMITS) | st.sampled_from(EXACT),
     }
 )
 resources = st.lists(st.tuples(resource_fields, periods), max_size=8).map(
@@ -161,3 +172,64 @@ def test_blocking_equals_definition_and_suggestions_are_ranked(
         assert sorted(s.resource_id for s in ranked) == expected
         keys = [(-s.score, s.resource_id) for s in ranked]
         assert keys == sorted(keys)
+        # The vectorised scores are the scalar ones, bit for bit (distances included).
+        _, positions, scores, _ = index.ranked([n], Weights(), None)
+        for p, value in zip(positions, scores, strict=True):
+            assert score(n, index.resources[p], Weights(), TAX).score == value
+        # The reference's first failing rule is one the index also reports for the need.
+        if not expected:
+            reasons = {exclusion_reason(n, r, TAX) for r in rs}
+            if "distance" in reasons:
+                assert "troppo lontano" in index.explain_no_candidates(n)
+
+
+# Resources and needs that pass every other rule most of the time, so that the distance
+# rule and the distance-based proximity decide often (above, other rules mostly do).
+near_resources = st.lists(
+    st.fixed_dictionaries(
+        {
+            "holder_id": st.sampled_from(["H0", "H1"]),
+            "category": st.sampled_from(["A", "A.1"]),
+            "comuni": small_set(COMUNI[:2]),
+            "capacity": st.integers(1, 2),
+            "home_comune": st.none() | st.sampled_from(COMUNI),
+            "home_location": st.none() | st.sampled_from(PLACES),
+        }
+    ),
+    max_size=8,
+).map(
+    lambda xs: [
+        ResourceItem(id=f"R{i}", holder_sector="third_sector", **f) for i, f in enumerate(xs)
+    ]
+)
+near_needs = st.lists(
+    st.fixed_dictionaries(
+        {
+            "category": st.just("A.1"),
+            "comune": st.sampled_from(COMUNI[:2]),
+            "location": st.none() | st.sampled_from(PLACES),
+            "max_distance_km": st.none() | st.sampled_from(LIMITS) | st.sampled_from(EXACT),
+            "priority": st.integers(1, 5),
+        }
+    ),
+    max_size=6,
+).map(lambda xs: [NeedItem(id=f"N{i}", plan_id="P0", **f) for i, f in enumerate(xs)])
+
+
+@settings(max_examples=80, deadline=None)
+@given(rs=near_resources, ns=near_needs)
+def test_distance_rule_and_proximity_agree_on_both_paths(
+    rs: list[ResourceItem], ns: list[NeedItem]
+) -> None:
+    index = CandidateIndex(rs, TAX)
+    expected = {(n.id, r.id) for n in ns for r in rs if is_compatible(n, r, TAX)}
+    rows, positions, scores, counts = index.ranked(ns, Weights(), None)
+    got = {(ns[r].id, index.resources[p].id) for r, p in zip(rows, positions, strict=True)}
+    assert got == expected
+    assert counts.tolist() == [sum(1 for r in rs if is_compatible(n, r, TAX)) for n in ns]
+    for r, p, value in zip(rows, positions, scores, strict=True):
+        assert score(ns[r], index.resources[p], Weights(), TAX).score == value
+    out = allocate_graph(build_graph(ns, index, Weights()))
+    for nid, s in out.assignments.items():
+        need = next(n for n in ns if n.id == nid)
+        assert exclusion_reason(need, index.resource(s.resource_id), TAX) is None

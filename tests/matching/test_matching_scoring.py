@@ -17,7 +17,10 @@ from registry.matching import (
     Weights,
     build_graph,
     score,
+    suggest,
 )
+from registry.matching.geo import distance_km
+from registry.matching.scoring import PROXIMITY_ELSEWHERE, PROXIMITY_HALF_KM
 from registry.matching.synthetic import generate_ambito
 
 TAX = Taxonomy(
@@ -184,6 +187,65 @@ def test_proximity() -> None:
     assert comp(n, res(comuni=frozenset()), "proximity") == (0.5, "Opera in tutto l'ambito")
     assert comp(n, res(comuni=frozenset({"013001", "013003", "013004"})), "proximity")[0] == 0.5
     assert comp(n, res(comuni=frozenset({"013009"})), "proximity")[0] == 0.0
+
+
+# --- proximity by distance, when both places are known -------------------------------------
+
+HERE, NEAR, FAR = (45.78613, 8.96987), (45.8358, 8.94427), (45.68663, 8.97791)  # 5.9, 11.1 km
+
+
+def test_proximity_by_distance() -> None:
+    n = need(comune="013001", location=HERE)
+    served = frozenset({"013001", "013002"})
+    near = res(home_comune="013002", home_location=NEAR, comuni=served)
+    far = res(home_comune="013003", home_location=FAR, comuni=frozenset({"013001", "013003"}))
+    value, reason = comp(n, near, "proximity")
+    assert value == 1 / (1 + distance_km(HERE, NEAR) / PROXIMITY_HALF_KM)
+    assert reason == "Ha sede a 5,9 km dal comune del bisogno (sede: 013002)"
+    far_value, far_reason = comp(n, far, "proximity")
+    assert far_reason == "Ha sede a 11 km dal comune del bisogno (sede: 013003)"
+    assert 0 < far_value < value < 1
+    # Same comune: full score whatever the coordinates say.
+    local = res(home_comune="013001", home_location=NEAR, comuni=served)
+    assert comp(n, local, "proximity") == (1.0, "Ha sede nel comune del bisogno")
+    # Whole ambito, based somewhere known.
+    value, reason = comp(n, res(home_location=FAR, comuni=frozenset()), "proximity")
+    assert value == far_value
+    assert reason == "Opera in tutto l'ambito, con sede a 11 km dal comune del bisogno"
+    # Either place unknown: the comune-based values as before.
+    assert comp(need(comune="013001"), near, "proximity")[0] == PROXIMITY_ELSEWHERE
+    unknown_base = res(home_comune="013002", comuni=served)
+    assert comp(n, unknown_base, "proximity")[0] == PROXIMITY_ELSEWHERE
+    # Not serving the comune stays 0, however close.
+    assert comp(n, res(home_location=HERE, comuni=frozenset({"013009"})), "proximity")[0] == 0.0
+
+
+def test_proximity_decreases_with_distance() -> None:
+    n = need(comune="013001", location=(45.0, 9.0))
+    values = []
+    for km in (0.5, 2, 5, 10, 20, 50):
+        there = (45.0 + km / 111.19, 9.0)  # ~km to the north
+        r = res(home_comune="013002", home_location=there, comuni=frozenset())
+        values.append(comp(n, r, "proximity")[0])
+    assert values == sorted(values, reverse=True)
+    assert len(set(values)) == len(values)
+    assert values[3] == pytest.approx(0.5, abs=0.001)  # half at PROXIMITY_HALF_KM
+    assert all(0 < v < 1 for v in values)
+
+
+def test_distance_changes_the_ranking() -> None:
+    index = CandidateIndex(
+        [
+            res(id="R1", home_comune="013003", home_location=FAR, comuni=frozenset()),
+            res(id="R2", home_comune="013002", home_location=NEAR, comuni=frozenset()),
+        ],
+        TAX,
+    )
+    ranked = suggest(need(location=HERE), index, W)
+    assert [s.resource_id for s in ranked] == ["R2", "R1"]
+    assert "a 5,9 km" in ranked[0].component("proximity").reason
+    # Without the need's place both are "elsewhere": ties go to the lower id.
+    assert [s.resource_id for s in suggest(need(), index, W)] == ["R1", "R2"]
 
 
 # --- language -------------------------------------------------------------------------------
