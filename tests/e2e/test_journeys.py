@@ -7,6 +7,7 @@ screen says back, and saves screenshots of the main screens for a reviewer.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
@@ -269,8 +270,10 @@ def test_udp_reads_the_dashboard_and_downloads_an_export(server: str, page: Page
 
     go(page, "Cruscotto")
     expect(page.get_by_role("heading", level=1)).to_have_text("Cruscotto dell'Ufficio di Piano")
-    page.get_by_label("Dal", exact=True).fill("2026-01-01")
-    page.get_by_label("Al", exact=True).fill("2026-12-31")
+    # The demo's year of activity ends today.
+    today = date.today()
+    page.get_by_label("Dal", exact=True).fill((today - timedelta(days=364)).isoformat())
+    page.get_by_label("Al", exact=True).fill(today.isoformat())
     page.get_by_role("button", name="Aggiorna").click()
     expect(page.get_by_role("heading", name="In sintesi")).to_be_visible()
     public = page.locator(".stat", has_text="spesa pubblica degli interventi")

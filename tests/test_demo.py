@@ -1,0 +1,268 @@
+"""The demo ambito (`registry demo`, `registry serve --demo`) shows a living ambito.
+
+Loaded into the test database once for the module; every check goes through the HTTP API as
+the demo's own users, and asserts what a person logging in would care about, never the
+generated numbers themselves.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from registry.ambiti.tables import Ambito
+from registry.checkin.tables import CheckIn
+from registry.contributions.tables import Contribution, ContributionConfirmation
+from registry.demo import DEMO_PASSWORD, load_demo
+from registry.holders.tables import Holder
+from registry.matches.tables import Match, ResourceCapacity
+from registry.plans.tables import Need, Plan
+from registry.users.tables import User
+
+DEMO = "OLGIATESE"
+THRESHOLD = 5  # REGISTRY_METRICS_MIN_COUNT's default
+
+
+@pytest.fixture(scope="module")
+async def demo(app: object) -> dict[str, str]:
+    return await load_demo()
+
+
+async def login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
+    answer = await client.post(
+        "/api/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def current_period(today: date) -> dict[str, str]:
+    """The dashboard's default (the current year); in its first weeks the year has hardly
+    begun (and the holidays are quiet), so the last two months stand in for it."""
+    if today < date(today.year, 2, 1):
+        return {"from": (today - timedelta(days=60)).isoformat(), "to": today.isoformat()}
+    return {}
+
+
+def last_twelve_months(today: date) -> dict[str, str]:
+    first = date(today.year - 1, today.month, 1) + timedelta(days=31)
+    return {"from": first.replace(day=1).isoformat(), "to": today.isoformat()}
+
+
+async def _ambito_id() -> object:
+    row = await Ambito.select(Ambito.id).where(Ambito.code == DEMO).first()
+    assert row is not None
+    return row["id"]
+
+
+async def _volumes(ambito_id: object) -> dict[str, int]:
+    return {
+        "users": await User.count().where(User.ambito == ambito_id),
+        "holders": await Holder.count().where(Holder.ambito == ambito_id),
+        "plans": await Plan.count().where(Plan.ambito == ambito_id),
+        "matches": await Match.count().where(Match.ambito == ambito_id),
+        "entries": await Contribution.count().where(Contribution.ambito == ambito_id),
+    }
+
+
+async def test_the_demo_is_loaded_once(demo: dict[str, str]) -> None:
+    ambito_id = await _ambito_id()
+    before = await _volumes(ambito_id)
+    assert await load_demo() == demo
+    assert await _volumes(ambito_id) == before
+    assert await Ambito.count().where(Ambito.code == DEMO) == 1
+    # A year of activity, not a handful of rows.
+    assert before["users"] >= 30 and before["plans"] >= 12 and before["entries"] >= 300
+
+
+async def test_the_udp_dashboard_shows_figures(
+    client: httpx.AsyncClient, demo: dict[str, str]
+) -> None:
+    udp = await login(client, "udp")
+    today = date.today()
+
+    answer = await client.get("/api/metrics/summary", headers=udp, params=current_period(today))
+    assert answer.status_code == 200, answer.text
+    summary = answer.json()
+    headline = summary["headline"]
+    assert headline["hours_community"] is not None and headline["hours_community"] > 0
+    assert headline["persons"] is not None and headline["persons"] >= THRESHOLD
+    assert headline["holders"] is not None and headline["holders"] >= THRESHOLD
+    assert headline["public_spending"]["amount_eur"] > 0
+    assert headline["leverage_ratio"] is not None and headline["leverage_ratio"] > 0
+    assert headline["replacement_value"]["rate_eur_per_hour"] is not None
+    assert headline["share_resources_confirmed_90_days"] is not None
+
+    # Over a year of activity the tables by area and by comune are mostly published, not
+    # withheld (early in a calendar year the current year alone is too thin for that).
+    answer = await client.get("/api/metrics/summary", headers=udp, params=last_twelve_months(today))
+    assert answer.status_code == 200, answer.text
+    tables = {t["name"]: t for t in answer.json()["tables"]}
+    for name, key in (("by_area", "area"), ("by_comune", "comune")):
+        active = [r for r in tables[name]["rows"] if r["entries"] != 0]
+        shown = [r for r in active if r["hours_community"] is not None]
+        assert len(shown) > len(active) / 2, (name, active)
+        assert len({r[key] for r in shown}) >= 3
+
+    # Several months with hours and value, next to public spending.
+    answer = await client.get(
+        "/api/metrics/timeseries",
+        headers=udp,
+        params={**last_twelve_months(today), "granularity": "month"},
+    )
+    assert answer.status_code == 200, answer.text
+    months = [r for r in answer.json()["series"]["rows"] if r["hours_community"]]
+    assert len(months) >= 6
+    assert sum(1 for r in months if r["leverage_ratio"]) >= 6
+
+    # Ties among holders, across sectors.
+    answer = await client.get(
+        "/api/metrics/network",
+        headers=udp,
+        params={**last_twelve_months(today), "granularity": "quarter"},
+    )
+    assert answer.status_code == 200, answer.text
+    network = answer.json()
+    assert any(r["edges"] for r in network["periods"]["rows"])
+    assert any(b["sector_a"] != b["sector_b"] and b["edges"] for b in network["sector_blocks"]), (
+        network["sector_blocks"]
+    )
+
+    # Needs met by the community, by funded interventions, by both.
+    answer = await client.get("/api/metrics/coverage", headers=udp, params=current_period(today))
+    assert answer.status_code == 200, answer.text
+    coverage = {t["name"]: t for t in answer.json()["tables"]}["need_coverage"]
+    total = coverage["total"]
+    assert total["needs"] and (total["community_only"] or 0) + (total["both"] or 0) > 0
+    assert sum(1 for r in coverage["rows"] if r["needs"] is not None) >= 3
+
+
+async def test_the_social_worker_has_plans(client: httpx.AsyncClient, demo: dict[str, str]) -> None:
+    worker = await login(client, "assistente")
+    answer = await client.get("/api/plans", headers=worker, params={"limit": 100})
+    assert answer.status_code == 200, answer.text
+    plans = answer.json()
+    assert plans["total"] >= 12
+    assert {p["owner_username"] for p in plans["items"]} == {"assistente"}
+    assert len({p["target_group"] for p in plans["items"]}) >= 4
+    assert len({p["comune"] for p in plans["items"]}) >= 4
+
+    plan = next(p for p in plans["items"] if p["status"] == "active")
+    needs = (await client.get(f"/api/plans/{plan['id']}/needs", headers=worker)).json()
+    assert needs
+    matches = (await client.get("/api/matches", headers=worker, params={"limit": 200})).json()
+    statuses = Counter(m["status"] for m in matches["items"])
+    assert statuses["active"] and statuses["completed"] and statuses["declined"]
+    # Something waits for the social worker: accepted by the holder, to be confirmed.
+    assert statuses["accepted"] >= 1
+
+
+async def test_the_volunteer_sees_its_own_hours(
+    client: httpx.AsyncClient, demo: dict[str, str]
+) -> None:
+    volunteer = await login(client, "volontario")
+    me = (await client.get("/api/users/me", headers=volunteer)).json()
+    answer = await client.get(
+        "/api/contributions/summary", headers=volunteer, params={"volunteer_id": me["id"]}
+    )
+    assert answer.status_code == 200, answer.text
+    hours = next(t for t in answer.json()["totals"] if t["unit"] == "hours")
+    assert hours["verified"] > 0
+    entries = (await client.get("/api/contributions", headers=volunteer)).json()
+    assert entries["total"] > 0
+    assert {e["volunteer_id"] for e in entries["items"]} == {me["id"]}
+    assert any(e["verification"] == "qr_verified" for e in entries["items"])
+
+
+async def test_the_association_has_a_proposal_and_an_entry_to_confirm(
+    client: httpx.AsyncClient, demo: dict[str, str]
+) -> None:
+    auser = await login(client, "auser")
+    me = (await client.get("/api/users/me", headers=auser)).json()
+    proposals = (
+        await client.get("/api/matches", headers=auser, params={"status": "proposed"})
+    ).json()
+    assert proposals["total"] >= 1
+    proposal = proposals["items"][0]
+    assert proposal["holder_id"] == me["holder_id"]
+    assert proposal["plan_id"] is None  # the holder side never sees whose plan it is
+    accepted = await client.post(f"/api/matches/{proposal['id']}/accept", headers=auser)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "accepted"
+
+    waiting = (
+        await client.get(
+            "/api/contributions",
+            headers=auser,
+            params={"holder_id": me["holder_id"], "verification": "self_reported"},
+        )
+    ).json()
+    own = [e for e in waiting["items"] if e["match_id"] is None]
+    assert own, waiting
+    confirmed = await client.post(
+        f"/api/contributions/{own[0]['id']}/confirm", headers=auser, json={}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["verification"] == "confirmed"
+
+
+async def test_the_demo_keeps_the_registry_invariants(demo: dict[str, str]) -> None:
+    ambito_id = await _ambito_id()
+    # Places held = matches accepted or active, never above the resource's capacity.
+    held = Counter(
+        r["resource"]
+        for r in await Match.select(Match.resource).where(
+            (Match.ambito == ambito_id) & Match.status.is_in(["accepted", "active"])
+        )
+    )
+    counters = await ResourceCapacity.select(
+        ResourceCapacity.resource,
+        ResourceCapacity.reserved,
+        ResourceCapacity.resource.capacity.as_alias("capacity"),
+        ResourceCapacity.resource.ambito.as_alias("ambito"),
+    ).where(ResourceCapacity.resource.ambito == ambito_id)
+    assert counters
+    for row in counters:
+        assert row["reserved"] == held[row["resource"]] <= row["capacity"]
+    assert set(held) <= {row["resource"] for row in counters}
+
+    # The ledger: corrections name an entry of the same ambito, one successor at most;
+    # every QR presence wrote one qr_verified entry of the same volunteer.
+    entries = {
+        r["id"]: r for r in await Contribution.select().where(Contribution.ambito == ambito_id)
+    }
+    successors = Counter(r["corrects"] for r in entries.values() if r["corrects"])
+    assert successors and set(successors) <= set(entries)
+    assert max(successors.values()) == 1
+    assert {r["kind"] for r in entries.values()} == {"entry", "correction", "cancellation"}
+    for row in await CheckIn.select().where(CheckIn.ambito == ambito_id):
+        entry = entries[row["contribution"]]
+        assert entry["verification"] == "qr_verified"
+        assert entry["volunteer"] == row["volunteer"] and entry["holder"] == row["holder"]
+    confirmed = await ContributionConfirmation.select(
+        ContributionConfirmation.contribution, ContributionConfirmation.confirmed_at
+    ).where(ContributionConfirmation.ambito == ambito_id)
+    assert confirmed
+    for row in confirmed:
+        assert row["contribution"] in entries
+        assert row["confirmed_at"] >= entries[row["contribution"]]["created_at"]
+
+    # Every record belongs to the demo ambito through its holder, plan and need.
+    holders = {r["id"] for r in await Holder.select(Holder.id).where(Holder.ambito == ambito_id)}
+    assert {r["holder"] for r in entries.values()} <= holders
+    plans = {r["id"] for r in await Plan.select(Plan.id).where(Plan.ambito == ambito_id)}
+    needs = {
+        r["id"]: r["plan"]
+        for r in await Need.select(Need.id, Need.plan).where(Need.ambito == ambito_id)
+    }
+    assert set(needs.values()) <= plans
+    for row in entries.values():
+        if row["need_id"] is not None:
+            assert needs[row["need_id"]] == row["plan_id"]
+    for row in await Match.select(Match.plan, Match.need, Match.holder).where(
+        Match.ambito == ambito_id
+    ):
+        assert needs[row["need"]] == row["plan"] and row["holder"] in holders
