@@ -2,6 +2,8 @@
 
 Comuni are real, with their ISTAT codes (registry/data/demo_comuni.json). Holders and
 resources are invented but typical of the field; identifiers have valid check digits.
+The twelve months of activity up to today (volunteers, plans, matches, the ledger,
+activities, funded interventions, interactions) are in registry/demo_activity.py.
 """
 
 from __future__ import annotations
@@ -313,7 +315,8 @@ REGISTERED_DAYS_AGO = [1400, 1300, 1200, 1100, 1000, 380, 900, 420, 800, 850, 95
 
 
 async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
-    """Create the demo ambito if missing; returns the demo logins (username -> role)."""
+    """Create the demo ambito with a year of activity if missing (nothing otherwise);
+    returns the demo logins (username -> role)."""
     await ensure_seeded()
     spec = json.loads(DATA.read_text(encoding="utf-8"))
     logins = {

@@ -15,8 +15,8 @@ builds it (the same columns, keys, digests, history and counters), and the domai
 rules are reused where there are some (case codes, quarter-hour rounding of a presence, the
 matching engine's score and explanation).
 
-Everything is drawn from a seeded `random.Random` and placed relative to today, so the demo
-always shows the last twelve months and two loads on the same day are identical.
+Everything is drawn from a seeded `random.Random` (ids included) and placed relative to
+today: every load draws the same year, shifted so that it always ends today.
 """
 
 from __future__ import annotations
