@@ -354,6 +354,7 @@ async def test_holder_manager_sees_only_the_need_details(client, tenant: Tenant)
         "end_date": None,
         "languages": ["it"],
         "requirements": [],
+        "max_distance_km": None,
     }
     # The social worker's view of the same match links back to the plan, still without
     # personal details.

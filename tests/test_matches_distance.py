@@ -146,6 +146,8 @@ async def test_max_distance_keeps_near_and_excludes_far_resources(client, tenant
     )
     assert response.status_code == 201, response.text
     assert response.json()["warning"] == "Non suggerita dal motore: troppo lontano"
+    # The holder side learns the limit with the rest of the need (never the plan).
+    assert response.json()["need"]["max_distance_km"] == 3
 
     # The batch allocation applies the same rule.
     other = await create_need(

@@ -60,6 +60,7 @@ class NeedView(msgspec.Struct, kw_only=True):
     end_date: date | None
     languages: list[str]
     requirements: list[str]
+    max_distance_km: float | None = None
 
 
 class MatchOut(msgspec.Struct, kw_only=True):

@@ -128,6 +128,7 @@ def need_view(need: dict[str, Any], plan_comune: str) -> NeedView:
         end_date=need["end_date"],
         languages=need["languages"] or [],
         requirements=need["requirements"] or [],
+        max_distance_km=need["max_distance_km"],
     )
 
 

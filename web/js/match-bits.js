@@ -69,7 +69,7 @@ export function needFacts(need, tax, names) {
     h('dt', { text: 'Di cosa c\'è bisogno' }), h('dd', { text: s.category }),
     h('dt', { text: 'Quanto' }), h('dd', { text: s.quantity }),
     h('dt', { text: 'Quando' }), h('dd', { text: s.schedule }),
-    h('dt', { text: 'Dove' }), h('dd', { text: s.comune }),
+    h('dt', { text: 'Dove' }), h('dd', { text: need.max_distance_km ? `${s.comune}, entro ${fmt.number(need.max_distance_km)} km` : s.comune }),
     h('dt', { text: 'Periodo' }), h('dd', { text: s.period }),
     need.languages?.length ? [h('dt', { text: 'Lingue' }), h('dd', { text: need.languages.join(', ') })] : null,
     need.requirements?.length ? [h('dt', { text: 'Requisiti' }), h('dd', { text: need.requirements.join(', ') })] : null);
