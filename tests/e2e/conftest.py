@@ -7,11 +7,16 @@ download is never used. Screenshots of each main screen land in artifacts/screen
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,8 +28,10 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-# axe-core, pinned in web/package.json and copied here by web/scripts/vendor.mjs.
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+# axe-core comes from the npm registry at the version and integrity pinned in
+# web/package-lock.json, fetched once into a cache: nothing third-party is pasted in.
+AXE_LOCK = ROOT / "web" / "package-lock.json"
+AXE_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "registry-e2e"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM = os.environ.get("REGISTRY_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -227,10 +234,37 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def axe_script() -> Path:
+    """axe.min.js of the pinned axe-core, downloaded and checked against the lock's
+    integrity the first time, then read from the cache."""
+    package = json.loads(AXE_LOCK.read_text())["packages"]["node_modules/axe-core"]
+    version, integrity = package["version"], package["integrity"]
+    algorithm, _, expected = integrity.partition("-")
+    target = AXE_CACHE / f"axe-core-{version}.min.js"
+    if target.exists():
+        return target
+    url = package.get("resolved") or (
+        f"https://registry.npmjs.org/axe-core/-/axe-core-{version}.tgz"
+    )
+    tarball = httpx.get(url, timeout=120, follow_redirects=True).raise_for_status().content
+    digest = base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode()
+    if digest != expected:
+        raise RuntimeError(f"axe-core {version} from {url} does not match the lock's integrity")
+    with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
+        member = archive.extractfile("package/axe.min.js")
+        assert member is not None
+        source = member.read()
+    AXE_CACHE.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(source)
+    partial.replace(target)  # atomic: a parallel run never reads half a file
+    return target
+
+
 def axe_violations(page: Page) -> list[str]:
     """WCAG 2.1 A/AA violations that axe-core finds on the page as it is now."""
     if not page.evaluate("() => Boolean(window.axe)"):
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(path=str(axe_script()))
     result = page.evaluate(
         """async (tags) => {
             const options = { runOnly: { type: 'tag', values: tags } };
