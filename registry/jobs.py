@@ -118,6 +118,7 @@ async def _dispatch(now: datetime, settings: Settings, scope: Scope) -> dict[str
     return (await Dispatcher(settings).run(now, scope)).as_dict()
 
 
+METRICS_SNAPSHOT_MINUTES = 15
 # Where the metrics domain is expected to provide its snapshot, once it exists.
 METRICS_HOOK = "registry.metrics.snapshot:take_snapshot"
 
@@ -130,7 +131,9 @@ async def _metrics_snapshot(now: datetime, settings: Settings, scope: Scope) -> 
         take_snapshot = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError):
         return {"skipped": f"{METRICS_HOOK} does not exist yet"}
-    result = await take_snapshot(now, ambito_ids=scope)
+    # Only ambiti whose data changed since their snapshots (or whose snapshots are a day old):
+    # the dashboard then serves changes within minutes, without recomputing idle ambiti.
+    result = await take_snapshot(now, ambito_ids=scope, only_changed=True)
     return result if isinstance(result, dict) else {"result": str(result)}
 
 
@@ -183,7 +186,9 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(
             "metrics_snapshot",
             "period snapshots of the metrics, so the dashboard does not scan the ledger",
-            _daily(3, 0),
+            lambda s: IntervalTrigger(
+                minutes=METRICS_SNAPSHOT_MINUTES, timezone=ZoneInfo(s.timezone)
+            ),
             _metrics_snapshot,
         ),
     )

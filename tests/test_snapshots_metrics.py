@@ -87,3 +87,48 @@ async def test_a_new_rate_drops_the_snapshots(client, tenant: Tenant) -> None:
         (r["task_level"], r["year"], r["eur_per_hour"])
         for r in body["headline"]["replacement_value"]["rates"]
     }
+
+
+async def test_a_change_after_the_snapshot_is_never_hidden(client, tenant: Tenant) -> None:
+    await build(tenant)
+    udp = tenant.headers(Role.UDP_ADMIN)
+    year = {"from": "2025-01-01", "to": "2025-12-31"}
+    await client.post("/api/metrics/snapshots", headers=udp)
+    before = (await client.get("/api/metrics/summary", params=year, headers=udp)).json()
+    assert before["source"] == "snapshot"
+
+    # The UdP records a funded intervention of 2025 after the snapshot was taken.
+    response = await client.post(
+        "/api/interventions",
+        json={
+            "code": "SNAP-1",
+            "title": "Trasporto sociale",
+            "fund_source": "municipal",
+            "user_area": "anziani",
+            "fnps_level": "home_care",
+            "comuni": tenant.comuni,
+            "period_start": "2025-01-01",
+            "period_end": "2025-12-31",
+            "committed_cents": 1_000_000,
+            "spent_cents": 1_000_000,
+        },
+        headers=udp,
+    )
+    assert response.status_code == 201, response.text
+    after = (await client.get("/api/metrics/summary", params=year, headers=udp)).json()
+    assert after["source"] == "live"
+    spending = [b["headline"]["public_spending"]["amount_eur"] or 0 for b in (before, after)]
+    assert spending[1] - spending[0] == 10_000.0
+
+    # The next run of the job refreshes this ambito only, and the snapshot is served again.
+    run = await jobs.run_job(
+        "metrics_snapshot", SETTINGS, trigger="test", ambito_ids=[tenant.ambito_id]
+    )
+    assert run.summary["periods"] > 0 and run.summary["unchanged"] == 0
+    again = (await client.get("/api/metrics/summary", params=year, headers=udp)).json()
+    assert again["source"] == "snapshot"
+    assert again["headline"]["public_spending"] == after["headline"]["public_spending"]
+    idle = await jobs.run_job(
+        "metrics_snapshot", SETTINGS, trigger="test", ambito_ids=[tenant.ambito_id]
+    )
+    assert (idle.summary["periods"], idle.summary["unchanged"]) == (0, 1)

@@ -245,4 +245,5 @@ class InteractionOut(msgspec.Struct, kw_only=True):
 class SnapshotRunOut(msgspec.Struct, kw_only=True):
     ambiti: int
     periods: int
+    unchanged: int = 0  # ambiti skipped: nothing changed since their snapshots
     seconds: float

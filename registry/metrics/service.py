@@ -69,9 +69,11 @@ from registry.metrics.tables import (
 from registry.resources.availability import Window
 from registry.resources.tables import AvailabilityWindow, Resource
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
+# The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
+SNAPSHOT_REFRESH = timedelta(hours=20)
 MAX_RANGE_DAYS = 366 * 5
 SISTAN_MINIMUM = 3
 
@@ -807,10 +809,47 @@ class _NetworkPayload(msgspec.Struct):
 class _Payload(msgspec.Struct):
     figures: Figures
     network: _NetworkPayload | None = None
+    # data_fingerprint() when the figures were computed: a snapshot whose data has changed
+    # since is not served.
+    fingerprint: str = ""
+
+
+# What the figures are computed from, per table: the ledger and its confirmations are
+# append-only, so their row count moves with every change; the other tables are edited in
+# place or deleted from, so their count and latest update together.
+_FINGERPRINT_PARTS = (
+    ("contribution", None),
+    ("contribution_confirmation", None),
+    ("funded_intervention", "updated_at"),
+    ("holder_interaction", "created_at"),
+    ("community_activity", "updated_at"),
+    ("resource_match", "updated_at"),
+    ("care_plan", "updated_at"),
+    ("plan_need", "updated_at"),
+    ("holder", "updated_at"),
+    ("resource", "updated_at"),
+    ("resource", "confirmed_at"),
+    ("metrics_value_rate", "updated_at"),
+    ("metrics_task_level", "updated_at"),
+)
+
+
+async def data_fingerprint(ambito_id: uuid.UUID) -> str:
+    """A short text that changes whenever data the metrics read changes in the ambito:
+    index lookups on `ambito`, far cheaper than reading the ledger."""
+    parts = []
+    for table, column in _FINGERPRINT_PARTS:
+        latest = f"MAX({column})" if column else "NULL"
+        parts.append(
+            f"SELECT COUNT(*) AS n, {latest} AS latest FROM {table} WHERE ambito = {{}}"
+        )
+    sql = " UNION ALL ".join(parts)
+    rows = await _raw(sql, *([_u(ambito_id)] * len(parts)))
+    return "|".join(f"{r['n']}:{_s(r['latest']) or ''}" for r in rows)
 
 
 async def _snapshot(
-    ambito_id: uuid.UUID, granularity: str, key: str
+    ambito_id: uuid.UUID, granularity: str, key: str, fingerprint: str
 ) -> tuple[_Payload, datetime] | None:
     row = (
         await MetricsSnapshot.select(
@@ -827,7 +866,10 @@ async def _snapshot(
         return None
     if utcnow() - _dt(row["computed_at"]) > SNAPSHOT_MAX_AGE:  # type: ignore[operator]
         return None
-    return msgspec.json.decode(row["payload"], type=_Payload), _dt(row["computed_at"])  # type: ignore[return-value]
+    payload = msgspec.json.decode(row["payload"], type=_Payload)
+    if payload.fingerprint != fingerprint:
+        return None  # the data changed after the snapshot: compute live
+    return payload, _dt(row["computed_at"])  # type: ignore[return-value]
 
 
 def _granularity_of(key: str) -> str:
@@ -843,30 +885,61 @@ async def period_figures(
     filters and a fresh snapshot exists, computed live otherwise."""
     key = calendar_key(period.start, period.end)
     if not live and scope.empty and key is not None:
-        found = await _snapshot(ambito_id, _granularity_of(key), key)
+        fingerprint = await data_fingerprint(ambito_id)
+        found = await _snapshot(ambito_id, _granularity_of(key), key, fingerprint)
         if found is not None:
             return found[0].figures, "snapshot"
     return await live_figures(ambito_id, period, scope, now), "live"
 
 
 async def take_snapshot(
-    now: datetime, ambito_ids: Sequence[uuid.UUID] | None = None, *, years: int = 5
+    now: datetime,
+    ambito_ids: Sequence[uuid.UUID] | None = None,
+    *,
+    years: int = 5,
+    only_changed: bool = False,
 ) -> dict[str, Any]:
-    """The nightly job: figures and network of every month, quarter and year from the first
-    data (at most `years` calendar years back) to the current period, for every ambito."""
+    """The snapshot job: figures and network of every month, quarter and year from the
+    first data (at most `years` calendar years back) to the current period, for every ambito.
+
+    `only_changed` skips an ambito whose data has not changed since its snapshots, unless
+    they are older than SNAPSHOT_REFRESH (the figures of the current period move with the
+    clock too)."""
     started = time.perf_counter()
     query = Ambito.select(Ambito.id)
     if ambito_ids is not None:
         query = query.where(Ambito.id.is_in(list(ambito_ids)))
     ambiti = [r["id"] for r in await query]
-    written = 0
+    written = skipped = 0
     for ambito_id in ambiti:
-        written += await _snapshot_ambito(ambito_id, now, years)
+        fingerprint = await data_fingerprint(ambito_id)
+        if only_changed and await _up_to_date(ambito_id, fingerprint, now):
+            skipped += 1
+            continue
+        written += await _snapshot_ambito(ambito_id, now, years, fingerprint)
     return {
         "ambiti": len(ambiti),
+        "unchanged": skipped,
         "periods": written,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+async def _up_to_date(ambito_id: uuid.UUID, fingerprint: str, now: datetime) -> bool:
+    key = str(now.date().year)
+    row = (
+        await MetricsSnapshot.select(MetricsSnapshot.payload, MetricsSnapshot.clock)
+        .where(
+            (MetricsSnapshot.ambito == ambito_id)
+            & (MetricsSnapshot.granularity == "year")
+            & (MetricsSnapshot.period_key == key)
+            & (MetricsSnapshot.version == SNAPSHOT_VERSION)
+        )
+        .first()
+    )
+    if row is None or now - _dt(row["clock"]) > SNAPSHOT_REFRESH:  # type: ignore[operator]
+        return False
+    return msgspec.json.decode(row["payload"], type=_Payload).fingerprint == fingerprint
 
 
 async def _first_day(ambito_id: uuid.UUID) -> date | None:
@@ -883,7 +956,9 @@ async def _first_day(ambito_id: uuid.UUID) -> date | None:
     return min(candidates) if candidates else None  # type: ignore[type-var]
 
 
-async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int) -> int:
+async def _snapshot_ambito(
+    ambito_id: uuid.UUID, now: datetime, years: int, fingerprint: str
+) -> int:
     today = now.date()
     first = await _first_day(ambito_id)
     earliest = date(today.year - years + 1, 1, 1)
@@ -918,6 +993,7 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int) -> i
                     by_sector=[{**r.key, **r.data} for r in by_sector.rows],
                     blocks=blocks,
                 ),
+                fingerprint=fingerprint,
             )
             await _store_snapshot(ambito_id, granularity, period, now, payload)
             written += 1
@@ -1034,11 +1110,12 @@ async def series_figures(
     fresh one (and no filter is set), otherwise one pass over the range's aggregates."""
     periods = compute.buckets(period.start, period.end, granularity)
     if not live and scope.empty:
+        fingerprint = await data_fingerprint(ambito_id)
         found = []
         for p in periods:
             snap = None
             if calendar_key(p.start, p.end) == p.key:
-                snap = await _snapshot(ambito_id, granularity, p.key)
+                snap = await _snapshot(ambito_id, granularity, p.key, fingerprint)
             if snap is None:
                 break
             found.append(snap[0].figures)
@@ -1096,11 +1173,12 @@ async def network_figures(
 ) -> tuple[list[Row], Table, list[dict[str, Any]], str]:
     periods = compute.buckets(period.start, period.end, granularity)
     if not live and scope.empty:
+        fingerprint = await data_fingerprint(ambito_id)
         payloads = []
         for p in periods:
             snap = None
             if calendar_key(p.start, p.end) == p.key:
-                snap = await _snapshot(ambito_id, granularity, p.key)
+                snap = await _snapshot(ambito_id, granularity, p.key, fingerprint)
             if snap is None or snap[0].network is None:
                 break
             payloads.append(snap[0].network)
