@@ -839,7 +839,8 @@ async def data_fingerprint(ambito_id: uuid.UUID) -> str:
     index lookups on `ambito`, far cheaper than reading the ledger."""
     parts = []
     for table, column in _FINGERPRINT_PARTS:
-        latest = f"MAX({column})" if column else "NULL"
+        # As text: one UNION column for timestamps and the ledger's NULL on both databases.
+        latest = f"CAST(MAX({column}) AS TEXT)" if column else "CAST(NULL AS TEXT)"
         parts.append(
             f"SELECT COUNT(*) AS n, {latest} AS latest FROM {table} WHERE ambito = {{}}"
         )

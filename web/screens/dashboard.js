@@ -84,6 +84,13 @@ function periodLabel(key) {
   return key;
 }
 
+/** First day of a period key (2026-03, 2026-Q2, 2026), as an ISO date. */
+function periodStart(key) {
+  const q = /^(\d{4})-Q(\d)$/.exec(key || '');
+  if (q) return `${q[1]}-${String((Number(q[2]) - 1) * 3 + 1).padStart(2, '0')}-01`;
+  return /^\d{4}-\d{2}$/.test(key || '') ? `${key}-01` : `${key}-01-01`;
+}
+
 function stat(value, what, note) {
   return h('div', { class: 'stat' }, h('span', { class: 'value', text: value }), h('span', { class: 'what', text: what }), note ? h('span', { class: 'note', text: note }) : null);
 }
@@ -153,7 +160,10 @@ export default async function dashboard(root, { query, replaceQuery }) {
       return;
     }
     const hl = summary.headline;
-    const rows = series.series.rows;
+    // Periods still to come have public spending (prorated) but no hours yet: the charts stop
+    // at today; the tables keep every period.
+    const today = isoDate(new Date());
+    const rows = series.series.rows.filter((r) => periodStart(r.period) <= today);
     const periods = rows.map((r) => periodLabel(r.period));
     const freshness = summary.tables.find((t) => t.name === 'freshness')?.rows?.[0];
     const suppressed = [summary.suppression, series.suppression, network.suppression].reduce((n, x) => n + x.cells.length, 0);
