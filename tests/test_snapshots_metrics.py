@@ -3,7 +3,8 @@ dashboard then reads."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -132,3 +133,37 @@ async def test_a_change_after_the_snapshot_is_never_hidden(client, tenant: Tenan
         "metrics_snapshot", SETTINGS, trigger="test", ambito_ids=[tenant.ambito_id]
     )
     assert (idle.summary["periods"], idle.summary["unchanged"]) == (0, 1)
+
+
+async def test_a_slow_ambito_is_not_recomputed_back_to_back(client, tenant: Tenant) -> None:
+    await build(tenant)
+    now = datetime.now(UTC)
+    await jobs.run_job("metrics_snapshot", SETTINGS, now=now, ambito_ids=[tenant.ambito_id])
+    # Pretend its last run took two minutes, as with a ledger of millions of entries.
+    year = (MetricsSnapshot.ambito == tenant.ambito_id) & (
+        MetricsSnapshot.period_key == str(now.year)
+    )
+    row = await MetricsSnapshot.select(MetricsSnapshot.payload).where(year).first()
+    payload = json.loads(row["payload"])
+    payload["took_seconds"] = 120.0
+    await MetricsSnapshot.update({MetricsSnapshot.payload: json.dumps(payload)}).where(year)
+    response = await client.post(
+        "/api/interactions",
+        json={
+            "kind": "co_programming_table",
+            "title": "Tavolo anziani",
+            "occurred_on": now.date().isoformat(),
+            "holder_ids": [str(tenant.holder_id), str(tenant.other_holder_id)],
+        },
+        headers=tenant.headers(Role.UDP_ADMIN),
+    )
+    assert response.status_code == 201, response.text
+
+    soon = await jobs.run_job(
+        "metrics_snapshot", SETTINGS, now=now + timedelta(minutes=5), ambito_ids=[tenant.ambito_id]
+    )
+    assert (soon.summary["periods"], soon.summary["unchanged"]) == (0, 1)
+    later = await jobs.run_job(
+        "metrics_snapshot", SETTINGS, now=now + timedelta(minutes=7), ambito_ids=[tenant.ambito_id]
+    )
+    assert later.summary["periods"] > 0 and later.summary["unchanged"] == 0

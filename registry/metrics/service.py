@@ -9,6 +9,7 @@ queries, never row by row: the ledger can hold millions of entries.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
@@ -74,6 +75,9 @@ SNAPSHOT_VERSION = 2
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
 SNAPSHOT_REFRESH = timedelta(hours=20)
+# A run this long (a ledger of millions of entries) waits three times its length before the
+# next refresh of a changed ambito.
+SLOW_SNAPSHOT_SECONDS = 60.0
 MAX_RANGE_DAYS = 366 * 5
 SISTAN_MINIMUM = 3
 
@@ -570,7 +574,8 @@ async def load_inputs(
 async def live_figures(
     ambito_id: uuid.UUID, period: Period, scope: Scope, now: datetime
 ) -> Figures:
-    return compute.figures(await load_inputs(ambito_id, period, scope), period, now)
+    inputs = await load_inputs(ambito_id, period, scope)
+    return await asyncio.to_thread(compute.figures, inputs, period, now)
 
 
 # --- network loaders -----------------------------------------------------------------------
@@ -812,6 +817,7 @@ class _Payload(msgspec.Struct):
     # data_fingerprint() when the figures were computed: a snapshot whose data has changed
     # since is not served.
     fingerprint: str = ""
+    took_seconds: float = 0.0
 
 
 # What the figures are computed from, per table: the ledger and its confirmations are
@@ -938,9 +944,18 @@ async def _up_to_date(ambito_id: uuid.UUID, fingerprint: str, now: datetime) -> 
         )
         .first()
     )
-    if row is None or now - _dt(row["clock"]) > SNAPSHOT_REFRESH:  # type: ignore[operator]
+    if row is None:
         return False
-    return msgspec.json.decode(row["payload"], type=_Payload).fingerprint == fingerprint
+    age = now - _dt(row["clock"])  # type: ignore[operator]
+    if age > SNAPSHOT_REFRESH:
+        return False
+    payload = msgspec.json.decode(row["payload"], type=_Payload)
+    if payload.fingerprint == fingerprint:
+        return True
+    # Changed, but the last run was long compared with its age: a very large ambito is not
+    # recomputed back to back (the dashboard answers live meanwhile, never stale).
+    slow = payload.took_seconds >= SLOW_SNAPSHOT_SECONDS
+    return slow and age.total_seconds() < 3 * payload.took_seconds
 
 
 async def _first_day(ambito_id: uuid.UUID) -> date | None:
@@ -957,9 +972,16 @@ async def _first_day(ambito_id: uuid.UUID) -> date | None:
     return min(candidates) if candidates else None  # type: ignore[type-var]
 
 
+def _period_figures(
+    history: Inputs, index: Any, period: Period, now: datetime
+) -> Figures:
+    return compute.figures(compute.slice_inputs(history, index, period), period, now)
+
+
 async def _snapshot_ambito(
     ambito_id: uuid.UUID, now: datetime, years: int, fingerprint: str
 ) -> int:
+    started = time.perf_counter()
     today = now.date()
     first = await _first_day(ambito_id)
     earliest = date(today.year - years + 1, 1, 1)
@@ -981,11 +1003,13 @@ async def _snapshot_ambito(
             if p.start <= today
         ]
         everything = _all_ties(participations, ties, periods, granularity)
-        table, pictures = network.network_tables(nodes, everything, periods)
+        table, pictures = await asyncio.to_thread(
+            network.network_tables, nodes, everything, periods
+        )
         net = {row.key["period"]: row.data for row in table.rows}
         by_sector_all = {p.key: picture for p, picture in zip(periods, pictures, strict=True)}
         for period in periods:
-            fig = compute.figures(compute.slice_inputs(history, index, period), period, now)
+            fig = await asyncio.to_thread(_period_figures, history, index, period, now)
             by_sector, blocks = by_sector_all[period.key]
             payload = _Payload(
                 figures=fig,
@@ -995,6 +1019,8 @@ async def _snapshot_ambito(
                     blocks=blocks,
                 ),
                 fingerprint=fingerprint,
+                # Elapsed so far: the current year, written last, carries about the whole run.
+                took_seconds=round(time.perf_counter() - started, 3),
             )
             await _store_snapshot(ambito_id, granularity, period, now, payload)
             written += 1
@@ -1123,7 +1149,8 @@ async def series_figures(
         if len(found) == len(periods):
             return found, "snapshot"
     inputs = await load_inputs(ambito_id, period, scope, full=False, by_month=True)
-    return [compute.figures(inputs, p, now) for p in periods], "live"
+    figures = await asyncio.to_thread(lambda: [compute.figures(inputs, p, now) for p in periods])
+    return figures, "live"
 
 
 async def timeseries(
@@ -1191,7 +1218,9 @@ async def network_figures(
             by_sector = _sector_table(last.by_sector)
             return rows, by_sector, list(last.blocks), "snapshot"
     nodes, participations, ties = await load_network(ambito_id, period.end, scope)
-    table, by_sector, blocks = network_periods(nodes, participations, ties, periods, granularity)
+    table, by_sector, blocks = await asyncio.to_thread(
+        network_periods, nodes, participations, ties, periods, granularity
+    )
     return table.rows, by_sector, blocks, "live"
 
 
