@@ -6,7 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from registry.ambiti.tables import Ambito, Comune
 from registry.audit.tables import AccessLog
-from registry.checkin.tables import CheckIn
+from registry.checkin.tables import CheckIn, CheckInCode
 from registry.contributions.tables import (
     ActivityOrganiser,
     CommunityActivity,
@@ -49,6 +49,7 @@ APP_CONFIG = AppConfig(
         Contribution,
         ContributionConfirmation,
         CheckIn,
+        CheckInCode,
         FundedIntervention,
         # personalised plans, matches, matching runs, access log (issue 3)
         Plan,

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from registry.access import Role
+from registry.access import Principal, Role
+from registry.checkin import service as checkin
+from registry.checkin.schemas import CodeRequest
 from registry.checkin.service import AUDIENCE
 from registry.contributions.tables import ActivityOrganiser, CommunityActivity, Contribution
 from registry.interventions.tables import FundedIntervention
@@ -40,11 +42,13 @@ class Seeded:
     activity_id: uuid.UUID
     intervention_id: uuid.UUID
     token: str
+    code_id: uuid.UUID  # a stored QR code for the activity, issued by the UdP
 
 
 async def seed(tenant: Tenant) -> Seeded:
     """One of each record: an entry of the managed holder by its volunteer (recorded by the
-    UdP), an activity it organises, a funded intervention, a QR token for the activity."""
+    UdP), an activity it organises, a funded intervention, a QR token for the activity (and a
+    stored code for it)."""
     today = date.today()
     moment = datetime.now(UTC)
     entry = Contribution(
@@ -95,7 +99,9 @@ async def seed(tenant: Tenant) -> Seeded:
         ttl=timedelta(hours=4),
         now=moment,
     )
-    return Seeded(tenant, entry.id, activity.id, intervention.id, token)
+    udp = Principal(user_id=tenant.users[U], username="udp", role=U, ambito_id=tenant.ambito_id)
+    code = await checkin.issue_code(udp, SETTINGS, CodeRequest(activity_id=activity.id))
+    return Seeded(tenant, entry.id, activity.id, intervention.id, token, code.id)
 
 
 def csv_file(_: Seeded) -> bytes:
@@ -198,6 +204,15 @@ CASES = [
         everyone(400),
         lambda s: {"activity_id": str(s.activity_id)},
     ),
+    # a social worker sees only the codes of its plans' matches: not an activity's
+    Case("GET", "/api/checkin/codes", {U: 200, S: 200, H: 200, V: 403}, None),
+    Case("GET", "/api/checkin/codes/{code}", {U: 200, S: 404, H: 200, V: 403}, everyone(404)),
+    Case(
+        "POST",
+        "/api/checkin/codes/{code}/revoke",
+        {U: 200, S: 404, H: 200, V: 403},
+        everyone(404),
+    ),
     Case("GET", "/api/checkin/status?t={token}", ALL_OK, everyone(403)),
     Case("GET", "/api/checkin/open", ALL_OK, None),
     Case(
@@ -260,6 +275,7 @@ def fill(path: str, seeded: Seeded) -> str:
         activity=seeded.activity_id,
         intervention=seeded.intervention_id,
         token=seeded.token,
+        code=seeded.code_id,
     )
 
 
@@ -327,11 +343,17 @@ async def test_lists_never_leak_another_ambito(client, foreign: Seeded) -> None:
         "/api/activities",
         "/api/interventions",
         "/api/checkin/open",
+        "/api/checkin/codes",
         "/api/interventions/export?format=csv",
     ):
         response = await client.get(path, headers=tenant.headers(U))
         assert response.status_code == 200
-        for leaked in (foreign.entry_id, foreign.activity_id, foreign.intervention_id):
+        for leaked in (
+            foreign.entry_id,
+            foreign.activity_id,
+            foreign.intervention_id,
+            foreign.code_id,
+        ):
             assert str(leaked) not in response.text, f"{path} leaks {leaked}"
     summary = await client.get("/api/contributions/summary", headers=tenant.headers(U))
     assert summary.json()["totals"] == []

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from litestar import Controller, MediaType, Response, get, post
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from registry.api.params import Actor, AppSettings
+from registry.api.params import Actor, AppSettings, Limit, Offset
 from registry.checkin import qr, service
 from registry.checkin.schemas import (
     CheckInOut,
@@ -15,6 +16,7 @@ from registry.checkin.schemas import (
     CodeRequest,
     StatusOut,
 )
+from registry.common import Page
 
 TokenQuery = Annotated[
     str, QueryParameter(name="t", min_length=1, max_length=4000, description="check-in token")
@@ -34,6 +36,53 @@ class CheckInController(Controller):
         self, actor: Actor, settings: AppSettings, data: JSONBody[CodeRequest]
     ) -> CodeOut:
         return await service.issue_code(actor, settings, data)
+
+    @get(
+        "/codes",
+        summary="The issued QR codes the caller could have issued (holder manager, social "
+        "worker, UdP), with their links to reprint them",
+    )
+    async def list_codes(
+        self,
+        actor: Actor,
+        settings: AppSettings,
+        activity_id: FromQuery[uuid.UUID | None] = None,
+        match_id: FromQuery[uuid.UUID | None] = None,
+        valid: Annotated[
+            bool | None,
+            QueryParameter(
+                description="true: not expired nor revoked (also the ones not valid yet); "
+                "false: expired or revoked"
+            ),
+        ] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[CodeOut]:
+        return await service.list_codes(
+            actor,
+            settings,
+            activity_id=activity_id,
+            match_id=match_id,
+            valid=valid,
+            limit=limit,
+            offset=offset,
+        )
+
+    @get("/codes/{code_id:uuid}", summary="One issued QR code")
+    async def get_code(
+        self, actor: Actor, settings: AppSettings, code_id: FromPath[uuid.UUID]
+    ) -> CodeOut:
+        return await service.get_code(actor, settings, code_id)
+
+    @post(
+        "/codes/{code_id:uuid}/revoke",
+        status_code=200,
+        summary="Revoke a QR code: check-ins with it are refused from now on",
+    )
+    async def revoke_code(
+        self, actor: Actor, settings: AppSettings, code_id: FromPath[uuid.UUID]
+    ) -> CodeOut:
+        return await service.revoke_code(actor, settings, code_id)
 
     @get(
         "/qr.png",

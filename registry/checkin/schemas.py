@@ -30,7 +30,18 @@ class CodeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     valid_until: datetime | None = None  # default: 12 hours after valid_from
 
 
+class CodeStatus(StrEnum):
+    VALID = "valid"  # usable now
+    SCHEDULED = "scheduled"  # printed in advance: usable from valid_from
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
 class CodeOut(msgspec.Struct, kw_only=True):
+    """An issued code: the answer of issuing it and an item of the list of issued codes."""
+
+    id: uuid.UUID
+    status: CodeStatus
     token: str
     url: str  # what the QR encodes: the phone page with the token
     png_url: str
@@ -44,6 +55,10 @@ class CodeOut(msgspec.Struct, kw_only=True):
     holder_name: str
     valid_from: datetime
     valid_until: datetime
+    resource_id: uuid.UUID | None = None
+    issued_at: datetime
+    issued_by_id: uuid.UUID
+    revoked_at: datetime | None = None
 
 
 class CheckInRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

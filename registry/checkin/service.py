@@ -3,8 +3,13 @@
 A code is a token signed with the registry's one signer (registry/security.py) for the
 audience "checkin". Its claims: the target (`sub` = "activity:<id>" or "match:<id>"), the
 ambito (`amb`), the holder whose volunteers check in (`hld`), optionally the resource
-(`res`), and the validity window (`nbf`, `exp`). The QR encodes the phone page's URL with
-the token: `<public base>/checkin/?t=<token>`.
+(`res`), the validity window (`nbf`, `exp`) and the id of the stored code (`cid`). The QR
+encodes the phone page's URL with the token: `<public base>/checkin/?t=<token>`.
+
+Every issued code is stored (`checkin_code`, with its token, so a reprint is the same QR):
+its issuers list it again and may revoke it. A revoked code is refused like an expired one.
+Tokens issued before codes were stored have no `cid`; they stay valid until they expire
+(at most 366 days) and cannot be revoked, since no row describes them.
 
 A volunteer (or the holder's own manager) checks in with the token and checks out later;
 check-out writes one `qr_verified` ledger entry of unit `hours` with the measured time,
@@ -36,11 +41,12 @@ from registry.checkin.schemas import (
     CodeInfo,
     CodeOut,
     CodeRequest,
+    CodeStatus,
     StatusOut,
     TargetKind,
 )
-from registry.checkin.tables import CheckIn
-from registry.common import now
+from registry.checkin.tables import CheckIn, CheckInCode
+from registry.common import Page, now, page_total
 from registry.config import Settings
 from registry.contributions import links
 from registry.contributions import service as ledger
@@ -70,6 +76,7 @@ clock: Callable[[], datetime] = now
 @dataclass(frozen=True, slots=True)
 class Claims:
     token_id: str
+    code_id: uuid.UUID | None  # the stored code; None for a token issued before codes were kept
     target: TargetKind
     target_id: uuid.UUID
     ambito_id: uuid.UUID
@@ -115,8 +122,10 @@ def read_token(settings: Settings, token: str) -> Claims:
     try:
         kind, _, target_id = str(claims["sub"]).partition(":")
         resource = claims.get("res")
+        code = claims.get("cid")
         return Claims(
             token_id=str(claims["jti"]),
+            code_id=uuid.UUID(code) if code else None,
             target=TargetKind(kind),
             target_id=uuid.UUID(target_id),
             ambito_id=uuid.UUID(claims["amb"]),
@@ -137,6 +146,37 @@ def _unverified(token: str) -> dict[str, Any]:
         return jwt.get_unverified_claims(token)
     except Exception:  # only used to word an error message
         return {}
+
+
+async def _not_revoked(claims: Claims) -> None:
+    """Refuse a revoked code (the signature alone cannot tell). A token without `cid` predates
+    stored codes: nothing to look up, its expiry is its only limit."""
+    if claims.code_id is None:
+        return
+    row = (
+        await CheckInCode.select(CheckInCode.revoked_at)
+        .where((CheckInCode.id == claims.code_id) & (CheckInCode.ambito == claims.ambito_id))
+        .first()
+    )
+    if row is None:
+        raise InvalidInput(
+            "Codice QR non valido o alterato. / This QR code is not valid or was tampered with.",
+            field="token",
+        )
+    if row["revoked_at"] is not None:
+        when = local(row["revoked_at"])
+        raise InvalidInput(
+            f"Codice QR revocato il {when}: chiedine uno nuovo al referente. / "
+            f"This QR code was revoked on {when}: ask the organiser for a new one.",
+            field="token",
+        )
+
+
+async def read_valid_token(settings: Settings, token: str) -> Claims:
+    """read_token, and the stored code must not be revoked."""
+    claims = read_token(settings, token)
+    await _not_revoked(claims)
+    return claims
 
 
 def _same_ambito(actor: Principal, claims: Claims) -> None:
@@ -224,6 +264,7 @@ async def issue_code(actor: Principal, settings: Settings, data: CodeRequest) ->
     if valid_until - valid_from > MAX_WINDOW:
         raise InvalidInput("a code is valid for at most 366 days", field="valid_until")
     resource_id = data.resource_id
+    plan_id: uuid.UUID | None = None
     if data.activity_id is not None:
         target, target_id = TargetKind.ACTIVITY, data.activity_id
         activity = await _activity(actor.ambito_id, data.activity_id)
@@ -269,6 +310,7 @@ async def issue_code(actor: Principal, settings: Settings, data: CodeRequest) ->
         if data.holder_id is not None and data.holder_id != link.holder_id:
             raise InvalidInput("the match belongs to another holder", field="holder_id")
         holder_id = link.holder_id
+        plan_id = link.plan_id
         resource_id = resource_id or link.resource_id
         title = await _match_title(resource_id)
     if resource_id is not None:
@@ -279,10 +321,12 @@ async def issue_code(actor: Principal, settings: Settings, data: CodeRequest) ->
         )
         if resource is None or resource["holder"] != holder_id:
             raise InvalidInput("no such resource of this holder", field="resource_id")
+    code_id = uuid.uuid4()
     claims: dict[str, Any] = {
         "amb": str(actor.ambito_id),
         "hld": str(holder_id),
         "nbf": int(valid_from.timestamp()),
+        "cid": str(code_id),
     }
     if resource_id is not None:
         claims["res"] = str(resource_id)
@@ -294,23 +338,164 @@ async def issue_code(actor: Principal, settings: Settings, data: CodeRequest) ->
         ttl=valid_until - moment,
         now=moment,
     )
+    # The stored window is the token's (whole seconds), so the list says what check-in checks.
     read = read_token(settings, token) if valid_from <= moment else None
-    return CodeOut(
+    row = CheckInCode(
+        id=code_id,
+        ambito=actor.ambito_id,
+        holder=holder_id,
+        activity=target_id if target is TargetKind.ACTIVITY else None,
+        match_id=target_id if target is TargetKind.MATCH else None,
+        plan_id=plan_id,
+        resource=resource_id,
+        title=title[:300],
         token=token,
-        **urls(settings, token),
-        target=target,
-        target_id=target_id,
-        title=title,
-        holder_id=holder_id,
-        holder_name=await _holder_name(holder_id),
         valid_from=read.valid_from if read else valid_from.replace(microsecond=0),
         valid_until=read.valid_until if read else valid_until.replace(microsecond=0),
+        issued_by=actor.user_id,
+        issued_by_role=actor.role.value,
+        issued_at=moment,
     )
+    async with unit_of_work():
+        await CheckInCode.insert(row)
+    stored = await CheckInCode.select().where(CheckInCode.id == code_id).first()
+    assert stored is not None
+    return (await _code_outs(settings, [stored]))[0]
+
+
+# --- issued codes ---------------------------------------------------------------------------
+
+
+def code_status(row: dict[str, Any], moment: datetime) -> CodeStatus:
+    if row["revoked_at"] is not None:
+        return CodeStatus.REVOKED
+    if row["valid_until"] <= moment:
+        return CodeStatus.EXPIRED
+    if row["valid_from"] > moment:
+        return CodeStatus.SCHEDULED
+    return CodeStatus.VALID
+
+
+async def _code_outs(settings: Settings, rows: list[dict[str, Any]]) -> list[CodeOut]:
+    holder_ids = list({row["holder"] for row in rows})
+    names: dict[uuid.UUID, str] = {}
+    if holder_ids:
+        found = await Holder.select(Holder.id, Holder.name).where(Holder.id.is_in(holder_ids))
+        names = {holder["id"]: holder["name"] for holder in found}
+    moment = clock()
+    return [
+        CodeOut(
+            id=row["id"],
+            status=code_status(row, moment),
+            token=row["token"],
+            **urls(settings, row["token"]),
+            target=TargetKind.ACTIVITY if row["activity"] is not None else TargetKind.MATCH,
+            target_id=row["activity"] if row["activity"] is not None else row["match_id"],
+            title=row["title"],
+            holder_id=row["holder"],
+            holder_name=names.get(row["holder"], ""),
+            resource_id=row["resource"],
+            valid_from=row["valid_from"],
+            valid_until=row["valid_until"],
+            issued_at=row["issued_at"],
+            issued_by_id=row["issued_by"],
+            revoked_at=row["revoked_at"],
+        )
+        for row in rows
+    ]
+
+
+def _codes_visible_where(actor: Principal) -> Any:
+    """The codes `actor` could have issued: the UdP all of its ambito, a holder manager those
+    for its holder, a social worker those for the matches of its plans. Volunteers: 403."""
+    actor.require(Role.UDP_ADMIN, Role.SOCIAL_WORKER, Role.HOLDER_MANAGER)
+    where = CheckInCode.ambito == actor.ambito_id
+    if actor.role is Role.UDP_ADMIN:
+        return where
+    if actor.role is Role.HOLDER_MANAGER:
+        if actor.holder_id is None:
+            return where & CheckInCode.id.is_null()  # nothing
+        return where & (CheckInCode.holder == actor.holder_id)
+    plan_ids = links.visible_plans_query(actor)
+    if plan_ids is None:
+        return where & CheckInCode.id.is_null()
+    return where & CheckInCode.match_id.is_not_null() & CheckInCode.plan_id.is_in(plan_ids)
+
+
+async def list_codes(
+    actor: Principal,
+    settings: Settings,
+    *,
+    activity_id: uuid.UUID | None = None,
+    match_id: uuid.UUID | None = None,
+    valid: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[CodeOut]:
+    """Issued codes, latest ending first. `valid=true`: usable now or later (not expired, not
+    revoked); `valid=false`: expired or revoked."""
+    where = _codes_visible_where(actor)
+    if activity_id is not None:
+        where &= CheckInCode.activity == activity_id
+    if match_id is not None:
+        where &= CheckInCode.match_id == match_id
+    moment = clock()
+    if valid is True:
+        where &= CheckInCode.revoked_at.is_null() & (CheckInCode.valid_until > moment)
+    elif valid is False:
+        where &= CheckInCode.revoked_at.is_not_null() | (CheckInCode.valid_until <= moment)
+    rows = (
+        await CheckInCode.select()
+        .where(where)
+        .order_by(CheckInCode.valid_until, ascending=False)
+        .order_by(CheckInCode.issued_at, ascending=False)
+        .order_by(CheckInCode.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await page_total(len(rows), limit, offset, CheckInCode.count().where(where))
+    return Page(items=await _code_outs(settings, rows), total=total, limit=limit, offset=offset)
+
+
+async def _code_row(actor: Principal, code_id: uuid.UUID) -> dict[str, Any]:
+    row = (
+        await CheckInCode.select()
+        .where((CheckInCode.id == code_id) & (CheckInCode.ambito == actor.ambito_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such QR code")
+    # Roles after the lookup (a volunteer gets 403), then what this actor may see (404).
+    visible = (
+        await CheckInCode.select(CheckInCode.id)
+        .where(_codes_visible_where(actor) & (CheckInCode.id == code_id))
+        .first()
+    )
+    if visible is None:
+        raise NotFound("no such QR code")
+    return row
+
+
+async def get_code(actor: Principal, settings: Settings, code_id: uuid.UUID) -> CodeOut:
+    return (await _code_outs(settings, [await _code_row(actor, code_id)]))[0]
+
+
+async def revoke_code(actor: Principal, settings: Settings, code_id: uuid.UUID) -> CodeOut:
+    """Revoke a code: check-ins with it are refused from now on (open presences can still be
+    closed by their id). Revoking a revoked code changes nothing."""
+    await _code_row(actor, code_id)
+    async with unit_of_work():
+        await CheckInCode.update(
+            {CheckInCode.revoked_at: clock(), CheckInCode.revoked_by: actor.user_id}
+        ).where((CheckInCode.id == code_id) & CheckInCode.revoked_at.is_null())
+    row = await CheckInCode.select().where(CheckInCode.id == code_id).first()
+    assert row is not None
+    return (await _code_outs(settings, [row]))[0]
 
 
 async def printable(settings: Settings, token: str) -> tuple[Claims, CodeInfo]:
-    """For the public image and sheet endpoints: the token is the capability."""
-    claims = read_token(settings, token)
+    """For the public image and sheet endpoints: the token is the capability (while valid)."""
+    claims = await read_valid_token(settings, token)
     return claims, await info(claims)
 
 
@@ -400,6 +585,7 @@ async def _out(actor: Principal, row: dict[str, Any], message: str) -> CheckInOu
 async def check_in(actor: Principal, settings: Settings, token: str) -> tuple[CheckInOut, bool]:
     claims = read_token(settings, token)
     _same_ambito(actor, claims)
+    await _not_revoked(claims)
     _may_check_in(actor, claims)
     await _check_target(claims)
     moment = clock()
@@ -472,6 +658,7 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
     elif data.token is not None:
         claims = read_token(settings, data.token)
         _same_ambito(actor, claims)
+        await _not_revoked(claims)  # like an expired code: close the presence by its id
         row = await _presence(mine & (CheckIn.token_id == claims.token_id))
         if row is None:
             raise Conflict(
@@ -549,6 +736,7 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
 async def status(actor: Principal, settings: Settings, token: str) -> StatusOut:
     claims = read_token(settings, token)
     _same_ambito(actor, claims)
+    await _not_revoked(claims)
     row = await _presence(
         (CheckIn.token_id == claims.token_id)
         & (CheckIn.volunteer == actor.user_id)

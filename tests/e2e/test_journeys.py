@@ -212,6 +212,28 @@ def test_volunteer_checks_in_through_the_qr_url(server: str, page: Page, phone: 
     volunteer = Api(server, "volontario")
     assert volunteer.get("/api/checkin/open") == []
 
+    # The code is stored: after a reload it is still listed, with the same URL, and can be
+    # revoked (with a confirmation); it then shows among the revoked ones and the phone
+    # page refuses it.
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Codici QR per le presenze")
+    card = page.get_by_role("article", name=re.compile("Raccolta alimentare E2E"))
+    expect(card.locator("a.qr-url")).to_have_attribute("href", url)
+    expect(card.get_by_role("img", name=re.compile("Codice QR"))).to_be_visible()
+    card.get_by_role("button", name="Revoca il codice QR per «Raccolta alimentare E2E»").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("non si potrà più registrare la presenza")
+    dialog.get_by_role("button", name="Revoca il codice").click()
+    expect(page.locator("#flash")).to_contain_text("revocato")
+    expect(card).to_have_count(0)
+    expect(page.get_by_text("Nessun codice QR valido")).to_be_visible()
+    page.get_by_text(re.compile(r"Codici scaduti o revocati \(1\)")).click()
+    revoked = page.locator("details li", has_text="Raccolta alimentare E2E")
+    expect(revoked).to_contain_text("Revocato il")
+    shot(page, "associazione-qr-revocato")
+    phone.goto(url)
+    expect(phone.locator("#alert")).to_contain_text("revocato")
+
     # The same login works in the web app (shared session): the hours page opens directly.
     phone.goto(f"{server}/#/ore")
     expect(phone.get_by_role("heading", level=1)).to_have_text("Le mie ore")

@@ -3,9 +3,11 @@ import { h, fill } from '../js/dom.js';
 import { matchBadge, needSummary } from '../js/match-bits.js';
 import { comuneNames, comuni, taxonomy } from '../js/store.js';
 import {
-  busy, emptyState, errorBox, field, flash, fmt, input, isoDate, loading, openDialog, pageHeader, select,
-  showFormError,
+  badge, busy, confirmDialog, emptyState, errorBox, field, flash, fmt, input, isoDate, loading, openDialog, pageHeader,
+  select, showFormError,
 } from '../js/ui.js';
+
+const PAGE = 24;
 
 function localInput(date) {
   const pad = (n) => String(n).padStart(2, '0');
@@ -16,10 +18,14 @@ export default async function qrcodes(root, { session, user }) {
   const [names, comuneList, tax] = await Promise.all([comuneNames(), comuni(), taxonomy()]);
   const activitiesBox = h('div');
   const matchesBox = h('div');
-  const codesBox = h('section', { 'aria-labelledby': 'codes-title', hidden: true },
-    h('h2', { id: 'codes-title', text: 'Codici generati' }));
-  const codesList = h('div', { class: 'qr-sheet' });
-  codesBox.append(codesList);
+  // The codes issued so far (stored by the registry): valid ones as printable cards, then the
+  // expired and revoked ones, marked, in a list that opens on request.
+  const validBox = h('div');
+  const staleBox = h('div');
+  const codesBox = h('section', { class: 'card', 'aria-labelledby': 'codes-title' },
+    h('h2', { id: 'codes-title', tabindex: '-1', text: 'Codici emessi' }),
+    h('p', { class: 'small muted', text: 'I codici restano qui finché valgono: puoi ristamparli quando serve (è lo stesso codice già appeso) o revocarli se un foglio va perso.' }),
+    validBox, staleBox);
   const scope = session.role === 'holder_manager' && user.holder_id ? { holder_id: user.holder_id } : {};
 
   /** Ask for the validity window, then issue the code and show it. */
@@ -50,21 +56,120 @@ export default async function qrcodes(root, { session, user }) {
     from.focus();
   }
 
-  function showCode(code) {
-    codesBox.hidden = false;
-    const card = h('article', { class: 'qr-card', 'aria-label': `Codice QR: ${code.title}` },
+  function validity(code) {
+    return `Valido dal ${fmt.dateTime(code.valid_from)} al ${fmt.dateTime(code.valid_until)}`;
+  }
+
+  function codeCard(code) {
+    const scheduled = code.status === 'scheduled';
+    const title = `«${code.title}»`;
+    return h('article', { class: 'qr-card', 'aria-label': `Codice QR: ${code.title}`, dataset: { codeId: code.id } },
       h('h3', { text: code.title }),
-      h('p', { class: 'small', text: code.holder_name }),
-      h('img', { src: code.png_url, alt: `Codice QR per registrare la presenza a «${code.title}»`, width: 200, height: 200 }),
-      h('p', { class: 'small', text: `Valido dal ${fmt.dateTime(code.valid_from)} al ${fmt.dateTime(code.valid_until)}` }),
+      h('p', { class: 'small' }, code.holder_name, ' ', scheduled ? badge('Non ancora valido', 'info') : badge('Valido', 'success')),
+      // A code not valid yet is refused by the image endpoints until it starts.
+      scheduled
+        ? h('p', { class: 'small', text: `Si potrà stampare dal ${fmt.dateTime(code.valid_from)}.` })
+        : h('img', { src: code.png_url, alt: `Codice QR per registrare la presenza a ${title}`, width: 200, height: 200 }),
+      h('p', { class: 'small', text: validity(code) }),
       h('p', { class: 'small' }, 'Indirizzo del codice: ', h('a', { href: code.url, class: 'qr-url', text: 'pagina di registrazione' })),
       h('div', { class: 'actions no-print', style: { justifyContent: 'center' } },
-        h('a', { class: 'btn btn-primary btn-small', href: code.sheet_url, target: '_blank', rel: 'noopener' }, 'Foglio A4 da stampare'),
-        h('a', { class: 'btn btn-secondary btn-small', href: code.badge_url, target: '_blank', rel: 'noopener' }, 'Badge'),
-        h('a', { class: 'btn btn-secondary btn-small', href: code.svg_url, download: 'codice-qr.svg' }, 'SVG')));
-    codesList.prepend(card);
+        scheduled ? null : [
+          h('a', { class: 'btn btn-primary btn-small', href: code.sheet_url, target: '_blank', rel: 'noopener', 'aria-label': `Foglio A4 da stampare per ${title}` }, 'Foglio A4 da stampare'),
+          h('a', { class: 'btn btn-secondary btn-small', href: code.badge_url, target: '_blank', rel: 'noopener', 'aria-label': `Badge per ${title}` }, 'Badge'),
+          h('a', { class: 'btn btn-secondary btn-small', href: code.png_url, download: 'codice-qr.png', 'aria-label': `Immagine PNG del codice per ${title}` }, 'PNG'),
+          h('a', { class: 'btn btn-secondary btn-small', href: code.svg_url, download: 'codice-qr.svg', 'aria-label': `Immagine SVG del codice per ${title}` }, 'SVG'),
+        ],
+        h('button', { type: 'button', class: 'btn btn-danger btn-small', 'aria-label': `Revoca il codice QR per ${title}`, onclick: () => revoke(code) }, 'Revoca')));
+  }
+
+  function staleItem(code) {
+    const mark = code.status === 'revoked'
+      ? badge(`Revocato il ${fmt.dateTime(code.revoked_at)}`, 'danger')
+      : badge('Scaduto', 'warning');
+    return h('li', null,
+      h('div', null, h('strong', { text: code.title }), ' ', mark,
+        h('div', { class: 'small muted', text: `${code.holder_name} · ${validity(code)}` })));
+  }
+
+  /** A list that loads PAGE codes at a time, with a "show more" button. */
+  async function pagedList(box, query, render, container, empty) {
+    fill(box, loading());
+    let offset = 0;
+    const more = h('button', { type: 'button', class: 'btn btn-secondary btn-small', text: 'Mostra altri codici' });
+    async function next() {
+      const page = await api('/api/checkin/codes', { query: { ...query, limit: PAGE, offset } });
+      offset += page.items.length;
+      container.append(...page.items.map(render));
+      // Removed rather than hidden: the button class sets a display that beats [hidden].
+      if (offset >= page.total || !page.items.length) more.remove();
+      return page;
+    }
+    more.addEventListener('click', async () => {
+      const first = await busy(more, next, 'Caricamento…');
+      const focusable = container.children[container.children.length - first.items.length];
+      if (focusable) (focusable.querySelector('a, button') || focusable).focus();
+    });
+    const page = await next();
+    if (!page.total) {
+      fill(box, empty());
+      return page;
+    }
+    fill(box, container, offset < page.total ? more : null);
+    return page;
+  }
+
+  async function loadCodes() {
+    try {
+      await pagedList(validBox, { valid: true }, codeCard, h('div', { class: 'qr-sheet' }), () => emptyState(
+        'Nessun codice QR valido',
+        'Scegli qui sotto un\'attività o un abbinamento e premi «Genera il codice QR»: il codice comparirà qui, pronto da stampare e appendere all\'ingresso.'));
+    } catch (error) {
+      fill(validBox, errorBox(error, { retry: loadCodes }));
+      return;
+    }
+    try {
+      const details = h('details', { class: 'data-table' });
+      const list = h('ul', { class: 'rules' });
+      const summary = h('summary', { text: 'Codici scaduti o revocati' });
+      const page = await pagedList(staleBox, { valid: false }, staleItem, list, () => null);
+      if (page.total) {
+        summary.textContent = `Codici scaduti o revocati (${page.total})`;
+        details.append(summary, ...staleBox.childNodes);
+        fill(staleBox, details);
+      }
+    } catch (error) {
+      fill(staleBox, errorBox(error, { retry: loadCodes }));
+    }
+  }
+
+  async function revoke(code) {
+    const ok = await confirmDialog('Revocare il codice QR?',
+      `Con il codice per «${code.title}» non si potrà più registrare la presenza, anche se è già stampato e appeso. Le presenze già aperte si possono ancora chiudere. Non si può annullare: servirà un codice nuovo.`,
+      { confirmText: 'Revoca il codice', danger: true });
+    if (!ok) return;
+    try {
+      await api(`/api/checkin/codes/${code.id}/revoke`, { method: 'POST' });
+      flash(`Codice QR per «${code.title}» revocato.`);
+    } catch (error) {
+      flash(error.message || 'Non è stato possibile revocare il codice.', 'error');
+    }
+    await loadCodes();
+    codesBox.querySelector('#codes-title').focus();
+  }
+
+  async function showCode(code) {
+    await loadCodes();
     flash(`Codice QR pronto per «${code.title}». Stampalo e appendilo all'ingresso.`);
-    card.querySelector('a').focus();
+    let card = validBox.querySelector(`[data-code-id="${code.id}"]`);
+    const sheet = validBox.querySelector('.qr-sheet');
+    if (!card && sheet) { // beyond the first page: show it on top anyway
+      card = codeCard(code);
+      sheet.prepend(card);
+    }
+    if (card) {
+      card.scrollIntoView({ block: 'nearest' });
+      card.querySelector('a, button').focus();
+    }
   }
 
   async function loadActivities() {
@@ -149,5 +254,5 @@ export default async function qrcodes(root, { session, user }) {
     h('div', { class: 'grid-even' },
       h('section', { class: 'card', 'aria-labelledby': 'act-title' }, h('h2', { id: 'act-title', text: 'Attività di comunità' }), activitiesBox),
       h('section', { class: 'card', 'aria-labelledby': 'match-title' }, h('h2', { id: 'match-title', text: 'Abbinamenti in corso' }), matchesBox)));
-  await Promise.all([loadActivities(), loadMatches()]);
+  await Promise.all([loadCodes(), loadActivities(), loadMatches()]);
 }
