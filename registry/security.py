@@ -57,9 +57,12 @@ def issue(
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
-def verify(secret: str, audience: str, token: str) -> dict[str, Any]:
+def verify(secret: str, audience: str, token: str, *, before_start: bool = False) -> dict[str, Any]:
+    """The claims of a genuine, unexpired token; `before_start` also accepts one whose
+    validity ("nbf") has not begun yet."""
+    options = {"verify_nbf": False} if before_start else None
     try:
         # algorithms is explicit: "none" and any other algorithm are refused.
-        return jwt.decode(token, secret, algorithms=[ALGORITHM], audience=audience)
+        return jwt.decode(token, secret, algorithms=[ALGORITHM], audience=audience, options=options)
     except JWTError as error:
         raise TokenError(str(error)) from error

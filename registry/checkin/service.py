@@ -93,10 +93,11 @@ def _instant(value: Any) -> str:
         return "?"
 
 
-def read_token(settings: Settings, token: str) -> Claims:
-    """The claims of a valid check-in token; InvalidInput (field "token") otherwise."""
+def read_token(settings: Settings, token: str, *, before_start: bool = False) -> Claims:
+    """The claims of a valid check-in token; InvalidInput (field "token") otherwise.
+    `before_start`: a code whose window has not opened yet is accepted too (for printing)."""
     try:
-        claims = verify(settings.secret_key, AUDIENCE, token)
+        claims = verify(settings.secret_key, AUDIENCE, token, before_start=before_start)
     except TokenError as error:
         reason = str(error).lower()
         # The signature is checked before the dates: an "expired" token is a genuine one.
@@ -172,9 +173,9 @@ async def _not_revoked(claims: Claims) -> None:
         )
 
 
-async def read_valid_token(settings: Settings, token: str) -> Claims:
+async def read_valid_token(settings: Settings, token: str, *, before_start: bool = False) -> Claims:
     """read_token, and the stored code must not be revoked."""
-    claims = read_token(settings, token)
+    claims = read_token(settings, token, before_start=before_start)
     await _not_revoked(claims)
     return claims
 
@@ -494,8 +495,10 @@ async def revoke_code(actor: Principal, settings: Settings, code_id: uuid.UUID) 
 
 
 async def printable(settings: Settings, token: str) -> tuple[Claims, CodeInfo]:
-    """For the public image and sheet endpoints: the token is the capability (while valid)."""
-    claims = await read_valid_token(settings, token)
+    """For the public image and sheet endpoints: the token is the capability (until it
+    expires or is revoked). A code for next week can be printed today: checking in with it
+    is still refused before its window opens."""
+    claims = await read_valid_token(settings, token, before_start=True)
     return claims, await info(claims)
 
 

@@ -66,14 +66,12 @@ export default async function qrcodes(root, { session, user }) {
     return h('article', { class: 'qr-card', 'aria-label': `Codice QR: ${code.title}`, dataset: { codeId: code.id } },
       h('h3', { text: code.title }),
       h('p', { class: 'small' }, code.holder_name, ' ', scheduled ? badge('Non ancora valido', 'info') : badge('Valido', 'success')),
-      // A code not valid yet is refused by the image endpoints until it starts.
-      scheduled
-        ? h('p', { class: 'small', text: `Si potrà stampare dal ${fmt.dateTime(code.valid_from)}.` })
-        : h('img', { src: code.png_url, alt: `Codice QR per registrare la presenza a ${title}`, width: 200, height: 200 }),
+      // A code for later can be printed now; check-ins open when its window does.
+      h('img', { src: code.png_url, alt: `Codice QR per registrare la presenza a ${title}`, width: 200, height: 200 }),
       h('p', { class: 'small', text: validity(code) }),
       h('p', { class: 'small' }, 'Indirizzo del codice: ', h('a', { href: code.url, class: 'qr-url', text: 'pagina di registrazione' })),
       h('div', { class: 'actions no-print', style: { justifyContent: 'center' } },
-        scheduled ? null : [
+        [
           h('a', { class: 'btn btn-primary btn-small', href: code.sheet_url, target: '_blank', rel: 'noopener', 'aria-label': `Foglio A4 da stampare per ${title}` }, 'Foglio A4 da stampare'),
           h('a', { class: 'btn btn-secondary btn-small', href: code.badge_url, target: '_blank', rel: 'noopener', 'aria-label': `Badge per ${title}` }, 'Badge'),
           h('a', { class: 'btn btn-secondary btn-small', href: code.png_url, download: 'codice-qr.png', 'aria-label': `Immagine PNG del codice per ${title}` }, 'PNG'),
