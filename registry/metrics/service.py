@@ -821,11 +821,13 @@ class _Payload(msgspec.Struct):
 
 
 # What the figures are computed from, per table: the ledger and its confirmations are
-# append-only, so their row count moves with every change; the other tables are edited in
-# place or deleted from, so their count and latest update together.
+# append-only, so their latest row (an index lookup on (ambito, time)) moves with every
+# change; the other tables are small, edited in place or deleted from: their count and
+# latest update together.
+_APPEND_ONLY = {"contribution", "contribution_confirmation"}
 _FINGERPRINT_PARTS = (
-    ("contribution", None),
-    ("contribution_confirmation", None),
+    ("contribution", "created_at"),
+    ("contribution_confirmation", "confirmed_at"),
     ("funded_intervention", "updated_at"),
     ("holder_interaction", "created_at"),
     ("community_activity", "updated_at"),
@@ -845,10 +847,11 @@ async def data_fingerprint(ambito_id: uuid.UUID) -> str:
     index lookups on `ambito`, far cheaper than reading the ledger."""
     parts = []
     for table, column in _FINGERPRINT_PARTS:
-        # As text: one UNION column for timestamps and the ledger's NULL on both databases.
-        latest = f"CAST(MAX({column}) AS TEXT)" if column else "CAST(NULL AS TEXT)"
+        # As text: one UNION column for the timestamps of every table, on both databases.
+        count = "0" if table in _APPEND_ONLY else "COUNT(*)"
         parts.append(
-            f"SELECT COUNT(*) AS n, {latest} AS latest FROM {table} WHERE ambito = {{}}"
+            f"SELECT {count} AS n, CAST(MAX({column}) AS TEXT) AS latest "
+            f"FROM {table} WHERE ambito = {{}}"
         )
     sql = " UNION ALL ".join(parts)
     rows = await _raw(sql, *([_u(ambito_id)] * len(parts)))
