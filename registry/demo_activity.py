@@ -1682,7 +1682,7 @@ class _Builder:
             who = self.person_of(original.created_by)
             patch = ContributionCorrection(quantity=new_hours, reason=reason)
             correction = Contribution(
-                **{name: getattr(original, name) for name in _COPIED},
+                **{name: getattr(original, name) for name in ledger.CARRIED_OVER},
                 id=self.new_id(),
                 ambito=self.ambito_id,
                 kind="correction",
@@ -1709,7 +1709,7 @@ class _Builder:
         first = chosen[3]
         who = self.person_of(first.created_by)
         twice = Contribution(
-            **{name: getattr(first, name) for name in _COPIED},
+            **{name: getattr(first, name) for name in ledger.CARRIED_OVER},
             id=self.new_id(),
             ambito=self.ambito_id,
             kind="entry",
@@ -1723,7 +1723,7 @@ class _Builder:
         )
         reason = "Inserita due volte per errore."
         cancellation = Contribution(
-            **{name: getattr(twice, name) for name in _COPIED},
+            **{name: getattr(twice, name) for name in ledger.CARRIED_OVER},
             id=self.new_id(),
             ambito=self.ambito_id,
             kind="cancellation",
@@ -1996,23 +1996,6 @@ class _Builder:
                     for start in range(0, len(rows), CHUNK):
                         await table.insert(*rows[start : start + CHUNK])
 
-
-_COPIED = (
-    "holder",
-    "volunteer",
-    "resource",
-    "activity",
-    "match_id",
-    "need_id",
-    "plan_id",
-    "unit",
-    "value_cents",
-    "occurred_on",
-    "started_at",
-    "ended_at",
-    "comune",
-    "note",
-)
 
 _IN_KIND_NOTES = {
     "meals": "Pasti serviti",

@@ -947,6 +947,26 @@ async def correct(
     return await get_contribution(actor, entry_id), created
 
 
+# What a correction or a cancellation repeats of the entry it replaces, so that the ledger
+# reads on its own (a cancellation repeats the quantity too; a correction sets its own).
+CARRIED_OVER = (
+    "holder",
+    "volunteer",
+    "resource",
+    "activity",
+    "match_id",
+    "need_id",
+    "plan_id",
+    "unit",
+    "value_cents",
+    "occurred_on",
+    "started_at",
+    "ended_at",
+    "comune",
+    "note",
+)
+
+
 async def cancel(
     actor: Principal,
     contribution_id: uuid.UUID,
@@ -961,26 +981,7 @@ async def cancel(
             return await get_contribution(actor, _replayed(existing, digest, key)), False
     current = await _amendable(actor, contribution_id)
     # The cancellation repeats what it withdraws, so the ledger reads on its own.
-    row = {
-        name: current[name]
-        for name in (
-            "holder",
-            "volunteer",
-            "resource",
-            "activity",
-            "match_id",
-            "need_id",
-            "plan_id",
-            "unit",
-            "quantity",
-            "value_cents",
-            "occurred_on",
-            "started_at",
-            "ended_at",
-            "comune",
-            "note",
-        )
-    }
+    row = {name: current[name] for name in (*CARRIED_OVER, "quantity")}
     entry_id, created = await append(
         actor,
         row,
