@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -173,3 +173,37 @@ def text_contains(column: Varchar | Text, text: str):  # type: ignore[no-untyped
     pattern = f"%{text}%"
     # SQLite's LIKE is already case-insensitive for ASCII; PostgreSQL needs ILIKE.
     return column.like(pattern) if is_sqlite() else column.ilike(pattern)
+
+
+def index_migration(
+    migration_id: str, description: str, statements: Sequence[str]
+) -> Callable[[], Awaitable[Any]]:
+    """`forwards` of a hand-written migration that creates indexes ("CREATE [UNIQUE] INDEX
+    IF NOT EXISTS name ON ..."): plain DDL that runs on both engines, where Piccolo's own
+    composite constraints need ALTER TABLE ... ADD CONSTRAINT, which SQLite lacks."""
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+    from piccolo.engine import engine_finder
+
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(
+            migration_id=migration_id, app_name="registry", description=description
+        )
+
+        async def create_indexes() -> None:
+            engine = engine_finder()
+            assert engine is not None
+            for statement in statements:
+                await engine.run_ddl(statement)
+
+        async def drop_indexes() -> None:
+            engine = engine_finder()
+            assert engine is not None
+            for statement in statements:
+                name = statement.split(" EXISTS ", 1)[1].split(" ", 1)[0]
+                await engine.run_ddl(f"DROP INDEX IF EXISTS {name}")
+
+        manager.add_raw(create_indexes)
+        manager.add_raw_backwards(drop_indexes)
+        return manager
+
+    return forwards
