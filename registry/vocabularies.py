@@ -160,6 +160,23 @@ FNPS_LEVEL_LABELS: dict[FnpsLevel, str] = {
     FnpsLevel.INCLUSION_INCOME: "Misure di inclusione sociale e di sostegno al reddito",
 }
 
+HOLDER_KIND_LABELS: dict[HolderKind, str] = {
+    HolderKind.ASSOCIATION: "Associazione / ETS",
+    HolderKind.SOCIAL_COOPERATIVE: "Cooperativa sociale",
+    HolderKind.INFORMAL_NETWORK: "Rete informale",
+    HolderKind.INDIVIDUAL_VOLUNTEER: "Volontario/a singolo/a",
+    HolderKind.PARISH: "Parrocchia",
+    HolderKind.SCHOOL: "Scuola",
+    HolderKind.COMPANY: "Impresa",
+    HolderKind.PUBLIC_OFFICE: "Ente pubblico",
+    HolderKind.OTHER: "Altro",
+}
+SECTOR_LABELS: dict[Sector, str] = {
+    Sector.PUBLIC: "Pubblico",
+    Sector.THIRD_SECTOR: "Terzo settore",
+    Sector.INFORMAL: "Informale",
+    Sector.BUSINESS: "Impresa",
+}
 USER_AREA_LABELS: dict[UserArea, str] = {
     UserArea.FAMILIES_MINORS: "Famiglie e minori",
     UserArea.DISABILITY: "Disabili",

@@ -20,7 +20,8 @@ from functools import lru_cache
 # the HSDS and GeoJSON code that has always found it in this module.
 from registry.geo import ComunePlace as ComunePlace
 from registry.geo import comuni_places as comuni_places
-from registry.vocabularies import HolderKind, ResourceUnit, Sector, UserArea
+from registry.vocabularies import HOLDER_KIND_LABELS, USER_AREA_LABELS, ResourceUnit
+from registry.vocabularies import SECTOR_LABELS as SECTOR_LABELS
 
 NAMESPACE = uuid.UUID("8a0d6f0e-5b7e-4c1a-9f43-2f6f1c3b9d21")
 
@@ -102,32 +103,9 @@ EXTENSIONS = {
     EXT_RRULE: "Regola RFC 5545 esatta, quando freq HSDS non basta (es. FREQ=DAILY)",
 }
 
-KIND_LABELS = {
-    HolderKind.ASSOCIATION: "Associazione / ETS",
-    HolderKind.SOCIAL_COOPERATIVE: "Cooperativa sociale",
-    HolderKind.INFORMAL_NETWORK: "Rete informale",
-    HolderKind.INDIVIDUAL_VOLUNTEER: "Volontario/a singolo/a",
-    HolderKind.PARISH: "Parrocchia",
-    HolderKind.SCHOOL: "Scuola",
-    HolderKind.COMPANY: "Impresa",
-    HolderKind.PUBLIC_OFFICE: "Ente pubblico",
-    HolderKind.OTHER: "Altro",
-}
-SECTOR_LABELS = {
-    Sector.PUBLIC: "Pubblico",
-    Sector.THIRD_SECTOR: "Terzo settore",
-    Sector.INFORMAL: "Informale",
-    Sector.BUSINESS: "Impresa",
-}
-AREA_LABELS = {
-    UserArea.FAMILIES_MINORS: "Famiglie e minori",
-    UserArea.DISABILITY: "Disabili",
-    UserArea.ADDICTION: "Dipendenze",
-    UserArea.ELDERLY: "Anziani",
-    UserArea.IMMIGRANTS: "Immigrati e nomadi",
-    UserArea.POVERTY: "Povertà, disagio adulti e senza dimora",
-    UserArea.MULTI_USER: "Multiutenza",
-}
+# The Italian labels live with the vocabularies; HSDS terms and spreadsheets use the same.
+KIND_LABELS = HOLDER_KIND_LABELS
+AREA_LABELS = USER_AREA_LABELS
 UNIT_LABELS = {
     "hours": "Ore",
     "places": "Posti",

@@ -14,14 +14,9 @@ from typing import Any
 
 from registry.metrics.exports import Bundle
 from registry.metrics.schemas import Money, PublishedTable
+from registry.vocabularies import SECTOR_LABELS
 
 PALETTE = ["#1f6f8b", "#e07a1f", "#5a9e3a", "#b03a48", "#7a5ba8", "#8a8a8a"]
-SECTOR_LABELS = {
-    "public": "Pubblico",
-    "third_sector": "Terzo settore",
-    "informal": "Informale",
-    "business": "Imprese",
-}
 COVERAGE_LABELS = {
     "community_only": "Solo comunità",
     "intervention_only": "Solo interventi finanziati",
