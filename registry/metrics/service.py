@@ -858,28 +858,38 @@ async def data_fingerprint(ambito_id: uuid.UUID) -> str:
     return "|".join(f"{r['n']}:{_s(r['latest']) or ''}" for r in rows)
 
 
-async def _snapshot(
-    ambito_id: uuid.UUID, granularity: str, key: str, fingerprint: str
-) -> tuple[_Payload, datetime] | None:
-    row = (
-        await MetricsSnapshot.select(
-            MetricsSnapshot.payload, MetricsSnapshot.computed_at, MetricsSnapshot.version
-        )
-        .where(
-            (MetricsSnapshot.ambito == ambito_id)
-            & (MetricsSnapshot.granularity == granularity)
-            & (MetricsSnapshot.period_key == key)
-        )
-        .first()
+async def _snapshots(
+    ambito_id: uuid.UUID, granularity: str, periods: Sequence[Period]
+) -> list[_Payload] | None:
+    """The snapshot of every period, in order (one query), or None when a period is not a
+    whole calendar period or its snapshot is missing, of another version, too old, or older
+    than a change of the data."""
+    if any(calendar_key(p.start, p.end) != p.key for p in periods):
+        return None
+    rows = await MetricsSnapshot.select(
+        MetricsSnapshot.period_key,
+        MetricsSnapshot.payload,
+        MetricsSnapshot.computed_at,
+        MetricsSnapshot.version,
+    ).where(
+        (MetricsSnapshot.ambito == ambito_id)
+        & (MetricsSnapshot.granularity == granularity)
+        & MetricsSnapshot.period_key.is_in([p.key for p in periods] or [""])
     )
-    if row is None or row["version"] != SNAPSHOT_VERSION:
-        return None
-    if utcnow() - _dt(row["computed_at"]) > SNAPSHOT_MAX_AGE:  # type: ignore[operator]
-        return None
-    payload = msgspec.json.decode(row["payload"], type=_Payload)
-    if payload.fingerprint != fingerprint:
-        return None  # the data changed after the snapshot: compute live
-    return payload, _dt(row["computed_at"])  # type: ignore[return-value]
+    by_key = {r["period_key"]: r for r in rows}
+    fingerprint = await data_fingerprint(ambito_id)
+    found = []
+    for p in periods:
+        row = by_key.get(p.key)
+        if row is None or row["version"] != SNAPSHOT_VERSION:
+            return None
+        if utcnow() - _dt(row["computed_at"]) > SNAPSHOT_MAX_AGE:  # type: ignore[operator]
+            return None
+        payload = msgspec.json.decode(row["payload"], type=_Payload)
+        if payload.fingerprint != fingerprint:
+            return None  # the data changed after the snapshot: compute live
+        found.append(payload)
+    return found
 
 
 def _granularity_of(key: str) -> str:
@@ -895,8 +905,9 @@ async def period_figures(
     filters and a fresh snapshot exists, computed live otherwise."""
     key = calendar_key(period.start, period.end)
     if not live and scope.empty and key is not None:
-        fingerprint = await data_fingerprint(ambito_id)
-        found = await _snapshot(ambito_id, _granularity_of(key), key, fingerprint)
+        found = await _snapshots(
+            ambito_id, _granularity_of(key), [Period(key, period.start, period.end)]
+        )
         if found is not None:
             return found[0].figures, "snapshot"
     return await live_figures(ambito_id, period, scope, now), "live"
@@ -975,9 +986,7 @@ async def _first_day(ambito_id: uuid.UUID) -> date | None:
     return min(candidates) if candidates else None  # type: ignore[type-var]
 
 
-def _period_figures(
-    history: Inputs, index: Any, period: Period, now: datetime
-) -> Figures:
+def _period_figures(history: Inputs, index: Any, period: Period, now: datetime) -> Figures:
     return compute.figures(compute.slice_inputs(history, index, period), period, now)
 
 
@@ -1140,17 +1149,9 @@ async def series_figures(
     fresh one (and no filter is set), otherwise one pass over the range's aggregates."""
     periods = compute.buckets(period.start, period.end, granularity)
     if not live and scope.empty:
-        fingerprint = await data_fingerprint(ambito_id)
-        found = []
-        for p in periods:
-            snap = None
-            if calendar_key(p.start, p.end) == p.key:
-                snap = await _snapshot(ambito_id, granularity, p.key, fingerprint)
-            if snap is None:
-                break
-            found.append(snap[0].figures)
-        if len(found) == len(periods):
-            return found, "snapshot"
+        found = await _snapshots(ambito_id, granularity, periods)
+        if found is not None:
+            return [payload.figures for payload in found], "snapshot"
     inputs = await load_inputs(ambito_id, period, scope, full=False, by_month=True)
     figures = await asyncio.to_thread(lambda: [compute.figures(inputs, p, now) for p in periods])
     return figures, "live"
@@ -1203,23 +1204,12 @@ async def network_figures(
     live: bool,
 ) -> tuple[list[Row], Table, list[dict[str, Any]], str]:
     periods = compute.buckets(period.start, period.end, granularity)
-    if not live and scope.empty:
-        fingerprint = await data_fingerprint(ambito_id)
-        payloads = []
-        for p in periods:
-            snap = None
-            if calendar_key(p.start, p.end) == p.key:
-                snap = await _snapshot(ambito_id, granularity, p.key, fingerprint)
-            if snap is None or snap[0].network is None:
-                break
-            payloads.append(snap[0].network)
-        if payloads and len(payloads) == len(periods):
-            last = payloads[-1]
-            rows = [
-                Row({"period": p.key}, dict(n.row)) for p, n in zip(periods, payloads, strict=True)
-            ]
-            by_sector = _sector_table(last.by_sector)
-            return rows, by_sector, list(last.blocks), "snapshot"
+    found = None if live or not scope.empty else await _snapshots(ambito_id, granularity, periods)
+    payloads = [f.network for f in found or [] if f.network is not None]
+    if found and len(payloads) == len(found):
+        last = payloads[-1]
+        rows = [Row({"period": p.key}, dict(n.row)) for p, n in zip(periods, payloads, strict=True)]
+        return rows, _sector_table(last.by_sector), list(last.blocks), "snapshot"
     nodes, participations, ties = await load_network(ambito_id, period.end, scope)
     table, by_sector, blocks = await asyncio.to_thread(
         network_periods, nodes, participations, ties, periods, granularity
