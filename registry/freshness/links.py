@@ -182,15 +182,7 @@ async def inspect(settings: Settings, token: str, now: datetime | None = None) -
 
 
 def _window_summary(row: dict[str, Any], day: date) -> WindowSummary:
-    window = availability.Window(
-        freq=row["freq"],
-        interval=row["interval"],
-        by_day=tuple(row["by_day"] or ()),
-        start_time=row["start_time"],
-        end_time=row["end_time"],
-        valid_from=row["valid_from"],
-        valid_until=row["valid_until"],
-    )
+    window = availability.window_from_row(row)
     return WindowSummary(
         id=row["id"],
         rrule=rrule_text(window),

@@ -67,7 +67,7 @@ from registry.metrics.tables import (
     TaskLevelOverride,
     ValueRate,
 )
-from registry.resources.availability import Window
+from registry.resources.availability import Window, window_from_row
 from registry.resources.tables import AvailabilityWindow, Resource
 
 SNAPSHOT_VERSION = 2
@@ -511,20 +511,7 @@ async def load_resources(
         for w in await AvailabilityWindow.select().where(
             AvailabilityWindow.resource.is_in(list(timed))
         ):
-            windows[w["resource"]].append(
-                Window(
-                    freq=w["freq"],
-                    start_time=w["start_time"],
-                    end_time=w["end_time"],
-                    valid_from=_date(w["valid_from"]),  # type: ignore[arg-type]
-                    interval=w["interval"],
-                    by_day=tuple(w["by_day"] or ()),
-                    valid_until=_date(w["valid_until"]),
-                    exceptions=frozenset(_date(x) for x in (w["exceptions"] or ())),  # type: ignore[misc]
-                    capacity=w["capacity"],
-                    id=w["id"],
-                )
-            )
+            windows[w["resource"]].append(window_from_row(w))
     offered = [
         compute.OfferedResource(
             str(rid), tuple(windows[rid]), _date(r["valid_from"]), _date(r["valid_until"])

@@ -7,8 +7,10 @@ range (at most MAX_RANGE_DAYS) and by MAX_SLOTS, so no rule can expand without l
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 from dateutil import rrule
 
@@ -44,6 +46,22 @@ class Window:
     exceptions: frozenset[date] = field(default_factory=frozenset)
     capacity: int = 1
     id: object = None
+
+
+def window_from_row(row: Mapping[str, Any]) -> Window:
+    """A stored availability_window row as a rule."""
+    return Window(
+        id=row["id"],
+        freq=row["freq"],
+        interval=row["interval"],
+        by_day=tuple(row["by_day"] or ()),
+        start_time=row["start_time"],
+        end_time=row["end_time"],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        exceptions=frozenset(row["exceptions"] or ()),
+        capacity=row["capacity"],
+    )
 
 
 @dataclass(frozen=True, slots=True)

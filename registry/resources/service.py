@@ -214,21 +214,6 @@ def _window(data: WindowIn) -> availability.Window:
     return window
 
 
-def _window_from_row(row: dict[str, Any]) -> availability.Window:
-    return availability.Window(
-        id=row["id"],
-        freq=row["freq"],
-        interval=row["interval"],
-        by_day=tuple(row["by_day"] or ()),
-        start_time=row["start_time"],
-        end_time=row["end_time"],
-        valid_from=row["valid_from"],
-        valid_until=row["valid_until"],
-        exceptions=frozenset(row["exceptions"] or ()),
-        capacity=row["capacity"],
-    )
-
-
 def rrule_text(window: availability.Window) -> str:
     parts = [f"FREQ={window.freq}"]
     if window.interval != 1:
@@ -241,7 +226,7 @@ def rrule_text(window: availability.Window) -> str:
 
 
 def _window_out(row: dict[str, Any]) -> WindowOut:
-    window = _window_from_row(row)
+    window = availability.window_from_row(row)
     return WindowOut(
         id=row["id"],
         resource_id=row["resource"],
@@ -343,7 +328,7 @@ async def windows_of(resource_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[avai
         return found
     rows = await AvailabilityWindow.select().where(AvailabilityWindow.resource.is_in(resource_ids))
     for row in rows:
-        found.setdefault(row["resource"], []).append(_window_from_row(row))
+        found.setdefault(row["resource"], []).append(availability.window_from_row(row))
     return found
 
 
