@@ -51,12 +51,10 @@ def _nice_max(value: float) -> float:
     return 10 ** (exponent + 1)
 
 
-def bar_chart(title: str, labels: Sequence[str], values: Sequence[float | None], unit: str) -> str:
-    width, height, left, bottom, top = 640, 260, 60, 40, 30
-    plot_w, plot_h = width - left - 20, height - top - bottom
-    peak = _nice_max(max([v for v in values if v is not None] or [0]))
-    n = max(1, len(values))
-    slot = plot_w / n
+def _frame(
+    title: str, width: int, height: int, left: int, top: int, plot_h: int, peak: float, digits: int
+) -> list[str]:
+    """The opening of a chart: the svg element, its title, and five gridlines with values."""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" class="chart">',
@@ -67,8 +65,18 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float | None],
         parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
         parts.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" class="a" text-anchor="end">'
-            f"{escape(_num(peak * i / 4))}</text>"
+            f"{escape(_num(peak * i / 4, digits))}</text>"
         )
+    return parts
+
+
+def bar_chart(title: str, labels: Sequence[str], values: Sequence[float | None], unit: str) -> str:
+    width, height, left, bottom, top = 640, 260, 60, 40, 30
+    plot_w, plot_h = width - left - 20, height - top - bottom
+    peak = _nice_max(max([v for v in values if v is not None] or [0]))
+    n = max(1, len(values))
+    slot = plot_w / n
+    parts = _frame(title, width, height, left, top, plot_h, peak, digits=0)
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         x = left + i * slot + slot * 0.15
         if value is None:
@@ -101,18 +109,7 @@ def line_chart(
     peak = _nice_max(max(every or [0]))
     n = max(1, len(labels))
     step = plot_w / max(1, n - 1)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" class="chart">',
-        f'<text x="{left}" y="18" class="t">{escape(title)}</text>',
-    ]
-    for i in range(5):
-        y = top + plot_h - plot_h * i / 4
-        parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" class="a" text-anchor="end">'
-            f"{escape(_num(peak * i / 4, 2 if peak < 10 else 0))}</text>"
-        )
+    parts = _frame(title, width, height, left, top, plot_h, peak, digits=2 if peak < 10 else 0)
     for index, (name, values) in enumerate(series.items()):
         colour = PALETTE[index % len(PALETTE)]
         segment: list[str] = []
