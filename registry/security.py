@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from jose import JWTError, jwt
@@ -31,6 +32,17 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password_async(password: str) -> str:
+    """hash_password in a worker thread: argon2 takes tens of milliseconds of CPU and
+    must not stall the event loop."""
+    return await anyio.to_thread.run_sync(hash_password, password)
+
+
+async def verify_password_async(password_hash: str, password: str) -> bool:
+    """verify_password in a worker thread, for the same reason."""
+    return await anyio.to_thread.run_sync(verify_password, password_hash, password)
 
 
 # A hash to verify against when the user does not exist, so timing does not reveal usernames.

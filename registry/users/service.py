@@ -10,7 +10,7 @@ from registry.access import Principal, Role
 from registry.ambiti.tables import Ambito
 from registry.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from registry.holders.tables import Holder
-from registry.security import DUMMY_HASH, hash_password, verify_password
+from registry.security import DUMMY_HASH, hash_password_async, verify_password_async
 from registry.users.schemas import UserCreate, UserOut
 from registry.users.tables import User
 
@@ -50,7 +50,7 @@ async def create_user(ambito_id: uuid.UUID, data: UserCreate) -> UserOut:
         raise Conflict(f"username '{data.username}' is already taken", field="username")
     user = User(
         username=data.username,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password_async(data.password),
         role=data.role.value,
         ambito=ambito_id,
         holder=data.holder_id,
@@ -105,9 +105,10 @@ async def authenticate(username: str, password: str) -> tuple[Principal, str]:
         .first()
     )
     if row is None:
-        verify_password(DUMMY_HASH, password)
+        # Same work as a real check, so an unknown username takes as long as a wrong password.
+        await verify_password_async(DUMMY_HASH, password)
         raise NotAuthenticated("wrong username or password")
-    if not verify_password(row["password_hash"], password) or not row["active"]:
+    if not await verify_password_async(row["password_hash"], password) or not row["active"]:
         raise NotAuthenticated("wrong username or password")
     principal = Principal(
         user_id=row["id"],
