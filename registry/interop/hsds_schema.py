@@ -2,7 +2,7 @@
 
 A copy of the schema files ships in `hsds_schema/` (CC BY-SA 4.0, Open Referral) because
 an import validates what it reads at run time; the tests validate the exports against the
-project's reference copy in shared/hsds/schema and check that the two copies are equal.
+packaged copy, whose SHA256SUMS records the published files.
 No $ref is ever fetched from the network: every file is registered under a local base URI.
 """
 
