@@ -330,12 +330,13 @@ export function weekCalendar({ resourceId, editable, unitLabel = 'posti', onChan
         notes: notes.value,
       });
       try {
-        await busy(save, () => api(
+        const saved = await busy(save, () => api(
           window ? `/api/resources/${resourceId}/availability/${window.id}` : `/api/resources/${resourceId}/availability`,
           { method: window ? 'PUT' : 'POST', body },
         ), 'Salvataggio…');
         dialog.close();
-        announce(window ? 'Disponibilità aggiornata.' : 'Fascia di disponibilità aggiunta.');
+        const shownFrom = await weekOfFirstSlot(saved);
+        announce(`${window ? 'Disponibilità aggiornata.' : 'Fascia di disponibilità aggiunta.'}${shownFrom ? ` Si vede dalla settimana del ${fmt.date(shownFrom)}.` : ''}`);
         await load();
         if (onChange) onChange(window ? 'updated' : 'added');
       } catch (error) {
@@ -348,6 +349,26 @@ export function weekCalendar({ resourceId, editable, unitLabel = 'posti', onChan
       : `Nuova fascia${preset?.by_day?.length ? ` — ${DAY_NAME[preset.by_day[0]]}` : ''}`;
     const dialog = openDialog(title, form, { wide: true });
     (window ? start : (preset?.by_day?.length ? start : freq)).focus();
+  }
+
+  // A window added on a day already past this week (Saturday, seen on a Sunday) starts next
+  // week: move the calendar to its first occurrence so the user sees what was added.
+  async function weekOfFirstSlot(saved) {
+    if (!saved || !saved.id) return null;
+    const weekEnd = isoDate(addDays(weekStart, 6));
+    const from = saved.valid_from > isoDate(weekStart) ? saved.valid_from : isoDate(weekStart);
+    try {
+      const { slots: ahead } = await api(`/api/resources/${resourceId}/slots`, {
+        query: { from, to: isoDate(addDays(parseDate(from), 62)) },
+      });
+      const first = ahead.find((slot) => slot.window_id === saved.id);
+      const firstDate = first ? String(first.date) : null;
+      if (!firstDate || firstDate <= weekEnd) return null;
+      weekStart = mondayOf(parseDate(firstDate));
+      return weekStart;
+    } catch {
+      return null;  // the calendar stays where it is; the rule list below still shows the window
+    }
   }
 
   async function skipDate(window, date, dialog) {
