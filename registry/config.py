@@ -31,6 +31,11 @@ class Settings:
     reconfirm_link_days: int = 30
     dispatch_interval_seconds: int = 30
     rematch_interval_minutes: int = 15
+    # One process at a time runs the scheduled jobs: the holder of a lease in the database
+    # (registry/ops/lease.py); a dead holder's lease lapses after this many seconds.
+    scheduler_lease_seconds: float = 30.0
+    # Bearer token that GET /metrics requires; unset: the endpoint answers 404.
+    metrics_token: str | None = None
     # Delivery of notifications (registry/notifications/).
     webhook_timeout_seconds: float = 10.0
     webhook_allow_private: bool = True
@@ -125,6 +130,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         reconfirm_link_days=_number(env, "REGISTRY_RECONFIRM_LINK_DAYS", 30),
         dispatch_interval_seconds=_number(env, "REGISTRY_DISPATCH_INTERVAL_SECONDS", 30),
         rematch_interval_minutes=_number(env, "REGISTRY_REMATCH_INTERVAL_MINUTES", 15),
+        scheduler_lease_seconds=_number(env, "REGISTRY_SCHEDULER_LEASE_SECONDS", 30.0, float),
+        metrics_token=env.get("REGISTRY_METRICS_TOKEN") or None,
         webhook_timeout_seconds=_number(env, "REGISTRY_WEBHOOK_TIMEOUT_SECONDS", 10.0, float),
         # Webhooks to loopback/private addresses are refused in production unless allowed.
         webhook_allow_private=_flag(
