@@ -4,7 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from registry.ambiti.tables import Ambito, Comune
+from registry.ambiti.tables import Ambito, Comune, ComuneMembership, PlatformAdmin
 from registry.audit.tables import AccessLog
 from registry.checkin.tables import CheckIn, CheckInCode
 from registry.contributions.tables import (
@@ -38,6 +38,8 @@ APP_CONFIG = AppConfig(
     table_classes=[
         Ambito,
         Comune,
+        ComuneMembership,  # issue 14
+        PlatformAdmin,
         TaxonomyTerm,
         Holder,
         User,
