@@ -40,8 +40,10 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
-    from registry.demo import DEMO_PASSWORD, load_demo
+    from registry.demo import DEMO_PASSWORD, load_demo, refuse_in_production
 
+    # Before touching the database; `serve --demo` comes through here too.
+    refuse_in_production(load_settings())
     logins = asyncio.run(_with_db(load_demo))
     print("Demo ambito: OLGIATESE (Ambito Territoriale Sociale dell'Olgiatese)")
     print(f"Demo logins (password for all: {DEMO_PASSWORD}):")

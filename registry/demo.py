@@ -18,6 +18,7 @@ from registry.ambiti import service as ambiti
 from registry.ambiti.schemas import ComuneIn
 from registry.ambiti.tables import Ambito
 from registry.common import now
+from registry.config import ConfigError, Settings, load_settings
 from registry.holders.tables import Holder
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.security import hash_password
@@ -26,6 +27,17 @@ from registry.users.tables import User
 
 DATA = Path(__file__).resolve().parent / "data" / "demo_comuni.json"
 DEMO_PASSWORD = "demo-password"
+
+
+def refuse_in_production(settings: Settings) -> None:
+    """The demo creates an administrator and dozens of accounts whose password is public."""
+    if settings.is_production:
+        raise ConfigError(
+            "the demo data (user 'udp' and every demo account share the public password "
+            f"'{DEMO_PASSWORD}') is refused when REGISTRY_ENV=production: load it only in "
+            "development"
+        )
+
 
 # name, kind, sector, codice fiscale (organisations: 11 digits), comuni served (names), areas
 HOLDERS = [
@@ -317,6 +329,7 @@ REGISTERED_DAYS_AGO = [1400, 1300, 1200, 1100, 1000, 380, 900, 420, 800, 850, 95
 async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
     """Create the demo ambito with a year of activity if missing (nothing otherwise);
     returns the demo logins (username -> role)."""
+    refuse_in_production(load_settings())
     await ensure_seeded()
     spec = json.loads(DATA.read_text(encoding="utf-8"))
     logins = {
