@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -48,12 +49,20 @@ class Receiver:
     """A webhook receiver on 127.0.0.1: records every request, answers as `respond` says.
 
     `respond(path, n)` gets the path and how many requests that path had before this one,
-    and returns (HTTP status, seconds to wait before answering).
+    and returns (HTTP status, seconds to wait before answering); a 3xx carries a Location.
+    With `tls` (a server SSL context) it speaks HTTPS and records the SNI names it was sent.
+    `connections` counts every TCP connection accepted, answered or not.
     """
 
-    def __init__(self, respond: Callable[[str, int], tuple[int, float]] | None = None) -> None:
+    def __init__(
+        self,
+        respond: Callable[[str, int], tuple[int, float]] | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.respond = respond or (lambda path, n: (200, 0.0))
         self.requests: list[Received] = []
+        self.connections = 0
+        self.sni: list[str | None] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -68,6 +77,8 @@ class Receiver:
                     threading.Event().wait(delay)
                 try:
                     self.send_response(status)
+                    if 300 <= status < 400:
+                        self.send_header("Location", "/elsewhere")
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"ok")
@@ -77,7 +88,23 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def verify_request(self, request: Any, client_address: Any) -> bool:
+                with receiver._lock:
+                    receiver.connections += 1
+                return True
+
+            def finish_request(self, request: Any, client_address: Any) -> None:
+                if tls is not None:
+                    try:
+                        request = tls.wrap_socket(request, server_side=True)
+                    except (ssl.SSLError, OSError):
+                        return  # the client refused our certificate, or hung up
+                super().finish_request(request, client_address)
+
+        if tls is not None:
+            tls.sni_callback = lambda sock, name, context: receiver.sni.append(name)
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -89,8 +116,12 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def url(self, path: str = "/hook", host: str = "127.0.0.1", scheme: str = "http") -> str:
+        return f"{scheme}://{host}:{self.port}{path}"
 
     def keys(self, path: str | None = None) -> list[str]:
         return [
@@ -367,3 +398,204 @@ async def test_an_unreachable_smtp_server_means_retrying(tenant: Tenant) -> None
     assert result.retrying == 1
     [row] = await messages(tenant)
     assert row["status"] == "retrying" and "EmailError" in row["last_error"]
+
+
+# --- webhook targets: every notation of an inside address, checked where the socket opens --
+
+STRICT = replace(FAST, webhook_allow_private=False)
+PUBLIC = "93.184.216.34"  # any global address: the tests never connect to it
+
+
+class Names:
+    """A resolver the tests inject: answers from a table (a list of answers is used one
+    after the other, the last one repeated), counting the questions."""
+
+    def __init__(self, **table: list[str] | list[list[str]]) -> None:
+        self.table = {name.replace("_", "."): answers for name, answers in table.items()}
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        answers = self.table.get(host)
+        if answers is None:
+            raise OSError(f"unknown name {host}")
+        if answers and isinstance(answers[0], list):
+            seen = self.asked.count(host)
+            return list(answers[min(seen, len(answers)) - 1])  # type: ignore[arg-type]
+        return list(answers)  # type: ignore[arg-type]
+
+
+def tls_pair(name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate valid for `name` only, and a client context that
+    trusts it: the client's check succeeds only if it verifies against the name."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    moment = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(moment - timedelta(days=1))
+        .not_valid_after(moment + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        cert_file, key_file = Path(folder) / "cert.pem", Path(folder) / "key.pem"
+        cert_file.write_bytes(pem)
+        key_file.write_bytes(key_pem)
+        server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cadata=pem.decode())
+    return server, client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://0x7f000001/x",
+        "https://2130706433/x",
+        "https://127.1/x",
+        "https://0177.0.0.1/x",
+        "https://0xa9fea9fe/latest/meta-data",
+        "https://169.254.169.254/",
+        "https://localhost./x",
+        "https://LOCALHOST/x",
+        "https://api.localhost/x",
+        "https://0.0.0.0/x",
+        "https://0/x",
+        "https://10.1.2.3/x",
+        "https://100.64.0.1/x",
+        "https://192.168.1.1./x",
+        "https://224.0.0.1/x",
+        "https://240.0.0.1/x",
+        "https://[::1]/x",
+        "https://[::]/x",
+        "https://[::ffff:127.0.0.1]/x",
+        "https://[::ffff:7f00:1]/x",
+        "https://[::ffff:a9fe:a9fe]/x",
+        "https://[fe80::1]/x",
+        "https://[fc00::1]/x",
+        "https://[ff0e::1]/x",
+        "https://[2002:7f00:1::]/x",
+        "https://[64:ff9b::a9fe:a9fe]/x",
+        "https://[2001:db8::1]/x",
+        "http://example.org/x",
+        "https://user:pw@example.org/x",
+    ],
+)
+def test_inside_targets_are_refused_in_every_notation(url: str) -> None:
+    from registry.errors import InvalidInput
+    from registry.notifications.webhooks import check_url
+
+    with pytest.raises(InvalidInput) as refused:
+        check_url(url, allow_private=False)
+    assert refused.value.field == "url"
+    # A development server may post to itself.
+    if url.startswith("https://") and "@" not in url:
+        assert check_url(url, allow_private=True) == url
+
+
+async def test_names_are_resolved_and_every_address_checked() -> None:
+    from registry.errors import InvalidInput
+    from registry.notifications.webhooks import check_target, vet_host
+
+    names = Names(
+        inside_example=["10.1.2.3"],
+        mixed_example=[PUBLIC, "127.0.0.1"],
+        mapped_example=["::ffff:169.254.169.254"],
+        hooks_example=[PUBLIC, "2606:2800:220:1:248:1893:25c8:1946"],
+    )
+    for host in ("inside.example", "mixed.example", "mapped.example", "nowhere.example"):
+        with pytest.raises(InvalidInput) as refused:
+            await check_target(f"https://{host}/h", allow_private=False, resolver=names)
+        assert refused.value.field == "url" and host in refused.value.message
+    url = "https://hooks.example/h"
+    assert await check_target(url, allow_private=False, resolver=names) == url
+    assert await vet_host("hooks.example", 443, names) == names.table["hooks.example"]
+    # The operating system's own resolver (no network needed for these names).
+    with pytest.raises(InvalidInput):
+        await check_target("https://localhost./h", allow_private=False)
+    from registry.notifications.webhooks import TargetRefused
+
+    with pytest.raises(TargetRefused):
+        await vet_host("localhost", 443)
+
+
+async def test_delivery_connects_to_the_checked_address_keeping_name_host_and_sni(
+    tenant: Tenant,
+) -> None:
+    from registry.notifications import webhooks
+
+    server_tls, client_tls = tls_pair("hooks.example")
+    names = Names(hooks_example=["127.0.0.1"])
+    with Receiver(tls=server_tls) as hook:
+        await add_endpoint(tenant, hook.url(host="hooks.example", scheme="https"))
+        async with unit_of_work():
+            await emit(event(tenant), SETTINGS)
+        # A development setting (loopback allowed) so the receiver can be on this machine;
+        # the name is still resolved by our resolver and dialled at the address it gave.
+        client = webhooks.client(timeout=1.0, allow_private=True, resolver=names, verify=client_tls)
+        try:
+            result = await Dispatcher(FAST, client=client).run(ambito_ids=[tenant.ambito_id])
+        finally:
+            await client.aclose()
+        assert result.delivered == 1, result.errors
+        [got] = hook.requests
+        assert got.headers["Host"] == f"hooks.example:{hook.port}"
+        assert hook.sni == ["hooks.example"]  # and the certificate was checked for the name
+        assert names.asked == ["hooks.example"]
+
+
+async def test_a_name_that_turns_inside_after_the_check_is_never_connected(
+    tenant: Tenant,
+) -> None:
+    from registry.notifications.webhooks import check_target
+
+    server_tls, _ = tls_pair("rebind.example")
+    # Public when the endpoint is saved, loopback when the delivery resolves it again.
+    names = Names(rebind_example=[[PUBLIC], ["127.0.0.1"]])
+    with Receiver(tls=server_tls) as hook:
+        url = hook.url(host="rebind.example", scheme="https")
+        assert await check_target(url, allow_private=False, resolver=names) == url
+        await add_endpoint(tenant, url)
+        # Saved before the rules were tightened: literal inside addresses in odd notations.
+        await add_endpoint(tenant, hook.url(host="0x7f000001", scheme="https"))
+        await add_endpoint(tenant, hook.url(host="127.1", scheme="https"))
+        async with unit_of_work():
+            await emit(event(tenant), SETTINGS)
+        result = await Dispatcher(STRICT, resolver=names).run(ambito_ids=[tenant.ambito_id])
+        assert (result.delivered, result.dead) == (0, 3)
+        assert hook.connections == 0 and hook.requests == []
+        errors = sorted(m["last_error"] for m in await messages(tenant))
+        assert all("not allowed" in e for e in errors), errors
+        assert any("127.0.0.1" in e and "rebind.example" in e for e in errors), errors
+
+
+async def test_redirects_are_not_followed(tenant: Tenant) -> None:
+    with Receiver(lambda path, n: (307, 0.0)) as moved:
+        await add_endpoint(tenant, moved.url())
+        async with unit_of_work():
+            await emit(event(tenant), SETTINGS)
+        result = await Dispatcher(FAST).run(ambito_ids=[tenant.ambito_id])
+        assert result.retrying == 1
+        assert [r.path for r in moved.requests] == ["/hook"]
+        [row] = await messages(tenant)
+        assert row["last_status_code"] == 307

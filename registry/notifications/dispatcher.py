@@ -89,9 +89,11 @@ class Dispatcher:
         client: httpx.AsyncClient | None = None,
         rng: Callable[[], float] = random.random,
         worker: str | None = None,
+        resolver: webhooks.Resolver | None = None,
     ) -> None:
         self.settings = settings
         self._client = client
+        self._resolver = resolver
         self._rng = rng
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lease = timedelta(seconds=settings.outbox_lease_seconds)
@@ -113,9 +115,11 @@ class Dispatcher:
 
         result = DispatchResult()
         own_client = self._client is None
-        client = self._client or httpx.AsyncClient(
+        # Connects only to addresses checked at the moment of connecting (webhooks.py).
+        client = self._client or webhooks.client(
             timeout=self._timeout,
-            follow_redirects=False,
+            allow_private=self.settings.webhook_allow_private,
+            resolver=self._resolver,
             headers={"User-Agent": f"registry/{__version__}"},
         )
         slots = asyncio.Semaphore(self.settings.outbox_concurrency)
@@ -198,6 +202,9 @@ class Dispatcher:
                 )
         except Permanent as error:
             await self._fail(row, clock(), str(error), status_code, result, permanent=True)
+        except webhooks.TargetRefused as error:
+            message = f"the webhook target is not allowed: {error}"
+            await self._fail(row, clock(), message, status_code, result, permanent=True)
         except (httpx.HTTPError, EmailError, RetryableStatus) as error:
             code = error.status_code if isinstance(error, RetryableStatus) else None
             await self._fail(row, clock(), _describe(error), code, result)

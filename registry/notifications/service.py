@@ -292,7 +292,7 @@ async def create_webhook(
     actor: Principal, data: WebhookCreate, settings: Settings
 ) -> WebhookCreated:
     actor.require(Role.UDP_ADMIN)
-    url = webhooks.check_url(data.url, allow_private=settings.webhook_allow_private)
+    url = await webhooks.check_target(data.url, allow_private=settings.webhook_allow_private)
     moment = utcnow()
     endpoint = WebhookEndpoint(
         ambito=actor.ambito_id,
@@ -317,7 +317,7 @@ async def update_webhook(
     await _webhook_row(actor, webhook_id)
     values = set_fields(patch)
     if "url" in values:
-        values["url"] = webhooks.check_url(
+        values["url"] = await webhooks.check_target(
             values["url"], allow_private=settings.webhook_allow_private
         )
     if "events" in values:
