@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil import rrule
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry.errors import InvalidInput
 from registry.resources.availability import (
     MAX_RANGE_DAYS,
     Window,
+    _weekday,
     expand,
     occurrences,
     validate,
@@ -98,3 +103,80 @@ def test_invalid_windows_name_their_field(changes: dict, field: str) -> None:
 def test_weekly_pattern_for_matching() -> None:
     assert weekly_pattern(window()) == [(0, 540, 720), (2, 540, 720)]
     assert len(weekly_pattern(window(freq="DAILY", by_day=()))) == 7
+
+
+def _walked_from_the_start(rule: Window, start: date, end: date) -> list[date]:
+    """The expansion as RFC 5545 reads it: every period from valid_from on (slow, obvious)."""
+    last = min(end, rule.valid_until) if rule.valid_until else end
+    walked = rrule.rrule(
+        {"DAILY": rrule.DAILY, "WEEKLY": rrule.WEEKLY, "MONTHLY": rrule.MONTHLY}[rule.freq],
+        interval=rule.interval,
+        dtstart=datetime.combine(rule.valid_from, time()),
+        until=datetime.combine(last, time()),
+        byweekday=[_weekday(d) for d in rule.by_day] or None,
+        wkst=rrule.MO,
+    )
+    return [
+        moment.date()
+        for moment in walked
+        if start <= moment.date() <= last and moment.date() not in rule.exceptions
+    ]
+
+
+_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+_MONTHLY_DAYS = [*_DAYS, "1MO", "2TU", "3WE", "4TH", "-1FR", "1SA", "-1SU", "5SA"]
+
+
+@st.composite
+def _rules_and_ranges(draw: st.DrawFn) -> tuple[Window, date, date]:
+    freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY"]))
+    pool = _MONTHLY_DAYS if freq == "MONTHLY" else _DAYS
+    valid_from = draw(st.dates(date(1995, 1, 1), date(2030, 12, 31)))
+    start = draw(st.dates(valid_from - timedelta(days=60), date(2036, 12, 31)))
+    end = start + timedelta(days=draw(st.integers(0, MAX_RANGE_DAYS - 1)))
+    until = draw(st.none() | st.dates(valid_from, date(2037, 12, 31)))
+    rule = window(
+        freq=freq,
+        interval=draw(st.integers(1, 7)),
+        by_day=tuple(draw(st.lists(st.sampled_from(pool), max_size=3, unique=True))),
+        valid_from=valid_from,
+        valid_until=until,
+        exceptions=frozenset(draw(st.lists(st.dates(start, end), max_size=3))),
+    )
+    return rule, start, end
+
+
+@settings(max_examples=150, deadline=None)
+@given(_rules_and_ranges())
+def test_expansion_near_the_range_equals_walking_from_the_window_start(
+    case: tuple[Window, date, date],
+) -> None:
+    rule, start, end = case
+    assert occurrences(rule, start, end) == _walked_from_the_start(rule, start, end)
+
+
+def test_an_old_window_expands_in_a_far_range() -> None:
+    # Monthly on the 31st since 2000: the months of 9999 that have a 31st.
+    rule = window(freq="MONTHLY", by_day=(), valid_from=date(2000, 1, 31))
+    days = occurrences(rule, date(9999, 1, 1), date(9999, 12, 31))
+    assert [d.month for d in days] == [1, 3, 5, 7, 8, 10, 12]
+    every_third_day = window(freq="DAILY", by_day=(), interval=3, valid_from=date(2000, 1, 1))
+    days = occurrences(every_third_day, date(9999, 12, 1), date(9999, 12, 31))
+    assert all((d - date(2000, 1, 1)).days % 3 == 0 for d in days) and len(days) in (10, 11)
+    fortnightly = window(by_day=("FR",), interval=2, valid_from=date(2000, 1, 3))
+    days = occurrences(fortnightly, date(9999, 12, 1), date(9999, 12, 31))
+    assert days and all(d.weekday() == 4 for d in days)
+    assert all((d - date(2000, 1, 7)).days % 14 == 0 for d in days)
+
+
+def test_slots_are_moments_with_the_offset_of_the_day() -> None:
+    rome = ZoneInfo("Europe/Rome")
+    night = window(freq="DAILY", by_day=(), start_time=time(2, 30), end_time=time(5))
+    slots = {s.day: s for s in expand([night], date(2026, 3, 28), date(2026, 11, 1), rome)}
+    assert slots[date(2026, 3, 28)].start.isoformat() == "2026-03-28T02:30:00+01:00"
+    # 02:30 does not exist on the spring night: it is read as 03:30 summer time.
+    assert slots[date(2026, 3, 29)].start.isoformat() == "2026-03-29T03:30:00+02:00"
+    # On the autumn night 02:30 happens twice: the first one (summer time) is meant.
+    assert slots[date(2026, 10, 25)].start.isoformat() == "2026-10-25T02:30:00+02:00"
+    assert slots[date(2026, 10, 25)].end.isoformat() == "2026-10-25T05:00:00+01:00"
+    assert slots[date(2026, 11, 1)].start.isoformat() == "2026-11-01T02:30:00+01:00"

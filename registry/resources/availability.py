@@ -1,7 +1,9 @@
 """Availability windows with RFC 5545 RRULE semantics, expanded into concrete slots.
 
 Pure: plain values in, plain values out. Expansion is always bounded by the requested
-range (at most MAX_RANGE_DAYS) and by MAX_SLOTS, so no rule can expand without limit.
+range (at most MAX_RANGE_DAYS) and by MAX_SLOTS, so no rule can expand without limit, and its
+work is proportional to that range: the rule is re-anchored arithmetically near the range's
+start instead of being walked from the window's own start (which may be decades earlier).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from dateutil import rrule
@@ -115,19 +117,56 @@ def check_range(start: date, end: date) -> None:
         raise InvalidInput(f"the range may span at most {MAX_RANGE_DAYS} days", field="to")
 
 
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _anchor(window: Window, first: date) -> date:
+    """The latest day on or before `first` that starts a whole number of rule periods (of
+    `interval` days, weeks or months) after valid_from; valid_from itself when `first` is
+    still in the first period. Expanding from it yields the same days as expanding from
+    valid_from, without walking every period in between."""
+    origin = window.valid_from
+    if window.freq == "DAILY":
+        periods = (first - origin).days // window.interval
+        return origin + timedelta(days=periods * window.interval)
+    if window.freq == "WEEKLY":
+        # Weeks start on Monday (wkst=MO below), as dateutil counts them.
+        periods = (_monday(first) - _monday(origin)).days // 7 // window.interval
+        if periods == 0:
+            return origin
+        return _monday(origin) + timedelta(weeks=periods * window.interval)
+    months = (first.year - origin.year) * 12 + first.month - origin.month
+    periods = months // window.interval
+    if periods == 0:
+        return origin
+    index = origin.year * 12 + origin.month - 1 + periods * window.interval
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def occurrences(window: Window, start: date, end: date) -> list[date]:
     """Days in [start, end] on which the window applies."""
     first = max(start, window.valid_from)
     last = min(end, window.valid_until) if window.valid_until else end
     if first > last:
         return []
+    by_weekday = [_weekday(d) for d in window.by_day] or None
+    by_month_day = None
+    if by_weekday is None and window.freq == "WEEKLY":
+        # Without BYDAY the day comes from dtstart, which _anchor may move to a Monday.
+        by_weekday = [window.valid_from.weekday()]
+    if by_weekday is None and window.freq == "MONTHLY":
+        by_month_day = window.valid_from.day  # likewise: _anchor moves to the 1st
     rule = rrule.rrule(
         _FREQ[window.freq],
         interval=window.interval,
-        # dtstart anchors the interval count, so it is the window's own start, not the range's.
-        dtstart=datetime.combine(window.valid_from, time()),
+        # dtstart anchors the interval count: the window's own start, or a day a whole
+        # number of periods later (the count is the same from there).
+        dtstart=datetime.combine(_anchor(window, first), time()),
         until=datetime.combine(last, time()),
-        byweekday=[_weekday(d) for d in window.by_day] or None,
+        byweekday=by_weekday,
+        bymonthday=by_month_day,
+        wkst=rrule.MO,
         cache=False,
     )
     days: list[date] = []
@@ -142,7 +181,23 @@ def occurrences(window: Window, start: date, end: date) -> list[date]:
     return days
 
 
-def expand(windows: list[Window], start: date, end: date) -> list[Slot]:
+def local_moment(day: date, at: time, zone: tzinfo | None) -> datetime:
+    """A wall-clock time of the ambito as an aware moment (naive when zone is None).
+
+    On the autumn night the hour repeats: the first of the two (summer time) is meant. On the
+    spring night a time that does not exist (02:30) becomes the moment it is read as, given
+    with the offset in force (03:30+02:00).
+    """
+    if zone is None:
+        return datetime.combine(day, at)
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def expand(
+    windows: list[Window], start: date, end: date, zone: tzinfo | None = None
+) -> list[Slot]:
+    """Dated slots of the windows in [start, end]; with `zone`, their start and end are
+    aware moments of that time zone (so they carry their UTC offset)."""
     check_range(start, end)
     slots: list[Slot] = []
     for window in windows:
@@ -151,8 +206,8 @@ def expand(windows: list[Window], start: date, end: date) -> list[Slot]:
                 Slot(
                     window_id=window.id,
                     day=day,
-                    start=datetime.combine(day, window.start_time),
-                    end=datetime.combine(day, window.end_time),
+                    start=local_moment(day, window.start_time, zone),
+                    end=local_moment(day, window.end_time, zone),
                     capacity=window.capacity,
                 )
             )
