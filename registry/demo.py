@@ -70,7 +70,7 @@ HOLDERS = [
         "association",
         "third_sector",
         None,
-        ["Olgiate Comasco", "Faloppio", "Uggiate-Trevano", "Ronago"],
+        ["Olgiate Comasco", "Faloppio", "Uggiate con Ronago"],
         ["poverta-disagio-adulti"],
     ),
     (

@@ -1,7 +1,7 @@
 """GeoJSON (RFC 7946) of an ambito's resources by comune, for maps.
 
 One Point feature per comune of the ambito, at the comune's centroid (shipped in
-registry/data/comuni_centroids.csv for every Italian comune), with the resources that
+registry/data/comuni.csv for every Italian comune), with the resources that
 serve it. No address is ever published: a resource is placed on the comuni it serves,
 not at its holder's seat, so the home of a volunteer can never be read off the map; a
 holder that is a natural person appears by its kind, not by name. A comune missing from
@@ -82,7 +82,9 @@ async def resources_by_comune(ambito_id: uuid.UUID, *, public: bool) -> dict[str
         place = places.get(code)
         items = serving.get(code, [])
         geometry = (
-            {"type": "Point", "coordinates": [place.lon, place.lat]} if place is not None else None
+            {"type": "Point", "coordinates": [place.lon, place.lat]}
+            if place is not None and place.lat is not None
+            else None
         )
         unlocated += geometry is None
         features.append(

@@ -169,7 +169,7 @@ def test_locations_and_max_distance_validate() -> None:
 
 
 def test_distance_km_and_italian_distances() -> None:
-    # Olgiate Comasco -> Bizzarone centroids (registry/data/comuni_centroids.csv): ~5.9 km.
+    # Olgiate Comasco -> Bizzarone centroids (registry/data/comuni.csv): ~5.9 km.
     olgiate, bizzarone = (45.78613, 8.96987), (45.8358, 8.94427)
     assert distance_km(olgiate, bizzarone) == pytest.approx(5.87, abs=0.01)
     assert distance_km(olgiate, bizzarone) == pytest.approx(distance_km(bizzarone, olgiate))
