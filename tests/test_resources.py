@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from registry.access import Role
 from tests.conftest import Tenant
 
@@ -133,10 +135,9 @@ async def test_availability_round_trip_and_slots(client, tenant: Tenant) -> None
         headers=tenant.headers(V),
     )
     assert slots.status_code == 200
-    assert [
-        (s["date"], s["start"][11:16], s["end"][11:16], s["capacity"])
-        for s in slots.json()["slots"]
-    ] == [("2026-03-03", "15:00", "17:30", 4)]
+    assert [(s["date"], s["start"], s["end"], s["capacity"]) for s in slots.json()["slots"]] == [
+        ("2026-03-03", "2026-03-03T15:00:00+01:00", "2026-03-03T17:30:00+01:00", 4)
+    ]
     replaced = await client.put(
         f"/api/resources/{created['id']}/availability/{added.json()['id']}",
         json={**window, "by_day": ["FR"], "exceptions": []},
@@ -149,12 +150,72 @@ async def test_availability_round_trip_and_slots(client, tenant: Tenant) -> None
     assert [w["by_day"] for w in listed.json()] == [["FR"]]
 
 
+async def test_slots_carry_the_offset_of_their_day(client, tenant: Tenant) -> None:
+    created = await create(client, tenant)
+    night = {
+        "freq": "DAILY",
+        "start_time": "02:30",
+        "end_time": "04:00",
+        "valid_from": "2026-10-24",
+    }
+    added = await client.post(
+        f"/api/resources/{created['id']}/availability", json=night, headers=tenant.headers(H)
+    )
+    assert added.status_code == 201, added.text
+    slots = await client.get(
+        f"/api/resources/{created['id']}/slots?from=2026-10-24&to=2026-10-26",
+        headers=tenant.headers(V),
+    )
+    assert [(s["start"], s["end"]) for s in slots.json()["slots"]] == [
+        ("2026-10-24T02:30:00+02:00", "2026-10-24T04:00:00+02:00"),
+        # The autumn night: 02:30 summer time (the first of the two), 04:00 winter time.
+        ("2026-10-25T02:30:00+02:00", "2026-10-25T04:00:00+01:00"),
+        ("2026-10-26T02:30:00+01:00", "2026-10-26T04:00:00+01:00"),
+    ]
+
+
+async def test_an_old_window_expands_into_a_far_range(client, tenant: Tenant) -> None:
+    created = await create(client, tenant)
+    since_2000 = {
+        "freq": "DAILY",
+        "interval": 2,
+        "start_time": "09:00",
+        "end_time": "12:00",
+        "valid_from": "2000-01-01",
+    }
+    added = await client.post(
+        f"/api/resources/{created['id']}/availability", json=since_2000, headers=tenant.headers(H)
+    )
+    assert added.status_code == 201, added.text
+    slots = await client.get(
+        f"/api/resources/{created['id']}/slots?from=9999-01-01&to=9999-12-31",
+        headers=tenant.headers(S),
+    )
+    assert slots.status_code == 200, slots.text
+    days = [date.fromisoformat(s["date"]) for s in slots.json()["slots"]]
+    # Every other day counted from 1 January 2000, through the whole year 9999.
+    assert len(days) in (182, 183) and days[0] <= date(9999, 1, 2)
+    assert all((day - date(2000, 1, 1)).days % 2 == 0 for day in days)
+    assert slots.json()["slots"][0]["start"].endswith("T09:00:00+01:00")
+
+
 async def test_slot_ranges_are_bounded(client, tenant: Tenant) -> None:
     response = await client.get(
         f"/api/resources/{tenant.resource_id}/slots?from=2026-01-01&to=2028-01-01",
         headers=tenant.headers(S),
     )
     assert response.status_code == 400 and response.json()["field"] == "to"
+    assert "366 days" in response.json()["detail"]
+    backwards = await client.get(
+        f"/api/resources/{tenant.resource_id}/slots?from=2026-03-01&to=2026-02-01",
+        headers=tenant.headers(S),
+    )
+    assert backwards.status_code == 400 and backwards.json()["field"] == "to"
+    past_the_calendar = await client.get(
+        f"/api/resources/{tenant.resource_id}/slots?from=9999-12-01&to=10000-01-01",
+        headers=tenant.headers(S),
+    )
+    assert past_the_calendar.status_code == 400 and "to" in past_the_calendar.text
     missing = await client.get(
         f"/api/resources/{tenant.resource_id}/slots?from=2026-01-01", headers=tenant.headers(S)
     )

@@ -7,9 +7,10 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from registry.api.params import Actor, IstatQuery, Limit, Offset, TextQuery
+from registry.api.params import Actor, AppSettings, IstatQuery, Limit, Offset, TextQuery
 from registry.common import Page
 from registry.resources import service
+from registry.resources.availability import MAX_RANGE_DAYS
 from registry.resources.schemas import (
     ResourceCreate,
     ResourceOut,
@@ -110,7 +111,14 @@ class ResourceController(Controller):
         self,
         actor: Actor,
         resource_id: FromPath[uuid.UUID],
-        from_date: Annotated[date, QueryParameter(name="from")],
-        to_date: Annotated[date, QueryParameter(name="to")],
+        settings: AppSettings,
+        from_date: Annotated[date, QueryParameter(name="from", description="first day")],
+        to_date: Annotated[
+            date,
+            QueryParameter(
+                name="to",
+                description=f"last day (inclusive), at most {MAX_RANGE_DAYS} days from 'from'",
+            ),
+        ],
     ) -> SlotsOut:
-        return await service.slots(actor, resource_id, from_date, to_date)
+        return await service.slots(actor, resource_id, from_date, to_date, settings.timezone)

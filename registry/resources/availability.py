@@ -193,9 +193,7 @@ def local_moment(day: date, at: time, zone: tzinfo | None) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC).astimezone(zone)
 
 
-def expand(
-    windows: list[Window], start: date, end: date, zone: tzinfo | None = None
-) -> list[Slot]:
+def expand(windows: list[Window], start: date, end: date, zone: tzinfo | None = None) -> list[Slot]:
     """Dated slots of the windows in [start, end]; with `zone`, their start and end are
     aware moments of that time zone (so they carry their UTC offset)."""
     check_range(start, end)

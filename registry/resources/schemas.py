@@ -99,11 +99,23 @@ class WindowOut(msgspec.Struct, kw_only=True):
     updated_at: datetime
 
 
+# RFC 3339 with the UTC offset in force that day in the ambito's time zone: the wall-clock
+# time alone is ambiguous on the autumn night (02:30 happens twice).
+SlotMoment = Annotated[
+    datetime,
+    msgspec.Meta(
+        tz=True,
+        description="RFC 3339 date-time with its UTC offset (the ambito's local time)",
+        examples=["2026-10-25T09:00:00+01:00"],
+    ),
+]
+
+
 class SlotOut(msgspec.Struct):
     window_id: uuid.UUID
     date: date
-    start: datetime
-    end: datetime
+    start: SlotMoment
+    end: SlotMoment
     capacity: int
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from registry.access import Principal, Role
 from registry.ambiti.service import check_comuni
@@ -332,11 +333,16 @@ async def windows_of(resource_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[avai
     return found
 
 
-async def slots(actor: Principal, resource_id: uuid.UUID, start: date, end: date) -> SlotsOut:
+async def slots(
+    actor: Principal, resource_id: uuid.UUID, start: date, end: date, timezone: str
+) -> SlotsOut:
+    """Slots as moments with the UTC offset of the ambito's time zone (`timezone`): the local
+    time alone is ambiguous on the autumn night. Cheap enough for the event loop: the range
+    is bounded and expansion works only on it (availability.py)."""
     await _row(actor, resource_id)
     availability.check_range(start, end)
     windows = (await windows_of([resource_id])).get(resource_id, [])
-    expanded = availability.expand(windows, start, end)
+    expanded = availability.expand(windows, start, end, ZoneInfo(timezone))
     return SlotsOut(
         resource_id=resource_id,
         from_date=start,
@@ -346,7 +352,7 @@ async def slots(actor: Principal, resource_id: uuid.UUID, start: date, end: date
                 window_id=s.window_id,
                 date=s.day,
                 start=s.start,
-                end=s.end,  # type: ignore[arg-type]
+                end=s.end,
                 capacity=s.capacity,
             )
             for s in expanded

@@ -21,8 +21,11 @@ function minutes(hhmm) {
 }
 
 function hhmmOf(dateTime) {
-  // The API sends local wall-clock times ("2026-11-24T08:00:00"): read them as written.
-  return String(dateTime).slice(11, 16);
+  // The API sends the ambito's wall-clock time with its UTC offset
+  // ("2026-10-25T02:30:00+02:00"): read the time as written, never through the browser's
+  // own time zone, so the grid shows the ambito's hours wherever it is opened.
+  const match = /T(\d{2}:\d{2})/.exec(String(dateTime));
+  return match ? match[1] : '00:00';
 }
 
 const FIELD_LABELS = {
