@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 
 from registry import __version__, db
 from registry.api.auth import AuthController, auth_middleware, provide_actor
+from registry.api.body import StrictJSONRequest
 from registry.api.checkin import CheckInController
 from registry.api.contributions import ActivityController, ContributionController
 from registry.api.errors import handlers
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         exception_handlers=handlers(),
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
+        request_class=StrictJSONRequest,  # JSON bodies decoded strictly: "5" is not 5
         openapi_config=OpenAPIConfig(
             title="Registro delle risorse di comunità",
             version=__version__,

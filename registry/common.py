@@ -7,13 +7,24 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
+from registry.text import END
+
 T = TypeVar("T")
 
-Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=32)]
-LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$", description="ISO 639-1")]
-IstatCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="6-digit ISTAT code")]
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*" + END, max_length=32)]
+LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}" + END, description="ISO 639-1")]
+IstatCode = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9]{6}" + END, description="6-digit ISTAT code")
+]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
-Offset = Annotated[int, msgspec.Meta(ge=0)]
+
+# Bounded integers: an unbounded one reached PostgreSQL past its column (2^63 is a 500 from
+# asyncpg) or SQLite as a misleading conflict. INT32_MAX is the largest value of an Integer
+# column; every integer a client sends is bounded, with these or with a tighter range.
+INT32_MAX = 2**31 - 1
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0, le=INT32_MAX)]
+PositiveInt = Annotated[int, msgspec.Meta(ge=1, le=INT32_MAX)]
+Offset = NonNegativeInt
 
 
 class Page(msgspec.Struct, Generic[T]):

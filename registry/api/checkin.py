@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from litestar import Controller, MediaType, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from registry.api.params import Actor, AppSettings, Limit, Offset
+from registry.api.params import Actor, AppSettings, Limit, Offset, text_query
 from registry.checkin import qr, service
 from registry.checkin.schemas import (
     CheckInOut,
@@ -18,9 +18,7 @@ from registry.checkin.schemas import (
 )
 from registry.common import Page
 
-TokenQuery = Annotated[
-    str, QueryParameter(name="t", min_length=1, max_length=4000, description="check-in token")
-]
+TokenQuery = Annotated[str, text_query(4000, name="t", min_length=1, description="check-in token")]
 _IMAGE_HEADERS = {"Cache-Control": "private, max-age=3600"}
 
 

@@ -21,12 +21,15 @@ from registry.contributions.schemas import (
     ContributionOut,
     SummaryOut,
 )
+from registry.text import ONE_LINE_PATTERN
 from registry.vocabularies import ContributionUnit, Verification
 
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
         name="Idempotency-Key",
+        max_length=128,
+        pattern=ONE_LINE_PATTERN,
         description="a unique value per entry (e.g. a UUID); resend the same value to retry",
     ),
 ]

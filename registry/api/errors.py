@@ -10,7 +10,9 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 
+from registry.api.body import TOO_DEEP
 from registry.errors import DomainError
+from registry.text import readable
 
 log = logging.getLogger("registry")
 
@@ -49,14 +51,32 @@ def _json_error(error: BaseException) -> bool:
     return False
 
 
+def _readable_errors(extra: Any) -> Any:
+    if not isinstance(extra, list):
+        return extra
+    return [
+        {**item, "message": readable(item["message"])}
+        if isinstance(item, dict) and isinstance(item.get("message"), str)
+        else item
+        for item in extra
+    ]
+
+
+def too_deep(request: Request, error: RecursionError) -> Response:
+    # msgspec and the json module raise it on a body like "[" * 100000: the client's input,
+    # wherever it is parsed (request bodies, uploaded files). Logged, in case it is ever a bug.
+    log.warning("RecursionError on %s %s", request.method, request.url.path, exc_info=error)
+    return Response(_body(400, TOO_DEEP), status_code=400, media_type=MediaType.JSON)
+
+
 def internal_error(request: Request, error: Exception) -> Response:
     if isinstance(error, HTTPException):
         detail = error.detail
         if _json_error(error) and "JSON" not in detail:
             detail = f"the request body is not valid JSON: {detail}"
-        body = _body(error.status_code, detail)
+        body = _body(error.status_code, readable(detail))
         if error.extra:
-            body["errors"] = error.extra
+            body["errors"] = _readable_errors(error.extra)
         return Response(
             body, status_code=error.status_code, media_type=MediaType.JSON, headers=error.headers
         )
@@ -73,6 +93,7 @@ def handlers() -> dict[Any, Any]:
 
     return {
         DomainError: domain_error,
+        RecursionError: too_deep,
         sqlite3.IntegrityError: integrity_error,
         IntegrityConstraintViolationError: integrity_error,
         Exception: internal_error,

@@ -5,27 +5,40 @@ registry/interop/."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import CacheControlHeader, UploadFile
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from registry.api.params import Actor, AppSettings, IstatQuery, TextQuery
+from registry.api.params import (
+    Actor,
+    AppSettings,
+    CodeQuery,
+    IstatQuery,
+    PageNumber,
+    PathText,
+    PathToken,
+    TextQuery,
+)
 from registry.errors import InvalidInput
 from registry.interop import geojson, ical, spreadsheets
 from registry.interop import service as hsds_service
 from registry.interop.hsds_import import HsdsImportReport, import_hsds
-from registry.tabular import ImportReport
+from registry.tabular import ImportReport, import_status
+from registry.text import END
 from registry.vocabularies import HolderKind, ResourceStatus, Sector, UserArea
 
 # Uploads may be larger than an ordinary JSON body (REGISTRY_MAX_BODY_BYTES).
 UPLOAD_MAX_BYTES = 50_000_000
 GEOJSON = "application/geo+json"
 ICALENDAR = "text/calendar; charset=utf-8"
-Page = Annotated[int, QueryParameter(ge=1, description="page number, from 1")]
 PerPage = Annotated[int, QueryParameter(ge=1, le=200, description="records per page")]
 
 
@@ -44,7 +57,20 @@ async def uploaded(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
     return data, name
 
 
-def _download(content: bytes, filename: str, media_type: str) -> Response[bytes]:
+@dataclass
+class _JsonOrZip(Operation):
+    """The HSDS export answers an object (format=json) or a zip (format=datapackage): the
+    success response declares both media types."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            ok.content["application/zip"] = OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+            )
+
+
+def _download(content: bytes, filename: str, media_type: str) -> Response[Any]:
     return Response(
         content,
         media_type=media_type,
@@ -56,14 +82,19 @@ class InteropController(Controller):
     path = "/api/interop"
     tags = ["interop"]
 
-    @get("/hsds/export", summary="The ambito as HSDS 3.1 (JSON, or the CSV data package)")
+    @get(
+        "/hsds/export",
+        summary="The ambito as HSDS 3.1 (JSON, or the CSV data package)",
+        operation_class=_JsonOrZip,
+    )
     async def export_hsds(
         self,
         actor: Actor,
         format: Annotated[
-            str, QueryParameter(pattern="^(json|datapackage)$", description="json or datapackage")
+            str,
+            QueryParameter(pattern="^(json|datapackage)" + END, description="json or datapackage"),
         ] = "json",
-    ) -> Response[bytes]:
+    ) -> Response[dict[str, Any]]:
         if format == "datapackage":
             filename, content = await hsds_service.export_datapackage(actor)
             return _download(content, filename, "application/zip")
@@ -76,6 +107,11 @@ class InteropController(Controller):
         status_code=200,
         request_max_body_size=UPLOAD_MAX_BYTES,
         summary="Import HSDS JSON or a zipped CSV data package (dry_run reports only)",
+        responses={
+            422: ResponseSpec(
+                HsdsImportReport, description="strict: records rejected, nothing written"
+            )
+        },
     )
     async def import_hsds(
         self,
@@ -83,9 +119,11 @@ class InteropController(Controller):
         request: Request[Any, Any, Any],
         dry_run: FromQuery[bool] = False,
         strict: FromQuery[bool] = False,
-    ) -> HsdsImportReport:
+    ) -> Response[HsdsImportReport]:
         data, filename = await uploaded(request)
-        return await import_hsds(actor, data, filename, dry_run=dry_run, strict=strict)
+        report = await import_hsds(actor, data, filename, dry_run=dry_run, strict=strict)
+        # Not strict: what is good is applied, the rest reported (200); strict: all or nothing.
+        return Response(report, status_code=import_status(report.rejected, all_or_nothing=strict))
 
     @get("/geojson/resources", summary="Resources by comune (GeoJSON) for the ambito's map")
     async def geojson_resources(self, actor: Actor) -> Response[bytes]:
@@ -111,24 +149,28 @@ class InteropController(Controller):
         status_code=200,
         request_max_body_size=UPLOAD_MAX_BYTES,
         summary="Bulk import of holders from CSV/XLSX (all or nothing; dry_run reports only)",
+        responses={422: ResponseSpec(ImportReport, description="rows rejected: nothing written")},
     )
     async def import_holders(
         self, actor: Actor, request: Request[Any, Any, Any], dry_run: FromQuery[bool] = False
-    ) -> ImportReport:
+    ) -> Response[ImportReport]:
         data, filename = await uploaded(request)
-        return await spreadsheets.import_holders(actor, data, filename, dry_run=dry_run)
+        report = await spreadsheets.import_holders(actor, data, filename, dry_run=dry_run)
+        return Response(report, status_code=import_status(report.rejected))
 
     @post(
         "/resources/import",
         status_code=200,
         request_max_body_size=UPLOAD_MAX_BYTES,
         summary="Bulk import of resources from CSV/XLSX (all or nothing; dry_run reports only)",
+        responses={422: ResponseSpec(ImportReport, description="rows rejected: nothing written")},
     )
     async def import_resources(
         self, actor: Actor, request: Request[Any, Any, Any], dry_run: FromQuery[bool] = False
-    ) -> ImportReport:
+    ) -> Response[ImportReport]:
         data, filename = await uploaded(request)
-        return await spreadsheets.import_resources(actor, data, filename, dry_run=dry_run)
+        report = await spreadsheets.import_resources(actor, data, filename, dry_run=dry_run)
+        return Response(report, status_code=import_status(report.rejected))
 
     @get(
         "/export/{name:str}",
@@ -137,13 +179,13 @@ class InteropController(Controller):
     async def export_list(
         self,
         actor: Actor,
-        name: FromPath[str],
-        format: Annotated[str, QueryParameter(pattern="^(csv|xlsx)$")] = "csv",
+        name: PathText,
+        format: Annotated[str, QueryParameter(pattern="^(csv|xlsx)" + END)] = "csv",
         kind: FromQuery[HolderKind | None] = None,
         sector: FromQuery[Sector | None] = None,
         comune: IstatQuery = None,
         q: TextQuery = None,
-        category: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        category: CodeQuery = None,
         target_group: FromQuery[UserArea | None] = None,
         holder_id: FromQuery[uuid.UUID | None] = None,
         status: FromQuery[ResourceStatus | None] = None,
@@ -182,19 +224,19 @@ class PublicDirectoryController(Controller):
     security = []
 
     @get("/", summary="About this HSDS API")
-    async def root(self, ambito_code: FromPath[str], settings: AppSettings) -> dict[str, str]:
+    async def root(self, ambito_code: PathText, settings: AppSettings) -> dict[str, str]:
         await hsds_service.public_ambito(ambito_code)
         return hsds_service.api_root(settings.public_base_url, ambito_code)
 
     @get("/services", summary="Services (resources) of the public directory")
     async def services(
         self,
-        ambito_code: FromPath[str],
-        page: Page = 1,
+        ambito_code: PathText,
+        page: PageNumber = 1,
         per_page: PerPage = 50,
         search: TextQuery = None,
-        taxonomy_term_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        organization_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        taxonomy_term_id: CodeQuery = None,
+        organization_id: CodeQuery = None,
         modified_after: FromQuery[datetime | None] = None,
         full: FromQuery[bool] = False,
     ) -> dict[str, Any]:
@@ -210,16 +252,14 @@ class PublicDirectoryController(Controller):
         )
 
     @get("/services/{service_id:str}")
-    async def service(
-        self, ambito_code: FromPath[str], service_id: FromPath[str]
-    ) -> dict[str, Any]:
+    async def service(self, ambito_code: PathText, service_id: PathText) -> dict[str, Any]:
         return await hsds_service.public_service(ambito_code, service_id)
 
     @get("/organizations", summary="Organizations (holders) of the public directory")
     async def organizations(
         self,
-        ambito_code: FromPath[str],
-        page: Page = 1,
+        ambito_code: PathText,
+        page: PageNumber = 1,
         per_page: PerPage = 50,
         search: TextQuery = None,
         full: FromQuery[bool] = False,
@@ -231,48 +271,44 @@ class PublicDirectoryController(Controller):
 
     @get("/organizations/{organization_id:str}")
     async def organization(
-        self, ambito_code: FromPath[str], organization_id: FromPath[str]
+        self, ambito_code: PathText, organization_id: PathText
     ) -> dict[str, Any]:
         return await hsds_service.public_organization(ambito_code, organization_id)
 
     @get("/locations")
     async def locations(
-        self, ambito_code: FromPath[str], page: Page = 1, per_page: PerPage = 50
+        self, ambito_code: PathText, page: PageNumber = 1, per_page: PerPage = 50
     ) -> dict[str, Any]:
         return await hsds_service.public_locations(ambito_code, number=page, per_page=per_page)
 
     @get("/locations/{location_id:str}")
-    async def location(
-        self, ambito_code: FromPath[str], location_id: FromPath[str]
-    ) -> dict[str, Any]:
+    async def location(self, ambito_code: PathText, location_id: PathText) -> dict[str, Any]:
         return await hsds_service.public_location(ambito_code, location_id)
 
     @get("/service_at_locations")
     async def service_at_locations(
-        self, ambito_code: FromPath[str], page: Page = 1, per_page: PerPage = 50
+        self, ambito_code: PathText, page: PageNumber = 1, per_page: PerPage = 50
     ) -> dict[str, Any]:
         return await hsds_service.public_service_at_locations(
             ambito_code, number=page, per_page=per_page
         )
 
     @get("/taxonomies")
-    async def taxonomies(self, ambito_code: FromPath[str]) -> dict[str, Any]:
+    async def taxonomies(self, ambito_code: PathText) -> dict[str, Any]:
         return await hsds_service.public_taxonomies(ambito_code)
 
     @get("/taxonomies/{taxonomy_id:str}")
-    async def taxonomy(
-        self, ambito_code: FromPath[str], taxonomy_id: FromPath[str]
-    ) -> dict[str, Any]:
+    async def taxonomy(self, ambito_code: PathText, taxonomy_id: PathText) -> dict[str, Any]:
         return await hsds_service.public_taxonomy(ambito_code, taxonomy_id)
 
     @get("/taxonomy_terms")
     async def taxonomy_terms(
         self,
-        ambito_code: FromPath[str],
-        page: Page = 1,
+        ambito_code: PathText,
+        page: PageNumber = 1,
         per_page: PerPage = 50,
-        taxonomy_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        parent_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        taxonomy_id: CodeQuery = None,
+        parent_id: CodeQuery = None,
         top_only: FromQuery[bool] = False,
     ) -> dict[str, Any]:
         return await hsds_service.public_taxonomy_terms(
@@ -285,9 +321,7 @@ class PublicDirectoryController(Controller):
         )
 
     @get("/taxonomy_terms/{term_id:str}")
-    async def taxonomy_term(
-        self, ambito_code: FromPath[str], term_id: FromPath[str]
-    ) -> dict[str, Any]:
+    async def taxonomy_term(self, ambito_code: PathText, term_id: PathText) -> dict[str, Any]:
         return await hsds_service.public_taxonomy_term(ambito_code, term_id)
 
 
@@ -301,7 +335,7 @@ class PublicFeedsController(Controller):
     security = []
 
     @get("/ical/{token:str}", summary="A calendar feed (RFC 5545) at its secret URL")
-    async def calendar(self, token: FromPath[str], settings: AppSettings) -> Response[bytes]:
+    async def calendar(self, token: PathToken, settings: AppSettings) -> Response[bytes]:
         content = await ical.render_feed(token, settings)
         return Response(
             content,
@@ -310,7 +344,7 @@ class PublicFeedsController(Controller):
         )
 
     @get("/geo/{ambito_code:str}/resources.geojson", summary="The public map: resources by comune")
-    async def public_geojson(self, ambito_code: FromPath[str]) -> Response[bytes]:
+    async def public_geojson(self, ambito_code: PathText) -> Response[bytes]:
         collection = await geojson.for_public(ambito_code)
         return Response(
             msgspec.json.encode(collection),

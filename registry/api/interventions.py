@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
-from registry.api.params import Actor, IstatQuery, Limit, Offset, TextQuery
+from registry.api.params import Actor, IstatQuery, Limit, Offset, TextQuery, text_query
 from registry.common import Page
 from registry.interventions import service
 from registry.interventions.schemas import (
@@ -78,7 +78,7 @@ class InterventionController(Controller):
         actor: Actor,
         body: RawBody,
         dry_run: FromQuery[bool] = False,
-        filename: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        filename: Annotated[str | None, text_query(200)] = None,
     ) -> Response[ImportReport]:
         report = await service.import_file(actor, bytes(body), filename=filename, dry_run=dry_run)
         return Response(report, status_code=422 if report.errors else 200)

@@ -8,10 +8,10 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from registry.access import Role
-from registry.api.params import Actor, IstatQuery
+from registry.api.params import Actor, IstatQuery, PathText
 from registry.common import now
 from registry.errors import InvalidInput
 from registry.metrics import exports, report, service
@@ -30,6 +30,7 @@ from registry.metrics.schemas import (
 from registry.vocabularies import HolderKind, Sector, UserArea
 
 From = Annotated[date | None, QueryParameter(name="from", description="first day (inclusive)")]
+RateYear = Annotated[int, PathParameter(ge=2000, le=2100, description="the year of the rate")]
 To = Annotated[date | None, QueryParameter(name="to", description="last day (inclusive)")]
 Live = Annotated[
     bool, QueryParameter(description="compute from the ledger now instead of the snapshot")
@@ -162,7 +163,7 @@ class MetricsController(Controller):
     async def export_csv(
         self,
         actor: Actor,
-        filename: FromPath[str],
+        filename: PathText,
         start: From = None,
         end: To = None,
         granularity: FromQuery[Granularity] = Granularity.MONTH,
@@ -212,21 +213,19 @@ class MetricsController(Controller):
     async def set_rate(
         self,
         actor: Actor,
-        task_level: FromPath[str],
-        year: FromPath[int],
+        task_level: PathText,
+        year: RateYear,
         data: JSONBody[RateIn],
     ) -> RateTableOut:
         return await service.set_rate(actor, task_level, year, data)
 
     @delete("/rates/{task_level:str}/{year:int}", summary="Drop the UdP's rate (back to default)")
-    async def delete_rate(
-        self, actor: Actor, task_level: FromPath[str], year: FromPath[int]
-    ) -> None:
+    async def delete_rate(self, actor: Actor, task_level: PathText, year: RateYear) -> None:
         await service.delete_rate(actor, task_level, year)
 
     @put("/task-levels/{category:str}", summary="Set the task level of a resource category")
     async def set_task_level(
-        self, actor: Actor, category: FromPath[str], data: JSONBody[TaskLevelIn]
+        self, actor: Actor, category: PathText, data: JSONBody[TaskLevelIn]
     ) -> RateTableOut:
         return await service.set_category_level(actor, category, data.task_level)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from registry.api.params import Actor, IstatQuery, Limit, Offset
+from registry.api.params import Actor, IstatQuery, Limit, Offset, text_query
 from registry.audit import service as audit
 from registry.audit.schemas import AccessLogOut, AuditAction
 from registry.common import Page
@@ -39,9 +39,7 @@ class PlanController(Controller):
         status: FromQuery[PlanStatus | None] = None,
         comune: IstatQuery = None,
         owner_id: FromQuery[uuid.UUID | None] = None,
-        q: Annotated[
-            str | None, QueryParameter(max_length=32, description="case code prefix")
-        ] = None,
+        q: Annotated[str | None, text_query(32, description="case code prefix")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[PlanSummary]:

@@ -12,16 +12,14 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, MediaType, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, JSONBody, PathParameter
+from litestar.params import Body, JSONBody
 
-from registry.api.params import AppSettings
+from registry.api.params import AppSettings, text_path
 from registry.errors import DomainError, InvalidInput
 from registry.freshness import links
 from registry.freshness.schemas import ReconfirmIn, ReconfirmResult, ReconfirmView
 
-Token = Annotated[
-    str, PathParameter(min_length=20, max_length=2000, description="the link's token")
-]
+Token = Annotated[str, text_path(2000, min_length=20, description="the link's token")]
 
 _PUBLIC = {"public": True}
 

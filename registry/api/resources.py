@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from registry.api.params import Actor, AppSettings, IstatQuery, Limit, Offset, TextQuery
+from registry.api.params import Actor, AppSettings, IstatQuery, Limit, Offset, TextQuery, text_query
 from registry.common import Page
 from registry.resources import service
 from registry.resources.availability import MAX_RANGE_DAYS
@@ -31,8 +31,7 @@ class ResourceController(Controller):
         self,
         actor: Actor,
         category: Annotated[
-            str | None,
-            QueryParameter(max_length=64, description="a taxonomy code; includes children"),
+            str | None, text_query(64, description="a taxonomy code; includes children")
         ] = None,
         comune: IstatQuery = None,
         target_group: FromQuery[UserArea | None] = None,

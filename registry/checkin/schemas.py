@@ -8,8 +8,9 @@ from typing import Annotated
 import msgspec
 
 from registry.contributions.schemas import ContributionOut
+from registry.text import Line
 
-Token = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+Token = Annotated[Line, msgspec.Meta(min_length=1, max_length=4000)]
 
 
 class TargetKind(StrEnum):

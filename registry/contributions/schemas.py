@@ -7,11 +7,13 @@ from typing import Annotated
 import msgspec
 
 from registry.common import IstatCode
+from registry.text import END, Line, LongText
 from registry.vocabularies import ContributionUnit, EntryKind, Verification
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Description = Annotated[str, msgspec.Meta(max_length=5000)]
-Note = Annotated[str, msgspec.Meta(max_length=1000)]
+Title = Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
+Description = Annotated[LongText, msgspec.Meta(max_length=5000)]
+Note = Annotated[LongText, msgspec.Meta(max_length=1000)]
+Reason = Annotated[LongText, msgspec.Meta(min_length=1, max_length=500)]
 Quantity = Annotated[
     float,
     msgspec.Meta(
@@ -23,7 +25,7 @@ Quantity = Annotated[
     ),
 ]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=10_000_000_00, description="euro cents")]
-IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+IdempotencyKey = Annotated[Line, msgspec.Meta(min_length=1, max_length=128)]
 
 
 # --- community activities -----------------------------------------------------------------
@@ -48,9 +50,9 @@ class ActivityPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     holder_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=50)] | msgspec.UnsetType = (
         msgspec.UNSET
     )
-    status: Annotated[str, msgspec.Meta(pattern="^(active|cancelled)$")] | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
+    status: (
+        Annotated[str, msgspec.Meta(pattern="^(active|cancelled)" + END)] | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 class ActivityOut(msgspec.Struct, kw_only=True):
@@ -106,15 +108,15 @@ class ContributionCorrection(msgspec.Struct, forbid_unknown_fields=True, kw_only
     ended_at: datetime | msgspec.UnsetType | None = msgspec.UNSET
     comune: IstatCode | msgspec.UnsetType | None = msgspec.UNSET
     note: Note | msgspec.UnsetType = msgspec.UNSET
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    reason: Reason
 
 
 class Cancellation(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    reason: Reason
 
 
 class ConfirmationIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    note: Annotated[LongText, msgspec.Meta(max_length=500)] = ""
 
 
 class ConfirmationOut(msgspec.Struct, kw_only=True):

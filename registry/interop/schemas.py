@@ -9,6 +9,8 @@ from typing import Annotated
 
 import msgspec
 
+from registry.text import Line
+
 
 class FeedKind(StrEnum):
     HOLDER = "holder"
@@ -19,7 +21,7 @@ class FeedCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     kind: FeedKind = FeedKind.HOLDER
     holder_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
-    label: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    label: Annotated[Line, msgspec.Meta(max_length=100)] = ""
 
 
 class FeedOut(msgspec.Struct, kw_only=True):

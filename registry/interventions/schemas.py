@@ -8,11 +8,14 @@ from typing import Annotated
 import msgspec
 
 from registry.common import IstatCode
+from registry.text import Line, LongText
 from registry.vocabularies import FnpsLevel, FundSource, UserArea
 
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="UdP's own code")]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-Description = Annotated[str, msgspec.Meta(max_length=5000)]
+Code = Annotated[Line, msgspec.Meta(min_length=1, max_length=64, description="UdP's own code")]
+Title = Annotated[Line, msgspec.Meta(min_length=1, max_length=300)]
+Description = Annotated[LongText, msgspec.Meta(max_length=5000)]
+# A vocabulary value or its Italian label, resolved by the import.
+VocabularyText = Annotated[Line, msgspec.Meta(max_length=200)]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=10**13, description="euro cents")]
 Hours = Annotated[float, msgspec.Meta(ge=0, le=10**8)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=10**8)]
@@ -82,12 +85,12 @@ class InterventionRow(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """One spreadsheet row: money in euro ("1.234,56" or 1234.56), hours as a number, the
     vocabularies by value or by Italian label, lists separated by ";"."""
 
-    code: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    code: Annotated[Line, msgspec.Meta(max_length=64)] | None = None
     title: Title
     description: Description = ""
-    fund_source: str
-    user_area: str
-    fnps_level: str
+    fund_source: VocabularyText
+    user_area: VocabularyText
+    fnps_level: VocabularyText
     comuni: Comuni = []
     period_start: date
     period_end: date

@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 
 from registry.plans.schemas import NeedUnit, TimeWindow
+from registry.text import LongText
 
 
 class MatchStatus(StrEnum):
@@ -24,7 +25,7 @@ class RunStatus(StrEnum):
     PROPOSED = "proposed"  # some pairs were turned into match proposals
 
 
-Reason = Annotated[str, msgspec.Meta(max_length=2000)]
+Reason = Annotated[LongText, msgspec.Meta(max_length=2000)]
 
 
 class ComponentOut(msgspec.Struct, kw_only=True):
@@ -40,7 +41,7 @@ class MatchCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class DeclineIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    reason: Annotated[Reason, msgspec.Meta(min_length=1)]
 
 
 class TransitionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

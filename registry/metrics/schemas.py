@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from registry.text import END, Line, LongText
+
 
 class Granularity(StrEnum):
     MONTH = "month"
@@ -179,8 +181,8 @@ class CoverageOut(msgspec.Struct, kw_only=True):
 # --- value rates ---------------------------------------------------------------------------
 
 Euro = Annotated[float, msgspec.Meta(gt=0, le=1000, description="euro per hour")]
-Source = Annotated[str, msgspec.Meta(min_length=3, max_length=1000)]
-TaskLevelCode = Annotated[str, msgspec.Meta(pattern=r"^[A-F][1-3]$", examples=["C1"])]
+Source = Annotated[LongText, msgspec.Meta(min_length=3, max_length=1000)]
+TaskLevelCode = Annotated[str, msgspec.Meta(pattern=r"^[A-F][1-3]" + END, examples=["C1"])]
 Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
 
 
@@ -219,8 +221,8 @@ class RateTableOut(msgspec.Struct, kw_only=True):
 
 # --- interactions --------------------------------------------------------------------------
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Note = Annotated[str, msgspec.Meta(max_length=2000)]
+Title = Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
+Note = Annotated[LongText, msgspec.Meta(max_length=2000)]
 Participants = Annotated[list[uuid.UUID], msgspec.Meta(min_length=2, max_length=200)]
 
 

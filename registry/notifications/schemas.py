@@ -7,11 +7,12 @@ from typing import Annotated
 import msgspec
 
 from registry.notifications.events import Channel, DeliveryStatus, EventType
+from registry.text import Line
 
 Url = Annotated[
-    str, msgspec.Meta(min_length=8, max_length=500, examples=["https://example.org/hook"])
+    Line, msgspec.Meta(min_length=8, max_length=500, examples=["https://example.org/hook"])
 ]
-Description = Annotated[str, msgspec.Meta(max_length=200)]
+Description = Annotated[Line, msgspec.Meta(max_length=200)]
 EventList = Annotated[list[EventType], msgspec.Meta(max_length=len(EventType))]
 
 

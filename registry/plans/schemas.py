@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 
 from registry.common import IstatCode, LanguageCode, Slug
+from registry.text import END, Line, LongText
 from registry.vocabularies import UserArea
 
 # Kept here rather than in registry/vocabularies.py because only plans and matching use
@@ -48,7 +49,7 @@ class Weekday(StrEnum):
 
 
 CaseCode = Annotated[
-    str,
+    Line,
     msgspec.Meta(
         min_length=3,
         max_length=32,
@@ -57,11 +58,13 @@ CaseCode = Annotated[
         examples=["ASC-2026-014"],
     ),
 ]
-Goal = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Goal = Annotated[LongText, msgspec.Meta(min_length=1, max_length=500)]
 Goals = Annotated[list[Goal], msgspec.Meta(max_length=20)]
-Notes = Annotated[str, msgspec.Meta(max_length=10_000)]
-HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:30"])]
-Category = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Notes = Annotated[LongText, msgspec.Meta(max_length=10_000)]
+HHMM = Annotated[
+    str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]" + END, examples=["09:30"])
+]
+Category = Annotated[Line, msgspec.Meta(min_length=1, max_length=64)]
 Priority = Annotated[int, msgspec.Meta(ge=1, le=5, description="1 = low ... 5 = urgent")]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
 MAX_DISTANCE_KM = 200

@@ -7,13 +7,16 @@ from typing import Annotated
 import msgspec
 
 from registry.common import IstatCode, LanguageCode, Slug
+from registry.text import END, Line, LongText
 from registry.vocabularies import Frequency, ResourceStatus, ResourceUnit, UserArea
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Description = Annotated[str, msgspec.Meta(max_length=5000)]
+Title = Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
+Description = Annotated[LongText, msgspec.Meta(max_length=5000)]
 Capacity = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
-HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:30"])]
-Category = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+HHMM = Annotated[
+    str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]" + END, examples=["09:30"])
+]
+Category = Annotated[Line, msgspec.Meta(min_length=1, max_length=64)]
 
 
 class ResourceCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -72,14 +75,16 @@ class ResourceOut(msgspec.Struct, kw_only=True):
 class WindowIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     freq: Frequency
     interval: Annotated[int, msgspec.Meta(ge=1, le=52)] = 1
-    by_day: Annotated[list[str], msgspec.Meta(max_length=7)] = []
+    by_day: Annotated[
+        list[Annotated[Line, msgspec.Meta(max_length=8)]], msgspec.Meta(max_length=7)
+    ] = []
     start_time: HHMM
     end_time: HHMM
     valid_from: date
     valid_until: date | None = None
     exceptions: Annotated[list[date], msgspec.Meta(max_length=366)] = []
     capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1
-    notes: Annotated[str, msgspec.Meta(max_length=300)] = ""
+    notes: Annotated[LongText, msgspec.Meta(max_length=300)] = ""
 
 
 class WindowOut(msgspec.Struct, kw_only=True):
