@@ -21,6 +21,7 @@ from registry.api.body import StrictJSONRequest
 from registry.api.checkin import CheckInController
 from registry.api.contributions import ActivityController, ContributionController
 from registry.api.errors import handlers
+from registry.api.headers import security_headers
 from registry.api.holders import HolderController
 from registry.api.interactions import InteractionController
 from registry.api.interop import (
@@ -37,6 +38,7 @@ from registry.api.reconfirm import ReconfirmController, ReconfirmPage
 from registry.api.reference import AmbitoController, TaxonomyController, UserController
 from registry.api.resources import ResourceController
 from registry.config import Settings, load_settings
+from registry.logs import install_redaction
 from registry.taxonomy.service import ensure_seeded
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -51,6 +53,7 @@ class Health(msgspec.Struct):
 def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> Litestar:
     settings = settings or load_settings()
     settings.check()
+    install_redaction()  # before anything logs a URL (registry/logs.py)
     engine = db.make_engine(settings)
     db.bind(engine)
 
@@ -123,6 +126,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         },
         middleware=[auth_middleware(settings)],
         exception_handlers=handlers(),
+        before_send=[security_headers(settings)],  # CSP & co. (registry/api/headers.py)
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         request_class=StrictJSONRequest,  # JSON bodies decoded strictly: "5" is not 5

@@ -126,6 +126,8 @@ class ImportReport(msgspec.Struct, kw_only=True):
     updated: int = 0
     rejected: int = 0
     errors: list[RowError] = []
+    # Accepted rows with something changed on the way (e.g. a suppressed ISTAT code mapped).
+    warnings: list[RowError] = []
     dry_run: bool = False
 
 
@@ -146,6 +148,10 @@ class Validated(Generic[T]):
     rows_read: int
     items: list[tuple[int, T]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+
+    def warn(self, line: int, field_name: str | None, message: str) -> None:
+        self.warnings.append(RowError(line=line, field=field_name, message=message))
 
     def fail(self, line: int, field_name: str | None, message: str) -> None:
         self.errors.append(RowError(line=line, field=field_name, message=message))
@@ -483,6 +489,7 @@ def report(
         updated=0 if errors else updated,
         rejected=len({e.line for e in errors}),
         errors=errors,
+        warnings=sorted(validated.warnings, key=lambda e: (e.line, e.field or "")),
         dry_run=dry_run,
     )
 

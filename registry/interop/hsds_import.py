@@ -32,6 +32,7 @@ from typing import Any
 
 import msgspec
 
+from registry import geo
 from registry.access import Principal, Role
 from registry.ambiti.tables import Comune
 from registry.common import now, set_fields
@@ -400,9 +401,11 @@ class Importer:
             given["areas"] = list(dict.fromkeys(a for a in areas if a))
         comuni = []
         for _, term in terms.get(vocab.COMUNE.key, []):
-            code = _text(term.get("code"))
+            code, mapped = geo.resolve(_text(term.get("code")))
             if code in existing.comuni:
                 comuni.append(code)
+                if mapped:
+                    item.warnings.append(f"comune: {mapped}")
             else:
                 item.warnings.append(f"comune {code} is not a comune of this ambito: ignored")
         if comuni or plan.authoritative:
@@ -549,8 +552,11 @@ class Importer:
         seat: str | None = None
         code = _text(location.get("external_identifier"))
         if norm(location.get("external_identifier_type")) == "istat" and code:
+            code, mapped = geo.resolve(code)
             if code in self.existing.comuni:
                 seat = code
+                if mapped:
+                    item.warnings.append(f"seat comune: {mapped}")
             else:
                 item.warnings.append(f"seat comune {code} is not a comune of this ambito")
         addresses = [
@@ -745,7 +751,7 @@ class Importer:
         if areas or authoritative:
             comuni = []
             for area in areas:
-                code = self._comune_of_area(area)
+                code = self._comune_of_area(area, item.warnings)
                 if code:
                     comuni.append(code)
                 else:
@@ -920,16 +926,22 @@ class Importer:
             item.warnings.append(f"unit '{unit.get('name')}' has no equivalent in the registry")
         return None
 
-    def _comune_of_area(self, area: dict[str, Any]) -> str | None:
+    def _comune_of_area(self, area: dict[str, Any], warnings: list[str]) -> str | None:
         comuni = self.existing.comuni
-        for attribute in self.index.attributes(area["id"]):
-            vocabulary, term = self.index.term(attribute)
-            if vocabulary is vocab.COMUNE and _text(term.get("code")) in comuni:
-                return _text(term["code"])
+        codes = [
+            _text(term.get("code"))
+            for vocabulary, term in map(self.index.term, self.index.attributes(area["id"]))
+            if vocabulary is vocab.COMUNE
+        ]
         for key in ("extent", "uri", "name", "description"):
-            for code in _ISTAT.findall(_text(area.get(key))):
-                if code in comuni:
-                    return code
+            codes += _ISTAT.findall(_text(area.get(key)))
+        for given in codes:
+            # A suppressed code (a merger...) stands for its successor of today.
+            code, mapped = geo.resolve(given)
+            if code in comuni:
+                if mapped:
+                    warnings.append(f"service area: {mapped}")
+                return code
         return self.existing.comune_by_name.get(norm(area.get("name")))
 
     # -- schedules

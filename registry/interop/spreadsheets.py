@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from registry import tabular
+from registry import geo, tabular
 from registry.access import Principal, Role
 from registry.ambiti.tables import Comune
 from registry.common import now, set_fields
@@ -211,23 +211,31 @@ def _vocabulary(value: str, codes: Iterable[str], labels: dict[str, str], what: 
 
 
 class _Comuni:
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, rows: list[dict[str, Any]], validated: tabular.Validated[Any]) -> None:
         self.codes = {r["istat_code"] for r in rows}
         self.by_name = {norm(r["name"]): r["istat_code"] for r in rows}
+        self.validated = validated
 
-    def resolve(self, value: str, field: str) -> str:
+    def resolve(self, value: str, field: str, line: int) -> str:
+        """A code or name of the ambito; a suppressed code (a merger...) becomes today's code
+        with a warning; a code whose leading zero a spreadsheet dropped is explained."""
         if value in self.codes:
             return value
+        current, warning = geo.resolve(value, lang="it")
+        if warning and current in self.codes:
+            self.validated.warn(line, field, warning)
+            return current
         code = self.by_name.get(norm(value))
         if code is None:
-            raise InvalidInput(f"'{value}' is not a comune of this ambito", field=field)
+            message = geo.leading_zero_message(value, lang="it")
+            message = message or f"«{value}» non è un comune di questo ambito"
+            raise InvalidInput(message, field=field)
         return code
 
 
-async def _comuni(ambito_id: uuid.UUID) -> _Comuni:
-    return _Comuni(
-        await Comune.select(Comune.istat_code, Comune.name).where(Comune.ambito == ambito_id)
-    )
+async def _comuni(ambito_id: uuid.UUID, validated: tabular.Validated[Any]) -> _Comuni:
+    rows = await Comune.select(Comune.istat_code, Comune.name).where(Comune.ambito == ambito_id)
+    return _Comuni(rows, validated)
 
 
 def _read(data: bytes, filename: str | None) -> tabular.Table:
@@ -266,7 +274,7 @@ async def import_holders(
 ) -> tabular.ImportReport:
     actor.require(Role.UDP_ADMIN)
     validated = tabular.validate_rows(_read(data, filename), HolderRow, aliases=HOLDER_ALIASES)
-    comuni = await _comuni(actor.ambito_id)
+    comuni = await _comuni(actor.ambito_id, validated)
     existing = {
         h["id"]: h
         for h in await Holder.select()
@@ -297,10 +305,12 @@ async def import_holders(
                 "partita_iva": row.partita_iva,
                 "runts_number": row.runts_number,
                 "address": row.address,
-                "seat_comune": comuni.resolve(row.seat_comune, "seat_comune")
+                "seat_comune": comuni.resolve(row.seat_comune, "seat_comune", line)
                 if row.seat_comune
                 else None,
-                "comuni": [comuni.resolve(c, f"comuni[{i}]") for i, c in enumerate(row.comuni)],
+                "comuni": [
+                    comuni.resolve(c, f"comuni[{i}]", line) for i, c in enumerate(row.comuni)
+                ],
                 "areas": [
                     _vocabulary(a, UserArea.__members__.values(), _AREA_BY_LABEL, "areas")
                     for a in row.areas
@@ -364,7 +374,7 @@ async def import_resources(
 ) -> tabular.ImportReport:
     actor.require(Role.UDP_ADMIN, Role.HOLDER_MANAGER)
     validated = tabular.validate_rows(_read(data, filename), ResourceRow, aliases=RESOURCE_ALIASES)
-    comuni = await _comuni(actor.ambito_id)
+    comuni = await _comuni(actor.ambito_id, validated)
     holder_rows = await Holder.select(
         Holder.id, Holder.name, Holder.codice_fiscale, Holder.status
     ).where(Holder.ambito == actor.ambito_id)
@@ -435,7 +445,9 @@ async def import_resources(
                 "category_code": category,
                 "unit": _vocabulary(row.unit, vocab.unit_codes(), _UNIT_BY_LABEL, "unit"),
                 "capacity": row.capacity,
-                "comuni": [comuni.resolve(c, f"comuni[{i}]") for i, c in enumerate(row.comuni)],
+                "comuni": [
+                    comuni.resolve(c, f"comuni[{i}]", line) for i, c in enumerate(row.comuni)
+                ],
                 "target_groups": [
                     _vocabulary(a, UserArea.__members__.values(), _AREA_BY_LABEL, "target_groups")
                     for a in row.target_groups
