@@ -43,7 +43,9 @@ async def _table_exists(table: str) -> bool:
             f"SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
         )
     else:
-        rows = await db.engine().run_ddl(f"SELECT to_regclass('public.{table}') IS NOT NULL AS found")
+        rows = await db.engine().run_ddl(
+            f"SELECT to_regclass('public.{table}') IS NOT NULL AS found"
+        )
         rows = [row for row in rows if row["found"]]
     return bool(rows)
 

@@ -120,7 +120,7 @@ class Database:
         """Row count and content digest of each table, over the given columns only."""
 
         def select(table: str, columns: list[str]) -> str:
-            return "SELECT {} FROM \"{}\"".format(", ".join(f'"{c}"' for c in columns), table)
+            return 'SELECT {} FROM "{}"'.format(", ".join(f'"{c}"' for c in columns), table)
 
         if self.url is None:
             with sqlite3.connect(self.path) as connection:
@@ -213,7 +213,9 @@ def test_the_current_code_serves_an_upgraded_database(release_database: Database
         )
         assert login.status_code == 200, login.text
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        listed = httpx.get(f"{base}/api/holders", params={"limit": 200}, headers=headers, timeout=30)
+        listed = httpx.get(
+            f"{base}/api/holders", params={"limit": 200}, headers=headers, timeout=30
+        )
         assert listed.status_code == 200, listed.text
         body = listed.json()
         items = body["items"] if isinstance(body, dict) else body
