@@ -30,7 +30,7 @@ from registry.notifications.tables import Notification, OutboxMessage, WebhookEn
 from registry.plans.tables import Need, Plan
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.taxonomy.tables import TaxonomyTerm
-from registry.users.tables import User
+from registry.users.tables import LoginFailure, LoginThrottle, User
 
 APP_CONFIG = AppConfig(
     app_name="registry",
@@ -43,6 +43,8 @@ APP_CONFIG = AppConfig(
         TaxonomyTerm,
         Holder,
         User,
+        LoginThrottle,  # issue 12: login throttling and the failures the UdP reads
+        LoginFailure,
         Resource,
         AvailabilityWindow,
         # contributions, check-in, funded interventions (issue 4)

@@ -16,6 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from jose import JWTError, jwt
 
 ALGORITHM = "HS256"
+# Every token the registry verifies must carry these; issue() always writes them.
+REQUIRED_CLAIMS = ("exp", "iat", "aud", "sub")
 _hasher = PasswordHasher()
 
 
@@ -72,7 +74,11 @@ def issue(
 def verify(secret: str, audience: str, token: str, *, before_start: bool = False) -> dict[str, Any]:
     """The claims of a genuine, unexpired token; `before_start` also accepts one whose
     validity ("nbf") has not begun yet."""
-    options = {"verify_nbf": False} if before_start else None
+    # python-jose skips a claim the token lacks: without these a token with no "exp" would
+    # never expire and one with no "aud" would pass for every kind.
+    options: dict[str, Any] = {f"require_{claim}": True for claim in REQUIRED_CLAIMS}
+    if before_start:
+        options["verify_nbf"] = False
     try:
         # algorithms is explicit: "none" and any other algorithm are refused.
         return jwt.decode(token, secret, algorithms=[ALGORITHM], audience=audience, options=options)

@@ -1,4 +1,4 @@
-"""Authentication (JWT via python-jose) and the token endpoint."""
+"""Authentication (JWT via python-jose), the token endpoint, logout and the password flows."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ from typing import Any
 
 from litestar import Controller, Request, post
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 from litestar.params import JSONBody
 
 from registry.access import Principal
-from registry.api.params import AppSettings
+from registry.api.params import Actor, AppSettings
 from registry.config import Settings
 from registry.security import TokenError, issue, verify
 from registry.users import service as users
-from registry.users.schemas import TokenRequest, TokenResponse
+from registry.users.schemas import PasswordChange, PasswordReset, TokenRequest, TokenResponse
+from registry.users.throttle import LoginThrottled
 
 AUDIENCE = "registry-api"
 
@@ -36,11 +37,16 @@ class JWTAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         try:
             claims = verify(self.settings.secret_key, AUDIENCE, token)
             user_id = uuid.UUID(claims["sub"])
-        except (TokenError, KeyError, ValueError) as error:
+            # Tokens from before versions existed carry none: they count as version 0.
+            version = int(claims.get("ver", 0))
+        except (TokenError, KeyError, ValueError, TypeError) as error:
             raise NotAuthorizedException("invalid or expired token") from error
-        principal = await users.principals.get(user_id)
+        principal = await users.principal_for_token(user_id, version)
         if principal is None:
-            raise NotAuthorizedException("this account no longer exists or was deactivated")
+            raise NotAuthorizedException(
+                "this session has ended (logout, new password, or the account was changed or "
+                "deactivated): log in again"
+            )
         return AuthenticationResult(user=principal, auth=claims)
 
 
@@ -57,25 +63,82 @@ def provide_actor(request: Request[Principal, Any, Any]) -> Principal:
     return request.user
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    # Behind a reverse proxy this is the proxy unless uvicorn trusts its forwarded headers
+    # (--forwarded-allow-ips); see README "Accounts and login".
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(error: LoginThrottled) -> TooManyRequestsException:
+    return TooManyRequestsException(error.message, headers={"Retry-After": str(error.retry_after)})
+
+
+def _token_response(settings: Settings, logged_in: users.LoggedIn) -> TokenResponse:
+    principal = logged_in.principal
+    ttl = timedelta(minutes=settings.token_ttl_minutes)
+    token = issue(
+        settings.secret_key,
+        AUDIENCE,
+        str(principal.user_id),
+        {
+            "role": principal.role.value,
+            "ambito": logged_in.ambito_code,
+            "ver": logged_in.token_version,
+        },
+        ttl=ttl,
+    )
+    return TokenResponse(
+        access_token=token,
+        token_type="bearer",
+        expires_in=int(ttl.total_seconds()),
+        role=principal.role,
+        ambito_code=logged_in.ambito_code,
+    )
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
     @post("/token", opt={"public": True}, status_code=200, summary="Log in: get a bearer token")
-    async def token(self, data: JSONBody[TokenRequest], settings: AppSettings) -> TokenResponse:
-        principal, ambito_code = await users.authenticate(data.username, data.password)
-        ttl = timedelta(minutes=settings.token_ttl_minutes)
-        token = issue(
-            settings.secret_key,
-            AUDIENCE,
-            str(principal.user_id),
-            {"role": principal.role.value, "ambito": ambito_code},
-            ttl=ttl,
-        )
-        return TokenResponse(
-            access_token=token,
-            token_type="bearer",
-            expires_in=int(ttl.total_seconds()),
-            role=principal.role,
-            ambito_code=ambito_code,
-        )
+    async def token(
+        self, request: Request, data: JSONBody[TokenRequest], settings: AppSettings
+    ) -> TokenResponse:
+        try:
+            logged_in = await users.authenticate(
+                data.username, data.password, client_address(request)
+            )
+        except LoginThrottled as error:
+            raise _too_many(error) from error
+        return _token_response(settings, logged_in)
+
+    @post("/logout", status_code=204, summary="Log out: ends every token of the caller")
+    async def logout(self, actor: Actor) -> None:
+        await users.logout(actor)
+
+    @post(
+        "/password",
+        status_code=200,
+        summary="Change one's own password (needs the current one); returns a new token",
+    )
+    async def change_password(
+        self,
+        request: Request,
+        actor: Actor,
+        data: JSONBody[PasswordChange],
+        settings: AppSettings,
+    ) -> TokenResponse:
+        try:
+            logged_in = await users.change_password(actor, data, client_address(request))
+        except LoginThrottled as error:
+            raise _too_many(error) from error
+        return _token_response(settings, logged_in)
+
+    @post(
+        "/password-reset",
+        opt={"public": True},
+        status_code=204,
+        summary="Set a new password through a one-time reset link from the UdP",
+    )
+    async def reset_password(self, data: JSONBody[PasswordReset], settings: AppSettings) -> None:
+        await users.reset_password(data, settings)

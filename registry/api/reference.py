@@ -6,16 +6,16 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from registry.access import Role
 from registry.ambiti import service as ambiti
 from registry.ambiti.schemas import AmbitoOut, AmbitoPatch, ComuneIn
-from registry.api.params import Actor
+from registry.api.params import Actor, AppSettings
 from registry.taxonomy import service as taxonomy
 from registry.users import service as users
-from registry.users.schemas import UserCreate, UserOut
+from registry.users.schemas import LoginFailureOut, ResetLinkOut, UserCreate, UserOut, UserPatch
 
 
 class TermOut(msgspec.Struct):
@@ -23,10 +23,6 @@ class TermOut(msgspec.Struct):
     parent_code: str | None
     name: str
     description: str
-
-
-class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
-    active: bool
 
 
 class AmbitoController(Controller):
@@ -88,8 +84,26 @@ class UserController(Controller):
         actor.require(Role.UDP_ADMIN)
         return await users.create_user(actor.ambito_id, data)
 
-    @patch("/{user_id:uuid}", summary="Activate or deactivate a user")
+    @patch("/{user_id:uuid}", summary="Activate, deactivate or change the role of a user")
     async def update_user(
         self, actor: Actor, user_id: FromPath[uuid.UUID], data: JSONBody[UserPatch]
     ) -> UserOut:
-        return await users.set_active(actor, user_id, data.active)
+        return await users.update_user(actor, user_id, data)
+
+    @post(
+        "/{user_id:uuid}/password-reset",
+        status_code=201,
+        summary="A one-time password reset link for the UdP to hand over (valid 1 hour)",
+    )
+    async def password_reset_link(
+        self, actor: Actor, user_id: FromPath[uuid.UUID], settings: AppSettings
+    ) -> Response[ResetLinkOut]:
+        link = await users.issue_reset_link(actor, user_id, settings)
+        # The link is a credential: no cache may keep it.
+        return Response(link, status_code=201, headers={"Cache-Control": "no-store"})
+
+    @get("/login-failures", summary="Recent failed logins of the ambito's users, newest first")
+    async def login_failures(
+        self, actor: Actor, limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100
+    ) -> list[LoginFailureOut]:
+        return await users.login_failures(actor, limit)

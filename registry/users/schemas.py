@@ -9,11 +9,14 @@ import msgspec
 from registry.access import Role
 
 Username = Annotated[str, msgspec.Meta(min_length=3, max_length=64, pattern=r"^[a-z0-9._-]+$")]
+# No control characters (NUL was a 500 on PostgreSQL).
+_ONE_LINE = r"^[^\x00-\x1f]*(?![\s\S])"  # "$" would let a final newline through
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    # One line: the username is stored with a failed login, and PostgreSQL refuses NUL.
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=_ONE_LINE)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
@@ -41,3 +44,35 @@ class UserOut(msgspec.Struct, kw_only=True):
     holder_id: uuid.UUID | None
     active: bool
     created_at: datetime
+
+
+class UserPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+    role: Role | msgspec.UnsetType = msgspec.UNSET
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class PasswordReset(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+    new_password: Password
+
+
+class ResetLinkOut(msgspec.Struct, kw_only=True):
+    user_id: uuid.UUID
+    username: str
+    # The secret is in the fragment (after "#"): browsers never send it to a server, so it
+    # reaches no access log.
+    url: str
+    expires_at: datetime
+
+
+class LoginFailureOut(msgspec.Struct, kw_only=True):
+    at: datetime
+    username: str
+    user_id: uuid.UUID | None
+    address: str
+    reason: str

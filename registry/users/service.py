@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-import time
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from registry.access import Principal, Role
 from registry.ambiti.tables import Ambito
+from registry.config import Settings
+from registry.db import is_sqlite, unit_of_work
 from registry.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from registry.holders.tables import Holder
-from registry.security import DUMMY_HASH, hash_password_async, verify_password_async
-from registry.users.schemas import UserCreate, UserOut
-from registry.users.tables import User
+from registry.security import (
+    DUMMY_HASH,
+    TokenError,
+    hash_password_async,
+    issue,
+    verify,
+    verify_password_async,
+)
+from registry.users import throttle
+from registry.users.schemas import (
+    LoginFailureOut,
+    PasswordChange,
+    PasswordReset,
+    ResetLinkOut,
+    UserCreate,
+    UserOut,
+    UserPatch,
+)
+from registry.users.tables import LoginFailure, User
 
 _USER_COLUMNS = (
     User.id,
@@ -80,36 +101,75 @@ async def list_users(actor: Principal) -> list[UserOut]:
     return [_out(row) for row in rows]
 
 
-async def set_active(actor: Principal, user_id: uuid.UUID, active: bool) -> UserOut:
+async def update_user(actor: Principal, user_id: uuid.UUID, data: UserPatch) -> UserOut:
+    """Activate, deactivate or change the role of a user of the actor's ambito. Any change
+    ends the user's existing tokens. Nobody deactivates or demotes themselves, and the last
+    active udp_admin of an ambito stays, so the ambito is never locked out."""
+    # Role first (as before): a non-administrator learns nothing about any user id.
     actor.require(Role.UDP_ADMIN)
-    await get_user(actor.ambito_id, user_id)
-    await User.update({User.active: active}).where(User.id == user_id)
-    principals.forget(user_id)
+    target = await get_user(actor.ambito_id, user_id)
+    if data.active is msgspec.UNSET and data.role is msgspec.UNSET:
+        raise InvalidInput("nothing to change: send 'active' and/or 'role'")
+    active = target.active if data.active is msgspec.UNSET else data.active
+    role = target.role if data.role is msgspec.UNSET else data.role
+    if active == target.active and role == target.role:
+        return target
+    loses_admin = (
+        target.active and target.role is Role.UDP_ADMIN and not (active and role is Role.UDP_ADMIN)
+    )
+    if user_id == actor.user_id and loses_admin:
+        what = "deactivate" if not active else "change the role of"
+        raise Conflict(
+            f"you cannot {what} your own account: another udp_admin of the ambito must do it",
+            field="active" if not active else "role",
+        )
+    async with unit_of_work():
+        if loses_admin:
+            # Locked (PostgreSQL) or serialised (SQLite), so two administrators demoting each
+            # other at the same moment cannot both succeed.
+            query = User.select(User.id, User.active).where(
+                (User.ambito == actor.ambito_id) & (User.role == Role.UDP_ADMIN.value)
+            )
+            if not is_sqlite():
+                query = query.lock_rows()
+            admins = await query
+            if not any(row["active"] and row["id"] != user_id for row in admins):
+                raise Conflict(
+                    "this is the last active udp_admin of the ambito: give another user the "
+                    "udp_admin role first",
+                    field="active" if not active else "role",
+                )
+        await User.update(
+            {
+                User.active: active,
+                User.role: role.value,
+                User.token_version: User.token_version + 1,
+            }
+        ).where(User.id == user_id)
     return await get_user(actor.ambito_id, user_id)
 
 
-async def authenticate(username: str, password: str) -> tuple[Principal, str]:
-    """Check the credentials; returns the principal and its ambito's code."""
-    row = (
-        await User.select(
-            User.id,
-            User.username,
-            User.password_hash,
-            User.role,
-            User.ambito,
-            User.ambito.code,
-            User.holder,
-            User.active,
-        )
-        .where(User.username == username)
-        .first()
-    )
-    if row is None:
-        # Same work as a real check, so an unknown username takes as long as a wrong password.
-        await verify_password_async(DUMMY_HASH, password)
-        raise NotAuthenticated("wrong username or password")
-    if not await verify_password_async(row["password_hash"], password) or not row["active"]:
-        raise NotAuthenticated("wrong username or password")
+_LOGIN_COLUMNS = (
+    User.id,
+    User.username,
+    User.password_hash,
+    User.role,
+    User.ambito,
+    User.ambito.code,
+    User.holder,
+    User.active,
+    User.token_version,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    principal: Principal
+    ambito_code: str
+    token_version: int
+
+
+def _logged_in(row: dict[str, Any]) -> LoggedIn:
     principal = Principal(
         user_id=row["id"],
         username=row["username"],
@@ -117,50 +177,173 @@ async def authenticate(username: str, password: str) -> tuple[Principal, str]:
         ambito_id=row["ambito"],
         holder_id=row["holder"],
     )
-    return principal, row["ambito.code"]
+    return LoggedIn(principal, row["ambito.code"], row["token_version"])
 
 
-_PRINCIPAL_TTL_SECONDS = 30.0
+async def authenticate(username: str, password: str, address: str) -> LoggedIn:
+    """Check the credentials, throttled per username and per client address."""
+    attempt = await throttle.begin(username, address, datetime.now(UTC))
+    row = await User.select(*_LOGIN_COLUMNS).where(User.username == username).first()
+    # An unknown username costs the same argon2 work as a wrong password, so the answer's
+    # timing does not tell which usernames exist.
+    valid = await verify_password_async(row["password_hash"] if row else DUMMY_HASH, password)
+    if row is None or not valid or not row["active"]:
+        reason = "unknown_user" if row is None else "wrong_password" if not valid else "inactive"
+        await throttle.failed(
+            attempt,
+            reason=reason,
+            user_id=row["id"] if row else None,
+            ambito_id=row["ambito"] if row else None,
+        )
+        raise NotAuthenticated("wrong username or password")
+    await throttle.succeeded(attempt)
+    return _logged_in(row)
 
 
-class PrincipalCache:
-    """Who a user is, re-read at most every 30 s, so a request costs no extra query; the
-    services that change a user forget its entry at once."""
+async def change_password(actor: Principal, data: PasswordChange, address: str) -> LoggedIn:
+    """The user's own change, proven by the current password (throttled like a login, so a
+    stolen session cannot be used to guess it). Ends every other token of the user."""
+    attempt = await throttle.begin(actor.username, address, datetime.now(UTC))
+    row = await User.select(*_LOGIN_COLUMNS).where(User.id == actor.user_id).first()
+    if row is None or not row["active"]:
+        raise NotAuthenticated("this account no longer exists or was deactivated")
+    if not await verify_password_async(row["password_hash"], data.current_password):
+        await throttle.failed(
+            attempt, reason="wrong_current_password", user_id=row["id"], ambito_id=row["ambito"]
+        )
+        raise InvalidInput("the current password is wrong", field="current_password")
+    await throttle.succeeded(attempt)
+    if data.new_password == data.current_password:
+        raise InvalidInput(
+            "the new password must differ from the current one", field="new_password"
+        )
+    await _set_password(actor.user_id, data.new_password)
+    row = await User.select(*_LOGIN_COLUMNS).where(User.id == actor.user_id).first()
+    return _logged_in(row)
 
-    def __init__(self) -> None:
-        self._entries: dict[uuid.UUID, tuple[float, Principal | None]] = {}
 
-    async def get(self, user_id: uuid.UUID) -> Principal | None:
-        moment = time.monotonic()
-        cached = self._entries.get(user_id)
-        if cached and moment - cached[0] < _PRINCIPAL_TTL_SECONDS:
-            return cached[1]
-        principal = await load_principal(user_id)
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[user_id] = (moment, principal)
-        return principal
-
-    def forget(self, user_id: uuid.UUID) -> None:
-        self._entries.pop(user_id, None)
+async def _set_password(user_id: uuid.UUID, password: str) -> None:
+    password_hash = await hash_password_async(password)
+    row = await User.select(User.username).where(User.id == user_id).first()
+    await User.update(
+        {User.password_hash: password_hash, User.token_version: User.token_version + 1}
+    ).where(User.id == user_id)
+    if row is not None:
+        await throttle.forget_user(row["username"])
 
 
-principals = PrincipalCache()
+async def logout(actor: Principal) -> None:
+    """Ends every token of the user (on all devices): the version they carry is gone."""
+    await User.update({User.token_version: User.token_version + 1}).where(User.id == actor.user_id)
+
+
+RESET_AUDIENCE = "registry-password-reset"
+RESET_TTL = timedelta(hours=1)
+
+
+def reset_url(settings: Settings, token: str) -> str:
+    # In the fragment: the browser keeps it, so no server or proxy log ever sees the token.
+    return f"{settings.public_base_url}/reset/#token={token}"
+
+
+async def issue_reset_link(
+    actor: Principal, user_id: uuid.UUID, settings: Settings
+) -> ResetLinkOut:
+    """A one-time link for the UdP to hand over. It carries the user's token version, which
+    the reset raises: the link works once, and dies with a deactivation or another reset."""
+    # Role first (as before): a non-administrator learns nothing about any user id.
+    actor.require(Role.UDP_ADMIN)
+    target = await get_user(actor.ambito_id, user_id)
+    if not target.active:
+        raise Conflict("this account is deactivated: activate it before resetting its password")
+    row = await User.select(User.token_version).where(User.id == user_id).first()
+    now = datetime.now(UTC)
+    token = issue(
+        settings.secret_key,
+        RESET_AUDIENCE,
+        str(user_id),
+        {"ver": row["token_version"]},
+        ttl=RESET_TTL,
+        now=now,
+    )
+    return ResetLinkOut(
+        user_id=user_id,
+        username=target.username,
+        url=reset_url(settings, token),
+        expires_at=datetime.fromtimestamp(int((now + RESET_TTL).timestamp()), UTC),
+    )
+
+
+_LINK_UNUSABLE = "this link is expired or was already used: ask the UdP for a new one"
+
+
+async def reset_password(data: PasswordReset, settings: Settings) -> None:
+    try:
+        claims = verify(settings.secret_key, RESET_AUDIENCE, data.token)
+        user_id = uuid.UUID(claims["sub"])
+        version = int(claims["ver"])
+    except (TokenError, KeyError, ValueError, TypeError) as error:
+        raise InvalidInput(_LINK_UNUSABLE, field="token") from error
+    async with unit_of_work():
+        # The version check and its raise happen in one transaction: two uses of the same
+        # link at once cannot both succeed.
+        query = User.select(User.active, User.token_version).where(User.id == user_id)
+        if not is_sqlite():
+            query = query.lock_rows()
+        row = await query.first()
+        if row is None or not row["active"] or row["token_version"] != version:
+            raise InvalidInput(_LINK_UNUSABLE, field="token")
+        await _set_password(user_id, data.new_password)
+
+
+async def login_failures(actor: Principal, limit: int) -> list[LoginFailureOut]:
+    """The recent failed logins of the actor's ambito (unknown usernames belong to none)."""
+    actor.require(Role.UDP_ADMIN)
+    rows = (
+        await LoginFailure.select(
+            LoginFailure.at,
+            LoginFailure.username,
+            LoginFailure.user,
+            LoginFailure.address,
+            LoginFailure.reason,
+        )
+        .where(LoginFailure.ambito == actor.ambito_id)
+        .order_by(LoginFailure.at, ascending=False)
+        .limit(limit)
+    )
+    return [
+        LoginFailureOut(
+            at=row["at"],
+            username=row["username"],
+            user_id=row["user"],
+            address=row["address"],
+            reason=row["reason"],
+        )
+        for row in rows
+    ]
 
 
 async def link_holder(user_id: uuid.UUID, holder_id: uuid.UUID) -> None:
     await User.update({User.holder: holder_id}).where(User.id == user_id)
-    principals.forget(user_id)
 
 
-async def load_principal(user_id: uuid.UUID) -> Principal | None:
-    """The principal as stored now: a deactivated user's old tokens stop working."""
+async def principal_for_token(user_id: uuid.UUID, token_version: int) -> Principal | None:
+    """The principal as stored now, read on every request so that a deactivation, a role
+    change, a new password or a logout ends the user's tokens at once in every process."""
     row = (
-        await User.select(User.id, User.username, User.role, User.ambito, User.holder, User.active)
+        await User.select(
+            User.id,
+            User.username,
+            User.role,
+            User.ambito,
+            User.holder,
+            User.active,
+            User.token_version,
+        )
         .where(User.id == user_id)
         .first()
     )
-    if row is None or not row["active"]:
+    if row is None or not row["active"] or row["token_version"] != token_version:
         return None
     return Principal(
         user_id=row["id"],
