@@ -308,9 +308,12 @@ async def import_holders(
                 "seat_comune": comuni.resolve(row.seat_comune, "seat_comune", line)
                 if row.seat_comune
                 else None,
-                "comuni": [
-                    comuni.resolve(c, f"comuni[{i}]", line) for i, c in enumerate(row.comuni)
-                ],
+                # Two suppressed codes may map to one comune of today: keep it once.
+                "comuni": list(
+                    dict.fromkeys(
+                        comuni.resolve(c, f"comuni[{i}]", line) for i, c in enumerate(row.comuni)
+                    )
+                ),
                 "areas": [
                     _vocabulary(a, UserArea.__members__.values(), _AREA_BY_LABEL, "areas")
                     for a in row.areas
@@ -445,9 +448,12 @@ async def import_resources(
                 "category_code": category,
                 "unit": _vocabulary(row.unit, vocab.unit_codes(), _UNIT_BY_LABEL, "unit"),
                 "capacity": row.capacity,
-                "comuni": [
-                    comuni.resolve(c, f"comuni[{i}]", line) for i, c in enumerate(row.comuni)
-                ],
+                # Two suppressed codes may map to one comune of today: keep it once.
+                "comuni": list(
+                    dict.fromkeys(
+                        comuni.resolve(c, f"comuni[{i}]", line) for i, c in enumerate(row.comuni)
+                    )
+                ),
                 "target_groups": [
                     _vocabulary(a, UserArea.__members__.values(), _AREA_BY_LABEL, "target_groups")
                     for a in row.target_groups
