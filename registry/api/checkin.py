@@ -95,7 +95,7 @@ class CheckInController(Controller):
         scale: Annotated[int, QueryParameter(ge=2, le=40, description="pixels per module")] = 10,
     ) -> Response[bytes]:
         await service.printable(settings, t)
-        content = qr.png(service.urls(settings, t)["url"], box_size=scale)
+        content = await qr.render_png(service.urls(settings, t)["url"], box_size=scale)
         return Response(content, media_type="image/png", headers=_IMAGE_HEADERS)
 
     @get(
@@ -106,7 +106,7 @@ class CheckInController(Controller):
     )
     async def svg(self, settings: AppSettings, t: TokenQuery) -> Response[str]:
         await service.printable(settings, t)
-        content = qr.svg(service.urls(settings, t)["url"])
+        content = await qr.render_svg(service.urls(settings, t)["url"])
         return Response(content, media_type="image/svg+xml", headers=_IMAGE_HEADERS)
 
     @get(
@@ -122,7 +122,7 @@ class CheckInController(Controller):
         layout: FromQuery[Literal["a4", "badge"]] = "a4",
     ) -> Response[str]:
         _, info = await service.printable(settings, t)
-        page = qr.sheet_html(
+        page = await qr.render_sheet(
             url=service.urls(settings, t)["url"],
             title=info.title,
             holder=info.holder_name,

@@ -27,6 +27,7 @@ from registry.metrics.schemas import (
     TaskLevelIn,
     TimeseriesOut,
 )
+from registry.offload import in_worker_process
 from registry.vocabularies import HolderKind, Sector, UserArea
 
 From = Annotated[date | None, QueryParameter(name="from", description="first day (inclusive)")]
@@ -154,7 +155,7 @@ class MetricsController(Controller):
         b = await self._bundle(actor, start, end, granularity, scope, live)
         name = f"metriche-{b.summary.ambito_code}-{b.summary.period.key or 'periodo'}.xlsx"
         return Response(
-            exports.xlsx_of(b),
+            await in_worker_process(exports.xlsx_of, b),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers=_attachment(re.sub(r"[^A-Za-z0-9_.-]", "_", name)),
         )
@@ -179,7 +180,7 @@ class MetricsController(Controller):
         scope = _scope(comune, area, holder_kind, sector)
         b = await self._bundle(actor, start, end, granularity, scope, live)
         return Response(
-            exports.csv_of(b, table),
+            await in_worker_process(exports.csv_of, b, table),
             media_type="text/csv; charset=utf-8",
             headers=_attachment(f"{table}.csv"),
         )
@@ -203,7 +204,10 @@ class MetricsController(Controller):
         headers = {"Cache-Control": "no-store"}
         if download:
             headers = _attachment(f"report-{b.summary.ambito_code}.html")
-        return Response(report.render(b), media_type="text/html; charset=utf-8", headers=headers)
+        # Workbook, CSV and report are pure Python over the bundle: rendered in a worker
+        # process, never on the event loop (registry/offload.py).
+        page = await in_worker_process(report.render, b)
+        return Response(page, media_type="text/html; charset=utf-8", headers=headers)
 
     @get("/rates", summary="Hourly rates per task level and year (defaults marked)")
     async def rates(self, actor: Actor) -> RateTableOut:

@@ -12,6 +12,8 @@ import qrcode
 import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
+from registry.offload import in_worker_process
+
 try:
     ROME = ZoneInfo("Europe/Rome")
 except ZoneInfoNotFoundError:  # pragma: no cover - a system without tz data
@@ -38,6 +40,30 @@ def svg(url: str) -> str:
     # Sized by the page's CSS instead of a fixed size in millimetres.
     size = re.compile(r'<svg width="[^"]*" height="[^"]*"')
     return size.sub('<svg role="img" aria-label="Codice QR"', text, count=1)
+
+
+# Choosing the mask and drawing the modules is pure Python (0.1-0.3 s a code): the request
+# handlers render in a worker process through these, never on the event loop.
+
+
+async def render_png(url: str, box_size: int = 10) -> bytes:
+    return await in_worker_process(png, url, box_size)
+
+
+async def render_svg(url: str) -> str:
+    return await in_worker_process(svg, url)
+
+
+async def render_sheet(
+    *,
+    url: str,
+    title: str,
+    holder: str,
+    valid_from: datetime,
+    valid_until: datetime,
+    layout: str = "a4",
+) -> str:
+    return await in_worker_process(sheet_html, url, title, holder, valid_from, valid_until, layout)
 
 
 def local(moment: datetime) -> str:
@@ -71,7 +97,6 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-se
 
 
 def sheet_html(
-    *,
     url: str,
     title: str,
     holder: str,

@@ -1,0 +1,23 @@
+"""CPU-heavy pure work off the event loop, in worker processes.
+
+A worker thread is not enough for pure-Python work (QR codes, workbooks, reports): it holds
+the GIL, and the event loop waits for it at every switch, so `/health` still took hundreds
+of milliseconds while one rendered (bench/event_loop.py). A worker process has its own
+interpreter. anyio keeps the workers (at most one per core, started on first use, stopped
+after 5 idle minutes or with the event loop); arguments and results travel pickled, so give
+plain values, module-level functions, and keep them small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_process
+
+T = TypeVar("T")
+
+
+async def in_worker_process(func: Callable[..., T], *args: Any) -> T:
+    """func(*args) in a worker process; its exception, if any, is raised here."""
+    return await anyio.to_process.run_sync(func, *args)
