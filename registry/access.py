@@ -33,3 +33,20 @@ class Principal:
         return self.role is Role.UDP_ADMIN or (
             self.role is Role.HOLDER_MANAGER and self.holder_id == holder_id
         )
+
+
+class PlatformRole(StrEnum):
+    """Roles of the installation, not of an ambito: kept apart from `Role` so that no
+    ambito-scoped check can ever be satisfied by them."""
+
+    PLATFORM_ADMIN = "platform_admin"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformPrincipal:
+    """A platform administrator: creates and deactivates ambiti and their first UdP account;
+    no ambito, so no access to any ambito's records (the `actor` dependency refuses it)."""
+
+    user_id: uuid.UUID
+    username: str
+    role: PlatformRole = PlatformRole.PLATFORM_ADMIN

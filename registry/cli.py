@@ -197,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     from registry.comuni.cli import register as register_comuni
 
     register_comuni(sub)  # comuni load FILE [--variations FILE], comuni status
+    from registry.ambiti.cli import register as register_ambiti
+
+    register_ambiti(sub)  # ambito create|list|show|move|merge|split..., platform-admin (issue 14)
 
     args = parser.parse_args(argv)
     try:

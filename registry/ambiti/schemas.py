@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
@@ -32,3 +33,114 @@ class AmbitoPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = (
         msgspec.UNSET
     )
+
+
+# The ambito's own short code, as the region and the UdP write it (e.g. OLGIATESE, ATS-12).
+AmbitoCode = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Z0-9][A-Z0-9_-]{1,31}$",
+        description="2-32 capital letters, digits, '-' or '_'",
+    ),
+]
+Province = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="province abbreviation, e.g. CO")
+]
+# Checked against the ISTAT list by the service, which explains a lost leading zero.
+CodeText = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+AmbitoName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Region = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class AmbitoCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A new ambito and its comuni: ISTAT codes, every comune of a province, or both."""
+
+    code: AmbitoCode
+    name: AmbitoName
+    region: Region
+    comuni: Annotated[list[CodeText], msgspec.Meta(max_length=2000)] = []
+    province: Province | None = None
+
+
+class AmbitoSummary(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    code: str
+    name: str
+    region: str
+    active: bool
+    comuni_count: int
+    created_at: datetime
+    deactivated_at: datetime | None
+    merged_into: str | None
+
+
+class MembershipOut(msgspec.Struct, kw_only=True):
+    """A period of a comune in an ambito: from valid_from (included) to valid_until
+    (excluded; null while it lasts)."""
+
+    istat_code: str
+    ambito_code: str
+    valid_from: date
+    valid_until: date | None
+    reason: str
+
+
+class AmbitoDetail(msgspec.Struct, kw_only=True):
+    ambito: AmbitoSummary
+    comuni: list[ComuneOut]
+    history: list[MembershipOut]
+    users: dict[str, int]
+
+
+class AmbitoStatePatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+    name: AmbitoName | msgspec.UnsetType = msgspec.UNSET
+
+
+class ComuniMove(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Move comuni (or assign comuni of no ambito) to the ambito `to`, effective `on`."""
+
+    comuni: Annotated[list[CodeText], msgspec.Meta(min_length=1, max_length=2000)]
+    to: AmbitoCode
+    on: date | None = None
+
+
+class AmbitoMerge(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    into: AmbitoCode
+    on: date | None = None
+
+
+class AmbitoSplit(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A new ambito made of some comuni of this one."""
+
+    code: AmbitoCode
+    name: AmbitoName
+    region: Region | None = None
+    comuni: Annotated[list[CodeText], msgspec.Meta(min_length=1, max_length=2000)]
+    on: date | None = None
+
+
+class MoveOut(msgspec.Struct, kw_only=True):
+    to: str
+    on: date
+    moved: list[str]
+    added: list[str]
+
+
+class FirstUdpCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    username: Annotated[str, msgspec.Meta(min_length=3, max_length=64, pattern=r"^[a-z0-9._-]+$")]
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
+
+
+class AccountOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    username: str
+    role: str
+    ambito_code: str | None
+
+
+class PlatformTokenResponse(msgspec.Struct, kw_only=True):
+    access_token: str
+    token_type: str
+    expires_in: int
+    role: str

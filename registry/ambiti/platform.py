@@ -1,0 +1,80 @@
+"""Platform administrators: the accounts that run the installation, tied to no ambito.
+
+They live in their own table (not app_user, whose ambito is required) and log in at
+POST /api/platform/token; their tokens carry the role "platform_admin", which the
+authentication middleware resolves here instead of among the ambito users.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from registry.access import PlatformPrincipal, PlatformRole
+from registry.ambiti.schemas import AccountOut
+from registry.ambiti.tables import PlatformAdmin
+from registry.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from registry.security import DUMMY_HASH, hash_password_async, verify_password_async
+
+_USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
+
+
+async def create_platform_admin(username: str, password: str) -> AccountOut:
+    from registry.users.tables import User
+
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "username: 3-64 lower-case letters, digits, '.', '_' or '-'", field="username"
+        )
+    if not 8 <= len(password) <= 256:
+        raise InvalidInput("password must be 8-256 characters", field="password")
+    # One namespace with the ambito users: a login name must say who is logging in.
+    if await PlatformAdmin.exists().where(PlatformAdmin.username == username) or (
+        await User.exists().where(User.username == username)
+    ):
+        raise Conflict(f"username '{username}' is already taken", field="username")
+    admin = PlatformAdmin(username=username, password_hash=await hash_password_async(password))
+    await admin.save()
+    return AccountOut(
+        id=admin.id, username=username, role=PlatformRole.PLATFORM_ADMIN.value, ambito_code=None
+    )
+
+
+async def set_platform_admin_active(username: str, active: bool) -> None:
+    updated = (
+        await PlatformAdmin.update({PlatformAdmin.active: active})
+        .where(PlatformAdmin.username == username)
+        .returning(PlatformAdmin.id)
+    )
+    if not updated:
+        raise NotFound(f"no platform admin '{username}'", field="username")
+
+
+async def authenticate_platform_admin(username: str, password: str) -> PlatformPrincipal:
+    row = (
+        await PlatformAdmin.select(
+            PlatformAdmin.id, PlatformAdmin.password_hash, PlatformAdmin.active
+        )
+        .where(PlatformAdmin.username == username)
+        .first()
+    )
+    if row is None:
+        # Same work as a real check, so an unknown username takes as long as a wrong password.
+        await verify_password_async(DUMMY_HASH, password)
+        raise NotAuthenticated("wrong username or password")
+    if not await verify_password_async(row["password_hash"], password) or not row["active"]:
+        raise NotAuthenticated("wrong username or password")
+    return PlatformPrincipal(user_id=row["id"], username=username)
+
+
+async def load_platform_admin(user_id: uuid.UUID) -> PlatformPrincipal | None:
+    """The admin as stored now (one indexed read: platform requests are few): a deactivated
+    admin's tokens stop working at once."""
+    row = (
+        await PlatformAdmin.select(PlatformAdmin.username, PlatformAdmin.active)
+        .where(PlatformAdmin.id == user_id)
+        .first()
+    )
+    if row is None or not row["active"]:
+        return None
+    return PlatformPrincipal(user_id=user_id, username=row["username"])
