@@ -35,6 +35,7 @@ const ROUTES = [
   { path: '/enti/:id', load: () => import('./screens/holder.js'), roles: ALL },
   { path: '/interventi', load: () => import('./screens/interventions.js'), roles: ['udp_admin', 'social_worker'], menu: { udp_admin: 'Interventi finanziati' } },
   { path: '/utenti', load: () => import('./screens/users.js'), roles: UDP, menu: 'Utenti' },
+  { path: '/password', load: () => import('./screens/password.js'), roles: ALL },
   { path: '/notifiche', load: () => import('./screens/notifications.js'), roles: ALL, menu: 'Notifiche' },
 ];
 
@@ -234,7 +235,11 @@ export function logout(message) {
 
 function setup() {
   setUnauthorizedHandler(() => logout('expired'));
-  document.getElementById('logout').addEventListener('click', () => logout('bye'));
+  document.getElementById('logout').addEventListener('click', () => {
+    // Ends the token on the server too (every process), not only in this tab.
+    if (getSession()) api('/api/auth/logout', { method: 'POST' }).catch(() => {});
+    logout('bye');
+  });
   const toggle = document.getElementById('nav-toggle');
   toggle.addEventListener('click', () => {
     const list = document.getElementById('nav-list');

@@ -41,14 +41,59 @@ export default async function users(root, { user: self }) {
             flash(error.message, 'error');
           }
         });
+        const reset = u.active && u.id !== self.id
+          ? h('button', { type: 'button', class: 'btn btn-small btn-secondary', 'aria-label': `Link per una nuova password di ${u.username}` }, 'Link nuova password')
+          : null;
+        if (reset) reset.addEventListener('click', () => resetLink(u, reset));
         return h('tr', null,
           h('th', { scope: 'row', text: u.username }),
           h('td', { text: label(ROLES, u.role) }),
           h('td', null, u.holder_id ? h('a', { href: `#/enti/${u.holder_id}`, text: holderName[u.holder_id] || 'ente' }) : '—'),
           h('td', { text: fmt.date(u.created_at) }),
           h('td', null, h('span', { class: ['badge', u.active ? 'badge-success' : 'badge-neutral'], text: u.active ? 'Attivo' : 'Disattivato' })),
-          h('td', null, toggle));
+          h('td', null, toggle, reset ? ' ' : null, reset));
       }))))));
+  }
+
+  // A one-time link (valid one hour) the UdP hands over in person or by phone: the user opens
+  // it and chooses a new password. The address is shown once and never stored by the page.
+  async function resetLink(u, button) {
+    try {
+      const link = await busy(button, () => api(`/api/users/${u.id}/password-reset`, { method: 'POST' }));
+      const box = input('reset-url', link.url, { readonly: true });
+      const copy = h('button', { type: 'button', class: 'btn btn-primary', text: 'Copia il link' });
+      copy.addEventListener('click', async () => {
+        box.select();
+        try { await navigator.clipboard.writeText(link.url); flash('Link copiato.'); } catch { document.execCommand('copy'); }
+      });
+      const dialog = openDialog(`Nuova password per ${u.username}`, h('div', { class: 'stack' },
+        h('p', { text: `Consegna questo link a ${u.username}: vale una sola volta, fino a ${fmt.dateTime(link.expires_at)}. Non inviarlo in chiaro a indirizzi condivisi.` }),
+        field('Link', box),
+        h('div', { class: 'actions' }, copy, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => dialog.close() }, 'Chiudi'))));
+      box.select();
+    } catch (error) {
+      flash(error.message, 'error');
+    }
+  }
+
+  const REASONS = { wrong_password: 'Password errata', inactive: 'Account disattivato', wrong_current_password: 'Password attuale errata (cambio password)' };
+  async function failures() {
+    try {
+      const rows = await api('/api/users/login-failures', { query: { limit: 200 } });
+      const body = rows.length
+        ? h('div', { class: 'table-wrap' }, h('table', null,
+          h('caption', { text: `${rows.length} accessi non riusciti (ultimi 30 giorni)` }),
+          h('thead', null, h('tr', null, ['Quando', 'Nome utente', 'Indirizzo', 'Motivo'].map((t) => h('th', { scope: 'col', text: t })))),
+          h('tbody', null, rows.map((r) => h('tr', null,
+            h('td', { text: fmt.dateTime(r.at) }),
+            h('th', { scope: 'row', text: r.username }),
+            h('td', { text: r.address }),
+            h('td', { text: REASONS[r.reason] || r.reason }))))))
+        : emptyState('Nessun accesso non riuscito', 'Negli ultimi 30 giorni nessun utente dell\'ambito ha sbagliato la password.');
+      openDialog('Accessi non riusciti', body, { wide: true });
+    } catch (error) {
+      flash(error.message, 'error');
+    }
   }
 
   function create() {
@@ -87,7 +132,10 @@ export default async function users(root, { user: self }) {
 
   root.append(pageHeader('Utenti', {
     lead: 'Gli account dell\'ambito. Un account disattivato non può più accedere; il suo storico resta.',
-    actions: [h('button', { type: 'button', class: 'btn btn-primary', onclick: create }, '+ Nuovo utente')],
+    actions: [
+      h('button', { type: 'button', class: 'btn btn-secondary', onclick: failures }, 'Accessi non riusciti'),
+      h('button', { type: 'button', class: 'btn btn-primary', onclick: create }, '+ Nuovo utente'),
+    ],
   }), h('div', { class: 'filters' }, h('div', { class: 'row' }, field('Mostra', filter))), tableHolder);
   draw();
   announce(`${list.length} utenti`);
