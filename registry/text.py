@@ -34,9 +34,17 @@ Line = Annotated[str, msgspec.Meta(pattern=ONE_LINE_PATTERN)]
 # Several lines of text: tabs and line breaks allowed, other control characters refused.
 LongText = Annotated[str, msgspec.Meta(pattern=LONG_TEXT_PATTERN)]
 
+# registry.common.IstatCode and registry.api.params.IstatQuery.
+ISTAT_CODE_PATTERNS = (r"^[0-9]{6}" + END, r"^\d{6}$")
+ISTAT_CODE_MESSAGE = (
+    "must be the 6-digit ISTAT code of the comune, e.g. 013005; a code of 5 digits has lost "
+    "its leading zero (spreadsheets drop it): write it with the zero"
+)
+
 _MESSAGES = {
     f"Expected `str` matching regex {ONE_LINE_PATTERN!r}": LINE_BREAK_MESSAGE,
     f"Expected `str` matching regex {LONG_TEXT_PATTERN!r}": CONTROL_CHARACTER_MESSAGE,
+    **{f"Expected `str` matching regex {p!r}": ISTAT_CODE_MESSAGE for p in ISTAT_CODE_PATTERNS},
 }
 
 

@@ -263,3 +263,19 @@ def test_load_refuses_a_file_that_is_not_the_istat_list(
     assert not (tmp_path / "override").exists()
     with pytest.raises(istat.IstatFileError):
         istat.read_elenco(content)
+
+
+async def test_the_api_explains_a_dropped_leading_zero(client, tenant: Tenant) -> None:
+    body = {
+        "kind": "association",
+        "sector": "third_sector",
+        "name": f"Gamma {tenant.code}",
+        "seat_comune": "13005",
+    }
+    response = await client.post("/api/holders", json=body, headers=tenant.headers(U))
+    assert response.status_code == 400, response.text
+    assert "leading zero" in response.text and "seat_comune" in response.text
+    assert "regex" not in response.text
+    response = await client.get("/api/holders?comune=13005", headers=tenant.headers(U))
+    assert response.status_code == 400, response.text
+    assert "leading zero" in response.text and "regex" not in response.text
