@@ -70,6 +70,11 @@ class Settings:
     reconfirm_link_days: int = 30
     dispatch_interval_seconds: int = 30
     rematch_interval_minutes: int = 15
+    # One process at a time runs the scheduled jobs: the holder of a lease in the database
+    # (registry/ops/lease.py); a dead holder's lease lapses after this many seconds.
+    scheduler_lease_seconds: float = 30.0
+    # Bearer token that GET /metrics requires; unset: the endpoint answers 404.
+    metrics_token: str | None = None
     # Delivery of notifications (registry/notifications/).
     webhook_timeout_seconds: float = 10.0
     webhook_allow_private: bool = True
@@ -151,19 +156,27 @@ class Settings:
     def _secret_problems(self) -> list[str]:
         key = self.secret_key
         how = "e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        problems = []
+        # The /metrics credential is a secret too; in development any value will do.
+        if self.is_production and self.metrics_token is not None and _weak(self.metrics_token):
+            problems.append(
+                f"REGISTRY_METRICS_TOKEN is too weak for REGISTRY_ENV=production: at least "
+                f"{MIN_SECRET_LENGTH} characters with no obvious pattern are needed ({how})"
+            )
         if not key:
             if self.is_production:
-                return [f"{SECRET_ENV} must be set when REGISTRY_ENV=production ({how})"]
-            return [
-                f"{SECRET_ENV} is set but empty: set a random key ({how}), or unset it to get "
-                "a random key for each start in development"
-            ]
-        if len(key) < MIN_SECRET_LENGTH or secret_guesses_log10(key) < MIN_SECRET_GUESSES_LOG10:
-            return [
+                problems.append(f"{SECRET_ENV} must be set when REGISTRY_ENV=production ({how})")
+            else:
+                problems.append(
+                    f"{SECRET_ENV} is set but empty: set a random key ({how}), or unset it to "
+                    "get a random key for each start in development"
+                )
+        elif _weak(key):
+            problems.append(
                 f"{SECRET_ENV} is too weak: at least {MIN_SECRET_LENGTH} characters with no "
                 f"obvious pattern are needed ({how})"
-            ]
-        return []
+            )
+        return problems
 
     def _url_problems(self) -> list[str]:
         parts = urlsplit(self.public_base_url)
@@ -191,6 +204,7 @@ class Settings:
             ("REGISTRY_RECONFIRM_LINK_DAYS", self.reconfirm_link_days, 1, 365),
             ("REGISTRY_DISPATCH_INTERVAL_SECONDS", self.dispatch_interval_seconds, 1, 86400),
             ("REGISTRY_REMATCH_INTERVAL_MINUTES", self.rematch_interval_minutes, 1, 1440),
+            ("REGISTRY_SCHEDULER_LEASE_SECONDS", self.scheduler_lease_seconds, 1, 3600),
             ("REGISTRY_WEBHOOK_TIMEOUT_SECONDS", self.webhook_timeout_seconds, 0.1, 600),
             ("REGISTRY_OUTBOX_MAX_ATTEMPTS", self.outbox_max_attempts, 1, 1000),
             ("REGISTRY_OUTBOX_BACKOFF_SECONDS", self.outbox_backoff_seconds, 0.1, 86400),
@@ -213,6 +227,12 @@ def secret_guesses_log10(key: str) -> float:
     characters are scored: zxcvbn refuses long inputs and its matching grows with the square
     of the length, and 64 strong characters are enough."""
     return float(zxcvbn(key[:64])["guesses_log10"])
+
+
+def _weak(secret: str) -> bool:
+    return (
+        len(secret) < MIN_SECRET_LENGTH or secret_guesses_log10(secret) < MIN_SECRET_GUESSES_LOG10
+    )
 
 
 def _environment_problem(value: str) -> str:
@@ -319,6 +339,8 @@ def load_settings(env: MutableMapping[str, str] | None = None) -> Settings:
         reconfirm_link_days=read.number("REGISTRY_RECONFIRM_LINK_DAYS", 30),
         dispatch_interval_seconds=read.number("REGISTRY_DISPATCH_INTERVAL_SECONDS", 30),
         rematch_interval_minutes=read.number("REGISTRY_REMATCH_INTERVAL_MINUTES", 15),
+        scheduler_lease_seconds=read.number("REGISTRY_SCHEDULER_LEASE_SECONDS", 30.0, float),
+        metrics_token=read.optional("REGISTRY_METRICS_TOKEN"),
         webhook_timeout_seconds=read.number("REGISTRY_WEBHOOK_TIMEOUT_SECONDS", 10.0, float),
         # Webhooks to loopback/private addresses are refused in production unless allowed.
         webhook_allow_private=read.flag(
