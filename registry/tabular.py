@@ -16,7 +16,13 @@ Reading
         format: XLSX numbers, dates and booleans are written the way a CSV would carry them
         (``12``, ``2026-03-01``, ``true``), so one validator serves both formats.
         A file that cannot be read at all raises ``TabularError`` (-> ``InvalidInput``,
-        field ``file``).
+        field ``file``). XLSX workbooks are zip archives: ``check_zip`` refuses them first
+        when they would expand past ``ArchiveLimits`` (``ArchiveTooLarge``, 413).
+
+    ``read_zip(data, accept, limits=ArchiveLimits()) -> {name: bytes}``: the members of an
+        uploaded zip whose name ``accept`` takes, read in chunks under limits per member, in
+        total and on the compression ratio (a "zip bomb" is refused before it is expanded,
+        and reading stops at the limit whatever the archive claims).
 
     ``Table(headers, rows)``; ``Row(line, values)``: ``line`` is the row's number as the
         person sees it (the spreadsheet row; in CSV the physical line where the record
@@ -47,14 +53,21 @@ Reporting
         written, so created and updated are 0.
 
 Writing
-    ``to_csv(columns, rows, *, delimiter=",", bom=True, escape_formulas=True) -> bytes``:
+    ``to_csv(columns, rows, *, delimiter=",", bom=True, formulas="spreadsheet") -> bytes``:
         UTF-8 with a BOM (Excel opens it right), a header line, then one line per row
-        (``bom=False, escape_formulas=False`` for files meant for programs). ``rows`` are
+        (``bom=False`` for files meant for programs). ``rows`` are
         mappings (by column name) or sequences (by position); lists are joined with "; ",
         dates are ISO, ``None`` is blank, enums give their value. Text that a spreadsheet
         would run as a formula (``=``, ``+``, ``-``, ``@``) is prefixed with ``'``.
+        ``formulas="machine"`` (files for programs, e.g. the HSDS data package) escapes only
+        text that could run something: a leading ``+``/``-`` followed by nothing but digits,
+        spaces and ``. / ( ) + -`` (a phone number, a number) is left as it is.
+        ``unescape_formula(text)`` undoes the guard when such a file is imported back.
     ``to_xlsx(sheets) -> bytes``: ``sheets`` is a list of ``Sheet(name, columns, rows)`` or a
         mapping ``name -> (columns, rows)``; one worksheet each, header row in bold and frozen.
+        Text gets the same formula guard as CSV, and the control characters XLSX cannot hold
+        (C0 except tab and new lines, as a row stored before input was validated may have)
+        become spaces: an export never fails on stored data.
 """
 
 from __future__ import annotations
@@ -69,13 +82,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
 from registry.errors import InvalidInput
 
 __all__ = [
+    "ArchiveLimits",
+    "ArchiveTooLarge",
     "ImportReport",
     "Row",
     "RowError",
@@ -83,15 +98,23 @@ __all__ = [
     "Table",
     "TabularError",
     "Validated",
+    "check_zip",
     "error_of",
+    "escape_formula",
+    "import_status",
     "read_table",
+    "read_zip",
     "report",
     "to_csv",
     "to_xlsx",
+    "unescape_formula",
     "validate_rows",
 ]
 
 T = TypeVar("T")
+# "spreadsheet": every text starting like a formula is guarded; "machine": only text that
+# could run something (numbers and phone numbers stay as they are); None: text as it is.
+Formulas = Literal["spreadsheet", "machine"] | None
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -99,6 +122,11 @@ DEFAULT_MAX_ROWS = 10_000
 _DELIMITERS = (";", ",", "\t")
 _LIST_SPLIT = re.compile(r"[;|,\n]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# After + or -, only these: a number or a phone number, which cannot call a function or
+# reference anything (that needs a letter, a quote, "!" or "|").
+_INERT_SIGNED = re.compile(r"^[+-][\d\s./()+-]*$")
+# What XLSX (XML 1.0) cannot hold: C0 controls except tab, LF and CR.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _AT_FIELD = re.compile(r"\s*-\s*at\s*`\$\.?([^`]*)`\s*$")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 
@@ -108,6 +136,28 @@ class TabularError(InvalidInput):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, field="file")
+
+
+class ArchiveTooLarge(TabularError):
+    """A zip that would expand past the limits: refused before it is expanded."""
+
+    status_code = 413
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLimits:
+    """How far an uploaded zip (a data package, an XLSX workbook) may expand.
+
+    An ambito's HSDS package is a few MB of CSV; text compresses about 5-20 times, a sheet of
+    identical rows maybe 100: a higher ratio is a bomb, not data.
+    """
+
+    member_bytes: int = 25_000_000
+    total_bytes: int = 100_000_000
+    ratio: int = 200
+    members: int = 1_000
+    # Below this size a member's ratio is not judged (tiny files compress oddly).
+    ratio_floor_bytes: int = 1_000_000
 
 
 class RowError(msgspec.Struct, frozen=True):
@@ -184,6 +234,79 @@ def is_xlsx(data: bytes, filename: str | None = None) -> bool:
     if filename and filename.lower().endswith((".xlsx", ".xlsm")):
         return True
     return data[:4] == b"PK\x03\x04"
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_000_000:.0f} MB" if size >= 1_000_000 else f"{size} bytes"
+
+
+def check_zip(
+    archive: zipfile.ZipFile,
+    limits: ArchiveLimits = ArchiveLimits(),
+    accept: Callable[[str], bool] | None = None,
+) -> list[zipfile.ZipInfo]:
+    """The members (those `accept` takes) if their declared sizes are within the limits.
+
+    Python's zipfile never expands a member past its declared size (more is a CRC error), so
+    this check bounds what reading can produce; `read_zip` counts again while reading.
+    """
+    infos = [i for i in archive.infolist() if not i.is_dir()]
+    if len(infos) > limits.members:
+        raise ArchiveTooLarge(f"the archive has more than {limits.members} files")
+    chosen = [i for i in infos if accept is None or accept(i.filename)]
+    total = 0
+    for info in chosen:
+        if info.file_size > limits.member_bytes:
+            raise ArchiveTooLarge(
+                f"'{info.filename}' expands to {_size(info.file_size)}: at most "
+                f"{_size(limits.member_bytes)} per file"
+            )
+        if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.ratio * max(
+            info.compress_size, 1
+        ):
+            raise ArchiveTooLarge(
+                f"'{info.filename}' is compressed {info.file_size // max(info.compress_size, 1)}"
+                f" times: at most {limits.ratio} (this looks like a zip bomb)"
+            )
+        total += info.file_size
+        if total > limits.total_bytes:
+            raise ArchiveTooLarge(
+                f"the archive expands to more than {_size(limits.total_bytes)} in all"
+            )
+    return chosen
+
+
+def read_zip(
+    data: bytes,
+    accept: Callable[[str], bool] | None = None,
+    limits: ArchiveLimits = ArchiveLimits(),
+) -> dict[str, bytes]:
+    """The accepted members' bytes, read in chunks and never past the limits."""
+    chunk = 1 << 20
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            files: dict[str, bytes] = {}
+            total = 0
+            for info in check_zip(archive, limits, accept):
+                parts: list[bytes] = []
+                size = 0
+                with archive.open(info) as member:
+                    while piece := member.read(chunk):
+                        size += len(piece)
+                        total += len(piece)
+                        if size > limits.member_bytes or total > limits.total_bytes:
+                            raise ArchiveTooLarge(
+                                f"'{info.filename}' expands past the limits "
+                                f"({_size(limits.member_bytes)} per file, "
+                                f"{_size(limits.total_bytes)} in all)"
+                            )
+                        parts.append(piece)
+                files[info.filename] = b"".join(parts)
+            return files
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as error:
+        raise TabularError(f"not a readable zip archive: {error}") from error
+    except NotImplementedError as error:  # an unsupported compression method
+        raise TabularError(f"the zip archive cannot be read: {error}") from error
 
 
 def read_table(
@@ -294,6 +417,8 @@ def _read_xlsx(
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            check_zip(archive)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise TabularError(f"the file is not a readable XLSX workbook: {error}") from error
@@ -494,6 +619,19 @@ def report(
     )
 
 
+def import_status(rejected: int, *, all_or_nothing: bool = True) -> int:
+    """The HTTP status of every import's answer (README, "Imports: one convention").
+
+    200 with the report when the import ran (or, in a dry run, would run): everything
+    written, or, for an import that applies what it can (HSDS, not strict), the good records
+    written and the rejected ones listed. 422 with the same report when rows were rejected
+    in an all-or-nothing import (the spreadsheets, the interventions, HSDS with strict):
+    nothing was (or would be) written. A file that cannot be read at all is a 400 (413 if it
+    expands too far) with the usual error body, not a report.
+    """
+    return 422 if all_or_nothing and rejected else 200
+
+
 # --- writing ------------------------------------------------------------------------------
 
 
@@ -507,7 +645,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _csv_cell(value: Any, escape_formulas: bool = True) -> str:
+def escape_formula(text: str, formulas: Formulas = "spreadsheet") -> str:
+    """Text that a spreadsheet would run as a formula (starting with = + - @ tab CR) gets a
+    leading apostrophe, which spreadsheets show as text. Numbers stay numbers. With
+    `formulas="machine"` a signed number or phone number ("+39 031 1234") stays too."""
+    if not text.startswith(_FORMULA_START) or _numeric(text):
+        return text
+    if formulas == "machine" and _INERT_SIGNED.match(text):
+        return text
+    return "'" + text
+
+
+def unescape_formula(text: str) -> str:
+    """Undo `escape_formula` on a value read back from one of our exports."""
+    if len(text) > 1 and text[0] == "'" and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
+def _csv_cell(value: Any, formulas: Formulas = "spreadsheet") -> str:
     value = _plain(value)
     if value is None:
         return ""
@@ -516,14 +672,9 @@ def _csv_cell(value: Any, escape_formulas: bool = True) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     text = str(value)
-    if (
-        escape_formulas
-        and isinstance(value, str)
-        and text.startswith(_FORMULA_START)
-        and not _numeric(text)
-    ):
+    if formulas and isinstance(value, str):
         # CSV injection: a cell starting with = + - @ would run as a formula in a spreadsheet.
-        return "'" + text
+        return escape_formula(text, formulas)
     return text
 
 
@@ -547,15 +698,16 @@ def to_csv(
     *,
     delimiter: str = ",",
     bom: bool = True,
-    escape_formulas: bool = True,
+    formulas: Formulas = "spreadsheet",
 ) -> bytes:
-    """`bom=False, escape_formulas=False` for files meant for programs, not spreadsheets
-    (e.g. an HSDS data package, where "+39 031..." must stay a phone number)."""
+    """`bom=False, formulas="machine"` for files meant for programs that people may still
+    open in a spreadsheet (the HSDS data package: "+39 031..." stays a phone number, while
+    "=HYPERLINK(...)" is still neutralised); `formulas=None` writes text as it is."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_cell(v, escape_formulas) for v in _cells(columns, row)])
+        writer.writerow([_csv_cell(v, formulas) for v in _cells(columns, row)])
     return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
 
 
@@ -566,8 +718,8 @@ def _xlsx_cell(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _numeric(value):
-        return "'" + value
+    if isinstance(value, str):
+        return escape_formula(_XLSX_ILLEGAL.sub(" ", value))
     return value
 
 

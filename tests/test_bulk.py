@@ -80,7 +80,7 @@ async def test_holders_bad_rows_are_reported_and_nothing_is_written(client, tena
     )
     response = await upload(client, tenant, U, "holders", data, "enti.csv")
     body = response.json()
-    assert response.status_code == 200
+    assert response.status_code == 422  # all or nothing: rows rejected (README)
     assert body["created"] == 0 and body["rejected"] == 5
     errors = {(e["line"], e["field"]) for e in body["errors"]}
     assert errors == {

@@ -121,8 +121,8 @@ CASES = [
         "POST",
         "/api/interop/resources/import?dry_run=true",
         {U: 200, S: 403, H: 200, V: 403},
-        # another ambito's holder is unknown here: a row error, reported with a 200
-        {U: 200, S: 403, H: 200, V: 403},
+        # another ambito's holder is unknown here: a row error, reported with a 422
+        {U: 422, S: 403, H: 422, V: 403},
         content=resources_csv,
     ),
     *[

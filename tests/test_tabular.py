@@ -90,7 +90,9 @@ def test_italian_dates_become_iso_dates() -> None:
     data = b"title;start\nA;31/12/2026\nB;2026-01-05\nC;5.3.2026\nD;32/01/2026\n"
     validated = validate_rows(read_table(data), Item)
     assert [(line, i.start) for line, i in validated.items] == [
-        (2, date(2026, 12, 31)), (3, date(2026, 1, 5)), (4, date(2026, 3, 5))
+        (2, date(2026, 12, 31)),
+        (3, date(2026, 1, 5)),
+        (4, date(2026, 3, 5)),
     ]
     assert [(e.line, e.field) for e in validated.errors] == [(5, "start")]
 
@@ -201,3 +203,40 @@ def test_report_is_a_msgspec_struct() -> None:
         ImportReport(rows_read=1, errors=[RowError(line=2, field="x", message="bad")])
     )
     assert b'"line":2' in encoded
+
+
+@pytest.mark.parametrize(
+    ("text", "spreadsheet", "machine"),
+    [
+        ('=HYPERLINK("http://x","y")', "'=", "'="),
+        ("@SUM(A1)", "'@", "'@"),
+        ("+39 031 5555", "'+", "+3"),
+        ("-2+3", "'-", "-2"),
+        ("+cmd|' /C calc'!A0", "'+", "'+"),
+        ("-A1", "'-", "'-"),
+        ("\tnascosto", "'\t", "'\t"),
+        ("\r=1+1", "'\r", "'\r"),
+        ("-12.5", "-1", "-1"),
+        ("Via Roma", "Vi", "Vi"),
+    ],
+)
+def test_formula_guard_for_spreadsheets_and_for_programs(
+    text: str, spreadsheet: str, machine: str
+) -> None:
+    from registry.tabular import escape_formula, unescape_formula
+
+    for mode, start in (("spreadsheet", spreadsheet), ("machine", machine)):
+        escaped = escape_formula(text, mode)  # type: ignore[arg-type]
+        assert escaped.startswith(start), (mode, escaped)
+        assert unescape_formula(escaped) == text
+    data = to_csv(["v"], [[text]], bom=False, formulas="machine")
+    assert data.decode().split("\r\n")[1].lstrip('"').startswith(machine)
+
+
+def test_xlsx_export_never_fails_on_control_characters() -> None:
+    from openpyxl import load_workbook
+
+    text = "Trasporto\u000bsociale\x00\x1f fine\ttab\nriga"
+    data = to_xlsx([Sheet("Risorse", ["title"], [[text], ["=1+1"]])])
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert rows[1:] == [("Trasporto sociale   fine\ttab\nriga",), ("'=1+1",)]

@@ -5,12 +5,16 @@ registry/interop/."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import CacheControlHeader, UploadFile
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry.api.params import (
@@ -27,7 +31,7 @@ from registry.errors import InvalidInput
 from registry.interop import geojson, ical, spreadsheets
 from registry.interop import service as hsds_service
 from registry.interop.hsds_import import HsdsImportReport, import_hsds
-from registry.tabular import ImportReport
+from registry.tabular import ImportReport, import_status
 from registry.text import END
 from registry.vocabularies import HolderKind, ResourceStatus, Sector, UserArea
 
@@ -53,7 +57,20 @@ async def uploaded(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
     return data, name
 
 
-def _download(content: bytes, filename: str, media_type: str) -> Response[bytes]:
+@dataclass
+class _JsonOrZip(Operation):
+    """The HSDS export answers an object (format=json) or a zip (format=datapackage): the
+    success response declares both media types."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            ok.content["application/zip"] = OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+            )
+
+
+def _download(content: bytes, filename: str, media_type: str) -> Response[Any]:
     return Response(
         content,
         media_type=media_type,
@@ -65,7 +82,11 @@ class InteropController(Controller):
     path = "/api/interop"
     tags = ["interop"]
 
-    @get("/hsds/export", summary="The ambito as HSDS 3.1 (JSON, or the CSV data package)")
+    @get(
+        "/hsds/export",
+        summary="The ambito as HSDS 3.1 (JSON, or the CSV data package)",
+        operation_class=_JsonOrZip,
+    )
     async def export_hsds(
         self,
         actor: Actor,
@@ -73,7 +94,7 @@ class InteropController(Controller):
             str,
             QueryParameter(pattern="^(json|datapackage)" + END, description="json or datapackage"),
         ] = "json",
-    ) -> Response[bytes]:
+    ) -> Response[dict[str, Any]]:
         if format == "datapackage":
             filename, content = await hsds_service.export_datapackage(actor)
             return _download(content, filename, "application/zip")
@@ -86,6 +107,11 @@ class InteropController(Controller):
         status_code=200,
         request_max_body_size=UPLOAD_MAX_BYTES,
         summary="Import HSDS JSON or a zipped CSV data package (dry_run reports only)",
+        responses={
+            422: ResponseSpec(
+                HsdsImportReport, description="strict: records rejected, nothing written"
+            )
+        },
     )
     async def import_hsds(
         self,
@@ -93,9 +119,11 @@ class InteropController(Controller):
         request: Request[Any, Any, Any],
         dry_run: FromQuery[bool] = False,
         strict: FromQuery[bool] = False,
-    ) -> HsdsImportReport:
+    ) -> Response[HsdsImportReport]:
         data, filename = await uploaded(request)
-        return await import_hsds(actor, data, filename, dry_run=dry_run, strict=strict)
+        report = await import_hsds(actor, data, filename, dry_run=dry_run, strict=strict)
+        # Not strict: what is good is applied, the rest reported (200); strict: all or nothing.
+        return Response(report, status_code=import_status(report.rejected, all_or_nothing=strict))
 
     @get("/geojson/resources", summary="Resources by comune (GeoJSON) for the ambito's map")
     async def geojson_resources(self, actor: Actor) -> Response[bytes]:
@@ -121,24 +149,28 @@ class InteropController(Controller):
         status_code=200,
         request_max_body_size=UPLOAD_MAX_BYTES,
         summary="Bulk import of holders from CSV/XLSX (all or nothing; dry_run reports only)",
+        responses={422: ResponseSpec(ImportReport, description="rows rejected: nothing written")},
     )
     async def import_holders(
         self, actor: Actor, request: Request[Any, Any, Any], dry_run: FromQuery[bool] = False
-    ) -> ImportReport:
+    ) -> Response[ImportReport]:
         data, filename = await uploaded(request)
-        return await spreadsheets.import_holders(actor, data, filename, dry_run=dry_run)
+        report = await spreadsheets.import_holders(actor, data, filename, dry_run=dry_run)
+        return Response(report, status_code=import_status(report.rejected))
 
     @post(
         "/resources/import",
         status_code=200,
         request_max_body_size=UPLOAD_MAX_BYTES,
         summary="Bulk import of resources from CSV/XLSX (all or nothing; dry_run reports only)",
+        responses={422: ResponseSpec(ImportReport, description="rows rejected: nothing written")},
     )
     async def import_resources(
         self, actor: Actor, request: Request[Any, Any, Any], dry_run: FromQuery[bool] = False
-    ) -> ImportReport:
+    ) -> Response[ImportReport]:
         data, filename = await uploaded(request)
-        return await spreadsheets.import_resources(actor, data, filename, dry_run=dry_run)
+        report = await spreadsheets.import_resources(actor, data, filename, dry_run=dry_run)
+        return Response(report, status_code=import_status(report.rejected))
 
     @get(
         "/export/{name:str}",

@@ -1312,6 +1312,43 @@ def _same(current: Any, new: Any) -> bool:
 # --- entry points -------------------------------------------------------------------------
 
 
+# Our own export nests about 6 levels; HSDS "full" shapes a few more. Deeper is not data.
+MAX_JSON_DEPTH = 64
+
+
+def _json_depth_ok(document: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether no container is nested deeper than `limit` (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return False
+                stack.append((child, depth + 1))
+    return True
+
+
+def parse_json(data: bytes) -> Any:
+    """An uploaded JSON document, refused (400) when unreadable or nested too deep."""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except RecursionError as error:
+        raise InvalidInput(
+            f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep: not HSDS", field="file"
+        ) from error
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput(
+            f"the file is neither HSDS JSON nor a zipped CSV data package: {error}", field="file"
+        ) from error
+    if isinstance(document, dict | list) and not _json_depth_ok(document):
+        raise InvalidInput(
+            f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep: not HSDS", field="file"
+        )
+    return document
+
+
 def read_input(
     data: bytes, filename: str, schemas: Schemas, progress: Progress | None = None
 ) -> Tables:
@@ -1319,13 +1356,22 @@ def read_input(
     name = filename.lower()
     if data[:4] == b"PK\x03\x04" or name.endswith(".zip"):
         return package.from_files(package.read_zip(data), schemas, progress)
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidInput(
-            f"the file is neither HSDS JSON nor a zipped CSV data package: {error}", field="file"
-        ) from error
-    return package.from_json(document, schemas)
+    return package.from_json(parse_json(data), schemas)
+
+
+def require_hsds(tables: Tables) -> None:
+    """Refuse (400) an input in which nothing has an HSDS shape: `42`, `[]`, a JSON object
+    of other keys, a zip without HSDS tables. An HSDS collection that is empty is fine."""
+    if tables.recognised:
+        return
+    found = "; ".join(f"{where}: {message}" for where, message in tables.problems[:3])
+    unknown = ", ".join(list(tables.unknown)[:5])
+    detail = found or (f"files not HSDS: {unknown}" if unknown else "no records")
+    raise InvalidInput(
+        "this is not HSDS data: expected HSDS 3.1 JSON (organizations, services, an API "
+        f"page...) or a zipped CSV data package of HSDS tables ({detail})",
+        field="file",
+    )
 
 
 async def import_tables(
@@ -1339,6 +1385,7 @@ async def import_tables(
     progress: Progress | None = None,
 ) -> HsdsImportReport:
     actor.require(Role.UDP_ADMIN)
+    require_hsds(tables)
     schemas = schemas or packaged()
 
     async def plan() -> Importer:

@@ -46,6 +46,8 @@ class Tables:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (where, message)
     unknown: dict[str, int] = field(default_factory=dict)  # files/keys not HSDS
+    # The input had an HSDS shape (a known collection, page or table), even if empty.
+    recognised: bool = False
 
     def add(self, entity: str, row: dict[str, Any], source: str) -> str:
         row_id = row.get("id")
@@ -53,6 +55,7 @@ class Tables:
             row_id = stable_id("anonymous", entity, source)
             row["id"] = row_id
         row_id = str(row_id)
+        self.recognised = True
         table = self.rows.setdefault(entity, {})
         current = table.get(row_id)
         if current is None:
@@ -200,25 +203,36 @@ def from_json(document: Any, schemas: Schemas) -> Tables:
         if csv_keys:  # tabular JSON: {"organizations.csv": [rows...], ...}
             for key in csv_keys:
                 entity = schemas.entity_of_path(key)
-                if entity is None:
-                    tables.unknown[key] = len(document[key] or [])
+                rows = document[key] or []
+                if entity is None or not isinstance(rows, list):
+                    tables.unknown[key] = len(rows) if isinstance(rows, list) else 0
                     continue
-                for index, row in enumerate(document[key] or []):
+                tables.recognised = True
+                for index, row in enumerate(rows):
+                    if not isinstance(row, dict):
+                        tables.problems.append((f"{key}[{index}]", "not an object"))
+                        continue
                     flat = {k: v for k, v in row.items() if k in flattener.columns[entity]}
                     tables.add(entity, flat, f"{key}[{index}]")
         elif isinstance(document.get("contents"), list):  # an HSDS API page
+            tables.recognised = "total_items" in document or bool(document["contents"])
             add_many(None, document["contents"], "$.contents")
         elif "id" not in document and any(key in document for key in _TOP_KEYS):
             # A collection such as our export ({"organizations": [...], ...}); a record with
             # nested "services" (organization_full) has an id of its own.
             for key, entity in _TOP_KEYS.items():
                 if isinstance(document.get(key), list):
+                    tables.recognised = True
                     add_many(entity, document[key], f"$.{key}")
         else:
             entity = detect_entity(document)
             if entity is not None:
                 flattener.flatten(entity, document, tables, "$")
-            elif not {"version", "openapi_url"} & set(document):
+            elif {"version", "openapi_url"} <= set(document):
+                # An HSDS API's root document: HSDS, but it holds no records.
+                tables.recognised = True
+                tables.problems.append(("$", "the HSDS API root document holds no records"))
+            else:
                 tables.problems.append(("$", "no HSDS records found in this JSON"))
     else:
         tables.problems.append(("$", "the JSON is neither an object nor a list"))
@@ -285,8 +299,9 @@ def csv_files(tables: Tables, schemas: Schemas) -> dict[str, bytes]:
     for layout in schemas.layouts():
         columns = [f.name for f in layout.fields]
         rows = [{c: _cell(row.get(c)) for c in columns} for row in tables.list(layout.entity)]
-        # For programs, not spreadsheets: no BOM, and "+39 031..." stays a phone number.
-        files[layout.path] = tabular.to_csv(columns, rows, bom=False, escape_formulas=False)
+        # For programs, though people open them in spreadsheets too: no BOM, "+39 031..."
+        # stays a phone number, but "=HYPERLINK(...)" gets the apostrophe (README).
+        files[layout.path] = tabular.to_csv(columns, rows, bom=False, formulas="machine")
     return files
 
 
@@ -341,6 +356,7 @@ def from_files(
         if entity not in schemas.documents:
             tables.unknown[name] = -1
             continue
+        tables.recognised = True
         layout = schemas.layout(entity)
         types = {f.name: f.type for f in layout.fields}
         # A CSV cannot tell an empty text from a missing one: a required text column left
@@ -358,7 +374,7 @@ def from_files(
         for row in table.rows:
             # A blank cell is a missing value (as in Frictionless), not an empty string.
             values = {
-                k: _typed(v, types, k)
+                k: _typed(tabular.unescape_formula(v), types, k)
                 for k, v in row.values.items()
                 if k in types and v is not None
             }
@@ -368,22 +384,13 @@ def from_files(
     return tables
 
 
+def _package_member(name: str) -> bool:
+    return not name.startswith("__MACOSX/") and name.lower().endswith((".csv", ".json"))
+
+
 def read_zip(data: bytes) -> dict[str, bytes]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = 0
-            files: dict[str, bytes] = {}
-            for info in archive.infolist():
-                if info.is_dir() or info.filename.startswith("__MACOSX/"):
-                    continue
-                total += info.file_size
-                if total > 500_000_000:
-                    raise ValueError("the archive unpacks to more than 500 MB")
-                if info.filename.lower().endswith((".csv", ".json")):
-                    files[info.filename] = archive.read(info)
-            return files
-    except (zipfile.BadZipFile, ValueError) as error:
-        raise tabular.TabularError(f"not a readable zip archive: {error}") from error
+    """The CSV and JSON files of a zipped data package, within tabular.ArchiveLimits."""
+    return tabular.read_zip(data, _package_member)
 
 
 def tables_from_export(document: dict[str, Any], schemas: Schemas) -> Tables:

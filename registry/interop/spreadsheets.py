@@ -248,9 +248,7 @@ def _read(data: bytes, filename: str | None) -> tabular.Table:
 def unescape(value: str) -> str:
     """Undo the apostrophe our exports put before + - = @ (so that a spreadsheet does not
     run "+39 031..." as a formula) when such a file is imported as it is."""
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
-        return value[1:]
-    return value
+    return tabular.unescape_formula(value)
 
 
 def _holder_contacts(row: HolderRow, current: list[dict[str, Any]]) -> list[dict[str, str]]:
