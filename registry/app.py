@@ -34,6 +34,7 @@ from registry.api.matches import MatchController, MatchingRunController
 from registry.api.metrics import MetricsController
 from registry.api.notifications import NotificationController
 from registry.api.plans import AuditController, PlanController
+from registry.api.platform import PlatformController
 from registry.api.reconfirm import ReconfirmController, ReconfirmPage
 from registry.api.reference import AmbitoController, TaxonomyController, UserController
 from registry.api.resources import ResourceController
@@ -61,20 +62,22 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start(engine)
         if migrate_on_start:
-            await db.migrate()
-            await ensure_seeded()
-        scheduler = None
+            await db.migrate(then=ensure_seeded)  # once, under a lock, among all workers
+        leader = None
         if settings.scheduler_enabled:
-            # Inside the lifespan, so it runs on the server's own event loop (DESIGN.md).
+            # Inside the lifespan, so it runs on the server's own event loop (DESIGN.md);
+            # the scheduler runs only while this process holds the lease (registry/jobs.py).
             from registry import jobs
 
-            scheduler = await jobs.start_scheduler(settings)
-            app.state.scheduler = scheduler
+            leader = jobs.SchedulerLeader(settings)
+            await leader.start()
+            app.state.scheduler_leader = leader
+            app.state.scheduler = leader.scheduler
         try:
             yield
         finally:
-            if scheduler is not None:
-                await jobs.stop_scheduler(scheduler)
+            if leader is not None:
+                await leader.stop()
             await db.stop(engine)
 
     @get("/health", opt={"public": True}, tags=["health"], sync_to_thread=False)
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         AuthController,
         UserController,
         AmbitoController,
+        PlatformController,  # issue 14: ambiti and their first UdP, for platform admins
         TaxonomyController,
         HolderController,
         ResourceController,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import os
 import sys
 
 from registry import db
@@ -143,12 +144,33 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from registry.app import create_app
-
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    load_settings().check()  # refuse bad settings once, before any worker starts
     if args.demo:
         cmd_demo(args)
-    app = create_app()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if args.workers == 1:
+        from registry.app import create_app
+
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+        return 0
+    import tempfile
+
+    # Each worker counts its own requests; prometheus-client's multiprocess mode adds them
+    # up at /metrics through files in this folder (set before any worker imports it).
+    with tempfile.TemporaryDirectory(prefix="registry-metrics-") as folder:
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", folder)
+        # Every worker migrates (under a lock: one does the work) and competes for the
+        # scheduler lease; see registry/jobs.py.
+        uvicorn.run(
+            "registry.app:create_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+        )
     return 0
 
 
@@ -160,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="load the demo ambito first")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (one runs the scheduled jobs at a time: see README, Operating)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="bring the database to the current schema").set_defaults(

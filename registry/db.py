@@ -6,6 +6,7 @@ SQLite is the embedded default; PostgreSQL is used when REGISTRY_DATABASE_URL is
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -132,13 +133,58 @@ async def stop(engine_: Engine) -> None:
         await engine_.close()
 
 
-async def migrate() -> None:
-    """Bring the bound database to the current schema (idempotent)."""
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises migrations.
+MIGRATION_LOCK_KEY = 7_301_846_120_339
+
+
+@asynccontextmanager
+async def migration_lock() -> AsyncIterator[None]:
+    """Held by one process at a time among all those sharing the database, released when the
+    holder exits or dies (several workers start at once and would race to create tables).
+
+    PostgreSQL: a session advisory lock on a connection of its own. SQLite: an flock on a file
+    next to the database (a transaction cannot do it: the migrations need the write lock).
+    """
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        import asyncpg
+
+        connection = await asyncpg.connect(db.config["dsn"])
+        try:
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            yield
+        finally:
+            await connection.close()  # ends the session, and so the lock
+        return
+    assert isinstance(db, SQLiteEngine)
+    descriptor = os.open(f"{db.path}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the flock
+
+
+async def migrate(*, then: Callable[[], Awaitable[Any]] | None = None) -> None:
+    """Bring the bound database to the current schema (idempotent), under the migration lock;
+    `then` (e.g. seeding reference data) runs under the same lock."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    response = await run_forwards(app_name="registry", migration_id="all", fake=False)
-    if not response.success:
-        raise RuntimeError(f"migration failed: {response.message}")
+    async with migration_lock():
+        response = await run_forwards(app_name="registry", migration_id="all", fake=False)
+        if not response.success:
+            raise RuntimeError(f"migration failed: {response.message}")
+        if then is not None:
+            await then()
+
+
+async def ping(timeout: float = 2.0) -> bool:
+    """Does the database answer a query within `timeout` seconds?"""
+    try:
+        await asyncio.wait_for(engine().run_ddl("SELECT 1"), timeout)
+    except Exception:
+        return False
+    return True
 
 
 @asynccontextmanager

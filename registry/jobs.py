@@ -1,17 +1,23 @@
 """Scheduled jobs: the job registry, the persistent job store and the scheduler's life.
 
-One process runs the jobs: the web process started with REGISTRY_SCHEDULER=1 (the default);
-extra workers and the tests set REGISTRY_SCHEDULER=0. Every job is idempotent and takes the
-clock as a parameter (`now`), so the CLI (`registry jobs run NAME --now ...`) and the tests
-run the same code the scheduler runs. Each run is recorded in `job_run`.
+Every web process (uvicorn worker, or server on another host sharing the database) with
+REGISTRY_SCHEDULER=1 (the default) competes for one lease in the database
+(registry/ops/lease.py); only its holder runs the scheduler, and another process takes over
+when the holder stops renewing it. Each run checks the lease again and stores the job's next
+run time before it starts, so a tick runs once even across a hand-over. The tests set
+REGISTRY_SCHEDULER=0. Every job is idempotent and takes the clock as a parameter (`now`),
+so the CLI (`registry jobs run NAME --now ...`) and the tests run the same code the
+scheduler runs. Each run is recorded in `job_run`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import pickle
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +38,7 @@ from piccolo.table import Table
 from registry.common import now as utcnow
 from registry.config import Settings, load_settings
 from registry.db import unit_of_work
+from registry.ops.lease import DatabaseLease
 
 log = logging.getLogger("registry.jobs")
 
@@ -282,10 +289,15 @@ async def ambito_ids(codes: Sequence[str]) -> list[uuid.UUID]:
 
 
 _settings: Settings | None = None
+_leader: SchedulerLeader | None = None
 
 
 async def run_scheduled(name: str) -> None:
     """What the scheduler calls (by this textual reference, which is what the store keeps)."""
+    leader = _leader
+    if leader is not None and not await leader.confirm():
+        log.warning("job %s not run: this process no longer holds the scheduler lease", name)
+        return
     await run_job(name, _settings or load_settings(), trigger="schedule")
 
 
@@ -495,6 +507,111 @@ async def stop_scheduler(scheduler: AsyncIOScheduler, grace_seconds: float = 10.
             await asyncio.sleep(0.01)
     if isinstance(store, PiccoloJobStore):
         await store.close()
+
+
+SCHEDULER_LEASE = "scheduler"
+
+
+class SchedulerLeader:
+    """Competes for the scheduler lease; runs the scheduler while, and only while, it holds it.
+
+    Every process sharing the database runs one of these. The holder renews the lease every
+    third of its length; the others try to take it as often, so a dead holder is replaced
+    within about 1.3 lease lengths. On taking over, the scheduler loads the job store the
+    previous holder kept up to date, so no tick is lost or repeated.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.lease = DatabaseLease(SCHEDULER_LEASE, settings.scheduler_lease_seconds)
+        self.scheduler: AsyncIOScheduler | None = None
+        self._renewed_at = 0.0
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def renew_every(self) -> float:
+        return max(self.settings.scheduler_lease_seconds / 3, 0.2)
+
+    async def start(self) -> None:
+        """One attempt now (a lone process has its scheduler on return), then keep trying."""
+        global _leader, _settings
+        _leader, _settings = self, self.settings
+        try:
+            await self._step()
+        except Exception:
+            log.exception("could not start the scheduler; retrying")
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.renew_every)
+            self._wake.clear()
+            if self._stopping:
+                break
+            try:
+                await self._step()
+            except Exception:
+                log.exception("scheduler lease: step failed; retrying")
+
+    async def _step(self) -> None:
+        try:
+            held = await self.lease.acquire()
+        except Exception:
+            log.warning("could not renew the scheduler lease", exc_info=True)
+            # Still ours until it lapses (with a margin): past that, another process may
+            # have taken it, and two schedulers must never run at once.
+            held = (
+                self.scheduler is not None
+                and time.monotonic() - self._renewed_at
+                < self.settings.scheduler_lease_seconds * 0.8
+            )
+        else:
+            if held:
+                self._renewed_at = time.monotonic()
+        if held and self.scheduler is None:
+            log.info("scheduler lease taken by %s", self.lease.holder)
+            self.scheduler = await start_scheduler(self.settings)
+        elif not held and self.scheduler is not None:
+            log.warning("scheduler lease lost by %s: stopping the scheduler", self.lease.holder)
+            scheduler, self.scheduler = self.scheduler, None
+            await stop_scheduler(scheduler)
+
+    async def confirm(self) -> bool:
+        """Before each run: still the holder? Then store the next run time the scheduler has
+        just computed, so a successor taking over during this run does not run it again."""
+        try:
+            held = await self.lease.acquire()
+        except Exception:
+            log.warning("could not confirm the scheduler lease", exc_info=True)
+            return False
+        if not held:
+            self._wake.set()  # the loop stops the scheduler
+            return False
+        self._renewed_at = time.monotonic()
+        store = self.scheduler._jobstores.get("default") if self.scheduler else None
+        if isinstance(store, PiccoloJobStore):
+            await store.flush()
+        return True
+
+    async def stop(self) -> None:
+        global _leader
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        if self.scheduler is not None:
+            scheduler, self.scheduler = self.scheduler, None
+            await stop_scheduler(scheduler)
+        try:
+            await self.lease.release()  # the next process need not wait for it to lapse
+        except Exception:
+            log.warning("could not release the scheduler lease", exc_info=True)
+        if _leader is self:
+            _leader = None
 
 
 # --- what the operator sees ----------------------------------------------------------------

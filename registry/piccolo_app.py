@@ -27,6 +27,7 @@ from registry.metrics.tables import (
     ValueRate,
 )
 from registry.notifications.tables import Notification, OutboxMessage, WebhookEndpoint
+from registry.ops.lease import Lease
 from registry.plans.tables import Need, Plan
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.taxonomy.tables import TaxonomyTerm
@@ -70,6 +71,7 @@ APP_CONFIG = AppConfig(
         # scheduled jobs, freshness, notifications and their outbox (issue 6)
         SchedulerJob,
         JobRun,
+        Lease,  # issue 14: the scheduler lease
         WebhookEndpoint,
         OutboxMessage,
         Notification,
