@@ -18,6 +18,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.holders.tables import Holder
 from registry.interop import hsds, package, vocab
 from registry.interop.hsds_schema import HSDS_VERSION, packaged
+from registry.offload import in_worker_process
 from registry.resources.tables import Resource
 from registry.taxonomy import service as taxonomy
 from registry.vocabularies import HolderKind
@@ -32,7 +33,13 @@ async def export_document(actor: Principal) -> dict[str, Any]:
 
 
 async def export_datapackage(actor: Principal) -> tuple[str, bytes]:
-    document = await export_document(actor)
+    # Flattening and zipping are pure Python over the document: in a worker process, never
+    # on the event loop (registry/offload.py).
+    return await in_worker_process(package_document, await export_document(actor))
+
+
+def package_document(document: dict[str, Any]) -> tuple[str, bytes]:
+    """(file name, zip) of the CSV data package of an exported HSDS document."""
     schemas = packaged()
     tables = package.tables_from_export(document, schemas)
     code = (document["ambito"]["code"] or "ambito").lower()
