@@ -53,6 +53,7 @@ async def test_holders_csv_good_rows(client, tenant: Tenant) -> None:
         "updated": 0,
         "rejected": 0,
         "errors": [],
+        "warnings": [],
         "dry_run": True,
     }
     before = await Holder.count().where(Holder.ambito == tenant.ambito_id)
