@@ -50,3 +50,16 @@ class PlatformPrincipal:
     user_id: uuid.UUID
     username: str
     role: PlatformRole = PlatformRole.PLATFORM_ADMIN
+
+
+PLATFORM_PATH = "/api/platform/"
+
+
+def check_area(principal: Principal | PlatformPrincipal, path: str) -> None:
+    """Platform admins use only /api/platform/, ambito users never: checked for every request
+    before any parameter is read, so the answer is 403 whatever the request carries."""
+    on_platform = path.startswith(PLATFORM_PATH)
+    if isinstance(principal, PlatformPrincipal) and not on_platform:
+        raise PermissionDenied("a platform administrator has no access to an ambito's records")
+    if isinstance(principal, Principal) and on_platform:
+        raise PermissionDenied("this endpoint is for platform administrators")

@@ -34,6 +34,7 @@ from registry.api.matches import MatchController, MatchingRunController
 from registry.api.metrics import MetricsController
 from registry.api.notifications import NotificationController
 from registry.api.plans import AuditController, PlanController
+from registry.api.platform import PlatformController
 from registry.api.reconfirm import ReconfirmController, ReconfirmPage
 from registry.api.reference import AmbitoController, TaxonomyController, UserController
 from registry.api.resources import ResourceController
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         AuthController,
         UserController,
         AmbitoController,
+        PlatformController,  # issue 14: ambiti and their first UdP, for platform admins
         TaxonomyController,
         HolderController,
         ResourceController,

@@ -6,14 +6,19 @@ in another ambito, which must never be visible (404) nor usable.
 
 from __future__ import annotations
 
+import inspect
+import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from litestar.routes import HTTPRoute
 
 from registry.access import Role
 from tests.conftest import Tenant, make_tenant, new_code
+from tests.test_ambiti_admin import free_comuni, platform_headers
 
 U, S, H, V = Role.UDP_ADMIN, Role.SOCIAL_WORKER, Role.HOLDER_MANAGER, Role.VOLUNTEER
 ALL_OK = {U: 200, S: 200, H: 200, V: 200}
@@ -50,13 +55,23 @@ def window_body(_: Tenant) -> dict[str, Any]:
     }
 
 
+async def comune_body(_: Tenant) -> dict[str, Any]:
+    # A real comune of today (the endpoint checks the ISTAT list) that no ambito has yet.
+    return {"istat_code": (await free_comuni(1))[0], "name": "Comune nuovo"}
+
+
+def ambito_body(_: Tenant) -> dict[str, Any]:
+    return {"code": f"ATS-{new_code()}", "name": "Nuovo ambito", "region": "Lombardia"}
+
+
 @dataclass(frozen=True)
 class Case:
     method: str
     path: str
     own: dict[Role, int]
     other: dict[Role, int] | None  # None: the path names no record of an ambito
-    body: Callable[[Tenant], dict[str, Any]] | None = None
+    # A callable of the tenant, or a coroutine function of it (awaited by `body_for`).
+    body: Callable[[Tenant], Any] | None = None
 
     @property
     def id(self) -> str:
@@ -174,7 +189,7 @@ CASES = [
         "/api/ambiti/{code}/comuni",
         {U: 201, S: 403, H: 403, V: 403},
         everyone(404),
-        lambda t: {"istat_code": new_code(), "name": "Comune nuovo"},
+        comune_body,
     ),
     Case("GET", "/api/taxonomy", ALL_OK, None),
     Case("GET", "/api/taxonomy/trasporto", ALL_OK, None),
@@ -198,7 +213,48 @@ CASES = [
         {U: 404, S: 403, H: 403, V: 403},
         lambda t: {"active": True},
     ),
+    # The platform admin's endpoints (issue 14): no ambito role may use them, not even on
+    # its own ambito; a platform_admin's own access is in tests/test_ambiti_admin.py.
+    Case("POST", "/api/platform/ambiti", everyone(403), None, ambito_body),
+    Case("GET", "/api/platform/ambiti", everyone(403), None),
+    Case("GET", "/api/platform/ambiti/{code}", everyone(403), None),
+    Case("PATCH", "/api/platform/ambiti/{code}", everyone(403), None, lambda t: {"active": False}),
+    Case(
+        "POST",
+        "/api/platform/ambiti/{code}/udp-admin",
+        everyone(403),
+        None,
+        lambda t: {"username": f"udp-{new_code()}", "password": "una-password-lunga"},
+    ),
+    Case(
+        "POST",
+        "/api/platform/comuni/move",
+        everyone(403),
+        None,
+        lambda t: {"comuni": t.comuni[:1], "to": t.code},
+    ),
+    Case(
+        "POST",
+        "/api/platform/ambiti/{code}/merge",
+        everyone(403),
+        None,
+        lambda t: {"into": t.code},
+    ),
+    Case(
+        "POST",
+        "/api/platform/ambiti/{code}/split",
+        everyone(403),
+        None,
+        lambda t: {"code": f"ATS-{new_code()}", "name": "Parte", "comuni": t.comuni[:1]},
+    ),
 ]
+
+
+async def body_for(case: Case, tenant: Tenant) -> Any:
+    if case.body is None:
+        return None
+    body = case.body(tenant)
+    return await body if inspect.isawaitable(body) else body
 
 
 def fill(path: str, tenant: Tenant) -> str:
@@ -223,7 +279,7 @@ async def foreign(app: object) -> Tenant:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 async def test_own_ambito(client, case: Case, role: Role) -> None:
     tenant = await make_tenant()
-    body = case.body(tenant) if case.body else None
+    body = await body_for(case, tenant)
     response = await client.request(
         case.method, fill(case.path, tenant), json=body, headers=tenant.headers(role)
     )
@@ -238,7 +294,7 @@ OTHER_CASES = [case for case in CASES if case.other is not None]
 async def test_other_ambito(client, foreign: Tenant, case: Case, role: Role) -> None:
     tenant = await make_tenant()
     # The caller belongs to `tenant`; every record in the path (and body) is `foreign`'s.
-    body = case.body(foreign) if case.body else None
+    body = await body_for(case, foreign)
     response = await client.request(
         case.method, fill(case.path, foreign), json=body, headers=tenant.headers(role)
     )
@@ -251,7 +307,7 @@ async def test_other_ambito(client, foreign: Tenant, case: Case, role: Role) -> 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 async def test_anonymous_is_refused(client, case: Case) -> None:
     tenant = await make_tenant()
-    body = case.body(tenant) if case.body else None
+    body = await body_for(case, tenant)
     response = await client.request(case.method, fill(case.path, tenant), json=body)
     assert response.status_code == 401
 
@@ -263,3 +319,45 @@ async def test_lists_never_leak_another_ambito(client, tenant: Tenant, foreign: 
         text = response.text
         for leaked in (foreign.holder_id, foreign.resource_id, foreign.code, foreign.ambito_id):
             assert str(leaked) not in text, f"{path} leaks {leaked}"
+
+
+def _authenticated_routes(app: Any) -> list[tuple[str, str]]:
+    """Every (method, path template) of the app that needs a login (public ones and the
+    static web app excluded), read from the app itself so new endpoints are covered."""
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/"):
+            continue
+        for handler in route.route_handlers:
+            if handler.opt.get("public"):
+                continue
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                found.append((method, route.path))
+    return sorted(found)
+
+
+_SAMPLE = {"uuid": lambda: str(uuid.uuid4()), "int": lambda: "1", "date": lambda: "2026-03-02"}
+
+
+def _sample_path(template: str) -> str:
+    return re.sub(r"\{(\w+):(\w+)\}", lambda m: _SAMPLE.get(m.group(2), lambda: "x")(), template)
+
+
+async def test_platform_admin_is_refused_by_every_ambito_endpoint(app: Any, client) -> None:
+    """A platform_admin belongs to no ambito: 403 on every endpoint but its own."""
+    headers = await platform_headers(client)
+    routes = [r for r in _authenticated_routes(app) if not r[1].startswith("/api/platform")]
+    assert len(routes) > 50
+    wrong = {}
+    for method, template in routes:
+        body = {} if method in ("POST", "PUT", "PATCH") else None
+        response = await client.request(method, _sample_path(template), json=body, headers=headers)
+        if response.status_code != 403:
+            wrong[f"{method} {template}"] = response.status_code
+    assert wrong == {}
+    platform_routes = [r for r in _authenticated_routes(app) if r[1].startswith("/api/platform")]
+    covered = {(c.method, re.sub(r"\{\w+\}", "", c.path)) for c in CASES}
+    for method, template in platform_routes:
+        assert (method, re.sub(r"\{[^}]+\}", "", template)) in covered, (
+            f"{method} {template} has no row in CASES"
+        )

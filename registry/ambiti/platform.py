@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 
 from registry.access import PlatformPrincipal, PlatformRole
 from registry.ambiti.schemas import AccountOut
@@ -50,7 +51,13 @@ async def set_platform_admin_active(username: str, active: bool) -> None:
         raise NotFound(f"no platform admin '{username}'", field="username")
 
 
-async def authenticate_platform_admin(username: str, password: str) -> PlatformPrincipal:
+async def authenticate_platform_admin(
+    username: str, password: str, address: str
+) -> PlatformPrincipal:
+    """Check the credentials, throttled like every login (per username and address)."""
+    from registry.users import throttle
+
+    attempt = await throttle.begin(username, address, datetime.now(UTC))
     row = (
         await PlatformAdmin.select(
             PlatformAdmin.id, PlatformAdmin.password_hash, PlatformAdmin.active
@@ -58,12 +65,13 @@ async def authenticate_platform_admin(username: str, password: str) -> PlatformP
         .where(PlatformAdmin.username == username)
         .first()
     )
-    if row is None:
-        # Same work as a real check, so an unknown username takes as long as a wrong password.
-        await verify_password_async(DUMMY_HASH, password)
+    # An unknown username costs the same argon2 work as a wrong password.
+    valid = await verify_password_async(row["password_hash"] if row else DUMMY_HASH, password)
+    if row is None or not valid or not row["active"]:
+        reason = "unknown_user" if row is None else "wrong_password" if not valid else "inactive"
+        await throttle.failed(attempt, reason=reason)
         raise NotAuthenticated("wrong username or password")
-    if not await verify_password_async(row["password_hash"], password) or not row["active"]:
-        raise NotAuthenticated("wrong username or password")
+    await throttle.succeeded(attempt)
     return PlatformPrincipal(user_id=row["id"], username=username)
 
 

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import msgspec
 
-from registry.common import IstatCode
+from registry.common import IstatCode, NonNegativeInt
+from registry.text import END, Line
+from registry.users.schemas import Password, Username
 
 
 class ComuneOut(msgspec.Struct):
@@ -17,8 +19,8 @@ class ComuneOut(msgspec.Struct):
 
 class ComuneIn(msgspec.Struct, forbid_unknown_fields=True):
     istat_code: IstatCode
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    population: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    name: Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
+    population: NonNegativeInt | None = None
 
 
 class AmbitoOut(msgspec.Struct):
@@ -30,7 +32,7 @@ class AmbitoOut(msgspec.Struct):
 
 
 class AmbitoPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = (
+    name: Annotated[Line, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = (
         msgspec.UNSET
     )
 
@@ -39,17 +41,17 @@ class AmbitoPatch(msgspec.Struct, forbid_unknown_fields=True):
 AmbitoCode = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[A-Z0-9][A-Z0-9_-]{1,31}$",
+        pattern=r"^[A-Z0-9][A-Z0-9_-]{1,31}" + END,
         description="2-32 capital letters, digits, '-' or '_'",
     ),
 ]
 Province = Annotated[
-    str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="province abbreviation, e.g. CO")
+    str, msgspec.Meta(pattern=r"^[A-Z]{2}" + END, description="province abbreviation, e.g. CO")
 ]
 # Checked against the ISTAT list by the service, which explains a lost leading zero.
-CodeText = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
-AmbitoName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Region = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+CodeText = Annotated[Line, msgspec.Meta(min_length=1, max_length=16)]
+AmbitoName = Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
+Region = Annotated[Line, msgspec.Meta(min_length=1, max_length=64)]
 
 
 class AmbitoCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -128,8 +130,8 @@ class MoveOut(msgspec.Struct, kw_only=True):
 
 
 class FirstUdpCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    username: Annotated[str, msgspec.Meta(min_length=3, max_length=64, pattern=r"^[a-z0-9._-]+$")]
-    password: Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
+    username: Username
+    password: Password
 
 
 class AccountOut(msgspec.Struct, kw_only=True):

@@ -272,7 +272,13 @@ async def ambito_detail(code: str) -> AmbitoDetail:
 async def open_ambito(data: AmbitoCreate) -> AmbitoDetail:
     """A new ambito with its comuni (by code and/or a whole province), all or nothing."""
     check_istat_codes(data.comuni, "comuni")
-    codes = list(dict.fromkeys(data.comuni))
+    seen: set[str] = set()
+    for index, code in enumerate(data.comuni):
+        if code in seen:
+            # Probably a typo for another comune: better asked than silently dropped.
+            raise InvalidInput(f"comune {code} is listed twice", field=f"comuni[{index}]")
+        seen.add(code)
+    codes = list(data.comuni)
     if data.province is not None:
         codes += [c for c in province_codes(data.province) if c not in codes]
     taken = (

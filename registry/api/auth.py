@@ -13,9 +13,11 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.base import DefineMiddleware
 from litestar.params import JSONBody
 
-from registry.access import Principal
+from registry.access import PlatformPrincipal, PlatformRole, Principal, check_area
+from registry.ambiti.platform import load_platform_admin
 from registry.api.params import Actor, AppSettings
 from registry.config import Settings
+from registry.errors import PermissionDenied
 from registry.security import TokenError, issue, verify
 from registry.users import service as users
 from registry.users.schemas import PasswordChange, PasswordReset, TokenRequest, TokenResponse
@@ -41,12 +43,17 @@ class JWTAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             version = int(claims.get("ver", 0))
         except (TokenError, KeyError, ValueError, TypeError) as error:
             raise NotAuthorizedException("invalid or expired token") from error
-        principal = await users.principal_for_token(user_id, version)
+        principal: Principal | PlatformPrincipal | None
+        if claims.get("role") == PlatformRole.PLATFORM_ADMIN:  # issue 14: not an ambito user
+            principal = await load_platform_admin(user_id)
+        else:
+            principal = await users.principal_for_token(user_id, version)
         if principal is None:
             raise NotAuthorizedException(
                 "this session has ended (logout, new password, or the account was changed or "
                 "deactivated): log in again"
             )
+        check_area(principal, connection.scope["path"])  # issue 14: platform vs ambito
         return AuthenticationResult(user=principal, auth=claims)
 
 
@@ -60,6 +67,9 @@ def auth_middleware(settings: Settings) -> DefineMiddleware:
 
 
 def provide_actor(request: Request[Principal, Any, Any]) -> Principal:
+    if not isinstance(request.user, Principal):
+        # A platform admin has no ambito: every ambito-scoped endpoint refuses it (issue 14).
+        raise PermissionDenied("a platform administrator has no access to an ambito's records")
     return request.user
 
 

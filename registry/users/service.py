@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from registry.access import Principal, Role
-from registry.ambiti.tables import Ambito
+from registry.ambiti.tables import Ambito, PlatformAdmin
 from registry.config import Settings
 from registry.db import is_sqlite, unit_of_work
 from registry.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
@@ -67,7 +67,9 @@ async def create_user(ambito_id: uuid.UUID, data: UserCreate) -> UserOut:
         holder = await Holder.select(Holder.ambito).where(Holder.id == data.holder_id).first()
         if holder is None or holder["ambito"] != ambito_id:
             raise InvalidInput("no such holder in this ambito", field="holder_id")
-    if await User.exists().where(User.username == data.username):
+    if await User.exists().where(User.username == data.username) or (
+        await PlatformAdmin.exists().where(PlatformAdmin.username == data.username)
+    ):
         raise Conflict(f"username '{data.username}' is already taken", field="username")
     user = User(
         username=data.username,
@@ -159,6 +161,7 @@ _LOGIN_COLUMNS = (
     User.holder,
     User.active,
     User.token_version,
+    User.ambito.active,  # a deactivated ambito's users cannot log in (issue 14)
 )
 
 
@@ -187,7 +190,7 @@ async def authenticate(username: str, password: str, address: str) -> LoggedIn:
     # An unknown username costs the same argon2 work as a wrong password, so the answer's
     # timing does not tell which usernames exist.
     valid = await verify_password_async(row["password_hash"] if row else DUMMY_HASH, password)
-    if row is None or not valid or not row["active"]:
+    if row is None or not valid or not row["active"] or not row["ambito.active"]:
         reason = "unknown_user" if row is None else "wrong_password" if not valid else "inactive"
         await throttle.failed(
             attempt,
@@ -339,11 +342,14 @@ async def principal_for_token(user_id: uuid.UUID, token_version: int) -> Princip
             User.holder,
             User.active,
             User.token_version,
+            User.ambito.active,
         )
         .where(User.id == user_id)
         .first()
     )
     if row is None or not row["active"] or row["token_version"] != token_version:
+        return None
+    if not row["ambito.active"]:  # the ambito was deactivated or merged (issue 14)
         return None
     return Principal(
         user_id=row["id"],
