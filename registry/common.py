@@ -7,14 +7,14 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
-from registry.text import END
+from registry.text import END, ISTAT_CODE_PATTERN
 
 T = TypeVar("T")
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*" + END, max_length=32)]
 LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}" + END, description="ISO 639-1")]
 IstatCode = Annotated[
-    str, msgspec.Meta(pattern=r"^[0-9]{6}" + END, description="6-digit ISTAT code")
+    str, msgspec.Meta(pattern=ISTAT_CODE_PATTERN, description="6-digit ISTAT code")
 ]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
 

@@ -35,7 +35,7 @@ Line = Annotated[str, msgspec.Meta(pattern=ONE_LINE_PATTERN)]
 LongText = Annotated[str, msgspec.Meta(pattern=LONG_TEXT_PATTERN)]
 
 # registry.common.IstatCode and registry.api.params.IstatQuery.
-ISTAT_CODE_PATTERNS = (r"^[0-9]{6}" + END, r"^\d{6}$")
+ISTAT_CODE_PATTERN = r"^[0-9]{6}" + END
 ISTAT_CODE_MESSAGE = (
     "must be the 6-digit ISTAT code of the comune, e.g. 013005; a code of 5 digits has lost "
     "its leading zero (spreadsheets drop it): write it with the zero"
@@ -44,7 +44,7 @@ ISTAT_CODE_MESSAGE = (
 _MESSAGES = {
     f"Expected `str` matching regex {ONE_LINE_PATTERN!r}": LINE_BREAK_MESSAGE,
     f"Expected `str` matching regex {LONG_TEXT_PATTERN!r}": CONTROL_CHARACTER_MESSAGE,
-    **{f"Expected `str` matching regex {p!r}": ISTAT_CODE_MESSAGE for p in ISTAT_CODE_PATTERNS},
+    f"Expected `str` matching regex {ISTAT_CODE_PATTERN!r}": ISTAT_CODE_MESSAGE,
 }
 
 

@@ -14,7 +14,7 @@ from litestar.params import ParameterKwarg, PathParameter, QueryParameter
 from registry.access import Principal
 from registry.common import INT32_MAX
 from registry.config import Settings
-from registry.text import ONE_LINE_PATTERN
+from registry.text import ISTAT_CODE_PATTERN, ONE_LINE_PATTERN
 
 Actor = NamedDependency[Principal]
 AppSettings = NamedDependency[Settings]
@@ -35,7 +35,9 @@ def text_path(max_length: int = 200, min_length: int = 1, **kwargs: Any) -> Para
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size")]
 Offset = Annotated[int, QueryParameter(ge=0, le=INT32_MAX)]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=INT32_MAX, description="page number, from 1")]
-IstatQuery = Annotated[str | None, QueryParameter(pattern=r"^\d{6}$", description="ISTAT code")]
+IstatQuery = Annotated[
+    str | None, QueryParameter(pattern=ISTAT_CODE_PATTERN, description="ISTAT code")
+]
 TextQuery = Annotated[str | None, text_query()]
 # A code or an external identifier given as a filter (taxonomy codes, HSDS ids).
 CodeQuery = Annotated[str | None, text_query(64)]

@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from registry.access import Role
 from registry.ambiti import service as ambiti
 from registry.ambiti.schemas import AmbitoOut, AmbitoPatch, ComuneIn
-from registry.api.params import Actor, AppSettings
+from registry.api.params import Actor, AppSettings, CodeQuery, PathText
 from registry.taxonomy import service as taxonomy
 from registry.users import service as users
 from registry.users.schemas import LoginFailureOut, ResetLinkOut, UserCreate, UserOut, UserPatch
@@ -34,19 +34,17 @@ class AmbitoController(Controller):
         return await ambiti.list_ambiti(actor)
 
     @get("/{code:str}")
-    async def get_ambito(self, actor: Actor, code: FromPath[str]) -> AmbitoOut:
+    async def get_ambito(self, actor: Actor, code: PathText) -> AmbitoOut:
         return await ambiti.get_ambito(actor, code)
 
     @patch("/{code:str}")
     async def update_ambito(
-        self, actor: Actor, code: FromPath[str], data: JSONBody[AmbitoPatch]
+        self, actor: Actor, code: PathText, data: JSONBody[AmbitoPatch]
     ) -> AmbitoOut:
         return await ambiti.update_ambito(actor, code, data)
 
     @post("/{code:str}/comuni")
-    async def add_comune(
-        self, actor: Actor, code: FromPath[str], data: JSONBody[ComuneIn]
-    ) -> AmbitoOut:
+    async def add_comune(self, actor: Actor, code: PathText, data: JSONBody[ComuneIn]) -> AmbitoOut:
         return await ambiti.add_comune(actor, code, data)
 
 
@@ -58,12 +56,12 @@ class TaxonomyController(Controller):
     async def list_terms(
         self,
         actor: Actor,
-        parent: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        parent: CodeQuery = None,
     ) -> list[TermOut]:
         return [TermOut(**row) for row in await taxonomy.list_terms(parent)]
 
     @get("/{code:str}")
-    async def get_term(self, actor: Actor, code: FromPath[str]) -> TermOut:
+    async def get_term(self, actor: Actor, code: PathText) -> TermOut:
         return TermOut(**await taxonomy.get_term(code))
 
 

@@ -7,16 +7,15 @@ from typing import Annotated
 import msgspec
 
 from registry.access import Role
+from registry.text import END, Line
 
-Username = Annotated[str, msgspec.Meta(min_length=3, max_length=64, pattern=r"^[a-z0-9._-]+$")]
-# No control characters (NUL was a 500 on PostgreSQL).
-_ONE_LINE = r"^[^\x00-\x1f]*(?![\s\S])"  # "$" would let a final newline through
+Username = Annotated[str, msgspec.Meta(min_length=3, max_length=64, pattern=r"^[a-z0-9._-]+" + END)]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
     # One line: the username is stored with a failed login, and PostgreSQL refuses NUL.
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=_ONE_LINE)]
+    username: Annotated[Line, msgspec.Meta(min_length=1, max_length=64)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
@@ -57,7 +56,7 @@ class PasswordChange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class PasswordReset(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    token: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+    token: Annotated[Line, msgspec.Meta(min_length=1, max_length=4096)]
     new_password: Password
 
 
