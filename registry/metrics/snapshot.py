@@ -1,5 +1,5 @@
 """The nightly snapshot job's entry point (registry.jobs.METRICS_HOOK)."""
 
-from registry.metrics.service import take_snapshot
+from registry.metrics.snapshots import take_snapshot
 
 __all__ = ["take_snapshot"]
