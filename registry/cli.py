@@ -222,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
 
     register_interop(sub)  # import hsds|holders|resources, export hsds|<list> (issue 8)
 
+    from registry.ops.cli import register as register_ops
+
+    register_ops(sub)  # backup, restore (issue 14)
+
     from registry.comuni.cli import register as register_comuni
 
     register_comuni(sub)  # comuni load FILE [--variations FILE], comuni status
