@@ -14,7 +14,7 @@ import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import TooManyRequestsException
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from registry.access import PlatformPrincipal, PlatformRole
 from registry.ambiti import platform
@@ -33,7 +33,7 @@ from registry.ambiti.schemas import (
     PlatformTokenResponse,
 )
 from registry.api.auth import AUDIENCE, client_address
-from registry.api.params import AppSettings
+from registry.api.params import AppSettings, PathText
 from registry.errors import InvalidInput, PermissionDenied
 from registry.security import issue
 from registry.users.schemas import TokenRequest
@@ -96,12 +96,12 @@ class PlatformController(Controller):
         return await ambiti.open_ambito(data)
 
     @get("/ambiti/{code:str}", summary="An ambito, its comuni, their history, its user counts")
-    async def get_ambito(self, admin: Admin, code: FromPath[str]) -> AmbitoDetail:
+    async def get_ambito(self, admin: Admin, code: PathText) -> AmbitoDetail:
         return await ambiti.ambito_detail(code)
 
     @patch("/ambiti/{code:str}", summary="Rename, deactivate or reactivate an ambito")
     async def update_ambito(
-        self, admin: Admin, code: FromPath[str], data: JSONBody[AmbitoStatePatch]
+        self, admin: Admin, code: PathText, data: JSONBody[AmbitoStatePatch]
     ) -> AmbitoSummary:
         if data.active is msgspec.UNSET and data.name is msgspec.UNSET:
             raise InvalidInput("nothing to change: send 'active' and/or 'name'")
@@ -113,7 +113,7 @@ class PlatformController(Controller):
 
     @post("/ambiti/{code:str}/udp-admin", summary="The ambito's first udp_admin")
     async def create_first_udp(
-        self, admin: Admin, code: FromPath[str], data: JSONBody[FirstUdpCreate]
+        self, admin: Admin, code: PathText, data: JSONBody[FirstUdpCreate]
     ) -> AccountOut:
         return await ambiti.create_first_udp(code, data.username, data.password)
 
@@ -126,15 +126,11 @@ class PlatformController(Controller):
         status_code=200,
         summary="Move every comune of this ambito into another and deactivate it",
     )
-    async def merge(
-        self, admin: Admin, code: FromPath[str], data: JSONBody[AmbitoMerge]
-    ) -> MoveOut:
+    async def merge(self, admin: Admin, code: PathText, data: JSONBody[AmbitoMerge]) -> MoveOut:
         return await ambiti.merge_ambiti(code, data.into, data.on)
 
     @post("/ambiti/{code:str}/split", summary="A new ambito from some comuni of this one")
-    async def split(
-        self, admin: Admin, code: FromPath[str], data: JSONBody[AmbitoSplit]
-    ) -> MoveOut:
+    async def split(self, admin: Admin, code: PathText, data: JSONBody[AmbitoSplit]) -> MoveOut:
         return await ambiti.split_ambito(
             code, data.code, data.name, data.comuni, region=data.region, on=data.on
         )
