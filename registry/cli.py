@@ -32,10 +32,27 @@ async def _with_db(work):  # type: ignore[no-untyped-def]
         await db.stop(engine)  # type: ignore[arg-type]
 
 
-def cmd_migrate(_: argparse.Namespace) -> int:
+def cmd_migrate(args: argparse.Namespace) -> int:
     from registry.taxonomy.service import ensure_seeded
+    from registry.upgrades import DataLossRefused
 
-    asyncio.run(_with_db(ensure_seeded))
+    async def work() -> None:
+        await db.migrate(then=ensure_seeded, allow_data_loss=args.allow_data_loss)
+
+    engine = _connect()
+
+    async def run() -> None:
+        await db.start(engine)  # type: ignore[arg-type]
+        try:
+            await work()
+        finally:
+            await db.stop(engine)  # type: ignore[arg-type]
+
+    try:
+        asyncio.run(run())
+    except DataLossRefused as refused:
+        print(f"migration refused: {refused}", file=sys.stderr)
+        return 3
     print("database is at the current schema")
     return 0
 
@@ -190,9 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.set_defaults(func=cmd_serve)
 
-    sub.add_parser("migrate", help="bring the database to the current schema").set_defaults(
-        func=cmd_migrate
+    migrate = sub.add_parser("migrate", help="bring the database to the current schema")
+    migrate.add_argument(
+        "--allow-data-loss",
+        action="store_true",
+        help="run migrations that drop or retype stored values (after `registry backup`)",
     )
+    migrate.set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load the demo ambito and print its logins").set_defaults(
         func=cmd_demo
     )

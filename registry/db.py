@@ -165,12 +165,19 @@ async def migration_lock() -> AsyncIterator[None]:
         os.close(descriptor)  # releases the flock
 
 
-async def migrate(*, then: Callable[[], Awaitable[Any]] | None = None) -> None:
+async def migrate(
+    *, then: Callable[[], Awaitable[Any]] | None = None, allow_data_loss: bool = False
+) -> None:
     """Bring the bound database to the current schema (idempotent), under the migration lock;
-    `then` (e.g. seeding reference data) runs under the same lock."""
+    `then` (e.g. seeding reference data) runs under the same lock. A pending migration that
+    would destroy stored values is refused (registry/upgrades.py) unless `allow_data_loss`."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    from registry import upgrades
+
     async with migration_lock():
+        if not allow_data_loss:
+            await upgrades.refuse_data_loss()
         response = await run_forwards(app_name="registry", migration_id="all", fake=False)
         if not response.success:
             raise RuntimeError(f"migration failed: {response.message}")

@@ -248,3 +248,21 @@ async def test_a_migration_that_would_lose_data_is_refused(tenant: Tenant) -> No
 async def test_pending_migrations_of_an_up_to_date_database_are_none(tenant: Tenant) -> None:
     assert await upgrades.pending_managers() == []
     await upgrades.refuse_data_loss()  # nothing pending: nothing refused
+
+
+async def test_migrate_refuses_before_changing_anything(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry import db
+
+    destructive = MigrationManager(migration_id="2099-01-01T00:00:02:000000", app_name="registry")
+    destructive.drop_column("Holder", Holder._meta.tablename, "name")
+
+    async def pending() -> list[tuple[str, MigrationManager]]:
+        return [(destructive.migration_id, destructive)]
+
+    monkeypatch.setattr(upgrades, "pending_managers", pending)
+    holders = await Holder.count()
+    with pytest.raises(upgrades.DataLossRefused, match=r"holder\.name"):
+        await db.migrate()
+    assert await Holder.count() == holders
