@@ -369,7 +369,14 @@ async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
                 areas=areas,
                 seat_comune=code_of[comuni[0]],
                 contacts=json.dumps(
-                    [{"kind": "email", "value": f"info@{kind}.example.org", "label": "segreteria"}]
+                    # A hostname has no "_": info@social_cooperative... is not an address.
+                    [
+                        {
+                            "kind": "email",
+                            "value": f"info@{kind.replace('_', '-')}.example.org",
+                            "label": "segreteria",
+                        }
+                    ]
                 ),
                 consent_given_by=name if person else None,
                 consent_given_at=registered if person else None,
