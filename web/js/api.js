@@ -43,6 +43,10 @@ const STATUS_TEXT = {
 // The API's messages are in English; the frequent ones get an Italian wording. Each entry:
 // pattern, Italian text ($1... from the pattern).
 const KNOWN_DETAILS = [
+  // registry/text.py: the one-line message first (it also says "control character").
+  [/it must be one line of text/i, 'Deve stare su una sola riga: niente a capo, tabulazioni o caratteri di controllo.'],
+  [/contains a control character/i, 'Contiene un carattere di controllo invisibile (ad esempio incollato da Word): eliminalo.'],
+  [/not a valid e-mail address/i, 'Indirizzo e-mail non valido.'],
   [/wrong username or password/i, 'Nome utente o password errati.'],
   [/invalid or expired token/i, 'La sessione è scaduta: accedi di nuovo.'],
   [/missing bearer token/i, 'Devi accedere per continuare.'],
