@@ -27,6 +27,7 @@ from registry.ambiti.service import add_comuni, ambito_tables, merge_ambiti, rec
 from registry.ambiti.tables import Ambito, Comune, ComuneMembership
 from registry.db import all_tables
 from registry.users.tables import User
+from tests import metrics_data
 from tests.conftest import PASSWORD, Tenant, make_tenant, new_code
 from tests.fixtures.interop import rich_data
 
@@ -220,14 +221,26 @@ async def test_move_and_merge_keep_history_and_every_record(app: object) -> None
     first, second = await make_tenant(), await make_tenant()
     for tenant in (first, second):
         await rich_data(tenant)
+    # Plans, needs, matches, the ledger, activities, a funded intervention in the one merged.
+    await metrics_data.build(first)
     travelling = (await free_comuni(1))[0]
     started = date.today() - timedelta(days=400)
     await add_comuni(
         first.ambito_id, [ComuneIn(istat_code=travelling, name="In viaggio")], valid_from=started
     )
     totals_before, counts_before = await _all_counts([first, second])
-    assert all(counts_before[first.code][t] >= 0 for t in counts_before[first.code])
-    assert counts_before[first.code]["holder"] >= 4 and counts_before[first.code]["app_user"] == 4
+    owned = counts_before[first.code]
+    for table in (
+        "holder",
+        "resource",
+        "care_plan",
+        "plan_need",
+        "resource_match",
+        "contribution",
+        "app_user",
+    ):
+        assert owned[table] > 0, table
+    assert owned["funded_intervention"] > 0 and owned["community_activity"] > 0
 
     from registry.ambiti.service import move_comuni
 
@@ -520,7 +533,14 @@ async def test_platform_login_and_tokens(client: httpx.AsyncClient) -> None:
 
     with pytest.raises(Conflict):
         await platform.create_platform_admin(tenant.usernames[Role.VOLUNTEER], PASSWORD)
+    own = await client.post(
+        "/api/platform/token", json={"username": username, "password": PASSWORD}
+    )
+    own_headers = {"Authorization": f"Bearer {own.json()['access_token']}"}
+    assert (await client.get("/api/platform/ambiti", headers=own_headers)).status_code == 200
     await platform.set_platform_admin_active(username, False)
+    # Its token ends at once, and it cannot log in again.
+    assert (await client.get("/api/platform/ambiti", headers=own_headers)).status_code == 401
     refused = await client.post(
         "/api/platform/token", json={"username": username, "password": PASSWORD}
     )
