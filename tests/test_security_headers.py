@@ -76,10 +76,11 @@ async def test_every_kind_of_answer_carries_the_headers(client, tenant: Tenant) 
 
 
 async def test_a_handlers_own_header_is_kept(client) -> None:
-    # The reconfirmation page sets Cache-Control and Referrer-Policy itself: not doubled.
+    # The reconfirmation page sets Referrer-Policy itself: not doubled; an error gets it once.
     response = await client.get(f"/reconfirm/{FORGED}")
     assert response.headers.get_list("referrer-policy") == ["no-referrer"]
-    assert response.headers["cache-control"] == "no-store"
+    feed = await client.get("/api/ical/rcf_unknown.ics")
+    assert feed.status_code == 404 and feed.headers.get_list("referrer-policy") == ["no-referrer"]
 
 
 class _Page(HTMLParser):
@@ -128,7 +129,7 @@ def parse(html: str) -> _Page:
     return page
 
 
-@pytest.mark.parametrize("name", ["index.html", "checkin/index.html"])
+@pytest.mark.parametrize("name", ["index.html", "checkin/index.html", "reset/index.html"])
 def test_the_web_apps_pages_need_nothing_inline(name: str) -> None:
     page = parse((WEB / name).read_text(encoding="utf-8"))
     assert [s for s in page.inline_scripts if s.strip()] == []
