@@ -47,14 +47,17 @@ async def test_summary_from_the_ledger(client, tenant: Tenant) -> None:
     assert h["fte"] == round(12 / 1824, 3)
     # PL1: 6 unpaid h x 25.00 (C1, 2025, the UdP's rate); 6 h x 19.80 (B1 default, 2024)
     replacement = h["replacement_value"]
-    assert replacement["amount_eur"] == 268.8
+    # The only goods are one entry (100.00 EUR of items, primary in by_unit): the in-kind
+    # total would give it back, and so would community value - replacement value, so both
+    # parts are withheld wherever they appear; the community value is published.
+    assert replacement["amount_eur"] is None
     assert replacement["rate_years"] == [2024, 2025]
     assert replacement["uses_default_rates"] is True
     assert {(r["task_level"], r["year"], r["eur_per_hour"]) for r in replacement["rates"]} == {
         ("C1", 2025, 25.0),
         ("B1", 2024, 19.8),
     }
-    assert h["in_kind_value"]["amount_eur"] == 100.0
+    assert h["in_kind_value"]["amount_eur"] is None
     assert h["community_value"]["amount_eur"] == 368.8
     assert h["public_spending"]["amount_eur"] == 12_000.0
     assert h["leverage_ratio"] == round(368.8 / 12_000, 4)
@@ -237,8 +240,10 @@ async def test_filters(client, tenant: Tenant) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["filters"]["sector"] == "public"
-    units = {r["unit"]: r for r in _table(body, "by_unit")["rows"]}
-    assert list(units) == ["items"]
+    # A filtered answer publishes the row of the unfiltered table by that dimension only.
+    assert body["headline"]["hours_verified"] is None  # public: 1 holder, withheld
+    assert _table(body, "by_sector")["rows"][0]["sector"] == "public"
+    assert _table(body, "by_unit")["rows"] == []
     response = await client.get(
         "/api/metrics/summary",
         params={**YEAR, "area": "disabili", "live": "true"},

@@ -88,7 +88,7 @@ def ledger() -> Inputs:
         hours=[
             # 10 h of transport (B1) through a match: 10 x 20.00 (B1's 2024 rate, the latest
             # year not after 2025) = 200.00
-            hours("2025-03", 600, 4, via_match=True),
+            hours("2025-03", 600, 4, via_match=True, resource_unit="hours"),
             # 2 h of consulting (E1) by an individual volunteer: 2 x 30.00 (2023 rate) = 60.00
             hours(
                 "2025-04",
@@ -332,7 +332,11 @@ def needs_inputs() -> Inputs:
         capacity=2,
     )
     return Inputs(
-        hours=[hours("2025-03", 600, 4, via_match=True)],
+        hours=[
+            hours("2025-03", 600, 4, via_match=True, resource_unit="hours"),
+            # 5 h logged on a resource measured in places: shown apart, not in the ratio
+            hours("2025-03", 300, 2, via_match=True, resource_unit="places"),
+        ],
         needs=[
             need("N1", "P1", at(2025, 1, 10), at(2025, 1, 20), True),  # both
             need("N2", "P2", at(2025, 2, 1), at(2025, 2, 4, 12), True),  # community only
@@ -383,6 +387,7 @@ def test_use_not_consumption() -> None:
     assert use["offered_hours"] == 312.0
     assert use["matched_hours"] == 10.0
     assert use["matched_over_offered"] == round(600 / (52 * 180 * 2), 4)
+    assert use["matched_hours_other_units"] == 5.0
     # R1 (P1, P2) and R3 (P3, P4, P1) in two or more plans, R2 in one
     assert use["resources_used"] == 3
     assert use["resources_used_in_2_plus_plans"] == 2

@@ -58,13 +58,27 @@ async def test_snapshot_endpoint_for_the_udp(client, tenant: Tenant) -> None:
     response = await client.post("/api/metrics/snapshots", headers=tenant.headers(Role.UDP_ADMIN))
     assert response.status_code == 200, response.text
     assert response.json()["periods"] > 0
-    # A filtered request is never answered from the (unfiltered) snapshot.
+    # A filtered answer is the row of the unfiltered table: served from the snapshots too,
+    # and equal to that row.
+    params = {"from": "2025-01-01", "to": "2025-12-31"}
+    whole = await client.get(
+        "/api/metrics/summary", params=params, headers=tenant.headers(Role.UDP_ADMIN)
+    )
     response = await client.get(
         "/api/metrics/summary",
-        params={"from": "2025-01-01", "to": "2025-12-31", "sector": "third_sector"},
+        params={**params, "sector": "third_sector"},
         headers=tenant.headers(Role.UDP_ADMIN),
     )
-    assert response.json()["source"] == "live"
+    assert response.json()["source"] == "snapshot"
+    row = next(
+        r
+        for t in whole.json()["tables"]
+        if t["name"] == "by_sector"
+        for r in t["rows"]
+        if r["sector"] == "third_sector"
+    )
+    totals = next(t for t in response.json()["tables"] if t["name"] == "totals")["rows"][0]
+    assert all(totals[c] == row[c] for c in ("persons", "entries", "hours_verified"))
 
 
 async def test_a_new_rate_drops_the_snapshots(client, tenant: Tenant) -> None:

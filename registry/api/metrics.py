@@ -69,7 +69,7 @@ class MetricsController(Controller):
         sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> SummaryOut:
-        period = service.check_range(start, end, now().date())
+        period = service.check_range(start, end, service.today())
         return await service.summary(
             actor, period, _scope(comune, area, holder_kind, sector), live=live
         )
@@ -87,7 +87,7 @@ class MetricsController(Controller):
         sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> TimeseriesOut:
-        period = service.check_range(start, end, now().date())
+        period = service.check_range(start, end, service.today())
         return await service.timeseries(
             actor, period, granularity.value, _scope(comune, area, holder_kind, sector), live=live
         )
@@ -104,7 +104,7 @@ class MetricsController(Controller):
         sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> NetworkOut:
-        period = service.check_range(start, end, now().date())
+        period = service.check_range(start, end, service.today())
         return await service.cohesion(
             actor, period, granularity.value, _scope(comune, None, holder_kind, sector), live=live
         )
@@ -121,7 +121,7 @@ class MetricsController(Controller):
         sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> CoverageOut:
-        period = service.check_range(start, end, now().date())
+        period = service.check_range(start, end, service.today())
         return await service.coverage(
             actor, period, _scope(comune, area, holder_kind, sector), live=live
         )
@@ -135,7 +135,7 @@ class MetricsController(Controller):
         scope: service.Scope,
         live: bool,
     ) -> exports.Bundle:
-        period = service.check_range(start, end, now().date())
+        period = service.check_range(start, end, service.today())
         return await exports.bundle(actor, period, granularity.value, scope, live=live)
 
     @get("/export.xlsx", summary="Every table of the period as one XLSX workbook")

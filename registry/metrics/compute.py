@@ -134,6 +134,8 @@ class HoursFact:
     entries: int
     plan_id: str | None = None
     day: date | None = None
+    # Unit of the matched resource (set for matched entries only).
+    resource_unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,6 +518,8 @@ _DIMENSIONS: dict[str, tuple[list[str], Callable[..., tuple[str, ...]]]] = {
     "by_kind": (["sector", "holder_kind"], lambda f: (f.sector, f.holder_kind)),
     "by_comune": (["comune"], lambda f: (f.comune or UNKNOWN,)),
     "by_area": (["area"], lambda f: (f.area or UNKNOWN,)),
+    # Not published on its own: the reference of the holder_kind filter (publication.py).
+    "by_holder_kind": (["holder_kind"], lambda f: (f.holder_kind,)),
 }
 
 _TITLES = {
@@ -524,6 +528,7 @@ _TITLES = {
     "by_kind": "Contributi per tipo di detentore",
     "by_comune": "Contributi e leva per comune",
     "by_area": "Contributi e leva per area di utenza",
+    "by_holder_kind": "Contributi per tipo di detentore (solo tipo)",
     "by_task_level": "Ore e valore di sostituzione per livello di mansione",
     "by_unit": "Contributi in natura per unità",
     "public_by_fund_source": "Spesa pubblica per fonte di finanziamento",
@@ -734,11 +739,17 @@ def _contribution_table(
         title=_TITLES[name],
         keys=keys,
         counts=list(_COUNT_COLUMNS),
-        values=list(_VALUE_COLUMNS),
+        values=[c for c in _VALUE_COLUMNS if c != "fte"],
         rows=rows,
         total=Row({}, _contribution_row(total, with_public)) if total is not None else None,
         info=["value_method", "rate_eur_per_hour", "rate_years"],
         guards={column: list(_COUNT_COLUMNS) for column in _VALUE_COLUMNS},
+        # Identities within a row: a withheld part must not come back by difference.
+        row_sums=[
+            ("hours_verified", ["hours_paid_by_interventions", "hours_community"]),
+            ("community_value_eur", ["replacement_value_eur", "in_kind_value_eur"]),
+        ],
+        derived={"fte": ["hours_community"]},
         notes=[
             "persons e holders sono conteggi distinti: una persona in due righe conta una "
             "volta nel totale"
@@ -968,8 +979,14 @@ def _coverage_tables(inputs: Inputs, period: Period) -> tuple[Table, Table]:
 def _use_table(
     inputs: Inputs, period: Period, hours: Sequence[HoursFact], months: set[str]
 ) -> Table:
-    matched_minutes = sum(f.minutes for f in hours if f.verified and f.via_match)
-    matched_entries = sum(f.entries for f in hours if f.verified and f.via_match)
+    # Like with like: offered hours come from resources measured in hours, so only the
+    # matched hours on those resources are compared with them; hours logged on resources
+    # measured in places, trips or room-hours are shown apart, never added in.
+    matched = [f for f in hours if f.verified and f.via_match]
+    matched_minutes = sum(f.minutes for f in matched if f.resource_unit == TIME_UNIT)
+    matched_entries = sum(f.entries for f in matched if f.resource_unit == TIME_UNIT)
+    other_minutes = sum(f.minutes for f in matched if f.resource_unit != TIME_UNIT)
+    other_entries = sum(f.entries for f in matched if f.resource_unit != TIME_UNIT)
     offered = sum(offered_minutes(r, period) for r in inputs.offered)
     plans_of: dict[str, set[str]] = defaultdict(set)
     for use in inputs.resource_plans:
@@ -979,7 +996,7 @@ def _use_table(
     reused = sum(1 for plans in plans_of.values() if len(plans) >= 2)
     recorded = [n for n in inputs.needs if period.start <= n.created_at.date() <= period.end]
     horizon = period.end
-    matched = [
+    needs_matched = [
         n
         for n in recorded
         if n.first_accepted_at is not None and n.first_accepted_at.date() <= horizon
@@ -987,14 +1004,16 @@ def _use_table(
     row = {
         "matched_entries": matched_entries,
         "matched_hours": _hours(matched_minutes),
+        "matched_entries_other_units": other_entries,
+        "matched_hours_other_units": _hours(other_minutes),
         "offered_hours": _hours(offered),
         "matched_over_offered": _ratio(matched_minutes, offered),
         "resources_used": used,
         "resources_used_in_2_plus_plans": reused,
         "share_resources_reused": _ratio(reused, used),
         "needs_recorded": len(recorded),
-        "needs_matched": len(matched),
-        "share_needs_matched": _ratio(len(matched), len(recorded)),
+        "needs_matched": len(needs_matched),
+        "share_needs_matched": _ratio(len(needs_matched), len(recorded)),
     }
     return Table(
         name="use",
@@ -1002,19 +1021,29 @@ def _use_table(
         keys=[],
         counts=[
             "matched_entries",
+            "matched_entries_other_units",
             "resources_used",
             "resources_used_in_2_plus_plans",
             "needs_recorded",
             "needs_matched",
         ],
-        values=["matched_hours", "offered_hours"],
+        values=["matched_hours", "offered_hours", "matched_hours_other_units"],
         rows=[Row({}, row)],
-        guards={"matched_hours": ["matched_entries"], "offered_hours": []},
+        guards={
+            "matched_hours": ["matched_entries"],
+            "offered_hours": [],
+            "matched_hours_other_units": ["matched_entries_other_units"],
+        },
         derived={
             "matched_over_offered": ["matched_hours", "offered_hours"],
             "share_resources_reused": ["resources_used", "resources_used_in_2_plus_plans"],
             "share_needs_matched": ["needs_recorded", "needs_matched"],
         },
+        notes=[
+            "matched_over_offered confronta grandezze omogenee: ore abbinate su risorse misurate "
+            "in ore / ore offerte dalle loro disponibilità; le ore registrate su risorse misurate "
+            "in posti, viaggi o ore-sala sono indicate a parte e non entrano nel rapporto"
+        ],
     )
 
 

@@ -197,12 +197,16 @@ async def load_ledger(
         f"{_COMUNE} AS comune, p.target_group AS area, c.unit AS unit, "
         "CASE WHEN c.unit = 'hours' THEN "
         "(SELECT r.category_code FROM resource r WHERE r.id = c.resource) END AS category, "
+        # The unit of the resource behind matched hours: "use, not consumption" compares
+        # like with like (hours on resources measured in hours).
+        "CASE WHEN c.unit = 'hours' AND c.match_id IS NOT NULL THEN "
+        "(SELECT r.unit FROM resource r WHERE r.id = c.resource) END AS resource_unit, "
         f"{_VERIFIED} AS verified, (c.match_id IS NOT NULL) AS via_match, "
         f"{plan_sql} AS plan_id, {day_sql} AS day, "
         "SUM(c.quantity) AS quantity, SUM(COALESCE(c.value_cents, 0)) AS value_cents, "
         "COUNT(c.value_cents) AS valued, COUNT(*) AS entries "
         f"{_LEDGER_FROM} WHERE {where} "
-        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"
     )
     hours: list[compute.HoursFact] = []
     quantities: list[compute.QuantityFact] = []
@@ -222,6 +226,7 @@ async def load_ledger(
                     entries=int(r["entries"]),
                     plan_id=_s(r["plan_id"]),
                     day=_date(r["day"]),
+                    resource_unit=r["resource_unit"],
                 )
             )
         else:

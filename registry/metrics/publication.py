@@ -6,17 +6,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from registry.access import Principal, Role
 from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
 from registry.errors import InvalidInput, NotFound
-from registry.metrics import compute, network
+from registry.metrics import compute, disclosure, network, snapshots
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import Scope, load_inputs, load_network, network_periods
-from registry.metrics.periods import min_count
+from registry.metrics.loading import Scope, load_network, network_periods
+from registry.metrics.periods import min_count, month_end
+from registry.metrics.periods import today as local_today
 from registry.metrics.schemas import (
     CoverageOut,
     Headline,
@@ -32,8 +33,8 @@ from registry.metrics.schemas import (
     TimeseriesOut,
     TrendOut,
 )
-from registry.metrics.snapshots import _snapshots, period_figures
-from registry.metrics.suppression import Row, Suppressed, Table, suppress
+from registry.metrics.snapshots import _snapshots
+from registry.metrics.suppression import TOTAL, Row, Suppressed, Table, row_id, suppress
 
 
 def _require_reader(actor: Principal) -> None:
@@ -167,6 +168,189 @@ COVERAGE_TABLES = ("need_coverage", "need_coverage_by_comune", "use", "time_to_m
 
 # --- the answers ---------------------------------------------------------------------------
 
+_MONTHS_IT = [
+    *("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno"),
+    *("luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"),
+]
+
+
+def _day_it(day: date) -> str:
+    return f"{day.day} {_MONTHS_IT[day.month - 1]} {day.year}"
+
+
+def period_out(period: Period, today: date | None = None) -> PeriodOut:
+    """The period and the days it covers, said in words for the dashboard and the report."""
+    today = today or local_today()
+    to_date = period.end == today and month_end(today) != today
+    label = f"dal {_day_it(period.start)} al {_day_it(period.end)}"
+    if to_date:
+        label += " (fino a oggi: i giorni futuri non sono contati, né per i contributi né "
+        label += "per la spesa pubblica)"
+    return PeriodOut(
+        start=period.start,
+        end=period.end,
+        key=period.key,
+        days=period.days,
+        to_date=to_date,
+        label=label,
+    )
+
+
+def one_filter(scope: Scope) -> tuple[str, str] | None:
+    """The single dimension filter of the query, if any: two filters together would let one
+    answer be subtracted from another (disclosure.py), so they are refused."""
+    given = [
+        (name, value)
+        for name, value in (
+            ("comune", scope.comune),
+            ("area", scope.area),
+            ("sector", scope.sector),
+            ("holder_kind", scope.holder_kind),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        names = " and ".join(f"'{name}'" for name, _ in given)
+        raise InvalidInput(
+            f"one filter at a time: {names} together could reveal withheld cells by "
+            "difference; ask for each separately",
+            field=given[1][0],
+        )
+    return given[0] if given else None
+
+
+def _months(period: Period) -> list[Period]:
+    return compute.buckets(period.start, period.end, "month")
+
+
+async def protected_periods(
+    ambito_id: uuid.UUID,
+    periods: Sequence[Period],
+    span: Period,
+    now: datetime,
+    *,
+    live: bool,
+    full: bool = True,
+) -> tuple[list[tuple[Figures, disclosure.Protected]], str]:
+    """Each period's figures and its tables after disclosure control: a period longer than a
+    month publishes a cell only where every month of it does (disclosure.py)."""
+    months = _months(span)
+    longer = [p for p in periods if p.start.month != p.end.month or p.start.year != p.end.year]
+    wanted = list(months) + [p for p in longer if p.key not in {m.key for m in months}]
+    figures, source = await snapshots.figures_of(ambito_id, wanted, span, now, live=live, full=full)
+    threshold = min_count()
+
+    def run() -> dict[str, tuple[Figures, disclosure.Protected]]:
+        by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
+        done = {
+            m.key: (by_key[m.key], disclosure.protect(by_key[m.key], threshold)) for m in months
+        }
+        for p in longer:
+            inside = [done[m.key][1] for m in _months(p)]
+            done[p.key] = (by_key[p.key], disclosure.protect(by_key[p.key], threshold, inside))
+        return done
+
+    done = await asyncio.to_thread(run)
+    return [done[p.key] for p in periods], source
+
+
+_FILTER_NOTE = (
+    "Con un filtro si pubblica solo la riga del valore filtrato nella tabella senza filtri "
+    "dello stesso periodo (con le stesse celle nascoste): le altre tabelle non sono pubblicate."
+)
+
+
+def _filtered(protected: disclosure.Protected, dimension: str, value: str) -> dict[str, Table]:
+    """The tables of a filtered answer: only the reference rows (disclosure.py, rule 4)."""
+    ref = disclosure.reference_row(protected, dimension, value)
+    need = disclosure.reference_need_row(protected, dimension, value)
+    out: dict[str, Table] = {}
+    for name, table in protected.tables.items():
+        copy = Table(
+            name=table.name,
+            title=table.title,
+            keys=list(table.keys),
+            counts=list(table.counts),
+            values=list(table.values),
+            rows=[],
+            total=None,
+            derived=dict(table.derived),
+            exempt=list(table.exempt),
+            info=list(table.info),
+            notes=[*table.notes, _FILTER_NOTE],
+        )
+        measures = [*table.counts, *table.values, *table.derived]
+        if name == "totals":
+            source = table.rows[0].data
+            copy.rows = [Row({}, {c: ref.data.get(c) for c in measures} | _info(table, source))]
+        elif name == disclosure.REFERENCE[dimension]:
+            copy.rows = [ref]
+        elif name in ("need_coverage", "need_coverage_by_comune") and need is not None:
+            if name == disclosure.NEED_REFERENCE[dimension]:
+                copy.rows = [need]
+            copy.total = Row({}, dict(need.data))
+        elif not table.keys:
+            copy.rows = [Row({}, {c: None for c in measures} | _info(table, table.rows[0].data))]
+        out[name] = copy
+    return out
+
+
+def _info(table: Table, data: dict[str, Any]) -> dict[str, Any]:
+    return {c: data.get(c) for c in table.info}
+
+
+def _published(
+    tables: dict[str, Table],
+    raw: dict[str, Table],
+    protected: disclosure.Protected,
+    names: Sequence[str],
+    threshold: int,
+) -> tuple[list[PublishedTable], Suppression]:
+    cells: list[Suppressed] = []
+    for name in names:
+        table = tables[name]
+        reasons = {(rid, col): why for rid, col, why in disclosure.withheld_keys(protected, name)}
+        for r in table.all_rows():
+            rid = row_id(r, table)
+            for column in (*table.counts, *table.values, *table.derived):
+                if r.data.get(column) is None and column not in table.exempt:
+                    key = {"total": "totale"} if rid == TOTAL else dict(r.key)
+                    why = reasons.get((rid, column), "filter")
+                    if why == "filter" and _raw_missing(raw[name], rid, column):
+                        continue  # nothing to hide: not computed (e.g. a ratio over zero)
+                    cells.append(Suppressed(name, key, column, why))
+    published = [
+        PublishedTable(
+            name=tables[n].name,
+            title=tables[n].title,
+            columns=tables[n].columns,
+            rows=[{**r.key, **r.data} for r in tables[n].rows],
+            total=dict(tables[n].total.data) if tables[n].total is not None else None,
+            notes=list(tables[n].notes),
+        )
+        for n in names
+    ]
+    return published, _suppression(cells, threshold)
+
+
+def _raw_missing(table: Table, rid: Any, column: str) -> bool:
+    for r in table.all_rows():
+        if row_id(r, table) == rid:
+            return r.data.get(column) is None
+    return False
+
+
+async def _period_answer(
+    actor: Principal, period: Period, scope: Scope, now: datetime, live: bool
+) -> tuple[Figures, dict[str, Table], disclosure.Protected, str]:
+    chosen = one_filter(scope)
+    ((fig, protected),), source = await protected_periods(
+        actor.ambito_id, [period], period, now, live=live
+    )
+    if chosen is None:
+        return fig, protected.tables, protected, source
+    return fig, _filtered(protected, *chosen), protected, source
+
 
 async def summary(
     actor: Principal,
@@ -178,26 +362,20 @@ async def summary(
 ) -> SummaryOut:
     _require_reader(actor)
     moment = now or utcnow()
-    fig, source = await period_figures(actor.ambito_id, period, scope, moment, live=live)
-    return await _summary_out(actor, fig, scope, source)
-
-
-async def _summary_out(
-    actor: Principal, fig: Figures, scope: Scope, source: str, names: Sequence[str] = SUMMARY_TABLES
-) -> SummaryOut:
+    fig, tables, protected, source = await _period_answer(actor, period, scope, moment, live)
     threshold = min_count()
-    published, suppression = publish([fig.tables[n] for n in SUMMARY_TABLES], threshold)
+    published, suppression = _published(tables, fig.tables, protected, SUMMARY_TABLES, threshold)
     by_name = {t.name: t for t in published}
     return SummaryOut(
         ambito_code=await _ambito_code(actor.ambito_id),
-        period=PeriodOut(start=fig.period.start, end=fig.period.end, key=fig.period.key),
+        period=period_out(period),
         filters=scope.out(),
         source=source,
         as_of=fig.as_of,
         headline=_headline(fig, by_name),
-        tables=[by_name[n] for n in names],
+        tables=published,
         suppression=suppression,
-        notes=list(fig.notes),
+        notes=[*fig.notes, METHOD_NOTE],
     )
 
 
@@ -211,12 +389,12 @@ async def coverage(
 ) -> CoverageOut:
     _require_reader(actor)
     moment = now or utcnow()
-    fig, source = await period_figures(actor.ambito_id, period, scope, moment, live=live)
+    fig, tables, protected, source = await _period_answer(actor, period, scope, moment, live)
     threshold = min_count()
-    published, suppression = publish([fig.tables[n] for n in COVERAGE_TABLES], threshold)
+    published, suppression = _published(tables, fig.tables, protected, COVERAGE_TABLES, threshold)
     return CoverageOut(
         ambito_code=await _ambito_code(actor.ambito_id),
-        period=PeriodOut(start=period.start, end=period.end, key=period.key),
+        period=period_out(period),
         filters=scope.out(),
         source=source,
         as_of=fig.as_of,
@@ -228,29 +406,25 @@ async def coverage(
             "intervento finanziato quando un intervento che serve il suo piano è attivo nel "
             "periodo e durante il bisogno.",
             *fig.notes[:1],
+            METHOD_NOTE,
         ],
     )
 
 
-async def series_figures(
-    ambito_id: uuid.UUID,
-    period: Period,
-    granularity: str,
-    scope: Scope,
-    now: datetime,
-    *,
-    live: bool,
-) -> tuple[list[Figures], str]:
-    """Per-period figures: from snapshots when every period is a whole calendar period with a
-    fresh one (and no filter is set), otherwise one pass over the range's aggregates."""
-    periods = compute.buckets(period.start, period.end, granularity)
-    if not live and scope.empty:
-        found = await _snapshots(ambito_id, granularity, periods)
-        if found is not None:
-            return [payload.figures for payload in found], "snapshot"
-    inputs = await load_inputs(ambito_id, period, scope, full=False, by_month=True)
-    figures = await asyncio.to_thread(lambda: [compute.figures(inputs, p, now) for p in periods])
-    return figures, "live"
+METHOD_NOTE = (
+    "Controllo della divulgazione: periodi di mesi interi; celle nascoste in modo coerente in "
+    "tutte le tabelle e in tutti i periodi (una cella di un periodo più lungo di un mese è "
+    "pubblicata solo se lo è in ogni suo mese); un filtro alla volta, che pubblica solo la "
+    "riga del valore nella tabella senza filtri."
+)
+
+_SERIES_MEASURES = (
+    *compute.SERIES_COUNTS,
+    *compute.SERIES_VALUES,
+    "leverage_ratio",
+    "coproduction_share",
+)
+_ADDITIVE = ("entries", *compute.SERIES_VALUES)
 
 
 async def timeseries(
@@ -263,30 +437,90 @@ async def timeseries(
     now: datetime | None = None,
 ) -> TimeseriesOut:
     _require_reader(actor)
-    if len(compute.buckets(period.start, period.end, granularity)) > 120:
+    periods = compute.buckets(period.start, period.end, granularity)
+    if len(periods) > 120:
         raise InvalidInput("at most 120 periods: choose a shorter range", field="from")
+    chosen = one_filter(scope)
     moment = now or utcnow()
-    per_period, source = await series_figures(
-        actor.ambito_id, period, granularity, scope, moment, live=live
+    done, source = await protected_periods(
+        actor.ambito_id, periods, period, moment, live=live, full=False
     )
-    table = compute.series_table(per_period, granularity)
-    last = per_period[-1]
+    template = compute.series_table([f for f, _ in done], granularity)
+    rows: list[Row] = []
+    cells: list[Suppressed] = []
+    for (fig, protected), p in zip(done, periods, strict=True):
+        if chosen is None:
+            source_row = protected.tables["totals"].rows[0]
+            reasons = {col: why for rid, col, why in disclosure.withheld_keys(protected, "totals")}
+        else:
+            name = disclosure.REFERENCE[chosen[0]]
+            source_row = disclosure.reference_row(protected, *chosen)
+            rid = tuple(sorted(source_row.key.items()))
+            reasons = {
+                col: why for r, col, why in disclosure.withheld_keys(protected, name) if r == rid
+            }
+        data: dict[str, Any] = {c: source_row.data.get(c) for c in _SERIES_MEASURES}
+        data["period_start"] = p.start.isoformat()
+        data["period_end"] = p.end.isoformat()
+        raw = compute.series_row(fig)
+        for column in _SERIES_MEASURES:
+            if data[column] is None and raw.get(column) is not None and column != "public_eur":
+                cells.append(
+                    Suppressed(
+                        template.name, {"period": p.key}, column, reasons.get(column, "filter")
+                    )
+                )
+        rows.append(Row({"period": p.key}, data))
+    # The total of the series is the sum of its periods: a column with a withheld period has
+    # no total (it would give the withheld value back by difference).
+    total: dict[str, Any] = {"persons": None, "holders": None}
+    for column in _ADDITIVE:
+        values = [r.data[column] for r in rows]
+        if any(v is None for v in values):
+            total[column] = None
+            if column != "public_eur":
+                cells.append(Suppressed(template.name, {"total": "totale"}, column, "period"))
+        else:
+            total[column] = round(sum(float(v) for v in values), 3)
+    if total["entries"] is not None:
+        total["entries"] = int(total["entries"])
+    community, public = total.get("community_value_eur"), total.get("public_eur")
+    total["leverage_ratio"] = (
+        round(community / public, 4) if community is not None and public else None
+    )
+    total["coproduction_share"] = (
+        round(community / (community + public), 4)
+        if community is not None and public is not None and community + public
+        else None
+    )
+    total["period_start"] = periods[0].start.isoformat()
+    total["period_end"] = periods[-1].end.isoformat()
     threshold = min_count()
-    (published,), suppression = publish([table], threshold)
+    last = done[-1][0]
+    series = PublishedTable(
+        name=template.name,
+        title=template.title,
+        columns=template.columns,
+        rows=[{**r.key, **r.data} for r in rows],
+        total=total,
+        notes=[_FILTER_NOTE] if chosen else [],
+    )
     return TimeseriesOut(
         ambito_code=await _ambito_code(actor.ambito_id),
-        period=PeriodOut(start=period.start, end=period.end, key=period.key),
+        period=period_out(period),
         granularity=granularity,  # type: ignore[arg-type]
         filters=scope.out(),
         source=source,
         as_of=last.as_of,
-        series=published,
+        series=series,
         money={name: money(info, None) for name, info in last.money.items()},
-        suppression=suppression,
+        suppression=_suppression(cells, threshold),
         notes=[
             *last.notes[:4],
             "Totale: somma dei periodi per ore, voci ed euro; persone e detentori non sono "
-            "sommabili (vedi il riepilogo del periodo).",
+            "sommabili (vedi il riepilogo del periodo). Una colonna con un periodo nascosto "
+            "non ha totale.",
+            METHOD_NOTE,
         ],
     )
 

@@ -31,9 +31,15 @@ class InteractionKind(StrEnum):
 
 
 class PeriodOut(msgspec.Struct, kw_only=True):
+    """The days every figure of the answer covers: `start` to `end` inclusive. A running
+    period ends today (`to_date`): contributions and public spending both stop there."""
+
     start: date
     end: date
     key: str | None = None
+    days: int = 0
+    to_date: bool = False
+    label: str = ""
 
 
 class FiltersOut(msgspec.Struct, kw_only=True):

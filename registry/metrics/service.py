@@ -18,7 +18,7 @@ from registry.metrics.loading import (
     network_periods,
     stored_rates,
 )
-from registry.metrics.periods import MAX_RANGE_DAYS, calendar_key, check_range, min_count
+from registry.metrics.periods import MAX_RANGE_DAYS, calendar_key, check_range, min_count, today
 from registry.metrics.publication import (
     COVERAGE_TABLES,
     SUMMARY_TABLES,
@@ -26,8 +26,10 @@ from registry.metrics.publication import (
     coverage,
     money,
     network_figures,
+    one_filter,
+    period_out,
+    protected_periods,
     publish,
-    series_figures,
     summary,
     timeseries,
 )
@@ -66,14 +68,17 @@ __all__ = [
     "money",
     "network_figures",
     "network_periods",
+    "one_filter",
     "period_figures",
+    "period_out",
+    "protected_periods",
     "publish",
     "rate_table",
-    "series_figures",
     "set_category_level",
     "set_rate",
     "stored_rates",
     "summary",
     "take_snapshot",
     "timeseries",
+    "today",
 ]

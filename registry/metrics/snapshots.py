@@ -29,12 +29,13 @@ from registry.metrics.loading import (
     load_inputs,
     load_network,
 )
-from registry.metrics.periods import calendar_key
+from registry.metrics.periods import ROME, calendar_key
 from registry.metrics.tables import (
     MetricsSnapshot,
 )
 
-SNAPSHOT_VERSION = 2
+# 3: periods end today while running; by_holder_kind; use per unit.
+SNAPSHOT_VERSION = 3
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
@@ -106,7 +107,7 @@ async def _snapshots(
     """The snapshot of every period, in order (one query), or None when a period is not a
     whole calendar period or its snapshot is missing, of another version, too old, or older
     than a change of the data."""
-    if any(calendar_key(p.start, p.end) != p.key for p in periods):
+    if any(calendar_key(p.start, p.end, p.end) != p.key for p in periods):
         return None
     rows = await MetricsSnapshot.select(
         MetricsSnapshot.period_key,
@@ -130,6 +131,9 @@ async def _snapshots(
         payload = msgspec.json.decode(row["payload"], type=_Payload)
         if payload.fingerprint != fingerprint:
             return None  # the data changed after the snapshot: compute live
+        stored = payload.figures.period
+        if (stored.start, stored.end) != (p.start, p.end):
+            return None  # a running period stored up to another day
         found.append(payload)
     return found
 
@@ -189,7 +193,7 @@ async def take_snapshot(
 
 
 async def _up_to_date(ambito_id: uuid.UUID, fingerprint: str, now: datetime) -> bool:
-    key = str(now.date().year)
+    key = str(now.astimezone(ROME).date().year)
     row = (
         await MetricsSnapshot.select(MetricsSnapshot.payload, MetricsSnapshot.clock)
         .where(
@@ -236,7 +240,7 @@ async def _snapshot_ambito(
     ambito_id: uuid.UUID, now: datetime, years: int, fingerprint: str
 ) -> int:
     started = time.perf_counter()
-    today = now.date()
+    today = now.astimezone(ROME).date()
     first = await _first_day(ambito_id)
     earliest = date(today.year - years + 1, 1, 1)
     start = max(first, earliest) if first else date(today.year, 1, 1)
@@ -244,18 +248,14 @@ async def _snapshot_ambito(
     nodes, participations, ties = await load_network(ambito_id, today, Scope())
     # One pass over the ledger for the whole history, grouped by month; every period is
     # then computed from its months (the same facts a query for that period would return).
-    span = Period("history", date(start.year, 1, 1), date(today.year, 12, 31))
+    span = Period("history", date(start.year, 1, 1), today)
     history = await load_inputs(ambito_id, span, Scope(), by_month=True)
     index = compute.month_index(history)
     written = 0
-    year_end = date(today.year, 12, 31)
     for granularity in ("month", "quarter", "year"):
         # Whole calendar periods (the current one too), as the dashboard asks for them.
-        periods = [
-            p
-            for p in compute.buckets(date(start.year, 1, 1), year_end, granularity)
-            if p.start <= today
-        ]
+        # The running one up to today, as the API asks for it (periods.check_range).
+        periods = compute.buckets(date(start.year, 1, 1), today, granularity)
         everything = _all_ties(participations, ties, periods, granularity)
         table, pictures = await asyncio.to_thread(
             network.network_tables, nodes, everything, periods
@@ -309,3 +309,33 @@ async def _store_snapshot(
                     **{c._meta.name: v for c, v in values.items()},
                 )
             )
+
+
+async def figures_of(
+    ambito_id: uuid.UUID,
+    wanted: Sequence[Period],
+    span: Period,
+    now: datetime,
+    *,
+    live: bool,
+    full: bool = True,
+) -> tuple[list[Figures], str]:
+    """Unfiltered figures of each wanted period (all inside `span`): from the snapshots when
+    every one has a fresh snapshot, otherwise from one month-grouped pass over the span."""
+    if not live:
+        by_granularity: dict[str, list[Period]] = {}
+        for p in wanted:
+            by_granularity.setdefault(_granularity_of(p.key), []).append(p)
+        found: dict[str, Figures] = {}
+        for granularity, group in by_granularity.items():
+            if "/" in group[0].key:
+                break
+            payloads = await _snapshots(ambito_id, granularity, group)
+            if payloads is None:
+                break
+            found.update({p.key: f.figures for p, f in zip(group, payloads, strict=True)})
+        if len(found) == len({p.key for p in wanted}):
+            return [found[p.key] for p in wanted], "snapshot"
+    inputs = await load_inputs(ambito_id, span, Scope(), full=full, by_month=True)
+    figures = await asyncio.to_thread(lambda: [compute.figures(inputs, p, now) for p in wanted])
+    return figures, "live"

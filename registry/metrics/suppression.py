@@ -74,8 +74,25 @@ def _is_small(value: Any, threshold: int) -> bool:
     return isinstance(value, int | float) and 0 < value < threshold
 
 
-def suppress(table: Table, threshold: int) -> tuple[Table, list[Suppressed]]:
-    """Return a copy of `table` with withheld cells set to None, and the list of them."""
+RowId = tuple[tuple[str, str], ...] | str
+TOTAL: RowId = "total"
+
+
+def row_id(row: Row, table: Table) -> RowId:
+    """How a row is named across tables and periods: its key, or TOTAL for the total row."""
+    if row is table.total:
+        return TOTAL
+    return tuple(sorted(row.key.items()))
+
+
+def suppress(
+    table: Table, threshold: int, forced: dict[tuple[RowId, str], str] | None = None
+) -> tuple[Table, list[Suppressed]]:
+    """Return a copy of `table` with withheld cells set to None, and the list of them.
+
+    `forced` names cells withheld for a reason outside this table (the same cell withheld
+    in another table or in a month of the period): they count as withheld for the secondary
+    rule too."""
     rows = [Row(dict(r.key), dict(r.data)) for r in table.rows]
     total = Row(dict(table.total.key), dict(table.total.data)) if table.total else None
     every = [*rows, *([total] if total is not None else [])]
@@ -112,6 +129,14 @@ def suppress(table: Table, threshold: int) -> tuple[Table, list[Suppressed]]:
         for column in table.values:
             if column not in table.exempt and any(g in small for g in guard_of(column)):
                 withheld[(index, column)] = "primary"
+
+    if forced:
+        ids = [row_id(r, table) for r in table.rows] + ([TOTAL] if total is not None else [])
+        for index, rid in enumerate(ids):
+            for column in [*table.counts, *table.values]:
+                reason = forced.get((rid, column))
+                if reason and column not in table.exempt and (index, column) not in withheld:
+                    withheld[(index, column)] = reason
 
     # Lines (linear identities) a reader could use to recompute a withheld cell.
     lines: list[tuple[tuple[int, str], list[tuple[int, str]]]] = []
