@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import msgspec
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -40,6 +40,13 @@ from registry.api.reference import AmbitoController, TaxonomyController, UserCon
 from registry.api.resources import ResourceController
 from registry.config import Settings, load_settings
 from registry.logs import install_redaction
+from registry.ops.http import (
+    STATIC_CACHE_CONTROL,
+    ConditionalGetMiddleware,
+    compression_config,
+    default_cache_control,
+)
+from registry.ops.metrics import metrics_handler, prometheus_config
 from registry.taxonomy.service import ensure_seeded
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -80,12 +87,22 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
                 await leader.stop()
             await db.stop(engine)
 
-    @get("/health", opt={"public": True}, tags=["health"], sync_to_thread=False)
-    def health() -> Health:
-        return Health(status="ok", database=settings.backend, version=__version__)
+    @get("/health", opt={"public": True}, tags=["health"])
+    async def health() -> Response[Health]:
+        """200 when the database answers, 503 when it does not (for load balancers)."""
+        answers = await db.ping()
+        return Response(
+            Health(
+                status="ok" if answers else "unavailable",
+                database=settings.backend if answers else f"{settings.backend}: no answer",
+                version=__version__,
+            ),
+            status_code=200 if answers else 503,
+        )
 
     route_handlers: list = [
         health,
+        metrics_handler(settings),  # Prometheus, behind REGISTRY_METRICS_TOKEN (registry/ops/)
         AuthController,
         UserController,
         AmbitoController,
@@ -119,6 +136,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
                 opt={"public": True},
                 include_in_schema=False,
                 name="web",
+                # Revalidated at each use: a 304 while unchanged, a deploy seen at once.
+                cache_control=STATIC_CACHE_CONTROL,
+                middleware=[ConditionalGetMiddleware()],
             )
         )
 
@@ -128,9 +148,10 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
             "actor": Provide(provide_actor, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
         },
-        middleware=[auth_middleware(settings)],
+        middleware=[prometheus_config().middleware, auth_middleware(settings)],
+        compression_config=compression_config(),
         exception_handlers=handlers(),
-        before_send=[security_headers(settings)],  # CSP & co. (registry/api/headers.py)
+        before_send=[security_headers(settings), default_cache_control],  # CSP & co.; no-store
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         request_class=StrictJSONRequest,  # JSON bodies decoded strictly: "5" is not 5

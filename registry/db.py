@@ -6,6 +6,7 @@ SQLite is the embedded default; PostgreSQL is used when REGISTRY_DATABASE_URL is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import sqlite3
@@ -102,8 +103,9 @@ def all_tables() -> list[type[Table]]:
 
 def bind(engine: Engine) -> None:
     """Point every table (and Piccolo's migration runner) at this engine."""
-    global _engine
+    global _engine, _last_ping
     _engine = engine
+    _last_ping = None  # a new database: its health is not known yet
     from registry import piccolo_conf
 
     piccolo_conf.DB = engine
@@ -185,13 +187,43 @@ async def migrate(
             await then()
 
 
-async def ping(timeout: float = 2.0) -> bool:
-    """Does the database answer a query within `timeout` seconds?"""
+def _sqlite_ping(path: str, timeout: float) -> None:
+    # Its own connection, not the pool's: a health probe must not queue behind slow queries.
+    # mode=rw: a missing file is an error, not a new empty database.
+    uri = f"file:{path}?mode=rw"
+    with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=timeout)) as connection:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+_last_ping: tuple[float, bool] | None = None
+_ping_in_flight: asyncio.Future[bool] | None = None
+
+
+async def ping(timeout: float = 2.0, fresh_for: float = 1.0) -> bool:
+    """Does the database answer a query within `timeout` seconds?
+
+    Probes arriving together share one query, and an answer is reused for `fresh_for`
+    seconds: a load balancer probing often must not add load to a struggling database.
+    """
+    global _last_ping, _ping_in_flight
+    loop = asyncio.get_running_loop()
+    if _last_ping is not None and loop.time() - _last_ping[0] < fresh_for:
+        return _last_ping[1]
+    if _ping_in_flight is not None and not _ping_in_flight.done():
+        return await asyncio.shield(_ping_in_flight)
+    _ping_in_flight = future = loop.create_future()
+    db = engine()
     try:
-        await asyncio.wait_for(engine().run_ddl("SELECT 1"), timeout)
+        if isinstance(db, SQLiteEngine):
+            await asyncio.wait_for(asyncio.to_thread(_sqlite_ping, db.path, timeout), timeout)
+        else:
+            await asyncio.wait_for(db.run_ddl("SELECT 1"), timeout)
+        answered = True
     except Exception:
-        return False
-    return True
+        answered = False
+    _last_ping = (loop.time(), answered)
+    future.set_result(answered)
+    return answered
 
 
 @asynccontextmanager

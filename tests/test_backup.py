@@ -138,7 +138,7 @@ async def test_backup_under_writes_restores_every_acknowledged_write(
     assert len(restored) < len(acknowledged)  # later writes are not in it
     # The restored database is a working registry: its own holders and users came along.
     [(users,)] = await target.query(
-        f'SELECT count(*) FROM app_user WHERE username = {target.placeholder}',
+        f"SELECT count(*) FROM app_user WHERE username = {target.placeholder}",
         tenant.usernames[Role.UDP_ADMIN],
     )
     assert users == 1
