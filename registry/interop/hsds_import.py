@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import anyio.to_thread
 import msgspec
 
 from registry import geo
@@ -1431,7 +1432,8 @@ async def import_hsds(
 ) -> HsdsImportReport:
     actor.require(Role.UDP_ADMIN)
     schemas = packaged()
-    tables = read_input(data, filename, schemas, progress)
+    # Parsing and checking the upload is pure Python: in a worker thread, not on the loop.
+    tables = await anyio.to_thread.run_sync(read_input, data, filename, schemas, progress)
     return await import_tables(
         actor,
         tables,
