@@ -207,7 +207,7 @@ async def prepare(client: httpx.AsyncClient) -> list[Case]:
         if needs:
             suggestion_url = f"/api/plans/{plan['id']}/needs/{needs[0]['id']}/suggestions"
             break
-    filtered = "live=true&area=anziani&sector=third_sector"
+    filtered = "live=true&area=anziani"
 
     def get(url: str) -> Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]:
         return lambda c: c.get(url, headers=udp)
