@@ -206,6 +206,20 @@ async def test_cli_first_udp_only_once(app: object) -> None:
     assert again.returncode == 2
     assert "already has an active udp_admin" in again.stderr
     assert not await User.exists().where(User.username == f"b-{code.lower()}")
+    # With --udp, a taken username or a short password stops the creation before it starts.
+    other = ambito_code()
+    comune = (await free_comuni(1))[0]
+    for username, password, message in (
+        (f"a-{code.lower()}", "password-lunga", "already taken"),
+        (f"c-{code.lower()}", "corta", "password"),
+    ):
+        done = await registry(
+            "ambito", "create", other, "--name", "x", "--region", "L", "--comuni", comune,
+            "--udp", username, stdin=f"{password}\n",
+        )  # fmt: skip
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert not await Ambito.exists().where(Ambito.code == other)
+        assert not await Comune.exists().where(Comune.istat_code == comune)
 
 
 # --- membership history: a comune moves, two ambiti merge, one splits --------------------

@@ -142,6 +142,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         except msgspec.ValidationError as error:
             field, message = error_of(error)
             raise InvalidInput(message, field=field) from None
+        if args.udp:
+            await service.check_new_account(args.udp, password or "")
         detail = await service.open_ambito(data)
         account = None
         if args.udp:

@@ -32,6 +32,7 @@ from registry.ambiti.schemas import (
     AmbitoSummary,
     ComuneIn,
     ComuneOut,
+    FirstUdpCreate,
     MembershipOut,
     MoveOut,
 )
@@ -460,6 +461,23 @@ async def set_ambito_state(
 async def is_active(ambito_id: uuid.UUID) -> bool:
     row = await Ambito.select(Ambito.active).where(Ambito.id == ambito_id).first()
     return bool(row and row["active"])
+
+
+async def check_new_account(username: str, password: str) -> None:
+    """Refuse a username or password that account creation would refuse, before any other
+    work (the command line creates an ambito and its first UdP in one go)."""
+    from registry.tabular import error_of
+    from registry.users.tables import User
+
+    try:
+        msgspec.convert({"username": username, "password": password}, FirstUdpCreate)
+    except msgspec.ValidationError as error:
+        field, message = error_of(error)
+        raise InvalidInput(message, field=field) from None
+    if await User.exists().where(User.username == username) or (
+        await PlatformAdmin.exists().where(PlatformAdmin.username == username)
+    ):
+        raise Conflict(f"username '{username}' is already taken", field="username")
 
 
 async def create_first_udp(code: str, username: str, password: str) -> AccountOut:
