@@ -123,6 +123,10 @@ def cmd_create(args: argparse.Namespace) -> int:
     password = _password() if args.udp else None
 
     async def work() -> Any:
+        from registry.taxonomy.service import ensure_seeded
+
+        # A first ambito on a fresh database: the categories its imports name must exist.
+        await ensure_seeded()
         codes = _codes(args.comuni) + (_file_codes(args.comuni_file) if args.comuni_file else [])
         if not codes and not args.province:
             raise InvalidInput(
