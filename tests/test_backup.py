@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -57,6 +58,18 @@ class Target:
         connection = await asyncpg.connect(self.url)
         try:
             return [tuple(row) for row in await connection.fetch(sql, *args)]
+        finally:
+            await connection.close()
+
+    async def execute(self, sql: str) -> None:
+        if self.sqlite_path is not None:
+            with contextlib.closing(sqlite3.connect(self.sqlite_path)) as connection:
+                connection.execute(sql)
+                connection.commit()
+            return
+        connection = await asyncpg.connect(self.url)
+        try:
+            await connection.execute(sql)
         finally:
             await connection.close()
 
@@ -142,6 +155,17 @@ async def test_backup_under_writes_restores_every_acknowledged_write(
         tenant.usernames[Role.UDP_ADMIN],
     )
     assert users == 1
+
+    # A server running on the target (it holds the scheduler lease): restore refuses.
+    expires = (datetime.now(UTC) + timedelta(minutes=5)).isoformat(sep=" ")
+    await target.execute(
+        "INSERT INTO lease (id, name, holder, acquired_at, expires_at) VALUES "
+        f"('{uuid.uuid4()}', 'scheduler', 'elsewhere:1:x', '{expires}', '{expires}')"
+    )
+    code, _, err = await registry_cli("restore", str(file), env=target.env)
+    assert code == 2 and "a server is running" in err and "elsewhere:1:x" in err
+    code, _, err = await registry_cli("restore", str(file), "--force", env=target.env)
+    assert code == 0, err
 
 
 async def test_backup_refuses_to_overwrite_and_restore_refuses_what_is_not_a_backup(

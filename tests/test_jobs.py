@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from registry import db, jobs
 from registry.app import create_app
 from registry.jobs import JOBS, JobRun, JobSpec, SchedulerJob, list_jobs, run_job
+from registry.ops.lease import DatabaseLease, Lease
 from registry.resources.tables import Resource
 from tests.conftest import SETTINGS, Tenant
 
@@ -215,3 +217,46 @@ async def test_rematch_watermark_moves_only_with_scheduled_runs(app: object) -> 
     )
     assert await jobs.rematch_watermark(now, SETTINGS) == now - timedelta(minutes=30)
     await JobRun.delete().where(JobRun.job == "rematch")
+
+
+async def test_one_lease_holder_at_a_time_and_a_lapsed_lease_is_taken_over(app: object) -> None:
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    first, second = DatabaseLease(name, 1.0), DatabaseLease(name, 1.0)
+    assert await first.acquire()
+    assert not await second.acquire()
+    assert await first.acquire()  # a renewal
+    assert await second.current_holder() == first.holder
+    await asyncio.sleep(1.2)  # first stopped renewing: its lease lapsed
+    assert await second.acquire()
+    assert not await first.acquire()
+    await second.release()  # a clean stop: no need to wait for it to lapse
+    assert await first.current_holder() is None
+    assert await first.acquire()
+    # Many at once: exactly one gets it.
+    racers = [DatabaseLease(f"{name}-race", 30) for _ in range(8)]
+    assert sorted(await asyncio.gather(*(r.acquire() for r in racers))) == [False] * 7 + [True]
+    await Lease.delete().where(Lease.name.like(f"{name}%"))
+
+
+async def test_only_the_lease_holder_runs_a_scheduler_and_another_takes_over(
+    own_engine: None,
+) -> None:
+    quick = replace(ENABLED, scheduler_lease_seconds=1.0)
+    first, second = jobs.SchedulerLeader(quick), jobs.SchedulerLeader(quick)
+    await first.start()
+    await second.start()
+    try:
+        assert first.scheduler is not None and first.scheduler.running
+        assert second.scheduler is None
+        await first.stop()  # releases the lease
+        for _ in range(50):
+            if second.scheduler is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert second.scheduler is not None and second.scheduler.running
+        assert {job.id for job in second.scheduler.get_jobs()} == set(JOBS)
+    finally:
+        await first.stop()
+        await second.stop()
+    assert await Lease.select().where(Lease.holder == second.lease.holder).first() is not None
+    assert await DatabaseLease(jobs.SCHEDULER_LEASE, 1).current_holder() is None
