@@ -42,7 +42,7 @@ export default async function users(root, { user: self }) {
           }
         });
         const reset = u.active && u.id !== self.id
-          ? h('button', { type: 'button', class: 'btn btn-small btn-secondary', 'aria-label': `Link per una nuova password di ${u.username}` }, 'Link nuova password')
+          ? h('button', { type: 'button', class: 'btn btn-small btn-secondary', 'aria-label': `Link nuova password per ${u.username}` }, 'Link nuova password')
           : null;
         if (reset) reset.addEventListener('click', () => resetLink(u, reset));
         return h('tr', null,
