@@ -16,7 +16,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.metrics import compute, disclosure, network, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope, load_network, network_periods
-from registry.metrics.periods import min_count, month_end
+from registry.metrics.periods import min_count
 from registry.metrics.periods import today as local_today
 from registry.metrics.schemas import (
     CoverageOut,
@@ -181,7 +181,7 @@ def _day_it(day: date) -> str:
 def period_out(period: Period, today: date | None = None) -> PeriodOut:
     """The period and the days it covers, said in words for the dashboard and the report."""
     today = today or local_today()
-    to_date = period.end == today and month_end(today) != today
+    to_date = period.end == today  # the running period: it moves until the day is over
     label = f"dal {_day_it(period.start)} al {_day_it(period.end)}"
     if to_date:
         label += " (fino a oggi: i giorni futuri non sono contati, né per i contributi né "
@@ -251,7 +251,8 @@ async def protected_periods(
         return done
 
     done = await asyncio.to_thread(run)
-    return [done[p.key] for p in periods], source
+    # A period within one month (a quarter bucket of a one-month range) is that month.
+    return [done[p.key if p in longer else compute.month_key(p.start)] for p in periods], source
 
 
 _FILTER_NOTE = (
