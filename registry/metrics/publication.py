@@ -564,6 +564,7 @@ async def cohesion(
     now: datetime | None = None,
 ) -> NetworkOut:
     _require_reader(actor)
+    one_filter(scope)
     if len(compute.buckets(period.start, period.end, granularity)) > 120:
         raise InvalidInput("at most 120 periods: choose a shorter range", field="from")
     rows, by_sector, blocks, source = await network_figures(
@@ -587,7 +588,7 @@ async def cohesion(
     ]
     return NetworkOut(
         ambito_code=await _ambito_code(actor.ambito_id),
-        period=PeriodOut(start=period.start, end=period.end, key=period.key),
+        period=period_out(period),
         granularity=granularity,  # type: ignore[arg-type]
         filters=scope.out(),
         source=source,

@@ -121,7 +121,8 @@ export default async function dashboard(root, { query, replaceQuery }) {
   const presets = h('div', { class: 'actions' },
     [['Anno in corso', `${today.getFullYear()}-01-01`, isoDate(today)],
       ['Anno scorso', `${today.getFullYear() - 1}-01-01`, `${today.getFullYear() - 1}-12-31`],
-      ['Ultimi 12 mesi', isoDate(new Date(today.getFullYear() - 1, today.getMonth(), today.getDate() + 1)), isoDate(today)]]
+      // Whole months only (the API refuses other ranges): the 11 months before this one, to today.
+      ['Ultimi 12 mesi', isoDate(new Date(today.getFullYear(), today.getMonth() - 11, 1)), isoDate(today)]]
       .map(([text, a, b]) => h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { from.value = a; to.value = b; form.requestSubmit(); } }, text)));
   const form = h('form', { class: 'filters', 'aria-label': 'Filtri del cruscotto' },
     h('div', { class: 'row' }, field('Dal', from), field('Al', to), field('Dettaglio', granularity), field('Comune', comune)),
@@ -171,7 +172,7 @@ export default async function dashboard(root, { query, replaceQuery }) {
 
     const netRows = network.periods.rows;
     fill(body,
-      h('p', { class: 'small muted', text: `Dati ${summary.source === 'snapshot' ? 'dall\'ultima elaborazione notturna' : 'calcolati ora'} al ${fmt.dateTime(summary.as_of)} · periodo dal ${fmt.date(summary.period.start)} al ${fmt.date(summary.period.end)}.` }),
+      h('p', { class: 'small muted', text: `Dati ${summary.source === 'snapshot' ? 'dall\'ultima elaborazione notturna' : 'calcolati ora'} al ${fmt.dateTime(summary.as_of)} · periodo ${summary.period.label || `dal ${fmt.date(summary.period.start)} al ${fmt.date(summary.period.end)}`} (${summary.period.days} giorni).` }),
       h('section', { 'aria-labelledby': 'headline-title' },
         h('h2', { id: 'headline-title', text: 'In sintesi' }),
         h('div', { class: 'stat-grid' },
