@@ -1389,13 +1389,18 @@ async def import_tables(
     require_hsds(tables)
     schemas = schemas or packaged()
 
-    async def plan() -> Importer:
-        importer = Importer(await Existing.load(actor.ambito_id), tables, schemas, source, progress)
+    def plan_in_memory(importer: Importer) -> Importer:
         importer.check_schemas()
         importer.plan_organizations()
         importer.plan_services()
         importer.count_windows()
         return importer
+
+    async def plan() -> Importer:
+        existing = await Existing.load(actor.ambito_id)
+        importer = Importer(existing, tables, schemas, source, progress)
+        # Planning is pure Python over what was loaded: a worker thread, not the event loop.
+        return await anyio.to_thread.run_sync(plan_in_memory, importer)
 
     def rejected(importer: Importer) -> bool:
         items = [p.item for p in importer.orgs.values()] + [p.item for p in importer.services]
