@@ -33,6 +33,7 @@ from registry.api.interventions import InterventionController
 from registry.api.matches import MatchController, MatchingRunController
 from registry.api.metrics import MetricsController
 from registry.api.notifications import NotificationController
+from registry.api.openapi import DocumentedErrors
 from registry.api.plans import AuditController, PlanController
 from registry.api.platform import PlatformController
 from registry.api.reconfirm import ReconfirmController, ReconfirmPage
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         middleware=[prometheus_config().middleware, auth_middleware(settings)],
         compression_config=compression_config(),
         exception_handlers=handlers(),
+        plugins=[DocumentedErrors()],  # the error answers in the OpenAPI (issue 12)
         before_send=[security_headers(settings), default_cache_control],  # CSP & co.; no-store
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,

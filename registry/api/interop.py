@@ -17,6 +17,7 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, 
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from registry.api.openapi import answers
 from registry.api.params import (
     Actor,
     AppSettings,
@@ -31,7 +32,7 @@ from registry.errors import InvalidInput
 from registry.interop import geojson, ical, spreadsheets
 from registry.interop import service as hsds_service
 from registry.interop.hsds_import import HsdsImportReport, import_hsds
-from registry.tabular import ImportReport, import_status
+from registry.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ImportReport, import_status
 from registry.text import END
 from registry.vocabularies import HolderKind, ResourceStatus, Sector, UserArea
 
@@ -125,7 +126,11 @@ class InteropController(Controller):
         # Not strict: what is good is applied, the rest reported (200); strict: all or nothing.
         return Response(report, status_code=import_status(report.rejected, all_or_nothing=strict))
 
-    @get("/geojson/resources", summary="Resources by comune (GeoJSON) for the ambito's map")
+    @get(
+        "/geojson/resources",
+        summary="Resources by comune (GeoJSON) for the ambito's map",
+        operation_class=answers(GEOJSON),
+    )
     async def geojson_resources(self, actor: Actor) -> Response[bytes]:
         collection = await geojson.for_actor(actor)
         return Response(msgspec.json.encode(collection), media_type=GEOJSON)
@@ -175,6 +180,7 @@ class InteropController(Controller):
     @get(
         "/export/{name:str}",
         summary="A list as CSV or XLSX: holders, resources, availability, comuni, taxonomy, users",
+        operation_class=answers(CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE),
     )
     async def export_list(
         self,
@@ -334,7 +340,11 @@ class PublicFeedsController(Controller):
     opt = {"public": True}
     security = []
 
-    @get("/ical/{token:str}", summary="A calendar feed (RFC 5545) at its secret URL")
+    @get(
+        "/ical/{token:str}",
+        summary="A calendar feed (RFC 5545) at its secret URL",
+        operation_class=answers(ICALENDAR),
+    )
     async def calendar(self, token: PathToken, settings: AppSettings) -> Response[bytes]:
         content = await ical.render_feed(token, settings)
         return Response(
@@ -343,7 +353,11 @@ class PublicFeedsController(Controller):
             headers={"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"},
         )
 
-    @get("/geo/{ambito_code:str}/resources.geojson", summary="The public map: resources by comune")
+    @get(
+        "/geo/{ambito_code:str}/resources.geojson",
+        summary="The public map: resources by comune",
+        operation_class=answers(GEOJSON),
+    )
     async def public_geojson(self, ambito_code: PathText) -> Response[bytes]:
         collection = await geojson.for_public(ambito_code)
         return Response(

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
+from registry.api.openapi import answers
 from registry.api.params import Actor, IstatQuery, Limit, Offset, TextQuery, text_query
 from registry.common import Page
 from registry.interventions import service
@@ -83,7 +84,11 @@ class InterventionController(Controller):
         report = await service.import_file(actor, bytes(body), filename=filename, dry_run=dry_run)
         return Response(report, status_code=422 if report.errors else 200)
 
-    @get("/export", summary="The interventions as CSV or XLSX, in the import's format")
+    @get(
+        "/export",
+        summary="The interventions as CSV or XLSX, in the import's format",
+        operation_class=answers(CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE),
+    )
     async def export(
         self,
         actor: Actor,
@@ -103,7 +108,11 @@ class InterventionController(Controller):
         }
         return _file(await service.export(actor, format, **filters), format, "interventi")
 
-    @get("/template", summary="An empty spreadsheet to fill in, with the allowed values")
+    @get(
+        "/template",
+        summary="An empty spreadsheet to fill in, with the allowed values",
+        operation_class=answers(CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE),
+    )
     async def template(
         self,
         actor: Actor,
