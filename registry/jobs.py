@@ -77,23 +77,45 @@ Scope = Sequence[uuid.UUID] | None
 # --- the jobs ------------------------------------------------------------------------------
 
 
+async def in_service(scope: Scope) -> list[uuid.UUID]:
+    """The ambiti of `scope` (every one when None) that are active: a deactivated or merged
+    ambito gets no reminders, expiries, re-matching or snapshots."""
+    from registry.ambiti.tables import Ambito
+
+    if scope is not None and not scope:
+        return []
+    query = Ambito.select(Ambito.id).where(Ambito.active == True)  # noqa: E712
+    if scope is not None:
+        query = query.where(Ambito.id.is_in(list(scope)))
+    return [row["id"] for row in await query]
+
+
+NONE_IN_SERVICE: dict[str, Any] = {"skipped": "no active ambito"}
+
+
 async def _freshness(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
     from registry.freshness.service import run_freshness
 
-    return await run_freshness(now, settings, scope)
+    if not (active := await in_service(scope)):
+        return NONE_IN_SERVICE
+    return await run_freshness(now, settings, active)
 
 
 async def _expiry(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
     from registry.freshness.service import run_expiry
 
-    return await run_expiry(now, settings, scope)
+    if not (active := await in_service(scope)):
+        return NONE_IN_SERVICE
+    return await run_expiry(now, settings, active)
 
 
 async def _rematch(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
     from registry.freshness.rematch import run_rematch
 
+    if not (active := await in_service(scope)):
+        return NONE_IN_SERVICE
     since = await rematch_watermark(now, settings)
-    return await run_rematch(now, settings, since=since, ambito_ids=scope)
+    return await run_rematch(now, settings, since=since, ambito_ids=active)
 
 
 async def rematch_watermark(now: datetime, settings: Settings) -> datetime:
@@ -125,6 +147,12 @@ async def _dispatch(now: datetime, settings: Settings, scope: Scope) -> dict[str
     return (await Dispatcher(settings).run(now, scope)).as_dict()
 
 
+async def _digest(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
+    from registry.notifications.mail import send_digests
+
+    return await send_digests(settings, now, scope)
+
+
 METRICS_SNAPSHOT_MINUTES = 15
 # Where the metrics domain is expected to provide its snapshot, once it exists.
 METRICS_HOOK = "registry.metrics.snapshot:take_snapshot"
@@ -140,7 +168,9 @@ async def _metrics_snapshot(now: datetime, settings: Settings, scope: Scope) -> 
         return {"skipped": f"{METRICS_HOOK} does not exist yet"}
     # Only ambiti whose data changed since their snapshots (or whose snapshots are a day old):
     # the dashboard then serves changes within minutes, without recomputing idle ambiti.
-    result = await take_snapshot(now, ambito_ids=scope, only_changed=True)
+    if not (active := await in_service(scope)):
+        return NONE_IN_SERVICE
+    result = await take_snapshot(now, ambito_ids=active, only_changed=True)
     return result if isinstance(result, dict) else {"result": str(result)}
 
 
@@ -189,6 +219,12 @@ JOBS: dict[str, JobSpec] = {
             ),
             _dispatch,
             record_idle=False,
+        ),
+        JobSpec(
+            "digest",
+            "the daily e-mail digest of the notifications users chose to get that way",
+            _daily(7, 0),
+            _digest,
         ),
         JobSpec(
             "metrics_snapshot",

@@ -559,3 +559,53 @@ async def test_platform_login_and_tokens(client: httpx.AsyncClient) -> None:
         "/api/platform/token", json={"username": username, "password": PASSWORD}
     )
     assert refused.status_code == 401
+
+
+async def test_a_deactivated_ambito_leaves_public_service_and_the_jobs(
+    client: httpx.AsyncClient,
+) -> None:
+    from datetime import UTC, datetime
+
+    from registry.jobs import in_service
+
+    headers = await platform_headers(client)
+    tenant = await make_tenant()
+    feed = await client.post(
+        "/api/interop/feeds",
+        json={"kind": "holder", "holder_id": str(tenant.holder_id), "label": "Telefono"},
+        headers=tenant.headers(Role.HOLDER_MANAGER),
+    )
+    assert feed.status_code == 201, feed.text
+    feed_path = "/" + feed.json()["url"].split("://", 1)[1].split("/", 1)[1]
+    public = [
+        f"/api/hsds/{tenant.code}/services",
+        f"/api/hsds/{tenant.code}/organizations",
+        feed_path,
+    ]
+    for path in public:
+        assert (await client.get(path)).status_code == 200, path
+    assert tenant.ambito_id in await in_service([tenant.ambito_id])
+
+    off = await client.patch(
+        f"/api/platform/ambiti/{tenant.code}", json={"active": False}, headers=headers
+    )
+    assert off.status_code == 200
+    for path in public:
+        assert (await client.get(path)).status_code == 404, path
+    # The scheduled jobs skip it: no reminders, re-matching or snapshots for a closed ambito.
+    assert await in_service([tenant.ambito_id]) == []
+    assert tenant.ambito_id not in await in_service(None)
+    from registry import jobs
+    from registry.config import load_settings
+
+    run = await jobs.run_job(
+        "freshness", load_settings(), now=datetime.now(UTC), ambito_ids=[tenant.ambito_id]
+    )
+    assert run.status == "ok" and run.summary == jobs.NONE_IN_SERVICE
+
+    on = await client.patch(
+        f"/api/platform/ambiti/{tenant.code}", json={"active": True}, headers=headers
+    )
+    assert on.status_code == 200
+    for path in public:
+        assert (await client.get(path)).status_code == 200, path

@@ -27,7 +27,7 @@ from dateutil import rrule as dateutil_rrule
 from icalendar import Calendar, Event, vRecur
 
 from registry.access import Principal, Role
-from registry.ambiti.tables import Comune
+from registry.ambiti.tables import Ambito, Comune
 from registry.common import now
 from registry.config import Settings
 from registry.errors import InvalidInput, NotFound, PermissionDenied
@@ -431,6 +431,9 @@ async def render_feed(token: str, settings: Settings) -> bytes:
     row = await FeedToken.select().where(FeedToken.token_hash == token_hash(token)).first()
     if row is None or row["revoked_at"] is not None:
         raise NotFound("no such calendar")
+    ambito = await Ambito.select(Ambito.active).where(Ambito.id == row["ambito"]).first()
+    if ambito is None or not ambito["active"]:
+        raise NotFound("no such calendar")  # a deactivated ambito's feeds end with it
     moment = now()
     if row["last_used_at"] is None or moment - row["last_used_at"] > _USE_STAMP_EVERY:
         await FeedToken.update({FeedToken.last_used_at: moment}).where(FeedToken.id == row["id"])

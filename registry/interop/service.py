@@ -52,9 +52,12 @@ def package_document(document: dict[str, Any]) -> tuple[str, bytes]:
 
 
 async def public_ambito(code: str) -> dict[str, Any]:
-    """The ambito by its code; unknown codes are 404 (no login: nothing else to check)."""
+    """The ambito by its code; unknown codes are 404 (no login: nothing else to check), and
+    so is a deactivated ambito: its directory is no longer in service."""
     row = (
-        await Ambito.select(Ambito.id, Ambito.code, Ambito.name).where(Ambito.code == code).first()
+        await Ambito.select(Ambito.id, Ambito.code, Ambito.name)
+        .where((Ambito.code == code) & (Ambito.active == True))  # noqa: E712
+        .first()
     )
     if row is None:
         raise NotFound(f"no ambito with code '{code}'")
