@@ -1,5 +1,6 @@
 """Exports for the Piano di Zona: XLSX opens with openpyxl, every CSV parses, the one-file
-HTML report parses and holds its charts inline."""
+HTML report parses and holds its charts inline. The machine-readable variant keeps the API's
+identifiers; tests/test_outputs_italian.py checks the Italian default."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def threshold(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_xlsx_has_every_table(client, tenant: Tenant) -> None:
     await build(tenant)
     response = await client.get(
-        "/api/metrics/export.xlsx", params=Q, headers=tenant.headers(Role.UDP_ADMIN)
+        "/api/metrics/export.xlsx",
+        params={**Q, "dialect": "machine"},
+        headers=tenant.headers(Role.UDP_ADMIN),
     )
     assert response.status_code == 200, response.text
     assert "attachment" in response.headers["content-disposition"]
@@ -51,6 +54,7 @@ async def test_xlsx_has_every_table(client, tenant: Tenant) -> None:
         "network_nodes_by_sector",
         "methods",
         "suppressed",
+        "glossary",
     ):
         assert expected in names, expected
     totals = list(book["totals"].iter_rows(values_only=True))
@@ -67,13 +71,22 @@ async def test_xlsx_has_every_table(client, tenant: Tenant) -> None:
 
 async def test_every_csv(client, tenant: Tenant) -> None:
     await build(tenant)
-    for name in ("totals", "by_sector", "timeseries_quarter", "network", "methods"):
-        response = await client.get(
-            f"/api/metrics/export/{name}.csv", params=Q, headers=tenant.headers(Role.UDP_ADMIN)
-        )
-        assert response.status_code == 200, (name, response.text)
-        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert len(rows) >= 2, name
+    first = await client.get(
+        "/api/metrics/summary", params=Q, headers=tenant.headers(Role.UDP_ADMIN)
+    )
+    names = [t["name"] for t in first.json()["tables"]]
+    for name in (*names, "about", "timeseries_quarter", "network", "methods", "suppressed"):
+        for dialect, delimiter in (("italian", ";"), ("machine", ",")):
+            response = await client.get(
+                f"/api/metrics/export/{name}.csv",
+                params={**Q, "dialect": dialect},
+                headers=tenant.headers(Role.UDP_ADMIN),
+            )
+            assert response.status_code == 200, (name, response.text)
+            text = response.content.decode("utf-8-sig")
+            rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+            assert len(rows) >= 2, name
+            assert len({len(r) for r in rows}) == 1, (name, dialect)  # one column per cell
     response = await client.get(
         "/api/metrics/export/nothing.csv", params=Q, headers=tenant.headers(Role.UDP_ADMIN)
     )

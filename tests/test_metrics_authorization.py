@@ -58,6 +58,7 @@ CASES = [
     Case("GET", "/api/metrics/coverage" + Q, READERS, None),
     Case("GET", "/api/metrics/export.xlsx" + Q, READERS, None),
     Case("GET", "/api/metrics/export/totals.csv" + Q, READERS, None),
+    Case("GET", "/api/metrics/report.pdf" + Q, READERS, None),
     Case("GET", "/api/metrics/report.html" + Q, READERS, None),
     Case("GET", "/api/metrics/rates", READERS, None),
     Case(
@@ -125,8 +126,10 @@ async def test_own_ambito(client, case: Case, role: Role) -> None:
     response = await client.request(case.method, path, json=body, headers=tenant.headers(role))
     assert response.status_code == case.own[role], response.text
     if response.status_code == 200 and case.method == "GET":
-        if "report" in path:
+        if "report.html" in path:
             assert "<svg" in response.text
+        elif "report.pdf" in path:
+            assert response.content.startswith(b"%PDF-")
         elif "export" not in path and "interactions" not in path and "rates" not in path:
             assert response.json()["suppression"]["threshold"] >= 3
 

@@ -36,6 +36,13 @@ To = Annotated[date | None, QueryParameter(name="to", description="last day (inc
 Live = Annotated[
     bool, QueryParameter(description="compute from the ledger now instead of the snapshot")
 ]
+Dialect = Annotated[
+    exports.Dialect,
+    QueryParameter(
+        description="italian (default): Italian names and labels, ';' and decimal commas with "
+        "a BOM; machine: the API's identifiers and codes, ',' and decimal points, ISO dates"
+    ),
+]
 
 
 def _scope(
@@ -150,14 +157,14 @@ class MetricsController(Controller):
         holder_kind: FromQuery[HolderKind | None] = None,
         sector: FromQuery[Sector | None] = None,
         live: Live = False,
+        dialect: Dialect = exports.Dialect.ITALIAN,
     ) -> Response[bytes]:
         scope = _scope(comune, area, holder_kind, sector)
         b = await self._bundle(actor, start, end, granularity, scope, live)
-        name = f"metriche-{b.summary.ambito_code}-{b.summary.period.key or 'periodo'}.xlsx"
         return Response(
-            await in_worker_process(exports.xlsx_of, b),
+            await in_worker_process(exports.xlsx_of, b, dialect),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers=_attachment(re.sub(r"[^A-Za-z0-9_.-]", "_", name)),
+            headers=_attachment(exports.xlsx_filename(b, dialect)),
         )
 
     @get("/export/{filename:str}", summary="One table of the period as CSV: /export/NAME.csv")
@@ -173,16 +180,19 @@ class MetricsController(Controller):
         holder_kind: FromQuery[HolderKind | None] = None,
         sector: FromQuery[Sector | None] = None,
         live: Live = False,
+        dialect: Dialect = exports.Dialect.ITALIAN,
     ) -> Response[bytes]:
         table = filename.removesuffix(".csv")
-        if not filename.endswith(".csv") or not re.fullmatch(r"[a-z_]{1,40}", table):
-            raise InvalidInput("ask for NAME.csv, NAME in lower-case letters and _", field="table")
+        if not filename.endswith(".csv") or not re.fullmatch(r"[a-z_-]{1,40}", table):
+            raise InvalidInput(
+                "ask for NAME.csv, NAME in lower-case letters, - and _", field="table"
+            )
         scope = _scope(comune, area, holder_kind, sector)
         b = await self._bundle(actor, start, end, granularity, scope, live)
         return Response(
-            await in_worker_process(exports.csv_of, b, table),
+            await in_worker_process(exports.csv_of, b, table, dialect),
             media_type="text/csv; charset=utf-8",
-            headers=_attachment(f"{table}.csv"),
+            headers=_attachment(exports.csv_filename(b, table, dialect)),
         )
 
     @get("/report.html", summary="The one-file report for the Piano di Zona (HTML, SVG charts)")
@@ -203,11 +213,32 @@ class MetricsController(Controller):
         b = await self._bundle(actor, start, end, granularity, scope, live)
         headers = {"Cache-Control": "no-store"}
         if download:
-            headers = _attachment(f"report-{b.summary.ambito_code}.html")
+            headers = _attachment(exports.report_filename(b, "html"))
         # Workbook, CSV and report are pure Python over the bundle: rendered in a worker
         # process, never on the event loop (registry/offload.py).
         page = await in_worker_process(report.render, b)
         return Response(page, media_type="text/html; charset=utf-8", headers=headers)
+
+    @get("/report.pdf", summary="The report for the Piano di Zona as an A4 PDF")
+    async def report_pdf(
+        self,
+        actor: Actor,
+        start: From = None,
+        end: To = None,
+        granularity: FromQuery[Granularity] = Granularity.MONTH,
+        comune: IstatQuery = None,
+        area: FromQuery[UserArea | None] = None,
+        holder_kind: FromQuery[HolderKind | None] = None,
+        sector: FromQuery[Sector | None] = None,
+        live: Live = False,
+    ) -> Response[bytes]:
+        scope = _scope(comune, area, holder_kind, sector)
+        b = await self._bundle(actor, start, end, granularity, scope, live)
+        return Response(
+            await in_worker_process(report.pdf, b),
+            media_type="application/pdf",
+            headers=_attachment(exports.report_filename(b, "pdf")),
+        )
 
     @get("/rates", summary="Hourly rates per task level and year (defaults marked)")
     async def rates(self, actor: Actor) -> RateTableOut:

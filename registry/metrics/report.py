@@ -1,8 +1,13 @@
-"""The one-file report for the Piano di Zona: self-contained HTML with inline SVG charts.
+"""The report for the Piano di Zona: one self-contained HTML document with inline SVG charts,
+and the same document as an A4 PDF.
 
 No plotting dependency and nothing fetched at view time: the charts are drawn here as SVG,
-so the file can be mailed, archived and printed as it is. Withheld (suppressed) values are
-drawn as gaps marked "n.d." and listed at the end.
+so the file can be mailed, archived and printed as it is. Everything is in Italian: labels
+from registry/metrics/labels.py, numbers, dates and times (Europe/Rome) from
+registry/italian.py. Withheld values read "n.d." and are listed, with their reason, at the
+end. The print style sheet makes an A4 document (margins, numbered pages, one section per
+page, tables that repeat their header); `pdf()` renders it with WeasyPrint. Both run in a
+worker process (registry/offload.py), never on the event loop.
 """
 
 from __future__ import annotations
@@ -12,32 +17,27 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from registry.metrics.exports import Bundle
+from registry import italian
+from registry.metrics import labels
+from registry.metrics.exports import Bundle, italian_rows, period_text
 from registry.metrics.schemas import Money, PublishedTable
-from registry.vocabularies import SECTOR_LABELS
+from registry.vocabularies import HOLDER_KIND_LABELS, SECTOR_LABELS, USER_AREA_LABELS
 
 PALETTE = ["#1f6f8b", "#e07a1f", "#5a9e3a", "#b03a48", "#7a5ba8", "#8a8a8a"]
 COVERAGE_LABELS = {
     "community_only": "Solo comunità",
     "intervention_only": "Solo interventi finanziati",
-    "both": "Entrambi",
-    "none": "Nessuno",
+    "both": "Comunità e interventi",
+    "none": "Nessuna copertura",
 }
+# Key columns repeated when a wide table is split into several narrower ones for A4.
+KEY_COLUMNS = ("period", "sector", "holder_kind", "comune", "area", "task_level", "unit")
+MAX_COLUMNS = 8
+N_D = "n.d."
 
 
-def _num(value: Any, digits: int = 0, suffix: str = "") -> str:
-    if value is None:
-        return "n.d."
-    if (isinstance(value, float) and not value.is_integer()) or digits:
-        text = f"{value:,.{digits or 2}f}"
-    else:
-        text = f"{int(value):,}"
-    # Italian separators: 1.234,56
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".") + suffix
-
-
-def _eur(money: Money) -> str:
-    return _num(money.amount_eur, 2, " €")
+def _esc(value: Any) -> str:
+    return escape(str(value), quote=True)
 
 
 def _nice_max(value: float) -> float:
@@ -51,65 +51,88 @@ def _nice_max(value: float) -> float:
     return 10 ** (exponent + 1)
 
 
+def _axis(value: float, peak: float) -> str:
+    return italian.number(value, 0 if peak >= 10 else 2)
+
+
 def _frame(
-    title: str, width: int, height: int, left: int, top: int, plot_h: int, peak: float, digits: int
+    title: str, width: int, height: int, left: int, top: int, plot_h: int, peak: float
 ) -> list[str]:
     """The opening of a chart: the svg element, its title, and five gridlines with values."""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" class="chart">',
-        f'<text x="{left}" y="18" class="t">{escape(title)}</text>',
+        f'aria-label="{_esc(title)}" class="chart">',
+        f'<text x="{left}" y="18" class="t">{_esc(title)}</text>',
     ]
     for i in range(5):
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
         parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" class="a" text-anchor="end">'
-            f"{escape(_num(peak * i / 4, digits))}</text>"
+            f'<text x="{left - 6}" y="{y + 4:.1f}" class="a y" text-anchor="end">'
+            f"{_esc(_axis(peak * i / 4, peak))}</text>"
         )
     return parts
 
 
-def bar_chart(title: str, labels: Sequence[str], values: Sequence[float | None], unit: str) -> str:
-    width, height, left, bottom, top = 640, 260, 60, 40, 30
+def bar_chart(title: str, labels_: Sequence[str], values: Sequence[float | None], unit: str) -> str:
+    width, height, left, bottom, top = 640, 260, 64, 40, 30
     plot_w, plot_h = width - left - 20, height - top - bottom
     peak = _nice_max(max([v for v in values if v is not None] or [0]))
     n = max(1, len(values))
     slot = plot_w / n
-    parts = _frame(title, width, height, left, top, plot_h, peak, digits=0)
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+    parts = _frame(title, width, height, left, top, plot_h, peak)
+    for i, (label, value) in enumerate(zip(labels_, values, strict=True)):
         x = left + i * slot + slot * 0.15
         if value is None:
             parts.append(
                 f'<text x="{x + slot * 0.35:.1f}" y="{top + plot_h - 4}" class="a" '
-                f'text-anchor="middle">n.d.</text>'
+                f'text-anchor="middle">{N_D}</text>'
             )
         else:
             h = plot_h * value / peak
             parts.append(
                 f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{slot * 0.7:.1f}" '
-                f'height="{h:.1f}" fill="{PALETTE[0]}"><title>{escape(label)}: '
-                f"{escape(_num(value, 2))} {escape(unit)}</title></rect>"
+                f'height="{h:.1f}" fill="{PALETTE[0]}"><title>{_esc(label)}: '
+                f"{_esc(italian.number(value))} {_esc(unit)}</title></rect>"
             )
         if n <= 16 or i % max(1, n // 12) == 0:
             parts.append(
                 f'<text x="{x + slot * 0.35:.1f}" y="{height - bottom + 16}" class="a" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'text-anchor="middle">{_esc(label)}</text>'
             )
-    parts.append(f'<text x="{left}" y="{height - 4}" class="a">{escape(unit)}</text></svg>')
+    parts.append(f'<text x="{left}" y="{height - 4}" class="a">{_esc(unit)}</text></svg>')
     return "".join(parts)
 
 
 def line_chart(
-    title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], unit: str
+    title: str, labels_: Sequence[str], series: dict[str, Sequence[float | None]], unit: str
 ) -> str:
-    width, height, left, bottom, top = 640, 260, 70, 50, 30
+    width, height, left, bottom, top = 640, 260, 74, 50, 30
     plot_w, plot_h = width - left - 20, height - top - bottom
     every = [v for values in series.values() for v in values if v is not None]
-    peak = _nice_max(max(every or [0]))
-    n = max(1, len(labels))
+    low = min(every or [0])
+    peak = _nice_max(max([abs(v) for v in every] or [0]))
+    # Indices such as E-I go from -1 to +1: the axis then runs from -peak to +peak.
+    floor = -peak if low < 0 else 0.0
+    n = max(1, len(labels_))
     step = plot_w / max(1, n - 1)
-    parts = _frame(title, width, height, left, top, plot_h, peak, digits=2 if peak < 10 else 0)
+
+    def y_of(value: float) -> float:
+        return top + plot_h - plot_h * (value - floor) / (peak - floor)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{_esc(title)}" class="chart">',
+        f'<text x="{left}" y="18" class="t">{_esc(title)}</text>',
+    ]
+    for i in range(5):
+        tick = floor + (peak - floor) * i / 4
+        y = y_of(tick)
+        parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" class="a y" text-anchor="end">'
+            f"{_esc(_axis(tick, peak))}</text>"
+        )
     for index, (name, values) in enumerate(series.items()):
         colour = PALETTE[index % len(PALETTE)]
         segment: list[str] = []
@@ -121,11 +144,11 @@ def line_chart(
                 segment = []
                 continue
             x = left + i * step if n > 1 else left + plot_w / 2
-            y = top + plot_h - plot_h * value / peak
+            y = y_of(value)
             segment.append(f"{x:.1f},{y:.1f}")
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>'
-                f"{escape(labels[i])} {escape(name)}: {escape(_num(value, 2))}</title></circle>"
+                f"{_esc(labels_[i])} {_esc(name)}: {_esc(italian.number(value))}</title></circle>"
             )
         if segment:
             segments.append(segment)
@@ -137,69 +160,76 @@ def line_chart(
         parts.append(
             f'<rect x="{left + index * 190}" y="{height - 18}" width="10" height="10" '
             f'fill="{colour}"/><text x="{left + index * 190 + 14}" y="{height - 9}" '
-            f'class="a">{escape(name)}</text>'
+            f'class="a">{_esc(name)}</text>'
         )
-    for i, label in enumerate(labels):
+    for i, label in enumerate(labels_):
         if n <= 16 or i % max(1, n // 12) == 0:
             x = left + i * step if n > 1 else left + plot_w / 2
             parts.append(
                 f'<text x="{x:.1f}" y="{height - bottom + 16}" class="a" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'text-anchor="middle">{_esc(label)}</text>'
             )
-    parts.append(f'<text x="4" y="{top - 6}" class="a">{escape(unit)}</text></svg>')
+    parts.append(f'<text x="4" y="{top - 6}" class="a">{_esc(unit)}</text></svg>')
     return "".join(parts)
 
 
 def coverage_chart(table: PublishedTable) -> str:
     rows = [*table.rows, {**(table.total or {}), "area": "Totale"}]
-    width, bar_h, left = 640, 22, 190
+    width, bar_h, left = 640, 22, 230
     height = 40 + len(rows) * (bar_h + 10) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         'aria-label="Copertura dei bisogni" class="chart">',
-        '<text x="10" y="18" class="t">Copertura dei bisogni (quota dei bisogni)</text>',
+        '<text x="10" y="18" class="t">Copertura dei bisogni per area di utenza '
+        "(quota dei bisogni)</text>",
     ]
     for r_index, row in enumerate(rows):
         y = 34 + r_index * (bar_h + 10)
-        label = str(row.get("area") or row.get("comune") or "")
+        area = str(row.get("area") or "")
+        label = USER_AREA_LABELS.get(area, area)  # type: ignore[call-overload]
         parts.append(
-            f'<text x="{left - 8}" y="{y + 15}" class="a" text-anchor="end">{escape(label)}</text>'
+            f'<text x="{left - 8}" y="{y + 15}" class="a" text-anchor="end">{_esc(label)}</text>'
         )
         x = float(left)
         shares = [row.get(f"share_{c}") for c in COVERAGE_LABELS]
         if any(s is None for s in shares):
-            parts.append(f'<text x="{left}" y="{y + 15}" class="a">n.d. (pochi casi)</text>')
+            parts.append(
+                f'<text x="{left}" y="{y + 15}" class="a">{N_D}: troppo pochi bisogni per '
+                "pubblicarne la copertura</text>"
+            )
             continue
         for c_index, share in enumerate(shares):
             w = (width - left - 20) * float(share or 0)
             parts.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                f'fill="{PALETTE[c_index]}"><title>{escape(list(COVERAGE_LABELS.values())[c_index])}'
-                f": {escape(_num((share or 0) * 100, 1, ' %'))}</title></rect>"
+                f'fill="{PALETTE[c_index]}"><title>{_esc(list(COVERAGE_LABELS.values())[c_index])}'
+                f": {_esc(italian.percent(share))}</title></rect>"
             )
             x += w
     for c_index, label in enumerate(COVERAGE_LABELS.values()):
         parts.append(
             f'<rect x="{10 + c_index * 155}" y="{height - 16}" width="10" height="10" '
             f'fill="{PALETTE[c_index]}"/><text x="{24 + c_index * 155}" y="{height - 7}" '
-            f'class="a">{escape(label)}</text>'
+            f'class="a">{_esc(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def network_picture(nodes: PublishedTable, blocks: Sequence[Any]) -> str:
-    """Sectors as circles (area ~ holders), ties within and between sectors as lines: an
-    aggregate picture of the network in which no holder, let alone a person, is drawn."""
+    """Sectors as circles (area ~ soggetti), ties within and between sectors as lines: an
+    aggregate picture of the network in which no soggetto, let alone a person, is drawn."""
     width, height, cx, cy, radius = 640, 360, 320, 185, 120
-    sectors = [r for r in nodes.rows]
+    sectors = list(nodes.rows)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         'aria-label="Rete di coesione per settore" class="chart">',
         '<text x="10" y="18" class="t">Rete di coesione: legami tra e dentro i settori</text>',
     ]
     if not sectors:
-        parts.append('<text x="10" y="50" class="a">Nessun detentore nel periodo.</text></svg>')
+        parts.append(
+            '<text x="10" y="50" class="a">Nessun soggetto della comunità nel periodo.</text></svg>'
+        )
         return "".join(parts)
     where: dict[str, tuple[float, float]] = {}
     for i, row in enumerate(sectors):
@@ -210,18 +240,18 @@ def network_picture(nodes: PublishedTable, blocks: Sequence[Any]) -> str:
         a, b = where.get(block.sector_a), where.get(block.sector_b)
         if a is None or b is None:
             continue
-        label = _num(block.edges) if block.edges is not None else "<soglia"
+        label = italian.number(block.edges, 0) if block.edges is not None else N_D
         stroke = 1 + 9 * (block.edges or 0) / peak
         dash = ' stroke-dasharray="4 4"' if block.edges is None else ""
         if block.sector_a == block.sector_b:
             parts.append(
                 f'<circle cx="{a[0]:.1f}" cy="{a[1] - 42:.1f}" r="18" fill="none" '
                 f'stroke="#555" stroke-width="{stroke:.1f}"{dash}><title>legami interni: '
-                f"{escape(label)}</title></circle>"
+                f"{_esc(label)}</title></circle>"
             )
             parts.append(
                 f'<text x="{a[0]:.1f}" y="{a[1] - 64:.1f}" class="a" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'text-anchor="middle">{_esc(label)}</text>'
             )
         else:
             parts.append(
@@ -230,179 +260,349 @@ def network_picture(nodes: PublishedTable, blocks: Sequence[Any]) -> str:
             )
             parts.append(
                 f'<text x="{(a[0] + b[0]) / 2:.1f}" y="{(a[1] + b[1]) / 2 - 4:.1f}" class="a" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'text-anchor="middle">{_esc(label)}</text>'
             )
     biggest = max([r["nodes"] or 0 for r in sectors] or [1]) or 1
     for i, row in enumerate(sectors):
         x, y = where[row["sector"]]
         r = 12 + 26 * math.sqrt((row["nodes"] or 0) / biggest)
         name = SECTOR_LABELS.get(row["sector"], row["sector"])
+        count = italian.number(row["nodes"], 0) if row["nodes"] is not None else N_D
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{PALETTE[i % len(PALETTE)]}" '
-            f'opacity="0.85"><title>{escape(name)}</title></circle>'
+            f'opacity="0.85"><title>{_esc(name)}</title></circle>'
         )
         parts.append(
             f'<text x="{x:.1f}" y="{y + r + 14:.1f}" class="a" text-anchor="middle">'
-            f"{escape(name)} ({escape(_num(row['nodes']))})</text>"
+            f"{_esc(name)} ({_esc(count)})</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _table_html(table: PublishedTable) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
-    body = []
-    rows = list(table.rows)
-    if table.total is not None:
-        rows.append({**table.total, table.columns[0]: "TOTALE"})
-    for row in rows:
-        cells = []
-        for column in table.columns:
-            value = row.get(column)
-            text = (
-                "n.d."
-                if value is None
-                else (_num(value, 2) if isinstance(value, float) else str(value))
-            )
-            cells.append(f"<td>{escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    notes = "".join(f"<p class='n'>{escape(n)}</p>" for n in table.notes)
-    return (
-        f"<h3>{escape(table.title)}</h3><div class='w'><table><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table></div>{notes}"
-    )
+# --- tables --------------------------------------------------------------------------------
 
+
+def _column_groups(columns: Sequence[str]) -> list[list[str]]:
+    """A4 holds about eight columns: a wider table is split, its key columns repeated."""
+    keys = [c for c in columns if c in KEY_COLUMNS]
+    rest = [c for c in columns if c not in KEY_COLUMNS]
+    if len(columns) <= MAX_COLUMNS:
+        return [list(columns)]
+    size = max(1, MAX_COLUMNS - len(keys))
+    return [keys + rest[i : i + size] for i in range(0, len(rest), size)]
+
+
+def _cell_html(column: str, raw: Any, shown: Any) -> str:
+    if raw is None:
+        return f'<td class="nd" title="valore nascosto o non calcolabile">{N_D}</td>'
+    text = labels.text(column, shown) if not isinstance(shown, str) else shown
+    kind = "" if isinstance(shown, str) else ' class="num"'
+    return f"<td{kind}>{_esc(text)}</td>"
+
+
+def table_html(table: PublishedTable, b: Bundle, *, explain: bool = True) -> str:
+    columns = [c for c in table.columns if c not in labels.REPORT_HIDDEN]
+    raw_rows = list(table.rows)
+    if table.total is not None:
+        raw_rows.append(table.total)
+    shown_rows = italian_rows(table, b.comuni)
+    title = labels.table_name(table.name).title
+    parts = [f"<h3>{_esc(title)}</h3>"]
+    if not raw_rows:
+        parts.append("<p class='n'>Nessun dato nel periodo.</p>")
+        return "".join(parts)
+    groups = _column_groups(columns)
+    for g_index, group in enumerate(groups):
+        caption = f" (segue, parte {g_index + 1} di {len(groups)})" if len(groups) > 1 else ""
+        head = "".join(f"<th>{_esc(labels.header(c))}</th>" for c in group)
+        body = []
+        for index, (raw, shown) in enumerate(zip(raw_rows, shown_rows, strict=True)):
+            total = table.total is not None and index == len(raw_rows) - 1
+            cells = []
+            for c_index, column in enumerate(group):
+                if total and c_index == 0 and column not in (table.total or {}):
+                    cells.append("<th>Totale</th>")
+                else:
+                    cells.append(_cell_html(column, raw.get(column), shown.get(column)))
+            row_class = " class='tot'" if total else ""
+            body.append(f"<tr{row_class}>{''.join(cells)}</tr>")
+        parts.append(
+            f"<table><caption>{_esc(title + caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
+    if explain:
+        explained = [c for c in columns if c in labels.EXPLANATIONS]
+        if explained:
+            parts.append(
+                "<dl class='x'>"
+                + "".join(
+                    f"<dt>{_esc(labels.header(c))}</dt><dd>{_esc(labels.EXPLANATIONS[c])}</dd>"
+                    for c in explained
+                )
+                + "</dl>"
+            )
+    parts.extend(f"<p class='n'>{_esc(_nd(n))}</p>" for n in table.notes)
+    return "".join(parts)
+
+
+_nd = labels.prose
+
+# --- the document ---------------------------------------------------------------------------
 
 STYLE = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:980px;
-color:#1d1d1d;padding:0 1rem}h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:2px solid
-#1f6f8b}h3{font-size:1rem;margin-top:1.4rem}.kpis{display:grid;grid-template-columns:repeat(auto-fill,
-minmax(200px,1fr));gap:.8rem}.kpi{border:1px solid #d0d7de;border-radius:6px;padding:.7rem}
-.kpi b{display:block;font-size:1.35rem}.kpi small{color:#555}.chart{width:100%;max-width:640px;
-display:block;margin:1rem 0}.chart .t{font-weight:600;font-size:13px}.chart .a{font-size:10px;
-fill:#333}.chart .g{stroke:#e3e3e3}.w{overflow-x:auto}table{border-collapse:collapse;font-size:12px}
-td,th{border:1px solid #d0d7de;padding:3px 6px;text-align:right}th{background:#f3f6f8}
-td:first-child,th:first-child{text-align:left}.n{font-size:12px;color:#555}
-@media print{h2{page-break-before:auto}.w{overflow:visible}}
+html{font-family:'Liberation Sans',Arial,Helvetica,sans-serif;color:#1d1d1d;font-size:15px}
+body{margin:2rem auto;max-width:980px;padding:0 1rem;line-height:1.45}
+h1{font-size:1.7rem;margin:0 0 .3rem}h2{margin-top:2.2rem;border-bottom:2px solid #1f6f8b;
+font-size:1.3rem}h3{font-size:1rem;margin:1.4rem 0 .4rem}.sub{font-size:1.1rem;color:#333;
+margin:0 0 .8rem}.meta{font-size:.9rem;color:#333}.meta dt{font-weight:600;float:left;
+clear:left;width:11rem}.meta dd{margin:0 0 .2rem 11rem}.toc ol{padding-left:1.2rem}
+.kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:.7rem}
+.kpi{border:1px solid #d0d7de;border-radius:6px;padding:.6rem;break-inside:avoid}
+.kpi b{display:block;font-size:1.3rem;margin:.15rem 0}.kpi small{display:block;color:#444;
+font-size:.8rem}.chart{width:100%;max-width:640px;display:block;margin:1rem 0;
+break-inside:avoid}.chart .t{font-weight:600;font-size:13px}.chart .a{font-size:10px;fill:#333}
+.chart .g{stroke:#e3e3e3}table{border-collapse:collapse;font-size:12px;margin:.3rem 0 .8rem;
+width:100%}caption{text-align:left;font-size:11px;color:#555;caption-side:top}td,th{border:1px
+solid #d0d7de;padding:3px 5px;text-align:left;vertical-align:top}th{background:#eef3f6}
+td.num,td.nd{text-align:right;white-space:nowrap}td.nd{color:#8a4b00}tr.tot td,tr.tot th
+{font-weight:700;background:#f6f8fa}.n{font-size:12px;color:#444}dl.x{font-size:12px;
+color:#333}dl.x dt{font-weight:600}dl.x dd{margin:0 0 .35rem 1rem}.read{font-size:.9rem}
+ul.notes{font-size:.9rem}thead{display:table-header-group}tr{break-inside:avoid}
+@page{size:A4;margin:18mm 15mm 20mm 15mm;@bottom-right{content:"pagina " counter(page)
+" di " counter(pages);font-size:9pt;color:#555}@bottom-left{content:string(doc);font-size:9pt;
+color:#555}}
+h1{string-set:doc content()}
+@media print{html{font-size:10.5pt}body{margin:0;max-width:none;padding:0}
+section.s{break-before:page}h2,h3{break-after:avoid}.toc a{color:inherit;text-decoration:none}
+.kpis{grid-template-columns:repeat(3,1fr)}.kpi{border-color:#999}table{font-size:8.5pt}
+.chart{max-width:100%}nav.app,.no-print{display:none}}
 """
 
 
-def render(bundle: Bundle) -> str:
-    s, ts, net = bundle.summary, bundle.timeseries, bundle.network
-    h = s.headline
-    labels = [str(r["period"]) for r in ts.series.rows]
+def _kpis(b: Bundle) -> str:
+    h = b.summary.headline
+    ex = labels.EXPLANATIONS
+
+    def money_note(m: Money) -> str:
+        rate = m.rate_eur_per_hour
+        note = f"tariffa media {italian.euro(rate)}/ora" if rate is not None else ""
+        if m.rate_year:
+            note += f", tariffe {m.rate_year}"
+        if m.uses_default_rates:
+            note += " (tariffe predefinite indicative)"
+        return note
+
+    cards = [
+        (
+            "Ore di volontariato verificate",
+            italian.number(h.hours_community, 1),
+            ex["hours_community"],
+        ),
+        ("Equivalenti a tempo pieno (FTE)", italian.number(h.fte, 2), ex["fte"]),
+        ("Persone attive", italian.number(h.persons, 0), ex["persons"]),
+        ("Soggetti della comunità attivi", italian.number(h.holders, 0), ex["holders"]),
+        (
+            "Valore di sostituzione del tempo",
+            italian.euro(h.replacement_value.amount_eur),
+            f"{money_note(h.replacement_value)}. {ex['replacement_value_eur']}",
+        ),
+        ("Valore in natura", italian.euro(h.in_kind_value.amount_eur), ex["in_kind_value_eur"]),
+        ("Spesa pubblica", italian.euro(h.public_spending.amount_eur), ex["public_eur"]),
+        (
+            "Leva sulla spesa pubblica",
+            f"{italian.number(h.leverage_ratio, 2)} €" if h.leverage_ratio is not None else N_D,
+            ex["leverage_ratio"],
+        ),
+        ("Quota di co-produzione", italian.percent(h.coproduction_share), ex["coproduction_share"]),
+        (
+            "Bisogni senza alcuna copertura",
+            italian.percent(h.share_needs_none),
+            f"su {italian.number(h.needs, 0)} bisogni. {ex['share_none']}",
+        ),
+        (
+            "Ore abbinate su ore offerte",
+            italian.percent(h.matched_over_offered_hours),
+            ex["matched_over_offered"],
+        ),
+        (
+            "Tempo di abbinamento (mediana)",
+            f"{italian.number(h.time_to_match_median_days, 1)} giorni"
+            if h.time_to_match_median_days is not None
+            else N_D,
+            f"90° percentile: {italian.number(h.time_to_match_p90_days, 1)} giorni. "
+            f"{ex['p90_days']}",
+        ),
+        (
+            "Risorse confermate negli ultimi 90 giorni",
+            italian.percent(h.share_resources_confirmed_90_days),
+            ex["share_confirmed"],
+        ),
+    ]
+    return "".join(
+        f"<div class='kpi'><small>{_esc(a)}</small><b>{_esc(v)}</b><small>{_esc(c)}</small></div>"
+        for a, v, c in cards
+    )
+
+
+def _filters(b: Bundle) -> str:
+    f = b.summary.filters
+    parts = []
+    if f.comune:
+        parts.append(f"comune di {labels.comune_name(f.comune, b.comuni)}")
+    if f.area:
+        parts.append(f"area {USER_AREA_LABELS.get(f.area, f.area)}")  # type: ignore[call-overload]
+    if f.holder_kind:
+        parts.append(f"tipo {HOLDER_KIND_LABELS.get(f.holder_kind, f.holder_kind)}")  # type: ignore[call-overload]
+    if f.sector:
+        parts.append(f"settore {SECTOR_LABELS.get(f.sector, f.sector)}")  # type: ignore[call-overload]
+    return ", ".join(parts) or "nessuno: tutto l'ambito"
+
+
+SECTIONS = [
+    ("sintesi", "Sintesi"),
+    ("valore", "Tempo e valore della comunità"),
+    ("copertura", "Copertura dei bisogni e uso delle risorse"),
+    ("rete", "Rete di coesione"),
+    ("dettaglio", "Tabelle di dettaglio"),
+    ("metodo", "Metodo, riservatezza e valori nascosti"),
+]
+
+
+def render(b: Bundle) -> str:
+    s, ts, net = b.summary, b.timeseries, b.network
+    tables = {t.name: t for t in b.tables}
+    periods = [italian.period_label(str(r["period"]), short=True) for r in ts.series.rows]
 
     def col(name: str) -> list[float | None]:
         return [r.get(name) for r in ts.series.rows]
 
-    kpis = [
-        ("Ore di volontariato verificate", _num(h.hours_community, 1), "al netto delle ore pagate"),
-        ("FTE equivalenti", _num(h.fte, 2), "ore / 1.824"),
-        ("Persone attive", _num(h.persons), "una persona conta una volta"),
-        ("Detentori attivi", _num(h.holders), ""),
-        (
-            "Valore di sostituzione",
-            _eur(h.replacement_value),
-            f"tariffa media {_num(h.replacement_value.rate_eur_per_hour, 2)} €/h, anno "
-            f"{h.replacement_value.rate_year or 'n.d.'}"
-            + (" (default indicativi)" if h.replacement_value.uses_default_rates else ""),
-        ),
-        ("Valore in natura", _eur(h.in_kind_value), "valore dichiarato"),
-        ("Spesa pubblica", _eur(h.public_spending), "interventi finanziati"),
-        ("Leva", _num(h.leverage_ratio, 2), "valore comunità / euro pubblici"),
-        (
-            "Quota di co-produzione",
-            _num((h.coproduction_share or 0) * 100, 1, " %")
-            if h.coproduction_share is not None
-            else "n.d.",
-            "",
-        ),
-        (
-            "Bisogni coperti da nessuno",
-            _num((h.share_needs_none or 0) * 100, 1, " %")
-            if h.share_needs_none is not None
-            else "n.d.",
-            f"su {_num(h.needs)} bisogni",
-        ),
-        (
-            "Tempo di abbinamento (mediana)",
-            _num(h.time_to_match_median_days, 1, " gg"),
-            f"p90 {_num(h.time_to_match_p90_days, 1)} gg",
-        ),
-        (
-            "Risorse confermate (90 gg)",
-            _num((h.share_resources_confirmed_90_days or 0) * 100, 1, " %")
-            if h.share_resources_confirmed_90_days is not None
-            else "n.d.",
-            "",
-        ),
-    ]
-    kpi_html = "".join(
-        f"<div class='kpi'><small>{escape(a)}</small><b>{escape(b)}</b><small>{escape(c)}</small>"
-        "</div>"
-        for a, b, c in kpis
-    )
-    coverage = next(t for t in s.tables if t.name == "need_coverage")
-    charts = [
-        bar_chart(
-            "Ore di volontariato verificate per periodo", labels, col("hours_community"), "ore"
-        ),
-        line_chart(
+    ambito = f"{b.ambito_name} ({s.ambito_code})" if b.ambito_name else s.ambito_code
+    title = f"Contributi della comunità e coesione sociale – {b.ambito_name or s.ambito_code}"
+    threshold = b.threshold
+    net_labels = [italian.period_label(str(r["period"]), short=True) for r in net.periods.rows]
+    toc = "".join(f"<li><a href='#{key}'>{_esc(name)}</a></li>" for key, name in SECTIONS)
+    suppressed = tables["suppressed"]
+
+    def section(key: str, body: str) -> str:
+        number = [k for k, _ in SECTIONS].index(key) + 1
+        name = dict(SECTIONS)[key]
+        return f"<section class='s' id='{key}'><h2>{number}. {_esc(name)}</h2>{body}</section>"
+
+    value_body = (
+        "<p class='read'>Il tempo donato è valorizzato al costo di sostituzione; il valore "
+        "della comunità (tempo e natura) è messo accanto alla spesa pubblica degli interventi "
+        "finanziati dello stesso periodo. I periodi con " + N_D + " hanno valori nascosti per "
+        "riservatezza.</p>"
+        + bar_chart(
+            "Ore di volontariato verificate per periodo", periods, col("hours_community"), "ore"
+        )
+        + line_chart(
             "Valore della comunità e spesa pubblica",
-            labels,
+            periods,
             {
-                "Valore comunità (€)": col("community_value_eur"),
+                "Valore della comunità (€)": col("community_value_eur"),
                 "Spesa pubblica (€)": col("public_eur"),
             },
-            "€",
-        ),
-        line_chart(
-            "Leva (valore comunità / euro pubblici)",
-            labels,
+            "euro",
+        )
+        + line_chart(
+            "Leva: euro di comunità per 1 € pubblico",
+            periods,
             {"Leva": col("leverage_ratio")},
-            "rapporto",
-        ),
-        coverage_chart(coverage),
-        network_picture(net.nodes_by_sector, net.sector_blocks),
-        line_chart(
+            "€ per 1 € pubblico",
+        )
+        + f"<p class='read'>{_esc(labels.EXPLANATIONS['leverage_ratio'])}</p>"
+        + table_html(tables["totals"], b)
+        + table_html(ts.series, b, explain=False)
+    )
+    coverage_body = (
+        coverage_chart(tables["need_coverage"])
+        + "".join(
+            table_html(tables[n], b)
+            for n in ("need_coverage", "need_coverage_by_comune", "use", "time_to_match")
+        )
+        + table_html(tables["freshness"], b)
+    )
+    network_body = (
+        "<p class='read'>I nodi della rete sono i soggetti della comunità; un legame unisce "
+        "due soggetti che hanno contribuito allo stesso piano, organizzato insieme un'attività "
+        "o partecipato a un'interazione registrata (per esempio un tavolo di "
+        "co-programmazione). Si pubblicano solo indicatori d'insieme e per settore, mai di "
+        "un singolo soggetto o di una persona.</p>"
+        + network_picture(net.nodes_by_sector, net.sector_blocks)
+        + line_chart(
             "Coesione nel tempo",
-            [str(r["period"]) for r in net.periods.rows],
+            net_labels,
             {
                 "Densità": [r.get("density") for r in net.periods.rows],
-                "Clustering": [r.get("average_clustering") for r in net.periods.rows],
+                "Clustering medio": [r.get("average_clustering") for r in net.periods.rows],
                 "Indice E-I": [r.get("ei_index") for r in net.periods.rows],
             },
             "indice",
-        ),
-    ]
-    tables = "".join(_table_html(t) for t in bundle.tables)
-    f = s.filters
-    filters = (
-        ", ".join(
-            f"{k}={v}"
-            for k, v in (
-                ("comune", f.comune),
-                ("area", f.area),
-                ("tipo", f.holder_kind),
-                ("settore", f.sector),
-            )
-            if v
         )
-        or "nessuno"
+        + table_html(net.periods, b)
+        + table_html(net.nodes_by_sector, b)
+        + "<ul class='notes'>"
+        + "".join(f"<li>{_esc(_nd(n))}</li>" for n in net.notes)
+        + "</ul>"
     )
-    notes = "".join(f"<li>{escape(n)}</li>" for n in [*s.notes, s.suppression.note])
+    detail_names = (
+        "by_sector",
+        "by_kind",
+        "by_comune",
+        "by_area",
+        "by_task_level",
+        "by_unit",
+        "public_by_fund_source",
+    )
+    detail_body = "".join(table_html(tables[n], b) for n in detail_names if n in tables)
+    notes = [*s.notes, *ts.notes[-2:-1]]
+    method_body = (
+        "<h3>Valori nascosti (" + N_D + ")</h3>"
+        f"<p class='read'>{_esc(labels.withheld_note(threshold))}</p>"
+        f"<p class='read'>In questo rapporto: {italian.number(len(suppressed.rows), 0)} "
+        "valori nascosti.</p>"
+        "<h3>Note di metodo</h3><ul class='notes'>"
+        + "".join(f"<li>{_esc(_nd(n))}</li>" for n in dict.fromkeys(notes))
+        + "</ul>"
+        + table_html(tables["methods"], b, explain=False)
+        + (table_html(suppressed, b, explain=False) if suppressed.rows else "")
+        + table_html(tables["glossary"], b, explain=False)
+    )
     return (
         "<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>Contributi e coesione – {escape(s.ambito_code)}</title>"
+        f"<title>{_esc(title)}</title>"
         f"<style>{STYLE}</style></head><body>"
-        f"<h1>Contributi della comunità e coesione – Ambito {escape(s.ambito_code)}</h1>"
-        f"<p>Periodo {escape(s.period.start.isoformat())} – {escape(s.period.end.isoformat())}"
-        f" · filtri: {escape(filters)} · fonte: {escape(s.source)} · dati al "
-        f"{escape(s.as_of.strftime('%Y-%m-%d %H:%M'))} UTC</p>"
-        f"<h2>Indicatori principali</h2><div class='kpis'>{kpi_html}</div>"
-        f"<h2>Grafici</h2>{''.join(charts)}"
-        f"<h2>Note di metodo e riservatezza</h2><ul>{notes}</ul>"
-        f"<h2>Tabelle</h2>{tables}"
-        "</body></html>"
+        "<header>"
+        f"<h1>Contributi della comunità e coesione sociale</h1>"
+        f"<p class='sub'>Rapporto per il Piano di Zona · Ambito territoriale sociale "
+        f"{_esc(ambito)}</p>"
+        "<dl class='meta'>"
+        f"<dt>Periodo</dt><dd>{_esc(period_text(b))}</dd>"
+        f"<dt>Filtri</dt><dd>{_esc(_filters(b))}</dd>"
+        f"<dt>Dati al</dt><dd>{_esc(italian.long_datetime(s.as_of))} (ora italiana), "
+        f"{_esc(labels.SOURCES.get(s.source, s.source))}</dd>"
+        f"<dt>Riservatezza</dt><dd>nessun conteggio sotto {threshold} è pubblicato</dd>"
+        "</dl></header>"
+        f"<nav class='toc'><h2>Sommario</h2><ol>{toc}</ol></nav>"
+        + section(
+            "sintesi",
+            f"<div class='kpis'>{_kpis(b)}</div>"
+            f"<p class='read'>{_esc(labels.withheld_note(threshold))}</p>",
+        )
+        + section("valore", value_body)
+        + section("copertura", coverage_body)
+        + section("rete", network_body)
+        + section("dettaglio", detail_body)
+        + section("metodo", method_body)
+        + "</body></html>"
     )
+
+
+def pdf(b: Bundle) -> bytes:
+    """The report as an A4 PDF (WeasyPrint: pure Python over Pango, no browser)."""
+    from weasyprint import HTML  # imported in the worker process only: it is heavy
+
+    return HTML(string=render(b)).write_pdf()
