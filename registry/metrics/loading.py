@@ -90,6 +90,12 @@ def _s(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _text(column: str) -> str:
+    # Ids read as text: the SQLite driver would build a uuid.UUID per row from the column's
+    # declared type, and the facts keep strings (a million conversions on a large ledger).
+    return f"CAST({column} AS TEXT)"
+
+
 async def _raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await Contribution.raw(sql, *args)
 
@@ -188,7 +194,7 @@ async def load_ledger(
     where, args = _ledger_where(ambito_id, period, scope)
     if served_plans:
         served = f"c.plan_id IN ({_uuid_list(sorted(served_plans))})"
-        plan_sql = f"CASE WHEN {served} THEN c.plan_id END"
+        plan_sql = f"CASE WHEN {served} THEN {_text('c.plan_id')} END"
         day_sql = f"CASE WHEN {served} THEN c.occurred_on END"
     else:
         plan_sql = day_sql = "NULL"
@@ -253,22 +259,24 @@ async def load_presence(
 ) -> list[compute.PresenceFact]:
     where, args = _ledger_where(ambito_id, period, scope)
     month = _month("c.occurred_on") if by_month else "''"
+    # Verified rows only: persons and holders are counted over verified entries (compute.py),
+    # and this is the largest read of the metrics (one row per person, holder and month).
     sql = (
-        f"SELECT {month} AS month, c.holder AS holder_id, h.kind AS holder_kind, "
+        f"SELECT {month} AS month, {_text('c.holder')} AS holder_id, h.kind AS holder_kind, "
         f"h.sector AS sector, {_COMUNE} AS comune, p.target_group AS area, "
-        f"c.volunteer AS volunteer_id, {_VERIFIED} AS verified "
-        f"{_LEDGER_FROM} WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+        f"{_text('c.volunteer')} AS volunteer_id "
+        f"{_LEDGER_FROM} WHERE {where} AND {_VERIFIED} GROUP BY 1, 2, 3, 4, 5, 6, 7"
     )
     return [
         compute.PresenceFact(
             month=r["month"],
-            holder_id=str(r["holder_id"]),
+            holder_id=r["holder_id"],
             holder_kind=r["holder_kind"],
             sector=r["sector"],
             comune=r["comune"],
             area=r["area"],
-            volunteer_id=_s(r["volunteer_id"]),
-            verified=bool(r["verified"]),
+            volunteer_id=r["volunteer_id"],
+            verified=True,
         )
         for r in await _raw(sql, *args)
     ]
@@ -333,7 +341,8 @@ async def load_needs(
     months_of: dict[str, set[str]] = defaultdict(set)
     pairs: set[tuple[str, str, date, date]] = set()
     for r in await _raw(
-        f"SELECT c.need_id AS need_id, c.resource AS resource_id, c.plan_id AS plan_id, "
+        f"SELECT {_text('c.need_id')} AS need_id, {_text('c.resource')} AS resource_id, "
+        f"{_text('c.plan_id')} AS plan_id, "
         f"{_month('c.occurred_on')} AS month {_LEDGER_FROM} WHERE {where} "
         f"AND c.plan_id IS NOT NULL AND {_VERIFIED} GROUP BY 1, 2, 3, 4",
         *args,
