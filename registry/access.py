@@ -52,13 +52,36 @@ class PlatformPrincipal:
     role: PlatformRole = PlatformRole.PLATFORM_ADMIN
 
 
+OBSERVER_ROLE = "regional_observer"
+
+
+@dataclass(frozen=True, slots=True)
+class ObserverPrincipal:
+    """A Region or its observatory (issue 13): reads the published figures of the ambiti of
+    one region (ISTAT region code) side by side; no ambito, so no ambito endpoint."""
+
+    user_id: uuid.UUID
+    username: str
+    region: str
+    role: str = OBSERVER_ROLE
+
+
 PLATFORM_PATH = "/api/platform/"
+REGION_PATH = "/api/region/"
 
 
-def check_area(principal: Principal | PlatformPrincipal, path: str) -> None:
-    """Platform admins use only /api/platform/, ambito users never: checked for every request
-    before any parameter is read, so the answer is 403 whatever the request carries."""
+def check_area(principal: Principal | PlatformPrincipal | ObserverPrincipal, path: str) -> None:
+    """Platform admins use only /api/platform/, regional observers only /api/region/, ambito
+    users neither: checked for every request before any parameter is read, so the answer is
+    403 whatever the request carries."""
     on_platform = path.startswith(PLATFORM_PATH)
+    on_region = path.startswith(REGION_PATH)
+    if isinstance(principal, ObserverPrincipal):
+        if not on_region:
+            raise PermissionDenied("a regional observer reads only the /api/region/ endpoints")
+        return
+    if on_region:
+        raise PermissionDenied("this endpoint is for regional observers")
     if isinstance(principal, PlatformPrincipal) and not on_platform:
         raise PermissionDenied("a platform administrator has no access to an ambito's records")
     if isinstance(principal, Principal) and on_platform:

@@ -38,6 +38,7 @@ from registry.api.plans import AuditController, PlanController
 from registry.api.platform import PlatformController
 from registry.api.reconfirm import ReconfirmController, ReconfirmPage
 from registry.api.reference import AmbitoController, TaxonomyController, UserController
+from registry.api.region import REGION_CONTROLLERS
 from registry.api.resources import ResourceController
 from registry.config import Settings, load_settings
 from registry.logs import install_redaction
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         UserController,
         AmbitoController,
         PlatformController,  # issue 14: ambiti and their first UdP, for platform admins
+        *REGION_CONTROLLERS,  # issue 13: regional observers, their accounts, the gap map
         TaxonomyController,
         HolderController,
         ResourceController,

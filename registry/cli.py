@@ -253,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     from registry.ambiti.cli import register as register_ambiti
 
     register_ambiti(sub)  # ambito create|list|show|move|merge|split..., platform-admin (issue 14)
+    from registry.region.cli import register as register_region
+
+    register_region(sub)  # region-observer add|list|deactivate|activate (issue 13)
 
     args = parser.parse_args(argv)
     try:

@@ -29,6 +29,7 @@ from registry.metrics.tables import (
 from registry.notifications.tables import Notification, OutboxMessage, WebhookEndpoint
 from registry.ops.lease import Lease
 from registry.plans.tables import Need, Plan
+from registry.region.tables import RegionalObserver
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.taxonomy.tables import TaxonomyTerm
 from registry.users.tables import LoginFailure, LoginThrottle, User
@@ -41,6 +42,7 @@ APP_CONFIG = AppConfig(
         Comune,
         ComuneMembership,  # issue 14
         PlatformAdmin,
+        RegionalObserver,  # issue 13: a Region comparing its ambiti
         TaxonomyTerm,
         Holder,
         User,

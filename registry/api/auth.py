@@ -13,11 +13,19 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.base import DefineMiddleware
 from litestar.params import JSONBody
 
-from registry.access import PlatformPrincipal, PlatformRole, Principal, check_area
+from registry.access import (
+    OBSERVER_ROLE,
+    ObserverPrincipal,
+    PlatformPrincipal,
+    PlatformRole,
+    Principal,
+    check_area,
+)
 from registry.ambiti.platform import load_platform_admin
 from registry.api.params import Actor, AppSettings
 from registry.config import Settings
 from registry.errors import PermissionDenied
+from registry.region.accounts import load_observer
 from registry.security import TokenError, issue, verify
 from registry.users import service as users
 from registry.users.schemas import PasswordChange, PasswordReset, TokenRequest, TokenResponse
@@ -43,9 +51,11 @@ class JWTAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             version = int(claims.get("ver", 0))
         except (TokenError, KeyError, ValueError, TypeError) as error:
             raise NotAuthorizedException("invalid or expired token") from error
-        principal: Principal | PlatformPrincipal | None
+        principal: Principal | PlatformPrincipal | ObserverPrincipal | None
         if claims.get("role") == PlatformRole.PLATFORM_ADMIN:  # issue 14: not an ambito user
             principal = await load_platform_admin(user_id)
+        elif claims.get("role") == OBSERVER_ROLE:  # issue 13: bound to a region
+            principal = await load_observer(user_id)
         else:
             principal = await users.principal_for_token(user_id, version)
         if principal is None:
