@@ -30,6 +30,8 @@ from .model import (
     COMPONENT_NAMES,
     Allocation,
     Component,
+    Difference,
+    NearMiss,
     NeedItem,
     ResourceItem,
     Suggestion,
@@ -38,8 +40,9 @@ from .model import (
     WeeklyWindow,
     Weights,
 )
+from .near import NEAR_MISS_DAYS, NEAR_MISS_KM, NEAR_MISS_LIMIT, near_misses
 from .reference import ReferenceSolution, solve_reference
-from .scoring import score
+from .scoring import freshness_warning, score
 
 __all__ = [
     "COMPONENT_NAMES",
@@ -48,10 +51,15 @@ __all__ = [
     "DEFAULT_MAX_CANDIDATES",
     "DEFAULT_PRIORITY_STEP",
     "EXCLUSION_REASONS_IT",
+    "NEAR_MISS_DAYS",
+    "NEAR_MISS_KM",
+    "NEAR_MISS_LIMIT",
     "Allocation",
     "CandidateGraph",
     "CandidateIndex",
     "Component",
+    "Difference",
+    "NearMiss",
     "NeedItem",
     "ReferenceSolution",
     "ResourceItem",
@@ -64,7 +72,9 @@ __all__ = [
     "allocate_graph",
     "build_graph",
     "exclusion_reason",
+    "freshness_warning",
     "is_compatible",
+    "near_misses",
     "priority_factor",
     "score",
     "solve_min_cost_flow",

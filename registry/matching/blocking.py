@@ -15,8 +15,10 @@ reference definition, `CandidateIndex` the fast implementation):
    that great-circle distance (geo.distance_km);
 4. target group: the need has none, the resource accepts any, or it lists it;
 5. the resource holds every clearance the need requires;
-6. if the need lists languages, the resource speaks at least one of them;
-7. validity periods overlap (open ends are unbounded).
+6. validity periods overlap (open ends are unbounded).
+
+Language is not a rule: it is a weighted score component (a resource sharing no
+language with the person ranks lower, and its reason says so), as the design asks.
 
 The index keys resources by (category, comune served), so a need looks only
 at the cells of its own category and ancestors in its own comune (plus
@@ -47,6 +49,7 @@ from .scoring import (
     PROXIMITY_ELSEWHERE,
     capacity_value,
     category_fit_value,
+    freshness_value,
     load_spread_value,
     proximity_value,
     score,
@@ -72,7 +75,6 @@ EXCLUSION_REASONS_IT: dict[str, str] = {
     "distance": "troppo lontano",
     "target_group": "destinatari diversi",
     "clearances": "requisiti mancanti",
-    "language": "nessuna lingua in comune",
     "validity": "periodo di validità non compatibile",
 }
 
@@ -118,8 +120,6 @@ def exclusion_reason(
         return "target_group"
     if not need.required_clearances <= resource.clearances:
         return "clearances"
-    if need.languages and not need.languages & resource.languages:
-        return "language"
     if not _periods_overlap(need, resource):
         return "validity"
     return None
@@ -296,6 +296,7 @@ class CandidateIndex:
         capacity_values: list[float] = []
         load_values: list[float] = []
         new_tie_values: list[float] = []
+        freshness_values: list[float] = []
         eligible_count = 0
         # One pass over the resources: this constructor runs on every ambito
         # refresh, and separate comprehensions cost a pass each.
@@ -340,10 +341,14 @@ class CandidateIndex:
             capacity_values.append(capacity_value(r.capacity))
             load_values.append(load_spread_value(r.holder_load))
             new_tie_values.append(1.0 if r.holder_is_new else 0.0)
+            freshness_values.append(
+                freshness_value(r.confirmed_days, r.remind_after_days, r.stale_after_days)
+            )
         self.eligible_count = eligible_count
         # Positions were appended in ascending order, so every cell is sorted.
         self._cells = {k: np.array(v, dtype=np.int64) for k, v in cells.items()}
         self._groups: dict[tuple[str, str], _Group] = {}
+        self._by_category: dict[str, list[int]] | None = None
         self._comune_id = comune_id
         self._holder_id = holder_id
         self._home = np.array(home, dtype=np.int64)
@@ -371,10 +376,26 @@ class CandidateIndex:
         self._capacity_value = np.array(capacity_values, dtype=np.float64)
         self._load_value = np.array(load_values, dtype=np.float64)
         self._new_tie_value = np.array(new_tie_values, dtype=np.float64)
+        self._freshness_value = np.array(freshness_values, dtype=np.float64)
         self._capacity = np.array([r.capacity for r in res], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.resources)
+
+    def eligible_of_categories(self, categories: Iterable[str]) -> list[ResourceItem]:
+        """Resources past rule 1 (fresh, with capacity, not expired) in any of `categories`,
+        whatever comuni they serve, in id order (for near misses: a few hundred at most)."""
+        by_category = self._by_category
+        if by_category is None:
+            grouped: dict[str, set[int]] = {}
+            for (category, _), cell in self._cells.items():
+                grouped.setdefault(category, set()).update(cell.tolist())
+            by_category = {k: sorted(v) for k, v in grouped.items()}
+            self._by_category = by_category
+        positions: set[int] = set()
+        for category in categories:
+            positions.update(by_category.get(category, ()))
+        return [self.resources[p] for p in sorted(positions)]
 
     def resource(self, resource_id: str) -> ResourceItem:
         return self.resources[self._position[resource_id]]
@@ -447,7 +468,7 @@ class CandidateIndex:
         return group
 
     def _masks(self, nb: _NeedArrays, rows: IntArray, group: _Group) -> list[tuple[str, BoolArray]]:
-        """Per-rule (G, C) masks for the distance rule and rules 4-7, in the order of
+        """Per-rule (G, C) masks for the distance rule and rules 4-6, in the order of
         `exclusion_reason` (the distance mask only when one of the rows has a limit)."""
         c = group.idx
         masks: list[tuple[str, BoolArray]] = []
@@ -460,15 +481,12 @@ class CandidateIndex:
         tg |= ~nb.has_tg[rows][:, None]
         clr = _subset(nb.clr_bits[rows], self._clr_bits[c])
         clr &= ~nb.clr_impossible[rows][:, None]
-        lang = _any_common(nb.lang_bits[rows], self._lang_bits[c])
-        lang |= ~nb.has_lang[rows][:, None]
         validity = (self._from[c][None, :] <= nb.end[rows][:, None]) & (
             self._until[c][None, :] >= nb.start[rows][:, None]
         )
         masks += [
             ("target_group", tg),
             ("clearances", clr),
-            ("language", lang),
             ("validity", validity),
         ]
         return masks
@@ -505,6 +523,7 @@ class CandidateIndex:
         col = col + w.proximity * group.proximity
         col = col + w.load_spread * self._load_value[c]
         col = col + w.new_tie * self._new_tie_value[c]
+        col = col + w.freshness * self._freshness_value[c]
         acc *= w.schedule_overlap
         acc += col[None, :]
 
@@ -513,7 +532,7 @@ class CandidateIndex:
         acc += (w.language * self._lang_default[c])[None, :]
         if len(lang_rows):
             # Needs that list languages: 1 if one is shared, else 0.
-            shared = dict(masks)["language"][lang_rows]
+            shared = _any_common(nb.lang_bits[rows[lang_rows]], self._lang_bits[c])
             acc[lang_rows] = before + w.language * np.where(shared, 1.0, 0.0)
 
         # Continuity is 0 for most pairs and x + 0.0 == x, so only the pairs

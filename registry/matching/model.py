@@ -79,6 +79,12 @@ class ResourceItem:
     stale: bool = False
     home_comune: str | None = None
     home_location: GeoPoint | None = None
+    # Days since the holder last confirmed the resource (None = unknown) and the registry's
+    # freshness settings: a reminder goes out after `remind_after_days`, and after
+    # `stale_after_days` the resource is marked stale (which may not have happened yet).
+    confirmed_days: int | None = None
+    remind_after_days: int = 60
+    stale_after_days: int = 90
 
     def __post_init__(self) -> None:
         for name in ("comuni", "target_groups", "languages", "clearances"):
@@ -92,6 +98,8 @@ class ResourceItem:
             raise ValueError(f"resource {self.id}: capacity must be >= 0")
         if self.holder_load < 0:
             raise ValueError(f"resource {self.id}: holder_load must be >= 0")
+        if not 0 < self.remind_after_days < self.stale_after_days:
+            raise ValueError(f"resource {self.id}: need 0 < remind_after_days < stale_after_days")
         if (
             self.valid_from is not None
             and self.valid_until is not None
@@ -162,6 +170,9 @@ class Taxonomy:
     _ancestors: Mapping[str, tuple[str, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _children: Mapping[str, tuple[str, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
@@ -181,6 +192,14 @@ class Taxonomy:
                 parent = parents.get(parent)
             chains[code] = tuple(chain)
         object.__setattr__(self, "_ancestors", MappingProxyType(chains))
+        children: dict[str, list[str]] = {}
+        for code in sorted(parents):
+            parent = parents[code]
+            if parent is not None:
+                children.setdefault(parent, []).append(code)
+        object.__setattr__(
+            self, "_children", MappingProxyType({k: tuple(v) for k, v in children.items()})
+        )
         # Content hash, so that equal taxonomies can key a cache of indexes.
         content = (frozenset(parents.items()), frozenset(self.labels.items()))
         object.__setattr__(self, "_hash", hash(content))
@@ -202,6 +221,18 @@ class Taxonomy:
                 return depth
         return None
 
+    def children(self, code: str) -> tuple[str, ...]:
+        """Direct children of `code`, in code order."""
+        return self._children.get(code, ())
+
+    def related(self, code: str) -> tuple[str, ...]:
+        """Categories close to `code` that blocking does not accept: its children (more
+        specific help, covering part of what is asked) and its siblings (same parent)."""
+        parents = self.ancestors(code)
+        siblings = () if not parents else self.children(parents[0])
+        out = [c for c in (*self.children(code), *siblings) if c != code]
+        return tuple(dict.fromkeys(out))
+
     def label(self, code: str) -> str:
         return self.labels.get(code, code)
 
@@ -222,6 +253,7 @@ class Weights:
     continuity: float = 1.5
     load_spread: float = 1.0
     new_tie: float = 0.5
+    freshness: float = 1.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -277,6 +309,34 @@ class Suggestion:
         """All reasons, most influential first, for display."""
         ranked = sorted(self.components, key=lambda c: -c.weight * c.value)
         return "; ".join(c.reason for c in ranked if c.weight > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """What keeps a near miss out of the suggestions, and by how much.
+
+    `code` is "category" (a related category; `amount` = taxonomy steps), "comune" (does
+    not serve the need's comune; `amount` = km from it), "distance" (beyond the need's
+    limit; `amount` = km beyond) or "period" (available only later; `amount` = days after
+    the need's end). `reason` says it in Italian.
+    """
+
+    code: str
+    amount: float
+    unit: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """A resource that nearly fits a need: one rule fails, by a little.
+
+    Never a suggestion: shown apart, with what differs, for the social worker to judge.
+    `suggestion` scores the pair as if it were compatible.
+    """
+
+    suggestion: Suggestion
+    difference: Difference
 
 
 @dataclass(frozen=True, slots=True)

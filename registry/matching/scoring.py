@@ -29,6 +29,10 @@ Component definitions (the constants below are the tunable parts):
 - load_spread: 1 / (1 + active matches / LOAD_HALF): fewer active matches,
   higher value (use, not consumption: spread the effort).
 - new_tie: 1 if the holder has no ties in the network yet, else 0.
+- freshness: 1 while the holder's last confirmation is at most `remind_after_days` old
+  (or its date is unknown), then falling linearly to 0 at `stale_after_days`, and 0 beyond
+  (the freshness job may not have marked the resource stale yet): an unconfirmed resource
+  ranks lower, and its reason says how old the confirmation is.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ ACCUMULATION_ORDER: tuple[str, ...] = (
     "proximity",
     "load_spread",
     "new_tie",
+    "freshness",
     "schedule_overlap",
     "language",
     "continuity",
@@ -118,6 +123,22 @@ def capacity_value(capacity: int) -> float:
 
 def load_spread_value(load: int) -> float:
     return 1 / (1 + load / LOAD_HALF)
+
+
+def freshness_value(days: int | None, remind_after: int, stale_after: int) -> float:
+    if days is None or days <= remind_after:
+        return 1.0
+    if days >= stale_after:
+        return 0.0
+    return 1 - (days - remind_after) / (stale_after - remind_after)
+
+
+def days_ago_it(days: int) -> str:
+    if days <= 0:
+        return "oggi"
+    if days == 1:
+        return "ieri"
+    return f"{days} giorni fa"
 
 
 def proximity_value(km: float) -> float:
@@ -263,6 +284,30 @@ def _new_tie(resource: ResourceItem) -> tuple[float, str]:
     return 0.0, "Già presente nella rete"
 
 
+def _freshness(resource: ResourceItem) -> tuple[float, str]:
+    days = resource.confirmed_days
+    value = freshness_value(days, resource.remind_after_days, resource.stale_after_days)
+    if days is None:
+        return value, "Data dell'ultima conferma non nota"
+    if days <= resource.remind_after_days:
+        return value, f"Disponibilità confermata dal titolare {days_ago_it(days)}"
+    if days < resource.stale_after_days:
+        return value, (
+            f"Disponibilità confermata {days_ago_it(days)}: conferma richiesta al titolare, "
+            "verificare che sia ancora valida"
+        )
+    return value, (
+        f"Disponibilità non confermata da {days} giorni (oltre i "
+        f"{resource.stale_after_days} previsti): verificare con il titolare prima di proporla"
+    )
+
+
+def freshness_warning(resource: ResourceItem) -> str | None:
+    """The freshness reason when the confirmation is overdue, else None (for a badge)."""
+    value, reason = _freshness(resource)
+    return None if value >= 1.0 else reason
+
+
 def score(
     need: NeedItem, resource: ResourceItem, weights: Weights, taxonomy: Taxonomy
 ) -> Suggestion:
@@ -280,6 +325,7 @@ def score(
         "continuity": _continuity(need, resource),
         "load_spread": _load_spread(resource),
         "new_tie": _new_tie(resource),
+        "freshness": _freshness(resource),
     }
     components = tuple(
         Component(name=name, value=parts[name][0], weight=weight, reason=parts[name][1])

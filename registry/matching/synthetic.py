@@ -13,6 +13,8 @@
   located at their home comune, needs at their plan's comune, and 20% of
   needs limited to 5-20 km. These are drawn from a second seeded stream, so
   everything else is what it was before locations existed.
+- days since the last confirmation: 0-100, uniform (a third past the 60-day reminder),
+  from a third stream for the same reason.
 """
 
 from __future__ import annotations
@@ -216,6 +218,7 @@ def generate_ambito(n_resources: int, n_needs: int, seed: int = 42) -> Synthetic
     n_win = np.where(rng.random(n) < 0.15, 0, rng.integers(1, 5, size=n))
     capacity = rng.choice(5, size=n, p=[0.45, 0.25, 0.15, 0.1, 0.05]) + 1
     stale = rng.random(n) < 0.10
+    confirmed_days = np.random.default_rng([seed, 11]).integers(0, 101, size=n)
     res_windows = _WindowDraws(rng, int(n_win.sum()), 4)
 
     base = date(2026, 1, 1)
@@ -263,6 +266,7 @@ def generate_ambito(n_resources: int, n_needs: int, seed: int = 42) -> Synthetic
                 holder_load=int(holder_load[h]),
                 holder_is_new=bool(holder_new[h]),
                 stale=bool(stale[i]),
+                confirmed_days=int(confirmed_days[i]),
                 home_comune=home,
                 home_location=places[home_i],
             )

@@ -85,12 +85,6 @@ def test_baseline_pair_is_compatible() -> None:
             {"required_clearances": frozenset({"minori", "patente"})},
             "clearances",
         ),
-        (
-            {"languages": frozenset({"it", "fr"})},
-            {"languages": frozenset({"ar", "en"})},
-            "language",
-        ),
-        ({"languages": frozenset()}, {"languages": frozenset({"ar"})}, "language"),
         ({"valid_until": date(2026, 1, 31)}, {"start": date(2026, 2, 1)}, "validity"),
         (
             {"valid_from": date(2026, 3, 1)},
@@ -127,6 +121,9 @@ def test_each_rule_excludes(
         ),
         ({"languages": frozenset({"it", "ar"})}, {"languages": frozenset({"ar", "en"})}),
         ({"languages": frozenset({"fr"})}, {}),  # no language constraint
+        # Language is a score component, not a rule: no shared language still passes.
+        ({"languages": frozenset({"it", "fr"})}, {"languages": frozenset({"ar", "en"})}),
+        ({"languages": frozenset()}, {"languages": frozenset({"ar"})}),
         ({"valid_until": date(2026, 2, 1)}, {"start": date(2026, 2, 1)}),  # touching day counts
         ({"valid_from": date(2026, 3, 1)}, {"start": date(2026, 1, 1)}),  # open-ended need
         (
@@ -162,8 +159,8 @@ def test_unknown_codes_in_needs() -> None:
     assert ids(index, need(target_group="nuovo_gruppo")) == ["R1"]
     # A clearance nobody holds can never be satisfied.
     assert ids(index, need(required_clearances=frozenset({"brevetto"}))) == []
-    # A language nobody speaks: nothing.
-    assert ids(index, need(languages=frozenset({"xx"}))) == []
+    # A language nobody speaks: still both (language only lowers the score).
+    assert ids(index, need(languages=frozenset({"xx"}))) == ["R1", "R2"]
     # An unknown category or comune: nothing, without errors.
     assert ids(index, need(category="NUOVA")) == []
     assert ids(index, need(comune="999999")) == []
@@ -184,7 +181,7 @@ def test_explain_no_candidates_counts_each_rule() -> None:
         [
             res("R1", target_groups=frozenset({"anziani"})),
             res("R2", clearances=frozenset()),
-            res("R3", clearances=frozenset({"minori"}), languages=frozenset({"it"})),
+            res("R3", clearances=frozenset({"minori"}), valid_until=date(2025, 12, 31)),
             res("R4", category="TRA.SOC"),
         ],
         TAX,
@@ -193,12 +190,14 @@ def test_explain_no_candidates_counts_each_rule() -> None:
         target_group="disabili",
         required_clearances=frozenset({"minori"}),
         languages=frozenset({"ar"}),
+        start=date(2026, 1, 1),
     )
     text = index.explain_no_candidates(n)
     assert "Nessuna delle 3 risorse" in text
     assert "1 per destinatari diversi" in text
     assert "1 per requisiti mancanti" in text
-    assert "1 per nessuna lingua in comune" in text
+    assert "1 per periodo di validità non compatibile" in text
+    assert "lingua" not in text
     empty = CandidateIndex([res("R4", category="TRA.SOC")], TAX).explain_no_candidates(need())
     assert "Nessuna risorsa attiva della categoria «Accompagnamento a visite mediche»" in empty
 

@@ -272,6 +272,17 @@ def test_language() -> None:
     assert "ucraino" in reason
 
 
+def test_no_shared_language_lowers_the_rank_but_does_not_exclude() -> None:
+    n = need(languages=frozenset({"ar"}))
+    speaks = res(id="R2", languages=frozenset({"ar", "it"}))
+    does_not = res(id="R1", languages=frozenset({"it"}))
+    ranked = suggest(n, CandidateIndex([does_not, speaks], TAX), W)
+    assert [s.resource_id for s in ranked] == ["R2", "R1"]
+    assert ranked[1].component("language").reason == (
+        "Nessuna lingua in comune (richieste: arabo)"
+    )
+
+
 # --- continuity, load spread, new tie -------------------------------------------------------
 
 
@@ -299,6 +310,54 @@ def test_new_tie() -> None:
     assert comp(need(), res(holder_is_new=False), "new_tie")[0] == 0.0
 
 
+# --- freshness ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "value", "reason"),
+    [
+        (None, 1.0, "Data dell'ultima conferma non nota"),
+        (0, 1.0, "Disponibilità confermata dal titolare oggi"),
+        (1, 1.0, "Disponibilità confermata dal titolare ieri"),
+        (60, 1.0, "Disponibilità confermata dal titolare 60 giorni fa"),
+        (
+            66,
+            0.8,
+            "Disponibilità confermata 66 giorni fa: conferma richiesta al titolare, "
+            "verificare che sia ancora valida",
+        ),
+        (
+            99,
+            0.0,
+            "Disponibilità non confermata da 99 giorni (oltre i 90 previsti): verificare con "
+            "il titolare prima di proporla",
+        ),
+    ],
+)
+def test_freshness(days: int | None, value: float, reason: str) -> None:
+    got = comp(need(), res(confirmed_days=days), "freshness")
+    assert got[0] == pytest.approx(value)
+    assert got[1] == reason
+
+
+def test_freshness_follows_the_resource_settings() -> None:
+    # With a 10/20-day policy, 15 days is halfway; past 20 the value is 0.
+    assert comp(
+        need(), res(confirmed_days=15, remind_after_days=10, stale_after_days=20), "freshness"
+    )[0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="remind_after_days"):
+        res(remind_after_days=30, stale_after_days=30)
+
+
+def test_an_unconfirmed_resource_ranks_below_an_equal_fresh_one() -> None:
+    """The demo's complaint: 99 days without confirmation ranked first, unannounced."""
+    old = res(id="R1", confirmed_days=99)
+    fresh = res(id="R2", confirmed_days=3)
+    ranked = suggest(need(), CandidateIndex([old, fresh], TAX), W)
+    assert [s.resource_id for s in ranked] == ["R2", "R1"]
+    assert "non confermata da 99 giorni" in ranked[1].explanation
+
+
 # --- total ----------------------------------------------------------------------------------
 
 
@@ -317,16 +376,26 @@ def test_total_is_weighted_mean_by_hand() -> None:
         languages=frozenset({"ar"}),
         holder_load=5,
         holder_is_new=False,
+        confirmed_days=75,
     )
     s = score(n, r, W, TAX)
     # category 0.6, schedule 180/240, capacity 0.4, proximity 0.5, language 1,
-    # continuity 1, load 0.5, new tie 0; weights 3, 2, 0.5, 1, 1, 1.5, 1, 0.5.
+    # continuity 1, load 0.5, new tie 0, freshness 0.5 (75 days: halfway from the reminder
+    # at 60 to stale at 90); weights 3, 2, 0.5, 1, 1, 1.5, 1, 0.5, 1.
     expected = (
-        3 * 0.6 + 2 * 0.75 + 0.5 * 0.4 + 1 * 0.5 + 1 * 1 + 1.5 * 1 + 1 * 0.5 + 0.5 * 0
-    ) / 10.5
+        3 * 0.6
+        + 2 * 0.75
+        + 0.5 * 0.4
+        + 1 * 0.5
+        + 1 * 1
+        + 1.5 * 1
+        + 1 * 0.5
+        + 0.5 * 0
+        + 1 * 0.5
+    ) / 11.5
     assert s.score == pytest.approx(expected)
     assert [c.name for c in s.components] == list(COMPONENT_NAMES)
-    assert [c.weight for c in s.components] == [3, 2, 0.5, 1, 1, 1.5, 1, 0.5]
+    assert [c.weight for c in s.components] == [3, 2, 0.5, 1, 1, 1.5, 1, 0.5, 1]
     assert (s.need_id, s.resource_id, s.holder_id) == ("N1", "R1", "H1")
     custom = score(
         n,
@@ -340,6 +409,7 @@ def test_total_is_weighted_mean_by_hand() -> None:
             continuity=0,
             load_spread=0,
             new_tie=0,
+            freshness=0,
         ),
         TAX,
     )
