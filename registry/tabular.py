@@ -131,7 +131,8 @@ T = TypeVar("T")
 Formulas = Literal["spreadsheet", "machine"] | None
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# Without the charset: Litestar adds "; charset=utf-8" to every text/* answer itself.
+CSV_MEDIA_TYPE = "text/csv"
 DEFAULT_MAX_ROWS = 10_000
 _DELIMITERS = (";", ",", "\t")
 _LIST_SPLIT = re.compile(r"[;|,\n]")

@@ -39,7 +39,7 @@ from registry.vocabularies import HolderKind, ResourceStatus, Sector, UserArea
 # Uploads may be larger than an ordinary JSON body (REGISTRY_MAX_BODY_BYTES).
 UPLOAD_MAX_BYTES = 50_000_000
 GEOJSON = "application/geo+json"
-ICALENDAR = "text/calendar; charset=utf-8"
+ICALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8" to text/* answers
 PerPage = Annotated[int, QueryParameter(ge=1, le=200, description="records per page")]
 
 
