@@ -11,6 +11,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from registry.access import Role
+from registry.api.openapi import answers
 from registry.api.params import Actor, IstatQuery, PathText
 from registry.common import now
 from registry.errors import InvalidInput
@@ -28,6 +29,7 @@ from registry.metrics.schemas import (
     TimeseriesOut,
 )
 from registry.offload import in_worker_process
+from registry.tabular import XLSX_MEDIA_TYPE
 from registry.vocabularies import HolderKind, Sector, UserArea
 
 From = Annotated[date | None, QueryParameter(name="from", description="first day (inclusive)")]
@@ -145,7 +147,11 @@ class MetricsController(Controller):
         period = service.check_range(start, end, service.today())
         return await exports.bundle(actor, period, granularity.value, scope, live=live)
 
-    @get("/export.xlsx", summary="Every table of the period as one XLSX workbook")
+    @get(
+        "/export.xlsx",
+        summary="Every table of the period as one XLSX workbook",
+        operation_class=answers(XLSX_MEDIA_TYPE),
+    )
     async def export_xlsx(
         self,
         actor: Actor,
@@ -163,11 +169,15 @@ class MetricsController(Controller):
         b = await self._bundle(actor, start, end, granularity, scope, live)
         return Response(
             await in_worker_process(exports.xlsx_of, b, dialect),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX_MEDIA_TYPE,
             headers=_attachment(exports.xlsx_filename(b, dialect)),
         )
 
-    @get("/export/{filename:str}", summary="One table of the period as CSV: /export/NAME.csv")
+    @get(
+        "/export/{filename:str}",
+        summary="One table of the period as CSV: /export/NAME.csv",
+        operation_class=answers("text/csv"),
+    )
     async def export_csv(
         self,
         actor: Actor,
@@ -191,11 +201,15 @@ class MetricsController(Controller):
         b = await self._bundle(actor, start, end, granularity, scope, live)
         return Response(
             await in_worker_process(exports.csv_of, b, table, dialect),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds the charset to text/* types
             headers=_attachment(exports.csv_filename(b, table, dialect)),
         )
 
-    @get("/report.html", summary="The one-file report for the Piano di Zona (HTML, SVG charts)")
+    @get(
+        "/report.html",
+        summary="The one-file report for the Piano di Zona (HTML, SVG charts)",
+        operation_class=answers("text/html"),
+    )
     async def report_html(
         self,
         actor: Actor,
@@ -217,9 +231,13 @@ class MetricsController(Controller):
         # Workbook, CSV and report are pure Python over the bundle: rendered in a worker
         # process, never on the event loop (registry/offload.py).
         page = await in_worker_process(report.render, b)
-        return Response(page, media_type="text/html; charset=utf-8", headers=headers)
+        return Response(page, media_type="text/html", headers=headers)  # charset: Litestar
 
-    @get("/report.pdf", summary="The report for the Piano di Zona as an A4 PDF")
+    @get(
+        "/report.pdf",
+        summary="The report for the Piano di Zona as an A4 PDF",
+        operation_class=answers("application/pdf"),
+    )
     async def report_pdf(
         self,
         actor: Actor,
