@@ -247,6 +247,29 @@ CASES = [
         None,
         lambda t: {"code": f"ATS-{new_code()}", "name": "Parte", "comuni": t.comuni[:1]},
     ),
+    # Issue 13: the Region's endpoints refuse every ambito role (a regional observer's own
+    # access is in tests/test_region.py), so do the observer accounts of the platform admin;
+    # the gap map is the UdP's and the social workers'.
+    Case("GET", "/api/region/me", everyone(403), None),
+    Case("GET", "/api/region/ambiti", everyone(403), None),
+    Case("GET", "/api/region/ambiti/export", everyone(403), None),
+    Case("GET", "/api/platform/regional-observers", everyone(403), None),
+    Case(
+        "POST",
+        "/api/platform/regional-observers",
+        everyone(403),
+        None,
+        lambda t: {"username": f"r-{new_code()}", "password": "una-password-lunga", "region": "03"},
+    ),
+    Case(
+        "PATCH",
+        "/api/platform/regional-observers/{code}",
+        everyone(403),
+        None,
+        lambda t: {"active": False},
+    ),
+    Case("GET", "/api/gap-map", {U: 200, S: 200, H: 403, V: 403}, None),
+    Case("GET", "/api/gap-map/rates", {U: 200, S: 200, H: 403, V: 403}, None),
 ]
 
 
