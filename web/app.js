@@ -15,9 +15,11 @@ const HM = ['holder_manager', 'udp_admin'];
 // path pattern, module, roles allowed, menu label (per role) or null.
 const ROUTES = [
   { path: '/accesso', load: () => import('./screens/login.js'), public: true },
+  { path: '/regione', load: () => import('./screens/region.js'), public: true }, // the Region's own login and screen
   { path: '/', load: () => import('./screens/home.js'), roles: ALL, menu: 'Home' },
   { path: '/cruscotto', load: () => import('./screens/dashboard.js'), roles: ['udp_admin', 'social_worker'], menu: { udp_admin: 'Cruscotto' } },
   { path: '/tariffe', load: () => import('./screens/settings.js'), roles: UDP },
+  { path: '/lacune', load: () => import('./screens/gaps.js'), roles: ['udp_admin', 'social_worker'], menu: 'Bisogni scoperti' },
   { path: '/ente', load: () => import('./screens/holder.js'), roles: ['holder_manager'], menu: 'La mia organizzazione' },
   { path: '/piani', load: () => import('./screens/plans.js'), roles: SW, menu: { social_worker: 'Piani personalizzati', udp_admin: 'Piani' } },
   { path: '/piani/nuovo', load: () => import('./screens/plan-edit.js'), roles: SW },
