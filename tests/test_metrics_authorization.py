@@ -59,6 +59,7 @@ CASES = [
     Case("GET", "/api/metrics/export.xlsx" + Q, READERS, None),
     Case("GET", "/api/metrics/export/totals.csv" + Q, READERS, None),
     Case("GET", "/api/metrics/report.pdf" + Q, READERS, None),
+    Case("GET", "/api/metrics/labels", everyone(200), None),
     Case("GET", "/api/metrics/report.html" + Q, READERS, None),
     Case("GET", "/api/metrics/rates", READERS, None),
     Case(
@@ -130,6 +131,8 @@ async def test_own_ambito(client, case: Case, role: Role) -> None:
             assert "<svg" in response.text
         elif "report.pdf" in path:
             assert response.content.startswith(b"%PDF-")
+        elif path.endswith("/labels"):
+            assert response.json()["columns"]["ei_index"] == "Indice E-I tra settori"
         elif "export" not in path and "interactions" not in path and "rates" not in path:
             assert response.json()["suppression"]["threshold"] >= 3
 

@@ -49,15 +49,13 @@ def threshold(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def _scenario(tenant: Tenant) -> None:
     await build(tenant)
-    # One verified hour given in Como: the by-comune table then names a comune of ISTAT's list
-    # next to the tenant's own (made-up codes, named in the ambito's register).
-    first = (
-        await Contribution.select(Contribution.id)
-        .where(Contribution.ambito == tenant.ambito_id)
-        .first()
+    # The six volunteers' QR-verified hours were given in Como: the by-comune table then names
+    # a comune of ISTAT's list next to the tenant's own (made-up codes, in the ambito's register).
+    await Contribution.update({Contribution.comune: COMO}).where(
+        (Contribution.ambito == tenant.ambito_id)
+        & (Contribution.verification == "qr_verified")
+        & (Contribution.volunteer.is_not_null())
     )
-    assert first is not None
-    await Contribution.update({Contribution.comune: COMO}).where(Contribution.id == first["id"])
 
 
 async def _get(client, tenant: Tenant, path: str, **extra: str):

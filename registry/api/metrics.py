@@ -15,7 +15,7 @@ from registry.api.openapi import answers
 from registry.api.params import Actor, IstatQuery, PathText
 from registry.common import now
 from registry.errors import InvalidInput
-from registry.metrics import exports, report, service
+from registry.metrics import exports, labels, report, service
 from registry.metrics.schemas import (
     CoverageOut,
     Granularity,
@@ -257,6 +257,10 @@ class MetricsController(Controller):
             media_type="application/pdf",
             headers=_attachment(exports.report_filename(b, "pdf")),
         )
+
+    @get("/labels", summary="Italian names of tables and columns, how each indicator is read")
+    async def metric_labels(self, actor: Actor) -> labels.LabelsOut:
+        return labels.labels_out(service.min_count())
 
     @get("/rates", summary="Hourly rates per task level and year (defaults marked)")
     async def rates(self, actor: Actor) -> RateTableOut:

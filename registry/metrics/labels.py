@@ -19,6 +19,8 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+import msgspec
+
 from registry import geo, italian
 from registry.metrics.rates import TASK_LEVELS
 from registry.vocabularies import (
@@ -99,6 +101,25 @@ TABLES: dict[str, TableName] = {
     ),
     "suppressed": TableName("valori-nascosti", "Valori nascosti", "Valori nascosti e perché"),
 }
+
+
+class LabelsOut(msgspec.Struct, kw_only=True):
+    """The Italian names the web app shows: one source for the app, the report and the
+    exports."""
+
+    columns: dict[str, str]
+    tables: dict[str, str]
+    explanations: dict[str, str]
+    withheld: str
+
+
+def labels_out(threshold: int) -> LabelsOut:
+    return LabelsOut(
+        columns=dict(COLUMNS),
+        tables={name: label.title for name, label in TABLES.items()},
+        explanations=dict(EXPLANATIONS),
+        withheld=withheld_note(threshold),
+    )
 
 
 def table_name(name: str) -> TableName:
@@ -357,7 +378,10 @@ WITHHELD = (
 )
 
 
-_IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+# Column identifiers in notes: any snake_case word, and the one-word ones that are not also
+# Italian words (comune, area are both).
+_ONE_WORD = ("persons", "holders", "entries", "needs", "resources", "nodes", "edges", "fte")
+_IDENTIFIER = re.compile(r"\b(?:[a-z]+(?:_[a-z0-9]+)+|" + "|".join(_ONE_WORD) + r")\b")
 
 
 def prose(text: str) -> str:

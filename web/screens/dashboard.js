@@ -7,34 +7,11 @@ import {
   announce, busy, errorBox, field, flash, fmt, input, isoDate, loading, pageHeader, progress, select,
 } from '../js/ui.js';
 
-// Italian names of the columns the metrics API publishes.
-const COLUMNS = {
-  period: 'Periodo', persons: 'Persone', holders: 'Enti', entries: 'Registrazioni',
-  entries_self_reported_unverified: 'Registrazioni da verificare',
-  hours_verified: 'Ore verificate', hours_paid_by_interventions: 'Ore pagate da interventi',
-  hours_community: 'Ore di comunità', hours_self_reported_unverified: 'Ore autodichiarate (non contate)',
-  fte: 'FTE', replacement_value_eur: 'Valore di sostituzione (€)', in_kind_value_eur: 'Valore in natura (€)',
-  community_value_eur: 'Valore di comunità (€)', public_eur: 'Spesa pubblica (€)', leverage_ratio: 'Leva',
-  coproduction_share: 'Quota di co-produzione', sector: 'Settore', holder_kind: 'Tipo di ente', comune: 'Comune',
-  area: 'Area di utenza', task_level: 'Livello di mansione', unit: 'Unità', valued_entries: 'Voci con valore',
-  quantity: 'Quantità', fund_source: 'Fonte', needs: 'Bisogni', community_only: 'Solo comunità',
-  intervention_only: 'Solo interventi', both: 'Entrambi', none: 'Nessuno',
-  share_community_only: 'Quota solo comunità', share_intervention_only: 'Quota solo interventi',
-  share_both: 'Quota entrambi', share_none: 'Quota scoperti', matched_entries: 'Voci abbinate',
-  resources_used: 'Risorse usate', resources_used_in_2_plus_plans: 'Risorse usate in 2+ piani',
-  needs_recorded: 'Bisogni registrati', needs_matched: 'Bisogni abbinati', matched_hours: 'Ore abbinate',
-  offered_hours: 'Ore offerte', matched_over_offered: 'Ore abbinate / offerte',
-  share_resources_reused: 'Quota risorse riusate', share_needs_matched: 'Quota bisogni abbinati',
-  median_days: 'Mediana (giorni)', p90_days: '90° percentile (giorni)', resources: 'Risorse',
-  confirmed_last_90_days: 'Confermate negli ultimi 90 giorni', share_confirmed: 'Quota confermate',
-  as_of: 'Alla data', nodes: 'Nodi', person_nodes: 'Volontari singoli', edges: 'Legami', new_ties: 'Nuovi legami',
-  components: 'Componenti', communities: 'Comunità', density: 'Densità', average_degree: 'Grado medio',
-  largest_component_share: 'Quota componente maggiore', average_clustering: 'Clustering medio',
-  ei_index: 'Indice E-I tra settori', sector_assortativity: 'Assortatività per settore', modularity: 'Modularità',
-  edges_co_contribution: 'Legami da co-contribuzione', edges_joint_activity: 'Legami da attività comuni',
-  edges_interaction: 'Legami da interazioni registrate', rate_eur_per_hour: 'Tariffa (€/ora)',
-  rate_is_default: 'Tariffa predefinita',
-};
+// Italian names of the columns and how each indicator is read come from the server
+// (GET /api/metrics/labels, registry/metrics/labels.py): the same words as the report and
+// the exports.
+let LABELS = { columns: {}, tables: {}, explanations: {}, withheld: '' };
+const columnName = (c) => LABELS.columns[c] || c;
 const HIDDEN_COLUMNS = new Set(['value_method', 'rate_years', 'period_start', 'period_end']);
 const SHARE_COLUMNS = /share|coproduction|matched_over_offered/;
 const FUND_LABELS = { national: 'Fondi nazionali', regional: 'Fondi regionali', municipal: 'Fondi comunali', eu_pnrr: 'Fondi europei / PNRR', other: 'Altre fonti' };
@@ -59,21 +36,26 @@ function cell(column, value, names) {
 
 function publishedTable(table, names, open = false) {
   const columns = table.columns.filter((c) => !HIDDEN_COLUMNS.has(c));
+  const explained = columns.filter((c) => LABELS.explanations[c]);
   const rows = table.total ? [...table.rows, { ...table.total, __total: true }] : table.rows;
   return h('details', { class: 'card data-table', open },
-    h('summary', null, h('strong', { text: table.title })),
+    h('summary', null, h('strong', { text: LABELS.tables[table.name] || table.title })),
     rows.length ? h('div', { class: 'table-wrap' }, responsive(h('table', null,
       h('caption', { class: 'sr-only', text: table.title }),
-      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', text: COLUMNS[c] || c })))),
+      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', text: columnName(c), title: LABELS.explanations[c] || null })))),
       h('tbody', null, rows.map((row) => h('tr', { class: row.__total ? 'total' : null },
         columns.map((c, i) => (i === 0 && row.__total && (row[c] === undefined || row[c] === null) ? h('th', { scope: 'row', text: 'Totale' }) : cell(c, row[c], names)))))))))
       : h('p', { class: 'muted', text: 'Nessun dato nel periodo.' }),
+    explained.length ? h('dl', { class: 'small' }, explained.flatMap((c) => [h('dt', { text: columnName(c) }), h('dd', { text: LABELS.explanations[c] })])) : null,
     table.notes && table.notes.length ? h('ul', { class: 'small muted' }, table.notes.map((n) => h('li', { text: nd(n) }))) : null);
 }
 
 // The API says "null" for a hidden value; on screen a hidden value reads "n.d.".
 const show = (format, value) => (value === null || value === undefined ? 'n.d.' : format(value));
-const nd = (text) => String(text).replace(/\(null\)/g, '(n.d.)').replace(/\bnull\b/g, 'n.d.');
+const nd = (text) => String(text)
+  .replace(/\(null\)/g, '(n.d.)').replace(/\bnull\b/g, 'n.d.')
+  .replace(/\b[a-z]+(?:_[a-z0-9]+)+\b|\b(?:persons|holders|entries|needs|resources|nodes|edges)\b/g, (w) => (LABELS.columns[w] ? `«${LABELS.columns[w]}»` : w))
+  .replace(/\bdetentori\b/g, 'soggetti della comunità').replace(/\bdetentore\b/g, 'soggetto della comunità');
 
 const MONTHS = ['gen', 'feb', 'mar', 'apr', 'mag', 'giu', 'lug', 'ago', 'set', 'ott', 'nov', 'dic'];
 function periodLabel(key) {
@@ -103,7 +85,8 @@ function moneyNote(money) {
 }
 
 export default async function dashboard(root, { query, replaceQuery }) {
-  const [comuneList, names] = await Promise.all([comuni(), comuneNames()]);
+  const [comuneList, names, labels] = await Promise.all([comuni(), comuneNames(), api('/api/metrics/labels')]);
+  LABELS = labels;
   const today = new Date();
   const state = {
     from: query.from || `${today.getFullYear()}-01-01`,
@@ -128,7 +111,7 @@ export default async function dashboard(root, { query, replaceQuery }) {
     h('div', { class: 'row' }, field('Dal', from), field('Al', to), field('Dettaglio', granularity), field('Comune', comune)),
     h('details', { class: 'more-filters', open: Boolean(state.area || state.holder_kind || state.sector) || window.matchMedia('(min-width: 761px)').matches },
       h('summary', { text: 'Altri filtri' }),
-      h('div', { class: 'row' }, field('Area di utenza', area), field('Tipo di ente', kind), field('Settore', sector))),
+      h('div', { class: 'row' }, field('Area di utenza', area), field('Tipo di soggetto', kind), field('Settore', sector))),
     h('div', { class: 'actions', style: { marginTop: '.75rem' } }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Aggiorna' })),
     h('div', { style: { marginTop: '.75rem' } }, presets));
   const body = h('div', { 'aria-live': 'off' });
@@ -185,7 +168,13 @@ export default async function dashboard(root, { query, replaceQuery }) {
           stat(show(fmt.percent, hl.share_needs_matched), 'bisogni abbinati', hl.needs !== null ? `su ${fmt.number(hl.needs)} bisogni` : null),
           stat(hl.time_to_match_median_days === null ? 'n.d.' : `${fmt.number(hl.time_to_match_median_days)} gg`, 'tempo mediano di abbinamento', hl.time_to_match_p90_days !== null ? `90° percentile: ${fmt.number(hl.time_to_match_p90_days)} gg` : null),
           stat(show(fmt.percent, hl.share_resources_confirmed_90_days), 'risorse confermate negli ultimi 90 giorni', 'freschezza dei dati'),
-          stat(show(fmt.number, hl.holders), 'enti che hanno contribuito', hl.persons !== null ? `${fmt.number(hl.persons)} persone` : null))),
+          stat(show(fmt.number, hl.holders), 'soggetti della comunità che hanno contribuito', hl.persons !== null ? `${fmt.number(hl.persons)} persone` : null)),
+        h('details', { class: 'card small' },
+          h('summary', { text: 'Come leggere questi indicatori' }),
+          h('dl', null, ['hours_community', 'fte', 'holders', 'replacement_value_eur', 'leverage_ratio', 'coproduction_share', 'median_days', 'p90_days', 'share_confirmed']
+            .filter((c) => LABELS.explanations[c])
+            .flatMap((c) => [h('dt', { text: columnName(c) }), h('dd', { text: LABELS.explanations[c] })])),
+          h('p', { text: LABELS.withheld }))),
       h('div', { class: 'grid-even' },
         h('section', { class: 'card chart-card' }, chart({
           title: 'Ore verificate nel tempo', labels: periods, kind: 'bar',
@@ -211,7 +200,10 @@ export default async function dashboard(root, { query, replaceQuery }) {
         h('section', { class: 'card chart-card' }, chart({
           title: 'Rete di coesione: legami e grado medio', labels: netRows.map((r) => periodLabel(r.period)), kind: 'line',
           series: [{ name: 'Legami', values: netRows.map((r) => r.edges) }, { name: 'Nuovi legami', values: netRows.map((r) => r.new_ties) }, { name: 'Grado medio', values: netRows.map((r) => r.average_degree) }],
-        }), h('p', { class: 'small', text: trendText(network.trend) })),
+        }), h('p', { class: 'small', text: trendText(network.trend) }),
+        h('details', { class: 'small' }, h('summary', { text: 'Come leggere la rete' }),
+          h('dl', null, ['density', 'average_degree', 'ei_index', 'sector_assortativity', 'modularity']
+            .flatMap((c) => [h('dt', { text: columnName(c) }), h('dd', { text: LABELS.explanations[c] || '' })])))),
         h('section', { class: 'card chart-card' }, sectorPicture({
           title: 'La rete per settore (ultimo periodo)',
           sectors: network.nodes_by_sector.rows, blocks: network.sector_blocks, labels: SECTORS,
@@ -229,7 +221,7 @@ export default async function dashboard(root, { query, replaceQuery }) {
       h('section', { class: 'card', 'aria-labelledby': 'method-title' },
         h('h2', { id: 'method-title', text: 'Metodo e riservatezza' }),
         h('ul', null, [...new Set([...summary.notes, ...series.notes, ...network.notes])].map((n) => h('li', { text: nd(n) }))),
-        h('p', null, h('strong', { text: 'Valore del tempo: ' }), hl.replacement_value.method, '. ', h('a', { href: '#/tariffe', text: 'Tariffe orarie e interazioni tra enti' }), '.'),
+        h('p', null, h('strong', { text: 'Valore del tempo: ' }), hl.replacement_value.method, '. ', h('a', { href: '#/tariffe', text: 'Tariffe orarie e interazioni tra soggetti della comunità' }), '.'),
         h('p', null, h('strong', { text: 'Valore in natura: ' }), hl.in_kind_value.method),
         h('p', null, h('strong', { text: 'Spesa pubblica: ' }), hl.public_spending.method),
         h('p', null, h('strong', { text: 'Riservatezza: ' }), `${nd(summary.suppression.note)}${suppressed ? ` In questa pagina: ${suppressed} valori nascosti (n.d.).` : ''}`)));
@@ -239,9 +231,9 @@ export default async function dashboard(root, { query, replaceQuery }) {
   function trendText(trend) {
     const t = trend.edges;
     if (!t || t.change === null) return 'Andamento dei legami: non disponibile.';
-    if (t.change > 0) return `I legami tra enti crescono: +${fmt.number(t.change)} dal primo all'ultimo periodo.`;
-    if (t.change < 0) return `I legami tra enti diminuiscono: ${fmt.number(t.change)} dal primo all'ultimo periodo.`;
-    return 'I legami tra enti sono stabili nel periodo.';
+    if (t.change > 0) return `I legami tra soggetti della comunità crescono: +${fmt.number(t.change)} dal primo all'ultimo periodo.`;
+    if (t.change < 0) return `I legami tra soggetti della comunità diminuiscono: ${fmt.number(t.change)} dal primo all'ultimo periodo.`;
+    return 'I legami tra soggetti della comunità sono stabili nel periodo.';
   }
 
   function drawExports(tables) {
@@ -261,14 +253,19 @@ export default async function dashboard(root, { query, replaceQuery }) {
     xlsx.addEventListener('click', () => run(xlsx, '/api/metrics/export.xlsx', { ...params(), granularity: state.granularity }, 'indicatori.xlsx'));
     const report = h('button', { type: 'button', class: 'btn btn-primary' }, 'Rapporto per il Piano di Zona (HTML)');
     report.addEventListener('click', () => run(report, '/api/metrics/report.html', { ...params(), granularity: state.granularity, download: true }, 'rapporto.html'));
-    const tableSelect = select('table', tables, tables[0]?.[0]);
+    const pdf = h('button', { type: 'button', class: 'btn btn-primary' }, 'Rapporto per il Piano di Zona (PDF)');
+    pdf.addEventListener('click', () => run(pdf, '/api/metrics/report.pdf', { ...params(), granularity: state.granularity }, 'rapporto.pdf'));
+    const tableSelect = select('table', tables.map(([name, title]) => [name, LABELS.tables[name] || title]), tables[0]?.[0]);
+    // Italian Excel by default (";" and decimal commas); the machine variant keeps the API's
+    // names and codes with "," and decimal points.
+    const dialect = select('dialect', [['italian', 'Excel in italiano (; e virgola decimale)'], ['machine', 'Per programmi (, e punto decimale, codici)']], 'italian');
     const csv = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Scarica CSV');
-    csv.addEventListener('click', () => run(csv, `/api/metrics/export/${tableSelect.value}.csv`, { ...params(), granularity: state.granularity }, `${tableSelect.value}.csv`));
+    csv.addEventListener('click', () => run(csv, `/api/metrics/export/${tableSelect.value}.csv`, { ...params(), granularity: state.granularity, dialect: dialect.value }, `${tableSelect.value}.csv`));
     fill(exportsBox,
       h('h2', { id: 'exports-title', text: 'Esportazioni' }),
-      h('p', { class: 'small muted', text: 'Le esportazioni usano gli stessi filtri del cruscotto e applicano la stessa tutela della riservatezza.' }),
-      h('div', { class: 'actions' }, xlsx, report),
-      h('div', { class: 'row', style: { marginTop: '1rem' } }, field('Una tabella in CSV', tableSelect), csv),
+      h('p', { class: 'small muted', text: 'Le esportazioni usano gli stessi filtri del cruscotto e applicano la stessa tutela della riservatezza. Il rapporto in PDF è un documento A4 da allegare al Piano di Zona.' }),
+      h('div', { class: 'actions' }, xlsx, report, pdf),
+      h('div', { class: 'row', style: { marginTop: '1rem' } }, field('Una tabella in CSV', tableSelect), field('Formato', dialect), csv),
       status);
   }
 
