@@ -98,6 +98,7 @@ CASES = [
     ),
     Case("DELETE", "/api/holders/{holder_id}", {U: 204, S: 403, H: 403, V: 403}, everyone(404)),
     Case("GET", "/api/resources", ALL_OK, None),
+    Case("GET", "/api/resources/freshness", ALL_OK, None),
     Case(
         "POST",
         "/api/resources",

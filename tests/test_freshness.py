@@ -259,3 +259,63 @@ async def test_rematch_without_plans_is_skipped_not_failed(
     monkeypatch.setattr(rematch, "default_finder", lambda today: None)
     result = await run_rematch(NOW, SETTINGS, since=NOW - days(1), ambito_ids=[tenant.ambito_id])
     assert "skipped" in result
+
+
+async def _states(client, tenant: Tenant) -> dict[str, str | None]:
+    page = (await client.get("/api/resources", headers=tenant.headers(U))).json()
+    return {r["id"]: r["freshness"] for r in page["items"]}
+
+
+async def test_to_reconfirm_is_counted_before_the_nightly_job_as_the_badges_show(
+    client, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # Confirmed 117 days ago and the job has not run yet: the resource is still 'active'.
+    await confirmed(tenant.resource_id, NOW - days(117))
+    await confirmed(tenant.other_resource_id, NOW - days(SETTINGS.freshness_reminder_days + 1))
+    await confirmed(other_tenant.resource_id, NOW - days(200))  # another ambito: not counted
+    assert await status(tenant.resource_id) == "active"
+
+    states = await _states(client, tenant)
+    assert states == {str(tenant.resource_id): "stale", str(tenant.other_resource_id): "aging"}
+    answer = await client.get("/api/resources/freshness", headers=tenant.headers(U))
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "total": 2,
+        "fresh": 0,
+        "aging": 1,
+        "to_reconfirm": 1,
+        "reminder_days": SETTINGS.freshness_reminder_days,
+        "stale_days": SETTINGS.freshness_stale_days,
+    }
+    one = await client.get(f"/api/resources/{tenant.resource_id}", headers=tenant.headers(H))
+    assert one.json()["freshness"] == "stale"
+
+    # A holder's own count, for its home.
+    mine = await client.get(
+        f"/api/resources/freshness?holder_id={tenant.holder_id}", headers=tenant.headers(H)
+    )
+    assert (mine.json()["to_reconfirm"], mine.json()["total"]) == (1, 1)
+
+    # After the job the same resource is still counted once; a confirmation clears it.
+    await run_freshness(NOW, SETTINGS, [tenant.ambito_id])
+    assert await status(tenant.resource_id) == "stale"
+    again = (await client.get("/api/resources/freshness", headers=tenant.headers(U))).json()
+    assert again["to_reconfirm"] == 1
+    confirm = await client.post(
+        f"/api/resources/{tenant.resource_id}/confirm", headers=tenant.headers(H)
+    )
+    assert confirm.json()["freshness"] == "fresh"
+    after = (await client.get("/api/resources/freshness", headers=tenant.headers(S))).json()
+    assert (after["fresh"], after["aging"], after["to_reconfirm"]) == (1, 1, 0)
+
+
+async def test_expired_and_archived_resources_are_not_to_reconfirm(client, tenant: Tenant) -> None:
+    await confirmed(tenant.resource_id, NOW - days(200))
+    await Resource.update({Resource.status: "expired"}).where(Resource.id == tenant.resource_id)
+    await Resource.update({Resource.status: "archived"}).where(
+        Resource.id == tenant.other_resource_id
+    )
+    shown = await client.get(f"/api/resources/{tenant.resource_id}", headers=tenant.headers(U))
+    assert shown.json()["freshness"] is None
+    counted = (await client.get("/api/resources/freshness", headers=tenant.headers(U))).json()
+    assert (counted["total"], counted["to_reconfirm"]) == (0, 0)

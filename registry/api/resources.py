@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry.api.params import Actor, AppSettings, IstatQuery, Limit, Offset, TextQuery, text_query
 from registry.common import Page
+from registry.freshness import state as freshness
 from registry.resources import service
 from registry.resources.availability import MAX_RANGE_DAYS
 from registry.resources.schemas import (
@@ -30,6 +31,7 @@ class ResourceController(Controller):
     async def list_resources(
         self,
         actor: Actor,
+        settings: AppSettings,
         category: Annotated[
             str | None, text_query(64, description="a taxonomy code; includes children")
         ] = None,
@@ -41,7 +43,7 @@ class ResourceController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ResourceOut]:
-        return await service.list_resources(
+        page = await service.list_resources(
             actor,
             category=category,
             comune=comune,
@@ -52,20 +54,41 @@ class ResourceController(Controller):
             limit=limit,
             offset=offset,
         )
+        page.items = freshness.with_freshness(page.items, settings)
+        return page
+
+    @get(
+        "/freshness",
+        summary="How many current resources are fresh, due a reminder or to reconfirm",
+    )
+    async def freshness_counts(
+        self, actor: Actor, settings: AppSettings, holder_id: FromQuery[uuid.UUID | None] = None
+    ) -> freshness.FreshnessCounts:
+        return await freshness.counts(actor, settings, holder_id=holder_id)
 
     @post("/")
-    async def create_resource(self, actor: Actor, data: JSONBody[ResourceCreate]) -> ResourceOut:
-        return await service.create_resource(actor, data)
+    async def create_resource(
+        self, actor: Actor, data: JSONBody[ResourceCreate], settings: AppSettings
+    ) -> ResourceOut:
+        return freshness.with_freshness_one(await service.create_resource(actor, data), settings)
 
     @get("/{resource_id:uuid}")
-    async def get_resource(self, actor: Actor, resource_id: FromPath[uuid.UUID]) -> ResourceOut:
-        return await service.get_resource(actor, resource_id)
+    async def get_resource(
+        self, actor: Actor, resource_id: FromPath[uuid.UUID], settings: AppSettings
+    ) -> ResourceOut:
+        resource = await service.get_resource(actor, resource_id)
+        return freshness.with_freshness_one(resource, settings)
 
     @patch("/{resource_id:uuid}")
     async def update_resource(
-        self, actor: Actor, resource_id: FromPath[uuid.UUID], data: JSONBody[ResourcePatch]
+        self,
+        actor: Actor,
+        resource_id: FromPath[uuid.UUID],
+        data: JSONBody[ResourcePatch],
+        settings: AppSettings,
     ) -> ResourceOut:
-        return await service.update_resource(actor, resource_id, data)
+        resource = await service.update_resource(actor, resource_id, data)
+        return freshness.with_freshness_one(resource, settings)
 
     @delete("/{resource_id:uuid}", summary="Archive a resource (its history is kept)")
     async def archive_resource(self, actor: Actor, resource_id: FromPath[uuid.UUID]) -> None:
@@ -76,8 +99,11 @@ class ResourceController(Controller):
         status_code=200,
         summary="Confirm that the resource and its availability are still true",
     )
-    async def confirm_resource(self, actor: Actor, resource_id: FromPath[uuid.UUID]) -> ResourceOut:
-        return await service.confirm_resource(actor, resource_id)
+    async def confirm_resource(
+        self, actor: Actor, resource_id: FromPath[uuid.UUID], settings: AppSettings
+    ) -> ResourceOut:
+        resource = await service.confirm_resource(actor, resource_id)
+        return freshness.with_freshness_one(resource, settings)
 
     @get("/{resource_id:uuid}/availability", summary="Recurring availability windows")
     async def list_windows(self, actor: Actor, resource_id: FromPath[uuid.UUID]) -> list[WindowOut]:

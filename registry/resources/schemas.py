@@ -7,6 +7,7 @@ from typing import Annotated
 import msgspec
 
 from registry.common import IstatCode, LanguageCode, Slug
+from registry.freshness.state import Freshness
 from registry.text import END, Line, LongText
 from registry.vocabularies import Frequency, ResourceStatus, ResourceUnit, UserArea
 
@@ -70,6 +71,8 @@ class ResourceOut(msgspec.Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
     confirmed_at: datetime
+    # Computed when read (registry/freshness/state.py); None for expired or archived ones.
+    freshness: Freshness | None = None
 
 
 class WindowIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
