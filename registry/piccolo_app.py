@@ -26,7 +26,12 @@ from registry.metrics.tables import (
     TaskLevelOverride,
     ValueRate,
 )
-from registry.notifications.tables import Notification, OutboxMessage, WebhookEndpoint
+from registry.notifications.tables import (
+    Notification,
+    NotificationSettings,
+    OutboxMessage,
+    WebhookEndpoint,
+)
 from registry.ops.lease import Lease
 from registry.plans.tables import Need, Plan
 from registry.region.tables import RegionalObserver
@@ -77,6 +82,7 @@ APP_CONFIG = AppConfig(
         WebhookEndpoint,
         OutboxMessage,
         Notification,
+        NotificationSettings,
         ReconfirmLink,
         CandidateNotice,
         WindowExpiryNotice,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry.api.params import Actor, AppSettings, Limit, Offset
@@ -15,6 +15,9 @@ from registry.notifications.schemas import (
     OutboxOut,
     OutboxPage,
     PingOut,
+    PreferencesIn,
+    PreferencesOut,
+    UnreadCounts,
     WebhookCreate,
     WebhookCreated,
     WebhookOut,
@@ -37,6 +40,20 @@ class NotificationController(Controller):
         return await service.list_notifications(
             actor, unread_only=unread, limit=limit, offset=offset
         )
+
+    @get("/counts", summary="My unread notifications, in all and per event type (menu counts)")
+    async def unread_counts(self, actor: Actor) -> UnreadCounts:
+        return await service.unread_counts(actor)
+
+    @get("/preferences", summary="My e-mail choices: address, events, daily digest")
+    async def get_preferences(self, actor: Actor, settings: AppSettings) -> PreferencesOut:
+        return await service.get_preferences(actor, settings)
+
+    @put("/preferences", summary="Set my e-mail choices")
+    async def set_preferences(
+        self, actor: Actor, settings: AppSettings, data: JSONBody[PreferencesIn]
+    ) -> PreferencesOut:
+        return await service.set_preferences(actor, data, settings)
 
     @post("/{notification_id:uuid}/read", status_code=200, summary="Mark one as read")
     async def mark_read(

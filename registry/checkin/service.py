@@ -54,6 +54,7 @@ from registry.contributions.tables import CommunityActivity, Contribution
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.holders.tables import Holder
+from registry.notifications import workflow as notify
 from registry.resources.tables import Resource
 from registry.security import TokenError, issue, verify
 from registry.vocabularies import ContributionUnit, Verification
@@ -486,9 +487,15 @@ async def revoke_code(actor: Principal, settings: Settings, code_id: uuid.UUID) 
     closed by their id). Revoking a revoked code changes nothing."""
     await _code_row(actor, code_id)
     async with unit_of_work():
-        await CheckInCode.update(
-            {CheckInCode.revoked_at: clock(), CheckInCode.revoked_by: actor.user_id}
-        ).where((CheckInCode.id == code_id) & CheckInCode.revoked_at.is_null())
+        revoked = (
+            await CheckInCode.update(
+                {CheckInCode.revoked_at: clock(), CheckInCode.revoked_by: actor.user_id}
+            )
+            .where((CheckInCode.id == code_id) & CheckInCode.revoked_at.is_null())
+            .returning(*CheckInCode.all_columns())
+        )
+        if revoked:  # only the first revocation is news, for the holder's managers
+            await notify.code_revoked(actor, revoked[0])
     row = await CheckInCode.select().where(CheckInCode.id == code_id).first()
     assert row is not None
     return (await _code_outs(settings, [row]))[0]

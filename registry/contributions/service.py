@@ -62,6 +62,7 @@ from registry.contributions.tables import (
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.holders.tables import Holder
+from registry.notifications import workflow as notify
 from registry.resources.tables import Resource
 from registry.users.tables import User
 from registry.vocabularies import (
@@ -820,6 +821,8 @@ async def append(
                     field="id",
                 )
             await Contribution.insert(entry)
+            # Whoever can confirm a self-reported entry (registry/notifications/workflow.py).
+            await notify.contribution_recorded(actor, entry.to_dict())
     except _INTEGRITY_ERRORS:
         # PostgreSQL: a concurrent copy of this request (or a concurrent correction) won.
         if key is not None:
@@ -1023,16 +1026,18 @@ async def confirm(
             field="id",
         )
     try:
-        await ContributionConfirmation.insert(
-            ContributionConfirmation(
-                ambito=actor.ambito_id,
-                contribution=row["id"],
-                confirmed_by=actor.user_id,
-                role=actor.role.value,
-                confirmed_at=now(),
-                note=data.note,
+        async with unit_of_work():
+            await ContributionConfirmation.insert(
+                ContributionConfirmation(
+                    ambito=actor.ambito_id,
+                    contribution=row["id"],
+                    confirmed_by=actor.user_id,
+                    role=actor.role.value,
+                    confirmed_at=now(),
+                    note=data.note,
+                )
             )
-        )
+            await notify.contribution_confirmed(actor, row)  # the volunteer
     except _INTEGRITY_ERRORS:
         raise Conflict("this entry was confirmed a moment ago", field="id") from None
     return await get_contribution(actor, row["id"])

@@ -38,6 +38,7 @@ from registry.matches.schemas import (
     NeedView,
 )
 from registry.matches.tables import Match, MatchEvent, ResourceCapacity
+from registry.notifications import workflow as notify
 from registry.plans import service as plans
 from registry.plans.schemas import NeedStatus, NeedUnit, PlanStatus, TimeWindow
 from registry.plans.tables import Need, Plan
@@ -380,6 +381,7 @@ async def store_proposal(actor: Principal, proposal: Proposal) -> uuid.UUID:
     await match.save()
     await _event(actor, match.id, None, MatchStatus.PROPOSED.value)
     await _ensure_capacity_row(proposal.resource_id)
+    await notify.match_proposed(actor, match.id)  # the holder's managers
     return match.id
 
 
@@ -525,4 +527,5 @@ async def transition(
             await _release(row["resource"])
         await _update_need_status(row["need"], rule.target)
         await _event(actor, match_id, source.value, rule.target.value, reason)
+        await notify.match_moved(actor, match_id, action, reason)  # whoever acts next
     return await get_match(actor, match_id)

@@ -32,6 +32,7 @@ from registry.config import Settings
 from registry.notifications import webhooks
 from registry.notifications.email import EmailError, send_email
 from registry.notifications.events import DUE_STATUSES, Channel, DeliveryStatus
+from registry.notifications.mail import queue_emails
 from registry.notifications.tables import OutboxMessage, WebhookEndpoint
 
 log = logging.getLogger("registry.dispatcher")
@@ -62,6 +63,7 @@ class DispatchResult:
     retrying: int = 0
     dead: int = 0
     skipped: int = 0
+    emails_queued: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -74,6 +76,7 @@ class DispatchResult:
             "retrying": self.retrying,
             "dead": self.dead,
             "skipped": self.skipped,
+            "emails_queued": self.emails_queued,
         }
 
 
@@ -114,6 +117,8 @@ class Dispatcher:
             return start + timedelta(seconds=time.monotonic() - started)
 
         result = DispatchResult()
+        # Users' own e-mails due now join the outbox first, so they leave in this same run.
+        result.emails_queued = await queue_emails(self.settings, start, ambito_ids)
         own_client = self._client is None
         # Connects only to addresses checked at the moment of connecting (webhooks.py).
         client = self._client or webhooks.client(

@@ -15,7 +15,31 @@ class EventType(StrEnum):
     RESOURCE_RECONFIRMED = "resource.reconfirmed"
     AVAILABILITY_EXPIRED = "availability.expired"
     NEW_CANDIDATES = "need.new_candidates"
+    # The daily workflow: each one reaches whoever the next step waits on.
+    MATCH_PROPOSED = "match.proposed"
+    MATCH_ACCEPTED = "match.accepted"
+    MATCH_DECLINED = "match.declined"
+    MATCH_CONFIRMED = "match.confirmed"
+    MATCH_COMPLETED = "match.completed"
+    MATCH_WITHDRAWN = "match.withdrawn"
+    CONTRIBUTION_REPORTED = "contribution.reported"
+    CONTRIBUTION_CONFIRMED = "contribution.confirmed"
+    PLAN_SHARED = "plan.shared"
+    CHECKIN_CODE_REVOKED = "checkin.code_revoked"
     PING = "webhook.ping"
+
+
+# What a user may choose to receive by e-mail: every event that lands in someone's
+# notifications (the webhook test is for endpoints, never for people).
+USER_EVENTS = tuple(e for e in EventType if e is not EventType.PING)
+
+
+class EmailDue(StrEnum):
+    """Whether an in-app notification still owes its recipient an e-mail, and how."""
+
+    NONE = ""  # not wanted, or already sent
+    NOW = "now"  # one e-mail, at the dispatcher's next run
+    DIGEST = "digest"  # in the next daily digest
 
 
 class Channel(StrEnum):

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import msgspec
 
-from registry.notifications.events import Channel, DeliveryStatus, EventType
-from registry.text import Line
+from registry.notifications.events import USER_EVENTS, Channel, DeliveryStatus, EventType
+from registry.text import Line, email_address
 
 Url = Annotated[
     Line, msgspec.Meta(min_length=8, max_length=500, examples=["https://example.org/hook"])
@@ -101,3 +101,34 @@ class NotificationPage(msgspec.Struct, kw_only=True):
 class PingOut(msgspec.Struct):
     event_id: uuid.UUID
     messages: int
+
+
+class UnreadCounts(msgspec.Struct, kw_only=True):
+    """Unread notifications of the user: in all, and per event type (for the menu counts)."""
+
+    unread: int
+    by_type: dict[str, int]
+
+
+UserEventList = Annotated[list[EventType], msgspec.Meta(max_length=len(USER_EVENTS))]
+
+
+class PreferencesIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Empty: no e-mail at all (notifications stay in the app).
+    email: Annotated[Line, msgspec.Meta(max_length=320)] = ""
+    email_events: UserEventList = []
+    digest: bool = False
+
+    def __post_init__(self) -> None:
+        if self.email:
+            self.email = email_address(self.email)
+
+
+class PreferencesOut(msgspec.Struct, kw_only=True):
+    email: str
+    email_events: list[str]
+    digest: bool
+    # The events this user's role receives, to choose among.
+    available_events: list[str]
+    # False when this registry has no SMTP server: e-mails are then never sent.
+    email_configured: bool

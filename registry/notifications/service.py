@@ -7,12 +7,14 @@ makes the change, so the change and its messages are committed together or not a
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from asyncpg.exceptions import IntegrityConstraintViolationError
 from piccolo.query.functions.aggregate import Count
 
 from registry import db
@@ -22,9 +24,9 @@ from registry.common import now as utcnow
 from registry.common import set_fields
 from registry.config import Settings
 from registry.db import unit_of_work
-from registry.errors import Conflict, NotFound
+from registry.errors import Conflict, InvalidInput, NotFound
 from registry.notifications import webhooks
-from registry.notifications.events import Channel, DeliveryStatus, EventType
+from registry.notifications.events import USER_EVENTS, Channel, DeliveryStatus, EmailDue, EventType
 from registry.notifications.schemas import (
     NotificationOut,
     NotificationPage,
@@ -32,13 +34,23 @@ from registry.notifications.schemas import (
     OutboxPage,
     OutboxSummary,
     PingOut,
+    PreferencesIn,
+    PreferencesOut,
+    UnreadCounts,
     WebhookCreate,
     WebhookCreated,
     WebhookOut,
     WebhookPatch,
 )
-from registry.notifications.tables import Notification, OutboxMessage, WebhookEndpoint
+from registry.notifications.tables import (
+    Notification,
+    NotificationSettings,
+    OutboxMessage,
+    WebhookEndpoint,
+)
 from registry.users.tables import User
+
+_INTEGRITY_ERRORS = (sqlite3.IntegrityError, IntegrityConstraintViolationError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +63,9 @@ class Event:
     body: str  # Italian plain text
     data: dict[str, Any] = field(default_factory=dict)  # the webhook payload's "data"
     link: str = ""
-    users: Sequence[uuid.UUID] = ()  # in-app recipients
-    emails: Sequence[str] = ()  # sent only when SMTP is configured
+    users: Sequence[uuid.UUID] = ()  # in-app recipients (and e-mail, by their preferences)
+    emails: Sequence[str] = ()  # other addresses, sent only when SMTP is configured
+    subject: str = ""  # what it is about, e.g. "match:<id>" (see `resolve`)
 
 
 def _json_default(value: Any) -> Any:
@@ -63,11 +76,16 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-async def emit(event: Event, settings: Settings, *, now: datetime | None = None) -> uuid.UUID:
+async def emit(
+    event: Event, settings: Settings | None = None, *, now: datetime | None = None
+) -> uuid.UUID:
     """Write the event's in-app notifications and outbox messages; returns the event id.
 
     Must run inside the caller's transaction: an event whose change rolls back leaves
     nothing behind, and a committed one is delivered even if the process dies right after.
+    The users' own e-mails are owed on their notifications (`email_due`, from their
+    preferences) and written to the outbox by the dispatcher (registry/notifications/mail.py),
+    so a domain needs no settings to announce something; `event.emails` need `settings`.
     """
     if not db.engine().transaction_exists():
         raise RuntimeError("emit() must be called inside unit_of_work(), with the change itself")
@@ -75,6 +93,7 @@ async def emit(event: Event, settings: Settings, *, now: datetime | None = None)
     event_id = uuid.uuid4()
     users = list(dict.fromkeys(event.users))
     if users:
+        due = await _email_due(users, event.type)
         await Notification.insert(
             *[
                 Notification(
@@ -86,6 +105,8 @@ async def emit(event: Event, settings: Settings, *, now: datetime | None = None)
                     body=event.body,
                     link=event.link[:1000],
                     created_at=moment,
+                    subject=event.subject[:100],
+                    email_due=due.get(user_id, EmailDue.NONE).value,
                 )
                 for user_id in users
             ]
@@ -121,7 +142,7 @@ async def emit(event: Event, settings: Settings, *, now: datetime | None = None)
                     endpoint=endpoint["id"],
                 )
             )
-    if settings.smtp_host:
+    if settings is not None and settings.smtp_host:
         text = event.body + (f"\n\n{event.link}\n" if event.link else "\n")
         for address in dict.fromkeys(event.emails):
             messages.append(
@@ -169,6 +190,36 @@ def _message(
         created_at=moment,
         updated_at=moment,
     )
+
+
+async def _email_due(users: list[uuid.UUID], kind: EventType) -> dict[uuid.UUID, EmailDue]:
+    rows = await NotificationSettings.select(
+        NotificationSettings.user,
+        NotificationSettings.email,
+        NotificationSettings.email_events,
+        NotificationSettings.digest,
+    ).where(NotificationSettings.user.is_in(users))
+    return {
+        row["user"]: EmailDue.DIGEST if row["digest"] else EmailDue.NOW
+        for row in rows
+        if row["email"] and kind.value in (row["email_events"] or [])
+    }
+
+
+async def resolve(ambito_id: uuid.UUID, subject: str, kinds: Sequence[EventType]) -> None:
+    """The step these notifications asked for was taken (by anyone): mark them read, so
+    menu counts say what still waits. Their e-mails, if still owed, are no longer sent."""
+    if not kinds:
+        return
+    where = (
+        (Notification.ambito == ambito_id)
+        & (Notification.subject == subject)
+        & Notification.event_type.is_in([k.value for k in kinds])
+        & Notification.read_at.is_null()
+    )
+    await Notification.update(
+        {Notification.read_at: utcnow(), Notification.email_due: EmailDue.NONE.value}
+    ).where(where)
 
 
 async def users_with_role(
@@ -229,7 +280,10 @@ async def mark_read(actor: Principal, notification_id: uuid.UUID) -> Notificatio
         raise NotFound("no such notification")
     if row["read_at"] is None:
         row["read_at"] = utcnow()
-        await Notification.update({Notification.read_at: row["read_at"]}).where(mine)
+        # Read in the app: a digest need not repeat it.
+        await Notification.update(
+            {Notification.read_at: row["read_at"], Notification.email_due: EmailDue.NONE.value}
+        ).where(mine)
     return _notification_out(row)
 
 
@@ -240,8 +294,110 @@ async def mark_all_read(actor: Principal) -> int:
         & Notification.read_at.is_null()
     )
     count = await Notification.count().where(where)
-    await Notification.update({Notification.read_at: utcnow()}).where(where)
+    await Notification.update(
+        {Notification.read_at: utcnow(), Notification.email_due: EmailDue.NONE.value}
+    ).where(where)
     return count
+
+
+async def unread_counts(actor: Principal) -> UnreadCounts:
+    rows = (
+        await Notification.select(Notification.event_type, Count(alias="n"))
+        .where(
+            (Notification.user == actor.user_id)
+            & (Notification.ambito == actor.ambito_id)
+            & Notification.read_at.is_null()
+        )
+        .group_by(Notification.event_type)
+    )
+    by_type = {row["event_type"]: row["n"] for row in rows}
+    return UnreadCounts(unread=sum(by_type.values()), by_type=by_type)
+
+
+# --- e-mail preferences --------------------------------------------------------------------
+
+_FRESHNESS_EVENTS = (
+    EventType.RECONFIRMATION_REQUESTED,
+    EventType.RESOURCE_STALE,
+    EventType.RESOURCE_EXPIRED,
+    EventType.RESOURCE_RECONFIRMED,
+    EventType.AVAILABILITY_EXPIRED,
+)
+# What each role is told about (registry/notifications/workflow.py and the freshness jobs).
+ROLE_EVENTS: dict[Role, tuple[EventType, ...]] = {
+    Role.UDP_ADMIN: USER_EVENTS,
+    Role.SOCIAL_WORKER: (
+        EventType.MATCH_ACCEPTED,
+        EventType.MATCH_DECLINED,
+        EventType.NEW_CANDIDATES,
+        EventType.PLAN_SHARED,
+        EventType.CONTRIBUTION_REPORTED,
+    ),
+    Role.HOLDER_MANAGER: (
+        EventType.MATCH_PROPOSED,
+        EventType.MATCH_CONFIRMED,
+        EventType.MATCH_COMPLETED,
+        EventType.MATCH_WITHDRAWN,
+        EventType.CONTRIBUTION_REPORTED,
+        EventType.CHECKIN_CODE_REVOKED,
+        *_FRESHNESS_EVENTS,
+    ),
+    Role.VOLUNTEER: (EventType.CONTRIBUTION_CONFIRMED,),
+}
+
+
+async def get_preferences(actor: Principal, settings: Settings) -> PreferencesOut:
+    row = (
+        await NotificationSettings.select()
+        .where(
+            (NotificationSettings.user == actor.user_id)
+            & (NotificationSettings.ambito == actor.ambito_id)
+        )
+        .first()
+    )
+    available = [e.value for e in ROLE_EVENTS[actor.role]]
+    return PreferencesOut(
+        email=row["email"] if row else "",
+        # No choice made yet: every event of the role, once an address is given.
+        email_events=list(row["email_events"] or []) if row else available,
+        digest=row["digest"] if row else False,
+        available_events=available,
+        email_configured=bool(settings.smtp_host),
+    )
+
+
+async def set_preferences(
+    actor: Principal, data: PreferencesIn, settings: Settings
+) -> PreferencesOut:
+    available = ROLE_EVENTS[actor.role]
+    for index, kind in enumerate(data.email_events):
+        if kind not in available:
+            raise InvalidInput(
+                f"'{kind.value}' is not an event your role receives", field=f"email_events[{index}]"
+            )
+    values = {
+        NotificationSettings.email: data.email,
+        NotificationSettings.email_events: sorted({k.value for k in data.email_events}),
+        NotificationSettings.digest: data.digest,
+        NotificationSettings.updated_at: utcnow(),
+    }
+    mine = NotificationSettings.user == actor.user_id
+    try:
+        async with unit_of_work():
+            if await NotificationSettings.exists().where(mine):
+                await NotificationSettings.update(values).where(mine)
+            else:
+                await NotificationSettings.insert(
+                    NotificationSettings(
+                        ambito=actor.ambito_id,
+                        user=actor.user_id,
+                        **{column._meta.name: value for column, value in values.items()},
+                    )
+                )
+    except _INTEGRITY_ERRORS:
+        # PostgreSQL: the same user's other request created the row a moment ago.
+        await NotificationSettings.update(values).where(mine)
+    return await get_preferences(actor, settings)
 
 
 # --- webhook endpoints ---------------------------------------------------------------------

@@ -75,3 +75,22 @@ class Notification(Table, tablename="notification"):
     link = Varchar(length=1000, default="")
     created_at = Timestamptz(index=True)
     read_at = Timestamptz(null=True, default=None)
+    # What the notification is about ("match:<id>"...): once the step it asks for is done,
+    # the notifications of that subject that asked for it are marked read for everyone.
+    subject = Varchar(length=100, default="", index=True)
+    # "now" / "digest" while an e-mail is owed (the recipient's preferences at the event).
+    email_due = Varchar(length=8, default="", index=True)
+    emailed_at = Timestamptz(null=True, default=None)
+
+
+class NotificationSettings(Table, tablename="notification_settings"):
+    """One user's e-mail choices: the address, which events arrive by e-mail, and whether
+    they come one by one or as one daily digest. No row: no e-mail."""
+
+    id = UUID(primary_key=True)
+    ambito = ForeignKey(Ambito, null=False, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, null=False, unique=True, on_delete=OnDelete.cascade)
+    email = Varchar(length=320, default="")
+    email_events = Array(base_column=Varchar(length=64))
+    digest = Boolean(default=False)
+    updated_at = Timestamptz()

@@ -21,6 +21,7 @@ from registry.audit.schemas import AuditAction
 from registry.common import Page, now, set_fields
 from registry.db import array_contains, is_sqlite, unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from registry.notifications import workflow as notify
 from registry.plans.pseudonym import check_case_code
 from registry.plans.schemas import (
     NeedCreate,
@@ -252,6 +253,8 @@ async def share_plan(actor: Principal, plan_id: uuid.UUID, data: SharingIn) -> P
         await audit.record(
             actor, AuditAction.PLAN_SHARE, plan_id, detail=f"shared with {len(users)} users"
         )
+        before = set(current["shared_with"] or [])
+        await notify.plan_shared(actor, current, [uuid.UUID(u) for u in users if u not in before])
     return _plan_out(await plan_row(actor, plan_id))
 
 
@@ -285,6 +288,7 @@ def _need_out(row: dict[str, Any]) -> NeedOut:
         languages=row["languages"] or [],
         requirements=row["requirements"] or [],
         comune=row["comune"],
+        target_group=UserArea(row["target_group"]) if row["target_group"] else None,
         max_distance_km=row["max_distance_km"],
         priority=row["priority"],
         status=NeedStatus(row["status"]),
@@ -311,8 +315,8 @@ async def _need_values(
         raise InvalidInput(
             "status 'matched' is set by the registry when a match becomes active", field="status"
         )
-    for key in ("unit", "status"):
-        if key in out:
+    for key in ("unit", "status", "target_group"):
+        if out.get(key) is not None:
             out[key] = out[key].value
     start = out.get("start_date", current.get("start_date"))
     end = out.get("end_date", current.get("end_date"))
