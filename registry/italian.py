@@ -42,6 +42,11 @@ def number(value: float | int | None, digits: int | None = None) -> str:
     return format_decimal(value, format=pattern, locale=LOCALE)
 
 
+def count(value: int, one: str, many: str) -> str:
+    """«1 fascia», «3 fasce», «1.200 ore»: the number with the noun's form that agrees."""
+    return f"{number(value, 0)} {one if value == 1 else many}"
+
+
 def euro(value: float | None, digits: int = 2) -> str:
     if value is None:
         return MISSING

@@ -181,7 +181,10 @@ async def test_expiry_of_availability_windows(tenant: Tenant) -> None:
     assert (await run_expiry(NOW + days(11), SETTINGS, scope))["windows_expired"] == 1
     notes = await inbox(tenant, H)
     assert [n["event_type"] for n in notes] == ["availability.expired"] * 2
-    assert "Restano 1 fasce in corso" in notes[0]["body"]  # the tenant's weekly window
+    # One ended, one left (the tenant's weekly window): singular, in agreement.
+    assert "Una fascia di disponibilità" in notes[0]["body"]
+    assert "è terminata" in notes[0]["body"]
+    assert "Resta 1 fascia in corso" in notes[0]["body"]
 
 
 async def test_rematch_tells_the_social_worker_once_per_pair(tenant: Tenant) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from registry import italian
 from registry.access import Role
 from registry.config import Settings
 from registry.db import unit_of_work
@@ -278,13 +279,20 @@ async def run_expiry(
                     type=EventType.AVAILABILITY_EXPIRED,
                     title=f"Disponibilità terminata: {row['title']}",
                     body=(
-                        f"{len(ended)} fascia/e di disponibilità di «{row['title']}» "
-                        f"({row['holder_name']}) sono terminate ({ends}). "
+                        (
+                            f"Una fascia di disponibilità di «{row['title']}» "
+                            f"({row['holder_name']}) è terminata ({ends}). "
+                            if len(ended) == 1
+                            else f"{len(ended)} fasce di disponibilità di «{row['title']}» "
+                            f"({row['holder_name']}) sono terminate ({ends}). "
+                        )
                         + (
                             "Non restano fasce in corso: se la risorsa è ancora disponibile, "
                             "aggiungi le nuove fasce."
                             if current == 0
-                            else f"Restano {current} fasce in corso."
+                            else "Resta 1 fascia in corso."
+                            if current == 1
+                            else f"Restano {italian.count(current, 'fascia', 'fasce')} in corso."
                         )
                     ),
                     data={
