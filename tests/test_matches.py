@@ -3,7 +3,7 @@ need, capacity held and released, and batch runs that never accept anything by t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from registry.access import Role
 from registry.holders.tables import Holder
@@ -71,7 +71,6 @@ async def test_best_resource_comes_first_with_explanations(client, tenant: Tenan
         await add_resource(tenant, category="accompagnamento", status="paused"),
         await add_resource(tenant, category="accompagnamento", valid_until=date(2020, 1, 1)),
         await add_resource(tenant, category="accompagnamento", comuni=tenant.comuni[1:]),
-        await add_resource(tenant, category="accompagnamento", languages=["fr"]),
         await add_resource(tenant, category="trasporto"),  # a sibling category
     ]
     # A resource with every place taken by an accepted match is left out too.
@@ -89,6 +88,8 @@ async def test_best_resource_comes_first_with_explanations(client, tenant: Tenan
     assert ranked == [str(best), str(evening), str(general)]
     for resource_id in [*excluded, full]:
         assert str(resource_id) not in ranked
+    # Three fit: nothing "nearly fits" is offered.
+    assert result["near_misses"] == []
 
     top = result["suggestions"][0]
     assert top["rank"] == 1 and top["resource_title"] == "Accompagnamento il lunedì"
@@ -104,6 +105,7 @@ async def test_best_resource_comes_first_with_explanations(client, tenant: Tenan
         "continuity",
         "load_spread",
         "new_tie",
+        "freshness",
     }
     for component in components.values():
         assert 0 <= component["value"] <= 1 and component["weight"] >= 0 and component["reason"]
@@ -120,7 +122,7 @@ async def test_best_resource_comes_first_with_explanations(client, tenant: Tenan
     assert [s["resource_id"] for s in limited["suggestions"]] == [str(best)]
 
 
-async def test_required_clearances_and_languages_filter(client, tenant: Tenant) -> None:
+async def test_clearances_filter_and_language_only_ranks(client, tenant: Tenant) -> None:
     plan = await create_plan(client, tenant)
     need = await create_need(
         client,
@@ -134,11 +136,71 @@ async def test_required_clearances_and_languages_filter(client, tenant: Tenant) 
         tenant, category="accompagnamento", requirements=["patente-b"], languages=["it", "ar"]
     )
     await add_resource(tenant, category="accompagnamento", languages=["it", "ar"])
-    await add_resource(tenant, category="accompagnamento", requirements=["patente-b"])
+    italian_only = await add_resource(
+        tenant, category="accompagnamento", requirements=["patente-b"]
+    )
     result = await _suggest(client, tenant, plan, need)
-    assert [s["resource_id"] for s in result["suggestions"]] == [str(cleared)]
-    language = {c["name"]: c for c in result["suggestions"][0]["components"]}["language"]
-    assert language["value"] == 1.0 and "arabo" in language["reason"]
+    # The clearance is a rule; a language in common is a weighted component: the resource
+    # speaking only Italian still comes, below the one that speaks Arabic, and says why.
+    assert [s["resource_id"] for s in result["suggestions"]] == [str(cleared), str(italian_only)]
+    first, second = (
+        {c["name"]: c for c in s["components"]}["language"] for s in result["suggestions"]
+    )
+    assert first["value"] == 1.0 and "arabo" in first["reason"]
+    assert second["value"] == 0.0
+    assert second["reason"] == "Nessuna lingua in comune (richieste: arabo, francese)"
+
+
+async def test_an_unconfirmed_resource_ranks_lower_with_a_warning(client, tenant: Tenant) -> None:
+    """Last confirmed 99 days ago (past the 90-day policy, not yet marked stale by the job):
+    it is still shown, below an equal resource confirmed recently, and the answer says so."""
+    plan, need = await _accompagnamento(client, tenant)
+    now = datetime.now(UTC)
+    old = await add_resource(
+        tenant, category="accompagnamento", confirmed_at=now - timedelta(days=99)
+    )
+    aging = await add_resource(
+        tenant, category="accompagnamento", confirmed_at=now - timedelta(days=75)
+    )
+    fresh = await add_resource(
+        tenant, category="accompagnamento", confirmed_at=now - timedelta(days=2)
+    )
+    result = await _suggest(client, tenant, plan, need)
+    assert [s["resource_id"] for s in result["suggestions"]] == [str(fresh), str(aging), str(old)]
+    by_id = {s["resource_id"]: s for s in result["suggestions"]}
+    freshness = {
+        key: {c["name"]: c for c in by_id[str(rid)]["components"]}["freshness"]
+        for key, rid in (("old", old), ("aging", aging), ("fresh", fresh))
+    }
+    assert freshness["fresh"]["value"] == 1.0 and by_id[str(fresh)]["warning"] is None
+    assert 0.0 < freshness["aging"]["value"] < 1.0
+    assert "conferma richiesta al titolare" in by_id[str(aging)]["warning"]
+    assert freshness["old"]["value"] == 0.0
+    assert "non confermata da" in by_id[str(old)]["warning"]
+    assert "oltre i 90 previsti" in by_id[str(old)]["explanation"]
+
+
+async def test_a_need_has_its_own_target_group(client, tenant: Tenant) -> None:
+    plan = await create_plan(client, tenant)  # target group: anziani
+    for_elderly = await add_resource(tenant, category="accompagnamento")
+    for_minors = await add_resource(
+        tenant, category="accompagnamento", target_groups=["famiglie-minori"]
+    )
+    need = await create_need(
+        client, tenant, plan["id"], category_code="accompagnamento", target_group="famiglie-minori"
+    )
+    assert need["target_group"] == "famiglie-minori"
+    found = [s["resource_id"] for s in (await _suggest(client, tenant, plan, need))["suggestions"]]
+    assert found == [str(for_minors)]
+    # Back to null: the plan's target group applies again.
+    url = f"/api/plans/{plan['id']}/needs/{need['id']}"
+    response = await client.patch(url, json={"target_group": None}, headers=tenant.headers(S))
+    assert response.status_code == 200 and response.json()["target_group"] is None
+    found = [s["resource_id"] for s in (await _suggest(client, tenant, plan, need))["suggestions"]]
+    assert found == [str(for_elderly)]
+    # Not a target group of the vocabulary: 400 naming the field.
+    response = await client.patch(url, json={"target_group": "tutti"}, headers=tenant.headers(S))
+    assert response.status_code == 400 and "target_group" in response.text
 
 
 async def test_continuity_and_new_tie_come_from_the_plans_matches(client, tenant: Tenant) -> None:

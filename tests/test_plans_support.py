@@ -7,7 +7,7 @@ worker, resources shaped for a given test), which is inserted directly.
 from __future__ import annotations
 
 import uuid
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 import httpx
@@ -129,6 +129,8 @@ async def add_resource(
     status: str = "active",
     valid_until: date | None = None,
     windows: list[tuple[list[str], int, int]] = (),  # type: ignore[assignment]
+    target_groups: list[str] | None = None,
+    confirmed_at: datetime | None = None,
 ) -> uuid.UUID:
     resource = Resource(
         ambito=tenant.ambito_id,
@@ -138,12 +140,14 @@ async def add_resource(
         unit="hours",
         capacity=capacity,
         comuni=comuni if comuni is not None else tenant.comuni[:1],
-        target_groups=["anziani"],
+        target_groups=target_groups if target_groups is not None else ["anziani"],
         languages=languages if languages is not None else ["it"],
         requirements=requirements or [],
         status=status,
         valid_until=valid_until,
     )
+    if confirmed_at is not None:
+        resource.confirmed_at = confirmed_at
     await resource.save()
     for by_day, start, end in windows:
         await AvailabilityWindow(

@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
+from registry.config import load_settings
 from registry.geo import comune_location
 from registry.matches.tables import Match
 from registry.matching import NeedItem, ResourceItem, Taxonomy, WeeklyWindow
@@ -90,15 +91,30 @@ async def _weekly_windows(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class FreshnessDays:
+    """The registry's freshness policy (REGISTRY_FRESHNESS_*_DAYS), for the score."""
+
+    remind_after: int
+    stale_after: int
+
+    @classmethod
+    def from_settings(cls) -> FreshnessDays:
+        settings = load_settings()
+        return cls(settings.freshness_reminder_days, settings.freshness_stale_days)
+
+
 async def load_resources(
-    ambito_id: uuid.UUID, today: date
+    ambito_id: uuid.UUID, today: date, freshness: FreshnessDays | None = None
 ) -> tuple[list[ResourceItem], dict[str, ResourceInfo]]:
     """Every resource of the ambito that may be suggested today, as engine items.
 
     Only active resources (not paused, stale, expired or archived) of holders that are not
     archived, whose validity has not ended; the engine then checks the overlap with each
-    need's own period.
+    need's own period. Each carries the days since its last confirmation: a resource the
+    freshness job has not marked stale yet still ranks lower, and its reason says why.
     """
+    policy = freshness or FreshnessDays.from_settings()
     rows = await Resource.select(
         Resource.id,
         Resource.holder,
@@ -112,6 +128,7 @@ async def load_resources(
         Resource.requirements,
         Resource.valid_from,
         Resource.valid_until,
+        Resource.confirmed_at,
         Resource.holder.name.as_alias("holder_name"),
         Resource.holder.sector.as_alias("holder_sector"),
         Resource.holder.seat_comune.as_alias("holder_seat"),
@@ -151,6 +168,9 @@ async def load_resources(
                 # The holder's seat stands for where the resource is based (as for
                 # proximity), at its comune's centroid: the engine measures comune to comune.
                 home_location=comune_location(row["holder_seat"]),
+                confirmed_days=_days_since(row["confirmed_at"], today),
+                remind_after_days=policy.remind_after,
+                stale_after_days=policy.stale_after,
             )
         )
         info[key] = ResourceInfo(
@@ -162,6 +182,12 @@ async def load_resources(
             remaining=remaining,
         )
     return items, info
+
+
+def _days_since(moment: datetime | None, today: date) -> int | None:
+    if moment is None:
+        return None
+    return max(0, (today - moment.date()).days)
 
 
 async def plan_holders(plan_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
@@ -205,7 +231,8 @@ def need_item(
         plan_id=str(plan["id"]),
         category=need["category_code"],
         comune=comune,
-        target_group=plan["target_group"],
+        # The need's own target group, else its plan's.
+        target_group=need.get("target_group") or plan["target_group"],
         languages=frozenset(need["languages"] or ()),
         required_clearances=frozenset(need["requirements"] or ()),
         start=need["start_date"] or plan["start_date"],

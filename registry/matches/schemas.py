@@ -106,6 +106,35 @@ class SuggestionOut(msgspec.Struct, kw_only=True):
     score: float
     explanation: str
     components: list[ComponentOut]
+    # Set when the holder's last confirmation is overdue (Italian, for a badge).
+    warning: str | None = None
+
+
+class DifferenceOut(msgspec.Struct, kw_only=True):
+    """Why a near miss is not a suggestion: `code` is comune, distance, period or
+    category; `amount` is in `unit` (km, giorni, livelli); `reason` says it in Italian."""
+
+    code: str
+    amount: float
+    unit: str
+    reason: str
+
+
+class NearMissOut(msgspec.Struct, kw_only=True):
+    """A resource that nearly fits: never a suggestion, shown apart with its difference."""
+
+    resource_id: uuid.UUID
+    resource_title: str
+    category_code: str
+    unit: str
+    holder_id: uuid.UUID
+    holder_name: str
+    remaining_capacity: int
+    score: float
+    difference: DifferenceOut
+    explanation: str
+    components: list[ComponentOut]
+    warning: str | None = None
 
 
 class SuggestionsOut(msgspec.Struct, kw_only=True):
@@ -114,6 +143,8 @@ class SuggestionsOut(msgspec.Struct, kw_only=True):
     suggestions: list[SuggestionOut]
     # Why nothing came back, in Italian, when the list is empty.
     note: str | None = None
+    # When fewer than NEAR_MISSES_BELOW suggestions fit: what nearly fits, best first.
+    near_misses: list[NearMissOut] = []
 
 
 Weight = Annotated[float, msgspec.Meta(ge=0, le=100)]
@@ -130,6 +161,7 @@ class WeightsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     continuity: Weight | msgspec.UnsetType = msgspec.UNSET
     load_spread: Weight | msgspec.UnsetType = msgspec.UNSET
     new_tie: Weight | msgspec.UnsetType = msgspec.UNSET
+    freshness: Weight | msgspec.UnsetType = msgspec.UNSET
 
 
 class RunCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -1,4 +1,5 @@
-"""Ranked, explained suggestions of resources for one need of a plan."""
+"""Ranked, explained suggestions of resources for one need of a plan, and, when few fit,
+the near misses (shown apart, never mixed into the ranking)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,30 @@ from datetime import date
 from registry import matching
 from registry.access import Principal
 from registry.matches import engine_io
-from registry.matches.schemas import ComponentOut, SuggestionOut, SuggestionsOut
+from registry.matches.schemas import (
+    ComponentOut,
+    DifferenceOut,
+    NearMissOut,
+    SuggestionOut,
+    SuggestionsOut,
+)
 from registry.plans import service as plans
+
+# Below this many suggestions, the answer also lists what nearly fits.
+NEAR_MISSES_BELOW = 3
+
+
+def _components(suggestion: matching.Suggestion) -> list[ComponentOut]:
+    return [
+        ComponentOut(name=c.name, value=c.value, weight=c.weight, reason=c.reason)
+        for c in suggestion.components
+    ]
+
+
+def _warning(suggestion: matching.Suggestion) -> str | None:
+    # The freshness reason, when the confirmation is overdue (value below 1).
+    part = suggestion.component("freshness")
+    return part.reason if part.value < 1.0 else None
 
 
 async def suggest_for_need(
@@ -23,7 +46,8 @@ async def suggest_for_need(
     holders = (await engine_io.plan_holders([plan_id])).get(plan_id, frozenset())
     item = engine_io.need_item(need, plan, holders)
     index = matching.CandidateIndex(resources, taxonomy, as_of=today)
-    ranked = matching.suggest(item, index, matching.Weights(), limit=limit)
+    weights = matching.Weights()
+    ranked = matching.suggest(item, index, weights, limit=limit)
     out = []
     for rank, suggestion in enumerate(ranked, start=1):
         meta = info[suggestion.resource_id]
@@ -39,15 +63,39 @@ async def suggest_for_need(
                 remaining_capacity=meta.remaining,
                 score=suggestion.score,
                 explanation=suggestion.explanation,
-                components=[
-                    ComponentOut(name=c.name, value=c.value, weight=c.weight, reason=c.reason)
-                    for c in suggestion.components
-                ],
+                components=_components(suggestion),
+                warning=_warning(suggestion),
             )
         )
+    near: list[NearMissOut] = []
+    if len(out) < NEAR_MISSES_BELOW:
+        for miss in matching.near_misses(item, index, weights):
+            s, meta = miss.suggestion, info[miss.suggestion.resource_id]
+            near.append(
+                NearMissOut(
+                    resource_id=uuid.UUID(s.resource_id),
+                    resource_title=meta.title,
+                    category_code=meta.category_code,
+                    unit=meta.unit,
+                    holder_id=meta.holder_id,
+                    holder_name=meta.holder_name,
+                    remaining_capacity=meta.remaining,
+                    score=s.score,
+                    difference=DifferenceOut(
+                        code=miss.difference.code,
+                        amount=miss.difference.amount,
+                        unit=miss.difference.unit,
+                        reason=miss.difference.reason,
+                    ),
+                    explanation=s.explanation,
+                    components=_components(s),
+                    warning=_warning(s),
+                )
+            )
     return SuggestionsOut(
         need_id=need_id,
         resources_considered=len(resources),
         suggestions=out,
         note=None if out else index.explain_no_candidates(item),
+        near_misses=near,
     )

@@ -163,6 +163,8 @@ class NeedCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     languages: Annotated[list[LanguageCode], msgspec.Meta(max_length=10)] = []
     requirements: Annotated[list[Slug], msgspec.Meta(max_length=10)] = []
     comune: IstatCode | None = None
+    # None: the plan's target group.
+    target_group: UserArea | None = None
     max_distance_km: MaxDistanceKm | None = None
     priority: Priority = 3
 
@@ -181,6 +183,7 @@ class NeedPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         msgspec.UNSET
     )
     comune: IstatCode | msgspec.UnsetType | None = msgspec.UNSET
+    target_group: UserArea | msgspec.UnsetType | None = msgspec.UNSET
     max_distance_km: MaxDistanceKm | msgspec.UnsetType | None = msgspec.UNSET
     priority: Priority | msgspec.UnsetType = msgspec.UNSET
     status: NeedStatus | msgspec.UnsetType = msgspec.UNSET
@@ -198,6 +201,8 @@ class NeedOut(msgspec.Struct, kw_only=True):
     languages: list[str]
     requirements: list[str]
     comune: str | None
+    # The need's own target group; None: the plan's applies.
+    target_group: UserArea | None
     max_distance_km: float | None
     priority: int
     status: NeedStatus

@@ -58,6 +58,9 @@ class Need(Table, tablename="plan_need"):
     requirements = Array(base_column=Varchar(length=32))
     # None: the plan's comune.
     comune = Varchar(length=6, null=True, default=None)
+    # None: the plan's target group (a need may concern someone else in the household,
+    # e.g. a child's after-school help in an elderly person's plan).
+    target_group = Varchar(length=32, null=True, default=None)
     # Kilometres from the need's comune (centroid to the resource's base); None: no limit.
     max_distance_km = DoublePrecision(null=True, default=None)
     priority = Integer(default=3)
