@@ -34,6 +34,7 @@ export const COMPONENTS = {
   continuity: 'Continuità',
   load_spread: 'Carico distribuito',
   new_tie: 'Nuovo legame nella rete',
+  freshness: 'Conferma recente',
 };
 
 export const PRIORITIES = { 1: 'Bassa', 2: 'Medio-bassa', 3: 'Media', 4: 'Alta', 5: 'Urgente' };

@@ -13,7 +13,7 @@ export const PLAN_LABELS = {
 };
 export const NEED_LABELS = {
   category_code: 'Categoria', schedule: 'Orari', quantity: 'Quantità', unit: 'Unità', start_date: 'Dal', end_date: 'Al',
-  languages: 'Lingue', requirements: 'Requisiti', comune: 'Comune', max_distance_km: 'Distanza massima', priority: 'Priorità', status: 'Stato',
+  languages: 'Lingue', requirements: 'Requisiti', comune: 'Comune', target_group: 'Destinatari', max_distance_km: 'Distanza massima', priority: 'Priorità', status: 'Stato',
 };
 
 function splitList(text) {
@@ -103,6 +103,7 @@ export function needForm({ plan, current, tax, comuneList, onSaved, onCancel }) 
       h('button', { type: 'button', class: 'btn btn-secondary btn-small', style: { marginTop: '.5rem' }, onclick: () => addRow().querySelector('select').focus() }, '+ Aggiungi una fascia oraria')),
     h('div', { class: 'row' },
       field('Comune', select('comune', comuneList.map((c) => [c.istat_code, c.name]), n.comune || '', { placeholder: 'Quello del piano' })),
+      field('Destinatari', select('target_group', Object.entries(AREAS), n.target_group || '', { placeholder: 'Quelli del piano' })),
       field('Distanza massima (km)', input('max_distance_km', n.max_distance_km ?? '', { type: 'number', min: 1, max: 200, step: 'any', inputmode: 'decimal' }), { hint: 'In linea d\'aria dalla sede dell\'ente. Vuoto = nessun limite.' }),
       field('Dal', input('start_date', n.start_date || '', { type: 'date' })),
       field('Al', input('end_date', n.end_date || '', { type: 'date' }))),
@@ -124,6 +125,7 @@ export function needForm({ plan, current, tax, comuneList, onSaved, onCancel }) 
         end: row.querySelector('[name=end]').value,
       })),
       comune: data.get('comune') || null,
+      target_group: data.get('target_group') || null,
       max_distance_km: data.get('max_distance_km') ? Number(data.get('max_distance_km')) : null,
       start_date: data.get('start_date') || null,
       end_date: data.get('end_date') || null,

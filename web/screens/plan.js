@@ -172,34 +172,52 @@ export default async function planScreen(root, { params, session }) {
       return;
     }
     const proposed = new Set(needMatches.filter((m) => !['declined', 'withdrawn'].includes(m.status)).map((m) => m.resource_id));
+    const proposeButton = (s, text) => {
+      const button = h('button', { type: 'button', class: `btn ${s.rank ? 'btn-primary' : 'btn-secondary'} btn-small`, disabled: proposed.has(s.resource_id), 'aria-label': `${text} «${s.resource_title}»` },
+        proposed.has(s.resource_id) ? 'Già proposta' : text);
+      button.addEventListener('click', async () => {
+        try {
+          await busy(button, () => api('/api/matches', { method: 'POST', body: { need_id: need.id, resource_id: s.resource_id } }), 'Invio…');
+          flash(`Proposta inviata a ${s.holder_name}: riceverà la richiesta e potrà accettarla.`);
+          await loadNeeds();
+        } catch (error) {
+          flash(error.message, 'error');
+        }
+      });
+      return button;
+    };
+    const meta = (s) => h('p', { class: 'meta', text: `${s.holder_name} · ${tax.byCode[s.category_code]?.name ?? s.category_code} · ancora disponibili: ${s.remaining_capacity}` });
+    const warning = (s) => (s.warning ? h('p', { class: 'notice notice-warning small', text: s.warning }) : null);
+    // What nearly fits, apart from the ranking and marked as such: never mixed with the suggestions.
+    const nearMisses = answer.near_misses?.length ? h('section', { class: 'near-misses', 'aria-labelledby': `near-${need.id}` },
+      h('h4', { id: `near-${need.id}`, text: 'Quasi adatte' }),
+      h('p', { class: 'small muted', text: 'Non rispettano uno dei criteri del bisogno: valuta tu se possono andare bene lo stesso.' }),
+      h('ul', { class: 'cards' }, answer.near_misses.map((m) => h('li', { class: 'item-card near-miss' },
+        h('div', { class: 'item-head' },
+          h('h5', null, h('a', { href: `#/risorse/${m.resource_id}`, text: m.resource_title })),
+          badge('Quasi adatta', 'warning')),
+        h('p', null, h('strong', { text: 'Cosa cambia: ' }), m.difference.reason),
+        meta(m),
+        warning(m),
+        h('details', null, h('summary', { text: 'Dettagli del punteggio' }), explanation(m.components, m.explanation)),
+        h('div', { class: 'actions', style: { marginTop: '.5rem' } }, proposeButton(m, 'Proponi comunque')))))) : null;
     if (!answer.suggestions.length) {
-      fill(box, emptyState('Nessuna risorsa adatta, per ora', answer.note || 'Prova ad allargare gli orari o il comune del bisogno; quando un ente aggiunge disponibilità compatibile riceverai una notifica.'));
-      announce('Nessun suggerimento.');
+      fill(box, emptyState('Nessuna risorsa adatta, per ora', answer.note || 'Prova ad allargare gli orari o il comune del bisogno; quando un ente aggiunge disponibilità compatibile riceverai una notifica.'), nearMisses);
+      announce(nearMisses ? `Nessun suggerimento; ${answer.near_misses.length} risorse quasi adatte.` : 'Nessun suggerimento.');
       return;
     }
     announce(`${answer.suggestions.length} suggerimenti su ${answer.resources_considered} risorse considerate.`);
     fill(box,
       h('p', { class: 'small muted', text: `${answer.suggestions.length === 1 ? '1 risorsa adatta' : `${answer.suggestions.length} risorse in ordine di adeguatezza`}, su ${answer.resources_considered} considerate.` }),
-      h('ol', { class: 'cards' }, answer.suggestions.map((s) => {
-        const propose = h('button', { type: 'button', class: 'btn btn-primary btn-small', disabled: proposed.has(s.resource_id), 'aria-label': `Proponi «${s.resource_title}»` },
-          proposed.has(s.resource_id) ? 'Già proposta' : 'Proponi');
-        propose.addEventListener('click', async () => {
-          try {
-            await busy(propose, () => api('/api/matches', { method: 'POST', body: { need_id: need.id, resource_id: s.resource_id } }), 'Invio…');
-            flash(`Proposta inviata a ${s.holder_name}: riceverà la richiesta e potrà accettarla.`);
-            await loadNeeds();
-          } catch (error) {
-            flash(error.message, 'error');
-          }
-        });
-        return h('li', { class: 'item-card suggestion' },
-          h('div', { class: 'item-head' },
-            h('h4', null, `${s.rank}. `, h('a', { href: `#/risorse/${s.resource_id}`, text: s.resource_title })),
-            h('span', { class: 'score', text: `Punteggio ${scoreText(s.score)}` })),
-          h('p', { class: 'meta', text: `${s.holder_name} · ${tax.byCode[s.category_code]?.name ?? s.category_code} · ancora disponibili: ${s.remaining_capacity}` }),
-          h('details', null, h('summary', { text: 'Perché questa risorsa' }), explanation(s.components, s.explanation)),
-          h('div', { class: 'actions', style: { marginTop: '.5rem' } }, propose));
-      })));
+      h('ol', { class: 'cards' }, answer.suggestions.map((s) => h('li', { class: 'item-card suggestion' },
+        h('div', { class: 'item-head' },
+          h('h4', null, `${s.rank}. `, h('a', { href: `#/risorse/${s.resource_id}`, text: s.resource_title })),
+          h('span', { class: 'score', text: `Punteggio ${scoreText(s.score)}` })),
+        meta(s),
+        warning(s),
+        h('details', null, h('summary', { text: 'Perché questa risorsa' }), explanation(s.components, s.explanation)),
+        h('div', { class: 'actions', style: { marginTop: '.5rem' } }, proposeButton(s, 'Proponi'))))),
+      nearMisses);
   }
 
   async function runBatch(event) {
