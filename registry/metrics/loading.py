@@ -106,6 +106,21 @@ _LEDGER_FROM = (
     "LEFT JOIN care_plan p ON p.id = c.plan_id "
     "LEFT JOIN community_activity a ON a.id = c.activity "
 )
+
+
+def _ledger_from(scope: Scope) -> str:
+    """The ledger with only the joins the scope's filters read (reads that take no column of
+    holders, plans or activities skip three lookups per entry)."""
+    if scope.comune:
+        return _LEDGER_FROM
+    sql = "FROM contribution c "
+    if scope.holder_kind or scope.sector:
+        sql += "JOIN holder h ON h.id = c.holder "
+    if scope.area:
+        sql += "LEFT JOIN care_plan p ON p.id = c.plan_id "
+    return sql
+
+
 _VERIFIED = (
     "(c.verification = 'qr_verified' OR EXISTS "
     "(SELECT 1 FROM contribution_confirmation cc WHERE cc.contribution = c.id))"
@@ -201,17 +216,17 @@ async def load_ledger(
     sql = (
         f"SELECT {_month('c.occurred_on')} AS month, h.kind AS holder_kind, h.sector AS sector, "
         f"{_COMUNE} AS comune, p.target_group AS area, c.unit AS unit, "
-        "CASE WHEN c.unit = 'hours' THEN "
-        "(SELECT r.category_code FROM resource r WHERE r.id = c.resource) END AS category, "
+        "CASE WHEN c.unit = 'hours' THEN r.category_code END AS category, "
         # The unit of the resource behind matched hours: "use, not consumption" compares
         # like with like (hours on resources measured in hours).
-        "CASE WHEN c.unit = 'hours' AND c.match_id IS NOT NULL THEN "
-        "(SELECT r.unit FROM resource r WHERE r.id = c.resource) END AS resource_unit, "
+        "CASE WHEN c.unit = 'hours' AND c.match_id IS NOT NULL THEN r.unit END "
+        "AS resource_unit, "
         f"{_VERIFIED} AS verified, (c.match_id IS NOT NULL) AS via_match, "
         f"{plan_sql} AS plan_id, {day_sql} AS day, "
         "SUM(c.quantity) AS quantity, SUM(COALESCE(c.value_cents, 0)) AS value_cents, "
         "COUNT(c.value_cents) AS valued, COUNT(*) AS entries "
-        f"{_LEDGER_FROM} WHERE {where} "
+        # One join, not a subquery per entry for each of the resource's two columns.
+        f"{_LEDGER_FROM} LEFT JOIN resource r ON r.id = c.resource WHERE {where} "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"
     )
     hours: list[compute.HoursFact] = []
@@ -343,7 +358,7 @@ async def load_needs(
     for r in await _raw(
         f"SELECT {_text('c.need_id')} AS need_id, {_text('c.resource')} AS resource_id, "
         f"{_text('c.plan_id')} AS plan_id, "
-        f"{_month('c.occurred_on')} AS month {_LEDGER_FROM} WHERE {where} "
+        f"{_month('c.occurred_on')} AS month {_ledger_from(scope)} WHERE {where} "
         f"AND c.plan_id IS NOT NULL AND {_VERIFIED} GROUP BY 1, 2, 3, 4",
         *args,
     ):
