@@ -150,7 +150,9 @@ async def _dispatch(now: datetime, settings: Settings, scope: Scope) -> dict[str
 async def _digest(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
     from registry.notifications.mail import send_digests
 
-    return await send_digests(settings, now, scope)
+    if not (active := await in_service(scope)):
+        return NONE_IN_SERVICE
+    return await send_digests(settings, now, active)
 
 
 METRICS_SNAPSHOT_MINUTES = 15

@@ -110,6 +110,16 @@ CASES = [
     Case("GET", "/api/notifications?unread=true&limit=5", ALL_OK, None),
     Case("POST", "/api/notifications/{notification_id}/read", ALL_OK, everyone(404)),
     Case("POST", "/api/notifications/read-all", ALL_OK, None),
+    # Issue 17: unread counts per event type, and each user's own e-mail preferences.
+    Case("GET", "/api/notifications/counts", ALL_OK, None),
+    Case("GET", "/api/notifications/preferences", ALL_OK, None),
+    Case(
+        "PUT",
+        "/api/notifications/preferences",
+        ALL_OK,
+        None,
+        lambda: {"email": "persona@example.org", "email_events": [], "digest": True},
+    ),
     Case("GET", "/api/notifications/outbox", only_udp(200), None),
     Case("GET", "/api/notifications/outbox?status=dead", only_udp(200), None),
     Case("POST", "/api/notifications/outbox/{message_id}/retry", only_udp(200), everyone(404)),
