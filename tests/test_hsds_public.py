@@ -155,3 +155,28 @@ async def test_filters_paging_and_taxonomies(client, tenant: Tenant, rich, refer
     assert one == locations["contents"][0]
     bad = await client.get(f"{base}/services?per_page=500")
     assert bad.status_code == 400
+
+
+async def test_one_service_at_location_by_id(client, tenant: Tenant, rich, reference) -> None:
+    """GET /service_at_locations/{id} (README, HSDS 3.1 API): the entry of the listing, with
+    its full service and its location; 404 elsewhere, 400 for what is not an id."""
+    base = f"/api/hsds/{tenant.code}"
+    listing = await get(client, f"{base}/service_at_locations?per_page=200")
+    assert listing["contents"], "the rich data has public services with a location"
+    for entry in listing["contents"]:
+        one = await get(client, f"{base}/service_at_locations/{entry['id']}")
+        assert one["id"] == entry["id"]
+        assert one["service_id"] == entry["service_id"] == one["service"]["id"]
+        assert one["location"] == entry["location"]
+        assert reference.errors("service", one["service"]) == []
+        assert reference.errors("location", one["location"]) == []
+        assert "Mario Rossi" not in str(one) and "Giulia Bianchi" not in str(one)
+    first = listing["contents"][0]["id"]
+    # The same id in upper case is the same entry.
+    assert (await get(client, f"{base}/service_at_locations/{first.upper()}"))["id"] == first
+    other = await make_tenant()
+    response = await client.get(f"/api/hsds/{other.code}/service_at_locations/{first}")
+    assert response.status_code == 404
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert (await client.get(f"{base}/service_at_locations/{unknown}")).status_code == 404
+    assert (await client.get(f"{base}/service_at_locations/nope")).status_code == 400

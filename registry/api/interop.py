@@ -299,6 +299,12 @@ class PublicDirectoryController(Controller):
             ambito_code, number=page, per_page=per_page
         )
 
+    @get("/service_at_locations/{entry_id:str}")
+    async def service_at_location(
+        self, ambito_code: PathText, entry_id: PathText
+    ) -> dict[str, Any]:
+        return await hsds_service.public_service_at_location(ambito_code, entry_id)
+
     @get("/taxonomies")
     async def taxonomies(self, ambito_code: PathText) -> dict[str, Any]:
         return await hsds_service.public_taxonomies(ambito_code)

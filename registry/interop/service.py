@@ -276,29 +276,53 @@ async def public_location(code: str, location_id: str) -> dict[str, Any]:
     raise NotFound("no such location in the public directory")
 
 
-async def public_service_at_locations(
-    code: str, *, number: int = 1, per_page: int = 50
-) -> dict[str, Any]:
-    _check_paging(number, per_page)
-    ambito = await public_ambito(code)
-    snapshot = await hsds.load_snapshot(ambito["id"], "public")
+def _service_at_locations(snapshot: hsds.Snapshot, *, with_service: bool = False) -> list[Any]:
+    """One entry per public service whose organization has a public location (its seat)."""
     holders = {h["id"]: h for h in snapshot.holders}
+    terms = hsds.Terms(snapshot) if with_service else None
     entries = []
     for resource in snapshot.resources:
         holder = holders[resource["holder"]]
         location = hsds.location_of(holder, snapshot, "public")
         if location is None:
             continue
-        entries.append(
-            {
-                "id": vocab.stable_id("service_at_location", str(resource["id"]), location["id"]),
-                "service_id": str(resource["id"]),
-                "location_id": location["id"],
-                "location": location,
-            }
-        )
+        entry = {
+            "id": vocab.stable_id("service_at_location", str(resource["id"]), location["id"]),
+            "service_id": str(resource["id"]),
+            "location_id": location["id"],
+            "location": location,
+        }
+        if terms is not None:
+            entry["service"] = hsds.service(
+                resource, holder, snapshot, "public", terms, with_organization=True
+            )
+        entries.append(entry)
+    return entries
+
+
+async def public_service_at_locations(
+    code: str, *, number: int = 1, per_page: int = 50
+) -> dict[str, Any]:
+    _check_paging(number, per_page)
+    ambito = await public_ambito(code)
+    entries = _service_at_locations(await hsds.load_snapshot(ambito["id"], "public"))
     start = (number - 1) * per_page
     return page(entries[start : start + per_page], len(entries), number, per_page)
+
+
+async def public_service_at_location(code: str, entry_id: str) -> dict[str, Any]:
+    """One service_at_location (HSDS 3.1 API), with its service and its location."""
+    ambito = await public_ambito(code)
+    wanted = str(_uuid(entry_id, "id"))  # ids are UUIDs: anything else is a 400, not a scan
+    snapshot = await hsds.load_snapshot(ambito["id"], "public")
+    for entry in _service_at_locations(snapshot):
+        if entry["id"] == wanted:
+            resource_id = uuid.UUID(entry["service_id"])
+            one = await hsds.load_snapshot(ambito["id"], "public", resource_ids=[resource_id])
+            for full in _service_at_locations(one, with_service=True):
+                if full["id"] == wanted:
+                    return full
+    raise NotFound("no such service_at_location in the public directory")
 
 
 async def public_taxonomies(code: str) -> dict[str, Any]:
