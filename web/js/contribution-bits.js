@@ -4,7 +4,7 @@
 
 import { api, newKey } from './api.js';
 import { h, fill, responsive } from './dom.js';
-import { CONTRIBUTION_UNITS, ENTRY_KINDS, VERIFICATION, label } from './i18n.js';
+import { CONTRIBUTION_UNITS, ENTRY_KINDS, VERIFICATION, agree, count, label, unitNoun } from './i18n.js';
 import {
   badge, busy, emptyState, errorBox, field, flash, fmt, input, loading, openDialog, promptDialog,
   showFormError, textarea,
@@ -14,9 +14,8 @@ const TIME_UNITS = new Set(['hours', 'room_hours']);
 const KIND = { self_reported: 'warning', qr_verified: 'success', confirmed: 'success' };
 
 export function amountText(entry) {
-  const unit = label(CONTRIBUTION_UNITS, entry.unit);
-  const amount = TIME_UNITS.has(entry.unit) ? fmt.number(entry.quantity) : fmt.number(Math.round(entry.quantity));
-  return `${amount} ${entry.quantity === 1 && entry.unit === 'hours' ? 'ora' : unit}${entry.value_cents ? ` (valore ${fmt.euro(entry.value_cents / 100)})` : ''}`;
+  const amount = TIME_UNITS.has(entry.unit) ? entry.quantity : Math.round(entry.quantity);
+  return `${fmt.number(amount)} ${unitNoun(entry.unit, { contribution: true, n: amount })}${entry.value_cents ? ` (valore ${fmt.euro(entry.value_cents / 100)})` : ''}`;
 }
 
 export function verificationBadge(entry) {
@@ -27,8 +26,8 @@ export function totalsGrid(summary) {
   if (!summary || !summary.totals.length) return null;
   return h('div', { class: 'stat-grid' }, summary.totals.map((t) => h('div', { class: 'stat' },
     h('span', { class: 'value', text: fmt.number(t.verified) }),
-    h('span', { class: 'what', text: `${label(CONTRIBUTION_UNITS, t.unit)} verificate` }),
-    h('span', { class: 'note', text: `${fmt.number(t.self_reported)} da confermare · ${t.entries} registrazioni${t.verified_value_cents ? ` · ${fmt.euro(t.verified_value_cents / 100)}` : ''}` }))));
+    h('span', { class: 'what', text: `${unitNoun(t.unit, { contribution: true, n: t.verified })} ${agree(t.unit, 'verificat', t.verified, { contribution: true })}` }),
+    h('span', { class: 'note', text: `${fmt.number(t.self_reported)} da confermare · ${count(t.entries, 'registrazione', 'registrazioni')}${t.verified_value_cents ? ` · ${fmt.euro(t.verified_value_cents / 100)}` : ''}` }))));
 }
 
 function forWhat(entry) {

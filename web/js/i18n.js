@@ -157,3 +157,84 @@ export const SECTOR_OF_KIND = {
   other: ['public', 'third_sector', 'informal', 'business'],
 };
 export const KINDS_NEEDING_CONSENT = new Set(['individual_volunteer', 'informal_network']);
+
+// --- numbers and agreement ---------------------------------------------------------------
+// One way to write numbers everywhere: Italian ICU leaves four-digit numbers ungrouped
+// («2491,8» beside «48.687 €»), so grouping is forced for every size.
+
+const GROUPING = { useGrouping: 'always' };
+const NUMBER = new Intl.NumberFormat('it-IT', { maximumFractionDigits: 1, ...GROUPING });
+const EURO = new Intl.NumberFormat('it-IT', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0, ...GROUPING });
+const EURO_CENTS = new Intl.NumberFormat('it-IT', { style: 'currency', currency: 'EUR', minimumFractionDigits: 2, ...GROUPING });
+const PERCENT = new Intl.NumberFormat('it-IT', { style: 'percent', maximumFractionDigits: 0, ...GROUPING });
+
+export function formatNumber(value, digits) {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  if (digits === undefined) return NUMBER.format(value);
+  return new Intl.NumberFormat('it-IT', { minimumFractionDigits: digits, maximumFractionDigits: digits, ...GROUPING }).format(value);
+}
+export const formatEuro = (value, { cents = false } = {}) => (value === null || value === undefined ? '—' : (cents ? EURO_CENTS : EURO).format(value));
+export const formatPercent = (value) => (value === null || value === undefined ? '—' : PERCENT.format(value));
+
+/** The singular or the plural form: plural(1, 'risorsa', 'risorse') → 'risorsa'. */
+export function plural(n, one, many) {
+  return Number(n) === 1 ? one : many;
+}
+
+/** The number with its noun: count(1, 'risorsa', 'risorse') → '1 risorsa', '1.200 risorse'. */
+export function count(n, one, many) {
+  return `${formatNumber(n)} ${plural(n, one, many)}`;
+}
+
+// Units as nouns: [singular, plural, grammatical gender] (adjectives agree with it).
+const UNIT_NOUNS = {
+  hours: ['ora', 'ore', 'f'],
+  places: ['posto', 'posti', 'm'],
+  items: ['pezzo', 'pezzi', 'm'],
+  room_hours: ['ora di sala', 'ore di sala', 'f'],
+  trips: ['viaggio', 'viaggi', 'm'],
+  meals: ['pasto', 'pasti', 'm'],
+  people: ['persona', 'persone', 'f'],
+};
+const CONTRIBUTION_NOUNS = {
+  ...UNIT_NOUNS,
+  room_hours: ['ora di spazio', 'ore di spazio', 'f'],
+  items: ['bene', 'beni', 'm'],
+  people_reached: ['persona raggiunta', 'persone raggiunte', 'f'],
+};
+
+function nounOf(unit, contribution) {
+  return (contribution ? CONTRIBUTION_NOUNS : UNIT_NOUNS)[unit] || [String(unit), String(unit), 'm'];
+}
+
+/** '1 viaggio', '3 viaggi'; contribution units with { contribution: true } ('10 beni'). */
+export function quantity(n, unit, { contribution = false } = {}) {
+  const [one, many] = nounOf(unit, contribution);
+  return count(n, one, many);
+}
+
+/** The unit's plural noun alone, for headings: 'beni', 'ore'. */
+export function unitNoun(unit, { contribution = false, n = 2 } = {}) {
+  const [one, many] = nounOf(unit, contribution);
+  return plural(n, one, many);
+}
+
+/**
+ * An adjective or participle in agreement with the unit: agree('items', 'verificat', n) →
+ * 'verificati' (beni), agree('hours', 'verificat', 1) → 'verificata'.
+ */
+export function agree(unit, stem, n = 2, { contribution = false } = {}) {
+  const gender = nounOf(unit, contribution)[2];
+  const one = Number(n) === 1;
+  if (gender === 'f') return `${stem}${one ? 'a' : 'e'}`;
+  return `${stem}${one ? 'o' : 'i'}`;
+}
+
+/** 'Como, Lipomo e un altro' / 'Como, Lipomo e altri 3' (masculine nouns: comuni, enti). */
+export function listWithOthers(items, max = 3, { other = 'un altro', others = 'altri' } = {}) {
+  if (items.length <= max) {
+    return items.length > 1 ? `${items.slice(0, -1).join(', ')} e ${items[items.length - 1]}` : items.join('');
+  }
+  const rest = items.length - max;
+  return `${items.slice(0, max).join(', ')} e ${rest === 1 ? other : `${others} ${formatNumber(rest)}`}`;
+}

@@ -20,7 +20,7 @@ const NEED_UNITS_ONE = {
 };
 
 export function quantityText(quantity, unit) {
-  return `${quantity} ${quantity === 1 ? (NEED_UNITS_ONE[unit] || label(NEED_UNITS, unit)) : label(NEED_UNITS, unit)}`;
+  return `${fmt.number(quantity)} ${quantity === 1 ? (NEED_UNITS_ONE[unit] || label(NEED_UNITS, unit)) : label(NEED_UNITS, unit)}`;
 }
 
 export const NEED_STATUS = { open: 'Aperto', matched: 'Coperto', closed: 'Chiuso' };

@@ -2,7 +2,7 @@
 
 import { api } from './api.js';
 import { h, clear, fill } from './dom.js';
-import { AREAS, LANGUAGES, UNITS, label } from './i18n.js';
+import { AREAS, LANGUAGES, UNITS, label, listWithOthers, quantity } from './i18n.js';
 import { badge, busy, flash, fmt, freshness } from './ui.js';
 
 export function canEdit(session, user, resource) {
@@ -38,8 +38,7 @@ export function confirmButton(resource, onDone, { compact = false } = {}) {
 
 export function comuniText(codes, names, max = 3) {
   if (!codes || !codes.length) return 'tutto l\'ambito';
-  const list = codes.map((c) => names[c] || c);
-  return list.length > max ? `${list.slice(0, max).join(', ')} e altri ${list.length - max}` : list.join(', ');
+  return listWithOthers(codes.map((c) => names[c] || c), max);
 }
 
 export function areasText(codes) {
@@ -52,6 +51,11 @@ export function languagesText(codes) {
 
 export function unitText(unit) {
   return label(UNITS, unit);
+}
+
+/** '1 viaggio', '3 posti': the capacity with its unit in agreement. */
+export function capacityText(resource) {
+  return quantity(resource.capacity, resource.unit);
 }
 
 /** A <select> of categories, grouped by their top-level term. */

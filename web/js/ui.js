@@ -2,6 +2,7 @@
 // errors, confirmation dialogs, formatting.
 
 import { h, clear, uid } from './dom.js';
+import { formatEuro, formatNumber, formatPercent } from './i18n.js';
 
 // --- live messages ----------------------------------------------------------------------
 
@@ -262,9 +263,6 @@ export function promptDialog(title, labelText, { hint, required = true, confirmT
 const dateFmt = new Intl.DateTimeFormat('it-IT', { day: 'numeric', month: 'long', year: 'numeric' });
 const shortDateFmt = new Intl.DateTimeFormat('it-IT', { day: 'numeric', month: 'short' });
 const dateTimeFmt = new Intl.DateTimeFormat('it-IT', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
-const numberFmt = new Intl.NumberFormat('it-IT', { maximumFractionDigits: 1 });
-const euroFmt = new Intl.NumberFormat('it-IT', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 });
-const percentFmt = new Intl.NumberFormat('it-IT', { style: 'percent', maximumFractionDigits: 0 });
 
 export function parseDate(value) {
   if (!value) return null;
@@ -281,9 +279,10 @@ export const fmt = {
   date: (value) => (value ? dateFmt.format(parseDate(value)) : '—'),
   shortDate: (value) => (value ? shortDateFmt.format(parseDate(value)) : '—'),
   dateTime: (value) => (value ? dateTimeFmt.format(parseDate(value)) : '—'),
-  number: (value) => (value === null || value === undefined ? '—' : numberFmt.format(value)),
-  euro: (value) => (value === null || value === undefined ? '—' : euroFmt.format(value)),
-  percent: (value) => (value === null || value === undefined ? '—' : percentFmt.format(value)),
+  // Numbers through web/js/i18n.js, so every screen writes them alike.
+  number: (value) => formatNumber(value),
+  euro: (value) => formatEuro(value),
+  percent: (value) => formatPercent(value),
   daysAgo(value) {
     if (!value) return 'mai';
     const days = Math.floor((Date.now() - parseDate(value).getTime()) / 86_400_000);
@@ -311,12 +310,17 @@ export function mondayOf(date) {
   return addDays(date, -day);
 }
 
-/** Freshness of a resource's confirmation: [css class, Italian text]. */
+/**
+ * Freshness of a resource's confirmation: [css class, Italian text]. The state comes from
+ * the server (`freshness`, the rule the homes' counts use too); the days are only the text.
+ */
 export function freshness(resource) {
-  if (resource.status === 'stale') return ['stale', 'Da riconfermare'];
-  const days = Math.floor((Date.now() - parseDate(resource.confirmed_at).getTime()) / 86_400_000);
-  if (days > 90) return ['stale', `Confermata ${fmt.daysAgo(resource.confirmed_at)}`];
-  if (days > 60) return ['aging', `Confermata ${fmt.daysAgo(resource.confirmed_at)}`];
+  if (resource.status === 'expired') return ['neutral', 'Scaduta'];
+  if (resource.status === 'archived') return ['neutral', 'Archiviata'];
+  const when = `confermata ${fmt.daysAgo(resource.confirmed_at)}`;
+  const state = resource.freshness ?? (resource.status === 'stale' ? 'stale' : 'fresh');
+  if (state === 'stale') return ['stale', `Da riconfermare · ${when}`];
+  if (state === 'aging') return ['aging', `Da confermare · ${when}`];
   return ['fresh', `Confermata ${fmt.daysAgo(resource.confirmed_at)}`];
 }
 

@@ -3,7 +3,7 @@ import { h, clear, uid, fill } from '../js/dom.js';
 import {
   AREAS, CONTACT_KINDS, HOLDER_KINDS, KINDS_NEEDING_CONSENT, SECTORS, SECTOR_OF_KIND, label,
 } from '../js/i18n.js';
-import { comuniText, freshnessBadge, unitText } from '../js/resource-bits.js';
+import { capacityText, comuniText, freshnessBadge } from '../js/resource-bits.js';
 import { comuneNames, comuni, forgetMe, me } from '../js/store.js';
 import {
   announce, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, field, flash, flashNext, fmt,
@@ -118,7 +118,7 @@ export default async function holderScreen(root, ctx) {
       }
       list.append(h('ul', { class: 'cards' }, page.items.map((r) => h('li', { class: 'item-card' },
         h('div', { class: 'item-head' }, h('h3', null, h('a', { href: `#/risorse/${r.id}`, text: r.title })), freshnessBadge(r)),
-        h('p', { class: 'meta', text: `${r.capacity} ${unitText(r.unit)} · ${comuniText(r.comuni, names)}` })))));
+        h('p', { class: 'meta', text: `${capacityText(r)} · ${comuniText(r.comuni, names)}` })))));
     }).catch((error) => { fill(list, h('p', { class: 'field-error', text: error.message })); });
     return h('section', { 'aria-labelledby': 'res' }, h('h2', { id: 'res', text: 'Risorse offerte' }), list);
   }

@@ -1,9 +1,9 @@
 import { api, apiAll } from '../js/api.js';
 import { h, clear, fill } from '../js/dom.js';
-import { ROLES, label } from '../js/i18n.js';
-import { confirmButton, freshnessBadge, unitText } from '../js/resource-bits.js';
+import { ROLES, count, label, plural } from '../js/i18n.js';
+import { capacityText, confirmButton, freshnessBadge } from '../js/resource-bits.js';
 import { ambito } from '../js/store.js';
-import { emptyState, errorBox, fmt, freshness, loading, optional, pageHeader } from '../js/ui.js';
+import { emptyState, errorBox, fmt, loading, optional, pageHeader } from '../js/ui.js';
 import * as extra from '../js/home-extra.js';
 
 function section(title, id, ...content) {
@@ -19,6 +19,15 @@ function lazySection(title, id, build) {
     else if (content) fill(body, content);
   }).catch((error) => fill(body, errorBox(error)));
   return box;
+}
+
+/** The holder's own resources to confirm, from the server's count (same rule as the badges). */
+function dueText(counts) {
+  if (!counts.to_reconfirm && !counts.aging) return 'Tutte le tue risorse sono confermate di recente. Grazie!';
+  const parts = [];
+  if (counts.to_reconfirm) parts.push(`${count(counts.to_reconfirm, 'risorsa', 'risorse')} da riconfermare (${plural(counts.to_reconfirm, 'non è più proposta', 'non sono più proposte')} agli assistenti sociali)`);
+  if (counts.aging) parts.push(`${count(counts.aging, 'risorsa', 'risorse')} da confermare (oltre ${counts.reminder_days} giorni dall'ultima conferma)`);
+  return `${parts.join(' e ')}. Se sono ancora valide, basta un clic.`;
 }
 
 function stat(value, what, note) {
@@ -45,23 +54,26 @@ export default async function home(root, ctx) {
     root.append(h('div', { class: 'grid-2' },
       h('div', null,
         lazySection('Da riconfermare', 'to-confirm', async () => {
-          const items = await apiAll('/api/resources', { holder_id: user.holder_id });
+          const [items, counts] = await Promise.all([
+            apiAll('/api/resources', { holder_id: user.holder_id }),
+            api('/api/resources/freshness', { query: { holder_id: user.holder_id } }),
+          ]);
           if (!items.length) return emptyState('Non hai ancora risorse', 'Aggiungi ciò che la tua organizzazione offre.', h('a', { class: 'btn btn-primary', href: '#/risorse/nuova' }, 'Aggiungi una risorsa'));
-          const due = items.filter((r) => freshness(r)[0] !== 'fresh');
           const list = h('ul', { class: 'rules' });
+          const summary = h('p', { class: 'freshness-summary', text: dueText(counts) });
+          const recount = () => api('/api/resources/freshness', { query: { holder_id: user.holder_id } })
+            .then((fresh) => { summary.textContent = dueText(fresh); }).catch(() => {});
           const draw = () => {
             clear(list);
             for (const r of items) {
               const li = h('li', null,
                 h('div', null, h('a', { href: `#/risorse/${r.id}`, text: r.title }), ' ', freshnessBadge(r)),
-                confirmButton(r, (updated) => { Object.assign(r, updated); draw(); }, { compact: true }));
+                confirmButton(r, (updated) => { Object.assign(r, updated); draw(); recount(); }, { compact: true }));
               list.append(li);
             }
           };
           draw();
-          return h('div', null,
-            h('p', { text: due.length ? `${due.length} risorse non sono confermate da più di 60 giorni. Se sono ancora valide, basta un clic.` : 'Tutte le tue risorse sono confermate di recente. Grazie!' }),
-            list);
+          return h('div', null, summary, list);
         }),
         extra.matchesSection(ctx, lazySection)),
       h('div', null,
@@ -110,18 +122,19 @@ export default async function home(root, ctx) {
     actions: [h('a', { class: 'btn btn-primary', href: '#/cruscotto' }, 'Apri il cruscotto')],
   }));
   root.append(lazySection('La rete in numeri', 'numbers', async () => {
-    const [holders, resources, stale, users] = await Promise.all([
+    const [holders, resources, counts, users] = await Promise.all([
       api('/api/holders', { query: { limit: 1 } }),
       apiAll('/api/resources'),
-      api('/api/resources', { query: { status: 'stale', limit: 1 } }),
+      api('/api/resources/freshness'),
       api('/api/users'),
     ]);
-    const fresh = resources.filter((r) => Date.now() - new Date(r.confirmed_at).getTime() <= 90 * 86_400_000).length;
+    // The counts and the red badges of the lists come from the same rule on the server.
+    const confirmed = counts.fresh + counts.aging;
     return h('div', { class: 'stat-grid' },
-      stat(fmt.number(holders.total), 'enti e realtà registrati'),
-      stat(fmt.number(resources.length), 'risorse attive o in pausa'),
-      stat(resources.length ? fmt.percent(fresh / resources.length) : '—', 'risorse confermate negli ultimi 90 giorni', 'freschezza dei dati'),
-      stat(fmt.number(stale.total), 'risorse da riconfermare'),
+      stat(fmt.number(holders.total), plural(holders.total, 'ente o realtà registrati', 'enti e realtà registrati')),
+      stat(fmt.number(resources.length), plural(resources.length, 'risorsa nel registro', 'risorse nel registro')),
+      stat(counts.total ? fmt.percent(confirmed / counts.total) : '—', `risorse confermate negli ultimi ${counts.stale_days} giorni`, 'freschezza dei dati'),
+      h('div', { class: 'stat', id: 'stat-to-reconfirm' }, h('span', { class: 'value', text: fmt.number(counts.to_reconfirm) }), h('span', { class: 'what', text: `${plural(counts.to_reconfirm, 'risorsa', 'risorse')} da riconfermare` }), h('span', { class: 'note', text: `non confermate da ${counts.stale_days} giorni o più` })),
       stat(fmt.number(users.filter((u) => u.active).length), 'utenti attivi'));
   }));
   root.append(h('div', { class: 'grid-2' },
@@ -131,7 +144,7 @@ export default async function home(root, ctx) {
         const oldest = resources.sort((a, b) => a.confirmed_at.localeCompare(b.confirmed_at)).slice(0, 6);
         if (!oldest.length) return emptyState('Nessuna risorsa nel registro', 'Gli enti inseriscono le risorse dal loro account.');
         return h('ul', { class: 'rules' }, oldest.map((r) => h('li', null,
-          h('div', null, h('a', { href: `#/risorse/${r.id}`, text: r.title }), h('div', { class: 'small muted', text: `${r.holder_name} · ${r.capacity} ${unitText(r.unit)}` })),
+          h('div', null, h('a', { href: `#/risorse/${r.id}`, text: r.title }), h('div', { class: 'small muted', text: `${r.holder_name} · ${capacityText(r)}` })),
           freshnessBadge(r))));
       })),
     h('div', null,

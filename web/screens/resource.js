@@ -3,7 +3,7 @@ import { weekCalendar } from '../js/calendar.js';
 import { h, clear, fill } from '../js/dom.js';
 import { RESOURCE_STATUS, label } from '../js/i18n.js';
 import {
-  areasText, canEdit, comuniText, confirmButton, freshnessBadge, languagesText, unitText,
+  areasText, canEdit, capacityText, comuniText, confirmButton, freshnessBadge, languagesText, unitText,
 } from '../js/resource-bits.js';
 import { comuneNames, taxonomy } from '../js/store.js';
 import { badge, busy, confirmDialog, flash, flashNext, fmt, pageHeader } from '../js/ui.js';
@@ -32,7 +32,7 @@ export default async function resource(root, { params, session, user, navigate }
   const facts = h('dl', { class: 'facts' },
     h('dt', { text: 'Ente' }), h('dd', null, h('a', { href: `#/enti/${item.holder_id}`, text: item.holder_name })),
     h('dt', { text: 'Categoria' }), h('dd', { text: parent ? `${parent.name} › ${category.name}` : (category?.name ?? item.category_code) }),
-    h('dt', { text: 'Capacità' }), h('dd', { text: `${item.capacity} ${unitText(item.unit)}` }),
+    h('dt', { text: 'Capacità' }), h('dd', { text: `${capacityText(item)}` }),
     h('dt', { text: 'Comuni serviti' }), h('dd', { text: comuniText(item.comuni, names, 50) }),
     h('dt', { text: 'Destinatari' }), h('dd', { text: areasText(item.target_groups) }),
     h('dt', { text: 'Lingue' }), h('dd', { text: languagesText(item.languages) }),

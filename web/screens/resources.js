@@ -2,7 +2,7 @@ import { api } from '../js/api.js';
 import { h, clear, fill } from '../js/dom.js';
 import { AREAS, RESOURCE_STATUS, label } from '../js/i18n.js';
 import {
-  canEdit, categorySelect, comuniText, confirmButton, freshnessBadge, unitText,
+  canEdit, capacityText, categorySelect, comuniText, confirmButton, freshnessBadge,
 } from '../js/resource-bits.js';
 import { comuneNames, comuni, taxonomy } from '../js/store.js';
 import { announce, emptyState, errorBox, field, input, loading, pageHeader, select } from '../js/ui.js';
@@ -101,7 +101,7 @@ export default async function resources(root, { session, user, query, replaceQue
         h('div', { class: 'item-head' },
           h('h2', null, h('a', { href: `#/risorse/${r.id}`, text: r.title })),
           freshnessBadge(r)),
-        h('p', { class: 'meta', text: `${r.holder_name} · ${tax.byCode[r.category_code]?.name ?? r.category_code} · ${r.capacity} ${unitText(r.unit)}` }),
+        h('p', { class: 'meta', text: `${r.holder_name} · ${tax.byCode[r.category_code]?.name ?? r.category_code} · ${capacityText(r)}` }),
         h('p', { class: 'small', text: `Comuni: ${comuniText(r.comuni, names)}` }),
         r.status !== 'active' ? h('p', { class: 'small' }, 'Stato: ', h('strong', { text: label(RESOURCE_STATUS, r.status) })) : null,
         canEdit(session, user, r) ? h('div', { class: 'actions' },
