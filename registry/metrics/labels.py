@@ -374,7 +374,8 @@ WITHHELD = (
     "un conteggio tra 1 e {low} persone o soggetti potrebbe far riconoscere qualcuno, quindi "
     "non si pubblica (soglia {threshold}, regole Sistan: almeno 3); si nascondono anche le "
     "celle da cui lo si potrebbe ricalcolare per differenza dai totali e i rapporti calcolati "
-    "da valori nascosti. L'elenco completo è nella tabella «Valori nascosti e perché»."
+    "da valori nascosti. L'elenco cella per cella, con il motivo, è nel foglio «Valori "
+    "nascosti» delle esportazioni."
 )
 
 

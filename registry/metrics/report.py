@@ -314,7 +314,11 @@ def table_html(table: PublishedTable, b: Bundle, *, explain: bool = True) -> str
         return "".join(parts)
     groups = _column_groups(columns)
     for g_index, group in enumerate(groups):
-        caption = f" (segue, parte {g_index + 1} di {len(groups)})" if len(groups) > 1 else ""
+        caption = (
+            f"<caption>{_esc(title)}, parte {g_index + 1} di {len(groups)}</caption>"
+            if len(groups) > 1
+            else ""
+        )
         head = "".join(f"<th>{_esc(labels.header(c))}</th>" for c in group)
         body = []
         for index, (raw, shown) in enumerate(zip(raw_rows, shown_rows, strict=True)):
@@ -328,8 +332,7 @@ def table_html(table: PublishedTable, b: Bundle, *, explain: bool = True) -> str
             row_class = " class='tot'" if total else ""
             body.append(f"<tr{row_class}>{''.join(cells)}</tr>")
         parts.append(
-            f"<table><caption>{_esc(title + caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>"
+            f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         )
     if explain:
         explained = [c for c in columns if c in labels.EXPLANATIONS]
@@ -347,6 +350,35 @@ def table_html(table: PublishedTable, b: Bundle, *, explain: bool = True) -> str
 
 
 _nd = labels.prose
+
+
+def _withheld_summary(suppressed: PublishedTable) -> str:
+    """How many values each table withholds and why: the cell-by-cell list is in the
+    workbook (sheet «Valori nascosti»), too long for a document."""
+    if not suppressed.rows:
+        return "<p class='read'>Nessun valore nascosto.</p>"
+    by_table: dict[str, dict[str, int]] = {}
+    for row in suppressed.rows:
+        reasons = by_table.setdefault(row["table"], {})
+        reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+    body = "".join(
+        f"<tr><td>{_esc(labels.table_name(name).title)}</td>"
+        f"<td class='num'>{italian.number(sum(reasons.values()), 0)}</td><td>"
+        + "; ".join(
+            f"{italian.number(count, 0)}: {_esc(labels.REASONS.get(reason, reason))}"
+            for reason, count in sorted(reasons.items(), key=lambda item: -item[1])
+        )
+        + "</td></tr>"
+        for name, reasons in by_table.items()
+    )
+    return (
+        "<h3>Valori nascosti per tabella</h3><table><thead><tr><th>Tabella</th>"
+        "<th>Valori nascosti</th><th>Motivi</th></tr></thead>"
+        f"<tbody>{body}</tbody></table><p class='n'>L'elenco cella per cella è nel foglio "
+        "«Valori nascosti» della cartella di lavoro (XLSX) e nel file "
+        f"{labels.TABLES['suppressed'].file}.csv.</p>"
+    )
+
 
 # --- the document ---------------------------------------------------------------------------
 
@@ -372,7 +404,7 @@ ul.notes{font-size:.9rem}thead{display:table-header-group}tr{break-inside:avoid}
 @page{size:A4;margin:18mm 15mm 20mm 15mm;@bottom-right{content:"pagina " counter(page)
 " di " counter(pages);font-size:9pt;color:#555}@bottom-left{content:string(doc);font-size:9pt;
 color:#555}}
-h1{string-set:doc content()}
+.doc{string-set:doc "Rapporto per il Piano di Zona – " content()}
 @media print{html{font-size:10.5pt}body{margin:0;max-width:none;padding:0}
 section.s{break-before:page}h2,h3{break-after:avoid}.toc a{color:inherit;text-decoration:none}
 .kpis{grid-template-columns:repeat(3,1fr)}.kpi{border-color:#999}table{font-size:8.5pt}
@@ -567,7 +599,7 @@ def render(b: Bundle) -> str:
         + "".join(f"<li>{_esc(_nd(n))}</li>" for n in dict.fromkeys(notes))
         + "</ul>"
         + table_html(tables["methods"], b, explain=False)
-        + (table_html(suppressed, b, explain=False) if suppressed.rows else "")
+        + _withheld_summary(suppressed)
         + table_html(tables["glossary"], b, explain=False)
     )
     return (
@@ -578,7 +610,7 @@ def render(b: Bundle) -> str:
         "<header>"
         f"<h1>Contributi della comunità e coesione sociale</h1>"
         f"<p class='sub'>Rapporto per il Piano di Zona · Ambito territoriale sociale "
-        f"{_esc(ambito)}</p>"
+        f"<span class='doc'>{_esc(ambito)}</span></p>"
         "<dl class='meta'>"
         f"<dt>Periodo</dt><dd>{_esc(period_text(b))}</dd>"
         f"<dt>Filtri</dt><dd>{_esc(_filters(b))}</dd>"
