@@ -8,6 +8,8 @@ Every attack asks the HTTP API and asserts the withheld hours and euro never com
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,6 +21,7 @@ from registry.contributions.tables import Contribution
 from registry.holders.tables import Holder
 from registry.interventions.tables import FundedIntervention
 from registry.metrics import service
+from registry.metrics.tables import Interaction, InteractionParticipant
 from registry.users.tables import User
 from tests.conftest import _PASSWORD_HASH, Tenant
 
@@ -389,3 +392,218 @@ async def test_a_period_starting_in_the_future_is_refused(client, tenant: Tenant
     )
     assert response.status_code == 400
     assert "from" in response.text
+
+
+# --- the cohesion network --------------------------------------------------------------------
+#
+# Q1 2025: eight associations (comune 1) tied to each other only in January, three of them
+# in one meeting (3 ties: small, withheld); in February a public office meets six of them
+# one by one (6 ties). Two companies and an individual volunteer (comune 2) are tied to
+# nobody. Whatever an attacker asks, the 3 January ties among associations never come back.
+
+SECRET_TIES = 3
+
+
+async def _meeting(t: Tenant, day: date, holders: list[uuid.UUID]) -> None:
+    interaction = Interaction(
+        ambito=t.ambito_id,
+        kind="network_meeting",
+        title="Incontro di rete",
+        occurred_on=day,
+        note="",
+        created_by=t.users[Role.UDP_ADMIN],
+        created_at=datetime.now(UTC),
+    )
+    await interaction.save()
+    for holder in holders:
+        await InteractionParticipant(interaction=interaction.id, holder=holder).save()
+
+
+async def build_network(t: Tenant) -> None:
+    c1, c2 = t.comuni[0], t.comuni[1]
+    associations = [await _holder(t, "association", "third_sector", [c1]) for _ in range(8)]
+    for kind, sector in (
+        ("company", "business"),
+        ("company", "business"),
+        ("individual_volunteer", "informal"),
+    ):
+        await _holder(t, kind, sector, [c2])
+    office = await _holder(t, "public_office", "public", [c2])
+    await _meeting(t, date(2025, 1, 15), associations[:3])
+    for association in associations[:6]:
+        await _meeting(t, date(2025, 2, 10), [office, association])
+
+
+def _recovered_ties(body: dict) -> set[float]:
+    """Every tie count a reader can compute from one network answer: the published counts,
+    the ties from density or average degree and the nodes, the ties within and between
+    sectors from the E-I index and the ties, and a block as the ties minus the others."""
+    found: set[float] = set()
+    for row in body["periods"]["rows"]:
+        for column in ("edges", "new_ties", *NETWORK_TIE_KINDS):
+            if row[column] is not None:
+                found.add(float(row[column]))
+        n, e = row["nodes"], row["edges"]
+        if n and row["density"] is not None and n > 1:
+            found.add(round(row["density"] * n * (n - 1) / 2, 1))
+        if n and row["average_degree"] is not None:
+            found.add(round(row["average_degree"] * n / 2, 1))
+        if e is not None and row["ei_index"] is not None:
+            found |= {
+                round(e * (1 + row["ei_index"]) / 2, 1),
+                round(e * (1 - row["ei_index"]) / 2, 1),
+            }
+    blocks = body["sector_blocks"]
+    found |= {float(b["edges"]) for b in blocks if b["edges"] is not None}
+    last = body["periods"]["rows"][-1]
+    hidden = [b for b in blocks if b["edges"] is None]
+    if last["edges"] is not None and len(hidden) == 1:
+        found.add(float(last["edges"] - sum(b["edges"] for b in blocks if b not in hidden)))
+    return found
+
+
+NETWORK_TIE_KINDS = ("edges_co_contribution", "edges_joint_activity", "edges_interaction")
+NETWORK_RANGES = {
+    "jan": ("2025-01-01", "2025-01-31"),
+    "feb": ("2025-02-01", "2025-02-28"),
+    "mar": ("2025-03-01", "2025-03-31"),
+    "jan-feb": ("2025-01-01", "2025-02-28"),
+    "feb-mar": ("2025-02-01", "2025-03-31"),
+    "q1": ("2025-01-01", "2025-03-31"),
+}
+
+
+async def _network(client, t: Tenant, name: str, granularity: str, **scope: str) -> dict:
+    start, end = NETWORK_RANGES[name]
+    response = await client.get(
+        "/api/metrics/network",
+        params={"from": start, "to": end, "granularity": granularity, **scope},
+        headers=t.headers(S),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_network_without_filters_gives_no_withheld_tie_back(client, tenant: Tenant) -> None:
+    await build_network(tenant)
+    q1 = await _network(client, tenant, "q1", "quarter")
+    row = q1["periods"]["rows"][0]
+    assert row["nodes"] == 12  # enough holders: the network is published
+    blocks = {(b["sector_a"], b["sector_b"]): b["edges"] for b in q1["sector_blocks"]}
+    assert blocks[("third_sector", "third_sector")] is None
+    # Two small sectors and a person: withheld in the table by sector, never recomputable.
+    sectors = {r["sector"]: r for r in q1["nodes_by_sector"]["rows"]}
+    assert sectors["informal"]["nodes"] is None and sectors["business"]["nodes"] is None
+    assert row["person_nodes"] is None
+    for name in NETWORK_RANGES:
+        for granularity in ("month", "quarter"):
+            body = await _network(client, tenant, name, granularity)
+            assert SECRET_TIES not in _recovered_ties(body), (name, granularity)
+            for r in body["periods"]["rows"]:
+                assert r["person_nodes"] is None, (name, r)
+
+
+async def test_network_filters_publish_only_the_unfiltered_rows(client, tenant: Tenant) -> None:
+    """A filter by sector, holder kind or comune gives the nodes and ties within the value
+    as the whole network's tables publish them: the associations' 3 January ties (their own
+    sub-network) stay withheld, and so do the small sectors and the person."""
+    await build_network(tenant)
+    filters = [
+        {"sector": "third_sector"},
+        {"sector": "business"},
+        {"sector": "informal"},
+        {"sector": "public"},
+        {"holder_kind": "association"},
+        {"holder_kind": "company"},
+        {"holder_kind": "individual_volunteer"},
+        {"holder_kind": "public_office"},
+        {"comune": tenant.comuni[0]},
+        {"comune": tenant.comuni[1]},
+    ]
+    for scope in filters:
+        for name in NETWORK_RANGES:
+            for granularity in ("month", "quarter"):
+                body = await _network(client, tenant, name, granularity, **scope)
+                assert SECRET_TIES not in _recovered_ties(body), (scope, name, granularity)
+                for row in body["periods"]["rows"]:
+                    # 2 companies, 1 person, 1 office, 4 holders in comune 2: all small.
+                    assert row["nodes"] in (None, 0, 8), (scope, name, row)
+                    assert row["person_nodes"] in (None, 0), (scope, name, row)
+    # The associations are published (8 of them), their ties are not.
+    body = await _network(client, tenant, "q1", "quarter", sector="third_sector")
+    row = body["periods"]["rows"][0]
+    assert row["nodes"] == 8 and row["edges"] is None and row["density"] is None
+    assert {c["column"] for c in body["suppression"]["cells"]} >= {"edges", "density"}
+
+
+async def test_network_overlapping_ranges_give_no_withheld_month_back(
+    client, tenant: Tenant
+) -> None:
+    """January's ties are withheld; a quarter minus two of its months (or January-February
+    minus February) would give them back if the longer range published its ties."""
+    await build_network(tenant)
+    single = {}
+    for name in NETWORK_RANGES:
+        body = await _network(client, tenant, name, "quarter")  # one period per range
+        single[name] = body["periods"]["rows"][0]
+    assert single["jan"]["edges"] is None and single["jan"]["new_ties"] is None
+    for longer, shorter in (("q1", "feb-mar"), ("jan-feb", "feb")):
+        for column in ("edges", "new_ties", *NETWORK_TIE_KINDS):
+            a, b = single[longer][column], single[shorter][column]
+            if a is not None and b is not None:
+                assert a - b != SECRET_TIES, (longer, shorter, column)
+    # Every count of a longer period is published only where each of its months publishes it.
+    months = (await _network(client, tenant, "q1", "month"))["periods"]["rows"]
+    for name in ("jan-feb", "feb-mar", "q1"):
+        start, end = NETWORK_RANGES[name]
+        inside = [m for m in months if start <= m["period_start"] <= end]
+        for column in ("nodes", "edges", "new_ties", *NETWORK_TIE_KINDS):
+            if single[name][column] not in (None, 0):
+                assert all(m[column] is not None for m in inside), (name, column)
+
+
+async def test_network_downloads_and_report_carry_no_withheld_tie(client, tenant: Tenant) -> None:
+    await build_network(tenant)
+    for scope in ({}, {"sector": "third_sector"}, {"comune": tenant.comuni[0]}):
+        for granularity in ("month", "quarter"):
+            params = {"from": "2025-01-01", "to": "2025-03-31", "granularity": granularity}
+            response = await client.get(
+                "/api/metrics/export/network.csv",
+                params={**params, **scope, "dialect": "machine"},
+                headers=tenant.headers(S),
+            )
+            assert response.status_code == 200, response.text
+            text = response.text.lstrip("\ufeff")
+            delimiter = ";" if text.count(";") > text.count(",") else ","
+            rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+            assert rows, text
+            for row in rows:
+                for column in ("edges", "new_ties", *NETWORK_TIE_KINDS):
+                    assert row.get(column) not in ("3", "3.0"), (scope, granularity, column)
+            report = await client.get(
+                "/api/metrics/report.html", params={**params, **scope}, headers=tenant.headers(S)
+            )
+            assert report.status_code == 200
+            # The picture labels the ties within a sector: never the withheld 3.
+            assert f"legami interni: {SECRET_TIES}<" not in report.text
+
+
+async def test_network_snapshots_answer_the_same_protected_figures(client, tenant: Tenant) -> None:
+    await build_network(tenant)
+    await service.take_snapshot(datetime.now(UTC), [tenant.ambito_id])
+    for granularity in ("month", "quarter"):
+        params = {"from": "2025-01-01", "to": "2025-03-31", "granularity": granularity}
+        snap = (
+            await client.get("/api/metrics/network", params=params, headers=tenant.headers(S))
+        ).json()
+        live = (
+            await client.get(
+                "/api/metrics/network",
+                params={**params, "live": "true"},
+                headers=tenant.headers(S),
+            )
+        ).json()
+        assert snap["source"] == "snapshot"
+        for key in ("periods", "nodes_by_sector", "sector_blocks", "suppression"):
+            assert snap[key] == live[key], key
+        assert SECRET_TIES not in _recovered_ties(snap)

@@ -140,11 +140,22 @@ def protect(figures: Figures, threshold: int, months: Sequence[Protected] = ()) 
     """The period's tables with every rule applied (see the module docstring); `months` are
     the protected months of a longer period (empty for a month)."""
     tables = {name: figures.tables[name] for name in PROTECTED if name in figures.tables}
+    lines = _lines(tables) if "totals" in tables and "by_kind" in tables else []
+    return _protect(tables, lines, threshold, months)
+
+
+def _protect(
+    tables: dict[str, Table],
+    lines: Sequence[tuple[Cell, list[Cell]]],
+    threshold: int,
+    months: Sequence[Protected],
+) -> Protected:
+    """Suppression of linked tables: each table on its own, then every line across tables
+    with exactly one withheld cell gets a second one, until nothing changes."""
     forced: dict[Cell, str] = {}
     for month in months:
         for cell in month.withheld:
             forced.setdefault(cell, "period")
-    lines = _lines(tables) if "totals" in tables and "by_kind" in tables else []
     while True:
         safe: dict[str, Table] = {}
         withheld: dict[Cell, str] = {}
@@ -208,3 +219,246 @@ def withheld_keys(protected: Protected, table: str) -> Iterable[tuple[RowId, str
     for (name, rid, column), why in protected.withheld.items():
         if name == table:
             yield rid, column, why
+
+
+# --- the cohesion network --------------------------------------------------------------------
+#
+# The same rules for the network. The tables of a period: its counts (nodes, persons among
+# them, ties, new ties, ties by kind), nodes by sector and by holder kind, ties within and
+# between sectors and between holder kinds. Lines: the totals of those tables are the
+# period's nodes, persons and ties; ties within sectors and ties between sectors (which the
+# E-I index gives away together with the ties) sum the sector blocks; the ties by kind sum
+# to the ties (at least: a pair tied two ways counts in both, so this line is cautious).
+# Structure figures go with their counts: none without the nodes; density and average
+# degree (which give the ties back from the nodes) not without the ties; the E-I index not
+# without the ties within and between sectors; sector assortativity (computed from the
+# sector blocks) not when a block is withheld. A filtered answer is the row of its value:
+# nodes, persons and ties within the value (for a comune: its holders, ties among them),
+# density and average degree from them; nothing else.
+
+NETWORK_EDGE_KINDS = ("edges_co_contribution", "edges_joint_activity", "edges_interaction")
+NETWORK_COUNTS = ("nodes", "person_nodes", "edges", "new_ties", *NETWORK_EDGE_KINDS)
+_SPLIT = ("edges_external", "edges_internal")
+# The unfiltered tables of the network by dimension: nodes, and ties within and between.
+NETWORK_REFERENCE = {
+    "sector": ("network_nodes_by_sector", "network_sector_blocks"),
+    "holder_kind": ("network_nodes_by_kind", "network_kind_blocks"),
+}
+_COMUNE = "network_comune"
+_PERSON_KIND = "individual_volunteer"
+_STRUCTURE_OF_NODES = (
+    "components",
+    "communities",
+    "density",
+    "average_degree",
+    "largest_component_share",
+    "average_clustering",
+    "ei_index",
+    "sector_assortativity",
+    "modularity",
+)
+
+
+def _network_input(row: Mapping[str, Any]) -> dict[str, Table]:
+    parts = row["parts"]
+    sector_blocks = parts["sector"]["blocks"]
+    counts = {c: row[c] for c in NETWORK_COUNTS}
+    counts["edges_external"] = sum(c for a, b, c in sector_blocks if a != b)
+    counts["edges_internal"] = sum(c for a, b, c in sector_blocks if a == b)
+    tables = {
+        "network": Table(
+            name="network",
+            title="",
+            keys=[],
+            counts=[*NETWORK_COUNTS, *_SPLIT],
+            values=[],
+            rows=[Row({}, counts)],
+            row_sums=[("edges", list(_SPLIT)), ("edges", list(NETWORK_EDGE_KINDS))],
+        )
+    }
+    for dimension, (nodes_name, blocks_name) in NETWORK_REFERENCE.items():
+        part = parts[dimension]
+        persons = part["person_nodes"]
+        tables[nodes_name] = Table(
+            name=nodes_name,
+            title="",
+            keys=[dimension],
+            counts=["nodes", "person_nodes"],
+            values=[],
+            rows=[
+                Row({dimension: v}, {"nodes": n, "person_nodes": persons.get(v, 0)})
+                for v, n in part["nodes"].items()
+            ],
+            total=Row(
+                {}, {"nodes": sum(part["nodes"].values()), "person_nodes": sum(persons.values())}
+            ),
+        )
+        a, b = f"{dimension}_a", f"{dimension}_b"
+        tables[blocks_name] = Table(
+            name=blocks_name,
+            title="",
+            keys=[a, b],
+            counts=["edges"],
+            values=[],
+            rows=[Row({a: x, b: y}, {"edges": c}) for x, y, c in part["blocks"]],
+            total=Row({}, {"edges": sum(c for _, _, c in part["blocks"])}),
+        )
+    if "comune" in parts:
+        tables[_COMUNE] = Table(
+            name=_COMUNE,
+            title="",
+            keys=[],
+            counts=["nodes", "person_nodes", "edges"],
+            values=[],
+            rows=[Row({}, dict(parts["comune"]))],
+        )
+    return tables
+
+
+def _network_lines(tables: Mapping[str, Table]) -> list[tuple[Cell, list[Cell]]]:
+    lines: list[tuple[Cell, list[Cell]]] = []
+    for nodes_name, blocks_name in NETWORK_REFERENCE.values():
+        for column in ("nodes", "person_nodes"):
+            lines.append((("network", (), column), [(nodes_name, TOTAL, column)]))
+        lines.append((("network", (), "edges"), [(blocks_name, TOTAL, "edges")]))
+    blocks = tables["network_sector_blocks"]
+    for column, within in (("edges_internal", True), ("edges_external", False)):
+        parts = [
+            ("network_sector_blocks", row_id(r, blocks), "edges")
+            for r in blocks.rows
+            if (r.key["sector_a"] == r.key["sector_b"]) == within
+        ]
+        lines.append((("network", (), column), parts))
+    # Individual volunteers are the persons: their kind's nodes are the persons' count.
+    person: RowId = (("holder_kind", _PERSON_KIND),)
+    lines.append((("network", (), "person_nodes"), [("network_nodes_by_kind", person, "nodes")]))
+    lines.append(
+        (
+            ("network_nodes_by_kind", person, "person_nodes"),
+            [("network_nodes_by_kind", person, "nodes")],
+        )
+    )
+    return lines
+
+
+def protect_network(
+    row: Mapping[str, Any], threshold: int, months: Sequence[Protected] = ()
+) -> Protected:
+    """A period of the network with every rule applied; `months` are its protected months
+    (at month granularity) when the period is not itself a month of a monthly series."""
+    tables = _network_input(row)
+    return _protect(tables, _network_lines(tables), threshold, months)
+
+
+def _hidden(protected: Protected, table: str, rid: RowId) -> dict[str, str]:
+    return {col: why for r, col, why in withheld_keys(protected, table) if r == rid}
+
+
+def _reference(
+    protected: Protected, dimension: str, value: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Nodes, persons and ties within `value` as the unfiltered tables publish them, and
+    why each withheld one is (a value with nothing in the period has zeros)."""
+    if dimension == "comune":
+        found = protected.tables[_COMUNE].rows[0].data
+        data = {c: found.get(c) for c in ("nodes", "person_nodes", "edges")}
+        return data, _hidden(protected, _COMUNE, ())
+    nodes_name, blocks_name = NETWORK_REFERENCE[dimension]
+    node_row = protected.row(nodes_name, {dimension: value})
+    pair = {f"{dimension}_a": value, f"{dimension}_b": value}
+    block = protected.row(blocks_name, pair)
+    data = {
+        "nodes": node_row.data["nodes"] if node_row else 0,
+        "person_nodes": node_row.data["person_nodes"] if node_row else 0,
+        "edges": block.data["edges"] if block else 0,
+    }
+    reasons = _hidden(protected, nodes_name, ((dimension, value),))
+    edges = _hidden(protected, blocks_name, tuple(sorted(pair.items())))
+    if "edges" in edges:
+        reasons["edges"] = edges["edges"]
+    return data, reasons
+
+
+def network_row(
+    protected: Protected, raw: Mapping[str, Any], chosen: tuple[str, str] | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The published figures of one period of the network (the columns of network.py's
+    table) and why each withheld one is withheld."""
+    out: dict[str, Any] = {c: raw.get(c) for c in ("period_start", "period_end")}
+    reasons: dict[str, str] = {}
+
+    def withhold(columns: Iterable[str], why: str) -> None:
+        for column in columns:
+            if out.get(column) is not None:
+                out[column] = None
+                reasons.setdefault(column, why)
+
+    if chosen is None:
+        counts = protected.tables["network"].rows[0].data
+        out.update({c: counts[c] for c in NETWORK_COUNTS})
+        out.update({c: raw.get(c) for c in _STRUCTURE_OF_NODES})
+        hidden = _hidden(protected, "network", ())
+        reasons.update({c: why for c, why in hidden.items() if c in NETWORK_COUNTS})
+        if "nodes" in hidden:
+            withhold(_STRUCTURE_OF_NODES, "derived")
+        if "edges" in hidden:
+            withhold(("density", "average_degree"), "derived")
+        if any(c in hidden for c in _SPLIT):
+            withhold(("ei_index",), "derived")
+        if any(True for _ in withheld_keys(protected, "network_sector_blocks")):
+            withhold(("sector_assortativity",), "derived")
+        return out, reasons
+    dimension, value = chosen
+    if dimension not in (*NETWORK_REFERENCE, "comune"):
+        # No network by this dimension (the network has no user area): nothing to publish.
+        out.update({c: None for c in (*NETWORK_COUNTS, *_STRUCTURE_OF_NODES)})
+        reasons.update({c: "filter" for c in (*NETWORK_COUNTS, *_STRUCTURE_OF_NODES)})
+        return out, reasons
+    data, why = _reference(protected, dimension, value)
+    out.update({c: None for c in (*NETWORK_COUNTS, *_STRUCTURE_OF_NODES)})
+    out.update(data)
+    for column in (*NETWORK_COUNTS, *_STRUCTURE_OF_NODES):
+        if column in why:
+            reasons[column] = why[column]
+        elif column not in data and column not in ("density", "average_degree"):
+            reasons[column] = "filter"
+    n, m = data["nodes"], data["edges"]
+    if n is None or m is None:
+        for column in ("density", "average_degree"):
+            reasons[column] = "derived"
+    else:
+        # The filtered network's own density and degree, from the published row.
+        out["density"] = round(2 * m / (n * (n - 1)), 4) if n > 1 else None
+        out["average_degree"] = round(2 * m / n, 4) if n else None
+    return out, reasons
+
+
+def network_sectors(
+    protected: Protected, chosen: tuple[str, str] | None
+) -> tuple[list[Row], Row | None, list[tuple[RowId, str, str]]]:
+    """Nodes by sector as published: every sector and the total without a filter, only the
+    filtered sector's row with a sector filter, nothing with another filter."""
+    table = protected.tables["network_nodes_by_sector"]
+    cells = list(withheld_keys(protected, "network_nodes_by_sector"))
+    if chosen is None:
+        return list(table.rows), table.total, cells
+    if chosen[0] != "sector":
+        return [], None, []
+    rows = [r for r in table.rows if r.key["sector"] == chosen[1]]
+    rid: RowId = (("sector", chosen[1]),)
+    return rows, None, [c for c in cells if c[0] == rid]
+
+
+def network_blocks(
+    protected: Protected, chosen: tuple[str, str] | None
+) -> list[tuple[str, str, int | None]]:
+    """Ties within and between sectors as published (withheld: None)."""
+    blocks = [
+        (r.key["sector_a"], r.key["sector_b"], r.data["edges"])
+        for r in protected.tables["network_sector_blocks"].rows
+    ]
+    if chosen is None:
+        return blocks
+    if chosen[0] != "sector":
+        return []
+    return [b for b in blocks if b[0] == b[1] == chosen[1]]

@@ -13,7 +13,8 @@ Stern 1988: (external - internal) / (external + internal) ties), sector assortat
 modularity of the greedy modularity communities, and new ties (pairs never tied before).
 
 Only aggregates leave this module: no node is ever listed or scored on its own, and
-individual volunteers are counted, never named (their data is personal data).
+individual volunteers are counted, never named (their data is personal data). What of them
+is published is decided by disclosure.protect_network.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from registry.metrics.suppression import Row, Table
 
 TIE_KINDS = ("co_contribution", "joint_activity", "interaction")
 PERSON_KINDS = frozenset({"individual_volunteer"})
+# The key of a period's row holding its parts (nodes and ties by sector and by holder kind).
+PARTS = "parts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,26 +173,78 @@ def modularity(g: nx.Graph) -> tuple[float | None, int]:
     return nx.community.modularity(core, communities), len(communities) + len(isolated)
 
 
-def period_metrics(
-    g: nx.Graph, first: dict[tuple[str, str], date], period: Period
+def partition(g: nx.Graph, attribute: str) -> dict[str, object]:
+    """Nodes (and persons among them) by the value of a node attribute, and ties within and
+    between values: the unfiltered tables a filtered answer is read from (disclosure.py)."""
+    nodes: dict[str, int] = defaultdict(int)
+    persons: dict[str, int] = defaultdict(int)
+    for _, data in g.nodes(data=True):
+        nodes[data[attribute]] += 1
+        if data["kind"] in PERSON_KINDS:
+            persons[data[attribute]] += 1
+    blocks: dict[tuple[str, str], int] = defaultdict(int)
+    for a, b in g.edges:
+        x, y = sorted((g.nodes[a][attribute], g.nodes[b][attribute]))
+        blocks[(x, y)] += 1
+    return {
+        "nodes": dict(sorted(nodes.items())),
+        "person_nodes": {v: persons.get(v, 0) for v in sorted(nodes)},
+        "blocks": [[a, b, c] for (a, b), c in sorted(blocks.items())],
+    }
+
+
+def subset(g: nx.Graph, members: frozenset[str]) -> dict[str, int]:
+    """Nodes, persons and ties among the members (holders of a comune) in the whole network."""
+    inside = [n for n in g.nodes if n in members]
+    return {
+        "nodes": len(inside),
+        "person_nodes": sum(1 for n in inside if g.nodes[n]["kind"] in PERSON_KINDS),
+        "edges": g.subgraph(inside).number_of_edges(),
+    }
+
+
+def period_counts(
+    g: nx.Graph,
+    first: dict[tuple[str, str], date],
+    period: Period,
+    members: frozenset[str] | None = None,
 ) -> dict[str, object]:
-    n, m = g.number_of_nodes(), g.number_of_edges()
-    components = list(nx.connected_components(g)) if n else []
-    largest = max((len(c) for c in components), default=0)
-    q, communities = modularity(g)
-    new_ties = sum(1 for day in first.values() if period.start <= day <= period.end)
+    """The counts of a period and its parts: what the disclosure control protects."""
     kinds: dict[str, int] = defaultdict(int)
     for _, _, data in g.edges(data=True):
         for kind in data["kinds"]:
             kinds[kind] += 1
     return {
-        "nodes": n,
+        "nodes": g.number_of_nodes(),
         "person_nodes": sum(1 for _, d in g.nodes(data=True) if d["kind"] in PERSON_KINDS),
-        "edges": m,
-        "new_ties": new_ties,
+        "edges": g.number_of_edges(),
+        "new_ties": sum(1 for day in first.values() if period.start <= day <= period.end),
         "edges_co_contribution": kinds["co_contribution"],
         "edges_joint_activity": kinds["joint_activity"],
         "edges_interaction": kinds["interaction"],
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        # Not published as such: the parts the disclosure control protects together.
+        PARTS: {
+            "sector": partition(g, "sector"),
+            "holder_kind": partition(g, "kind"),
+            **({"comune": subset(g, members)} if members is not None else {}),
+        },
+    }
+
+
+def period_metrics(
+    g: nx.Graph,
+    first: dict[tuple[str, str], date],
+    period: Period,
+    members: frozenset[str] | None = None,
+) -> dict[str, object]:
+    n, m = g.number_of_nodes(), g.number_of_edges()
+    components = list(nx.connected_components(g)) if n else []
+    largest = max((len(c) for c in components), default=0)
+    q, communities = modularity(g)
+    return {
+        **period_counts(g, first, period, members),
         "density": _finite(nx.density(g)) if n > 1 else None,
         "average_degree": _finite(2 * m / n) if n else None,
         "components": len(components),
@@ -199,9 +254,19 @@ def period_metrics(
         "sector_assortativity": _finite(assortativity(g)),
         "modularity": _finite(q),
         "communities": communities,
-        "period_start": period.start.isoformat(),
-        "period_end": period.end.isoformat(),
     }
+
+
+def counts_of_periods(
+    nodes: Sequence[Node],
+    ties: Sequence[Tie],
+    periods: Sequence[Period],
+    members: frozenset[str] | None = None,
+) -> list[dict[str, object]]:
+    """The counts and parts of each period, without the structure (the months a longer
+    period's cells are checked against)."""
+    first = first_tied(ties)
+    return [period_counts(graph(nodes, ties, p), first, p, members) for p in periods]
 
 
 STRUCTURE_COUNTS = ["edges", "new_ties", "components", "communities"]
@@ -230,15 +295,19 @@ def network_table(
 
 
 def network_tables(
-    nodes: Sequence[Node], ties: Sequence[Tie], periods: Sequence[Period]
+    nodes: Sequence[Node],
+    ties: Sequence[Tie],
+    periods: Sequence[Period],
+    members: frozenset[str] | None = None,
 ) -> tuple[Table, list[tuple[Table, list[dict[str, object]]]]]:
-    """Per period metrics, and for every period its nodes by sector and sector blocks."""
+    """Per period metrics, and for every period its nodes by sector and sector blocks;
+    `members` (the holders of a comune) adds their own counts to each period's parts."""
     first = first_tied(ties)
     rows = []
     pictures = []
     for period in periods:
         g = graph(nodes, ties, period)
-        rows.append(Row({"period": period.key}, period_metrics(g, first, period)))
+        rows.append(Row({"period": period.key}, period_metrics(g, first, period, members)))
         pictures.append(sector_picture(g))
     # The structure of a network of few holders says little and may point at them: its
     # figures are guarded by the node count like any other magnitude.

@@ -12,10 +12,12 @@ from typing import Any
 from registry.access import Principal, Role
 from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
+from registry.db import array_contains
 from registry.errors import InvalidInput, NotFound
+from registry.holders.tables import Holder
 from registry.metrics import compute, disclosure, network, snapshots
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import Scope, load_network, network_periods
+from registry.metrics.loading import Scope, _all_ties, load_network
 from registry.metrics.periods import min_count
 from registry.metrics.periods import today as local_today
 from registry.metrics.schemas import (
@@ -526,6 +528,13 @@ async def timeseries(
     )
 
 
+async def _comune_members(ambito_id: uuid.UUID, comune: str) -> frozenset[str]:
+    rows = await Holder.select(Holder.id).where(
+        (Holder.ambito == ambito_id) & array_contains(Holder.comuni, comune)
+    )
+    return frozenset(str(r["id"]) for r in rows)
+
+
 async def network_figures(
     ambito_id: uuid.UUID,
     period: Period,
@@ -533,25 +542,35 @@ async def network_figures(
     scope: Scope,
     *,
     live: bool,
-) -> tuple[list[Row], Table, list[dict[str, Any]], str]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """The whole network's figures (with their parts) of each period, and the counts of each
+    month of the span when the periods are longer (disclosure.py, rule 3): from the snapshots
+    when all are there, otherwise live. Filters are answered from the whole network too."""
     periods = compute.buckets(period.start, period.end, granularity)
-    found = None if live or not scope.empty else await _snapshots(ambito_id, granularity, periods)
-    payloads = [f.network for f in found or [] if f.network is not None]
-    if found and len(payloads) == len(found):
-        last = payloads[-1]
-        rows = [Row({"period": p.key}, dict(n.row)) for p, n in zip(periods, payloads, strict=True)]
-        return rows, _sector_table(last.by_sector), list(last.blocks), "snapshot"
-    nodes, participations, ties = await load_network(ambito_id, period.end, scope)
-    table, by_sector, blocks = await asyncio.to_thread(
-        network_periods, nodes, participations, ties, periods, granularity
-    )
-    return table.rows, by_sector, blocks, "live"
+    months = _months(period) if granularity != "month" else []
+    if not live and not scope.comune:
+        found = await _snapshots(ambito_id, granularity, periods)
+        inside = await _snapshots(ambito_id, "month", months) if months else []
+        if found is not None and inside is not None:
+            rows = [f.network.row if f.network else None for f in [*found, *inside]]
+            # Snapshots written before the parts were stored cannot be protected: live.
+            if all(r is not None and network.PARTS in r for r in rows):
+                ready = [r for r in rows if r is not None]
+                return ready[: len(found)], ready[len(found) :], "snapshot"
+    nodes, participations, ties = await load_network(ambito_id, period.end, Scope())
+    members = await _comune_members(ambito_id, scope.comune) if scope.comune else None
 
+    def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        everything = _all_ties(participations, ties, periods, granularity)
+        table, _ = network.network_tables(nodes, everything, periods, members)
+        counts: list[dict[str, Any]] = []
+        if months:
+            monthly = _all_ties(participations, ties, months, "month")
+            counts = network.counts_of_periods(nodes, monthly, months, members)
+        return [r.data for r in table.rows], counts
 
-def _sector_table(rows: Sequence[dict[str, Any]]) -> Table:
-    return network.sector_table(
-        {r["sector"]: r["nodes"] for r in rows}, {r["sector"]: r["person_nodes"] for r in rows}
-    )
+    rows, counts = await asyncio.to_thread(run)
+    return rows, counts, "live"
 
 
 async def cohesion(
@@ -564,27 +583,75 @@ async def cohesion(
     now: datetime | None = None,
 ) -> NetworkOut:
     _require_reader(actor)
-    one_filter(scope)
-    if len(compute.buckets(period.start, period.end, granularity)) > 120:
+    chosen = one_filter(scope)
+    periods = compute.buckets(period.start, period.end, granularity)
+    if len(periods) > 120:
         raise InvalidInput("at most 120 periods: choose a shorter range", field="from")
-    rows, by_sector, blocks, source = await network_figures(
+    rows, month_rows, source = await network_figures(
         actor.ambito_id, period, granularity, scope, live=live
     )
-    template, _ = network.network_tables([], [], [])
-    template.rows = rows
     threshold = min_count()
-    (periods_out, sectors_out), suppression = publish([template, by_sector], threshold)
+    months = _months(period)
+
+    def run() -> list[disclosure.Protected]:
+        # Every period of a longer granularity (a clipped one too) publishes a count only
+        # where each of its months does.
+        by_month = {
+            m.key: disclosure.protect_network(r, threshold)
+            for m, r in zip(months, month_rows, strict=False)
+        }
+        return [
+            disclosure.protect_network(
+                row, threshold, [by_month[m.key] for m in _months(p)] if month_rows else ()
+            )
+            for p, row in zip(periods, rows, strict=True)
+        ]
+
+    protected = await asyncio.to_thread(run)
+    template, _ = network.network_tables([], [], [])
+    cells: list[Suppressed] = []
+    published_rows: list[dict[str, Any]] = []
+    for p, row, prot in zip(periods, rows, protected, strict=True):
+        data, reasons = disclosure.network_row(prot, row, chosen)
+        published_rows.append({"period": p.key, **{c: data.get(c) for c in template.columns[1:]}})
+        cells.extend(
+            Suppressed(template.name, {"period": p.key}, column, why)
+            for column, why in reasons.items()
+        )
+    periods_out = PublishedTable(
+        name=template.name,
+        title=template.title,
+        columns=template.columns,
+        rows=published_rows,
+        notes=[*template.notes, *([_NETWORK_FILTER_NOTE] if chosen else [])],
+    )
+    last = protected[-1]
+    sector_rows, sector_total, sector_cells = disclosure.network_sectors(last, chosen)
+    sectors = network.sector_table({}, {})
+    cells.extend(
+        Suppressed(
+            sectors.name,
+            {"total": "totale"} if rid == TOTAL else dict(rid),  # type: ignore[arg-type]
+            column,
+            why,
+        )
+        for rid, column, why in sector_cells
+    )
+    sectors_out = PublishedTable(
+        name=sectors.name,
+        title=sectors.title,
+        columns=sectors.columns,
+        rows=[{**r.key, **r.data} for r in sector_rows],
+        total=dict(sector_total.data) if sector_total is not None else None,
+        notes=list(sectors.notes),
+    )
     trend = {
         column: TrendOut(**network.trend(periods_out.rows, column))
         for column in (*network.STRUCTURE, "nodes", "edges", "new_ties")
     }
     sector_blocks = [
-        SectorBlock(
-            sector_a=b["from"],
-            sector_b=b["to"],
-            edges=b["edges"] if not (0 < b["edges"] < threshold) else None,
-        )
-        for b in blocks
+        SectorBlock(sector_a=a, sector_b=b, edges=edges)
+        for a, b, edges in disclosure.network_blocks(last, chosen)
     ]
     return NetworkOut(
         ambito_code=await _ambito_code(actor.ambito_id),
@@ -597,13 +664,24 @@ async def cohesion(
         trend=trend,
         nodes_by_sector=sectors_out,
         sector_blocks=sector_blocks,
-        suppression=suppression,
+        suppression=_suppression(cells, threshold),
         notes=[
             "Nodi: i detentori registrati (non archiviati) a fine periodo. Legami: "
             "co-contribuzione allo stesso piano nel periodo, attività comunitarie comuni, "
             "interazioni registrate (es. tavoli di co-programmazione).",
             "Nessun indicatore per singolo nodo è pubblicato; i volontari individuali sono "
             "solo contati.",
-            f"Legami tra settori con meno di {threshold} legami sono nascosti (null).",
+            f"Conteggi di nodi e legami tra 1 e {threshold - 1} sono nascosti (null), con una "
+            "seconda cella dove si potrebbero ricalcolare dai totali; gli indicatori di "
+            "struttura seguono i conteggi da cui dipendono. Un periodo più lungo di un mese "
+            "pubblica un conteggio solo se lo pubblica ogni suo mese.",
+            METHOD_NOTE,
         ],
     )
+
+
+_NETWORK_FILTER_NOTE = (
+    "Con un filtro si pubblicano solo i nodi, le persone e i legami interni al valore filtrato "
+    "come nelle tabelle della rete intera dello stesso periodo (con le stesse celle nascoste), "
+    "e densità e grado medio calcolati da essi; gli altri indicatori non sono pubblicati."
+)
