@@ -6,7 +6,10 @@ short help on each screen."""
 from __future__ import annotations
 
 import re
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Api, go, login, shot
@@ -29,6 +32,53 @@ def test_udp_home_counts_what_the_lists_show_in_red(server: str, page: Page) -> 
     oldest = page.get_by_role("region", name="Risorse meno aggiornate")
     expect(oldest.locator(".badge-stale")).to_have_count(min(len(red), 6))
     expect(oldest.locator(".badge-stale").first).to_contain_text("Da riconfermare")
+    shot(page, "udp-home-da-riconfermare")
 
     go(page, "Risorse")
     expect(page.locator("main .badge-stale")).to_have_count(len(red))
+
+
+def test_checkin_page_leads_on_and_an_empty_checkout_is_not_a_success(
+    server: str, phone: Page
+) -> None:
+    manager = Api(server, "auser")
+    today = phone_today(server)
+    activity = manager.post("/api/activities", {"title": "Merenda in oratorio", "starts_on": today})
+    code = manager.post("/api/checkin/codes", {"activity_id": activity["id"]})
+
+    phone.goto(code["url"])
+    phone.locator("#username").fill("volontario")
+    phone.locator("#password").fill("demo-password")
+    phone.locator("#login").get_by_role("button", name="Accedi").click()
+    phone.get_by_role("button", name="Entrata").click()
+    # Out at once: less than a quarter of an hour, so no time is recorded.
+    phone.get_by_role("button", name="Uscita").click()
+    state = phone.locator("#state")
+    expect(state).to_have_class(re.compile(r"\bnothing\b"))
+    expect(state).not_to_have_class(re.compile(r"\bdone\b"))
+    green = "rgb(0, 112, 60)"
+    assert state.evaluate("(el) => getComputedStyle(el).color") != green
+    expect(phone.get_by_text("dichiara le ore a mano")).to_be_visible()
+
+    # Not a dead end: the page leads to the person's hours and to declaring them.
+    after = phone.get_by_role("navigation", name="Dopo la presenza")
+    expect(after.get_by_role("link", name="Le mie ore")).to_be_visible()
+    after.get_by_role("link", name="Dichiara ore a mano").click()
+    dialog = phone.get_by_role("dialog", name="Dichiara le ore")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Annulla").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Le mie ore")
+
+    # The home speaks of the same two buttons the check-in page shows.
+    phone.goto(f"{server}/#/")
+    steps = phone.get_by_role("region", name="Registrare una presenza")
+    expect(steps).to_contain_text("«Entrata»")
+    expect(steps).to_contain_text("«Uscita»")
+    expect(steps).not_to_contain_text("«Inizio»")
+
+
+def phone_today(server: str) -> str:
+    """Today's date for the server (its clock may be moved in CI), from a response header."""
+    answer = httpx.get(f"{server}/health")
+    moment = parsedate_to_datetime(answer.headers["date"]).astimezone(ZoneInfo("Europe/Rome"))
+    return moment.date().isoformat()

@@ -1,5 +1,5 @@
 // The phone page opened by a check-in QR code: log in if needed, then "Entrata" (check in)
-// and "Uscita" (check out). The login is shared with the web app (same sessionStorage key).
+// and "Uscita" (check out); the same two words as the volunteer's home. The login is shared with the web app (same sessionStorage key).
 (function () {
   'use strict';
 
@@ -74,15 +74,28 @@
 
   function needLogin(message) {
     sessionStorage.removeItem(SESSION_KEY);
-    show('code', false); show('open', false); show('who', false);
+    show('code', false); show('open', false); show('who', false); show('next', false);
     alertBox(message || '');
     show('login', true);
     $('username').focus();
   }
 
+  // Closed without any time recorded (outside the code's window, or too short).
+  function recordedNothing(presence) {
+    return presence.status !== 'open' && !presence.contribution;
+  }
+
+  // After a check-out the page leads on: to the person's hours, or to declare them.
+  function showNext(nothing) {
+    show('nothing-hint', Boolean(nothing));
+    show('next', true);
+  }
+
   function renderPresence(presence) {
     var state = $('state');
     state.classList.remove('done');
+    state.classList.remove('nothing');
+    show('nothing-hint', false);
     openId = null;
     show('btn-in', false);
     show('btn-out', false);
@@ -94,10 +107,12 @@
       state.textContent = presence.message || ('Entrata registrata alle ' + time(presence.checked_in_at) + '. Premi «Uscita» quando vai via.');
       show('btn-out', true);
     } else {
-      state.classList.add('done');
+      var nothing = recordedNothing(presence);
+      state.classList.add(nothing ? 'nothing' : 'done');
       state.textContent = presence.message || (
         'Presenza registrata: ' + time(presence.checked_in_at) + '–' + time(presence.checked_out_at)
         + (presence.minutes ? ' (' + duration(presence.minutes) + ')' : '') + '.');
+      showNext(nothing);
     }
   }
 
@@ -131,6 +146,7 @@
     var s = session();
     $('who-name').textContent = 'Accesso come ' + (s.username || 'utente');
     show('who', true);
+    show('next', true);
     show('login', false);
     if (!token) {
       show('no-code', true);
@@ -178,6 +194,8 @@
       if (answer.status !== 200) return alertBox(problem(answer));
       if (item) {
         item.textContent = answer.body.message;
+        if (recordedNothing(answer.body)) item.classList.add('nothing');
+        showNext(recordedNothing(answer.body));
       } else {
         renderPresence(answer.body);
       }

@@ -93,7 +93,7 @@ export default async function home(root, ctx) {
         section('Registrare una presenza', 'checkin',
           h('ol', null,
             h('li', { text: 'Inquadra con la fotocamera del telefono il codice QR esposto dove fai volontariato.' }),
-            h('li', { text: 'Si apre una pagina del registro: premi «Inizio» quando cominci e «Fine» quando finisci.' }),
+            h('li', { text: 'Si apre una pagina del registro: premi «Entrata» quando arrivi e «Uscita» quando vai via.' }),
             h('li', { text: 'Le ore compaiono qui sotto, già verificate.' }))),
         extra.hoursSection(ctx, lazySection)),
       h('div', null, section('Scopri la comunità', 'explore', h('p', null, h('a', { href: '#/risorse', text: 'Cerca tra le risorse del registro' }), '.')))));

@@ -3,7 +3,7 @@ import { h, fill } from '../js/dom.js';
 import { contributionsTable, recordForm, totalsGrid } from '../js/contribution-bits.js';
 import { emptyState, errorBox, flash, loading, openDialog, pageHeader } from '../js/ui.js';
 
-export default async function hours(root, { user }) {
+export default async function hours(root, { user, query = {}, replaceQuery }) {
   const totals = h('div');
   const list = h('div');
 
@@ -36,4 +36,9 @@ export default async function hours(root, { user }) {
     actions: [h('button', { type: 'button', class: 'btn btn-primary', onclick: declare }, '+ Dichiara ore')],
   }), totals, list);
   await load();
+  // The check-in page's «Dichiara ore a mano» link lands here with the form open.
+  if (query.dichiara) {
+    replaceQuery({});
+    setTimeout(declare, 0);
+  }
 }
