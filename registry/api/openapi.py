@@ -52,6 +52,8 @@ FORBIDDEN = _error("The caller's role may not do this")
 NOT_FOUND = _error("No such record in the caller's ambito")
 CONFLICT = _error("The record's current state does not allow this, or a duplicate exists")
 TOO_LARGE = _error("The request body is larger than the configured limit")
+WRONG_PASSWORD = _error("Wrong username or password, or a disabled account")
+THROTTLED = _error("Too many failed attempts: retry after `Retry-After` seconds")
 
 
 def answers(*media_types: str) -> type[Operation]:
@@ -99,7 +101,22 @@ def error_responses(handler: HTTPRouteHandler, has_path_parameters: bool) -> dic
         found[409] = CONFLICT
     if has_body:
         found[413] = TOO_LARGE
+    if _checks_a_password(handler):
+        # Logins and the password change: a wrong password, then the throttle.
+        found[401] = WRONG_PASSWORD
+        found[429] = THROTTLED
     return found
+
+
+def _checks_a_password(handler: HTTPRouteHandler) -> bool:
+    data = handler.parsed_fn_signature.parameters.get("data")
+    body = getattr(data, "annotation", None)
+    if not (isinstance(body, type) and issubclass(body, msgspec.Struct)):
+        return False
+    fields = set(body.__struct_fields__)
+    # A public operation taking a password is a login; elsewhere `password` is a new user's.
+    public = bool(handler.opt.get("public"))
+    return "current_password" in fields or ("password" in fields and public)
 
 
 class DocumentedErrors(ReceiveRoutePlugin):
