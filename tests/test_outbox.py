@@ -25,7 +25,12 @@ from registry.db import unit_of_work
 from registry.notifications.dispatcher import Dispatcher, backoff_seconds
 from registry.notifications.events import EventType
 from registry.notifications.service import Event, emit
-from registry.notifications.tables import Notification, OutboxMessage, WebhookEndpoint
+from registry.notifications.tables import (
+    Notification,
+    NotificationSettings,
+    OutboxMessage,
+    WebhookEndpoint,
+)
 from registry.resources.tables import Resource
 from tests.conftest import SETTINGS, Tenant
 
@@ -189,6 +194,38 @@ async def test_outbox_is_written_with_the_event_or_not_at_all(tenant: Tenant) ->
         await emit(event(tenant), SETTINGS)
     assert [m["status"] for m in await messages(tenant)] == ["pending"]
     assert await Notification.count().where(Notification.ambito == tenant.ambito_id) == 1
+
+
+async def test_users_email_is_owed_by_their_preferences_not_queued_at_the_event(
+    tenant: Tenant,
+) -> None:
+    """A domain emits without settings: webhooks are queued with the change, and each
+    recipient's e-mail is owed on the notification, as that user chose, for the dispatcher."""
+    holder = tenant.users[Role.HOLDER_MANAGER]
+    udp = tenant.users[Role.UDP_ADMIN]
+    await NotificationSettings(
+        ambito=tenant.ambito_id,
+        user=holder,
+        email="alfa@example.org",
+        email_events=[EventType.RESOURCE_STALE.value],
+        digest=True,
+        updated_at=datetime.now(UTC),
+    ).save()
+    await NotificationSettings(
+        ambito=tenant.ambito_id,
+        user=udp,
+        email="udp@example.org",
+        email_events=[EventType.RESOURCE_EXPIRED.value],  # not this event
+        updated_at=datetime.now(UTC),
+    ).save()
+    await add_endpoint(tenant, "http://127.0.0.1:9/hook")
+    async with unit_of_work():
+        await emit(event(tenant, users=[holder, udp], emails=["contatto@example.org"]))
+    assert [m["channel"] for m in await messages(tenant)] == ["webhook"]
+    owed = await Notification.select(Notification.user, Notification.email_due).where(
+        Notification.ambito == tenant.ambito_id
+    )
+    assert {row["user"]: row["email_due"] for row in owed} == {holder: "digest", udp: ""}
 
 
 async def test_emit_outside_a_transaction_is_refused(tenant: Tenant) -> None:
