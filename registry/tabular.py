@@ -102,10 +102,12 @@ from registry.errors import InvalidInput
 __all__ = [
     "ITALIAN",
     "MACHINE",
+    "AmbiguousNumber",
     "ArchiveLimits",
     "ArchiveTooLarge",
     "CsvDialect",
     "ImportReport",
+    "NativeNumber",
     "Row",
     "RowError",
     "Sheet",
@@ -116,6 +118,8 @@ __all__ = [
     "error_of",
     "escape_formula",
     "import_status",
+    "normalise_number",
+    "number_kind",
     "read_table",
     "read_zip",
     "report",
@@ -442,9 +446,11 @@ def _xlsx_text(value: Any) -> str | None:
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        return NativeNumber(str(int(value)) if value.is_integer() else repr(value))
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return NativeNumber(format(value.normalize(), "f"))
+    if isinstance(value, int):
+        return NativeNumber(str(value))
     return _cell_text(str(value))
 
 
@@ -528,12 +534,72 @@ def _bool_text(cell: str) -> str:
     return cell
 
 
-def normalise_number(cell: str) -> str:
+class NativeNumber(str):
+    """The text of a numeric XLSX cell: a number already, never reinterpreted."""
+
+    __slots__ = ()
+
+
+class AmbiguousNumber(ValueError):
+    """A number that reads two ways (e.g. "1.234"): the row is refused, never guessed."""
+
+
+NumberKind = Literal["money", "integer", "decimal"]
+# Column-name words that make a number an amount in euro.
+_MONEY_WORDS = frozenset({"euro", "eur", "importo", "amount"})
+# One separator and exactly three digits after it: thousands or decimals?
+_ONE_GROUP = re.compile(r"^[-+]?\d{1,3}([.,])\d{3}$")
+
+
+def number_kind(name: str, info: Any) -> NumberKind:
+    """How a column's numbers read: integers, euro amounts (by the column's name), others."""
+    if _has(info, (msgspec.inspect.IntType,)) and not _has(info, _NUMBER_TYPES):
+        return "integer"
+    if _MONEY_WORDS & set(name.lower().split("_")):
+        return "money"
+    return "decimal"
+
+
+def _ambiguous(shown: str, text: str, kind: NumberKind) -> str:
+    whole = text.replace(".", "").replace(",", "")
+    if kind == "decimal":
+        return (
+            f"'{shown}' is ambiguous: an Italian sheet separates thousands with a dot, other "
+            f"programs write the decimal point. Write {whole} for the whole number, or "
+            f"{text.replace('.', ',')} with a decimal comma"
+        )
+    if kind == "money":
+        head = text.split(",")[0]
+        return (
+            f"'{shown}' is ambiguous: euro have two decimals, so this comma may separate "
+            f"thousands. Write {whole} (or {head}.{text[-3:]}) for the thousands, or "
+            f"{head},{text[-3:-1]} with two decimals"
+        )
+    dotted = text.replace(",", ".")
+    return f"'{shown}' is ambiguous: this column takes whole numbers; write {whole} or {dotted}"
+
+
+def normalise_number(cell: str, kind: NumberKind = "decimal") -> str:
     """Accept Italian and English number spellings: "1.234,56", "1,234.56", "€ 12,5" -> "12.5".
 
     The separator written last is the decimal one; a lone separator repeated is a thousands one.
+    One separator followed by exactly three digits reads two ways, so the column decides:
+    in euro ("money") and integer columns "1.500" is fifteen hundred (an Italian sheet);
+    elsewhere "1.234" (hours, say) is refused, and so is "1,500" in euro and integer columns
+    (euro have two decimals): `AmbiguousNumber` says how to write it. A native XLSX number
+    (`NativeNumber`) is never reinterpreted.
     """
+    if isinstance(cell, NativeNumber):
+        return str(cell)
+    if "€" in cell:
+        kind = "money"
     text = re.sub(r"[\s\u00a0€']", "", cell)
+    one = _ONE_GROUP.match(text)
+    if one is not None:
+        if one.group(1) == "." and kind in ("money", "integer"):
+            return text.replace(".", "")
+        if not (one.group(1) == "," and kind == "decimal"):
+            raise AmbiguousNumber(_ambiguous(cell.strip(), text, kind))
     dots, commas = text.count("."), text.count(",")
     if dots and commas:
         decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
@@ -586,14 +652,18 @@ def validate_rows(
     rename = {normalise_header(k): v for k, v in (aliases or {}).items()}
     is_struct = isinstance(schema, type) and issubclass(schema, msgspec.Struct)
     list_fields: set[str] = set()
-    number_fields: set[str] = set()
+    number_fields: dict[str, NumberKind] = {}
     bool_fields: set[str] = set()
     date_fields: set[str] = set()
     if is_struct:
         fields = _struct_fields(schema)  # type: ignore[arg-type]
         known = {f.encode_name for f in fields}
         list_fields = {f.encode_name for f in fields if _has(f.type, _LIST_TYPES)}
-        number_fields = {f.encode_name for f in fields if _has(f.type, _NUMBER_TYPES)}
+        number_fields = {
+            f.encode_name: number_kind(f.encode_name, f.type)
+            for f in fields
+            if _has(f.type, (*_NUMBER_TYPES, msgspec.inspect.IntType))
+        }
         bool_fields = {f.encode_name for f in fields if _has(f.type, (msgspec.inspect.BoolType,))}
         date_fields = {f.encode_name for f in fields if _has(f.type, (msgspec.inspect.DateType,))}
         present = {rename.get(h, h) for h in table.headers}
@@ -619,7 +689,10 @@ def validate_rows(
                     if name in list_fields:
                         cells[name] = _split(cell)
                     elif name in number_fields:
-                        cells[name] = normalise_number(cell)
+                        try:
+                            cells[name] = normalise_number(cell, number_fields[name])
+                        except AmbiguousNumber as error:
+                            raise InvalidInput(str(error), field=name) from error
                     elif name in bool_fields:
                         cells[name] = _bool_text(cell)
                     elif name in date_fields:

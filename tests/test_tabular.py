@@ -10,13 +10,16 @@ from typing import Annotated
 import msgspec
 import pytest
 
+from registry.access import Role
 from registry.errors import InvalidInput
 from registry.tabular import (
+    AmbiguousNumber,
     ImportReport,
     RowError,
     Sheet,
     TabularError,
     normalise_number,
+    number_kind,
     read_table,
     report,
     to_csv,
@@ -240,3 +243,127 @@ def test_xlsx_export_never_fails_on_control_characters() -> None:
     data = to_xlsx([Sheet("Risorse", ["title"], [[text], ["=1+1"]])])
     rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
     assert rows[1:] == [("Trasporto sociale   fine\ttab\nriga",), ("'=1+1",)]
+
+
+# --- numbers: the column decides, and what reads two ways is refused ------------------------
+
+
+class Money(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    title: str
+    euro_committed: Decimal = Decimal(0)
+    hours_delivered: Decimal = Decimal(0)
+    beneficiaries: int = 0
+
+
+@pytest.mark.parametrize(
+    ("cell", "kind", "expected"),
+    [
+        ("1.500", "money", "1500"),  # an Italian sheet: fifteen hundred euro
+        ("€ 2.000", "money", "2000"),
+        ("€ 2.000", "decimal", "2000"),  # the euro sign makes it money
+        ("1.500,50", "money", "1500.50"),
+        ("1,5", "money", "1.5"),
+        ("1.000.000", "money", "1000000"),
+        ("12.5", "decimal", "12.5"),  # one or two digits after a dot: a decimal point
+        ("1,234", "decimal", "1.234"),  # a decimal comma
+        ("1.234,5", "decimal", "1234.5"),
+        ("1.500", "integer", "1500"),
+        ("-1.500", "money", "-1500"),
+    ],
+)
+def test_numbers_read_by_the_columns_kind(cell: str, kind: str, expected: str) -> None:
+    assert normalise_number(cell, kind) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("cell", "kind", "advice"),
+    [
+        ("1.234", "decimal", "Write 1234 for the whole number, or 1,234 with a decimal comma"),
+        ("1,500", "money", "Write 1500 (or 1.500) for the thousands, or 1,50 with two decimals"),
+        ("1,500", "integer", "write 1500 or 1.500"),
+    ],
+)
+def test_ambiguous_numbers_are_refused_with_how_to_write_them(
+    cell: str, kind: str, advice: str
+) -> None:
+    with pytest.raises(AmbiguousNumber, match="ambiguous") as caught:
+        normalise_number(cell, kind)  # type: ignore[arg-type]
+    assert advice in str(caught.value)
+
+
+def test_number_kind_comes_from_the_type_and_the_name() -> None:
+    kinds = {
+        f.encode_name: number_kind(f.encode_name, f.type)
+        for f in msgspec.inspect.type_info(Money).fields  # type: ignore[attr-defined]
+        if f.encode_name != "title"
+    }
+    assert kinds == {
+        "euro_committed": "money",
+        "hours_delivered": "decimal",
+        "beneficiaries": "integer",
+    }
+
+
+def test_an_italian_sheet_never_misreads_a_thousands_dot() -> None:
+    data = (
+        "title;euro_committed;hours_delivered;beneficiaries\n"
+        "A;1.500;12,5;1.200\n"
+        "B;€ 2.000;1.234;3\n"
+        "C;1.500,50;2;1\n"
+        "D;1,500;2;1\n"
+    ).encode()
+    validated = validate_rows(read_table(data), Money)
+    good = {
+        i.title: (i.euro_committed, i.hours_delivered, i.beneficiaries) for _, i in validated.items
+    }
+    assert good == {
+        "A": (Decimal("1500"), Decimal("12.5"), 1200),
+        "C": (Decimal("1500.50"), Decimal("2"), 1),
+    }
+    errors = {(e.line, e.field): e.message for e in validated.errors}
+    assert set(errors) == {(3, "hours_delivered"), (5, "euro_committed")}
+    assert "'1.234' is ambiguous" in errors[(3, "hours_delivered")]
+    assert "'1,500' is ambiguous" in errors[(5, "euro_committed")]
+
+
+def test_native_xlsx_numbers_are_never_reinterpreted() -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["title", "euro_committed", "hours_delivered", "beneficiaries"])
+    sheet.append(["A", 1.5, 1.234, 1200])  # numbers, not text: no ambiguity
+    sheet.append(["B", "1.500", "1.234", "3"])  # text cells: read as text is
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    validated = validate_rows(read_table(buffer.getvalue()), Money)
+    assert [(line, i.euro_committed, i.hours_delivered) for line, i in validated.items] == [
+        (2, Decimal("1.5"), Decimal("1.234"))
+    ]
+    assert [(e.line, e.field) for e in validated.errors] == [(3, "hours_delivered")]
+
+
+async def test_intervention_import_refuses_an_ambiguous_hours_cell(client, tenant) -> None:
+    """The reported case, through the API: `1.500` euro is fifteen hundred (150000 cents, not
+    150), `€ 2.000` two thousand, and `1.234` hours refuses the file with the row named."""
+    header = (
+        "codice;titolo;fonte;area;macro_livello;comuni;inizio;fine;"
+        "euro_impegnati;euro_spesi;ore_erogate;beneficiari"
+    )
+    common = "national;anziani;home_care;;2026-01-01;2026-12-31"
+    headers = {**tenant.headers(Role.UDP_ADMIN), "Content-Type": "text/csv"}
+    bad = f"{header}\nN-1;Uno;{common};€ 2.000;1.500;1.234;3\n".encode()
+    response = await client.post("/api/interventions/import", content=bad, headers=headers)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["line"], error["field"]) == (2, "hours_delivered")
+    assert "Write 1234" in error["message"] and "1,234" in error["message"]
+    good = f"{header}\nN-1;Uno;{common};€ 2.000;1.500;1,25;3\n".encode()
+    response = await client.post("/api/interventions/import", content=good, headers=headers)
+    assert response.status_code == 200, response.text
+    listed = await client.get(
+        "/api/interventions", params={"q": "N-1"}, headers=tenant.headers(Role.UDP_ADMIN)
+    )
+    item = listed.json()["items"][0]
+    assert (item["committed_cents"], item["spent_cents"]) == (200_000, 150_000)
+    assert item["hours_delivered"] == 1.25
