@@ -92,3 +92,21 @@ export function explanation(components, summary) {
 export function scoreText(score) {
   return score === null || score === undefined ? '—' : `${Math.round(Number(score) * 100)}/100`;
 }
+
+/**
+ * What tells one match from another with the same resource: the plan's pseudonymous case
+ * code (only the plan side sees it), the need's category and times, the period.
+ * caseCodes: { plan_id: case_code } (empty for the holder side).
+ */
+export function matchDistinction(m, tax, names, caseCodes = {}) {
+  const s = needSummary(m.need, tax, names);
+  const plan = m.plan_id && caseCodes[m.plan_id] ? `Piano ${caseCodes[m.plan_id]}` : null;
+  return [plan, s.category, s.schedule, s.comune !== '—' ? s.comune : null, s.period].filter(Boolean).join(' · ');
+}
+
+/** { plan_id: case_code } of the plans the caller sees (none for the holder side). */
+export async function planCaseCodes(session, apiAll) {
+  if (session.role === 'holder_manager' || session.role === 'volunteer') return {};
+  const plans = await apiAll('/api/plans');
+  return Object.fromEntries(plans.map((p) => [p.id, p.case_code]));
+}

@@ -1,6 +1,6 @@
-import { api } from '../js/api.js';
+import { api, apiAll } from '../js/api.js';
 import { h, fill } from '../js/dom.js';
-import { explanation, matchBadge, needFacts, scoreText } from '../js/match-bits.js';
+import { explanation, matchBadge, matchDistinction, needFacts, planCaseCodes, scoreText } from '../js/match-bits.js';
 import { historyButton, matchActions } from '../js/match-actions.js';
 import { comuneNames, taxonomy } from '../js/store.js';
 import {
@@ -12,17 +12,19 @@ const PAGE = 20;
 
 export default async function matches(root, { session, query, replaceQuery }) {
   const holderSide = session.role === 'holder_manager';
-  const [tax, names] = await Promise.all([taxonomy(), comuneNames()]);
+  const [tax, names, caseCodes] = await Promise.all([taxonomy(), comuneNames(), planCaseCodes(session, apiAll)]);
   const tabs = holderSide
     ? [['proposed', 'Da valutare'], ['accepted', 'Accettate'], ['active', 'In corso'], ['', 'Tutte']]
     : [['accepted', 'Da confermare'], ['proposed', 'In attesa dell\'ente'], ['active', 'In corso'], ['', 'Tutte']];
   const state = { status: query.status ?? tabs[0][0], offset: 0 };
-  const list = h('div');
+  // The tabs' panel is always there (empty states included), so aria-controls never dangles.
+  const list = h('div', { id: 'match-list', role: 'tabpanel' });
   const tabBar = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Filtra per stato' });
 
   function drawTabs() {
+    list.setAttribute('aria-labelledby', `match-tab-${state.status || 'all'}`);
     fill(tabBar, tabs.map(([value, text]) => h('button', {
-      type: 'button', role: 'tab', class: 'tab', 'aria-selected': String(state.status === value), 'aria-controls': 'match-list',
+      id: `match-tab-${value || 'all'}`, type: 'button', role: 'tab', class: 'tab', 'aria-selected': String(state.status === value), 'aria-controls': 'match-list',
       tabindex: state.status === value ? '0' : '-1',
       onclick: () => { state.status = value; state.offset = 0; drawTabs(); load(); },
       onkeydown: (event) => {
@@ -51,12 +53,13 @@ export default async function matches(root, { session, query, replaceQuery }) {
         : emptyState('Nessun abbinamento in questo stato', 'Dai piani personalizzati puoi chiedere i suggerimenti per ciascun bisogno e proporre una risorsa.', h('a', { class: 'btn btn-secondary', href: '#/piani' }, 'Vai ai piani')));
       return;
     }
-    fill(list, h('ul', { class: 'cards', id: 'match-list' }, page.items.map((m) => h('li', { class: 'item-card' },
+    fill(list, h('ul', { class: 'cards' }, page.items.map((m) => h('li', { class: 'item-card' },
       h('div', { class: 'item-head' },
         h('h2', null, h('a', { href: `#/risorse/${m.resource_id}`, text: m.resource_title })),
         matchBadge(m.status)),
+      h('p', { class: 'meta match-which', text: matchDistinction(m, tax, names, caseCodes) }),
       h('p', { class: 'meta', text: `${holderSide ? '' : `${m.holder_name} · `}proposta ${fmt.daysAgo(m.created_at)}${m.score !== null ? ` · punteggio ${scoreText(m.score)}` : ''}` }),
-      !holderSide && m.plan_id ? h('p', null, h('a', { href: `#/piani/${m.plan_id}`, text: 'Apri il piano' })) : null,
+      !holderSide && m.plan_id ? h('p', null, h('a', { href: `#/piani/${m.plan_id}`, text: caseCodes[m.plan_id] ? `Apri il piano ${caseCodes[m.plan_id]}` : 'Apri il piano' })) : null,
       h('div', { class: 'grid-even' },
         h('div', null, h('h3', { text: 'Il bisogno' }), needFacts(m.need, tax, names)),
         m.components.length || m.explanation ? h('div', null, h('h3', { text: 'Perché è stata proposta' }), explanation(m.components, m.explanation)) : h('div')),

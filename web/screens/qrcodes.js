@@ -1,6 +1,6 @@
-import { api } from '../js/api.js';
+import { api, apiAll } from '../js/api.js';
 import { h, fill } from '../js/dom.js';
-import { matchBadge, needSummary } from '../js/match-bits.js';
+import { matchBadge, matchDistinction, needSummary, planCaseCodes } from '../js/match-bits.js';
 import { comuneNames, comuni, taxonomy } from '../js/store.js';
 import {
   badge, busy, confirmDialog, emptyState, errorBox, field, flash, fmt, input, isoDate, loading, openDialog, pageHeader,
@@ -190,9 +190,10 @@ export default async function qrcodes(root, { session, user }) {
   async function loadMatches() {
     fill(matchesBox, loading());
     try {
-      const [accepted, active] = await Promise.all([
+      const [accepted, active, caseCodes] = await Promise.all([
         api('/api/matches', { query: { status: 'accepted', limit: 100 } }),
         api('/api/matches', { query: { status: 'active', limit: 100 } }),
+        planCaseCodes(session, apiAll),
       ]);
       const items = [...active.items, ...accepted.items];
       if (!items.length) {
@@ -201,9 +202,11 @@ export default async function qrcodes(root, { session, user }) {
       }
       fill(matchesBox, h('ul', { class: 'rules' }, items.map((m) => {
         const s = needSummary(m.need, tax, names);
-        return h('li', null,
-          h('div', null, h('strong', { text: m.resource_title }), ' ', matchBadge(m.status), h('div', { class: 'small muted', text: `${s.category} · ${s.schedule} · ${s.comune}` })),
-          h('button', { type: 'button', class: 'btn btn-primary btn-small', 'aria-label': `Genera il codice QR per «${m.resource_title}»`, onclick: () => generate({ match_id: m.id }, `${m.resource_title} (${s.category})`) }, 'Genera il codice QR'));
+        // Two matches of the same resource differ by plan, need and period: all shown.
+        const which = matchDistinction(m, tax, names, caseCodes);
+        return h('li', { class: 'match-row' },
+          h('div', null, h('strong', { text: m.resource_title }), ' ', matchBadge(m.status), h('div', { class: 'small muted match-which', text: which })),
+          h('button', { type: 'button', class: 'btn btn-primary btn-small', 'aria-label': `Genera il codice QR per «${m.resource_title}» (${which})`, onclick: () => generate({ match_id: m.id }, `${m.resource_title} (${s.category})`) }, 'Genera il codice QR'));
       })));
     } catch (error) {
       fill(matchesBox, errorBox(error, { retry: loadMatches }));
