@@ -593,14 +593,20 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
         for name, (_, dim) in _DIMENSIONS.items():
             yield cells[name][dim(fact)]
 
+    # The level and rate of each (category, year), looked up once: facts number in the
+    # tens of thousands, categories and years in the tens.
+    chosen: dict[tuple[str | None, str], tuple[str, Rate | None]] = {}
     for fact, paid_minutes in zip(hours, paid, strict=True):
         if not fact.verified:
             unverified_minutes += fact.minutes
             unverified_entries += fact.entries
             continue
-        level = level_of(fact.category, inputs.category_levels)
-        year = int(fact.month[:4])
-        rate = pick_rate(inputs.rates, level, year)
+        found = chosen.get((fact.category, fact.month[:4]))
+        if found is None:
+            level = level_of(fact.category, inputs.category_levels)
+            found = (level, pick_rate(inputs.rates, level, int(fact.month[:4])))
+            chosen[(fact.category, fact.month[:4])] = found
+        level, rate = found
         community = fact.minutes - paid_minutes
         cents = community / 60 * rate.cents_per_hour if rate else 0.0
         targets = [*each_cell(fact), cells["by_task_level"][(level,)]]
@@ -629,13 +635,18 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
         slot[2] += in_kind
         slot[3] += fact.valued_entries
 
+    # The largest loop (one fact per person, holder and month): the cells' keys inline.
+    totals_cell = cells["totals"][()]
+    dimensions = [(cells[name], dim) for name, (_, dim) in _DIMENSIONS.items()]
     for fact in presence:
         if not fact.verified:
             continue
         person = person_key(fact, inputs.person_of_holder)
-        for cell in each_cell(fact):
+        targets = [totals_cell, *(table[dim(fact)] for table, dim in dimensions)]
+        for cell in targets:
             cell.holders.add(fact.holder_id)
-            if person:
+        if person:
+            for cell in targets:
                 cell.persons.add(person)
 
     # Public spending: the whole ambito (or the filtered comune), by area and by comune.
