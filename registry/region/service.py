@@ -179,7 +179,7 @@ async def _figures(
 
 NOTES = [
     "Ogni valore è quello pubblicato nel cruscotto dell'ambito, con lo stesso controllo "
-    "della divulgazione: un valore nascosto là (null) è nascosto anche qui, e con esso il "
+    "della divulgazione: un valore nascosto là è nascosto anche qui, e con esso il "
     "tasso per 1.000 residenti calcolato da esso.",
     "Ore: ore verificate dei volontari, escluse quelle pagate da interventi finanziati. "
     "Valore: valore di sostituzione delle ore più il valore dichiarato dei beni (in natura).",
@@ -247,7 +247,7 @@ async def gap_map(actor: Principal, period: Period) -> GapMapOut:
         notes=[
             "Bisogni aperti oggi (non ancora abbinati né chiusi) dei piani attivi, nel "
             "comune del bisogno o, se non indicato, in quello del piano.",
-            f"Conteggi tra 1 e {threshold - 1} nascosti (null), e con essi una seconda cella "
+            f"Conteggi tra 1 e {threshold - 1} nascosti, e con essi una seconda cella "
             "dove il totale permetterebbe di ricalcolarli; i tassi per 1.000 residenti "
             "seguono il conteggio da cui sono calcolati.",
             "Senza risorse: nessuna risorsa esistente (attiva, sospesa o da riconfermare) "

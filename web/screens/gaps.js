@@ -91,7 +91,7 @@ export default async function gaps(root) {
           : h('p', { text: 'Ogni categoria con bisogni aperti ha almeno una risorsa nell\'ambito.' })),
       sketch(comuni),
       answer.rows.length
-        ? h('div', { class: 'card data-table' }, h('div', { class: 'table-wrap' }, table))
+        ? h('div', { class: 'card data-table' }, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Tabella dei bisogni aperti (scorre in orizzontale)' }, table))
         : h('p', { text: 'Nessun bisogno aperto.' }),
       h('ul', { class: 'small muted' }, answer.notes.map((note) => h('li', { text: note }))));
   }

@@ -101,7 +101,7 @@ export default async function region(root) {
         COLUMNS.map(([key, , format]) => cell(row, key, format)))))));
     fill(body,
       answer.ambiti.length
-        ? h('div', { class: 'card data-table' }, h('div', { class: 'table-wrap' }, table))
+        ? h('div', { class: 'card data-table' }, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Confronto degli ambiti (scorre in orizzontale)' }, table))
         : h('p', { text: 'Nessun ambito attivo in questa regione.' }),
       h('ul', { class: 'small muted' }, [
         `Soglia di riservatezza: i conteggi sotto ${answer.threshold} e i valori calcolati da essi sono nascosti (—).`,
