@@ -306,34 +306,25 @@ def _plain_rows(answer: RegionOverview) -> list[dict[str, Any]]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _CommaNumber:
-    """A number spelled as Excel with an Italian locale reads it (decimal comma, no thousands
-    separator; DESIGN.md "Italian spreadsheets"). Not a str, so the writer's formula guard
-    leaves a negative number (the E-I index) a number instead of quoting it as text."""
-
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def _italian(value: Any) -> Any:
-    if isinstance(value, float):
-        return _CommaNumber(f"{value:.4f}".rstrip("0").rstrip(".").replace(".", ","))
-    return value
-
-
 def region_csv(rows: list[dict[str, Any]]) -> bytes:
+    """`;`, decimal commas, a BOM: what Excel with an Italian locale opens right."""
+    keys = [key for key, _ in EXPORT_COLUMNS]
     headers = [label for _, label in EXPORT_COLUMNS]
-    body = [[_italian(r[key]) for key, _ in EXPORT_COLUMNS] for r in rows]
-    return tabular.to_csv(headers, body, delimiter=";")
+    return tabular.to_csv(keys, rows, dialect=tabular.ITALIAN, headers=headers)
+
+
+_XLSX_FORMATS = {
+    **dict.fromkeys(("community_value_eur", "value_eur_per_1000", "public_eur"), '#,##0.00 "€"'),
+    **{key: "0.0%" for key, _ in EXPORT_COLUMNS if key.startswith("share_")},
+}
 
 
 def region_xlsx(rows: list[dict[str, Any]], sheet: str) -> bytes:
+    keys = [key for key, _ in EXPORT_COLUMNS]
     headers = [label for _, label in EXPORT_COLUMNS]
-    body = [[r[key] for key, _ in EXPORT_COLUMNS] for r in rows]
-    return tabular.to_xlsx([tabular.Sheet(sheet, headers, body)])
+    return tabular.to_xlsx(
+        [tabular.Sheet(sheet, keys, rows, headers=headers, formats=_XLSX_FORMATS)]
+    )
 
 
 async def export(observer: ObserverPrincipal, period: Period, fmt: str) -> tuple[bytes, str]:
