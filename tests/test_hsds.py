@@ -424,3 +424,62 @@ def test_fast_row_check_agrees_with_jsonschema(reference: Schemas) -> None:
         fast = reference.row_errors(entity, row)
         assert bool(slow) == bool(fast), (entity, row, slow, fast)
         assert len(slow) == len(fast), (entity, row, slow, fast)
+
+
+def _legacy_package() -> bytes:
+    """A minimal HSDS 1.x/2.x data package: 3.x-looking organizations and services, and the
+    address and schedule tables 3.0 replaced."""
+    org, service, location = (str(uuid.uuid4()) for _ in range(3))
+    files = {
+        "organizations.csv": f"id,name,description\n{org},Vecchia Org,Una descrizione\n",
+        "services.csv": f"id,organization_id,name,status\n{service},{org},Mensa,active\n",
+        "locations.csv": f"id,organization_id,name\n{location},{org},Sede\n",
+        "physical_addresses.csv": (
+            "id,location_id,address_1,city,postal_code,country\n"
+            f"{uuid.uuid4()},{location},Via Roma 1,Como,22100,IT\n"
+        ),
+        "regular_schedules.csv": (
+            f"id,service_id,weekday,opens_at,closes_at\n{uuid.uuid4()},{service},1,09:00,12:00\n"
+        ),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+async def test_hsds_1_or_2_is_recognised_and_refused_clearly(client, tenant: Tenant) -> None:
+    from registry.access import Role
+
+    headers = tenant.headers(Role.UDP_ADMIN)
+    before = await Holder.count().where(Holder.ambito == tenant.ambito_id)
+    response = await client.post(
+        "/api/interop/hsds/import",
+        files={"file": ("hsds2.zip", _legacy_package(), "application/zip")},
+        headers=headers,
+    )
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["field"] == "file"
+    assert "HSDS 1.x/2.x" in str(body) and "3.x" in str(body)
+    assert "physical_addresses.csv" in str(body) and "regular_schedules.csv" in str(body)
+    # The same data as JSON (HSDS 2.x API shape) says the same.
+    legacy_json = {
+        "organizations": [
+            {
+                "id": str(uuid.uuid4()),
+                "name": "Vecchia Org",
+                "description": "Una descrizione",
+                "locations": [{"id": str(uuid.uuid4()), "physical_addresses": [{"city": "Como"}]}],
+            }
+        ]
+    }
+    response = await client.post(
+        "/api/interop/hsds/import?dry_run=true",
+        content=json.dumps(legacy_json).encode(),
+        headers=headers,
+    )
+    assert response.status_code == 400, response.text
+    assert "HSDS 1.x/2.x" in str(response.json()) and "physical_addresses" in str(response.json())
+    assert await Holder.count().where(Holder.ambito == tenant.ambito_id) == before

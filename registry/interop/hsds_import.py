@@ -1362,7 +1362,20 @@ def read_input(
 
 def require_hsds(tables: Tables) -> None:
     """Refuse (400) an input in which nothing has an HSDS shape: `42`, `[]`, a JSON object
-    of other keys, a zip without HSDS tables. An HSDS collection that is empty is fine."""
+    of other keys, a zip without HSDS tables. An HSDS collection that is empty is fine.
+
+    HSDS 1.x/2.x is refused too, saying so: its organizations and services look like 3.x,
+    but its addresses and schedules (physical_addresses, regular_schedules...) would be lost
+    table by table. Mapping it is left to the converters of Open Referral."""
+    if tables.legacy:
+        found = ", ".join(tables.legacy[:5])
+        raise InvalidInput(
+            f"this is HSDS 1.x/2.x data (it has {found}, which HSDS 3.0 replaced with "
+            "address and schedule): the registry imports HSDS 3.x only, and importing it "
+            "as 3.x would lose its locations, addresses and schedules. Convert it to HSDS "
+            "3.x first (Open Referral publishes a migration guide and converters)",
+            field="file",
+        )
     if tables.recognised:
         return
     found = "; ".join(f"{where}: {message}" for where, message in tables.problems[:3])

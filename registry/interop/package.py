@@ -36,6 +36,23 @@ _SINGLE_FK = {
     "service": "service_id",
 }
 MAX_PACKAGE_ROWS = 1_000_000
+# Tables and properties of HSDS 1.x/2.x that 3.0 renamed or merged (physical and postal
+# addresses became `address`, regular and holiday schedules `schedule`, ...). Their
+# presence tells an older version, whose locations, addresses and schedules would
+# otherwise be dropped table by table without a word.
+LEGACY_NAMES = frozenset(
+    {
+        "physical_addresses",
+        "postal_addresses",
+        "regular_schedules",
+        "holiday_schedules",
+        "services_at_location",
+        "service_taxonomy",
+        "accessibility_for_disabilities",
+        "payment_accepted",
+        "eligibility",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -48,6 +65,8 @@ class Tables:
     unknown: dict[str, int] = field(default_factory=dict)  # files/keys not HSDS
     # The input had an HSDS shape (a known collection, page or table), even if empty.
     recognised: bool = False
+    # Tables or properties only HSDS 1.x/2.x has (LEGACY_NAMES), where they were found.
+    legacy: list[str] = field(default_factory=list)
 
     def add(self, entity: str, row: dict[str, Any], source: str) -> str:
         row_id = row.get("id")
@@ -181,9 +200,27 @@ _TOP_KEYS = {
 }
 
 
+def _legacy_keys(document: Any, depth: int = 0) -> set[str]:
+    """LEGACY_NAMES used as keys (or as `name.csv` keys) in the first levels of a JSON."""
+    found: set[str] = set()
+    if depth > 6:  # collection > records > nested records > their lists: deep enough
+        return found
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if isinstance(key, str) and key.removesuffix(".csv") in LEGACY_NAMES:
+                found.add(key)
+            if isinstance(value, dict | list):
+                found |= _legacy_keys(value, depth + 1)
+    elif isinstance(document, list):
+        for item in document[:50]:  # a sample is enough to tell the version
+            found |= _legacy_keys(item, depth + 1)
+    return found
+
+
 def from_json(document: Any, schemas: Schemas) -> Tables:
     flattener = Flattener(schemas)
     tables = Tables()
+    tables.legacy = sorted(_legacy_keys(document))
 
     def add_many(entity: str | None, items: Iterable[Any], where: str) -> None:
         for index, item in enumerate(items):
@@ -355,6 +392,8 @@ def from_files(
             progress("reading", index, len(csv_names))
         if entity not in schemas.documents:
             tables.unknown[name] = -1
+            if PurePosixPath(name).stem in LEGACY_NAMES:
+                tables.legacy.append(PurePosixPath(name).name)
             continue
         tables.recognised = True
         layout = schemas.layout(entity)
