@@ -383,3 +383,46 @@ async def test_only_the_udp_imports_and_unreadable_files_are_400(client, tenant:
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} >= {"colore", "fund_source"}
     assert await count(tenant) == 0
+
+
+async def test_template_has_italian_headers_and_an_example_to_replace(
+    client, tenant: Tenant
+) -> None:
+    answer = await client.get("/api/interventions/template?format=xlsx", headers=tenant.headers(U))
+    sheet = load_workbook(io.BytesIO(answer.content))["Interventi"]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[:4] == ("codice", "titolo", "descrizione", "fonte_finanziamento")
+    assert "data_inizio" in header and "euro_spesi" in header
+    [example] = rows
+    assert example[0] == "ESEMPIO-DA-SOSTITUIRE" and str(example[1]).startswith("ESEMPIO")
+
+    # Uploaded untouched: refused, saying the example row must be replaced; nothing written.
+    for dry_run in (True, False):
+        response = await client.post(
+            "/api/interventions/import",
+            content=answer.content,
+            params={"filename": "interventi-modello.xlsx", "dry_run": dry_run},
+            headers={**tenant.headers(U), "Content-Type": "application/octet-stream"},
+        )
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "code" and "riga di esempio" in error["message"]
+    assert await count(tenant) == 0
+
+    # The same row with its own code is an intervention like any other: the Italian
+    # headers and labels of the template are read back.
+    sheet.cell(row=2, column=1, value="SAD-2026")
+    buffer = io.BytesIO()
+    sheet.parent.save(buffer)
+    response = await client.post(
+        "/api/interventions/import",
+        content=buffer.getvalue(),
+        params={"filename": "interventi.xlsx"},
+        headers={**tenant.headers(U), "Content-Type": "application/octet-stream"},
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["rows_read"], response.json()["created"]) == (1, 1)
+
+    csv = await client.get("/api/interventions/template?format=csv", headers=tenant.headers(U))
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("codice,titolo,") and lines[1].startswith("ESEMPIO-DA-SOSTITUIRE")

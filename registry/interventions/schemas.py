@@ -104,6 +104,29 @@ class InterventionRow(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 # Spreadsheet columns in the order of the export and the template.
 COLUMNS = [f for f in InterventionRow.__struct_fields__]
 
+# The template's header line: Italian names (each one also an alias below, so a filled-in
+# template imports as it is).
+TEMPLATE_HEADERS = {
+    "code": "codice",
+    "title": "titolo",
+    "description": "descrizione",
+    "fund_source": "fonte_finanziamento",
+    "user_area": "area_utenza",
+    "fnps_level": "macro_livello_fnps",
+    "comuni": "comuni",
+    "period_start": "data_inizio",
+    "period_end": "data_fine",
+    "euro_committed": "euro_impegnati",
+    "euro_spent": "euro_spesi",
+    "hours_delivered": "ore_erogate",
+    "beneficiaries": "beneficiari",
+    "plan_ids": "piani",
+}
+
+# The template's one example row is marked by this code: uploaded untouched, it is refused
+# with a message saying to replace it, never imported as an intervention.
+EXAMPLE_CODE = "ESEMPIO-DA-SOSTITUIRE"
+
 # Italian column names a UdP's own spreadsheet may use.
 ALIASES = {
     "codice": "code",

@@ -24,6 +24,8 @@ from registry.errors import Conflict, InvalidInput, NotFound
 from registry.interventions.schemas import (
     ALIASES,
     COLUMNS,
+    EXAMPLE_CODE,
+    TEMPLATE_HEADERS,
     InterventionCreate,
     InterventionOut,
     InterventionPatch,
@@ -326,6 +328,14 @@ async def import_file(
     validated = tabular.validate_rows(table, InterventionRow, aliases=ALIASES)
     rows: list[tuple[int, dict[str, Any]]] = []
     for line, item in validated.items:
+        if item.code == EXAMPLE_CODE:
+            validated.fail(
+                line,
+                "code",
+                "questa è la riga di esempio del modello: sostituiscila con i vostri interventi "
+                "(non viene importata)",
+            )
+            continue
         try:
             rows.append((line, _from_row(item)))
         except InvalidInput as error:
@@ -421,8 +431,33 @@ def _vocabulary_sheet() -> tabular.Sheet:
     return tabular.Sheet("Valori ammessi", ["colonna", "valore", "etichetta"], rows)
 
 
+def _example_row() -> dict[str, Any]:
+    """One filled-in row to copy from, marked as the example (refused if left in)."""
+    return {
+        "code": EXAMPLE_CODE,
+        "title": "ESEMPIO (sostituisci questa riga): Assistenza domiciliare anziani",
+        "description": "Servizio di assistenza domiciliare (SAD) per anziani non autosufficienti",
+        "fund_source": FUND_SOURCE_LABELS[FundSource.NATIONAL],
+        "user_area": USER_AREA_LABELS[UserArea.ELDERLY],
+        "fnps_level": FNPS_LEVEL_LABELS[FnpsLevel.HOME_CARE],
+        "comuni": [],
+        "period_start": date(2026, 1, 1),
+        "period_end": date(2026, 12, 31),
+        "euro_committed": Decimal("48000"),
+        "euro_spent": Decimal("12500.50"),
+        "hours_delivered": Decimal("820"),
+        "beneficiaries": 35,
+        "plan_ids": [],
+    }
+
+
 def template(fmt: str) -> bytes:
-    """An empty spreadsheet with the columns (and, in XLSX, the allowed values)."""
+    """The columns with their Italian names and one example row (and, in XLSX, the allowed
+    values)."""
+    headers = [TEMPLATE_HEADERS[c] for c in COLUMNS]
+    rows = [_example_row()]
     if fmt == "csv":
-        return tabular.to_csv(COLUMNS, [])
-    return tabular.to_xlsx([tabular.Sheet("Interventi", COLUMNS, []), _vocabulary_sheet()])
+        return tabular.to_csv(COLUMNS, rows, headers=headers)
+    return tabular.to_xlsx(
+        [tabular.Sheet("Interventi", COLUMNS, rows, headers=headers), _vocabulary_sheet()]
+    )

@@ -131,3 +131,23 @@ def test_match_tabs_control_a_panel_that_is_always_there(server: str, page: Page
     page.get_by_role("tab", name=empty).click()
     expect(page.locator("#match-list .empty")).to_be_visible()
     shot(page, "proposte-niente-da-valutare")
+
+
+def test_the_untouched_interventions_template_asks_to_replace_its_example(
+    server: str, page: Page, tmp_path
+) -> None:
+    login(page, server, "udp")
+    page.goto(f"{server}/#/interventi")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Interventi finanziati")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Scarica il modello da compilare (XLSX)").click()
+    template = tmp_path / "interventi-modello.xlsx"
+    info.value.save_as(template)
+
+    page.get_by_label("File").set_input_files(str(template))
+    page.get_by_role("button", name="Controlla il file").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("Nessuna riga importata: 1 errore su 1 riga")
+    expect(summary).to_contain_text("riga di esempio")
+    expect(page.get_by_text("Premi «Importa»")).to_have_count(0)
+    shot(page, "interventi-modello-non-compilato")

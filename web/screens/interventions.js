@@ -1,6 +1,6 @@
 import { api, ApiError, download } from '../js/api.js';
 import { h, fill, responsive } from '../js/dom.js';
-import { AREAS, FNPS_LEVELS, FUND_SOURCES, label } from '../js/i18n.js';
+import { AREAS, FNPS_LEVELS, FUND_SOURCES, count, label, plural } from '../js/i18n.js';
 import { comuneNames, comuni } from '../js/store.js';
 import {
   announce, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash, fmt, input,
@@ -158,16 +158,21 @@ export default async function interventions(root, { session, query, replaceQuery
           method: 'POST', form: chosen, headers: { 'Content-Type': type }, query: { dry_run: dryRun, filename: chosen.name },
         }));
         bar.done();
+        if (!report.rows_read) {
+          // Nothing to import is not a success: say what the file lacks.
+          fill(result, h('div', { class: 'notice notice-warning', role: 'status' }, h('p', { text: 'Il file non contiene righe di interventi: sotto la riga dei nomi delle colonne scrivi un intervento per riga.' })));
+          return;
+        }
         fill(result, h('div', { class: 'notice notice-success', role: 'status' }, h('p', { text: dryRun
-          ? `Il file è corretto: ${report.rows_read} righe lette, ${report.created} da aggiungere e ${report.updated} da aggiornare. Premi «Importa» per registrarle.`
-          : `Importazione riuscita: ${report.created} interventi aggiunti, ${report.updated} aggiornati.` })));
+          ? `Il file è corretto: ${count(report.rows_read, 'riga letta', 'righe lette')}, ${report.created} da aggiungere e ${report.updated} da aggiornare. Premi «Importa» per ${plural(report.rows_read, 'registrarla', 'registrarle')}.`
+          : `Importazione riuscita: ${count(report.created, 'intervento aggiunto', 'interventi aggiunti')}, ${count(report.updated, 'aggiornato', 'aggiornati')}.` })));
         if (!dryRun) await load();
       } catch (error) {
         bar.done();
         if (error instanceof ApiError && error.status === 422 && error.body && Array.isArray(error.body.errors)) {
           const report = error.body;
           fill(result, h('div', { class: 'error-summary', role: 'alert', tabindex: '-1' },
-            h('h3', { text: `Nessuna riga importata: ${report.errors.length} ${report.errors.length === 1 ? 'errore' : 'errori'} su ${report.rows_read} righe` }),
+            h('h3', { text: `Nessuna riga importata: ${count(report.errors.length, 'errore', 'errori')} su ${count(report.rows_read, 'riga', 'righe')}` }),
             h('p', { text: 'Correggi le righe indicate nel foglio e riprova: l\'importazione avviene solo se tutte le righe sono corrette.' }),
             h('div', { class: 'table-wrap' }, responsive(h('table', null,
               h('caption', { class: 'sr-only', text: 'Errori per riga' }),
@@ -192,7 +197,7 @@ export default async function interventions(root, { session, query, replaceQuery
     });
     fill(importBox,
       h('h2', { id: 'import-title', text: 'Importa da foglio di calcolo' }),
-      h('p', { class: 'small muted' }, 'CSV o XLSX, una riga per intervento. Le colonne possono avere i nomi italiani (titolo, fonte, area, inizio, fine, speso…). ', template, '.'),
+      h('p', { class: 'small muted' }, 'CSV o XLSX, una riga per intervento. Il modello ha le colonne con i nomi italiani (codice, titolo, fonte_finanziamento, data_inizio, euro_spesi…) e una riga di esempio da sostituire con i vostri interventi. ', template, '.'),
       field('File', file),
       h('div', { class: 'actions' }, check, go),
       result);
