@@ -151,3 +151,16 @@ def test_the_untouched_interventions_template_asks_to_replace_its_example(
     expect(summary).to_contain_text("riga di esempio")
     expect(page.get_by_text("Premi «Importa»")).to_have_count(0)
     shot(page, "interventi-modello-non-compilato")
+
+
+def test_phone_header_fits_in_100_px_with_esci_beside_the_name(server: str, phone: Page) -> None:
+    login(phone, server, "udp")
+    header = phone.locator("header.site-header").bounding_box()
+    assert header and header["height"] <= 100, header
+    brand = phone.locator("#brand").bounding_box()
+    leave = phone.get_by_role("button", name="Esci").bounding_box()
+    assert brand and leave
+    assert abs(leave["y"] - brand["y"]) < 24, (brand, leave)  # the same row, not a line alone
+    expect(phone.get_by_role("link", name="Cambia password")).to_be_visible()
+    expect(phone.get_by_role("button", name="Menu")).to_be_visible()
+    shot(phone, "telefono-intestazione")
