@@ -12,7 +12,8 @@ const UDP = ['udp_admin'];
 const SW = ['social_worker', 'udp_admin'];
 const HM = ['holder_manager', 'udp_admin'];
 
-// path pattern, module, roles allowed, menu label (per role) or null.
+// path pattern, module, roles allowed, menu label (per role) or null, and the notification
+// types whose unread count the menu label shows ("Proposte (3)"; 'all': every unread one).
 const ROUTES = [
   { path: '/accesso', load: () => import('./screens/login.js'), public: true },
   { path: '/regione', load: () => import('./screens/region.js'), public: true }, // the Region's own login and screen
@@ -21,24 +22,24 @@ const ROUTES = [
   { path: '/tariffe', load: () => import('./screens/settings.js'), roles: UDP },
   { path: '/lacune', load: () => import('./screens/gaps.js'), roles: ['udp_admin', 'social_worker'], menu: 'Bisogni scoperti' },
   { path: '/ente', load: () => import('./screens/holder.js'), roles: ['holder_manager'], menu: 'La mia organizzazione' },
-  { path: '/piani', load: () => import('./screens/plans.js'), roles: SW, menu: { social_worker: 'Piani personalizzati', udp_admin: 'Piani' } },
+  { path: '/piani', load: () => import('./screens/plans.js'), roles: SW, menu: { social_worker: 'Piani personalizzati', udp_admin: 'Piani' }, counts: ['plan.shared', 'need.new_candidates'] },
   { path: '/piani/nuovo', load: () => import('./screens/plan-edit.js'), roles: SW },
   { path: '/piani/:id', load: () => import('./screens/plan.js'), roles: SW },
-  { path: '/risorse', load: () => import('./screens/resources.js'), roles: ALL, menu: { holder_manager: 'Le mie risorse', default: 'Risorse' } },
+  { path: '/risorse', load: () => import('./screens/resources.js'), roles: ALL, menu: { holder_manager: 'Le mie risorse', default: 'Risorse' }, counts: ['resource.reconfirmation_requested', 'resource.stale', 'resource.expired', 'availability.expired'] },
   { path: '/risorse/nuova', load: () => import('./screens/resource-edit.js'), roles: HM },
   { path: '/risorse/:id', load: () => import('./screens/resource.js'), roles: ALL },
   { path: '/risorse/:id/modifica', load: () => import('./screens/resource-edit.js'), roles: HM },
-  { path: '/proposte', load: () => import('./screens/matches.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Proposte', social_worker: 'Abbinamenti', udp_admin: 'Abbinamenti' } },
-  { path: '/contributi', load: () => import('./screens/contributions.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Contributi', udp_admin: 'Contributi' } },
-  { path: '/qr', load: () => import('./screens/qrcodes.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Codici QR' } },
-  { path: '/ore', load: () => import('./screens/hours.js'), roles: ['volunteer', 'holder_manager'], menu: { volunteer: 'Le mie ore' } },
+  { path: '/proposte', load: () => import('./screens/matches.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Proposte', social_worker: 'Abbinamenti', udp_admin: 'Abbinamenti' }, counts: ['match.proposed', 'match.accepted', 'match.declined', 'match.confirmed', 'match.completed', 'match.withdrawn'] },
+  { path: '/contributi', load: () => import('./screens/contributions.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Contributi', udp_admin: 'Contributi' }, counts: ['contribution.reported'] },
+  { path: '/qr', load: () => import('./screens/qrcodes.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Codici QR' }, counts: ['checkin.code_revoked'] },
+  { path: '/ore', load: () => import('./screens/hours.js'), roles: ['volunteer', 'holder_manager'], menu: { volunteer: 'Le mie ore' }, counts: ['contribution.confirmed'] },
   { path: '/enti', load: () => import('./screens/holders.js'), roles: ALL, menu: { udp_admin: 'Enti', social_worker: 'Enti' } },
   { path: '/enti/nuovo', load: () => import('./screens/holder.js'), roles: UDP },
   { path: '/enti/:id', load: () => import('./screens/holder.js'), roles: ALL },
   { path: '/interventi', load: () => import('./screens/interventions.js'), roles: ['udp_admin', 'social_worker'], menu: { udp_admin: 'Interventi finanziati' } },
   { path: '/utenti', load: () => import('./screens/users.js'), roles: UDP, menu: 'Utenti' },
   { path: '/password', load: () => import('./screens/password.js'), roles: ALL },
-  { path: '/notifiche', load: () => import('./screens/notifications.js'), roles: ALL, menu: 'Notifiche' },
+  { path: '/notifiche', load: () => import('./screens/notifications.js'), roles: ALL, menu: 'Notifiche', counts: 'all' },
 ];
 
 function compile(pattern) {
@@ -97,25 +98,40 @@ function renderShell(session, user, currentAmbito) {
   document.getElementById('ambito-name').textContent = currentAmbito?.name ? currentAmbito.name : '';
 }
 
-// The number of unread notifications next to the menu item (read by screen readers too).
+// Unread notifications counted on the menu items they concern: «Proposte (3)», read out as
+// shown. Refreshed at each screen, after each action (a flash
+// message), when the tab comes back into view and every minute.
 let unreadTimer = null;
-function refreshUnread() {
+export function refreshUnread() {
   clearTimeout(unreadTimer);
   unreadTimer = setTimeout(async () => {
-    const link = document.querySelector('#nav-list a[data-path="/notifiche"]');
-    if (!link || !getSession()) return;
+    const session = getSession();
+    if (!session || !document.querySelector('#nav-list a')) return;
+    let counts;
     try {
-      const page = await api('/api/notifications', { query: { unread: true, limit: 1 } });
-      const count = page.unread ?? page.total ?? 0;
-      link.querySelector('.count')?.remove();
-      if (count > 0) {
-        link.append(h('span', { class: 'count' }, h('span', { class: 'sr-only', text: ', da leggere: ' }), String(count)));
-      }
+      counts = await api('/api/notifications/counts');
     } catch {
-      // The count is a convenience: the notifications page shows any error itself.
+      return; // The counts are a convenience: the notifications page shows any error itself.
+    }
+    for (const route of ROUTES) {
+      if (!route.counts) continue;
+      const link = document.querySelector(`#nav-list a[data-path="${route.path}"]`);
+      if (!link) continue;
+      const count = route.counts === 'all'
+        ? counts.unread
+        : route.counts.reduce((sum, type) => sum + (counts.by_type[type] || 0), 0);
+      link.querySelector('.menu-count')?.remove();
+      // Plain text, so the name screen readers hear is exactly what is shown.
+      if (count > 0) link.append(h('span', { class: 'menu-count', text: ` (${count})` }));
     }
   }, 300);
 }
+setInterval(refreshUnread, 60_000);
+document.addEventListener('visibilitychange', () => { if (!document.hidden) refreshUnread(); });
+// Every action of the screens ends with a flash message: the counts may have changed.
+new MutationObserver((changes) => {
+  if (changes.some((c) => c.target.id === 'flash' || c.target.closest?.('#flash'))) refreshUnread();
+}).observe(document.getElementById('main'), { childList: true, subtree: true });
 
 function markCurrent(path) {
   for (const link of document.querySelectorAll('#nav-list a')) {

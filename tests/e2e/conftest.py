@@ -221,8 +221,8 @@ def go(page: Page, menu_item: str) -> None:
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
     menu = page.get_by_role("navigation", name="Menu principale")
-    # The name may carry a counter (e.g. "Notifiche, da leggere: 3").
-    name = re.compile(rf"^{re.escape(menu_item)}(,|$)")
+    # The name may carry a count of unread notifications (e.g. "Proposte (3)").
+    name = re.compile(rf"^{re.escape(menu_item)}( \(\d+\))?$")
     menu.get_by_role("link", name=name).click()
 
 

@@ -1,8 +1,9 @@
+import { refreshUnread } from '../app.js';
 import { api } from '../js/api.js';
 import { h, fill, responsive } from '../js/dom.js';
 import {
-  announce, badge, busy, confirmDialog, emptyState, errorBox, field, flash, fmt, input, loading, openDialog,
-  pageHeader, showFormError,
+  announce, badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash, fmt, input,
+  loading, openDialog, pageHeader, resetErrors, showFormError,
 } from '../js/ui.js';
 
 const DELIVERY = { pending: ['In coda', 'info'], retrying: ['Nuovo tentativo', 'warning'], delivered: ['Consegnato', 'success'], dead: ['Non consegnato', 'danger'] };
@@ -13,6 +14,17 @@ const EVENTS = {
   'resource.reconfirmed': 'Risorsa confermata',
   'availability.expired': 'Disponibilità scaduta',
   'need.new_candidates': 'Nuove risorse per un bisogno',
+  'match.proposed': 'Nuova proposta di abbinamento',
+  'match.accepted': 'Proposta accettata',
+  'match.declined': 'Proposta rifiutata',
+  'match.confirmed': 'Abbinamento avviato',
+  'match.completed': 'Abbinamento concluso',
+  'match.withdrawn': 'Proposta ritirata',
+  'contribution.reported': 'Contributo da confermare',
+  'contribution.confirmed': 'Contributo confermato',
+  'plan.shared': 'Piano condiviso con te',
+  'checkin.code_revoked': 'Codice QR revocato',
+  'notification.digest': 'Riepilogo giornaliero',
   'webhook.ping': 'Prova webhook',
 };
 
@@ -30,9 +42,9 @@ function safeLink(link) {
 
 export default async function notifications(root, { session, query, replaceQuery }) {
   const udp = session.role === 'udp_admin';
-  const tabs = udp ? [['mine', 'Le mie notifiche'], ['outbox', 'Consegne'], ['webhooks', 'Webhook']] : [['mine', 'Le mie notifiche']];
+  const tabs = [['mine', 'Le mie notifiche'], ['email', 'Preferenze e-mail'], ...(udp ? [['outbox', 'Consegne'], ['webhooks', 'Webhook']] : [])];
   let current = tabs.some(([k]) => k === query.tab) ? query.tab : 'mine';
-  const panel = h('div', { id: 'notif-panel', role: udp ? 'tabpanel' : undefined });
+  const panel = h('div', { id: 'notif-panel', role: 'tabpanel' });
   const tabBar = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Sezioni' });
 
   function drawTabs() {
@@ -46,6 +58,7 @@ export default async function notifications(root, { session, query, replaceQuery
     fill(panel, loading());
     try {
       if (current === 'mine') await mine();
+      else if (current === 'email') await preferences();
       else if (current === 'outbox') await outbox();
       else await webhooks();
     } catch (error) {
@@ -57,7 +70,7 @@ export default async function notifications(root, { session, query, replaceQuery
     const page = await api('/api/notifications', { query: { limit: 100 } });
     announce(`${page.unread} notifiche da leggere`);
     if (!page.items.length) {
-      fill(panel, emptyState('Nessuna notifica', 'Qui arrivano i promemoria per confermare le risorse e gli avvisi su nuove risorse adatte ai bisogni dei piani.'));
+      fill(panel, emptyState('Nessuna notifica', 'Qui arrivano le proposte e le risposte sugli abbinamenti, i contributi da confermare, i promemoria per confermare le risorse e gli avvisi su nuove risorse adatte ai bisogni dei piani.'));
       return;
     }
     const readAll = h('button', { type: 'button', class: 'btn btn-secondary', disabled: !page.unread }, 'Segna tutte come lette');
@@ -74,6 +87,7 @@ export default async function notifications(root, { session, query, replaceQuery
         markRead?.addEventListener('click', async () => {
           try {
             await busy(markRead, () => api(`/api/notifications/${n.id}/read`, { method: 'POST' }));
+            refreshUnread();
             await show();
           } catch (error) {
             flash(error.message, 'error');
@@ -89,6 +103,37 @@ export default async function notifications(root, { session, query, replaceQuery
             href ? h('a', { class: 'btn btn-primary btn-small', href, text: n.event_type.startsWith('resource.') ? 'Conferma o aggiorna' : 'Apri' }) : null,
             markRead));
       })));
+  }
+
+  async function preferences() {
+    const prefs = await api('/api/notifications/preferences');
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Salva le preferenze' });
+    const form = h('form', { novalidate: true },
+      prefs.email_configured ? null : h('div', { class: 'notice notice-info', role: 'note' },
+        h('p', { text: 'L\'invio di e-mail non è ancora configurato in questo registro: le tue scelte varranno da quando lo sarà. Le notifiche restano comunque qui.' })),
+      field('Indirizzo e-mail', input('email', prefs.email, { type: 'email', autocomplete: 'email', maxlength: 320 }),
+        { hint: 'Lascia vuoto per ricevere le notifiche solo qui, nel registro.' }),
+      checkboxGroup('Ricevi per e-mail', 'email_events', prefs.available_events.map((e) => [e, EVENTS[e] || e]), prefs.email_events),
+      h('div', { class: 'check field', dataset: { field: 'digest' } },
+        h('input', { type: 'checkbox', id: 'digest', name: 'digest', checked: prefs.digest }),
+        h('label', { for: 'digest', text: 'Un solo riepilogo al giorno (alle 7) invece di un\'e-mail per ogni notifica' })),
+      h('div', { class: 'actions' }, submit));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      resetErrors(form);
+      const body = {
+        email: form.elements.email.value.trim(),
+        email_events: checkedValues(form, 'email_events'),
+        digest: form.elements.digest.checked,
+      };
+      try {
+        await busy(submit, () => api('/api/notifications/preferences', { method: 'PUT', body }));
+        flash(body.email ? 'Preferenze salvate: le notifiche scelte arriveranno anche per e-mail.' : 'Preferenze salvate: le notifiche restano solo nel registro.');
+      } catch (error) {
+        showFormError(form, error, { email: 'Indirizzo e-mail', email_events: 'Ricevi per e-mail', digest: 'Riepilogo' });
+      }
+    });
+    fill(panel, form);
   }
 
   async function outbox() {
@@ -187,8 +232,8 @@ export default async function notifications(root, { session, query, replaceQuery
   }
 
   root.append(pageHeader('Notifiche', {
-    lead: udp ? 'Le tue notifiche, lo stato delle consegne verso webhook ed e-mail, e gli endpoint dell\'ambito.' : 'Promemoria e avvisi del registro.',
-  }), udp ? tabBar : '', panel);
-  if (udp) drawTabs();
+    lead: udp ? 'Le tue notifiche, lo stato delle consegne verso webhook ed e-mail, e gli endpoint dell\'ambito.' : 'Proposte, risposte, contributi da confermare e promemoria del registro; scegli quali ricevere anche per e-mail.',
+  }), tabBar, panel);
+  drawTabs();
   await show();
 }
