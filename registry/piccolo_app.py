@@ -15,7 +15,7 @@ from registry.contributions.tables import (
 )
 from registry.freshness.tables import CandidateNotice, ReconfirmLink, WindowExpiryNotice
 from registry.holders.tables import Holder
-from registry.interop.tables import ExternalLink, FeedToken
+from registry.interop.tables import ExternalLink, FeedToken, ForeignAddress
 from registry.interventions.tables import FundedIntervention
 from registry.jobs import JobRun, SchedulerJob
 from registry.matches.tables import Match, MatchEvent, MatchingRun, ResourceCapacity, RunPair
@@ -74,6 +74,7 @@ APP_CONFIG = AppConfig(
         AccessLog,
         # HSDS identifiers of imported records, calendar-feed tokens (issue 8)
         ExternalLink,
+        ForeignAddress,
         FeedToken,
         # scheduled jobs, freshness, notifications and their outbox (issue 6)
         SchedulerJob,

@@ -483,3 +483,81 @@ async def test_hsds_1_or_2_is_recognised_and_refused_clearly(client, tenant: Ten
     assert response.status_code == 400, response.text
     assert "HSDS 1.x/2.x" in str(response.json()) and "physical_addresses" in str(response.json())
     assert await Holder.count().where(Holder.ambito == tenant.ambito_id) == before
+
+
+def _foreign_org(country: str = "US") -> dict[str, Any]:
+    """The UK-profile example of the issue: city MyCity, postal code ABC 1234."""
+    org, location = str(uuid.uuid4()), str(uuid.uuid4())
+    return {
+        "organizations": [
+            {
+                "id": org,
+                "name": "Overseas Partner",
+                "description": "A partner abroad",
+                "locations": [
+                    {
+                        "id": location,
+                        "location_type": "physical",
+                        "organization_id": org,
+                        "addresses": [
+                            {
+                                "id": str(uuid.uuid4()),
+                                "location_id": location,
+                                "address_1": "1 Some Street",
+                                "city": "MyCity",
+                                "state_province": "MyState",
+                                "postal_code": "ABC 1234",
+                                "country": country,
+                                "address_type": "physical",
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+
+
+async def test_a_foreign_address_travels_as_it_came(app: object, reference: Schemas) -> None:
+    target = await make_tenant()
+    actor = udp(target)
+    report = await import_hsds(actor, json.dumps(_foreign_org()).encode(), "partner.json")
+    assert report.rejected == 0, report.items
+    [item] = [i for i in report.items if i.entity == "organization"]
+    assert any("another country (US)" in w for w in item.warnings), item.warnings
+    holder = (
+        await Holder.select()
+        .where((Holder.ambito == target.ambito_id) & (Holder.name == "Overseas Partner"))
+        .first()
+    )
+    assert holder["address"] == "1 Some Street, ABC 1234 MyCity, MyState, US"
+    assert holder["seat_comune"] is None
+
+    exported = await export_document(actor)
+    [org] = [o for o in exported["organizations"] if o["name"] == "Overseas Partner"]
+    [address] = org["locations"][0]["addresses"]
+    assert reference.errors("address", address) == []
+    assert (address["address_1"], address["city"], address["postal_code"]) == (
+        "1 Some Street",
+        "MyCity",
+        "ABC 1234",
+    )
+    assert (address["country"], address["state_province"]) == ("US", "MyState")
+    assert "region" not in address  # never the ambito's region for an address abroad
+
+    # Re-importing the export changes nothing; editing the address by hand drops the parts.
+    again = await import_hsds(actor, json.dumps(exported).encode(), "again.json")
+    assert again.counts["organization"].updated == 0 and again.rejected == 0
+    await Holder.update({Holder.address: "Via Roma 1"}).where(Holder.id == holder["id"])
+    edited = await export_document(actor)
+    [org] = [o for o in edited["organizations"] if o["name"] == "Overseas Partner"]
+    assert org["locations"][0]["addresses"][0]["address_1"] == "Via Roma 1"
+
+
+async def test_an_italian_address_is_not_foreign(app: object) -> None:
+    target = await make_tenant()
+    report = await import_hsds(
+        udp(target), json.dumps(_foreign_org("IT")).encode(), "italian.json", dry_run=True
+    )
+    [item] = [i for i in report.items if i.entity == "organization"]
+    assert not any("another country" in w for w in item.warnings)

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from registry.ambiti.tables import Ambito, Comune
 from registry.holders.tables import Holder
 from registry.interop import vocab
+from registry.interop.tables import ForeignAddress
 from registry.interop.vocab import stable_id
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.taxonomy.tables import TaxonomyTerm
@@ -59,6 +60,8 @@ class Snapshot:
     windows: dict[uuid.UUID, list[dict[str, Any]]]
     terms: dict[str, dict[str, Any]]
     reserved: dict[uuid.UUID, int] = field(default_factory=dict)
+    # Foreign addresses of imported holders, by holder (interop ForeignAddress rows).
+    foreign: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
 
     def resources_of(self) -> dict[uuid.UUID, list[dict[str, Any]]]:
         found: dict[uuid.UUID, list[dict[str, Any]]] = {}
@@ -141,6 +144,13 @@ async def load_snapshot(
             TaxonomyTerm.position,
         )
     }
+    holder_ids_loaded = [row["id"] for row in holders]
+    foreign: dict[uuid.UUID, dict[str, Any]] = {}
+    for lo in range(0, len(holder_ids_loaded), _IN_CHUNK):
+        for row in await ForeignAddress.select().where(
+            ForeignAddress.holder.is_in(holder_ids_loaded[lo : lo + _IN_CHUNK])
+        ):
+            foreign[row["holder"]] = row
     return Snapshot(
         ambito=ambito or {},
         comuni=comuni,
@@ -149,6 +159,7 @@ async def load_snapshot(
         windows=windows,
         terms=terms,
         reserved=await _reserved(ids),
+        foreign=foreign,
     )
 
 
@@ -325,7 +336,25 @@ def location_of(holder: dict[str, Any], snapshot: Snapshot, scope: Scope) -> dic
         "external_identifier": comune,
         "external_identifier_type": "ISTAT" if comune else None,
     }
-    if address:
+    foreign = snapshot.foreign.get(holder["id"])
+    if foreign is not None and foreign["address_line"] == address:
+        # Imported from abroad and not edited since: its own city, postal code and country,
+        # never the ambito's region and "IT".
+        given = {
+            "id": stable_id("address", holder_id),
+            "location_id": location_id,
+            "address_1": foreign["address_1"] or address,
+            # HSDS requires city, state_province and postal_code: empty when not given.
+            "city": foreign["city"],
+            "state_province": foreign["state_province"],
+            "postal_code": foreign["postal_code"],
+            "country": foreign["country"],
+            "address_type": "physical",
+        }
+        if foreign["address_2"]:
+            given["address_2"] = foreign["address_2"]
+        location["addresses"] = [given]
+    elif address:
         place = vocab.comuni_places().get(comune or "")
         cap = _CAP.search(address)
         location["addresses"] = [

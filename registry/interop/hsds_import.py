@@ -47,7 +47,7 @@ from registry.interop import package, vocab
 from registry.interop.hsds_schema import Schemas, packaged
 from registry.interop.package import Tables
 from registry.interop.schemas import Counts, HsdsImportReport, ItemReport
-from registry.interop.tables import ExternalLink
+from registry.interop.tables import ExternalLink, ForeignAddress
 from registry.resources.schemas import ResourceCreate, ResourcePatch, WindowIn
 from registry.resources.service import _storable as resource_db_values
 from registry.resources.service import _window_values as window_db_values
@@ -66,6 +66,8 @@ _KIND_LABELS = {
     for norm_label in (" ".join(v.casefold().split()) for v in vocab.KIND_LABELS.values())
 }
 _CHUNK = 200
+# How an address says Italy; any other country is foreign (ISO 3166-1 alpha-2 in HSDS).
+_ITALY = frozenset({"IT", "ITA", "ITALIA", "ITALY"})
 _ISTAT = re.compile(r"\b(\d{6})\b")
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _RRULE_PART = re.compile(r"^(FREQ|INTERVAL|BYDAY)=(.+)$")
@@ -186,6 +188,9 @@ class OrgPlan:
     create: bool = False
     values: dict[str, Any] = field(default_factory=dict)
     authoritative: bool = False
+    # The data gave an address: a foreign one field by field (ForeignAddress), else {}.
+    address_given: bool = False
+    foreign: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -417,7 +422,7 @@ class Importer:
             for key in ("codice_fiscale", "partita_iva", "runts_number"):
                 given[key] = identifiers.get(key)
 
-        address, seat = self._seat(org_id, item)
+        address, seat = self._seat(org_id, item, plan)
         if address is not None:
             given["address"] = address
         elif plan.authoritative:
@@ -533,7 +538,9 @@ class Importer:
                 )
         return found
 
-    def _seat(self, org_id: str, item: ItemReport) -> tuple[str | None, str | None]:
+    def _seat(
+        self, org_id: str, item: ItemReport, plan: OrgPlan | None = None
+    ) -> tuple[str | None, str | None]:
         locations = self.index.children("location", "organization_id", org_id)
         locations = [loc for loc in locations if ("location", str(loc["id"])) not in self.invalid]
         if not locations:
@@ -572,6 +579,11 @@ class Importer:
                 p for p in (_text(first.get("address_1")), _text(first.get("address_2"))) if p
             )
             city = _text(first.get("city"))
+            if plan is not None:
+                plan.address_given = True
+            country = _text(first.get("country")).upper()
+            if country and country not in _ITALY:
+                return self._foreign(first, address, city, country, item, plan), None
             if seat is None and city:
                 seat = self.existing.comune_by_name.get(norm(city))
                 if seat is None:
@@ -579,6 +591,37 @@ class Importer:
                         f"city '{city}' is not a comune of this ambito: seat comune left empty"
                     )
         return address, seat
+
+    def _foreign(
+        self,
+        address: dict[str, Any],
+        lines: str,
+        city: str,
+        country: str,
+        item: ItemReport,
+        plan: OrgPlan | None,
+    ) -> str:
+        """A foreign address: written in full in the holder's one address line, its parts
+        kept for the export (ForeignAddress); never a seat comune."""
+        postal = _text(address.get("postal_code"))
+        state = _text(address.get("state_province"))
+        place = " ".join(p for p in (postal, city) if p)
+        line = _shorten(", ".join(p for p in (lines, place, state, country) if p), 300)
+        if plan is not None:
+            plan.foreign = {
+                "address_line": line,
+                "address_1": _shorten(_text(address.get("address_1")), 300),
+                "address_2": _shorten(_text(address.get("address_2")), 300),
+                "city": _shorten(city, 100),
+                "state_province": _shorten(state, 100),
+                "postal_code": _shorten(postal, 32),
+                "country": country[:2],
+            }
+        item.warnings.append(
+            f"address in another country ({country}): written in full in the address, "
+            "with no seat comune; the export gives back its city, postal code and country"
+        )
+        return line
 
     def _contacts(self, row: dict[str, Any], item: ItemReport) -> list[dict[str, str]]:
         org_id = str(row["id"])
@@ -1159,6 +1202,8 @@ class Importer:
             for p in self.orgs.values():
                 if p.item.action in ("create", "update", "unchanged") and p.holder_id:
                     links.append(("organization", p.item.external_id, p.holder_id))
+                    if p.address_given:
+                        await self._write_foreign(p, moment)
             for lo in range(0, len(new_resources), _CHUNK):
                 chunk = new_resources[lo : lo + _CHUNK]
                 rows = []
@@ -1213,6 +1258,12 @@ class Importer:
             for lo in range(0, len(new_windows), _CHUNK):
                 await AvailabilityWindow.insert(*new_windows[lo : lo + _CHUNK])
             await self._write_links(links, moment)
+
+    async def _write_foreign(self, plan: OrgPlan, moment: datetime) -> None:
+        """The holder's foreign address parts: replaced by what the data says now."""
+        await ForeignAddress.delete().where(ForeignAddress.holder == plan.holder_id)
+        if plan.foreign:
+            await ForeignAddress(holder=plan.holder_id, **plan.foreign, updated_at=moment).save()
 
     async def _write_links(self, links: list[tuple[str, str, uuid.UUID]], moment: datetime) -> None:
         fresh = []

@@ -24,6 +24,27 @@ class ExternalLink(Table, tablename="interop_external_link"):
     updated_at = Timestamptz()
 
 
+class ForeignAddress(Table, tablename="interop_foreign_address"):
+    """An address outside Italy that an HSDS import gave a holder, field by field.
+
+    A holder keeps one address line and a seat comune, which cannot say a foreign city,
+    postal code or country: the import writes the whole address in that line and keeps the
+    parts here, and the export gives them back (instead of the ambito's region and "IT")
+    while the holder's address is still `address_line`.
+    """
+
+    id = UUID(primary_key=True)
+    holder = ForeignKey(Holder, null=False, on_delete=OnDelete.cascade, unique=True)
+    address_line = Varchar(length=300)
+    address_1 = Varchar(length=300, default="")
+    address_2 = Varchar(length=300, default="")
+    city = Varchar(length=100, default="")
+    state_province = Varchar(length=100, default="")
+    postal_code = Varchar(length=32, default="")
+    country = Varchar(length=2)
+    updated_at = Timestamptz()
+
+
 class FeedToken(Table, tablename="interop_feed_token"):
     """A secret calendar-feed URL; only the SHA-256 of the token is stored.
 
