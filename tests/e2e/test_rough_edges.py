@@ -164,3 +164,34 @@ def test_phone_header_fits_in_100_px_with_esci_beside_the_name(server: str, phon
     expect(phone.get_by_role("link", name="Cambia password")).to_be_visible()
     expect(phone.get_by_role("button", name="Menu")).to_be_visible()
     shot(phone, "telefono-intestazione")
+
+
+def test_resource_form_has_sections_language_names_and_aligned_labels(
+    server: str, page: Page
+) -> None:
+    login(page, server, "auser")
+    page.goto(f"{server}/#/risorse/nuova")
+    form = page.locator("main form")
+    expect(form.locator("fieldset.form-section")).to_have_count(3)
+    legends = form.locator("fieldset.form-section > legend").all_inner_texts()
+    assert legends == ["Che cosa offrite", "Per chi e dove", "Validità"], legends
+
+    # In a row where only «Capacità» has a hint, the labels and the controls line up.
+    names = ("Categoria", "Unità di misura", "Capacità")
+    tops = [form.locator("label[for]", has_text=t).bounding_box()["y"] for t in names]
+    assert max(tops) - min(tops) < 2, tops
+    controls = [form.locator(f"[name={n}]").bounding_box()["y"] for n in ("unit", "capacity")]
+    assert abs(controls[0] - controls[1]) < 2, controls
+
+    # Languages by name, stored as ISO codes.
+    languages = form.get_by_role("group", name="Lingue")
+    expect(languages.get_by_label("italiano")).to_be_checked()
+    languages.get_by_label("arabo").check()
+    form.get_by_label("Titolo").fill("Sportello in arabo e italiano")
+    form.get_by_label("Categoria").select_option(index=2)
+    form.get_by_role("button", name="Crea la risorsa").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sportello in arabo e italiano")
+    expect(page.locator("main")).to_contain_text("italiano, arabo")
+    resource_id = page.url.rsplit("/", 1)[-1]
+    stored = Api(server, "auser").get(f"/api/resources/{resource_id}")
+    assert sorted(stored["languages"]) == ["ar", "it"]

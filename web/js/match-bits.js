@@ -1,7 +1,7 @@
 // Pieces shared by the screens that show needs, suggestions and matches.
 
 import { h } from './dom.js';
-import { DAY_NAME, MATCH_STATUS, label } from './i18n.js';
+import { DAY_NAME, LANGUAGES, MATCH_STATUS, label } from './i18n.js';
 import { badge, fmt } from './ui.js';
 
 export const NEED_UNITS = {
@@ -72,7 +72,7 @@ export function needFacts(need, tax, names) {
     h('dt', { text: 'Quando' }), h('dd', { text: s.schedule }),
     h('dt', { text: 'Dove' }), h('dd', { text: need.max_distance_km ? `${s.comune}, entro ${fmt.number(need.max_distance_km)} km` : s.comune }),
     h('dt', { text: 'Periodo' }), h('dd', { text: s.period }),
-    need.languages?.length ? [h('dt', { text: 'Lingue' }), h('dd', { text: need.languages.join(', ') })] : null,
+    need.languages?.length ? [h('dt', { text: 'Lingue' }), h('dd', { text: need.languages.map((c) => LANGUAGES[c] || c).join(', ') })] : null,
     need.requirements?.length ? [h('dt', { text: 'Requisiti' }), h('dd', { text: need.requirements.join(', ') })] : null);
 }
 

@@ -4,8 +4,8 @@ import { api } from './api.js';
 import { h, uid } from './dom.js';
 import { AREAS, DAYS } from './i18n.js';
 import { NEED_UNITS, PRIORITIES } from './match-bits.js';
-import { categorySelect } from './resource-bits.js';
-import { busy, field, input, isoDate, select, showFormError, textarea } from './ui.js';
+import { categorySelect, languageGroup } from './resource-bits.js';
+import { busy, checkedValues, field, input, isoDate, select, showFormError, textarea } from './ui.js';
 
 export const PLAN_LABELS = {
   case_code: 'Codice del caso', comune: 'Comune', target_group: 'Destinatari', goals: 'Obiettivi',
@@ -107,9 +107,8 @@ export function needForm({ plan, current, tax, comuneList, onSaved, onCancel }) 
       field('Distanza massima (km)', input('max_distance_km', n.max_distance_km ?? '', { type: 'number', min: 1, max: 200, step: 'any', inputmode: 'decimal' }), { hint: 'In linea d\'aria dalla sede dell\'ente. Vuoto = nessun limite.' }),
       field('Dal', input('start_date', n.start_date || '', { type: 'date' })),
       field('Al', input('end_date', n.end_date || '', { type: 'date' }))),
-    h('div', { class: 'row' },
-      field('Lingue', input('languages', n.languages.join(', ')), { hint: 'Codici separati da virgola, es. it, ar' }),
-      field('Requisiti', input('requirements', n.requirements.join(', ')), { hint: 'es. minori' })),
+    languageGroup(n.languages, { legend: 'Lingue richieste', hint: 'Nessuna scelta: qualsiasi lingua' }),
+    field('Requisiti', input('requirements', n.requirements.join(', ')), { hint: 'es. minori' }),
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'btn btn-secondary', onclick: onCancel }, 'Annulla')));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -129,7 +128,7 @@ export function needForm({ plan, current, tax, comuneList, onSaved, onCancel }) 
       max_distance_km: data.get('max_distance_km') ? Number(data.get('max_distance_km')) : null,
       start_date: data.get('start_date') || null,
       end_date: data.get('end_date') || null,
-      languages: splitList(data.get('languages')).map((s) => s.toLowerCase()),
+      languages: checkedValues(form, 'languages'),
       requirements: splitList(data.get('requirements')),
     };
     if (!body.category_code) {

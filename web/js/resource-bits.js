@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { h, clear, fill } from './dom.js';
 import { AREAS, LANGUAGES, UNITS, label, listWithOthers, quantity } from './i18n.js';
-import { badge, busy, flash, fmt, freshness } from './ui.js';
+import { badge, busy, checkboxGroup, flash, fmt, freshness } from './ui.js';
 
 export function canEdit(session, user, resource) {
   return session.role === 'udp_admin' || (session.role === 'holder_manager' && user?.holder_id === resource.holder_id);
@@ -43,6 +43,17 @@ export function comuniText(codes, names, max = 3) {
 
 export function areasText(codes) {
   return codes && codes.length ? codes.map((c) => label(AREAS, c)).join(', ') : '—';
+}
+
+/**
+ * Languages by their Italian names (the API stores ISO 639-1 codes): Italian first, then
+ * alphabetical; a code already stored but not in the list stays, checked.
+ */
+export function languageGroup(selected = [], { legend = 'Lingue', hint } = {}) {
+  const known = Object.entries(LANGUAGES)
+    .sort(([a, x], [b, y]) => (a === 'it' ? -1 : b === 'it' ? 1 : x.localeCompare(y, 'it')));
+  const extra = selected.filter((code) => !LANGUAGES[code]).map((code) => [code, code]);
+  return checkboxGroup(legend, 'languages', [...known, ...extra], selected, { hint, columns: true });
 }
 
 export function languagesText(codes) {

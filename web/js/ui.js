@@ -105,11 +105,13 @@ export function field(labelText, control, { hint, required = false, className } 
     control.required = true;
     control.setAttribute('aria-required', 'true');
   }
+  // The hint goes under the control: side by side in a row, labels and controls then line
+  // up whether or not a field has a hint (it is still read with the control).
   return h('div', { class: ['field', className], dataset: { field: control.name || '' } },
     h('label', { for: id }, labelText, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
-    hint ? h('p', { class: 'hint', id: hintId, text: hint }) : null,
     h('p', { class: 'field-error', id: errorId, hidden: true }),
-    control);
+    control,
+    hint ? h('p', { class: 'hint', id: hintId, text: hint }) : null);
 }
 
 /** A group of checkboxes as a fieldset. options: [[value, label], ...] */

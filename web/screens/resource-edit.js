@@ -1,7 +1,7 @@
 import { api, apiAll } from '../js/api.js';
 import { h } from '../js/dom.js';
-import { AREAS, LANGUAGES, RESOURCE_STATUS, UNITS } from '../js/i18n.js';
-import { canEdit, categorySelect } from '../js/resource-bits.js';
+import { AREAS, RESOURCE_STATUS, UNITS } from '../js/i18n.js';
+import { canEdit, categorySelect, languageGroup } from '../js/resource-bits.js';
 import { comuni, taxonomy } from '../js/store.js';
 import {
   busy, checkboxGroup, checkedValues, emptyState, field, flashNext, input, pageHeader, select,
@@ -40,25 +40,27 @@ export default async function resourceEdit(root, { params, session, user, naviga
     holderField = field('Ente', select('holder_id', holders.map((x) => [x.id, x.name]), '', { placeholder: 'Scegli l\'ente…' }), { required: true });
   }
 
-  const languageHint = Object.entries(LANGUAGES).slice(0, 8).map(([code, name]) => `${code} = ${name}`).join(', ');
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: editing ? 'Salva le modifiche' : 'Crea la risorsa' });
+  const section = (legend, ...content) => h('fieldset', { class: 'form-section' }, h('legend', { text: legend }), ...content);
   const form = h('form', { class: 'card', novalidate: true },
+    section('Che cosa offrite',
     holderField,
     field('Titolo', input('title', r.title, { maxlength: 200 }), { required: true, hint: 'Breve e chiaro, ad esempio «Accompagnamento a visite mediche»' }),
     field('Descrizione', textarea('description', r.description, { maxlength: 5000, rows: 4 }), { hint: 'Cosa offrite, come si accede, eventuali limiti' }),
     h('div', { class: 'row' },
       field('Categoria', categorySelect(tax, r.category_code, { placeholder: 'Scegli una categoria…' }), { required: true }),
       field('Unità di misura', select('unit', Object.entries(UNITS).filter(([k]) => k !== 'people'), r.unit), { required: true }),
-      field('Capacità', input('capacity', r.capacity, { type: 'number', min: 0, max: 100000, inputmode: 'numeric' }), { hint: 'Quante unità in totale' })),
+      field('Capacità', input('capacity', r.capacity, { type: 'number', min: 0, max: 100000, inputmode: 'numeric' }), { hint: 'Quante unità in totale' }))),
+    section('Per chi e dove',
     checkboxGroup('Comuni serviti', 'comuni', comuneList.map((c) => [c.istat_code, c.name]), r.comuni, { hint: 'Nessuna scelta = tutto l\'ambito', columns: true }),
     checkboxGroup('Destinatari', 'target_groups', Object.entries(AREAS), r.target_groups, { columns: true }),
-    h('div', { class: 'row' },
-      field('Lingue', input('languages', r.languages.join(', ')), { hint: `Codici separati da virgola: ${languageHint}` }),
-      field('Requisiti', input('requirements', r.requirements.join(', ')), { hint: 'Ad esempio «minori» se serve l\'idoneità a lavorare con minori' })),
+    languageGroup(r.languages, { hint: 'Le lingue in cui la risorsa è offerta' }),
+    field('Requisiti', input('requirements', r.requirements.join(', ')), { hint: 'Ad esempio «minori» se serve l\'idoneità a lavorare con minori' })),
+    section('Validità',
     h('div', { class: 'row' },
       field('Valida dal', input('valid_from', r.valid_from || '', { type: 'date' })),
       field('Fino al', input('valid_until', r.valid_until || '', { type: 'date' }), { hint: 'Vuoto: senza scadenza' }),
-      field('Stato', select('status', Object.entries(RESOURCE_STATUS).filter(([k]) => ['active', 'paused'].includes(k) || k === r.status), r.status))),
+      field('Stato', select('status', Object.entries(RESOURCE_STATUS).filter(([k]) => ['active', 'paused'].includes(k) || k === r.status), r.status)))),
     h('div', { class: 'actions' },
       submit,
       h('a', { class: 'btn btn-secondary', href: editing ? `#/risorse/${r.id}` : '#/risorse' }, 'Annulla')));
@@ -74,7 +76,7 @@ export default async function resourceEdit(root, { params, session, user, naviga
       capacity: Number(data.get('capacity') || 0),
       comuni: checkedValues(form, 'comuni'),
       target_groups: checkedValues(form, 'target_groups'),
-      languages: splitList(data.get('languages')).map((s) => s.toLowerCase()),
+      languages: checkedValues(form, 'languages'),
       requirements: splitList(data.get('requirements')),
       valid_from: data.get('valid_from') || null,
       valid_until: data.get('valid_until') || null,
