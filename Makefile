@@ -19,7 +19,7 @@ run: $(STAMP)
 
 ## Run the whole test suite (SQLite by default; PostgreSQL when REGISTRY_DATABASE_URL is set).
 test: $(STAMP)
-	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-system-packages.sh
 	$(BIN)/ruff check registry tests bench
 	$(BIN)/python -m pytest -q
 
