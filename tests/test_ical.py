@@ -32,7 +32,8 @@ async def fetch(client, url: str) -> Calendar:
     path = url.split("://", 1)[1].split("/", 1)[1]
     response = await client.get("/" + path)
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/calendar")
+    # Exactly one charset (it was once sent twice: "...; charset=utf-8; charset=utf-8").
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     return Calendar.from_ical(response.content)
 
 

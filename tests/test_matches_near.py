@@ -93,6 +93,14 @@ async def test_nothing_fits_but_a_neighbouring_comune_and_a_later_start(
     assert "oltre il limite di 10 km" in far["reason"]
     scores = [m["score"] for m in body["near_misses"]]
     assert scores == sorted(scores, reverse=True)
+    # «Proponi comunque»: people decide; the match says the engine would not suggest it.
+    response = await client.post(
+        "/api/matches",
+        json={"need_id": need["id"], "resource_id": str(neighbour)},
+        headers=tenant.headers(S),
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["warning"] == "Non suggerita dal motore: non serve il comune"
 
     # Another time: a resource that starts ten days after the need ends.
     later = await add_resource(
