@@ -175,22 +175,29 @@ async def test_filters_on_every_endpoint_give_nothing_back(client, tenant: Tenan
                 assert not found, (path, scope, period, found)
 
 
-async def test_the_series_total_does_not_give_a_withheld_filter_back(
-    client, tenant: Tenant
-) -> None:
-    await build(tenant)
-    summary = await client.get(
-        "/api/metrics/summary", params={**Q1, "sector": "business"}, headers=tenant.headers(S)
-    )
-    assert summary.json()["headline"]["hours_community"] is None
-    series = await client.get(
-        "/api/metrics/timeseries",
-        params={**Q1, "granularity": "month", "sector": "business"},
-        headers=tenant.headers(S),
-    )
-    total = series.json()["series"]["total"]
-    assert total["hours_community"] is None
-    assert total["replacement_value_eur"] is None
+async def test_the_series_total_does_not_give_a_withheld_month_back(client, tenant: Tenant) -> None:
+    """January (one association) is withheld, February and March are published (in the
+    series or, failing that, by the summary of each month): the total of the series would
+    give January back."""
+    secret = (await build_months(tenant))["january"]
+    series = (
+        await client.get(
+            "/api/metrics/timeseries",
+            params={**Q1, "granularity": "month"},
+            headers=tenant.headers(S),
+        )
+    ).json()["series"]
+    jan, *rest = series["rows"]
+    summaries = [(await _summary(client, tenant, a, b))["headline"] for a, b in MONTHS[1:]]
+    for column in ("hours_verified", "hours_community"):
+        assert jan[column] is None
+        known = [
+            r[column] if r[column] is not None else s[column]
+            for r, s in zip(rest, summaries, strict=True)
+        ]
+        assert None not in known  # February and March are published: the attack can be tried
+        total = series["total"][column]
+        assert total is None or round(total - sum(known), 2) != secret, column
 
 
 @pytest.mark.parametrize(
@@ -294,6 +301,98 @@ async def test_complementary_filters_and_sums_of_margins(client, tenant: Tenant)
     assert "one filter at a time" in response.text
 
 
+# Six associations give an hour each in February and in March (published months); in
+# January only one of them gives (withheld), and in February a company gives once (withheld).
+JANUARY_MINUTES = 137  # 2.28 h
+LONE_COMPANY_MINUTES = 253  # 4.22 h
+FEBRUARY = ("2025-02-01", "2025-02-28")
+
+
+async def build_months(t: Tenant) -> dict[str, float]:
+    c1 = t.comuni[0]
+    associations = [await _holder(t, "association", "third_sector", [c1]) for _ in range(6)]
+    for holder in associations:
+        for month in (2, 3):
+            await _entry(t, holder, 60, date(2025, month, 4), c1)
+    await _entry(t, associations[0], JANUARY_MINUTES, date(2025, 1, 9), c1)
+    company = await _holder(t, "company", "business", [c1])
+    await _entry(t, company, LONE_COMPANY_MINUTES, date(2025, 2, 20), c1)
+    return {
+        "january": round(JANUARY_MINUTES / 60, 2),
+        "company": round(LONE_COMPANY_MINUTES / 60, 2),
+    }
+
+
+async def _summary(client, t: Tenant, start: str, end: str, **scope: str) -> dict:
+    response = await client.get(
+        "/api/metrics/summary", params={"from": start, "to": end, **scope}, headers=t.headers(S)
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_longer_ranges_and_series_totals_give_no_withheld_month_back(
+    client, tenant: Tenant
+) -> None:
+    """January is withheld; the quarter (its summary, its quarterly series row, the total of
+    the monthly series) minus February and March would give it back."""
+    secret = (await build_months(tenant))["january"]
+    columns = ("hours_verified", "hours_community")
+    jan = (await _summary(client, tenant, "2025-01-01", "2025-01-31"))["headline"]
+    assert all(jan[c] is None for c in columns)
+    months = [(await _summary(client, tenant, a, b))["headline"] for a, b in MONTHS[1:]]
+    quarter = (await _summary(client, tenant, "2025-01-01", "2025-03-31"))["headline"]
+    series = {}
+    for granularity in ("month", "quarter"):
+        response = await client.get(
+            "/api/metrics/timeseries",
+            params={**Q1, "granularity": granularity},
+            headers=tenant.headers(S),
+        )
+        series[granularity] = response.json()["series"]
+    longer = {
+        "quarter's summary": quarter,
+        "monthly series total": series["month"]["total"],
+        "quarterly series row": series["quarter"]["rows"][0],
+    }
+    recovered = []
+    for column in columns:
+        rest = [m[column] for m in months]
+        assert None not in rest  # February and March are published: the attack can be tried
+        for name, source in longer.items():
+            if source[column] is not None and round(source[column] - sum(rest), 2) == secret:
+                recovered.append((name, column))
+    assert not recovered
+
+
+async def test_a_complement_of_filters_gives_no_withheld_sector_back(
+    client, tenant: Tenant
+) -> None:
+    """The company's February hours are withheld; the whole minus the third sector (asked
+    with its own filter, on the summary or the series) would give them back."""
+    secret = (await build_months(tenant))["company"]
+    whole = (await _summary(client, tenant, *FEBRUARY))["headline"]
+    third = (await _summary(client, tenant, *FEBRUARY, sector="third_sector"))["headline"]
+    business = (await _summary(client, tenant, *FEBRUARY, sector="business"))["headline"]
+    assert business["hours_community"] is None
+    assert whole["hours_community"] is not None  # the whole is published: the attack can be tried
+    response = await client.get(
+        "/api/metrics/timeseries",
+        params={
+            "from": FEBRUARY[0],
+            "to": FEBRUARY[1],
+            "granularity": "month",
+            "sector": "third_sector",
+        },
+        headers=tenant.headers(S),
+    )
+    series = response.json()["series"]
+    for column in ("hours_verified", "hours_community"):
+        for part in (third[column], series["rows"][0][column], series["total"][column]):
+            if whole[column] is not None and part is not None:
+                assert round(whole[column] - part, 2) != secret, column
+
+
 async def test_downloads_carry_no_withheld_figure(client, tenant: Tenant) -> None:
     hours = await build(tenant)
     texts = []
@@ -311,11 +410,11 @@ async def test_downloads_carry_no_withheld_figure(client, tenant: Tenant) -> Non
         )
         assert report.status_code == 200
         texts.append(report.text)
-        assert "mesi interi" in report.text  # the method is in the report's notes
     for value in _secrets(hours):
         for text in texts:
             assert f"{value:.2f}" not in text
             assert f"{value:.2f}".replace(".", ",") not in text
+    assert "mesi interi" in texts[-1]  # the method is in the report's notes
 
 
 async def test_snapshots_answer_the_same_protected_figures(client, tenant: Tenant) -> None:
@@ -546,12 +645,12 @@ async def test_network_overlapping_ranges_give_no_withheld_month_back(
     for name in NETWORK_RANGES:
         body = await _network(client, tenant, name, "quarter")  # one period per range
         single[name] = body["periods"]["rows"][0]
-    assert single["jan"]["edges"] is None and single["jan"]["new_ties"] is None
     for longer, shorter in (("q1", "feb-mar"), ("jan-feb", "feb")):
         for column in ("edges", "new_ties", *NETWORK_TIE_KINDS):
             a, b = single[longer][column], single[shorter][column]
             if a is not None and b is not None:
                 assert a - b != SECRET_TIES, (longer, shorter, column)
+    assert single["jan"]["edges"] is None and single["jan"]["new_ties"] is None
     # Every count of a longer period is published only where each of its months publishes it.
     months = (await _network(client, tenant, "q1", "month"))["periods"]["rows"]
     for name in ("jan-feb", "feb-mar", "q1"):
