@@ -278,9 +278,7 @@ def test_no_shared_language_lowers_the_rank_but_does_not_exclude() -> None:
     does_not = res(id="R1", languages=frozenset({"it"}))
     ranked = suggest(n, CandidateIndex([does_not, speaks], TAX), W)
     assert [s.resource_id for s in ranked] == ["R2", "R1"]
-    assert ranked[1].component("language").reason == (
-        "Nessuna lingua in comune (richieste: arabo)"
-    )
+    assert ranked[1].component("language").reason == ("Nessuna lingua in comune (richieste: arabo)")
 
 
 # --- continuity, load spread, new tie -------------------------------------------------------
@@ -383,15 +381,7 @@ def test_total_is_weighted_mean_by_hand() -> None:
     # continuity 1, load 0.5, new tie 0, freshness 0.5 (75 days: halfway from the reminder
     # at 60 to stale at 90); weights 3, 2, 0.5, 1, 1, 1.5, 1, 0.5, 1.
     expected = (
-        3 * 0.6
-        + 2 * 0.75
-        + 0.5 * 0.4
-        + 1 * 0.5
-        + 1 * 1
-        + 1.5 * 1
-        + 1 * 0.5
-        + 0.5 * 0
-        + 1 * 0.5
+        3 * 0.6 + 2 * 0.75 + 0.5 * 0.4 + 1 * 0.5 + 1 * 1 + 1.5 * 1 + 1 * 0.5 + 0.5 * 0 + 1 * 0.5
     ) / 11.5
     assert s.score == pytest.approx(expected)
     assert [c.name for c in s.components] == list(COMPONENT_NAMES)
