@@ -192,7 +192,19 @@ async def test_network_and_interactions(client, tenant: Tenant) -> None:
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    q1 = body["periods"]["rows"][0]
+    published = body["periods"]["rows"][0]
+    # 4 ties are fewer than the threshold: withheld, with what gives them back (density).
+    assert published["nodes"] == 5
+    assert published["edges"] is None and published["density"] is None
+    # The figures before disclosure control.
+    rows, _, _ = await service.network_figures(
+        tenant.ambito_id,
+        service.check_range(date(2025, 1, 1), date(2025, 12, 31), date(2025, 12, 31)),
+        "quarter",
+        service.Scope(),
+        live=True,
+    )
+    q1 = rows[0]
     # Ties in Q1: A-O, A-P, O-P (table), B-P (joint activity), IV-A? no: IV gave to no plan.
     # Nodes: A, B, IV, P, O and the tenant's nothing else = 5 holders.
     assert q1["nodes"] == 5
