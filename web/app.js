@@ -29,6 +29,7 @@ const ROUTES = [
   { path: '/risorse/nuova', load: () => import('./screens/resource-edit.js'), roles: HM },
   { path: '/risorse/:id', load: () => import('./screens/resource.js'), roles: ALL },
   { path: '/risorse/:id/modifica', load: () => import('./screens/resource-edit.js'), roles: HM },
+  { path: '/mappa', load: () => import('./screens/map.js'), roles: ALL, menu: { udp_admin: 'Mappa', social_worker: 'Mappa' } },
   { path: '/proposte', load: () => import('./screens/matches.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Proposte', social_worker: 'Abbinamenti', udp_admin: 'Abbinamenti' }, counts: ['match.proposed', 'match.accepted', 'match.declined', 'match.confirmed', 'match.completed', 'match.withdrawn'] },
   { path: '/contributi', load: () => import('./screens/contributions.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Contributi', udp_admin: 'Contributi' }, counts: ['contribution.reported'] },
   { path: '/qr', load: () => import('./screens/qrcodes.js'), roles: ['holder_manager', 'social_worker', 'udp_admin'], menu: { holder_manager: 'Codici QR' }, counts: ['checkin.code_revoked'] },

@@ -195,3 +195,61 @@ def test_resource_form_has_sections_language_names_and_aligned_labels(
     resource_id = page.url.rsplit("/", 1)[-1]
     stored = Api(server, "auser").get(f"/api/resources/{resource_id}")
     assert sorted(stored["languages"]) == ["ar", "it"]
+
+
+def test_map_of_the_resources_by_comune(server: str, page: Page) -> None:
+    collection = Api(server, "udp").get("/api/interop/geojson/resources")
+    served = [f for f in collection["features"] if f["properties"]["resource_count"]]
+    busiest = max(served, key=lambda f: f["properties"]["resource_count"])["properties"]
+    quietest = min(served, key=lambda f: f["properties"]["resource_count"])["properties"]
+
+    login(page, server, "udp")
+    go(page, "Mappa")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mappa delle risorse")
+    drawing = page.get_by_role("group", name=re.compile("Mappa dei comuni"))
+    circles = drawing.locator("a.comune")
+    expect(circles).to_have_count(len(collection["features"]))
+
+    def radius(props: dict) -> float:
+        n = props["resource_count"]
+        name = f"{props['name']}: {n} {'risorsa' if n == 1 else 'risorse'}"
+        link = drawing.get_by_role("link", name=name, exact=True)
+        return float(link.locator("circle").get_attribute("r") or 0)
+
+    if busiest["resource_count"] > quietest["resource_count"]:
+        assert radius(busiest) > radius(quietest)
+    table = page.get_by_role("table", name="Risorse per comune")
+    expect(table.get_by_role("row", name=re.compile(busiest["name"]))).to_contain_text(
+        str(busiest["resource_count"])
+    )
+    shot(page, "mappa-risorse")
+
+    # A comune on the map opens its resources.
+    n = busiest["resource_count"]
+    link = drawing.get_by_role("link", name=f"{busiest['name']}: {n} risorse", exact=True)
+    link.locator("circle").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Risorse della comunità")
+    expect(page.locator("main").get_by_text(f"{n} risorse trovate")).to_be_visible()
+
+
+def test_each_screen_has_a_short_help(server: str, page: Page) -> None:
+    login(page, server, "udp")
+    for path, words in (
+        ("/", "home riassume"),
+        ("/risorse", "cartellino colorato"),
+        ("/interventi", "«Controlla il file»"),
+        ("/proposte", "L'ente accetta o rifiuta"),
+        ("/mappa", "cerchio grande quanto"),
+    ):
+        page.goto(f"{server}/#{path}")
+        page.wait_for_selector("main h1")
+        help_box = page.locator("main details.help")
+        expect(help_box).to_have_count(1)
+        expect(help_box.locator("p")).not_to_be_visible()
+        expect(help_box.locator("summary")).to_contain_text("Aiuto su questa pagina")
+        help_box.locator("summary").click()
+        expect(help_box.locator("p")).to_be_visible()
+        expect(help_box.locator("p")).to_contain_text(words)
+        sentences = [t for t in re.split(r"[.!?](?:\s|$)", help_box.locator("p").inner_text()) if t]
+        assert 1 <= len(sentences) <= 3, sentences
+    shot(page, "aiuto-mappa")

@@ -2,6 +2,7 @@
 // errors, confirmation dialogs, formatting.
 
 import { h, clear, uid } from './dom.js';
+import { helpFor } from './help.js';
 import { formatEuro, formatNumber, formatPercent } from './i18n.js';
 
 // --- live messages ----------------------------------------------------------------------
@@ -330,12 +331,27 @@ export function badge(text, kind = 'neutral') {
   return h('span', { class: ['badge', `badge-${kind}`], text });
 }
 
-/** Page header: h1 (focus target after navigation), optional lead text and actions. */
-export function pageHeader(title, { lead, actions, crumbs } = {}) {
+/** The «?» next to a screen's title: a few sentences on what the screen is for. */
+export function helpToggle(text) {
+  return h('details', { class: 'help' },
+    h('summary', null, h('span', { 'aria-hidden': 'true', text: '?' }), h('span', { class: 'sr-only', text: 'Aiuto su questa pagina' })),
+    h('p', { text }));
+}
+
+function currentPath() {
+  return (window.location.hash.replace(/^#/, '').split('?')[0]) || '/';
+}
+
+/**
+ * Page header: h1 (focus target after navigation), optional lead text and actions, and the
+ * screen's help (web/js/help.js) unless `help: false`.
+ */
+export function pageHeader(title, { lead, actions, crumbs, help } = {}) {
+  const helpText = help === false ? null : (help || helpFor(currentPath()));
   return h('div', { class: 'page-head' },
     crumbs ? h('nav', { 'aria-label': 'Percorso', class: 'crumbs' }, h('ol', null, crumbs.map(([text, href]) => h('li', null, href ? h('a', { href, text }) : h('span', { 'aria-current': 'page', text }))))) : null,
     h('div', { class: 'page-title' },
-      h('h1', { tabindex: '-1', text: title }),
+      h('div', { class: 'title-help' }, h('h1', { tabindex: '-1', text: title }), helpText ? helpToggle(helpText) : null),
       actions ? h('div', { class: 'actions' }, actions) : null),
     lead ? h('p', { class: 'lead', text: lead }) : null);
 }

@@ -121,6 +121,7 @@ export default async function resources(root, { session, user, query, replaceQue
       ? h('a', { class: 'btn btn-secondary', href: '#/risorse?tutte=1' }, 'Vedi tutto il registro')
       : h('a', { class: 'btn btn-secondary', href: '#/risorse' }, 'Solo le mie risorse'));
   }
+  if (!mine) actions.push(h('a', { class: 'btn btn-secondary', href: '#/mappa' }, 'Vedi sulla mappa'));
   root.append(
     pageHeader(title, {
       lead: mine
