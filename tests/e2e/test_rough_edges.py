@@ -253,3 +253,18 @@ def test_each_screen_has_a_short_help(server: str, page: Page) -> None:
         sentences = [t for t in re.split(r"[.!?](?:\s|$)", help_box.locator("p").inner_text()) if t]
         assert 1 <= len(sentences) <= 3, sentences
     shot(page, "aiuto-mappa")
+
+
+def test_explanations_name_comuni_not_their_istat_codes(server: str, page: Page) -> None:
+    login(page, server, "assistente")
+    page.goto(f"{server}/#/proposte?status=active")
+    reasons = page.locator("#match-list .explanation .why")
+    expect(reasons.first).to_be_visible()
+    texts = reasons.all_inner_texts()
+    codes = [t for t in texts if re.search(r"\b\d{6}\b", t)]
+    assert not codes, codes[:3]
+    seats = [t for t in texts if "sede" in t]
+    ambiti = Api(server, "assistente").get("/api/ambiti")
+    current = ambiti[0] if isinstance(ambiti, list) else ambiti
+    names = {c["name"] for c in current["comuni"]}
+    assert all(any(name in t for name in names) for t in seats if "(sede" in t), seats[:3]

@@ -2,6 +2,7 @@
 
 import { h } from './dom.js';
 import { DAY_NAME, LANGUAGES, MATCH_STATUS, label } from './i18n.js';
+import { comuneNames } from './store.js';
 import { badge, fmt } from './ui.js';
 
 export const NEED_UNITS = {
@@ -78,8 +79,8 @@ export function needFacts(need, tax, names) {
 
 /** The explanation of a score: each component with a bar and its reason in Italian. */
 export function explanation(components, summary) {
-  return h('div', { class: 'explanation' },
-    summary && !(components && components.length) ? h('p', { class: 'small', text: summary }) : null,
+  const box = h('div', { class: 'explanation' },
+    summary && !(components && components.length) ? h('p', { class: 'small why', text: summary }) : null,
     components && components.length ? h('ul', { class: 'explain', 'aria-label': 'Perché questa risorsa' }, components.map((c) => {
       const pct = Math.max(0, Math.min(1, Number(c.value) || 0));
       return h('li', null,
@@ -87,6 +88,17 @@ export function explanation(components, summary) {
         h('span', { class: 'meter', role: 'img', 'aria-label': `${Math.round(pct * 100)} su 100` }, h('span', { style: { width: `${pct * 100}%` } })),
         h('span', { class: 'why small', text: c.reason }));
     })) : null);
+  // The server's reasons may name a comune by its ISTAT code («sede: 013165»): the names of
+  // the ambito's comuni (cached by the store) replace them once known.
+  comuneNames().then((names) => {
+    for (const el of box.querySelectorAll('.why')) el.textContent = withComuneNames(el.textContent, names);
+  }).catch(() => {});
+  return box;
+}
+
+/** «nel comune 013165» → «nel comune Olgiate Comasco» for the comuni whose names are known. */
+export function withComuneNames(text, names) {
+  return String(text).replace(/\b\d{6}\b/g, (code) => names[code] || code);
 }
 
 export function scoreText(score) {
