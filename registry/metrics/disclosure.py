@@ -20,6 +20,10 @@ time series and its totals, the exports and the report built from them) goes thr
    protected by 2 and 3; figures without such a table (use, time to match, freshness, the
    cross-tables within the filter) are not published with a filter. So a filter reveals no
    more than the unfiltered tables, whatever endpoint, period or complement is asked.
+
+The cohesion network follows the same four rules (protect_network, at the end): its counts,
+nodes by sector and by holder kind and the ties within and between them are linked tables,
+and its structure figures go with the counts they would give back.
 """
 
 from __future__ import annotations
