@@ -3,9 +3,10 @@
 with the demo loaded), as the demo UdP and as the demo holder manager, and every answer must be
 no server error and conform to the document (status code, content type, body, headers).
 
-Bounded for CI: a fixed number of examples per operation and generation mode, derandomized
-(the same cases on every run). `REGISTRY_FUZZ_EXAMPLES` raises the number for a deeper run.
-Run alone with `pytest -m fuzz`; a summary line per role is printed (`-s` shows it).
+Bounded for CI: a fixed number of examples per operation and generation mode (positive and
+negative), derandomized (the same generation on every run; only the demo's identifiers
+differ). `REGISTRY_FUZZ_EXAMPLES=20` makes a deeper run. Select or leave out the module with
+`-m fuzz` / `-m "not fuzz"`; a summary line per role is printed (`-s` shows it).
 """
 
 from __future__ import annotations
