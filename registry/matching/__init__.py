@@ -42,7 +42,7 @@ from .model import (
 )
 from .near import NEAR_MISS_DAYS, NEAR_MISS_KM, NEAR_MISS_LIMIT, near_misses
 from .reference import ReferenceSolution, solve_reference
-from .scoring import freshness_warning, score
+from .scoring import score
 
 __all__ = [
     "COMPONENT_NAMES",
@@ -72,7 +72,6 @@ __all__ = [
     "allocate_graph",
     "build_graph",
     "exclusion_reason",
-    "freshness_warning",
     "is_compatible",
     "near_misses",
     "priority_factor",

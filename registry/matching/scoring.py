@@ -302,12 +302,6 @@ def _freshness(resource: ResourceItem) -> tuple[float, str]:
     )
 
 
-def freshness_warning(resource: ResourceItem) -> str | None:
-    """The freshness reason when the confirmation is overdue, else None (for a badge)."""
-    value, reason = _freshness(resource)
-    return None if value >= 1.0 else reason
-
-
 def score(
     need: NeedItem, resource: ResourceItem, weights: Weights, taxonomy: Taxonomy
 ) -> Suggestion:
