@@ -52,6 +52,14 @@ def last_twelve_months(today: date) -> dict[str, str]:
     return {"from": first.replace(day=1).isoformat(), "to": today.isoformat()}
 
 
+def fullest_calendar_year(today: date) -> dict[str, str]:
+    """The calendar year holding most of the demo's year of activity: this year to date from
+    July on, the last one before (figures of calendar periods are the least withheld)."""
+    if today.month >= 7:
+        return {"from": date(today.year, 1, 1).isoformat(), "to": today.isoformat()}
+    return {"from": date(today.year - 1, 1, 1).isoformat(), "to": f"{today.year - 1}-12-31"}
+
+
 async def _ambito_id() -> object:
     row = await Ambito.select(Ambito.id).where(Ambito.code == DEMO).first()
     assert row is not None
@@ -96,9 +104,12 @@ async def test_the_udp_dashboard_shows_figures(
     assert headline["replacement_value"]["rate_eur_per_hour"] is not None
     assert headline["share_resources_confirmed_90_days"] is not None
 
-    # Over a year of activity the tables by area and by comune are mostly published, not
-    # withheld (early in a calendar year the current year alone is too thin for that).
-    answer = await client.get("/api/metrics/summary", headers=udp, params=last_twelve_months(today))
+    # Over a calendar year of activity the tables by area and by comune are mostly published,
+    # not withheld (a quarter's or the year's cells are withheld only where exactly one of its
+    # parts withholds them).
+    answer = await client.get(
+        "/api/metrics/summary", headers=udp, params=fullest_calendar_year(today)
+    )
     assert answer.status_code == 200, answer.text
     tables = {t["name"]: t for t in answer.json()["tables"]}
     for name, key in (("by_area", "area"), ("by_comune", "comune")):

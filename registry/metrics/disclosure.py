@@ -11,10 +11,12 @@ time series and its totals, the exports and the report built from them) goes thr
    in two tables (the total row of every breakdown, the totals) is withheld in both, and the
    lines that cross tables (a sector = the sum of its holder kinds; a holder kind = the sum
    over sectors) get their second cell too. Repeated until nothing changes.
-3. *Months of a longer period.* A cell of a period longer than a month is published only if
-   the same cell is published in every month of it. So every published figure of a longer
-   period is the sum of published monthly figures: subtracting periods (a quarter minus two
-   of its months, a year minus another range) never isolates a withheld month.
+3. *Parts of a longer period.* Calendar periods nest: months in quarters, quarters in years
+   (a running one to date). A cell of a calendar quarter is withheld when exactly one of its
+   months withholds it, and a cell of a calendar year when exactly one of its quarters does
+   (the whole minus the published parts would give that part back; with two or more parts
+   withheld it gives only their sum). Any other range of months publishes a cell only where
+   every month of it does, so it adds nothing the months do not already say.
 4. *Filters.* One dimension filter at a time (comune, area, sector or holder kind). A filtered
    answer publishes only the row of that value in the unfiltered table by that dimension, as
    protected by 2 and 3; figures without such a table (use, time to match, freshness, the
@@ -140,12 +142,34 @@ def _size(tables: Mapping[str, Table], cell: Cell) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-def protect(figures: Figures, threshold: int, months: Sequence[Protected] = ()) -> Protected:
-    """The period's tables with every rule applied (see the module docstring); `months` are
-    the protected months of a longer period (empty for a month)."""
+def protect(
+    figures: Figures,
+    threshold: int,
+    months: Sequence[Protected] = (),
+    *,
+    calendar: bool = False,
+) -> Protected:
+    """The period's tables with every rule applied (see the module docstring). `months` are
+    the protected parts of a longer period (empty for a month): its months, or for a calendar
+    quarter or year (`calendar`) its months or quarters."""
     tables = {name: figures.tables[name] for name in PROTECTED if name in figures.tables}
     lines = _lines(tables) if "totals" in tables and "by_kind" in tables else []
-    return _protect(tables, lines, threshold, months)
+    return _protect(tables, lines, threshold, months, calendar=calendar)
+
+
+def forced_by_parts(parts: Sequence[Protected], *, calendar: bool) -> dict[Cell, str]:
+    """The cells a longer period withholds because of its parts (rule 3).
+
+    Any range of months: a cell withheld in any month. A calendar quarter (parts: its months)
+    or year (parts: its quarters): a cell withheld in exactly one part, since the whole minus
+    the other, published parts would give that part back; with two or more parts withheld the
+    difference gives only their sum. Calendar periods nest (month in quarter in year), so
+    these differences are the only ones a reader can take."""
+    seen: dict[Cell, int] = {}
+    for part in parts:
+        for cell in part.withheld:
+            seen[cell] = seen.get(cell, 0) + 1
+    return {cell: "period" for cell, times in seen.items() if not calendar or times == 1}
 
 
 def _protect(
@@ -153,13 +177,12 @@ def _protect(
     lines: Sequence[tuple[Cell, list[Cell]]],
     threshold: int,
     months: Sequence[Protected],
+    *,
+    calendar: bool = False,
 ) -> Protected:
     """Suppression of linked tables: each table on its own, then every line across tables
     with exactly one withheld cell gets a second one, until nothing changes."""
-    forced: dict[Cell, str] = {}
-    for month in months:
-        for cell in month.withheld:
-            forced.setdefault(cell, "period")
+    forced: dict[Cell, str] = forced_by_parts(months, calendar=calendar)
     while True:
         safe: dict[str, Table] = {}
         withheld: dict[Cell, str] = {}
@@ -346,12 +369,16 @@ def _network_lines(tables: Mapping[str, Table]) -> list[tuple[Cell, list[Cell]]]
 
 
 def protect_network(
-    row: Mapping[str, Any], threshold: int, months: Sequence[Protected] = ()
+    row: Mapping[str, Any],
+    threshold: int,
+    months: Sequence[Protected] = (),
+    *,
+    calendar: bool = False,
 ) -> Protected:
     """A period of the network with every rule applied; `months` are its protected months
     (at month granularity) when the period is not itself a month of a monthly series."""
     tables = _network_input(row)
-    return _protect(tables, _network_lines(tables), threshold, months)
+    return _protect(tables, _network_lines(tables), threshold, months, calendar=calendar)
 
 
 def _hidden(protected: Protected, table: str, rid: RowId) -> dict[str, str]:

@@ -18,7 +18,7 @@ from registry.holders.tables import Holder
 from registry.metrics import compute, disclosure, network, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope, _all_ties, load_network
-from registry.metrics.periods import min_count
+from registry.metrics.periods import ROME, calendar_key, min_count
 from registry.metrics.periods import today as local_today
 from registry.metrics.schemas import (
     CoverageOut,
@@ -225,6 +225,20 @@ def _months(period: Period) -> list[Period]:
     return compute.buckets(period.start, period.end, "month")
 
 
+def _parts(p: Period, today: date) -> tuple[list[Period], bool]:
+    """The parts a longer period is protected from, and whether it is a calendar period
+    (disclosure.py, rule 3): a calendar year's quarters, a calendar quarter's months (a
+    running one to date), any other range's months."""
+    key = calendar_key(p.start, p.end, today)
+    if key is not None and len(key) == 4:
+        return compute.buckets(p.start, p.end, "quarter"), True
+    return _months(p), key is not None and "Q" in key
+
+
+def _within_a_month(p: Period) -> bool:
+    return p.start.month == p.end.month and p.start.year == p.end.year
+
+
 async def protected_periods(
     ambito_id: uuid.UUID,
     periods: Sequence[Period],
@@ -234,11 +248,23 @@ async def protected_periods(
     live: bool,
     full: bool = True,
 ) -> tuple[list[tuple[Figures, disclosure.Protected]], str]:
-    """Each period's figures and its tables after disclosure control: a period longer than a
-    month publishes a cell only where every month of it does (disclosure.py)."""
+    """Each period's figures and its tables after disclosure control: a longer period is
+    protected from its parts, months or quarters (disclosure.py, rule 3)."""
+    today = now.astimezone(ROME).date()
     months = _months(span)
-    longer = [p for p in periods if p.start.month != p.end.month or p.start.year != p.end.year]
-    wanted = list(months) + [p for p in longer if p.key not in {m.key for m in months}]
+    longer = [p for p in periods if not _within_a_month(p)]
+    # A calendar year needs its quarters' figures too, even when they were not asked for.
+    quarters = [
+        q
+        for p in longer
+        if len(calendar_key(p.start, p.end, today) or "") == 4
+        for q in compute.buckets(p.start, p.end, "quarter")
+        if not _within_a_month(q)
+    ]
+    wanted: list[Period] = []
+    for p in [*months, *quarters, *longer]:
+        if p.key not in {w.key for w in wanted}:
+            wanted.append(p)
     figures, source = await snapshots.figures_of(ambito_id, wanted, span, now, live=live, full=full)
     threshold = min_count()
 
@@ -247,9 +273,21 @@ async def protected_periods(
         done = {
             m.key: (by_key[m.key], disclosure.protect(by_key[m.key], threshold)) for m in months
         }
+
+        def protected(p: Period) -> disclosure.Protected:
+            if _within_a_month(p):
+                return done[compute.month_key(p.start)][1]
+            if p.key not in done:
+                parts, calendar = _parts(p, today)
+                inside = [protected(part) for part in parts]
+                done[p.key] = (
+                    by_key[p.key],
+                    disclosure.protect(by_key[p.key], threshold, inside, calendar=calendar),
+                )
+            return done[p.key][1]
+
         for p in longer:
-            inside = [done[m.key][1] for m in _months(p)]
-            done[p.key] = (by_key[p.key], disclosure.protect(by_key[p.key], threshold, inside))
+            protected(p)
         return done
 
     done = await asyncio.to_thread(run)
@@ -592,6 +630,7 @@ async def cohesion(
     )
     threshold = min_count()
     months = _months(period)
+    today = (now or utcnow()).astimezone(ROME).date()
 
     def run() -> list[disclosure.Protected]:
         # Every period of a longer granularity (a clipped one too) publishes a count only
@@ -600,9 +639,14 @@ async def cohesion(
             m.key: disclosure.protect_network(r, threshold)
             for m, r in zip(months, month_rows, strict=False)
         }
+        # A calendar quarter is protected from its months (a cell withheld in exactly one of
+        # them); a year or another range from every month (only monthly rows are at hand).
         return [
             disclosure.protect_network(
-                row, threshold, [by_month[m.key] for m in _months(p)] if month_rows else ()
+                row,
+                threshold,
+                [by_month[m.key] for m in _months(p)] if month_rows else (),
+                calendar="Q" in (calendar_key(p.start, p.end, today) or ""),
             )
             for p, row in zip(periods, rows, strict=True)
         ]

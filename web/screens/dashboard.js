@@ -104,8 +104,9 @@ export default async function dashboard(root, { query, replaceQuery }) {
   const presets = h('div', { class: 'actions' },
     [['Anno in corso', `${today.getFullYear()}-01-01`, isoDate(today)],
       ['Anno scorso', `${today.getFullYear() - 1}-01-01`, `${today.getFullYear() - 1}-12-31`],
-      // Whole months only (the API refuses other ranges): the 11 months before this one, to today.
-      ['Ultimi 12 mesi', isoDate(new Date(today.getFullYear(), today.getMonth() - 11, 1)), isoDate(today)]]
+      // Calendar periods withhold the fewest figures: a quarter's or a year's cell is hidden
+      // only where exactly one of its parts hides it (registry/metrics/disclosure.py).
+      ['Trimestre in corso', isoDate(new Date(today.getFullYear(), Math.floor(today.getMonth() / 3) * 3, 1)), isoDate(today)]]
       .map(([text, a, b]) => h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { from.value = a; to.value = b; form.requestSubmit(); } }, text)));
   const form = h('form', { class: 'filters', 'aria-label': 'Filtri del cruscotto' },
     h('div', { class: 'row' }, field('Dal', from), field('Al', to), field('Dettaglio', granularity), field('Comune', comune)),
