@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 from litestar import Litestar, Response, get
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
@@ -89,7 +89,12 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
                 await leader.stop()
             await db.stop(engine)
 
-    @get("/health", opt={"public": True}, tags=["health"])
+    @get(
+        "/health",
+        opt={"public": True},
+        tags=["health"],
+        responses={503: ResponseSpec(Health, description="the database does not answer")},
+    )
     async def health() -> Response[Health]:
         """200 when the database answers, 503 when it does not (for load balancers)."""
         answers = await db.ping()

@@ -66,7 +66,7 @@ def provide_observer(request: Request[Any, Any, Any]) -> ObserverPrincipal:
 Observer = NamedDependency[ObserverPrincipal]
 
 _MEDIA = {
-    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.CSV: "text/csv",  # Litestar adds "; charset=utf-8" to text/* answers
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
