@@ -2,6 +2,7 @@ import { api, apiAll } from '../js/api.js';
 import { h, fill } from '../js/dom.js';
 import { explanation, matchBadge, matchDistinction, needFacts, planCaseCodes, scoreText } from '../js/match-bits.js';
 import { historyButton, matchActions } from '../js/match-actions.js';
+import { count } from '../js/i18n.js';
 import { comuneNames, taxonomy } from '../js/store.js';
 import {
   announce, busy, emptyState, errorBox, fmt, loading, openDialog, pageHeader, progress,
@@ -46,7 +47,7 @@ export default async function matches(root, { session, query, replaceQuery }) {
       fill(list, errorBox(error, { retry: load }));
       return;
     }
-    announce(`${page.total} abbinamenti`);
+    announce(count(page.total, 'abbinamento', 'abbinamenti'));
     if (!page.items.length) {
       fill(list, holderSide
         ? emptyState(state.status === 'proposed' ? 'Nessuna proposta da valutare' : 'Nessun abbinamento in questo stato', 'Quando un assistente sociale propone una delle vostre risorse per un bisogno, la proposta arriva qui. Tenere aggiornati gli orari aiuta a ricevere proposte adatte.', h('a', { class: 'btn btn-secondary', href: '#/risorse' }, 'Controlla le tue risorse'))
