@@ -1110,6 +1110,14 @@ def _time_to_match_table(inputs: Inputs, period: Period) -> Table:
     )
 
 
+def with_clock(fig: Figures, resources: Sequence[ResourceState], now: datetime) -> Figures:
+    """A period's figures as of another moment: only the freshness table and `as_of` read
+    the clock (the rest depends on the data alone), so unchanged months are not recomputed."""
+    tables = dict(fig.tables)
+    tables["freshness"] = _freshness_table(Inputs(resources=list(resources)), now)
+    return Figures(period=fig.period, as_of=now, tables=tables, money=fig.money, notes=fig.notes)
+
+
 def _freshness_table(inputs: Inputs, now: datetime) -> Table:
     current = [r for r in inputs.resources if r.status not in ("archived", "expired")]
     since = now - timedelta(days=FRESH_DAYS)

@@ -12,22 +12,25 @@ from typing import Any
 
 import msgspec
 
+from registry import db
 from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.metrics import compute, network
-from registry.metrics.compute import Figures, Inputs, Period
+from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import (
     Scope,
     _all_ties,
     _date,
     _dt,
+    _month,
     _raw,
     _s,
     _u,
     live_figures,
     load_inputs,
     load_network,
+    load_resources,
 )
 from registry.metrics.periods import ROME, calendar_key
 from registry.metrics.tables import (
@@ -35,7 +38,8 @@ from registry.metrics.tables import (
 )
 
 # 3: periods end today while running; by_holder_kind; use per unit.
-SNAPSHOT_VERSION = 3
+# 4: fingerprint split into reference data and ledger marks (months refreshed one by one).
+SNAPSHOT_VERSION = 4
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
@@ -61,6 +65,15 @@ class _Payload(msgspec.Struct):
     # since is not served.
     fingerprint: str = ""
     took_seconds: float = 0.0
+    # The reference data (every table but the ledger and its confirmations) and the latest
+    # ledger entry and confirmation when the figures were computed: the figures of a period
+    # stay valid while the reference data is unchanged and no later entry or confirmation
+    # falls in one of its months (the ledger is append-only).
+    reference: str = ""
+    entry_mark: str = ""
+    confirmation_mark: str = ""
+    # When the figures were last computed from the ledger (a refresh only moves their clock).
+    figured_at: datetime | None = None
 
 
 # What the figures are computed from, per table: the ledger and its confirmations are
@@ -85,9 +98,20 @@ _FINGERPRINT_PARTS = (
 )
 
 
+class _State(msgspec.Struct, frozen=True):
+    fingerprint: str
+    reference: str
+    entry_mark: str
+    confirmation_mark: str
+
+
 async def data_fingerprint(ambito_id: uuid.UUID) -> str:
     """A short text that changes whenever data the metrics read changes in the ambito:
     index lookups on `ambito`, far cheaper than reading the ledger."""
+    return (await _state(ambito_id)).fingerprint
+
+
+async def _state(ambito_id: uuid.UUID) -> _State:
     parts = []
     for table, column in _FINGERPRINT_PARTS:
         # As text: one UNION column for the timestamps of every table, on both databases.
@@ -98,7 +122,72 @@ async def data_fingerprint(ambito_id: uuid.UUID) -> str:
         )
     sql = " UNION ALL ".join(parts)
     rows = await _raw(sql, *([_u(ambito_id)] * len(parts)))
-    return "|".join(f"{r['n']}:{_s(r['latest']) or ''}" for r in rows)
+    texts = [f"{r['n']}:{_s(r['latest']) or ''}" for r in rows]
+    # UNION ALL keeps the order of its parts: the first two are the ledger's.
+    assert [t for t, _ in _FINGERPRINT_PARTS[:2]] == ["contribution", "contribution_confirmation"]
+    return _State(
+        fingerprint="|".join(texts),
+        reference="|".join(texts[2:]),
+        entry_mark=_s(rows[0]["latest"]) or "",
+        confirmation_mark=_s(rows[1]["latest"]) or "",
+    )
+
+
+def _after(column: str, mark: str) -> tuple[str, list[Any]]:
+    """`column` later than a mark read back from CAST(MAX(column) AS TEXT)."""
+    if not mark:
+        return "", []  # nothing was there: every row is later
+    if db.is_sqlite():
+        return f" AND {column} > {{}}", [mark]
+    return f" AND {column} > CAST({{}} AS TIMESTAMPTZ)", [mark]
+
+
+async def _changed_months(
+    ambito_id: uuid.UUID, entry_mark: str, confirmation_mark: str
+) -> set[str]:
+    """The months whose figures the ledger rows written after the marks change: a new entry
+    its own month, a correction or cancellation the corrected entry's month too, a
+    confirmation its entry's month. Index ranges on (ambito, time): the rows since the marks."""
+    entries, entry_args = _after("c.created_at", entry_mark)
+    corrections, correction_args = _after("c.created_at", entry_mark)
+    confirmations, confirmation_args = _after("cc.confirmed_at", confirmation_mark)
+    sql = (
+        f"SELECT {_month('c.occurred_on')} AS month FROM contribution c "
+        f"WHERE c.ambito = {{}}{entries} "
+        f"UNION SELECT {_month('t.occurred_on')} AS month FROM contribution c "
+        "JOIN contribution t ON t.id = c.corrects "
+        f"WHERE c.ambito = {{}} AND c.corrects IS NOT NULL{corrections} "
+        f"UNION SELECT {_month('c.occurred_on')} AS month FROM contribution_confirmation cc "
+        f"JOIN contribution c ON c.id = cc.contribution WHERE cc.ambito = {{}}{confirmations}"
+    )
+    ambito = _u(ambito_id)
+    rows = await _raw(
+        sql, ambito, *entry_args, ambito, *correction_args, ambito, *confirmation_args
+    )
+    return {r["month"] for r in rows}
+
+
+class _Freshness:
+    """Which stored figures still hold for the data as it is now (one query per distinct
+    pair of ledger marks among the snapshots read, usually one or two)."""
+
+    def __init__(self, ambito_id: uuid.UUID, state: _State) -> None:
+        self.ambito_id = ambito_id
+        self.state = state
+        self._changed: dict[tuple[str, str], set[str]] = {}
+
+    async def holds(self, payload: _Payload, period: Period) -> bool:
+        if payload.reference != self.state.reference:
+            return False
+        stored = payload.figures.period
+        if (stored.start, stored.end) != (period.start, period.end):
+            return False  # a running period stored up to another day
+        marks = (payload.entry_mark, payload.confirmation_mark)
+        if marks == (self.state.entry_mark, self.state.confirmation_mark):
+            return True  # nothing written to the ledger since
+        if marks not in self._changed:
+            self._changed[marks] = await _changed_months(self.ambito_id, *marks)
+        return not (set(period.months()) & self._changed[marks])
 
 
 async def _snapshots(
@@ -179,11 +268,12 @@ async def take_snapshot(
     ambiti = [r["id"] for r in await query]
     written = skipped = 0
     for ambito_id in ambiti:
-        fingerprint = await data_fingerprint(ambito_id)
-        if only_changed and await _up_to_date(ambito_id, fingerprint, now):
+        # Read before the data: a row written during the run makes its month stale later.
+        state = await _state(ambito_id)
+        if only_changed and await _up_to_date(ambito_id, state.fingerprint, now):
             skipped += 1
             continue
-        written += await _snapshot_ambito(ambito_id, now, years, fingerprint)
+        written += await _snapshot_ambito(ambito_id, now, years, state)
     return {
         "ambiti": len(ambiti),
         "unchanged": skipped,
@@ -232,38 +322,73 @@ async def _first_day(ambito_id: uuid.UUID) -> date | None:
     return min(candidates) if candidates else None  # type: ignore[type-var]
 
 
-def _period_figures(history: Inputs, index: Any, period: Period, now: datetime) -> Figures:
-    return compute.figures(compute.slice_inputs(history, index, period), period, now)
+async def _stored(ambito_id: uuid.UUID) -> dict[tuple[str, str], _Payload]:
+    rows = await MetricsSnapshot.select(
+        MetricsSnapshot.granularity, MetricsSnapshot.period_key, MetricsSnapshot.payload
+    ).where((MetricsSnapshot.ambito == ambito_id) & (MetricsSnapshot.version == SNAPSHOT_VERSION))
+    return {
+        (r["granularity"], r["period_key"]): msgspec.json.decode(r["payload"], type=_Payload)
+        for r in rows
+    }
 
 
-async def _snapshot_ambito(
-    ambito_id: uuid.UUID, now: datetime, years: int, fingerprint: str
-) -> int:
+def _covering(periods: Sequence[Period]) -> Period:
+    return Period("span", min(p.start for p in periods), max(p.end for p in periods))
+
+
+async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, state: _State) -> int:
+    """Every period's snapshot; the figures are recomputed only for the periods whose data
+    changed since they were stored (a month, its quarter and its year), the others keep their
+    figures with the clock moved on. The network is recomputed for all: a month's new ties
+    depend on every earlier month."""
     started = time.perf_counter()
     today = now.astimezone(ROME).date()
     first = await _first_day(ambito_id)
     earliest = date(today.year - years + 1, 1, 1)
     start = max(first, earliest) if first else date(today.year, 1, 1)
     start = min(start, date(today.year, 1, 1))
+    # Whole calendar periods (the current one too), as the dashboard asks for them.
+    # The running one up to today, as the API asks for it (periods.check_range).
+    periods = {
+        g: compute.buckets(date(start.year, 1, 1), today, g) for g in ("month", "quarter", "year")
+    }
+    stored = await _stored(ambito_id)
+    freshness = _Freshness(ambito_id, state)
+    kept: dict[tuple[str, str], _Payload] = {}
+    stale: list[Period] = []
+    for granularity, group in periods.items():
+        for period in group:
+            payload = stored.get((granularity, period.key))
+            if payload is not None and await freshness.holds(payload, period):
+                kept[(granularity, period.key)] = payload
+            else:
+                stale.append(period)
+    figures: dict[str, Figures] = {}
+    if stale:
+        # One pass over the ledger for the stale periods, grouped by month; each period is
+        # then computed from its months (the same facts a query for it alone would return).
+        history = await load_inputs(ambito_id, _covering(stale), Scope(), by_month=True)
+        resources = history.resources
+        computed = await asyncio.to_thread(compute.figures_by_period, history, stale, now)
+        figures = {p.key: f for p, f in zip(stale, computed, strict=True)}
+    else:
+        resources = (await load_resources(ambito_id, Scope()))[1]
     nodes, participations, ties = await load_network(ambito_id, today, Scope())
-    # One pass over the ledger for the whole history, grouped by month; every period is
-    # then computed from its months (the same facts a query for that period would return).
-    span = Period("history", date(start.year, 1, 1), today)
-    history = await load_inputs(ambito_id, span, Scope(), by_month=True)
-    index = compute.month_index(history)
+    figured_at = utcnow()
     written = 0
-    for granularity in ("month", "quarter", "year"):
-        # Whole calendar periods (the current one too), as the dashboard asks for them.
-        # The running one up to today, as the API asks for it (periods.check_range).
-        periods = compute.buckets(date(start.year, 1, 1), today, granularity)
-        everything = _all_ties(participations, ties, periods, granularity)
-        table, pictures = await asyncio.to_thread(
-            network.network_tables, nodes, everything, periods
-        )
+    for granularity, group in periods.items():
+        everything = _all_ties(participations, ties, group, granularity)
+        table, pictures = await asyncio.to_thread(network.network_tables, nodes, everything, group)
         net = {row.key["period"]: row.data for row in table.rows}
-        by_sector_all = {p.key: picture for p, picture in zip(periods, pictures, strict=True)}
-        for period in periods:
-            fig = await asyncio.to_thread(_period_figures, history, index, period, now)
+        by_sector_all = {p.key: picture for p, picture in zip(group, pictures, strict=True)}
+        for period in group:
+            old = kept.get((granularity, period.key))
+            if old is not None:
+                fig = compute.with_clock(old.figures, resources, now)
+                marks = (old.entry_mark, old.confirmation_mark, old.figured_at)
+            else:
+                fig = figures[period.key]
+                marks = (state.entry_mark, state.confirmation_mark, figured_at)
             by_sector, blocks = by_sector_all[period.key]
             payload = _Payload(
                 figures=fig,
@@ -272,9 +397,13 @@ async def _snapshot_ambito(
                     by_sector=[{**r.key, **r.data} for r in by_sector.rows],
                     blocks=blocks,
                 ),
-                fingerprint=fingerprint,
+                fingerprint=state.fingerprint,
                 # Elapsed so far: the current year, written last, carries about the whole run.
                 took_seconds=round(time.perf_counter() - started, 3),
+                reference=state.reference,
+                entry_mark=marks[0],
+                confirmation_mark=marks[1],
+                figured_at=marks[2],
             )
             await _store_snapshot(ambito_id, granularity, period, now, payload)
             written += 1
@@ -320,23 +449,44 @@ async def figures_of(
     live: bool,
     full: bool = True,
 ) -> tuple[list[Figures], str]:
-    """Unfiltered figures of each wanted period (all inside `span`): from the snapshots when
-    every one has a fresh snapshot, otherwise from one month-grouped pass over the span."""
-    if not live:
-        by_granularity: dict[str, list[Period]] = {}
-        for p in wanted:
-            by_granularity.setdefault(_granularity_of(p.key), []).append(p)
-        found: dict[str, Figures] = {}
-        for granularity, group in by_granularity.items():
-            if "/" in group[0].key:
-                break
-            payloads = await _snapshots(ambito_id, granularity, group)
-            if payloads is None:
-                break
-            found.update({p.key: f.figures for p, f in zip(group, payloads, strict=True)})
-        if len(found) == len({p.key for p in wanted}):
-            return [found[p.key] for p in wanted], "snapshot"
-    inputs = await load_inputs(ambito_id, span, Scope(), full=full, by_month=True)
-    # Each period reads only its months' facts: a 36-month series is one pass, not 36.
-    figures = await asyncio.to_thread(compute.figures_by_period, inputs, wanted, now)
-    return figures, "live"
+    """Unfiltered figures of each wanted period (all inside `span`): every period whose
+    snapshot still holds from it, the others from one month-grouped pass over their months
+    only. The source is "snapshot" when no figure was computed live."""
+    found = {} if live else await fresh_figures(ambito_id, wanted)
+    missing = [p for p in wanted if p.key not in found]
+    if missing:
+        inputs = await load_inputs(ambito_id, _covering(missing), Scope(), full=full, by_month=True)
+        # Each period reads only its months' facts: a 36-month series is one pass, not 36.
+        computed = await asyncio.to_thread(compute.figures_by_period, inputs, missing, now)
+        found.update({p.key: f for p, f in zip(missing, computed, strict=True)})
+    return [found[p.key] for p in wanted], "live" if missing else "snapshot"
+
+
+async def fresh_figures(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[str, Figures]:
+    """The stored figures of the wanted calendar periods that still hold, by period key."""
+    calendar = [p for p in wanted if calendar_key(p.start, p.end, p.end) == p.key]
+    if not calendar:
+        return {}
+    rows = await MetricsSnapshot.select(
+        MetricsSnapshot.granularity,
+        MetricsSnapshot.period_key,
+        MetricsSnapshot.payload,
+        MetricsSnapshot.computed_at,
+        MetricsSnapshot.version,
+    ).where(
+        (MetricsSnapshot.ambito == ambito_id)
+        & MetricsSnapshot.period_key.is_in([p.key for p in calendar])
+    )
+    by_key = {(r["granularity"], r["period_key"]): r for r in rows}
+    freshness = _Freshness(ambito_id, await _state(ambito_id))
+    found: dict[str, Figures] = {}
+    for p in calendar:
+        row = by_key.get((_granularity_of(p.key), p.key))
+        if row is None or row["version"] != SNAPSHOT_VERSION:
+            continue
+        if utcnow() - _dt(row["computed_at"]) > SNAPSHOT_MAX_AGE:  # type: ignore[operator]
+            continue
+        payload = msgspec.json.decode(row["payload"], type=_Payload)
+        if await freshness.holds(payload, p):
+            found[p.key] = payload.figures
+    return found
