@@ -139,7 +139,8 @@ def _after(column: str, mark: str) -> tuple[str, list[Any]]:
         return "", []  # nothing was there: every row is later
     if db.is_sqlite():
         return f" AND {column} > {{}}", [mark]
-    return f" AND {column} > CAST({{}} AS TIMESTAMPTZ)", [mark]
+    # The parameter as text (asyncpg would want a datetime), turned into the column's type.
+    return f" AND {column} > CAST(CAST({{}} AS TEXT) AS TIMESTAMPTZ)", [mark]
 
 
 async def _changed_months(
