@@ -112,6 +112,11 @@ async def test_best_resource_comes_first_with_explanations(client, tenant: Tenan
     assert components["category_fit"]["value"] == 1.0
     assert components["schedule_overlap"]["value"] == 1.0
     assert "lunedì" in components["schedule_overlap"]["reason"]
+    # Counts in agreement: the holder's one accepted match (the full resource's), two places.
+    assert components["capacity"]["reason"] == "2 posti disponibili"
+    assert components["load_spread"]["reason"] == "Il titolare ha già 1 abbinamento attivo"
+    second = {c["name"]: c for c in result["suggestions"][1]["components"]}
+    assert second["capacity"]["reason"] == "1 posto disponibile"
     assert top["explanation"].startswith("Stessa categoria")
     scores = [s["score"] for s in result["suggestions"]]
     assert scores == sorted(scores, reverse=True)
@@ -236,7 +241,19 @@ async def test_no_suggestion_says_why(client, tenant: Tenant) -> None:
     need = await create_need(client, tenant, plan["id"], category_code="orto")
     result = await _suggest(client, tenant, plan, need)
     assert result["suggestions"] == []
-    assert "Nessuna risorsa" in result["note"]
+    # No resource of the category anywhere in the ambito: the need's comune is not the reason.
+    assert result["note"] == (
+        "Nessuna risorsa attiva della categoria «Orto e spazi verdi» (o più generale) "
+        "disponibile nell'ambito"
+    )
+    # One in another comune of the ambito: now the need's comune is why (the tests' comuni are
+    # synthetic codes with no ISTAT name, so the code stands in for it).
+    await add_resource(tenant, category="orto", comuni=tenant.comuni[1:])
+    result = await _suggest(client, tenant, plan, need)
+    assert result["note"] == (
+        "Nessuna risorsa attiva della categoria «Orto e spazi verdi» (o più generale) "
+        f"disponibile nel comune di {tenant.comuni[0]}"
+    )
 
 
 async def test_suggestions_follow_plan_visibility(client, tenant: Tenant) -> None:

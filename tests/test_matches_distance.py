@@ -99,8 +99,10 @@ async def test_max_distance_keeps_near_and_excludes_far_resources(client, tenant
     assert set(found) == {resource["local"], resource["near"], resource["unknown"]}
     assert _proximity(found[resource["local"]])["reason"] == "Ha sede nel comune del bisogno"
     near = _proximity(found[resource["near"]])
-    assert near["reason"] == (
-        f"Ha sede a {km_it(near_km)} dal comune del bisogno (sede: {OLGIATE})"
+    # The seat by its ISTAT name, not its code.
+    assert (
+        near["reason"]
+        == f"Ha sede a {km_it(near_km)} dal comune del bisogno (sede: Olgiate Comasco)"
     )
     assert "a 5,9 km" in near["reason"]
     assert 0.5 < near["value"] < 1.0
@@ -127,7 +129,7 @@ async def test_max_distance_keeps_near_and_excludes_far_resources(client, tenant
         assert resource["far"] in found
         far = _proximity(found[resource["far"]])
         assert far["reason"] == (
-            f"Ha sede a {km_it(far_km)} dal comune del bisogno (sede: {LIMIDO})"
+            f"Ha sede a {km_it(far_km)} dal comune del bisogno (sede: Limido Comasco)"
         )
         assert km_it(far_km) == "17 km"
         assert far["value"] < near["value"]
@@ -175,7 +177,17 @@ async def test_no_suggestion_says_too_far(client, tenant: Tenant) -> None:
     )
     body = await _suggestions(client, tenant, plan, need)
     assert body["suggestions"] == []
-    assert "1 per troppo lontano" in body["note"]
+    assert body["note"] == (
+        "L'unica risorsa della categoria «Sollievo per chi assiste un familiare» (o più "
+        "generale) disponibile nel comune di Valmorea non è compatibile: troppo lontano"
+    )
+    # Two, both too far: counted, in the plural.
+    await add_resource(tenant, holder_id=holder, category="sollievo", comuni=[comune])
+    body = await _suggestions(client, tenant, plan, need)
+    assert body["note"] == (
+        "Nessuna delle 2 risorse della categoria «Sollievo per chi assiste un familiare» (o più "
+        "generale) disponibili nel comune di Valmorea è compatibile: 2 per troppo lontano"
+    )
     # Synthetic comuni have no centroid: the same limit excludes nothing there.
     synthetic = await create_plan(client, tenant)
     await add_resource(tenant, holder_id=holder, category="sollievo")
@@ -183,6 +195,20 @@ async def test_no_suggestion_says_too_far(client, tenant: Tenant) -> None:
         client, tenant, synthetic["id"], category_code="sollievo", max_distance_km=1
     )
     assert len((await _suggestions(client, tenant, synthetic, need))["suggestions"]) == 1
+
+
+async def test_no_suggestion_names_the_needs_comune(client, tenant: Tenant) -> None:
+    """The category exists in the ambito but not for the need's comune: named, not coded."""
+    holder = await _holder(tenant, "Associazione di Olgiate", OLGIATE)
+    await add_resource(tenant, holder_id=holder, category="orto", comuni=[OLGIATE])
+    plan = await _plan_in(client, tenant, BIZZARONE)
+    need = await create_need(client, tenant, plan["id"], category_code="orto")
+    body = await _suggestions(client, tenant, plan, need)
+    assert body["suggestions"] == []
+    assert body["note"] == (
+        "Nessuna risorsa attiva della categoria «Orto e spazi verdi» (o più generale) "
+        "disponibile nel comune di Bizzarone"
+    )
 
 
 async def test_bad_max_distance_names_the_field(client, tenant: Tenant) -> None:

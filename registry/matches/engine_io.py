@@ -16,7 +16,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from registry.config import load_settings
-from registry.geo import comune_location
+from registry.geo import comune, comune_location
 from registry.matches.tables import Match
 from registry.matching import NeedItem, ResourceItem, Taxonomy, WeeklyWindow
 from registry.plans.schemas import NeedUnit
@@ -168,6 +168,7 @@ async def load_resources(
                 # The holder's seat stands for where the resource is based (as for
                 # proximity), at its comune's centroid: the engine measures comune to comune.
                 home_location=comune_location(row["holder_seat"]),
+                home_comune_name=comune_name(row["holder_seat"]),
                 confirmed_days=_days_since(row["confirmed_at"], today),
                 remind_after_days=policy.remind_after,
                 stale_after_days=policy.stale_after,
@@ -182,6 +183,12 @@ async def load_resources(
             remaining=remaining,
         )
     return items, info
+
+
+def comune_name(code: str | None) -> str:
+    """The ISTAT name of a comune of today, for the engine's explanations ("" if unknown)."""
+    place = comune(code)
+    return place.name if place is not None else ""
 
 
 def _days_since(moment: datetime | None, today: date) -> int | None:
@@ -242,6 +249,7 @@ def need_item(
         plan_holder_ids=holders,
         priority=need["priority"],
         location=comune_location(comune),
+        comune_name=comune_name(comune),
         max_distance_km=need.get("max_distance_km"),
     )
 

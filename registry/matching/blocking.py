@@ -39,7 +39,9 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-from .geo import GeoPoint, distance_km
+from registry.italian import count, number
+
+from .geo import GeoPoint, comune_it, distance_km
 from .model import NeedItem, ResourceItem, Suggestion, Taxonomy, Weights
 from .schedule import normalise, total_minutes
 from .scoring import (
@@ -589,10 +591,15 @@ class CandidateIndex:
         """Why blocking leaves `need` empty-handed, in Italian, with counts."""
         label = self.taxonomy.label(need.category)
         group = self._group(need.category, need.comune, need.location)
+        where = f"nel comune di {comune_it(need.comune, need.comune_name)}"
         if len(group.idx) == 0:
+            categories = (need.category, *self.taxonomy.ancestors(need.category))
+            if not self.eligible_of_categories(categories):
+                # Not this comune's problem: the whole ambito lacks the category.
+                where = "nell'ambito"
             return (
                 f"Nessuna risorsa attiva della categoria «{label}» (o più generale) "
-                f"disponibile nel comune {need.comune}"
+                f"disponibile {where}"
             )
         nb = _NeedArrays(self, [need])
         alive = np.ones(len(group.idx), dtype=bool)
@@ -601,12 +608,18 @@ class CandidateIndex:
             dropped = int((alive & ~m[0]).sum())
             alive &= m[0]
             if dropped:
-                parts.append(f"{dropped} per {EXCLUSION_REASONS_IT[name]}")
+                parts.append((dropped, EXCLUSION_REASONS_IT[name]))
         if alive.any():
             return "Ci sono risorse compatibili"
+        if len(group.idx) == 1:
+            return (
+                f"L'unica risorsa della categoria «{label}» (o più generale) disponibile {where} "
+                f"non è compatibile: {parts[0][1]}"
+            )
         return (
-            f"Nessuna delle {len(group.idx)} risorse della categoria «{label}» nel comune "
-            f"è compatibile: {', '.join(parts)}"
+            f"Nessuna delle {count(len(group.idx), 'risorsa', 'risorse')} della categoria "
+            f"«{label}» (o più generale) disponibili {where} è compatibile: "
+            + ", ".join(f"{number(n, 0)} per {why}" for n, why in parts)
         )
 
     def ranked(

@@ -41,6 +41,11 @@ def check_point(point: GeoPoint, what: str) -> GeoPoint:
     return (lat, lon)
 
 
+def comune_it(code: str, name: str = "") -> str:
+    """A comune as people read it: its name when the caller knows it, else its ISTAT code."""
+    return name or code
+
+
 def km_it(km: float) -> str:
     """A distance for Italian readers: "800 m" is not said, centroids are not that precise."""
     if km < 1:

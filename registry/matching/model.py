@@ -59,7 +59,9 @@ class ResourceItem:
     any target group. `home_comune` is where the resource is based (the
     holder's seat or the space's address), used only for proximity;
     `home_location` is that place as (lat, lon), e.g. the comune's centroid
-    (None = unknown: proximity falls back to comuni, no distance rule).
+    (None = unknown: proximity falls back to comuni, no distance rule);
+    `home_comune_name` is that comune's name, for the explanations (empty =
+    unknown: they show the code).
     """
 
     id: str
@@ -79,6 +81,7 @@ class ResourceItem:
     stale: bool = False
     home_comune: str | None = None
     home_location: GeoPoint | None = None
+    home_comune_name: str = ""
     # Days since the holder last confirmed the resource (None = unknown) and the registry's
     # freshness settings: a reminder goes out after `remind_after_days`, and after
     # `stale_after_days` the resource is marked stale (which may not have happened yet).
@@ -119,6 +122,8 @@ class NeedItem:
     help is wanted as (lat, lon), e.g. the centroid of `comune`; with
     `max_distance_km`, a resource based farther than that is excluded
     (when either location is unknown the rule cannot apply and does not).
+    `comune_name` is the name of `comune`, for the explanations (empty =
+    unknown: they show the code).
     """
 
     id: str
@@ -136,6 +141,7 @@ class NeedItem:
     priority: int = 3
     location: GeoPoint | None = None
     max_distance_km: float | None = None
+    comune_name: str = ""
 
     def __post_init__(self) -> None:
         for name in ("languages", "required_clearances", "plan_holder_ids"):

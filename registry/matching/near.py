@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from registry.italian import count
+
 from .blocking import CandidateIndex, _periods_overlap
-from .geo import distance_km, km_it
+from .geo import comune_it, distance_km, km_it
 from .model import Difference, NearMiss, NeedItem, ResourceItem, Taxonomy, Weights
 from .scoring import score
 
@@ -40,7 +42,11 @@ def _place(need: NeedItem, resource: ResourceItem) -> Difference | bool | None:
     km = None
     if need.location is not None and resource.home_location is not None:
         km = distance_km(need.location, resource.home_location)
-    base = "" if resource.home_comune is None else f" (sede: comune {resource.home_comune})"
+    base = (
+        ""
+        if resource.home_comune is None
+        else f" (sede: {comune_it(resource.home_comune, resource.home_comune_name)})"
+    )
     if not serves:
         if km is None or km > (limit or 0.0) + NEAR_MISS_KM:
             return False
@@ -82,8 +88,8 @@ def _period(need: NeedItem, resource: ResourceItem) -> Difference | bool | None:
         amount=float(days),
         unit="giorni",
         reason=(
-            f"Disponibile dal {_day_it(resource.valid_from)}: {days} "
-            f"{'giorno' if days == 1 else 'giorni'} dopo la fine del periodo richiesto "
+            f"Disponibile dal {_day_it(resource.valid_from)}: {count(days, 'giorno', 'giorni')} "
+            "dopo la fine del periodo richiesto "
             f"({_day_it(need.end)})"
         ),
     )

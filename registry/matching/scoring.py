@@ -37,7 +37,12 @@ Component definitions (the constants below are the tunable parts):
 
 from __future__ import annotations
 
-from .geo import distance_km, km_it
+from functools import lru_cache
+
+from registry.italian import count as _count_it
+from registry.italian import number
+
+from .geo import comune_it, distance_km, km_it
 from .model import (
     COMPONENT_NAMES,
     Component,
@@ -56,6 +61,10 @@ from .schedule import (
     per_day,
     total_minutes,
 )
+
+# The shared Italian formatter goes through Babel (~15 µs a call) and every scored pair says
+# two or three counts; the same few values recur, so they are formatted once.
+count = lru_cache(maxsize=4096)(_count_it)
 
 ANCESTOR_FIT_DECAY = 0.6
 NEUTRAL_SCHEDULE = 0.5
@@ -138,7 +147,7 @@ def days_ago_it(days: int) -> str:
         return "oggi"
     if days == 1:
         return "ieri"
-    return f"{days} giorni fa"
+    return f"{count(days, 'giorno', 'giorni')} fa"
 
 
 def proximity_value(km: float) -> float:
@@ -165,10 +174,18 @@ def _category(need: NeedItem, resource: ResourceItem, taxonomy: Taxonomy) -> tup
     )
 
 
-def _of_hours(available: int, needed: int) -> str:
+def hours_count(minutes: int, one: str = "ora", many: str = "ore") -> str:
+    """«1 ora», «1,5 ore», «3 ore»: hours with the noun that agrees (only exactly 1 is singular)."""
+    return f"{number(minutes / 60)} {one if minutes == 60 else many}"
+
+
+def _of_hours(available: int, needed: int, weekly: bool = False) -> str:
+    """«0,5 di 1 ora richiesta», «2 delle 3 ore settimanali richieste»."""
     if needed == 60:
-        return f"{hours_it(available)} di 1 ora richiesta"
-    return f"{hours_it(available)} delle {hours_it(needed)} ore richieste"
+        asked = "1 ora settimanale" if weekly else "1 ora"
+        return f"{hours_it(available)} di {asked} richiesta"
+    asked = f"{hours_it(needed)} ore settimanali" if weekly else f"{hours_it(needed)} ore"
+    return f"{hours_it(available)} delle {asked} richieste"
 
 
 def _schedule(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
@@ -190,22 +207,26 @@ def _schedule(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
     if required < window_total:
         # The need asks for fewer hours than its windows span: any part fits.
         if overlap >= required:
-            return value, (
-                f"Copre le {hours_it(required)} ore settimanali richieste "
-                f"({hours_it(overlap)} ore disponibili negli orari indicati)"
+            asked_for = (
+                "l'ora settimanale richiesta"
+                if required == 60
+                else f"le {hours_it(required)} ore settimanali richieste"
             )
+            available = hours_count(overlap, "ora disponibile", "ore disponibili")
+            return value, f"Copre {asked_for} ({available} negli orari indicati)"
         return value, (
-            f"Disponibile {hours_it(overlap)} delle {hours_it(required)} ore settimanali "
-            "richieste, negli orari indicati"
+            f"Disponibile {_of_hours(overlap, required, weekly=True)}, negli orari indicati"
         )
     days = per_day(asked, offered)
     if len(days) == 1:
         day, got, wanted = days[0]
         if got >= wanted:
-            return (
-                value,
-                f"Disponibile per tutte le {hours_it(wanted)} ore richieste {on_day_it(day)}",
+            asked_for = (
+                "tutta l'ora richiesta"
+                if wanted == 60
+                else f"tutte le {hours_it(wanted)} ore richieste"
             )
+            return value, f"Disponibile per {asked_for} {on_day_it(day)}"
         return value, f"Disponibile {_of_hours(got, wanted)} {on_day_it(day)}"
     detail = ", ".join(f"{WEEKDAYS_IT[d]} {hours_it(g)} su {hours_it(w)}" for d, g, w in days)
     return value, f"Disponibile {_of_hours(overlap, window_total)} ({detail})"
@@ -215,9 +236,12 @@ def _capacity(resource: ResourceItem) -> tuple[float, str]:
     value = capacity_value(resource.capacity)
     if resource.capacity <= 0:
         return value, "Nessun posto disponibile"
-    if resource.capacity == 1:
-        return value, "1 posto disponibile"
-    return value, f"{resource.capacity} posti disponibili"
+    return value, count(resource.capacity, "posto disponibile", "posti disponibili")
+
+
+def _home_it(resource: ResourceItem) -> str:
+    """Where the resource is based, by name (by code when the name is not known)."""
+    return comune_it(resource.home_comune or "", resource.home_comune_name)
 
 
 def _proximity(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
@@ -228,7 +252,7 @@ def _proximity(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
     serves = not resource.comuni or need.comune in resource.comuni
     if serves and need.location is not None and resource.home_location is not None:
         km = distance_km(need.location, resource.home_location)
-        where = "" if resource.home_comune is None else f" (sede: {resource.home_comune})"
+        where = "" if resource.home_comune is None else f" (sede: {_home_it(resource)})"
         if not resource.comuni:
             return proximity_value(km), (
                 f"Opera in tutto l'ambito, con sede a {km_it(km)} dal comune del bisogno{where}"
@@ -239,13 +263,13 @@ def _proximity(need: NeedItem, resource: ResourceItem) -> tuple[float, str]:
     if need.comune in resource.comuni:
         if resource.home_comune is not None:
             return PROXIMITY_ELSEWHERE, (
-                f"Serve il comune del bisogno da un altro comune (sede: {resource.home_comune})"
+                f"Serve il comune del bisogno da un altro comune (sede: {_home_it(resource)})"
             )
         others = len(resource.comuni) - 1
         if others == 1:
             return PROXIMITY_ELSEWHERE, "Serve il comune del bisogno insieme a un altro comune"
         return PROXIMITY_ELSEWHERE, (
-            f"Serve il comune del bisogno insieme ad altri {others} comuni"
+            f"Serve il comune del bisogno insieme ad altri {number(others, 0)} comuni"
         )
     return 0.0, "Non serve il comune del bisogno"
 
@@ -273,9 +297,8 @@ def _load_spread(resource: ResourceItem) -> tuple[float, str]:
     value = load_spread_value(resource.holder_load)
     if resource.holder_load == 0:
         return value, "Nessun abbinamento attivo: impegno ben distribuito"
-    if resource.holder_load == 1:
-        return value, "Il titolare ha già 1 abbinamento attivo"
-    return value, f"Il titolare ha già {resource.holder_load} abbinamenti attivi"
+    active = count(resource.holder_load, "abbinamento attivo", "abbinamenti attivi")
+    return value, f"Il titolare ha già {active}"
 
 
 def _new_tie(resource: ResourceItem) -> tuple[float, str]:
@@ -297,8 +320,10 @@ def _freshness(resource: ResourceItem) -> tuple[float, str]:
             "verificare che sia ancora valida"
         )
     return value, (
-        f"Disponibilità non confermata da {days} giorni (oltre i "
-        f"{resource.stale_after_days} previsti): verificare con il titolare prima di proporla"
+        # stale_after_days > remind_after_days > 0: always plural.
+        f"Disponibilità non confermata da {count(days, 'giorno', 'giorni')} (oltre i "
+        f"{number(resource.stale_after_days, 0)} previsti): verificare con il titolare prima di "
+        "proporla"
     )
 
 

@@ -192,14 +192,47 @@ def test_explain_no_candidates_counts_each_rule() -> None:
         languages=frozenset({"ar"}),
         start=date(2026, 1, 1),
     )
-    text = index.explain_no_candidates(n)
-    assert "Nessuna delle 3 risorse" in text
-    assert "1 per destinatari diversi" in text
-    assert "1 per requisiti mancanti" in text
-    assert "1 per periodo di validità non compatibile" in text
+    text = index.explain_no_candidates(replace(n, comune_name="Olgiate Comasco"))
+    assert text == (
+        "Nessuna delle 3 risorse della categoria «Accompagnamento a visite mediche» "
+        "(o più generale) disponibili nel comune di Olgiate Comasco è compatibile: "
+        "1 per destinatari diversi, 1 per requisiti mancanti, "
+        "1 per periodo di validità non compatibile"
+    )
     assert "lingua" not in text
-    empty = CandidateIndex([res("R4", category="TRA.SOC")], TAX).explain_no_candidates(need())
-    assert "Nessuna risorsa attiva della categoria «Accompagnamento a visite mediche»" in empty
+    # Without the name, the code (the web front end puts names in place of codes).
+    assert "nel comune di 013001 è compatibile" in index.explain_no_candidates(n)
+
+
+def test_explain_no_candidates_with_one_resource_in_the_comune() -> None:
+    index = CandidateIndex([res("R1", target_groups=frozenset({"anziani"}))], TAX)
+    text = index.explain_no_candidates(need(target_group="disabili", comune_name="Olgiate Comasco"))
+    assert text == (
+        "L'unica risorsa della categoria «Accompagnamento a visite mediche» (o più generale) "
+        "disponibile nel comune di Olgiate Comasco non è compatibile: destinatari diversi"
+    )
+
+
+def test_explain_no_candidates_tells_the_ambito_from_the_comune() -> None:
+    elsewhere = res("R1", comuni=frozenset({"013002"}))
+    other_category = res("R2", category="TRA.SOC")
+    named = need(comune_name="Olgiate Comasco")
+    # The category exists in the ambito, but not for this comune.
+    text = CandidateIndex([elsewhere, other_category], TAX).explain_no_candidates(named)
+    assert text == (
+        "Nessuna risorsa attiva della categoria «Accompagnamento a visite mediche» "
+        "(o più generale) disponibile nel comune di Olgiate Comasco"
+    )
+    # Nowhere in the ambito: the comune is not the problem, and is not named.
+    text = CandidateIndex([other_category], TAX).explain_no_candidates(named)
+    assert text == (
+        "Nessuna risorsa attiva della categoria «Accompagnamento a visite mediche» "
+        "(o più generale) disponibile nell'ambito"
+    )
+    # A stale or full resource of the category does not count as available.
+    stale = res("R3", comuni=frozenset({"013002"}), stale=True)
+    text = CandidateIndex([stale, other_category], TAX).explain_no_candidates(named)
+    assert text.endswith("disponibile nell'ambito")
 
 
 def test_distance_limit_is_inclusive_on_both_paths() -> None:
@@ -243,8 +276,10 @@ def test_distance_limit_per_need_in_one_block() -> None:
 def test_explain_no_candidates_says_too_far() -> None:
     index = CandidateIndex([res("R1", home_location=FAR), res("R2", home_location=NEAR)], TAX)
     text = index.explain_no_candidates(need(location=HERE, max_distance_km=5))
-    assert "Nessuna delle 2 risorse" in text
-    assert "2 per troppo lontano" in text
+    assert text == (
+        "Nessuna delle 2 risorse della categoria «Accompagnamento a visite mediche» "
+        "(o più generale) disponibili nel comune di 013001 è compatibile: 2 per troppo lontano"
+    )
     assert EXCLUSION_REASONS_IT["distance"] == "troppo lontano"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -75,7 +76,12 @@ def test_a_neighbouring_comune_is_a_near_miss_with_its_distance() -> None:
     assert (miss.difference.code, miss.difference.unit) == ("comune", "km")
     assert miss.difference.amount == pytest.approx(5.9)
     assert miss.difference.reason == (
-        "Non opera nel comune del bisogno: ha sede a 5,9 km di distanza (sede: comune 013002)"
+        "Non opera nel comune del bisogno: ha sede a 5,9 km di distanza (sede: 013002)"
+    )
+    # With its name known (the service passes it in), the comune reads by name.
+    [miss] = near_misses(n, CandidateIndex([replace(r, home_comune_name="Bizzarone")], TAX))
+    assert miss.difference.reason == (
+        "Non opera nel comune del bisogno: ha sede a 5,9 km di distanza (sede: Bizzarone)"
     )
     # The pair is scored as it is: it does not serve the comune, and says so.
     assert miss.suggestion.component("proximity").value == 0.0
@@ -108,6 +114,11 @@ def test_another_time_is_a_near_miss_within_the_limit() -> None:
     reason = near_misses(n, CandidateIndex([soon], TAX))[0].difference.reason
     assert reason == (
         "Disponibile dal 10/03/2026: 10 giorni dopo la fine del periodo richiesto (28/02/2026)"
+    )
+    next_day = res("R4", valid_from=date(2026, 3, 1))
+    reason = near_misses(n, CandidateIndex([next_day], TAX))[0].difference.reason
+    assert reason == (
+        "Disponibile dal 01/03/2026: 1 giorno dopo la fine del periodo richiesto (28/02/2026)"
     )
     assert (date(2026, 6, 28) - date(2026, 2, 28)).days > NEAR_MISS_DAYS
 

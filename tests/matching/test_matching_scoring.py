@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -124,7 +125,27 @@ def test_schedule_quantity_smaller_than_windows() -> None:
     r2 = res(windows=(WeeklyWindow(0, 540, 720),))
     value, reason = comp(n, r2, "schedule_overlap")
     assert value == 1.0  # min(180 / 120, 1)
-    assert reason.startswith("Copre le 2 ore settimanali richieste")
+    assert reason == "Copre le 2 ore settimanali richieste (3 ore disponibili negli orari indicati)"
+
+
+def test_schedule_one_hour_reads_singular() -> None:
+    # 2 h window, 1 h a week needed.
+    n = need(windows=(WeeklyWindow(0, 540, 660),), quantity_per_week_minutes=60)
+    exactly = res(windows=(WeeklyWindow(0, 540, 600),))
+    assert comp(n, exactly, "schedule_overlap") == (
+        1.0,
+        "Copre l'ora settimanale richiesta (1 ora disponibile negli orari indicati)",
+    )
+    half = res(windows=(WeeklyWindow(0, 540, 570),))
+    assert comp(n, half, "schedule_overlap") == (
+        0.5,
+        "Disponibile 0,5 di 1 ora settimanale richiesta, negli orari indicati",
+    )
+    one_hour = need(windows=(WeeklyWindow(TUE, 540, 600),))
+    assert comp(one_hour, res(windows=(WeeklyWindow(TUE, 480, 720),)), "schedule_overlap") == (
+        1.0,
+        "Disponibile per tutta l'ora richiesta il martedì",
+    )
 
 
 def test_schedule_quantity_larger_than_windows_uses_windows() -> None:
@@ -185,8 +206,27 @@ def test_proximity() -> None:
     )
     assert (value, reason) == (0.5, "Serve il comune del bisogno da un altro comune (sede: 013002)")
     assert comp(n, res(comuni=frozenset()), "proximity") == (0.5, "Opera in tutto l'ambito")
-    assert comp(n, res(comuni=frozenset({"013001", "013003", "013004"})), "proximity")[0] == 0.5
+    assert comp(n, res(comuni=frozenset({"013001", "013003", "013004"})), "proximity") == (
+        0.5,
+        "Serve il comune del bisogno insieme ad altri 2 comuni",
+    )
+    assert comp(n, res(comuni=frozenset({"013001", "013003"})), "proximity") == (
+        0.5,
+        "Serve il comune del bisogno insieme a un altro comune",
+    )
     assert comp(n, res(comuni=frozenset({"013009"})), "proximity")[0] == 0.0
+
+
+def test_proximity_names_the_seat_when_its_name_is_known() -> None:
+    n = need(comune="013001", location=HERE)
+    served = frozenset({"013001", "013002"})
+    named = res(home_comune="013002", home_comune_name="Bizzarone", comuni=served)
+    assert comp(n, named, "proximity")[1] == (
+        "Serve il comune del bisogno da un altro comune (sede: Bizzarone)"
+    )
+    assert comp(n, replace(named, home_location=NEAR), "proximity")[1] == (
+        "Ha sede a 5,9 km dal comune del bisogno (sede: Bizzarone)"
+    )
 
 
 # --- proximity by distance, when both places are known -------------------------------------
@@ -298,6 +338,15 @@ def test_load_spread(load: int, value: float) -> None:
     assert v == pytest.approx(value)
     if load > 1:
         assert reason == f"Il titolare ha già {load} abbinamenti attivi"
+    if load == 1:
+        assert reason == "Il titolare ha già 1 abbinamento attivo"
+
+
+def test_large_counts_are_grouped_the_italian_way() -> None:
+    assert comp(need(), res(capacity=1200), "capacity")[1] == "1.200 posti disponibili"
+    assert comp(need(), res(holder_load=1200), "load_spread")[1] == (
+        "Il titolare ha già 1.200 abbinamenti attivi"
+    )
 
 
 def test_new_tie() -> None:

@@ -1,6 +1,6 @@
 import { api, apiAll } from '../js/api.js';
 import { h, clear, responsive } from '../js/dom.js';
-import { ROLES, label } from '../js/i18n.js';
+import { ROLES, count, label } from '../js/i18n.js';
 import {
   announce, busy, emptyState, field, flash, fmt, input, openDialog, pageHeader, select, showFormError,
 } from '../js/ui.js';
@@ -22,7 +22,7 @@ export default async function users(root, { user: self }) {
       return;
     }
     tableHolder.append(h('div', { class: 'table-wrap' }, responsive(h('table', null,
-      h('caption', { text: `${shown.length} utenti` }),
+      h('caption', { text: count(shown.length, 'utente', 'utenti') }),
       h('thead', null, h('tr', null, ['Nome utente', 'Ruolo', 'Ente', 'Creato il', 'Stato', 'Azioni'].map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', null, shown.map((u) => {
         const toggle = h('button', {
@@ -138,5 +138,5 @@ export default async function users(root, { user: self }) {
     ],
   }), h('div', { class: 'filters' }, h('div', { class: 'row' }, field('Mostra', filter))), tableHolder);
   draw();
-  announce(`${list.length} utenti`);
+  announce(count(list.length, 'utente', 'utenti'));
 }
