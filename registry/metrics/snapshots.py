@@ -374,14 +374,31 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
         figures = {p.key: f for p, f in zip(stale, computed, strict=True)}
     else:
         resources = (await load_resources(ambito_id, Scope()))[1]
-    nodes, participations, ties = await load_network(ambito_id, today, Scope())
+    # Nothing at all changed since every period was stored (a quiet day's nightly run): the
+    # network is kept too, only the clock moves.
+    same = not stale and all(
+        p.fingerprint == state.fingerprint and p.network is not None for p in kept.values()
+    )
+    if not same:
+        nodes, participations, ties = await load_network(ambito_id, today, Scope())
     figured_at = utcnow()
     written = 0
     for granularity, group in periods.items():
-        everything = _all_ties(participations, ties, group, granularity)
-        table, pictures = await asyncio.to_thread(network.network_tables, nodes, everything, group)
-        net = {row.key["period"]: row.data for row in table.rows}
-        by_sector_all = {p.key: picture for p, picture in zip(group, pictures, strict=True)}
+        nets: dict[str, _NetworkPayload | None] = {}
+        if same:
+            nets = {p.key: kept[(granularity, p.key)].network for p in group}
+        else:
+            everything = _all_ties(participations, ties, group, granularity)
+            table, pictures = await asyncio.to_thread(
+                network.network_tables, nodes, everything, group
+            )
+            net = {row.key["period"]: row.data for row in table.rows}
+            for p, (by_sector, blocks) in zip(group, pictures, strict=True):
+                nets[p.key] = _NetworkPayload(
+                    row=net[p.key],
+                    by_sector=[{**r.key, **r.data} for r in by_sector.rows],
+                    blocks=blocks,
+                )
         for period in group:
             old = kept.get((granularity, period.key))
             if old is not None:
@@ -390,14 +407,9 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
             else:
                 fig = figures[period.key]
                 marks = (state.entry_mark, state.confirmation_mark, figured_at)
-            by_sector, blocks = by_sector_all[period.key]
             payload = _Payload(
                 figures=fig,
-                network=_NetworkPayload(
-                    row=net[period.key],
-                    by_sector=[{**r.key, **r.data} for r in by_sector.rows],
-                    blocks=blocks,
-                ),
+                network=nets[period.key],
                 fingerprint=state.fingerprint,
                 # Elapsed so far: the current year, written last, carries about the whole run.
                 took_seconds=round(time.perf_counter() - started, 3),
