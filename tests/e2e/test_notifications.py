@@ -5,13 +5,12 @@ the social worker; each user chooses which notifications also arrive by e-mail."
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Api, go, login, shot
-
-CASE_CODE = "E2E-NT-017"
+from tests.e2e.conftest import PASSWORD, Api, go, login, shot
 
 
 def _menu_link(page: Page, name: str):
@@ -20,14 +19,40 @@ def _menu_link(page: Page, name: str):
     )
 
 
-def _arrange(server: str) -> tuple[dict, dict]:
-    """An association's resource with a Tuesday window, a plan with a need, a proposal."""
-    auser = Api(server, "auser")
-    social = Api(server, "assistente")
-    # Earlier journeys may have left notifications: start both inboxes from zero.
-    auser.post("/api/notifications/read-all")
-    social.post("/api/notifications/read-all")
-    holder_id = auser.get("/api/users/me")["holder_id"]
+def _arrange(server: str) -> tuple[dict, dict, dict[str, str]]:
+    """An association's resource with a Tuesday window, a plan with a need, a proposal.
+
+    The association, its referent and the social worker are new, made for this test: other
+    browser tests (the journeys) propose and answer with the demo's users, and their
+    notifications and proposals would be counted and listed here too."""
+    udp = Api(server, "udp")
+    suffix = uuid.uuid4().hex[:6]  # a server kept running between runs already has the last
+    holder = udp.post(
+        "/api/holders",
+        {"kind": "association", "sector": "third_sector", "name": f"Associazione {suffix}"},
+    )
+    who = {
+        "holder": holder["name"],
+        "referent": f"referente.nt.{suffix}",
+        "social": f"assistente.nt.{suffix}",
+        "case": f"E2E-NT-{suffix.upper()}",
+    }
+    udp.post(
+        "/api/users",
+        {
+            "username": who["referent"],
+            "password": PASSWORD,
+            "role": "holder_manager",
+            "holder_id": holder["id"],
+        },
+    )
+    udp.post(
+        "/api/users",
+        {"username": who["social"], "password": PASSWORD, "role": "social_worker"},
+    )
+    auser = Api(server, who["referent"])
+    social = Api(server, who["social"])
+    holder_id = holder["id"]
     ambito = social.get("/api/ambiti")[0]
     comune = next(c["istat_code"] for c in ambito["comuni"] if c["name"] == "Olgiate Comasco")
     resource = auser.post(
@@ -56,7 +81,7 @@ def _arrange(server: str) -> tuple[dict, dict]:
     plan = social.post(
         "/api/plans",
         {
-            "case_code": CASE_CODE,
+            "case_code": who["case"],
             "comune": comune,
             "target_group": "anziani",
             "start_date": (date.today() - timedelta(days=7)).isoformat(),
@@ -73,16 +98,16 @@ def _arrange(server: str) -> tuple[dict, dict]:
         },
     )
     social.post("/api/matches", {"need_id": need["id"], "resource_id": resource["id"]})
-    return plan, resource
+    return plan, resource, who
 
 
 def test_a_proposal_reaches_the_association_and_its_answer_the_social_worker(
     server: str, page: Page
 ) -> None:
-    plan, resource = _arrange(server)
+    plan, resource, who = _arrange(server)
 
     # The association: the menu counts the proposal, the notification says what is asked.
-    login(page, server, "auser")
+    login(page, server, who["referent"])
     expect(_menu_link(page, "Proposte (1)")).to_be_visible()
     expect(_menu_link(page, "Notifiche (1)")).to_be_visible()
     go(page, "Notifiche")
@@ -90,7 +115,7 @@ def test_a_proposal_reaches_the_association_and_its_answer_the_social_worker(
     card = page.locator(".item-card", has_text="Nuova proposta")
     expect(card.get_by_role("heading")).to_have_text(f"Nuova proposta: «{resource['title']}»")
     expect(card).to_contain_text("martedì 09:00–11:00")
-    expect(card).not_to_contain_text(CASE_CODE)
+    expect(card).not_to_contain_text(who["case"])
     expect(card).not_to_contain_text("Nota riservata")
     shot(page, "associazione-notifiche")
 
@@ -106,19 +131,19 @@ def test_a_proposal_reaches_the_association_and_its_answer_the_social_worker(
 
     # The social worker: the answer is counted and told, with the way back to the plan.
     page.locator("#logout").click()
-    login(page, server, "assistente")
+    login(page, server, who["social"])
     expect(_menu_link(page, "Abbinamenti (1)")).to_be_visible()
     expect(_menu_link(page, "Notifiche (1)")).to_be_visible()
     go(page, "Notifiche")
     answer = page.locator(".item-card", has_text="Proposta accettata")
     expect(answer.get_by_role("heading")).to_have_text(
-        f"Proposta accettata: «{resource['title']}» (Auser Olgiate Comasco)"
+        f"Proposta accettata: «{resource['title']}» ({who['holder']})"
     )
-    expect(answer).to_contain_text(CASE_CODE)
+    expect(answer).to_contain_text(who["case"])
     shot(page, "assistente-notifiche")
     answer.get_by_role("link", name="Apri").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Piano {CASE_CODE}")
-    [match] = Api(server, "assistente").get("/api/matches", plan_id=plan["id"])["items"]
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Piano {who['case']}")
+    [match] = Api(server, who["social"]).get("/api/matches", plan_id=plan["id"])["items"]
     assert match["status"] == "accepted"
 
 
