@@ -1,5 +1,11 @@
 """Period snapshots of the metrics: the data fingerprint, the nightly job that stores
-figures and network per calendar period, and the reader that serves them while fresh."""
+figures and network per calendar period, and the reader that serves them while fresh.
+
+A stored period's figures hold while the reference data (every table but the ledger) is
+unchanged and no ledger entry, correction or confirmation written since falls in one of its
+months: a new entry of December leaves January's snapshot (and the first quarter's) in use.
+Requests take every period that holds from the snapshots and compute only the others; the
+job recomputes only those too."""
 
 from __future__ import annotations
 
