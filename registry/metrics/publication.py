@@ -37,6 +37,7 @@ from registry.metrics.schemas import (
 )
 from registry.metrics.snapshots import _snapshots
 from registry.metrics.suppression import TOTAL, Row, Suppressed, Table, row_id, suppress
+from registry.offload import in_worker_process
 
 
 def _require_reader(actor: Principal) -> None:
@@ -239,6 +240,35 @@ def _within_a_month(p: Period) -> bool:
     return p.start.month == p.end.month and p.start.year == p.end.year
 
 
+def _protect_periods(
+    wanted: list[Period],
+    figures: list[Figures],
+    months: list[Period],
+    longer: list[Period],
+    threshold: int,
+    today: date,
+) -> dict[str, tuple[Figures, disclosure.Protected]]:
+    """Disclosure control of every period asked (run in a worker process: pure Python)."""
+    by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
+    done = {m.key: (by_key[m.key], disclosure.protect(by_key[m.key], threshold)) for m in months}
+
+    def protected(p: Period) -> disclosure.Protected:
+        if _within_a_month(p):
+            return done[compute.month_key(p.start)][1]
+        if p.key not in done:
+            parts, calendar = _parts(p, today)
+            inside = [protected(part) for part in parts]
+            done[p.key] = (
+                by_key[p.key],
+                disclosure.protect(by_key[p.key], threshold, inside, calendar=calendar),
+            )
+        return done[p.key][1]
+
+    for p in longer:
+        protected(p)
+    return done
+
+
 async def protected_periods(
     ambito_id: uuid.UUID,
     periods: Sequence[Period],
@@ -266,31 +296,9 @@ async def protected_periods(
         if p.key not in {w.key for w in wanted}:
             wanted.append(p)
     figures, source = await snapshots.figures_of(ambito_id, wanted, span, now, live=live, full=full)
-    threshold = min_count()
-
-    def run() -> dict[str, tuple[Figures, disclosure.Protected]]:
-        by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
-        done = {
-            m.key: (by_key[m.key], disclosure.protect(by_key[m.key], threshold)) for m in months
-        }
-
-        def protected(p: Period) -> disclosure.Protected:
-            if _within_a_month(p):
-                return done[compute.month_key(p.start)][1]
-            if p.key not in done:
-                parts, calendar = _parts(p, today)
-                inside = [protected(part) for part in parts]
-                done[p.key] = (
-                    by_key[p.key],
-                    disclosure.protect(by_key[p.key], threshold, inside, calendar=calendar),
-                )
-            return done[p.key][1]
-
-        for p in longer:
-            protected(p)
-        return done
-
-    done = await asyncio.to_thread(run)
+    done = await in_worker_process(
+        _protect_periods, wanted, figures, months, longer, min_count(), today
+    )
     # A period within one month (a quarter bucket of a one-month range) is that month.
     return [done[p.key if p in longer else compute.month_key(p.start)] for p in periods], source
 

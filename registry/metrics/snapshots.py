@@ -42,6 +42,7 @@ from registry.metrics.periods import ROME, calendar_key
 from registry.metrics.tables import (
     MetricsSnapshot,
 )
+from registry.offload import in_worker_process
 
 # 3: periods end today while running; by_holder_kind; use per unit.
 # 4: fingerprint split into reference data and ledger marks (months refreshed one by one).
@@ -476,7 +477,9 @@ async def figures_of(
     if missing:
         inputs = await load_inputs(ambito_id, _covering(missing), Scope(), full=full, by_month=True)
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
-        computed = await asyncio.to_thread(compute.figures_by_period, inputs, missing, now)
+        # In a worker process: pure Python that a thread would run holding the GIL, which the
+        # event loop then waits for at every switch (registry/offload.py).
+        computed = await in_worker_process(compute.figures_by_period, inputs, missing, now)
         found.update({p.key: f for p, f in zip(missing, computed, strict=True)})
     return [found[p.key] for p in wanted], "live" if missing else "snapshot"
 
