@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole suite (SQLite) again with the clock of the machine set to awkward instants, so no
+# test depends on the day or hour it runs. libfaketime (Debian's `faketime`) moves the clock
+# of the test process, the server it starts and the browser; the clock then runs on from there.
+#   2027-10-31 02:30 Europe/Rome: a Sunday, the last day of a month, in the hour that happens
+#   twice (summer time ends that night). Other instants can be given as arguments.
+# The OpenAPI fuzzer (marked `fuzz`), which reads no clock, runs in the other passes only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v faketime >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; }
+  else
+    echo "These runs need libfaketime: sudo apt-get install faketime" >&2
+    exit 1
+  fi
+fi
+instants=("$@")
+[ ${#instants[@]} -gt 0 ] || instants=("2027-10-31 02:30:00")
+for instant in "${instants[@]}"; do
+  echo "== test suite on SQLite with the clock at $instant (Europe/Rome)"
+  # The clock starts at the instant and runs on at its real pace (monotonic clocks included:
+  # libfaketime's sleeps fail with EINVAL when only the wall clock is moved).
+  TZ=Europe/Rome REGISTRY_DATABASE_URL= \
+    faketime "$instant" .venv/bin/python -m pytest -q -p no:cacheprovider -m "not fuzz"
+done
