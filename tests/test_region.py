@@ -8,6 +8,7 @@ import io
 import random
 import re
 import uuid
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -190,7 +191,11 @@ async def test_observer_lists_only_the_ambiti_of_its_region(client) -> None:
     assert elsewhere.code not in codes
     names = {p.name: code for code, p in geo.comuni_places().items()}
     for row in body["ambiti"]:
-        assert all(region_of_comune(names[n]) == AOSTA for n in row["comuni"]), row["code"]
+        # An ambito belongs to the region of most of its comuni (other tests may make ambiti
+        # across regions: only the majority decides).
+        regions = Counter(region_of_comune(names[n]) for n in row["comuni"] if n in names)
+        regions.pop(None, None)
+        assert regions and max(regions.values()) == regions[AOSTA], (row["code"], regions)
 
     molise = await observer_headers(client, MOLISE)
     other = (await client.get("/api/region/ambiti", params=YEAR, headers=molise)).json()
