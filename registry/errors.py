@@ -5,6 +5,8 @@ from __future__ import annotations
 
 class DomainError(Exception):
     status_code = 400
+    # Extra response headers (e.g. Retry-After), sent by the HTTP layer with the error.
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

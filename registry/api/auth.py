@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Controller, Request, post
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
+from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 from litestar.params import JSONBody
@@ -29,7 +29,6 @@ from registry.region.accounts import load_observer
 from registry.security import TokenError, issue, verify
 from registry.users import service as users
 from registry.users.schemas import PasswordChange, PasswordReset, TokenRequest, TokenResponse
-from registry.users.throttle import LoginThrottled
 
 AUDIENCE = "registry-api"
 
@@ -89,10 +88,6 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _too_many(error: LoginThrottled) -> TooManyRequestsException:
-    return TooManyRequestsException(error.message, headers={"Retry-After": str(error.retry_after)})
-
-
 def _token_response(settings: Settings, logged_in: users.LoggedIn) -> TokenResponse:
     principal = logged_in.principal
     ttl = timedelta(minutes=settings.token_ttl_minutes)
@@ -124,12 +119,7 @@ class AuthController(Controller):
     async def token(
         self, request: Request, data: JSONBody[TokenRequest], settings: AppSettings
     ) -> TokenResponse:
-        try:
-            logged_in = await users.authenticate(
-                data.username, data.password, client_address(request)
-            )
-        except LoginThrottled as error:
-            raise _too_many(error) from error
+        logged_in = await users.authenticate(data.username, data.password, client_address(request))
         return _token_response(settings, logged_in)
 
     @post("/logout", status_code=204, summary="Log out: ends every token of the caller")
@@ -148,10 +138,7 @@ class AuthController(Controller):
         data: JSONBody[PasswordChange],
         settings: AppSettings,
     ) -> TokenResponse:
-        try:
-            logged_in = await users.change_password(actor, data, client_address(request))
-        except LoginThrottled as error:
-            raise _too_many(error) from error
+        logged_in = await users.change_password(actor, data, client_address(request))
         return _token_response(settings, logged_in)
 
     @post(

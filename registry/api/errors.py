@@ -29,6 +29,7 @@ def domain_error(_: Request, error: DomainError) -> Response:
         _body(error.status_code, error.message, error.field),
         status_code=error.status_code,
         media_type=MediaType.JSON,
+        headers=error.headers,
     )
 
 

@@ -13,7 +13,6 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import TooManyRequestsException
 from litestar.params import JSONBody
 
 from registry.access import PlatformPrincipal, PlatformRole
@@ -37,7 +36,6 @@ from registry.api.params import AppSettings, PathText
 from registry.errors import InvalidInput, PermissionDenied
 from registry.security import issue
 from registry.users.schemas import TokenRequest
-from registry.users.throttle import LoginThrottled
 
 
 def provide_platform_admin(request: Request[Any, Any, Any]) -> PlatformPrincipal:
@@ -63,14 +61,9 @@ class PlatformController(Controller):
     async def token(
         self, request: Request, data: JSONBody[TokenRequest], settings: AppSettings
     ) -> PlatformTokenResponse:
-        try:
-            principal = await platform.authenticate_platform_admin(
-                data.username, data.password, client_address(request)
-            )
-        except LoginThrottled as error:
-            raise TooManyRequestsException(
-                error.message, headers={"Retry-After": str(error.retry_after)}
-            ) from error
+        principal = await platform.authenticate_platform_admin(
+            data.username, data.password, client_address(request)
+        )
         ttl = timedelta(minutes=settings.token_ttl_minutes)
         token = issue(
             settings.secret_key,

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from registry.access import OBSERVER_ROLE, ObserverPrincipal
@@ -39,7 +38,6 @@ from registry.region.schemas import (
 )
 from registry.security import issue
 from registry.users.schemas import TokenRequest
-from registry.users.throttle import LoginThrottled
 
 From = Annotated[date | None, QueryParameter(name="from", description="first day (inclusive)")]
 To = Annotated[date | None, QueryParameter(name="to", description="last day (inclusive)")]
@@ -85,14 +83,9 @@ class RegionController(Controller):
     async def token(
         self, request: Request, data: JSONBody[TokenRequest], settings: AppSettings
     ) -> ObserverTokenResponse:
-        try:
-            principal = await accounts.authenticate_observer(
-                data.username, data.password, client_address(request)
-            )
-        except LoginThrottled as error:
-            raise TooManyRequestsException(
-                error.message, headers={"Retry-After": str(error.retry_after)}
-            ) from error
+        principal = await accounts.authenticate_observer(
+            data.username, data.password, client_address(request)
+        )
         ttl = timedelta(minutes=settings.token_ttl_minutes)
         # The role claim tells the middleware to look the subject up among the observers;
         # the region is read from the account at every request, never from the token.

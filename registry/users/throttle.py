@@ -35,10 +35,9 @@ class LoginThrottled(DomainError):
     status_code = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            f"too many failed logins: try again in {retry_after} seconds", field="username"
-        )
+        super().__init__(f"too many failed logins: try again in {retry_after} seconds")
         self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 @dataclass
