@@ -37,15 +37,13 @@ from typing import Any
 from registry.metrics.compute import Figures
 from registry.metrics.suppression import TOTAL, Row, RowId, Table, row_id, suppress
 
-# The tables protected together (the published ones and the holder-kind margin, which is
-# published only as the reference of the holder_kind filter).
-PROTECTED = (
+# The tables a summary publishes, in order.
+SUMMARY_TABLES = (
     "totals",
     "by_sector",
     "by_kind",
     "by_comune",
     "by_area",
-    "by_holder_kind",
     "by_task_level",
     "by_unit",
     "public_by_fund_source",
@@ -55,6 +53,9 @@ PROTECTED = (
     "time_to_match",
     "freshness",
 )
+# The tables protected together: the published ones and the holder-kind margin, which is
+# published only as the reference of the holder_kind filter.
+PROTECTED = (*SUMMARY_TABLES[:5], "by_holder_kind", *SUMMARY_TABLES[5:])
 # The unfiltered table whose row a filtered answer publishes.
 REFERENCE = {
     "comune": "by_comune",

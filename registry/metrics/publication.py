@@ -151,21 +151,7 @@ def _headline(fig: Figures, tables: dict[str, PublishedTable]) -> Headline:
     )
 
 
-SUMMARY_TABLES = (
-    "totals",
-    "by_sector",
-    "by_kind",
-    "by_comune",
-    "by_area",
-    "by_task_level",
-    "by_unit",
-    "public_by_fund_source",
-    "need_coverage",
-    "need_coverage_by_comune",
-    "use",
-    "time_to_match",
-    "freshness",
-)
+SUMMARY_TABLES = disclosure.SUMMARY_TABLES
 COVERAGE_TABLES = ("need_coverage", "need_coverage_by_comune", "use", "time_to_match")
 
 
