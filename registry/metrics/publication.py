@@ -592,17 +592,30 @@ async def network_figures(
     nodes, participations, ties = await load_network(ambito_id, period.end, Scope())
     members = await _comune_members(ambito_id, scope.comune) if scope.comune else None
 
-    def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        everything = _all_ties(participations, ties, periods, granularity)
-        table, _ = network.network_tables(nodes, everything, periods, members)
-        counts: list[dict[str, Any]] = []
-        if months:
-            monthly = _all_ties(participations, ties, months, "month")
-            counts = network.counts_of_periods(nodes, monthly, months, members)
-        return [r.data for r in table.rows], counts
-
-    rows, counts = await asyncio.to_thread(run)
+    # In a worker process, like the other live figures (a thread holds the GIL).
+    rows, counts = await in_worker_process(
+        _network_rows, nodes, participations, ties, periods, months, granularity, members
+    )
     return rows, counts, "live"
+
+
+def _network_rows(
+    nodes: Any,
+    participations: Any,
+    ties: Any,
+    periods: list[Period],
+    months: list[Period],
+    granularity: str,
+    members: Any,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The whole network's rows of each period, and the counts of each month (pure)."""
+    everything = _all_ties(participations, ties, periods, granularity)
+    table, _ = network.network_tables(nodes, everything, periods, members)
+    counts: list[dict[str, Any]] = []
+    if months:
+        monthly = _all_ties(participations, ties, months, "month")
+        counts = network.counts_of_periods(nodes, monthly, months, members)
+    return [r.data for r in table.rows], counts
 
 
 async def cohesion(
