@@ -13,6 +13,19 @@ from registry.contributions.tables import (
     Contribution,
     ContributionConfirmation,
 )
+from registry.coprogramming.tables import (
+    Application,
+    Attendance,
+    Minutes,
+    Objective,
+    ObjectiveLink,
+    Participant,
+    Procedure,
+    ProcedureSession,
+    SummaryDocument,
+    TableContribution,
+    WorkingTable,
+)
 from registry.freshness.tables import CandidateNotice, ReconfirmLink, WindowExpiryNotice
 from registry.holders.tables import Holder
 from registry.interop.tables import ExternalLink, FeedToken, ForeignAddress
@@ -93,6 +106,18 @@ APP_CONFIG = AppConfig(
         Interaction,
         InteractionParticipant,
         MetricsSnapshot,
+        # co-programming procedures, art. 55 CTS (issue 16)
+        Procedure,
+        Application,
+        Participant,
+        ProcedureSession,
+        WorkingTable,
+        Attendance,
+        TableContribution,
+        Minutes,
+        SummaryDocument,
+        Objective,
+        ObjectiveLink,
     ],
     migration_dependencies=[],
     commands=[],

@@ -186,3 +186,77 @@ USER_AREA_LABELS: dict[UserArea, str] = {
     UserArea.POVERTY: "Povertà, disagio adulti e senza dimora",
     UserArea.MULTI_USER: "Multiutenza",
 }
+
+
+# --- co-programming and co-design, art. 55 CTS (issue 16) ----------------------------------
+
+
+class ProcedureKind(StrEnum):
+    COPROGRAMMING = "coprogramming"  # co-programmazione
+    CODESIGN = "codesign"  # co-progettazione
+
+
+class ProcedureStatus(StrEnum):
+    DRAFT = "draft"  # being prepared, not public
+    OPEN = "open"  # notice published, applications open
+    RUNNING = "running"  # sessions under way
+    CLOSED = "closed"  # summary document published
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    ADMITTED = "admitted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class ParticipantRole(StrEnum):
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    DELEGATE = "delegate"
+    OPERATOR = "operator"
+    VOLUNTEER = "volunteer"
+    OTHER = "other"
+
+
+class SessionKind(StrEnum):
+    INTRODUCTORY = "introductory"
+    THEMATIC = "thematic"
+    CONCLUDING = "concluding"
+
+
+class GuidingQuestion(StrEnum):
+    """The four questions of each table (seed 002)."""
+
+    PROBLEMS = "problems"  # problemi storici ed emergenti
+    EXISTING_RESOURCES = "existing_resources"  # risorse già disponibili
+    PROPOSALS = "proposals"  # proposte concrete
+    NETWORK_CONTRIBUTION = "network_contribution"  # cosa può mettere a disposizione la rete
+
+
+class DocumentStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"  # frozen: content hash, approver and time recorded
+
+
+GUIDING_QUESTION_LABELS: dict[GuidingQuestion, str] = {
+    GuidingQuestion.PROBLEMS: "Problemi storici ed emergenti",
+    GuidingQuestion.EXISTING_RESOURCES: "Risorse già disponibili (servizi, esperienze, pratiche)",
+    GuidingQuestion.PROPOSALS: "Proposte concrete",
+    GuidingQuestion.NETWORK_CONTRIBUTION: "Contributo che la rete può mettere a disposizione",
+}
+SESSION_KIND_LABELS: dict[SessionKind, str] = {
+    SessionKind.INTRODUCTORY: "Sessione introduttiva",
+    SessionKind.THEMATIC: "Sessione tematica",
+    SessionKind.CONCLUDING: "Sessione conclusiva",
+}
+PROCEDURE_KIND_LABELS: dict[ProcedureKind, str] = {
+    ProcedureKind.COPROGRAMMING: "Co-programmazione",
+    ProcedureKind.CODESIGN: "Co-progettazione",
+}
+PARTICIPANT_ROLE_LABELS: dict[ParticipantRole, str] = {
+    ParticipantRole.LEGAL_REPRESENTATIVE: "Legale rappresentante",
+    ParticipantRole.DELEGATE: "Delegato/a",
+    ParticipantRole.OPERATOR: "Operatore/operatrice",
+    ParticipantRole.VOLUNTEER: "Volontario/a",
+    ParticipantRole.OTHER: "Altro",
+}
