@@ -46,6 +46,15 @@ from registry.notifications.tables import (
     WebhookEndpoint,
 )
 from registry.ops.lease import Lease
+from registry.outcomes.tables import (
+    Activation,
+    OwnResource,
+    PlanClosure,
+    PlanFollowUp,
+    PlanGoal,
+    PlanReview,
+    ReviewLevel,
+)
 from registry.plans.tables import Need, Plan
 from registry.region.tables import RegionalObserver
 from registry.resources.tables import AvailabilityWindow, Resource
@@ -118,6 +127,14 @@ APP_CONFIG = AppConfig(
         SummaryDocument,
         Objective,
         ObjectiveLink,
+        # what changes for the person: GAS goals, reviews, closure, own resources (issue 15)
+        PlanGoal,
+        PlanFollowUp,
+        PlanReview,
+        ReviewLevel,
+        PlanClosure,
+        OwnResource,
+        Activation,
     ],
     migration_dependencies=[],
     commands=[],
