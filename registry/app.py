@@ -156,7 +156,11 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
             "actor": Provide(provide_actor, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
         },
-        middleware=[prometheus_config().middleware, auth_middleware(settings)],
+        middleware=[
+            prometheus_config().middleware,
+            auth_middleware(settings),
+            db.read_replica_middleware,  # after authentication: read paths may use a replica
+        ],
         compression_config=compression_config(),
         exception_handlers=handlers(),
         plugins=[DocumentedErrors()],  # the error answers in the OpenAPI (issue 12)

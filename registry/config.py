@@ -93,6 +93,9 @@ class Settings:
     # Read again by registry/metrics/service.py; validated here so a bad value stops the start
     # instead of failing the first metrics request.
     metrics_min_count: int = 5
+    # PostgreSQL streaming replicas for the read-heavy public paths (registry/db.py); empty:
+    # every query goes to the primary.
+    database_read_urls: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -147,6 +150,18 @@ class Settings:
             )
         if "@" not in self.smtp_from.strip("@"):
             problems.append(f"REGISTRY_SMTP_FROM must be an e-mail address, not '{self.smtp_from}'")
+        if self.database_read_urls and not self.database_url:
+            problems.append(
+                "REGISTRY_DATABASE_READ_URL/REGISTRY_DATABASE_READ_URLS needs "
+                "REGISTRY_DATABASE_URL: read replicas are PostgreSQL only"
+            )
+        for url in self.database_read_urls:
+            if urlsplit(url).scheme not in {"postgres", "postgresql"}:
+                problems.append(
+                    "REGISTRY_DATABASE_READ_URL/REGISTRY_DATABASE_READ_URLS must be "
+                    "postgresql:// addresses, "
+                    f"not '{urlsplit(url).scheme}:'"
+                )
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -303,6 +318,17 @@ def _secret_key(env: MutableMapping[str, str], environment: str) -> tuple[str, b
     return key, True
 
 
+def _read_urls(env: MutableMapping[str, str]) -> tuple[str, ...]:
+    """REGISTRY_DATABASE_READ_URL (one replica) and REGISTRY_DATABASE_READ_URLS (several,
+    separated by commas or spaces), together, without repeats."""
+    urls: list[str] = []
+    for name in ("REGISTRY_DATABASE_READ_URL", "REGISTRY_DATABASE_READ_URLS"):
+        for url in env.get(name, "").replace(",", " ").split():
+            if url not in urls:
+                urls.append(url)
+    return tuple(urls)
+
+
 def load_settings(env: MutableMapping[str, str] | None = None) -> Settings:
     """Settings from the environment (`os.environ` by default); a value that cannot be read
     raises ConfigError naming the variable. Ranges are checked by Settings.check()."""
@@ -361,6 +387,7 @@ def load_settings(env: MutableMapping[str, str] | None = None) -> Settings:
         smtp_starttls=read.flag("REGISTRY_SMTP_STARTTLS", True),
         smtp_from=read.text("REGISTRY_SMTP_FROM", "registro@localhost"),
         metrics_min_count=read.number("REGISTRY_METRICS_MIN_COUNT", 5),
+        database_read_urls=_read_urls(source),
     )
     if read.errors:
         raise ConfigError("; ".join(read.errors))

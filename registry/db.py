@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import fcntl
+import logging
 import os
+import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -82,7 +86,165 @@ class PooledSQLiteEngine(SQLiteEngine):
             await self._idle.pop().close()
 
 
+log = logging.getLogger("registry.db")
+
+# While set (the read-heavy public paths, see READ_REPLICA_PATHS), plain SELECTs outside a
+# transaction go to a read replica; everything else stays on the primary.
+_prefer_replica: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "registry_prefer_replica", default=False
+)
+# GET paths whose answers may lag the primary by the replication delay: the public HSDS
+# directory, the public map and GeoJSON, calendar feeds, the published figures.
+READ_REPLICA_PATHS = re.compile(
+    r"^/api/(hsds/|geo/|ical/|interop/geojson/|metrics/|region/ambiti|gap-map)"
+)
+# A replica that failed is left alone this long before it is tried again.
+REPLICA_RETRY_SECONDS = 5.0
+# Connecting to a replica that does not answer must not hold a request for long.
+REPLICA_CONNECT_TIMEOUT = 1.0
+
+
+def read_replica_middleware(app: Any) -> Any:
+    """ASGI middleware, placed inside the authentication middleware: reads of the read-heavy
+    paths may go to a replica, while authentication (which must see a logout at once) has
+    already run on the primary. Set and reset around the call, so nothing leaks into the
+    next request when one task serves several (HTTP/1.1 keep-alive in some servers, tests)."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "GET"
+            or not READ_REPLICA_PATHS.match(scope["path"])
+        ):
+            await app(scope, receive, send)
+            return
+        token = _prefer_replica.set(True)
+        try:
+            await app(scope, receive, send)
+        finally:
+            _prefer_replica.reset(token)
+
+    return middleware
+
+
+@contextlib.contextmanager
+def prefer_replica() -> Any:
+    """Plain SELECTs inside this block may be served by a read replica (if one is set)."""
+    token = _prefer_replica.set(True)
+    try:
+        yield
+    finally:
+        _prefer_replica.reset(token)
+
+
+# The replica answered badly or not at all: these send the query to the primary instead.
+def _replica_failures() -> tuple[type[BaseException], ...]:
+    import asyncpg
+
+    return (
+        OSError,
+        asyncio.TimeoutError,
+        asyncpg.exceptions.PostgresConnectionError,
+        asyncpg.exceptions.CannotConnectNowError,
+        asyncpg.exceptions.AdminShutdownError,
+        asyncpg.exceptions.CrashShutdownError,
+        asyncpg.exceptions.InterfaceError,
+        asyncpg.exceptions.ConnectionDoesNotExistError,
+        # A standby cancels a query that conflicts with replay: the primary has the answer.
+        asyncpg.exceptions.QueryCanceledError,
+    )
+
+
+class RoutingPostgresEngine(PostgresEngine):
+    """PostgreSQL primary with streaming replicas as Piccolo read nodes ("read_1", ...).
+
+    Queries pick a node in two ways: explicitly (`query.run(node="read_1")`, Piccolo's own),
+    or, for whole request paths, through `_prefer_replica`: then a statement that is a plain
+    SELECT and not inside a transaction runs on a replica, round robin. A replica that fails
+    to connect or drops the connection is skipped for REPLICA_RETRY_SECONDS and the query
+    runs on the primary, so a stopped replica costs one failed attempt, not a 500.
+    """
+
+    def __init__(self, dsn: str, read_dsns: Sequence[str]) -> None:
+        replicas = {
+            f"read_{number}": PostgresEngine(
+                config={"dsn": url, "timeout": REPLICA_CONNECT_TIMEOUT},
+                extensions=(),  # a standby cannot CREATE EXTENSION
+            )
+            for number, url in enumerate(read_dsns, start=1)
+        }
+        super().__init__(config={"dsn": dsn}, extra_nodes=replicas)
+        self._replicas = list(replicas.values())
+        self._down_until = [0.0] * len(self._replicas)
+        self._next = 0
+        self.replica_queries = 0  # counted for the tests and the benchmark
+        self.replica_fallbacks = 0
+
+    def _pick_replica(self) -> int | None:
+        now = time.monotonic()
+        for step in range(len(self._replicas)):
+            index = (self._next + step) % len(self._replicas)
+            if self._down_until[index] <= now:
+                self._next = index + 1
+                return index
+        return None
+
+    async def _on_replica(self, run: Callable[[PostgresEngine], Awaitable[Any]]) -> Any:
+        index = self._pick_replica()
+        if index is None:
+            return await run(self)
+        try:
+            response = await run(self._replicas[index])
+        except _replica_failures() as error:
+            self._down_until[index] = time.monotonic() + REPLICA_RETRY_SECONDS
+            self.replica_fallbacks += 1
+            # The error's class only: an asyncpg message can carry the address of the replica.
+            log.warning(
+                "read replica %d unavailable (%s): reading from the primary",
+                index + 1,
+                type(error).__name__,
+            )
+            return await run(self)
+        self.replica_queries += 1
+        return response
+
+    def _routable(self, sql: str) -> bool:
+        return (
+            _prefer_replica.get()
+            and bool(self._replicas)
+            and self.current_transaction.get() is None
+            and sql.lstrip()[:6].upper() == "SELECT"
+        )
+
+    async def run_querystring(self, querystring: Any, in_pool: bool = True) -> Any:
+        if self._routable(str(querystring.template)):
+            return await self._on_replica(
+                lambda node: PostgresEngine.run_querystring(node, querystring, in_pool=in_pool)
+            )
+        return await super().run_querystring(querystring, in_pool=in_pool)
+
+    async def run_ddl(self, ddl: str, in_pool: bool = True) -> Any:
+        if self._routable(ddl):
+            return await self._on_replica(
+                lambda node: PostgresEngine.run_ddl(node, ddl, in_pool=in_pool)
+            )
+        return await super().run_ddl(ddl, in_pool=in_pool)
+
+    async def start_connection_pool(self, **kwargs: Any) -> None:
+        await super().start_connection_pool(**kwargs)
+        for replica in self._replicas:
+            # min_size=0: a replica that is down at start must not stop the service.
+            await replica.start_connection_pool(min_size=0, max_size=kwargs.get("max_size", 10))
+
+    async def close_connection_pool(self) -> None:
+        for replica in self._replicas:
+            await replica.close_connection_pool()
+        await super().close_connection_pool()
+
+
 def make_engine(settings: Settings) -> Engine:
+    if settings.database_url and settings.database_read_urls:
+        return RoutingPostgresEngine(settings.database_url, settings.database_read_urls)
     if settings.database_url:
         return PostgresEngine(config={"dsn": settings.database_url})
     path = settings.sqlite_path

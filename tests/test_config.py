@@ -160,6 +160,8 @@ def test_the_generated_key_is_shared_with_child_processes(tmp_path: Path) -> Non
 
 BAD_VALUES = [
     ("REGISTRY_DATABASE_URL", "mysql://registry@localhost/registry", "postgresql://"),
+    ("REGISTRY_DATABASE_READ_URL", "mysql://registry@replica/registry", "postgresql://"),
+    ("REGISTRY_DATABASE_READ_URLS", "postgresql://r@replica/db", "needs REGISTRY_DATABASE_URL"),
     ("REGISTRY_SQLITE_PATH", "/no/such/folder/registry.sqlite", "does not exist"),
     ("REGISTRY_SQLITE_PATH", " ", "empty"),
     ("REGISTRY_TOKEN_TTL_MINUTES", "eight hours", "whole number"),
