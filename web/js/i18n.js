@@ -238,3 +238,45 @@ export function listWithOthers(items, max = 3, { other = 'un altro', others = 'a
   const rest = items.length - max;
   return `${items.slice(0, max).join(', ')} e ${rest === 1 ? other : `${others} ${formatNumber(rest)}`}`;
 }
+
+// --- what changes for the person (issue 15): goals (GAS), reviews, closure --------------------
+
+// Goal Attainment Scaling levels, −2 … +2 (Kiresuk & Sherman).
+export const GAS_LEVELS = {
+  '-2': 'molto meno del previsto',
+  '-1': 'meno del previsto',
+  0: 'risultato atteso',
+  1: 'più del previsto',
+  2: 'molto più del previsto',
+};
+export const PARTICIPANT_ROLES = {
+  person: 'La persona',
+  family: 'Familiari',
+  social_worker: 'Assistente sociale',
+  community_holder: 'Realtà della comunità',
+  volunteer: 'Volontari',
+  health_service: 'Servizi sanitari',
+  school: 'Scuola',
+  other_service: 'Altri servizi',
+  udp: 'Ufficio di Piano',
+};
+export const CLOSURE_REASONS = {
+  goals_reached: 'Obiettivi raggiunti',
+  moved_away: 'Trasferimento in altro territorio',
+  person_declined: 'Rinuncia della persona',
+  taken_over: 'Presa in carico da altro servizio',
+  no_longer_eligible: 'Venuti meno i requisiti',
+  deceased: 'Decesso',
+  other: 'Altro motivo',
+};
+export const OWN_RESOURCE_KINDS = { time: 'Tempo', skills: 'Competenze', relations: 'Relazioni', means: 'Mezzi' };
+export const OWN_RESOURCE_SOURCES = { person: 'La persona', family: 'La famiglia' };
+export const ACTIVATION_KINDS = {
+  volunteer: 'È diventata volontaria/o',
+  activity: 'Partecipa a un\'attività della comunità',
+};
+/** A GAS level with its sign, as on the printed scales: «+2», «0», «−1». */
+export function gasLevel(level) {
+  const n = Number(level);
+  return n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0';
+}

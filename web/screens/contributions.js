@@ -8,8 +8,10 @@ const PAGE = 50;
 
 export default async function contributions(root, { session, user, query, replaceQuery }) {
   const holderSide = session.role === 'holder_manager';
+  // A social worker comes here for the entries of its plans waiting for its confirmation.
+  const planSide = session.role === 'social_worker';
   const state = {
-    verification: query.verification ?? (holderSide ? 'self_reported' : ''), unit: query.unit || '',
+    verification: query.verification ?? (holderSide || planSide ? 'self_reported' : ''), unit: query.unit || '',
     from: query.from || '', to: query.to || '', offset: 0,
   };
   const totals = h('div');
@@ -46,7 +48,25 @@ export default async function contributions(root, { session, user, query, replac
     }
   }
 
+  async function recordForPlan() {
+    const { CONTRIBUTING, matchContributionDialog } = await import('../js/plan-contribution.js');
+    const matches = (await apiAll('/api/matches')).filter((m) => CONTRIBUTING.has(m.status));
+    if (!matches.length) { flash('Nessun abbinamento accettato nei tuoi piani: un contributo si registra per un abbinamento accettato, attivo o concluso.', 'warning'); return; }
+    const choice = select('match_id', matches.map((m) => [m.id, `${m.resource_title} — ${m.holder_name}`]), matches[0].id);
+    const go = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Continua' });
+    const form = h('form', { novalidate: true }, field('Abbinamento', choice), h('div', { class: 'actions' }, go));
+    const picker = openDialog('Per quale abbinamento?', form);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const match = matches.find((m) => m.id === choice.value);
+      picker.close();
+      matchContributionDialog(match, async () => { flash('Contributo registrato.'); await load(); });
+    });
+    choice.focus();
+  }
+
   async function record() {
+    if (planSide) { await recordForPlan(); return; }
     const [resources, activities, holders] = await Promise.all([
       holderSide && user.holder_id ? apiAll('/api/resources', { holder_id: user.holder_id }) : Promise.resolve([]),
       api('/api/activities', { query: { limit: 100 } }).then((p) => p.items || p).catch(() => []),
@@ -60,11 +80,12 @@ export default async function contributions(root, { session, user, query, replac
     dialog.querySelector('input, select').focus();
   }
 
-  root.append(pageHeader(holderSide ? 'Contributi della mia organizzazione' : 'Registro dei contributi', {
+  root.append(pageHeader(holderSide ? 'Contributi della mia organizzazione' : planSide ? 'Contributi per i miei piani' : 'Registro dei contributi', {
     lead: holderSide
       ? 'Le ore e i beni dati alla comunità. Conferma quelli dichiarati dai volontari: solo i contributi verificati contano nelle statistiche.'
+      : planSide ? 'Le ore e i beni dati per i piani che segui. Conferma quelli dichiarati «da confermare»: solo i contributi verificati contano nelle statistiche.'
       : 'Ogni registrazione resta nello storico: una correzione o un annullamento è una nuova registrazione.',
-    actions: session.role !== 'social_worker' ? [h('button', { type: 'button', class: 'btn btn-primary', onclick: record }, '+ Registra un contributo')] : null,
+    actions: [h('button', { type: 'button', class: 'btn btn-primary', onclick: record }, '+ Registra un contributo')],
   }), totals, filters, list);
   await load();
 }

@@ -6,6 +6,8 @@ import {
 } from '../js/match-bits.js';
 import { matchActions } from '../js/match-actions.js';
 import { needForm, planForm } from '../js/plan-forms.js';
+import { CONTRIBUTING, matchContributionDialog } from '../js/plan-contribution.js';
+import { drawOutcomes } from './plan-outcomes.js';
 import { comuneNames, comuni, taxonomy } from '../js/store.js';
 import {
   announce, badge, busy, checkboxGroup, checkedValues, emptyState, errorBox, flash, fmt, loading, openDialog, optional,
@@ -19,6 +21,8 @@ export default async function planScreen(root, { params, session }) {
   const summary = h('section', { class: 'card', 'aria-labelledby': 'plan-facts' });
   const needsBox = h('div');
   const contributionsBox = h('div');
+  const outcomesBox = h('div');
+  let needChoices = []; // the needs a goal may be about, for the goal editor
 
   function drawHeader() {
     fill(header, pageHeader(`Piano ${plan.case_code}`, {
@@ -26,6 +30,7 @@ export default async function planScreen(root, { params, session }) {
       actions: [
         h('button', { type: 'button', class: 'btn btn-primary', onclick: addNeed }, '+ Aggiungi un bisogno'),
         h('button', { type: 'button', class: 'btn btn-secondary', onclick: runBatch }, 'Abbinamento automatico'),
+        h('a', { class: 'btn btn-secondary', href: `#/piani/${plan.id}/stampa`, text: 'Versione da stampare' }),
       ],
     }));
   }
@@ -119,6 +124,7 @@ export default async function planScreen(root, { params, session }) {
         h('button', { type: 'button', class: 'btn btn-primary', onclick: addNeed }, 'Aggiungi un bisogno')));
       return;
     }
+    needChoices = needs.map((n) => { const s = needSummary({ ...n, comune: n.comune || plan.comune }, tax, names); return { id: n.id, label: `${s.category} · ${s.quantity}` }; });
     const byNeed = {};
     for (const m of matches.items) (byNeed[m.need_id] ||= []).push(m);
     fill(needsBox, h('ul', { class: 'cards' }, needs.map((need) => needCard(need, byNeed[need.id] || [], need.id === openSuggestionsFor))));
@@ -154,7 +160,8 @@ export default async function planScreen(root, { params, session }) {
         h('h4', { text: 'Abbinamenti' }),
         h('ul', { class: 'rules' }, needMatches.map((m) => h('li', null,
           h('div', null, h('strong', { text: m.resource_title }), h('div', { class: 'small muted', text: `${m.holder_name}${m.decline_reason ? ` · motivo: ${m.decline_reason}` : ''}` })),
-          h('div', { class: 'actions' }, matchBadge(m.status), matchActions(m, 'plan', () => loadNeeds())))))) : null,
+          h('div', { class: 'actions' }, matchBadge(m.status), matchActions(m, 'plan', () => loadNeeds()),
+            CONTRIBUTING.has(m.status) ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Registra un contributo di ${m.holder_name} per «${m.resource_title}»`, onclick: () => matchContributionDialog(m, async () => { flash('Contributo registrato: confermalo quando l\'hai verificato.'); await loadContributions(); }) }, 'Registra un contributo') : null))))) : null,
       h('div', { class: 'actions' }, toggle,
         need.status === 'open' && !live.length ? h('span', { class: 'small muted', text: 'Nessuna risorsa ancora proposta.' }) : null),
       suggestionsBox);
@@ -250,8 +257,14 @@ export default async function planScreen(root, { params, session }) {
   drawSummary();
   root.append(header, h('div', { class: 'grid-2' },
     h('section', { 'aria-labelledby': 'needs-title' }, h('h2', { id: 'needs-title', text: 'Bisogni' }), needsBox),
-    h('div', null, summary)), contributionsBox);
+    h('div', null, summary)), outcomesBox, contributionsBox);
   await loadNeeds();
+  drawOutcomes(outcomesBox, {
+    get plan() { return plan; },
+    get needs() { return needChoices; },
+    canWrite: session.role === 'social_worker',
+    onPlanChanged: async () => { plan = await api(`/api/plans/${plan.id}`); drawHeader(); drawSummary(); },
+  });
   loadContributions().catch((error) => fill(contributionsBox, errorBox(error)));
 }
 
