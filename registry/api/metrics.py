@@ -15,7 +15,7 @@ from registry.api.openapi import answers
 from registry.api.params import Actor, IstatQuery, PathText
 from registry.common import now
 from registry.errors import InvalidInput
-from registry.metrics import exports, labels, report, service
+from registry.metrics import exports, labels, outcomes, report, service
 from registry.metrics.schemas import (
     CoverageOut,
     Granularity,
@@ -134,6 +134,22 @@ class MetricsController(Controller):
         return await service.coverage(
             actor, period, _scope(comune, area, holder_kind, sector), live=live
         )
+
+    @get(
+        "/outcomes",
+        summary="Outcome indicators of the plans: reviews on time, goals attained, GAS T "
+        "change, closures, activation, sources of support (suppressed)",
+    )
+    async def outcome_figures(
+        self,
+        actor: Actor,
+        start: From = None,
+        end: To = None,
+        comune: IstatQuery = None,
+        area: FromQuery[UserArea | None] = None,
+    ) -> outcomes.OutcomesOut:
+        period = service.check_range(start, end, service.today())
+        return await outcomes.outcomes(actor, period, _scope(comune, area, None, None))
 
     async def _bundle(
         self,

@@ -1,0 +1,742 @@
+"""Outcome indicators for the Ufficio di Piano (issue 15): what changes for the persons of the
+plans, aggregated by user area, comune and period, with the same disclosure control as every
+other figure (disclosure.py: whole months, linked tables, parts of a longer period, one
+filter at a time).
+
+The rules are pure (facts in, tables out) and run in a worker process; `load_outcome_inputs`
+reads the facts of one ambito from the outcomes tables (registry/outcomes), the plans, the
+ledger and the funded interventions. The definitions the UdP reads are in labels.py
+(EXPLANATIONS) and in `DEFINITIONS` below, the same words in the API, the dashboard, the
+exports and the report.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from registry.access import Principal, Role
+from registry.common import now as utcnow
+from registry.errors import InvalidInput
+from registry.metrics import compute, disclosure
+from registry.metrics.compute import Period
+from registry.metrics.loading import _VERIFIED, _raw, _u, load_interventions
+from registry.metrics.loading import Scope as LoadScope
+from registry.metrics.periods import ROME, min_count
+from registry.metrics.publication import (
+    _ambito_code,
+    _parts,
+    _published,
+    _suppression,
+    one_filter,
+    period_out,
+)
+from registry.metrics.schemas import FiltersOut, PeriodOut, PublishedTable, Suppression
+from registry.metrics.suppression import TOTAL, Row, Table
+from registry.offload import in_worker_process
+from registry.outcomes.gas import t_score
+
+# --- the facts (what the loader hands over) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFact:
+    id: str
+    comune: str
+    area: str
+    start: date
+    # The day the plan ended (its closure, else its end date); None while it runs.
+    end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class GoalFact:
+    id: str
+    plan_id: str
+    weight: int
+    baseline: int
+    active: bool  # a dropped goal leaves the T-score
+
+
+@dataclass(frozen=True, slots=True)
+class LevelFact:
+    goal_id: str
+    plan_id: str
+    held_on: date
+    level: int
+    order: str = ""  # ties on the same day: the later recorded review wins
+
+
+@dataclass(frozen=True, slots=True)
+class DueFact:
+    """A review due on `due_on` (the next-review date in force before it), held on `held_on`;
+    None: not held yet."""
+
+    plan_id: str
+    due_on: date
+    held_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureFact:
+    plan_id: str
+    closed_on: date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationFact:
+    plan_id: str
+    started_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class OwnTimeFact:
+    """Time the person or the family brings: minutes a week between two days (None: the
+    plan's own start or end)."""
+
+    plan_id: str
+    minutes_per_week: int
+    start: date | None
+    end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFact:
+    """Verified ledger minutes given to a plan on one day."""
+
+    plan_id: str
+    day: date
+    minutes: int
+
+
+@dataclass(slots=True)
+class OutcomeInputs:
+    today: date
+    plans: list[PlanFact] = field(default_factory=list)
+    goals: list[GoalFact] = field(default_factory=list)
+    levels: list[LevelFact] = field(default_factory=list)
+    dues: list[DueFact] = field(default_factory=list)
+    closures: list[ClosureFact] = field(default_factory=list)
+    activations: list[ActivationFact] = field(default_factory=list)
+    own_time: list[OwnTimeFact] = field(default_factory=list)
+    ledger: list[LedgerFact] = field(default_factory=list)
+    interventions: list[compute.InterventionFact] = field(default_factory=list)
+
+
+# --- the tables ------------------------------------------------------------------------------
+
+BY_AREA = "outcomes_by_area"
+BY_COMUNE = "outcomes_by_comune"
+CLOSURES = "outcome_closures"
+OUTCOME_TABLES = (BY_AREA, BY_COMUNE, CLOSURES)
+REFERENCE = {"area": BY_AREA, "comune": BY_COMUNE}
+
+COUNTS = [
+    "plans",
+    "reviews_due",
+    "reviews_on_time",
+    "goals_rated",
+    "goals_attained",
+    "plans_scored",
+    "closures",
+    "plans_activated",
+    "plans_with_support",
+]
+VALUES = ["support_hours_own", "support_hours_community", "support_hours_funded"]
+DERIVED = {
+    "share_reviews_on_time": ["reviews_due", "reviews_on_time"],
+    "share_goals_attained": ["goals_rated", "goals_attained"],
+    "mean_t_change": ["plans_scored"],
+    "share_plans_activated": ["plans", "plans_activated"],
+    "mean_share_own": ["plans_with_support", *VALUES],
+    "mean_share_community": ["plans_with_support", *VALUES],
+    "mean_share_funded": ["plans_with_support", *VALUES],
+}
+_SOURCES = ("own", "community", "funded")
+
+
+@dataclass(slots=True)
+class _Acc:
+    plans: int = 0
+    reviews_due: int = 0
+    reviews_on_time: int = 0
+    goals_rated: int = 0
+    goals_attained: int = 0
+    t_changes: list[float] = field(default_factory=list)
+    closures: int = 0
+    plans_activated: int = 0
+    hours: dict[str, float] = field(default_factory=lambda: dict.fromkeys(_SOURCES, 0.0))
+    shares: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def row(self) -> dict[str, Any]:
+        def ratio(a: int, b: int) -> float | None:
+            return round(a / b, 4) if b else None
+
+        def mean(values: Iterable[float], digits: int = 4) -> float | None:
+            values = list(values)
+            return round(sum(values) / len(values), digits) if values else None
+
+        return {
+            "plans": self.plans,
+            "reviews_due": self.reviews_due,
+            "reviews_on_time": self.reviews_on_time,
+            "goals_rated": self.goals_rated,
+            "goals_attained": self.goals_attained,
+            "plans_scored": len(self.t_changes),
+            "closures": self.closures,
+            "plans_activated": self.plans_activated,
+            "plans_with_support": len(self.shares),
+            "support_hours_own": round(self.hours["own"], 1),
+            "support_hours_community": round(self.hours["community"], 1),
+            "support_hours_funded": round(self.hours["funded"], 1),
+            "share_reviews_on_time": ratio(self.reviews_on_time, self.reviews_due),
+            "share_goals_attained": ratio(self.goals_attained, self.goals_rated),
+            "mean_t_change": mean(self.t_changes, 2),
+            "share_plans_activated": ratio(self.plans_activated, self.plans),
+            "mean_share_own": mean(s[0] for s in self.shares),
+            "mean_share_community": mean(s[1] for s in self.shares),
+            "mean_share_funded": mean(s[2] for s in self.shares),
+        }
+
+
+def _in(day: date | None, period: Period) -> bool:
+    return day is not None and period.start <= day <= period.end
+
+
+def _active(plan: PlanFact, period: Period) -> bool:
+    return plan.start <= period.end and (plan.end is None or plan.end >= period.start)
+
+
+def plan_figures(inputs: OutcomeInputs, period: Period) -> dict[str, _Acc]:
+    """Each plan's own figures in the period (one accumulator per plan id)."""
+    plans = {p.id: p for p in inputs.plans}
+    acc: dict[str, _Acc] = defaultdict(_Acc)
+    for plan in inputs.plans:
+        if _active(plan, period):
+            acc[plan.id].plans = 1
+    # Reviews due in the period: on time when held on or before the due day; a due day
+    # already past (before today) with no review held counts as late.
+    for due in inputs.dues:
+        if due.plan_id not in plans or not _in(due.due_on, period):
+            continue
+        if due.held_on is None and due.due_on >= inputs.today:
+            continue  # still on time: not yet due
+        acc[due.plan_id].reviews_due += 1
+        if due.held_on is not None and due.held_on <= due.due_on:
+            acc[due.plan_id].reviews_on_time += 1
+    # Goals: the latest level of each goal recorded in the period.
+    latest: dict[str, LevelFact] = {}
+    for level in inputs.levels:
+        if not _in(level.held_on, period) or level.plan_id not in plans:
+            continue
+        seen = latest.get(level.goal_id)
+        if seen is None or (level.held_on, level.order) > (seen.held_on, seen.order):
+            latest[level.goal_id] = level
+    goals = {g.id: g for g in inputs.goals}
+    scored: dict[str, list[GoalFact]] = defaultdict(list)
+    for goal_id, level in latest.items():
+        goal = goals.get(goal_id)
+        if goal is None:
+            continue
+        acc[level.plan_id].goals_rated += 1
+        acc[level.plan_id].goals_attained += level.level >= 0
+        if goal.active:
+            scored[level.plan_id].append(goal)
+    for plan_id, rated in scored.items():
+        now = t_score([(latest[g.id].level, g.weight) for g in rated])
+        before = t_score([(g.baseline, g.weight) for g in rated])
+        if now is not None and before is not None:
+            acc[plan_id].t_changes.append(now - before)
+    for closure in inputs.closures:
+        if closure.plan_id in plans and _in(closure.closed_on, period):
+            acc[closure.plan_id].closures += 1
+    activated = {a.plan_id for a in inputs.activations if _in(a.started_on, period)}
+    for plan_id in activated & plans.keys():
+        acc[plan_id].plans_activated = 1
+    _support(inputs, period, plans, acc)
+    return acc
+
+
+def _support(
+    inputs: OutcomeInputs, period: Period, plans: Mapping[str, PlanFact], acc: dict[str, _Acc]
+) -> None:
+    """Hours of support of each plan in the period by source: the person or the family (own
+    time, minutes a week over the days it covers), the community (verified ledger hours,
+    less those a funded intervention already pays for, as in the contribution figures) and
+    funded interventions (hours delivered, prorated to the period, in equal parts among the
+    plans they serve)."""
+    minutes: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(_SOURCES, 0.0))
+    for own in inputs.own_time:
+        plan = plans.get(own.plan_id)
+        if plan is None or own.minutes_per_week <= 0:
+            continue
+        start = max(own.start or plan.start, plan.start)
+        ends = [d for d in (own.end, plan.end, period.end) if d is not None]
+        days = compute.overlap_days(start, min(ends), period.start, period.end)
+        minutes[own.plan_id]["own"] += own.minutes_per_week * days / 7
+    facts = [
+        compute.HoursFact(
+            month=compute.month_key(f.day),
+            holder_kind="",
+            sector="",
+            comune=None,
+            area=None,
+            category=None,
+            verified=True,
+            via_match=False,
+            minutes=f.minutes,
+            entries=1,
+            plan_id=f.plan_id,
+            day=f.day,
+        )
+        for f in inputs.ledger
+        if f.plan_id in plans and _in(f.day, period)
+    ]
+    paid = compute.allocate_paid(facts, inputs.interventions, period)
+    for fact, taken in zip(facts, paid, strict=True):
+        minutes[fact.plan_id or ""]["community"] += fact.minutes - taken
+    for intervention in inputs.interventions:
+        served = [p for p in intervention.plan_ids if p in plans]
+        if not intervention.plan_ids or not served:
+            continue
+        share = compute.prorated_cap(intervention, period) / len(intervention.plan_ids)
+        for plan_id in served:
+            minutes[plan_id]["funded"] += share
+    for plan_id, by_source in minutes.items():
+        total = sum(by_source.values())
+        if total <= 0:
+            continue
+        a = acc[plan_id]
+        for source in _SOURCES:
+            a.hours[source] += by_source[source] / 60
+        a.shares.append(
+            (by_source["own"] / total, by_source["community"] / total, by_source["funded"] / total)
+        )
+
+
+def _merge(parts: Iterable[_Acc]) -> _Acc:
+    out = _Acc()
+    for p in parts:
+        out.plans += p.plans
+        out.reviews_due += p.reviews_due
+        out.reviews_on_time += p.reviews_on_time
+        out.goals_rated += p.goals_rated
+        out.goals_attained += p.goals_attained
+        out.t_changes.extend(p.t_changes)
+        out.closures += p.closures
+        out.plans_activated += p.plans_activated
+        for source in _SOURCES:
+            out.hours[source] += p.hours[source]
+        out.shares.extend(p.shares)
+    return out
+
+
+def _empty(acc: _Acc) -> bool:
+    return acc.row() == _Acc().row()
+
+
+def _table(name: str, key: str, groups: Mapping[str, list[_Acc]], whole: _Acc) -> Table:
+    rows = [
+        Row({key: value}, _merge(parts).row())
+        for value, parts in sorted(groups.items())
+        if not _empty(_merge(parts))
+    ]
+    return Table(
+        name=name,
+        title=TITLES[name],
+        keys=[key],
+        counts=list(COUNTS),
+        values=list(VALUES),
+        rows=rows,
+        total=Row({}, whole.row()),
+        guards={v: ["plans_with_support"] for v in VALUES},
+        derived={k: list(v) for k, v in DERIVED.items()},
+    )
+
+
+def outcome_tables(inputs: OutcomeInputs, period: Period) -> dict[str, Table]:
+    """The period's outcome tables before disclosure control."""
+    acc = plan_figures(inputs, period)
+    plans = {p.id: p for p in inputs.plans}
+    by_area: dict[str, list[_Acc]] = defaultdict(list)
+    by_comune: dict[str, list[_Acc]] = defaultdict(list)
+    for plan_id, a in acc.items():
+        plan = plans[plan_id]
+        by_area[plan.area].append(a)
+        by_comune[plan.comune].append(a)
+    whole = _merge(acc.values())
+    reasons: dict[str, int] = defaultdict(int)
+    for closure in inputs.closures:
+        if closure.plan_id in plans and _in(closure.closed_on, period):
+            reasons[closure.reason] += 1
+    closures = Table(
+        name=CLOSURES,
+        title=TITLES[CLOSURES],
+        keys=["closure_reason"],
+        counts=["closures"],
+        values=[],
+        rows=[Row({"closure_reason": r}, {"closures": n}) for r, n in sorted(reasons.items())],
+        total=Row({}, {"closures": sum(reasons.values())}),
+    )
+    return {
+        BY_AREA: _table(BY_AREA, "area", by_area, whole),
+        BY_COMUNE: _table(BY_COMUNE, "comune", by_comune, whole),
+        CLOSURES: closures,
+    }
+
+
+def _lines(tables: Mapping[str, Table]) -> list[tuple[disclosure.Cell, list[disclosure.Cell]]]:
+    """The same totals in the two breakdowns, and the closures by reason."""
+    lines: list[tuple[disclosure.Cell, list[disclosure.Cell]]] = [
+        ((BY_AREA, TOTAL, c), [(BY_COMUNE, TOTAL, c)]) for c in (*COUNTS, *VALUES)
+    ]
+    lines.append(((BY_AREA, TOTAL, "closures"), [(CLOSURES, TOTAL, "closures")]))
+    return lines
+
+
+def _parts_of(period: Period, today: date) -> tuple[list[Period], bool]:
+    if period.start.year == period.end.year and period.start.month == period.end.month:
+        return [], False
+    return _parts(period, today)
+
+
+def protect_outcomes(
+    inputs: OutcomeInputs,
+    period: Period,
+    threshold: int,
+    done: dict[str, tuple[dict[str, Table], disclosure.Protected]] | None = None,
+) -> tuple[dict[str, Table], disclosure.Protected]:
+    """The period's tables and their protected version: a longer period is protected from
+    its months (or a calendar year from its quarters), like every other figure."""
+    done = {} if done is None else done
+    if period.key in done:
+        return done[period.key]
+    parts, calendar = _parts_of(period, inputs.today)
+    inside = [protect_outcomes(inputs, p, threshold, done)[1] for p in parts]
+    tables = outcome_tables(inputs, period)
+    protected = disclosure._protect(
+        dict(tables), _lines(tables), threshold, inside, calendar=calendar
+    )
+    done[period.key] = (tables, protected)
+    return tables, protected
+
+
+# --- publication -----------------------------------------------------------------------------
+
+FILTER_NOTE = (
+    "Con un filtro per comune o per area di utenza si pubblica solo la riga del valore "
+    "filtrato nella tabella senza filtri dello stesso periodo (con le stesse celle nascoste); "
+    "i motivi di chiusura non sono pubblicati per un solo comune o area. Gli esiti non hanno "
+    "filtri per settore o tipo di soggetto."
+)
+
+
+def _filtered(protected: disclosure.Protected, chosen: tuple[str, str]) -> dict[str, Table]:
+    dimension, value = chosen
+    out: dict[str, Table] = {}
+    for name, table in protected.tables.items():
+        copy = Table(
+            name=table.name,
+            title=table.title,
+            keys=list(table.keys),
+            counts=list(table.counts),
+            values=list(table.values),
+            rows=[],
+            total=None,
+            derived=dict(table.derived),
+            notes=[FILTER_NOTE],
+        )
+        if REFERENCE.get(dimension) == name:
+            found = protected.row(name, {dimension: value})
+            if found is None:  # nothing in the period: zero identifies nobody
+                data: dict[str, Any] = dict.fromkeys((*table.counts, *table.values), 0)
+                data.update(dict.fromkeys(table.derived))
+                found = Row({dimension: value}, data)
+            copy.rows = [found]
+        out[name] = copy
+    return out
+
+
+def published(
+    inputs: OutcomeInputs, period: Period, threshold: int, chosen: tuple[str, str] | None
+) -> tuple[list[PublishedTable], Suppression]:
+    """The outcome tables as published (pure; run in a worker process)."""
+    raw, protected = protect_outcomes(inputs, period, threshold)
+    tables = protected.tables if chosen is None else _filtered(protected, chosen)
+    return _published(tables, raw, protected, OUTCOME_TABLES, threshold)
+
+
+TITLES = {
+    BY_AREA: "Esiti per area di utenza",
+    BY_COMUNE: "Esiti per comune",
+    CLOSURES: "Piani chiusi per motivo",
+}
+
+# What each indicator means, in the words the UdP reads (also in labels.EXPLANATIONS).
+DEFINITIONS: dict[str, str] = {
+    "plans": "Piani attivi in almeno un giorno del periodo (non in bozza).",
+    "share_reviews_on_time": (
+        "Verifiche puntuali: tra le verifiche in scadenza nel periodo (la scadenza è la data "
+        "della prossima verifica fissata alla verifica precedente), quota di quelle tenute "
+        "entro la scadenza. Una verifica scaduta e non ancora tenuta conta come non puntuale; "
+        "una che scade da oggi in poi non è ancora contata."
+    ),
+    "share_goals_attained": (
+        "Obiettivi raggiunti o superati: tra gli obiettivi con un livello registrato nel "
+        "periodo (l'ultimo del periodo), quota al livello 0 (atteso) o superiore (+1, +2) "
+        "della scala GAS."
+    ),
+    "mean_t_change": (
+        "Variazione media del punteggio T (Goal Attainment Scaling, Kiresuk e Sherman 1968): "
+        "per ogni piano, T con gli ultimi livelli del periodo meno T con i livelli di partenza "
+        "registrati per gli stessi obiettivi (−1 se non indicato); media sui piani. "
+        "T = 50 + 10·Σ pᵢxᵢ / √(0,7·Σ pᵢ² + 0,3·(Σ pᵢ)²), con pesi p e livelli x da −2 a +2: "
+        "T = 50 vuol dire obiettivi raggiunti come atteso. Gli obiettivi abbandonati non "
+        "entrano nel punteggio."
+    ),
+    "closures": "Piani chiusi nel periodo; per motivo nella tabella dei motivi di chiusura.",
+    "share_plans_activated": (
+        "Attivazione: piani in cui la persona è diventata a sua volta volontaria o ha preso "
+        "parte a un'attività della comunità nel periodo, sul totale dei piani attivi."
+    ),
+    "mean_share_own": (
+        "Da dove viene il sostegno di ogni piano, in ore del periodo: dalla persona o dalla "
+        "famiglia (risorse proprie, minuti a settimana per i giorni in cui valgono), dalla "
+        "comunità (ore verificate del registro per il piano, tolte quelle già pagate da un "
+        "intervento) e dagli interventi finanziati (ore erogate ripartite per giorni e in parti "
+        "uguali tra i piani serviti). Quote calcolate per piano, poi media sui piani con "
+        "almeno un'ora di sostegno; accanto, le ore totali."
+    ),
+}
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+async def load_outcome_inputs(ambito_id: uuid.UUID, today: date) -> OutcomeInputs:
+    """Every fact of the ambito's plans (outcome tables are per plan and small: a few rows a
+    plan a year); the ledger is read summed by plan and day."""
+    a = _u(ambito_id)
+    plan_rows = await _raw(
+        "SELECT CAST(p.id AS TEXT) AS id, p.comune, p.target_group, p.start_date, "
+        "p.end_date, pc.closed_on FROM care_plan p "
+        "LEFT JOIN plan_closure pc ON pc.plan = p.id "
+        "WHERE p.ambito = {} AND p.status <> 'draft'",
+        a,
+    )
+    plans = []
+    for r in plan_rows:
+        ends = [d for d in (_date(r["closed_on"]), _date(r["end_date"])) if d is not None]
+        plans.append(
+            PlanFact(
+                id=str(uuid.UUID(r["id"])),
+                comune=r["comune"],
+                area=r["target_group"],
+                start=_date(r["start_date"]) or today,
+                end=min(ends) if ends else None,
+            )
+        )
+    goal_rows = await _raw(
+        "SELECT CAST(id AS TEXT) AS id, CAST(plan AS TEXT) AS plan, weight, baseline, status "
+        "FROM plan_goal WHERE ambito = {}",
+        a,
+    )
+    goals = [
+        GoalFact(
+            id=str(uuid.UUID(r["id"])),
+            plan_id=str(uuid.UUID(r["plan"])),
+            weight=int(r["weight"] or 1),
+            baseline=int(r["baseline"] if r["baseline"] is not None else -1),
+            active=r["status"] != "dropped",
+        )
+        for r in goal_rows
+    ]
+    level_rows = await _raw(
+        "SELECT CAST(l.goal AS TEXT) AS goal, CAST(r.plan AS TEXT) AS plan, r.held_on, "
+        "l.level, CAST(r.created_at AS TEXT) AS created FROM plan_review_level l "
+        "JOIN plan_review r ON r.id = l.review WHERE l.ambito = {}",
+        a,
+    )
+    levels = [
+        LevelFact(
+            goal_id=str(uuid.UUID(r["goal"])),
+            plan_id=str(uuid.UUID(r["plan"])),
+            held_on=_date(r["held_on"]),  # type: ignore[arg-type]
+            level=int(r["level"]),
+            order=str(r["created"] or ""),
+        )
+        for r in level_rows
+    ]
+    review_rows = await _raw(
+        "SELECT CAST(plan AS TEXT) AS plan, due_on, held_on FROM plan_review "
+        "WHERE ambito = {} AND due_on IS NOT NULL",
+        a,
+    )
+    dues = [
+        DueFact(str(uuid.UUID(r["plan"])), _date(r["due_on"]), _date(r["held_on"]))  # type: ignore[arg-type]
+        for r in review_rows
+    ]
+    # The due day still pending (no review held for it yet), unless the plan was closed.
+    pending = await _raw(
+        "SELECT CAST(f.plan AS TEXT) AS plan, f.next_review_on FROM plan_follow_up f "
+        "WHERE f.ambito = {} AND f.next_review_on IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM plan_closure pc WHERE pc.plan = f.plan)",
+        a,
+    )
+    dues.extend(
+        DueFact(str(uuid.UUID(r["plan"])), _date(r["next_review_on"]), None)  # type: ignore[arg-type]
+        for r in pending
+    )
+    closure_rows = await _raw(
+        "SELECT CAST(plan AS TEXT) AS plan, closed_on, reason FROM plan_closure WHERE ambito = {}",
+        a,
+    )
+    closures = [
+        ClosureFact(str(uuid.UUID(r["plan"])), _date(r["closed_on"]), r["reason"])  # type: ignore[arg-type]
+        for r in closure_rows
+    ]
+    activation_rows = await _raw(
+        "SELECT CAST(plan AS TEXT) AS plan, started_on FROM plan_activation WHERE ambito = {}",
+        a,
+    )
+    activations = [
+        ActivationFact(str(uuid.UUID(r["plan"])), _date(r["started_on"]))  # type: ignore[arg-type]
+        for r in activation_rows
+    ]
+    own_rows = await _raw(
+        "SELECT CAST(plan AS TEXT) AS plan, minutes_per_week, start_date, end_date "
+        "FROM plan_own_resource WHERE ambito = {} AND minutes_per_week > 0",
+        a,
+    )
+    own_time = [
+        OwnTimeFact(
+            str(uuid.UUID(r["plan"])),
+            int(r["minutes_per_week"]),
+            _date(r["start_date"]),
+            _date(r["end_date"]),
+        )
+        for r in own_rows
+    ]
+    ledger_rows = await _raw(
+        "SELECT CAST(c.plan_id AS TEXT) AS plan, c.occurred_on AS day, "
+        "SUM(c.quantity) AS minutes FROM contribution c "
+        "WHERE c.ambito = {} AND c.plan_id IS NOT NULL AND c.unit = {} "
+        "AND c.kind <> 'cancellation' "
+        "AND NOT EXISTS (SELECT 1 FROM contribution s WHERE s.corrects = c.id) "
+        f"AND {_VERIFIED} GROUP BY 1, 2",
+        a,
+        compute.TIME_UNIT,
+    )
+    ledger = [
+        LedgerFact(str(uuid.UUID(r["plan"])), _date(r["day"]), int(r["minutes"] or 0))  # type: ignore[arg-type]
+        for r in ledger_rows
+    ]
+    first = min((p.start for p in plans), default=today)
+    interventions = await load_interventions(
+        ambito_id, Period("all", min(first, today), today), LoadScope()
+    )
+    return OutcomeInputs(
+        today=today,
+        plans=plans,
+        goals=goals,
+        levels=levels,
+        dues=dues,
+        closures=closures,
+        activations=activations,
+        own_time=own_time,
+        ledger=ledger,
+        interventions=interventions,
+    )
+
+
+# --- the answer ------------------------------------------------------------------------------
+
+
+class OutcomesOut(msgspec.Struct, kw_only=True):
+    """Outcome indicators of a period, aggregated and suppressed like every other figure."""
+
+    ambito_code: str
+    period: PeriodOut
+    filters: FiltersOut
+    as_of: datetime
+    tables: list[PublishedTable]
+    suppression: Suppression
+    definitions: dict[str, str]
+    notes: list[str]
+
+
+def chosen_filter(scope: Any) -> tuple[str, str] | None:
+    """The one filter of the query (comune or area); sector and holder kind do not apply to
+    the persons of the plans."""
+    chosen = one_filter(scope)
+    if chosen is not None and chosen[0] not in REFERENCE:
+        raise InvalidInput("outcomes are published by comune or user area only", field=chosen[0])
+    return chosen
+
+
+async def outcomes(
+    actor: Principal,
+    period: Period,
+    scope: Any,
+    *,
+    now: datetime | None = None,
+    strict: bool = True,
+) -> OutcomesOut:
+    """The outcome indicators of the period (UdP and social workers of the ambito, like the
+    other metrics). `strict=False` (the exports) answers a sector or holder-kind filter with
+    empty tables instead of refusing it."""
+    actor.require(Role.UDP_ADMIN, Role.SOCIAL_WORKER)
+    moment = now or utcnow()
+    today = moment.astimezone(ROME).date()
+    try:
+        chosen = chosen_filter(scope)
+        foreign = False
+    except InvalidInput:
+        if strict:
+            raise
+        chosen, foreign = None, True
+    inputs = await load_outcome_inputs(actor.ambito_id, today)
+    threshold = min_count()
+    tables, suppression = await in_worker_process(published, inputs, period, threshold, chosen)
+    if foreign:
+        tables = [
+            PublishedTable(
+                name=t.name,
+                title=t.title,
+                columns=t.columns,
+                rows=[],
+                total=None,
+                notes=[FILTER_NOTE],
+            )
+            for t in tables
+        ]
+        suppression = _suppression([], threshold)
+    return OutcomesOut(
+        ambito_code=await _ambito_code(actor.ambito_id),
+        period=period_out(period, today),
+        filters=scope.out(),
+        as_of=moment,
+        tables=tables,
+        suppression=suppression,
+        definitions=dict(DEFINITIONS),
+        notes=[
+            "Gli esiti sono calcolati dai piani del periodo: ogni piano conta nell'area di "
+            "utenza e nel comune del piano.",
+            "Controllo della divulgazione come per gli altri indicatori: periodi di mesi "
+            "interi, celle nascoste in modo coerente tra le tabelle e tra i mesi del periodo, "
+            "un filtro alla volta.",
+        ],
+    )
