@@ -34,6 +34,7 @@ from registry.api.matches import MatchController, MatchingRunController
 from registry.api.metrics import MetricsController
 from registry.api.notifications import NotificationController
 from registry.api.openapi import DocumentedErrors
+from registry.api.partnerships import CodesignController, CommitmentController, PattoController
 from registry.api.plans import AuditController, PlanController
 from registry.api.platform import PlatformController
 from registry.api.reconfirm import ReconfirmController, ReconfirmPage
@@ -131,6 +132,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         AuditController,
         MetricsController,
         InteractionController,
+        CodesignController,  # issue 16: co-design, patti di collaborazione, commitments
+        PattoController,
+        CommitmentController,
         InteropController,
         PublicDirectoryController,
         PublicFeedsController,

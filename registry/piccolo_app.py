@@ -55,6 +55,16 @@ from registry.outcomes.tables import (
     PlanReview,
     ReviewLevel,
 )
+from registry.partnerships.tables import (
+    CodesignMilestone,
+    CodesignPartner,
+    CodesignProject,
+    Commitment,
+    CommitmentEntry,
+    Patto,
+    PattoParty,
+    PattoReport,
+)
 from registry.plans.tables import Need, Plan
 from registry.region.tables import RegionalObserver
 from registry.resources.tables import AvailabilityWindow, Resource
@@ -135,6 +145,15 @@ APP_CONFIG = AppConfig(
         PlanClosure,
         OwnResource,
         Activation,
+        # co-design projects and patti di collaborazione, their commitments (issue 16)
+        CodesignProject,
+        CodesignPartner,
+        CodesignMilestone,
+        Patto,
+        PattoParty,
+        Commitment,
+        CommitmentEntry,
+        PattoReport,
     ],
     migration_dependencies=[],
     commands=[],
