@@ -34,6 +34,7 @@ from registry.api.matches import MatchController, MatchingRunController
 from registry.api.metrics import MetricsController
 from registry.api.notifications import NotificationController
 from registry.api.openapi import DocumentedErrors
+from registry.api.outcomes import OutcomesController
 from registry.api.partnerships import CodesignController, CommitmentController, PattoController
 from registry.api.plans import AuditController, PlanController
 from registry.api.platform import PlatformController
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         ReconfirmController,
         ReconfirmPage,
         PlanController,
+        OutcomesController,  # issue 15: goals (GAS), reviews, closure, own resources
         MatchController,
         MatchingRunController,
         AuditController,

@@ -176,6 +176,14 @@ async def _metrics_snapshot(now: datetime, settings: Settings, scope: Scope) -> 
     return result if isinstance(result, dict) else {"result": str(result)}
 
 
+async def _review_overdue(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
+    from registry.outcomes.service import notify_overdue_reviews
+
+    if not (active := await in_service(scope)):
+        return NONE_IN_SERVICE
+    return await notify_overdue_reviews(now, active)
+
+
 @dataclass(frozen=True, slots=True)
 class JobSpec:
     name: str
@@ -235,6 +243,12 @@ JOBS: dict[str, JobSpec] = {
                 minutes=METRICS_SNAPSHOT_MINUTES, timezone=ZoneInfo(s.timezone)
             ),
             _metrics_snapshot,
+        ),
+        JobSpec(
+            "review_overdue",
+            "plans whose review is past due: tell their social workers (once per due date)",
+            _daily(6, 30),
+            _review_overdue,
         ),
     )
 }

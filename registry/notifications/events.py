@@ -25,6 +25,7 @@ class EventType(StrEnum):
     CONTRIBUTION_REPORTED = "contribution.reported"
     CONTRIBUTION_CONFIRMED = "contribution.confirmed"
     PLAN_SHARED = "plan.shared"
+    REVIEW_OVERDUE = "plan.review_overdue"  # issue 15: a plan's review is past due
     CHECKIN_CODE_REVOKED = "checkin.code_revoked"
     PING = "webhook.ping"
 

@@ -332,6 +332,7 @@ ROLE_EVENTS: dict[Role, tuple[EventType, ...]] = {
         EventType.NEW_CANDIDATES,
         EventType.PLAN_SHARED,
         EventType.CONTRIBUTION_REPORTED,
+        EventType.REVIEW_OVERDUE,
     ),
     Role.HOLDER_MANAGER: (
         EventType.MATCH_PROPOSED,

@@ -352,3 +352,29 @@ async def code_revoked(actor: Principal, code: dict[str, Any]) -> None:
         subject=f"checkin_code:{code['id']}",
         data={"code_id": str(code["id"]), "holder_id": str(code["holder"])},
     )
+
+
+# --- plan reviews (issue 15) ---------------------------------------------------------------
+
+
+async def review_overdue(
+    ambito_id: uuid.UUID, plan_id: uuid.UUID, case_code: str, due: Any, subject: str
+) -> None:
+    """The scheduler tells the plan's social workers its review is past due (no actor: the
+    job, so `emit` directly). Only the pseudonymous case code, never goals or notes."""
+    when = due.strftime("%d/%m/%Y")
+    await emit(
+        Event(
+            ambito_id=ambito_id,
+            type=EventType.REVIEW_OVERDUE,
+            title=f"Verifica in ritardo: piano {case_code}",
+            body=(
+                f"La verifica del piano {case_code} era prevista entro il {when} e non è "
+                "ancora stata registrata. Registrala, o fissa una nuova data."
+            ),
+            link=f"#/piani/{plan_id}",
+            users=await plan_social_workers(plan_id),
+            subject=subject,
+            data={"plan_id": str(plan_id), "due_on": due.isoformat()},
+        )
+    )

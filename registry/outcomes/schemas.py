@@ -328,11 +328,18 @@ class ActivationOut(msgspec.Struct, kw_only=True):
 
 
 class SupportSplit(msgspec.Struct, kw_only=True):
-    """Minutes a week of support by origin (current own resources; active matches are
-    counted by the figures from the ledger, not here)."""
+    """How much of the plan rests on the person and the family, the community and funded
+    services, in minutes from the plan's start to today (or its closure):
+    - own_minutes: the own resources' minutes a week over the days each one lasts;
+    - community_minutes: the effective ledger entries in hours for the plan's needs;
+    - funded_minutes: each funded intervention naming the plan, its delivered minutes
+      divided by the number of plans it names."""
 
-    own_minutes_per_week: int
+    own_minutes_per_week: int  # the own resources in force today
     own_resources: int
+    own_minutes: int
+    community_minutes: int
+    funded_minutes: int
 
 
 class OutcomesOut(msgspec.Struct, kw_only=True):

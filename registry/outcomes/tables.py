@@ -132,9 +132,7 @@ class Activation(Table, tablename="plan_activation"):
     kind = Varchar(length=16)
     volunteer = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
     holder = ForeignKey(Holder, null=True, default=None, on_delete=OnDelete.set_null)
-    activity = ForeignKey(
-        CommunityActivity, null=True, default=None, on_delete=OnDelete.set_null
-    )
+    activity = ForeignKey(CommunityActivity, null=True, default=None, on_delete=OnDelete.set_null)
     consent_on = Date()
     started_on = Date(index=True)
     created_by = ForeignKey(User, null=False, on_delete=OnDelete.restrict)
