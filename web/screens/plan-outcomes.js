@@ -349,6 +349,26 @@ async function activationDialog(planId, onSaved) {
   kind.focus();
 }
 
+function nextReviewDialog(planId, current, onSaved) {
+  const date = input('next_review_on', current || '', { type: 'date' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Salva' });
+  const form = h('form', { novalidate: true },
+    field('Prossima verifica', date, { hint: 'Lascia vuoto per non fissarla; riceverai un avviso se la data passa senza verifica' }),
+    h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => dialog.close() }, 'Annulla')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await busy(submit, () => api(`${base(planId)}/next-review`, { method: 'PUT', body: { next_review_on: date.value || null } }));
+      dialog.close();
+      await onSaved();
+    } catch (error) {
+      showFormError(form, error, { next_review_on: 'Prossima verifica' });
+    }
+  });
+  const dialog = openDialog('Data della prossima verifica', form);
+  date.focus();
+}
+
 async function reviewDetail(planId, review, goals) {
   const body = h('div', null, loading());
   openDialog(`Verifica del ${fmt.date(review.held_on)}`, body, { wide: true });
@@ -399,13 +419,14 @@ export async function drawOutcomes(box, ctx) {
     h('div', { class: 'stat' },
       h('span', { class: 'value', text: data.next_review_on ? fmt.date(data.next_review_on) : '—' }),
       h('span', { class: 'what', text: 'Prossima verifica' }),
-      h('span', { class: 'note' }, data.review_overdue ? badge('In ritardo', 'danger') : `${data.reviews} ${data.reviews === 1 ? 'verifica' : 'verifiche'}${data.last_review_on ? `, l'ultima il ${fmt.date(data.last_review_on)}` : ''}`)));
+      h('span', { class: 'note' }, data.review_overdue ? badge('In ritardo', 'danger') : `${data.reviews} ${data.reviews === 1 ? 'verifica' : 'verifiche'}${data.last_review_on ? `, l'ultima il ${fmt.date(data.last_review_on)}` : ''}`),
+      write ? h('button', { type: 'button', class: 'link-button', onclick: () => nextReviewDialog(plan.id, data.next_review_on, () => reload('Data della prossima verifica aggiornata.')) }, data.next_review_on ? 'Sposta la data' : 'Fissa la data') : null));
 
   const goalsList = goals.length ? h('ol', { class: 'cards goals' }, goals.map((goal, i) => h('li', { class: 'item-card' },
     h('div', { class: 'item-head' },
       h('h4', { text: `${i + 1}. ${goal.title}` }),
       h('span', { class: 'actions' },
-        badge(goal.latest_level === null || goal.latest_level === undefined ? `Partenza ${gasLevel(goal.baseline)}` : `Ora ${gasLevel(goal.latest_level)}`, goal.latest_level > goal.baseline ? 'success' : 'neutral'),
+        badge(goal.latest_level === null || goal.latest_level === undefined ? `Partenza ${gasLevel(goal.baseline)}` : `Livello attuale ${gasLevel(goal.latest_level)} (partenza ${gasLevel(goal.baseline)})`, goal.latest_level > goal.baseline ? 'success' : 'neutral'),
         goal.weight !== 1 ? badge(`Peso ${goal.weight}`) : null)),
     h('details', null, h('summary', { text: 'Scala dei risultati' }), scaleTable(goal, { caption: `Scala dell'obiettivo ${i + 1}` })),
     write ? h('div', { class: 'actions' },
@@ -437,7 +458,18 @@ export async function drawOutcomes(box, ctx) {
   const closure = data.closure ? h('div', { class: 'notice notice-success closure-notice' },
     h('strong', { text: `Piano chiuso il ${fmt.date(data.closure.closed_on)}: ${data.closure.reason_label || label(CLOSURE_REASONS, data.closure.reason)}.` }),
     ` Punteggio T finale: ${tText(data.closure.t_score)}.`,
-    data.closure.note ? h('div', { class: 'small', text: data.closure.note }) : null) : null;
+    data.closure.note ? h('div', { class: 'small', text: data.closure.note }) : null,
+    ctx.canWrite ? h('button', {
+      type: 'button', class: 'btn btn-secondary btn-small',
+      onclick: async () => {
+        if (!await confirmDialog('Riaprire il piano?', 'Da usare se il piano è stato chiuso per errore: la chiusura e i suoi livelli finali vengono tolti.', { confirmText: 'Riapri il piano' })) return;
+        try {
+          await api(`${base(plan.id)}/closure`, { method: 'DELETE' });
+          await ctx.onPlanChanged();
+          await reload('Piano riaperto.');
+        } catch (error) { flash(error.message, 'error'); }
+      },
+    }, 'Riapri il piano') : null) : null;
 
   const own = h('div', null,
     data.ownResources.length ? h('ul', { class: 'rules' }, data.ownResources.map((r) => h('li', null,
