@@ -334,6 +334,23 @@ async def test_outcomes_by_area_and_comune_hand_computed(client, threshold_3) ->
     both = await client.get(_q(area="anziani", comune=w.x), headers=t.headers(U))
     assert both.status_code == 400 and "comune" in both.text
 
+    # The same figures in the Italian export and in the report's chapter, with definitions.
+    csv = await client.get(
+        _q().replace("/outcomes?", "/export/esiti-per-area-di-utenza.csv?"), headers=t.headers(U)
+    )
+    assert csv.status_code == 200, csv.text
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Area di utenza;Piani attivi;Verifiche in scadenza;")
+    assert lines[1].startswith("Anziani;4;4;;5;")  # withheld cells are empty
+    assert lines[-1].startswith("Totale;8;8;5;10;7;7;3;3;3;") and ";0,625;0,7;" in lines[-1]
+    report = await client.get(_q().replace("/outcomes?", "/report.html?"), headers=t.headers(U))
+    assert report.status_code == 200, report.text
+    chapter = report.text[report.text.index("Esiti per le persone</h2>") :]
+    chapter = chapter[: chapter.index("</section>")]
+    assert "<b>62,5%</b>" in chapter and "Piani chiusi per motivo" in chapter
+    assert "Trasferimento in altro territorio" in chapter  # a closure reason, in words
+    assert "Goal Attainment Scaling" in chapter  # the definitions go with the tables
+
     # Two months: a cell withheld in M stays withheld in the range (rule 3), though anziani
     # have 3 reviews on time over the two months (A1's review of M−1 too).
     longer = (await client.get(_q(start=PREVIOUS), headers=t.headers(U))).json()

@@ -25,6 +25,7 @@ from registry.ambiti.tables import Ambito, Comune
 from registry.errors import NotFound
 from registry.metrics import labels, service
 from registry.metrics.compute import Period
+from registry.metrics.outcomes import OutcomesOut, outcomes
 from registry.metrics.schemas import (
     Money,
     NetworkOut,
@@ -52,6 +53,8 @@ class Bundle:
     ambito_name: str = ""
     # Names of the comuni in the tables as the registry knows them (geo's list comes first).
     comuni: dict[str, str] = field(default_factory=dict)
+    # Outcomes for the persons of the plans (issue 15); None in bundles made without them.
+    outcomes: OutcomesOut | None = None
 
     @property
     def threshold(self) -> int:
@@ -112,7 +115,9 @@ def _money_table(summary: SummaryOut) -> PublishedTable:
     )
 
 
-def _suppression_table(*answers: SummaryOut | TimeseriesOut | NetworkOut) -> PublishedTable:
+def _suppression_table(
+    *answers: SummaryOut | TimeseriesOut | NetworkOut | OutcomesOut,
+) -> PublishedTable:
     rows = []
     for answer in answers:
         for cell in answer.suppression.cells:
@@ -201,6 +206,8 @@ async def bundle(
     summary = await service.summary(actor, period, scope, live=live, now=now)
     series = await service.timeseries(actor, period, granularity, scope, live=live, now=now)
     net = await service.cohesion(actor, period, granularity, scope, live=live, now=now)
+    # A sector or holder-kind filter has no outcomes: empty tables, not a refusal.
+    results = await outcomes(actor, period, scope, now=now, strict=False)
     ambito = await Ambito.select(Ambito.name).where(Ambito.id == actor.ambito_id).first()
     ambito_name = ambito["name"] if ambito else ""
     tables = [
@@ -209,8 +216,9 @@ async def bundle(
         series.series,
         net.periods,
         net.nodes_by_sector,
+        *results.tables,
         _money_table(summary),
-        _suppression_table(summary, series, net),
+        _suppression_table(summary, series, net, results),
         _glossary_table(),
     ]
     return Bundle(
@@ -220,6 +228,7 @@ async def bundle(
         tables=tables,
         ambito_name=ambito_name,
         comuni=await _comuni_names(tables, scope),
+        outcomes=results,
     )
 
 

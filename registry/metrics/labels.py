@@ -23,6 +23,7 @@ import msgspec
 
 from registry import geo, italian
 from registry.metrics.rates import TASK_LEVELS
+from registry.outcomes.schemas import CLOSURE_REASON_LABELS
 from registry.vocabularies import (
     CONTRIBUTION_UNIT_LABELS,
     FUND_SOURCE_LABELS,
@@ -100,6 +101,14 @@ TABLES: dict[str, TableName] = {
         "metodi-e-tariffe", "Metodi e tariffe", "Metodi, tariffe e anni delle tariffe"
     ),
     "suppressed": TableName("valori-nascosti", "Valori nascosti", "Valori nascosti e perché"),
+    # outcomes for the persons of the plans (registry/metrics/outcomes.py, issue 15)
+    "outcomes_by_area": TableName(
+        "esiti-per-area-di-utenza", "Esiti per area di utenza", "Esiti per area di utenza"
+    ),
+    "outcomes_by_comune": TableName("esiti-per-comune", "Esiti per comune", "Esiti per comune"),
+    "outcome_closures": TableName(
+        "piani-chiusi-per-motivo", "Piani chiusi per motivo", "Piani chiusi per motivo"
+    ),
 }
 
 
@@ -231,6 +240,27 @@ COLUMNS: dict[str, str] = {
     "reason": "Motivo",
     "indicator": "Indicatore",
     "meaning": "Come si legge",
+    # outcomes (registry/metrics/outcomes.py)
+    "closure_reason": "Motivo di chiusura",
+    "plans": "Piani attivi",
+    "reviews_due": "Verifiche in scadenza",
+    "reviews_on_time": "Verifiche puntuali",
+    "share_reviews_on_time": "Quota di verifiche puntuali",
+    "goals_rated": "Obiettivi valutati",
+    "goals_attained": "Obiettivi raggiunti o superati",
+    "share_goals_attained": "Quota di obiettivi raggiunti o superati",
+    "plans_scored": "Piani con punteggio T",
+    "mean_t_change": "Variazione media del punteggio T (GAS)",
+    "closures": "Piani chiusi",
+    "plans_activated": "Piani con persona attivata",
+    "share_plans_activated": "Quota di piani con persona attivata",
+    "plans_with_support": "Piani con ore di sostegno",
+    "support_hours_own": "Ore dalla persona o dalla famiglia",
+    "support_hours_community": "Ore dalla comunità",
+    "support_hours_funded": "Ore da interventi finanziati",
+    "mean_share_own": "Quota media dalla persona o dalla famiglia",
+    "mean_share_community": "Quota media dalla comunità",
+    "mean_share_funded": "Quota media da interventi finanziati",
 }
 
 # Columns whose numbers are euro, shares (0-1, shown as %), or indices with more decimals.
@@ -246,6 +276,12 @@ SHARES = {
     "share_needs_matched",
     "share_confirmed",
     "largest_component_share",
+    "share_reviews_on_time",
+    "share_goals_attained",
+    "share_plans_activated",
+    "mean_share_own",
+    "mean_share_community",
+    "mean_share_funded",
 }
 INDICES = {
     "leverage_ratio",
@@ -368,6 +404,40 @@ EXPLANATIONS: dict[str, str] = {
     "largest_component_share": (
         "Quota di soggetti nella parte più grande della rete in cui tutti sono raggiungibili."
     ),
+    # outcomes for the persons of the plans (registry/metrics/outcomes.py, issue 15)
+    "plans": "Piani attivi in almeno un giorno del periodo (le bozze non contano).",
+    "share_reviews_on_time": (
+        "Verifiche puntuali: tra le verifiche in scadenza nel periodo (la scadenza è la data "
+        "della prossima verifica fissata alla verifica precedente), quota di quelle tenute "
+        "entro la scadenza. Una verifica scaduta e non ancora tenuta conta come non puntuale; "
+        "una che scade da oggi in poi non è ancora contata."
+    ),
+    "share_goals_attained": (
+        "Obiettivi raggiunti o superati: tra gli obiettivi con un livello registrato nel "
+        "periodo (conta l'ultimo del periodo), quota al livello 0 (atteso) o superiore (+1, "
+        "+2) della scala GAS."
+    ),
+    "mean_t_change": (
+        "Variazione media del punteggio T (Goal Attainment Scaling, Kiresuk e Sherman 1968): "
+        "per ogni piano, T con gli ultimi livelli del periodo meno T con i livelli di partenza "
+        "registrati per gli stessi obiettivi (−1 se non indicato); poi la media sui piani. "
+        "T = 50 + 10·Σ pᵢxᵢ / √(0,7·Σ pᵢ² + 0,3·(Σ pᵢ)²), con pesi p e livelli x da −2 a +2: "
+        "T = 50 vuol dire obiettivi raggiunti come atteso, e ogni 10 punti in più sono circa "
+        "un livello sopra l'atteso. Gli obiettivi abbandonati non entrano nel punteggio."
+    ),
+    "closures": "Piani chiusi nel periodo; i motivi sono nella tabella «Piani chiusi per motivo».",
+    "share_plans_activated": (
+        "Attivazione: piani in cui la persona ha cominciato nel periodo a dare a sua volta "
+        "(come volontaria o in un'attività della comunità), sul totale dei piani attivi."
+    ),
+    "mean_share_own": (
+        "Da dove viene il sostegno di ogni piano, in ore del periodo: dalla persona o dalla "
+        "famiglia (risorse proprie in tempo, minuti a settimana per i giorni in cui valgono), "
+        "dalla comunità (ore verificate del registro date al piano, tolte quelle già pagate da "
+        "un intervento) e dagli interventi finanziati (ore erogate, ripartite per giorni e in "
+        "parti uguali tra i piani serviti). Quote calcolate piano per piano, poi la media sui "
+        "piani con almeno un'ora di sostegno; accanto, le ore totali."
+    ),
 }
 WITHHELD = (
     "«n.d.» (non disponibile) indica un valore nascosto per riservatezza o non calcolabile: "
@@ -449,6 +519,7 @@ def value(column: str, raw: Any, comuni: Mapping[str, str] | None = None) -> Any
         "figure": FIGURES,
         "source": SOURCES,
         "reason": REASONS,
+        "closure_reason": CLOSURE_REASON_LABELS,
     }.get(column)
     if labels is not None:
         return labels.get(raw, raw)  # type: ignore[call-overload]

@@ -24,7 +24,7 @@ import msgspec
 from registry.access import Principal, Role
 from registry.common import now as utcnow
 from registry.errors import InvalidInput
-from registry.metrics import compute, disclosure
+from registry.metrics import compute, disclosure, labels
 from registry.metrics.compute import Period
 from registry.metrics.loading import _VERIFIED, _raw, _u, load_interventions
 from registry.metrics.loading import Scope as LoadScope
@@ -473,48 +473,19 @@ def published(
     return _published(tables, raw, protected, OUTCOME_TABLES, threshold)
 
 
-TITLES = {
-    BY_AREA: "Esiti per area di utenza",
-    BY_COMUNE: "Esiti per comune",
-    CLOSURES: "Piani chiusi per motivo",
-}
-
-# What each indicator means, in the words the UdP reads (also in labels.EXPLANATIONS).
-DEFINITIONS: dict[str, str] = {
-    "plans": "Piani attivi in almeno un giorno del periodo (non in bozza).",
-    "share_reviews_on_time": (
-        "Verifiche puntuali: tra le verifiche in scadenza nel periodo (la scadenza è la data "
-        "della prossima verifica fissata alla verifica precedente), quota di quelle tenute "
-        "entro la scadenza. Una verifica scaduta e non ancora tenuta conta come non puntuale; "
-        "una che scade da oggi in poi non è ancora contata."
-    ),
-    "share_goals_attained": (
-        "Obiettivi raggiunti o superati: tra gli obiettivi con un livello registrato nel "
-        "periodo (l'ultimo del periodo), quota al livello 0 (atteso) o superiore (+1, +2) "
-        "della scala GAS."
-    ),
-    "mean_t_change": (
-        "Variazione media del punteggio T (Goal Attainment Scaling, Kiresuk e Sherman 1968): "
-        "per ogni piano, T con gli ultimi livelli del periodo meno T con i livelli di partenza "
-        "registrati per gli stessi obiettivi (−1 se non indicato); media sui piani. "
-        "T = 50 + 10·Σ pᵢxᵢ / √(0,7·Σ pᵢ² + 0,3·(Σ pᵢ)²), con pesi p e livelli x da −2 a +2: "
-        "T = 50 vuol dire obiettivi raggiunti come atteso. Gli obiettivi abbandonati non "
-        "entrano nel punteggio."
-    ),
-    "closures": "Piani chiusi nel periodo; per motivo nella tabella dei motivi di chiusura.",
-    "share_plans_activated": (
-        "Attivazione: piani in cui la persona è diventata a sua volta volontaria o ha preso "
-        "parte a un'attività della comunità nel periodo, sul totale dei piani attivi."
-    ),
-    "mean_share_own": (
-        "Da dove viene il sostegno di ogni piano, in ore del periodo: dalla persona o dalla "
-        "famiglia (risorse proprie, minuti a settimana per i giorni in cui valgono), dalla "
-        "comunità (ore verificate del registro per il piano, tolte quelle già pagate da un "
-        "intervento) e dagli interventi finanziati (ore erogate ripartite per giorni e in parti "
-        "uguali tra i piani serviti). Quote calcolate per piano, poi media sui piani con "
-        "almeno un'ora di sostegno; accanto, le ore totali."
-    ),
-}
+TITLES = {name: labels.TABLES[name].title for name in OUTCOME_TABLES}
+# What each indicator means, in the words the UdP reads (labels.py: the same in the
+# dashboard, the exports and the report).
+EXPLAINED = (
+    "plans",
+    "share_reviews_on_time",
+    "share_goals_attained",
+    "mean_t_change",
+    "closures",
+    "share_plans_activated",
+    "mean_share_own",
+)
+DEFINITIONS: dict[str, str] = {c: labels.EXPLANATIONS[c] for c in EXPLAINED}
 
 
 # --- loading ---------------------------------------------------------------------------------

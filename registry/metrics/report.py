@@ -491,11 +491,60 @@ def _filters(b: Bundle) -> str:
     return ", ".join(parts) or "nessuno: tutto l'ambito"
 
 
+def outcomes_body(b: Bundle) -> str:
+    """The chapter «Esiti per le persone»: what changes for the persons of the plans (issue
+    15), from the published outcome tables, with their definitions."""
+    if b.outcomes is None:
+        return "<p class='read'>Esiti non calcolati per questo rapporto.</p>"
+    tables = {t.name: t for t in b.outcomes.tables}
+    total = tables["outcomes_by_area"].total or {}
+
+    def shown(column: str) -> str:
+        return labels.text(column, total.get(column))
+
+    cards = [
+        ("plans", shown("plans")),
+        ("share_reviews_on_time", shown("share_reviews_on_time")),
+        ("share_goals_attained", shown("share_goals_attained")),
+        ("mean_t_change", shown("mean_t_change")),
+        ("closures", shown("closures")),
+        ("share_plans_activated", shown("share_plans_activated")),
+    ]
+    kpis = "".join(
+        f"<div class='kpi'><small>{_esc(labels.header(c))}</small><b>{_esc(v)}</b></div>"
+        for c, v in cards
+    )
+    shares = [total.get(f"mean_share_{s}") for s in ("own", "community", "funded")]
+    chart = bar_chart(
+        "Da dove viene il sostegno dei piani (quota media per piano)",
+        ["Persona o famiglia", "Comunità", "Interventi finanziati"],
+        [None if v is None else round(v * 100, 1) for v in shares],
+        "% delle ore di sostegno",
+    )
+    return (
+        "<p class='read'>Cosa cambia per le persone dei piani personalizzati: verifiche "
+        "tenute in tempo, obiettivi raggiunti sulla scala GAS (Goal Attainment Scaling), "
+        "variazione del punteggio T dalla situazione di partenza, chiusure e loro motivi, "
+        "persone che da beneficiarie diventano a loro volta contributrici, e da dove viene il "
+        "sostegno: dalla persona e dalla famiglia, dalla comunità, dagli interventi "
+        "finanziati. Ogni piano conta nell'area di utenza e nel comune del piano; i piani "
+        "sono pseudonimi e si pubblicano solo dati d'insieme, con le stesse regole di "
+        "riservatezza degli altri indicatori.</p>"
+        f"<div class='kpis'>{kpis}</div>"
+        + chart
+        + "".join(table_html(tables[n], b) for n in tables)
+        + "<ul class='notes'>"
+        + "".join(f"<li>{_esc(_nd(n))}</li>" for n in b.outcomes.notes)
+        + "</ul>"
+    )
+
+
 SECTIONS = [
     ("sintesi", "Sintesi"),
     ("valore", "Tempo e valore della comunità"),
     ("copertura", "Copertura dei bisogni e uso delle risorse"),
     ("rete", "Rete di coesione"),
+    ("esiti", "Esiti per le persone"),
     ("dettaglio", "Tabelle di dettaglio"),
     ("metodo", "Metodo, riservatezza e valori nascosti"),
 ]
@@ -627,6 +676,7 @@ def render(b: Bundle) -> str:
         + section("valore", value_body)
         + section("copertura", coverage_body)
         + section("rete", network_body)
+        + section("esiti", outcomes_body(b))
         + section("dettaglio", detail_body)
         + section("metodo", method_body)
         + "</body></html>"
