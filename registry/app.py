@@ -20,6 +20,7 @@ from registry.api.auth import AuthController, auth_middleware, provide_actor
 from registry.api.body import StrictJSONRequest
 from registry.api.checkin import CheckInController
 from registry.api.contributions import ActivityController, ContributionController
+from registry.api.coprogramming import CoprogrammingController, PublicCoprogrammingController
 from registry.api.errors import handlers
 from registry.api.headers import security_headers
 from registry.api.holders import HolderController
@@ -134,6 +135,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         AuditController,
         MetricsController,
         InteractionController,
+        CoprogrammingController,  # issue 16: co-programming procedures (art. 55 CTS)
+        PublicCoprogrammingController,
         CodesignController,  # issue 16: co-design, patti di collaborazione, commitments
         PattoController,
         CommitmentController,
