@@ -513,3 +513,116 @@ async def test_authorization_matrix(client, tenant: Tenant, other_tenant: Tenant
         if response.status_code != 404:
             failures.append(f"unshared social worker {method} {path}: {response.status_code}")
     assert not failures, failures
+
+
+# --- the social worker and the ledger of its plans ------------------------------------------
+
+
+async def test_social_worker_records_and_confirms_for_its_plans(client, tenant: Tenant) -> None:
+    from registry.matches.tables import Match
+    from registry.plans.tables import Need, Plan
+    from tests.test_plans_support import add_user
+
+    today = service.local_today()
+    owner = await add_user(tenant, S)
+    stranger = await add_user(tenant, S)
+    # A plan of another social worker, shared with the tenant's: it works on it too.
+    plan = Plan(
+        ambito=tenant.ambito_id,
+        owner=owner["id"],
+        shared_with=[str(tenant.users[S])],
+        case_code=f"ASC-{uuid.uuid4().hex[:6]}1",
+        comune=tenant.comuni[0],
+        target_group="anziani",
+        start_date=today - timedelta(days=30),
+    )
+    await plan.save()
+    need = Need(
+        ambito=tenant.ambito_id,
+        plan=plan.id,
+        category_code="trasporto",
+        unit="trips_per_week",
+        languages=[],
+        requirements=[],
+    )
+    await need.save()
+    match = Match(
+        ambito=tenant.ambito_id,
+        plan=plan.id,
+        need=need.id,
+        resource=tenant.resource_id,
+        holder=tenant.holder_id,
+        status="active",
+        proposed_by=owner["id"],
+    )
+    await match.save()
+
+    def body(**extra: Any) -> dict[str, Any]:
+        return {"unit": "hours", "quantity": 1.5, "occurred_on": today.isoformat(), **extra}
+
+    def key() -> dict[str, str]:
+        return {"Idempotency-Key": uuid.uuid4().hex}
+
+    # The match names the holder: no holder_id needed.
+    mine = await client.post(
+        "/api/contributions",
+        json=body(match_id=str(match.id)),
+        headers={**tenant.headers(S), **key()},
+    )
+    assert mine.status_code == 201, mine.text
+    assert (mine.json()["holder_id"], mine.json()["plan_id"]) == (
+        str(tenant.holder_id),
+        str(plan.id),
+    )
+    # For a need of the plan, with the holder named.
+    by_need = await client.post(
+        "/api/contributions",
+        json=body(need_id=str(need.id), holder_id=str(tenant.holder_id)),
+        headers={**tenant.headers(S), **key()},
+    )
+    assert by_need.status_code == 201, by_need.text
+    # Not shared with this one: the match is not among its plans.
+    refused = await client.post(
+        "/api/contributions",
+        json=body(match_id=str(match.id)),
+        headers={**stranger["headers"], **key()},
+    )
+    assert (refused.status_code, refused.json()["field"]) == (400, "match_id")
+    refused = await client.post(
+        "/api/contributions",
+        json=body(need_id=str(need.id), holder_id=str(tenant.holder_id)),
+        headers={**stranger["headers"], **key()},
+    )
+    assert (refused.status_code, refused.json()["field"]) == (400, "need_id")
+    volunteer = await client.post(
+        "/api/contributions",
+        json=body(match_id=str(match.id), holder_id=str(tenant.holder_id)),
+        headers={**tenant.headers(V), **key()},
+    )
+    assert volunteer.status_code == 201, volunteer.text
+    # An entry of the holder not tied to a plan: the holder manager's to confirm.
+    general = await client.post(
+        "/api/contributions",
+        json=body(holder_id=str(tenant.holder_id)),
+        headers={**tenant.headers(V), **key()},
+    )
+    assert general.status_code == 201, general.text
+
+    async def awaiting(headers: dict[str, str]) -> set[str]:
+        response = await client.get(
+            "/api/contributions", params={"awaiting_confirmation": "true"}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return {e["id"] for e in response.json()["items"]}
+
+    plan_entries = {mine.json()["id"], by_need.json()["id"], volunteer.json()["id"]}
+    assert await awaiting(tenant.headers(S)) == plan_entries
+    assert await awaiting(owner["headers"]) == plan_entries
+    assert await awaiting(stranger["headers"]) == set()
+    assert await awaiting(tenant.headers(H)) == {general.json()["id"]}
+    assert await awaiting(tenant.headers(V)) == set()
+    confirmed = await client.post(
+        f"/api/contributions/{volunteer.json()['id']}/confirm", headers=tenant.headers(S)
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert await awaiting(tenant.headers(S)) == plan_entries - {volunteer.json()["id"]}

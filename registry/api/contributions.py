@@ -60,6 +60,13 @@ class ContributionController(Controller):
         from_date: FromDate = None,
         to_date: ToDate = None,
         include_superseded: FromQuery[bool] = False,
+        awaiting_confirmation: Annotated[
+            bool,
+            QueryParameter(
+                description="only the self-reported entries waiting for the caller's "
+                "confirmation (a social worker: those of its plans)"
+            ),
+        ] = False,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ContributionOut]:
@@ -75,6 +82,7 @@ class ContributionController(Controller):
             from_date=from_date,
             to_date=to_date,
             include_superseded=include_superseded,
+            awaiting_confirmation=awaiting_confirmation,
             limit=limit,
             offset=offset,
         )

@@ -314,6 +314,23 @@ def unverified_where(ambito_id: uuid.UUID) -> Any:
     )
 
 
+def awaiting_where(actor: Principal) -> Any:
+    """The self-reported entries nobody confirmed yet that `actor` is the one to confirm:
+    for a social worker those of the plans it owns or that are shared with it, for a holder
+    manager its holder's entries not tied to a plan, for the UdP all; a volunteer none."""
+    where = unverified_where(actor.ambito_id)
+    if actor.role is Role.UDP_ADMIN:
+        return where
+    if actor.role is Role.SOCIAL_WORKER:
+        plan_ids = links.visible_plans_query(actor)
+        if plan_ids is None:
+            return where & Contribution.id.is_null()
+        return where & Contribution.plan_id.is_in(plan_ids)
+    if actor.role is Role.HOLDER_MANAGER and actor.holder_id is not None:
+        return where & (Contribution.holder == actor.holder_id) & Contribution.plan_id.is_null()
+    return where & Contribution.id.is_null()  # nothing
+
+
 def visible_where(actor: Principal) -> Any:
     where = Contribution.ambito == actor.ambito_id
     if actor.role is Role.UDP_ADMIN:
@@ -437,6 +454,7 @@ async def list_contributions(
     from_date: date | None = None,
     to_date: date | None = None,
     include_superseded: bool = False,
+    awaiting_confirmation: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[ContributionOut]:
@@ -450,8 +468,10 @@ async def list_contributions(
         from_date=from_date,
         to_date=to_date,
     )
-    if not include_superseded:
+    if not include_superseded or awaiting_confirmation:
         where &= effective_where(actor.ambito_id)
+    if awaiting_confirmation:
+        where &= awaiting_where(actor)
     if unit:
         where &= Contribution.unit == unit.value
     if verification is Verification.CONFIRMED:
@@ -726,7 +746,9 @@ async def _may_record(actor: Principal, row: dict[str, Any]) -> None:
             "a social worker records contributions to the plans it works on (match_id or need_id)"
         )
     if not await links.works_on_plan(actor, row["plan_id"]):
-        raise InvalidInput("no such match or need among your plans", field="match_id")
+        # The plans it owns or the UdP shared with it; another's is as if it did not exist.
+        field = "match_id" if row["match_id"] is not None else "need_id"
+        raise InvalidInput("no such match or need among your plans", field=field)
 
 
 def request_digest(actor: Principal, body: msgspec.Struct, scope: str) -> str:
@@ -853,8 +875,14 @@ async def record(
             raise PermissionDenied("a volunteer records only its own contributions")
         values["volunteer_id"] = actor.user_id
     values["holder_id"] = values.get("holder_id") or actor.holder_id
+    if values["holder_id"] is None and values.get("match_id") is not None:
+        # A social worker (or the UdP) recording for a match: the match names the holder.
+        link = await links.resolve(actor.ambito_id, values["match_id"], values.get("need_id"))
+        values["holder_id"] = link.holder_id if link is not None else None
     if values["holder_id"] is None:
-        raise InvalidInput("holder_id is required", field="holder_id")
+        raise InvalidInput(
+            "holder_id is required (or a match_id, whose holder is taken)", field="holder_id"
+        )
     row = await _prepare(actor, values)
     await _may_record(actor, row)
     entry_id, created = await append(actor, row, key=key, digest=digest)
