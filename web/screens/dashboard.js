@@ -2,6 +2,7 @@ import { api, download } from '../js/api.js';
 import { chart, sectorPicture, stackedShare } from '../js/charts.js';
 import { h, fill, responsive } from '../js/dom.js';
 import { AREAS, HOLDER_KINDS, SECTORS, label } from '../js/i18n.js';
+import * as i18n from '../js/i18n.js';
 import { comuneNames, comuni } from '../js/store.js';
 import {
   announce, busy, errorBox, field, flash, fmt, input, isoDate, loading, pageHeader, progress, select,
@@ -23,6 +24,7 @@ function cell(column, value, names) {
   if (column === 'sector') return h('td', { text: label(SECTORS, value) });
   if (column === 'holder_kind') return h('td', { text: label(HOLDER_KINDS, value) });
   if (column === 'fund_source') return h('td', { text: FUND_LABELS[value] || value });
+  if (column === 'closure_reason') return h('td', { text: label(i18n.CLOSURE_REASONS || {}, value) });
   if (typeof value === 'boolean') return h('td', { text: value ? 'sì' : 'no' });
   if (typeof value === 'number') {
     let text = fmt.number(value);
@@ -226,7 +228,57 @@ export default async function dashboard(root, { query, replaceQuery }) {
         h('p', null, h('strong', { text: 'Valore in natura: ' }), hl.in_kind_value.method),
         h('p', null, h('strong', { text: 'Spesa pubblica: ' }), hl.public_spending.method),
         h('p', null, h('strong', { text: 'Riservatezza: ' }), `${nd(summary.suppression.note)}${suppressed ? ` In questa pagina: ${suppressed} valori nascosti (n.d.).` : ''}`)));
-    drawExports(summary.tables.map((t) => [t.name, t.title]).concat([[series.series.name, series.series.title], [network.periods.name, network.periods.title]]));
+    drawExports(summary.tables.map((t) => [t.name, t.title]).concat([[series.series.name, series.series.title], [network.periods.name, network.periods.title]], OUTCOME_TABLES));
+    body.append(outcomesSection());
+  }
+
+  // Outcomes for the persons of the plans (issue 15, GET /api/metrics/outcomes): loaded on
+  // their own, so the rest of the dashboard does not wait for them.
+  const OUTCOME_TABLES = [['outcomes_by_area', 'Esiti per area di utenza'], ['outcomes_by_comune', 'Esiti per comune'], ['outcome_closures', 'Piani chiusi per motivo']];
+  function outcomesSection() {
+    const box = h('div', null, loading('Calcolo degli esiti…'));
+    const section = h('section', { 'aria-labelledby': 'outcomes-title' },
+      h('h2', { id: 'outcomes-title', text: 'Esiti per le persone' }), box);
+    if (state.holder_kind || state.sector) {
+      fill(box, h('p', { class: 'muted', text: 'Gli esiti dei piani si leggono per comune o per area di utenza: togli il filtro per tipo di soggetto o settore per vederli.' }));
+      return section;
+    }
+    const draw = async () => {
+      let out;
+      try {
+        out = await api('/api/metrics/outcomes', { query: { from: state.from, to: state.to, comune: state.comune, area: state.area } });
+      } catch (error) {
+        fill(box, errorBox(error, { retry: draw }));
+        return;
+      }
+      const tables = Object.fromEntries(out.tables.map((t) => [t.name, t]));
+      const byArea = tables.outcomes_by_area;
+      const tot = byArea.total || (byArea.rows.length === 1 ? byArea.rows[0] : (tables.outcomes_by_comune.rows[0] || {}));
+      const pct = (v) => (v === null || v === undefined ? 'n.d.' : fmt.percent(v));
+      const num = (v) => (v === null || v === undefined ? 'n.d.' : fmt.number(v));
+      fill(box,
+        h('div', { class: 'stat-grid' },
+          stat(num(tot.plans), 'piani attivi nel periodo', null),
+          stat(pct(tot.share_reviews_on_time), 'verifiche tenute entro la scadenza', tot.reviews_due !== null && tot.reviews_due !== undefined ? `su ${fmt.number(tot.reviews_due)} in scadenza` : null),
+          stat(pct(tot.share_goals_attained), 'obiettivi raggiunti o superati', tot.goals_rated !== null && tot.goals_rated !== undefined ? `su ${fmt.number(tot.goals_rated)} valutati` : null),
+          stat(tot.mean_t_change === null || tot.mean_t_change === undefined ? 'n.d.' : `${tot.mean_t_change > 0 ? '+' : ''}${fmt.number(tot.mean_t_change)}`, 'variazione media del punteggio T (GAS)', 'dalla situazione di partenza'),
+          stat(num(tot.closures), 'piani chiusi', null),
+          stat(pct(tot.share_plans_activated), 'piani in cui la persona è diventata contributrice', null)),
+        // Where each plan's support comes from: mean shares per plan (no chart here: the
+        // dashboard's charts are the contribution and network ones).
+        h('h3', { text: 'Da dove viene il sostegno dei piani (quota media per piano)' }),
+        h('div', { class: 'stat-grid' },
+          stat(pct(tot.mean_share_own), 'dalla persona o dalla famiglia', tot.support_hours_own != null ? `${fmt.number(tot.support_hours_own)} ore in tutto` : null),
+          stat(pct(tot.mean_share_community), 'dalla comunità', tot.support_hours_community != null ? `${fmt.number(tot.support_hours_community)} ore in tutto` : null),
+          stat(pct(tot.mean_share_funded), 'da interventi finanziati', tot.support_hours_funded != null ? `${fmt.number(tot.support_hours_funded)} ore in tutto` : null)),
+        h('details', { class: 'card small' },
+          h('summary', { text: 'Come leggere gli esiti' }),
+          h('dl', null, Object.entries(out.definitions).flatMap(([c, text]) => [h('dt', { text: columnName(c) }), h('dd', { text })]))),
+        out.tables.map((t) => publishedTable(t, names)),
+        h('ul', { class: 'small muted' }, [...out.notes, out.suppression.note].map((n) => h('li', { text: nd(n) }))));
+    };
+    draw();
+    return section;
   }
 
   function trendText(trend) {
