@@ -172,6 +172,19 @@ def test_goals_review_closure_print_and_contributions(server: str, page: Page) -
     # Every goal at its baseline: T of (−2, −1).
     expect(outcomes.locator(".stat").first).to_contain_text(t_text(gas_t([-2, -1])))
 
+    # What the person brings, next to the needs.
+    outcomes.get_by_role("button", name="+ Aggiungi", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Chi la mette").select_option("family")
+    dialog.get_by_label(re.compile(r"^Descrizione")).fill("La figlia la accompagna il sabato")
+    dialog.get_by_label("Ore a settimana").fill("3")
+    dialog.get_by_role("button", name="Aggiungi", exact=True).click()
+    expect(dialog).to_be_hidden()
+    expect(outcomes).to_contain_text(
+        "La famiglia: La figlia la accompagna il sabato — 3 ore a settimana"
+    )
+    expect(outcomes.locator(".split-legend")).to_contain_text("Persona e famiglia")
+
     # A review: who took part by role, a level per goal (the T-score is previewed), private
     # notes, the next review in three months.
     outcomes.get_by_role("button", name="Registra una verifica").click()

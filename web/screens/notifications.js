@@ -23,6 +23,7 @@ const EVENTS = {
   'contribution.reported': 'Contributo da confermare',
   'contribution.confirmed': 'Contributo confermato',
   'plan.shared': 'Piano condiviso con te',
+  'plan.review_overdue': 'Verifica del piano in ritardo',
   'checkin.code_revoked': 'Codice QR revocato',
   'notification.digest': 'Riepilogo giornaliero',
   'webhook.ping': 'Prova webhook',

@@ -17,9 +17,6 @@ import {
 
 const LEVELS = [-2, -1, 0, 1, 2];
 const RHO = 0.3;
-// The community's share is measured on the ledger over the last weeks (hours given for the
-// plan), the person's from its own resources (a weekly amount): both as hours a week.
-const LEDGER_WEEKS = 12;
 
 /** GAS T-score (Kiresuk & Sherman), the server's formula: for the form's live preview. */
 export function tScore(pairs) {
@@ -34,7 +31,7 @@ export function tText(value) {
 }
 
 function hoursText(minutes) {
-  return `${formatNumber(minutes / 60)} ${minutes === 60 ? 'ora' : 'ore'} a settimana`;
+  return `${formatNumber(minutes / 60)} ${minutes === 60 ? 'ora' : 'ore'}`;
 }
 
 const base = (planId) => `/api/plans/${planId}`;
@@ -43,43 +40,15 @@ const base = (planId) => `/api/plans/${planId}`;
 export async function loadOutcomes(planId) {
   const summary = await optional(api(`${base(planId)}/outcomes`));
   if (!summary) return null;
-  const [reviews, ownResources, activations, split] = await Promise.all([
+  const [reviews, ownResources, activations] = await Promise.all([
     api(`${base(planId)}/reviews`),
     api(`${base(planId)}/own-resources`),
     api(`${base(planId)}/activations`),
-    supportSplit(planId, summary),
   ]);
+  // The server's split (the figures of the UdP count the same way): minutes from the plan's
+  // start to today or its closure.
+  const split = { person: summary.own.own_minutes, community: summary.own.community_minutes, funded: summary.own.funded_minutes };
   return { ...summary, nextReviewOn: summary.next_review_on, reviewList: reviews, ownResources, activationList: activations, split };
-}
-
-/**
- * Hours a week of support by origin. Person and family: their own resources now. Community:
- * hours recorded in the ledger for the plan over the last LEDGER_WEEKS weeks, per week.
- * Funded services: each current intervention that names the plan, its hours delivered shared
- * among its beneficiaries (at least the plans it names), per week of its period.
- */
-async function supportSplit(planId, summary) {
-  const today = new Date();
-  const from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - LEDGER_WEEKS * 7);
-  const [ledger, interventions] = await Promise.all([
-    optional(api('/api/contributions/summary', { query: { plan_id: planId, from: isoDate(from), to: isoDate(today) } })).catch(() => null),
-    apiAll('/api/interventions').catch(() => []),
-  ]);
-  const hours = (ledger?.totals || []).filter((t) => t.unit === 'hours').reduce((sum, t) => sum + t.verified + t.self_reported, 0);
-  const todayIso = isoDate(today);
-  let funded = 0;
-  for (const item of interventions) {
-    if (!item.plan_ids.map(String).includes(String(planId))) continue;
-    if (item.period_start > todayIso || item.period_end < todayIso) continue;
-    const days = (new Date(item.period_end) - new Date(item.period_start)) / 86_400_000 + 1;
-    const share = Math.max(item.beneficiaries, item.plan_ids.length, 1);
-    funded += (item.hours_delivered * 60) / share / Math.max(days / 7, 1);
-  }
-  return {
-    person: summary.own.own_minutes_per_week,
-    community: Math.round((hours * 60) / LEDGER_WEEKS),
-    funded: Math.round(funded),
-  };
 }
 
 /** The three shares as a bar and a list (the list carries the figures for screen readers). */
@@ -96,7 +65,7 @@ function splitView(split) {
     h('ul', { class: 'split-legend' }, parts.map(([key, name, v]) => h('li', null,
       h('span', { class: `swatch split-${key}`, 'aria-hidden': 'true' }),
       `${name}: ${hoursText(v)} (${formatNumber(Math.round((100 * v) / total))}%)`))),
-    h('p', { class: 'small muted', text: `Persona e famiglia: le loro risorse attuali. Comunità: le ore registrate per il piano nelle ultime ${LEDGER_WEEKS} settimane, in media a settimana. Servizi finanziati: gli interventi in corso che citano il piano, divisi tra i loro beneficiari.` }));
+    h('p', { class: 'small muted', text: 'Ore dall\'avvio del piano a oggi (o alla chiusura). Persona e famiglia: le loro risorse, per il tempo in cui valgono. Comunità: le ore registrate per il piano. Servizi finanziati: gli interventi che citano il piano, divisi tra i piani che citano.' }));
 }
 
 // --- pieces for the printable plan ------------------------------------------------------------
@@ -131,11 +100,11 @@ export function printOwnResources(outcomes) {
 }
 
 export function printSplit(outcomes) {
-  return h('div', null, h('h3', { text: 'Chi sostiene il piano (ore a settimana)' }), splitView(outcomes.split));
+  return h('div', null, h('h3', { text: 'Chi sostiene il piano' }), splitView(outcomes.split));
 }
 
 function ownText(r) {
-  return `${label(OWN_RESOURCE_KINDS, r.kind)} · ${label(OWN_RESOURCE_SOURCES, r.source)}: ${r.description}${r.minutes_per_week ? ` — ${hoursText(r.minutes_per_week)}` : ''}`;
+  return `${label(OWN_RESOURCE_KINDS, r.kind)} · ${label(OWN_RESOURCE_SOURCES, r.source)}: ${r.description}${r.minutes_per_week ? ` — ${hoursText(r.minutes_per_week)} a settimana` : ''}`;
 }
 
 // --- forms ----------------------------------------------------------------------------------
@@ -334,6 +303,13 @@ async function activationDialog(planId, onSaved) {
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => dialog.close() }, 'Annulla')));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    const missing = {};
+    if (kind.value === 'volunteer' && !holder.value) missing.holder_id = 'Scegli l\'ente con cui fa volontariato.';
+    if (kind.value === 'activity' && !activity.value) missing.activity_id = 'Scegli l\'attività.';
+    if (Object.keys(missing).length) {
+      showFormError(form, { message: 'Completa i campi obbligatori.', fieldMessages: () => missing });
+      return;
+    }
     const body = { kind: kind.value, consent_on: consent.value, started_on: started.value };
     if (kind.value === 'volunteer' && holder.value) body.holder_id = holder.value;
     if (kind.value === 'activity' && activity.value) body.activity_id = activity.value;

@@ -48,7 +48,8 @@ export default async function planScreen(root, { params, session }) {
         session.role === 'udp_admin' ? [h('dt', { text: 'Condiviso con' }), h('dd', null,
           plan.shared_with.length ? `${plan.shared_with.length} ${plan.shared_with.length === 1 ? 'assistente sociale' : 'assistenti sociali'} ` : 'nessuno ',
           h('button', { type: 'button', class: 'link-button', onclick: share }, 'Condividi'))] : null,
-        h('dt', { text: 'Obiettivi' }), h('dd', null, plan.goals.length ? h('ul', null, plan.goals.map((g) => h('li', { text: g }))) : '—'),
+        // The goals written before GAS goals existed, kept read-only (the section below has the GAS ones).
+        plan.goals.length ? [h('dt', { text: 'Obiettivi precedenti' }), h('dd', null, h('ul', null, plan.goals.map((g) => h('li', { text: g }))))] : null,
         plan.notes ? [h('dt', { text: 'Note riservate' }), h('dd', { text: plan.notes })] : null));
   }
 
