@@ -55,6 +55,7 @@ CASES = [
     Case("GET", "/procedures", ALL_OK, None),
     Case("POST", "/procedures", UDP_CREATES, None, lambda p: {"title": "Nuovo avviso"}),
     Case("GET", "/procedures/{procedure}", ALL_OK, everyone(404)),
+    Case("GET", "/procedures/{procedure}/overview", ALL_OK, everyone(404)),
     Case("PATCH", "/procedures/{procedure}", UDP_ONLY, everyone(404), lambda p: {"title": "X"}),
     Case("GET", "/procedures/{procedure}/applications", PARTICIPANTS, everyone(404)),
     Case(

@@ -28,6 +28,7 @@ from registry.coprogramming.schemas import (
     ObjectivePatch,
     ProcedureCreate,
     ProcedureOut,
+    ProcedureOverview,
     ProcedurePatch,
     PublicProcedure,
     PublicProcedureItem,
@@ -77,6 +78,15 @@ class CoprogrammingController(Controller):
     @get("/procedures/{procedure_id:uuid}")
     async def get_procedure(self, actor: Actor, procedure_id: FromPath[uuid.UUID]) -> ProcedureOut:
         return await service.get_procedure(actor, procedure_id)
+
+    @get(
+        "/procedures/{procedure_id:uuid}/overview",
+        summary="The whole procedure in one read, as far as the caller may see it",
+    )
+    async def get_overview(
+        self, actor: Actor, procedure_id: FromPath[uuid.UUID]
+    ) -> ProcedureOverview:
+        return await service.get_overview(actor, procedure_id)
 
     @patch("/procedures/{procedure_id:uuid}", summary="Edit a procedure, or move its status")
     async def update_procedure(

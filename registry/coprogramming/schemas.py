@@ -391,3 +391,18 @@ class PublicProcedureItem(msgspec.Struct, kw_only=True):
     status: ProcedureStatus
     notice_published_on: date | None
     piano_period: str
+
+
+class ProcedureOverview(msgspec.Struct, kw_only=True):
+    """A whole procedure in one read, as far as the caller may see it: the UdP sees
+    everything; a holder manager its own application, and the tables' answers once its
+    organisation is admitted; others the public parts (empty lists for the rest)."""
+
+    procedure: ProcedureOut
+    applications: list[ApplicationOut]
+    sessions: list[SessionOut]
+    attendance: list[AttendanceOut]
+    contributions: list[ContributionOut]
+    minutes: list[DocumentOut]  # the latest version of each session visible to the caller
+    summary: DocumentOut | None  # the latest version visible to the caller
+    objectives: list[ObjectiveOut]

@@ -13,11 +13,12 @@ import hashlib
 import json
 import uuid
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from registry.access import Principal, Role
-from registry.common import now, set_fields
+from registry.common import now as current_time
+from registry.common import set_fields
 from registry.coprogramming import document
 from registry.coprogramming.schemas import (
     ApplicationCreate,
@@ -36,6 +37,7 @@ from registry.coprogramming.schemas import (
     ParticipantOut,
     ProcedureCreate,
     ProcedureOut,
+    ProcedureOverview,
     ProcedurePatch,
     SessionCreate,
     SessionOut,
@@ -82,8 +84,8 @@ def content_hash(content: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-def today() -> date:
-    return now().astimezone(ROME).date()
+def today(at: datetime | None = None) -> date:
+    return (at or current_time()).astimezone(ROME).date()
 
 
 # --- lookups: another ambito's record (or a draft procedure for non-UdP) is a 404 ----------
@@ -233,7 +235,10 @@ async def get_procedure(actor: Principal, procedure_id: uuid.UUID) -> ProcedureO
     return await _procedure_out(row)
 
 
-async def create_procedure(actor: Principal, data: ProcedureCreate) -> ProcedureOut:
+async def create_procedure(
+    actor: Principal, data: ProcedureCreate, *, now: datetime | None = None
+) -> ProcedureOut:
+    at = now or current_time()
     actor.require(Role.UDP_ADMIN)
     values = set_fields(data)
     _check_dates(values)
@@ -242,16 +247,17 @@ async def create_procedure(actor: Principal, data: ProcedureCreate) -> Procedure
         **values,
         ambito=actor.ambito_id,
         status=ProcedureStatus.DRAFT.value,
-        created_at=now(),
-        updated_at=now(),
+        created_at=at,
+        updated_at=at,
     )
     await row.save()
     return await get_procedure(actor, row.id)
 
 
 async def update_procedure(
-    actor: Principal, procedure_id: uuid.UUID, patch: ProcedurePatch
+    actor: Principal, procedure_id: uuid.UUID, patch: ProcedurePatch, *, now: datetime | None = None
 ) -> ProcedureOut:
+    at = now or current_time()
     current = await _procedure(actor, procedure_id)
     actor.require(Role.UDP_ADMIN)
     values = set_fields(patch)
@@ -266,7 +272,7 @@ async def update_procedure(
                 field="status",
             )
     if values:
-        values["updated_at"] = now()
+        values["updated_at"] = at
         await Procedure.update(values).where(Procedure.id == procedure_id)
     return await get_procedure(actor, procedure_id)
 
@@ -328,8 +334,13 @@ async def _replace_people(
 
 
 async def create_application(
-    actor: Principal, procedure_id: uuid.UUID, data: ApplicationCreate
+    actor: Principal,
+    procedure_id: uuid.UUID,
+    data: ApplicationCreate,
+    *,
+    now: datetime | None = None,
 ) -> ApplicationOut:
+    at = now or current_time()
     procedure = await _procedure(actor, procedure_id)
     actor.require(Role.UDP_ADMIN, Role.HOLDER_MANAGER)
     if (data.holder_id is None) == (data.new_holder is None):
@@ -341,7 +352,7 @@ async def create_application(
         if procedure["status"] != ProcedureStatus.OPEN:
             raise Conflict("applications are accepted only while the procedure is open")
         closes = procedure["applications_close_on"]
-        if closes is not None and today() > closes:
+        if closes is not None and today(at) > closes:
             raise Conflict(f"applications closed on {closes.isoformat()}")
         if data.holder_id is not None and data.holder_id != actor.holder_id:
             raise PermissionDenied("a holder manager applies only for its own holder")
@@ -373,8 +384,8 @@ async def create_application(
             holder=holder_id,
             status=(ApplicationStatus.ADMITTED if admitted else ApplicationStatus.SUBMITTED).value,
             note=data.note,
-            applied_at=now(),
-            decided_at=now() if admitted else None,
+            applied_at=at,
+            decided_at=at if admitted else None,
         )
         await row.save()
         await _replace_people(actor, row.id, data.participants)
@@ -418,8 +429,13 @@ async def list_applications(actor: Principal, procedure_id: uuid.UUID) -> list[A
 
 
 async def update_application(
-    actor: Principal, application_id: uuid.UUID, patch: ApplicationPatch
+    actor: Principal,
+    application_id: uuid.UUID,
+    patch: ApplicationPatch,
+    *,
+    now: datetime | None = None,
 ) -> ApplicationOut:
+    at = now or current_time()
     row = await _application(actor, application_id)
     actor.require(Role.UDP_ADMIN, Role.HOLDER_MANAGER)
     values: dict[str, Any] = {}
@@ -431,7 +447,7 @@ async def update_application(
         if status is ApplicationStatus.SUBMITTED:
             raise InvalidInput("an application cannot go back to submitted", field="status")
         values["status"] = status.value
-        values["decided_at"] = now()
+        values["decided_at"] = at
     if "note" in fields:
         values["note"] = fields["note"]
     async with unit_of_work():
@@ -566,8 +582,9 @@ async def _check_number_free(
 
 
 async def create_session(
-    actor: Principal, procedure_id: uuid.UUID, data: SessionCreate
+    actor: Principal, procedure_id: uuid.UUID, data: SessionCreate, *, now: datetime | None = None
 ) -> SessionOut:
+    at = now or current_time()
     await _procedure(actor, procedure_id)
     actor.require(Role.UDP_ADMIN)
     if data.starts_at.tzinfo is None:
@@ -577,7 +594,7 @@ async def create_session(
         values = set_fields(data)
         values["kind"] = data.kind.value
         row = ProcedureSession(
-            **values, ambito=actor.ambito_id, procedure=procedure_id, created_at=now()
+            **values, ambito=actor.ambito_id, procedure=procedure_id, created_at=at
         )
         await row.save()
     return await get_session(actor, row.id)
@@ -620,7 +637,10 @@ async def _check_spokesperson(
         )
 
 
-async def create_table(actor: Principal, session_id: uuid.UUID, data: TableCreate) -> TableOut:
+async def create_table(
+    actor: Principal, session_id: uuid.UUID, data: TableCreate, *, now: datetime | None = None
+) -> TableOut:
+    at = now or current_time()
     session = await _session(actor, session_id)
     actor.require(Role.UDP_ADMIN)
     await _check_spokesperson(actor, session["procedure"], data.spokesperson_id)
@@ -629,7 +649,7 @@ async def create_table(actor: Principal, session_id: uuid.UUID, data: TableCreat
         session=session_id,
         theme=data.theme,
         spokesperson=data.spokesperson_id,
-        created_at=now(),
+        created_at=at,
     )
     await row.save()
     return await _table_out(row.id, session_id)
@@ -685,8 +705,9 @@ async def list_attendance(actor: Principal, session_id: uuid.UUID) -> list[Atten
 
 
 async def record_attendance(
-    actor: Principal, session_id: uuid.UUID, data: AttendanceIn
+    actor: Principal, session_id: uuid.UUID, data: AttendanceIn, *, now: datetime | None = None
 ) -> AttendanceOut:
+    at = now or current_time()
     session = await _session(actor, session_id)
     actor.require(Role.UDP_ADMIN)
     application = (
@@ -724,7 +745,7 @@ async def record_attendance(
                 {
                     Attendance.working_table: data.table_id,
                     Attendance.people: data.people,
-                    Attendance.recorded_at: now(),
+                    Attendance.recorded_at: at,
                 }
             ).where(Attendance.id == attendance_id)
         else:
@@ -734,7 +755,7 @@ async def record_attendance(
                 application=data.application_id,
                 working_table=data.table_id,
                 people=data.people,
-                recorded_at=now(),
+                recorded_at=at,
             )
             await row.save()
             attendance_id = row.id
@@ -823,8 +844,9 @@ async def list_table_contributions(actor: Principal, table_id: uuid.UUID) -> lis
 
 
 async def create_contribution(
-    actor: Principal, table_id: uuid.UUID, data: ContributionCreate
+    actor: Principal, table_id: uuid.UUID, data: ContributionCreate, *, now: datetime | None = None
 ) -> ContributionOut:
+    at = now or current_time()
     table = await _table(actor, table_id)
     await _may_contribute(actor, table)
     holder_id = data.holder_id
@@ -850,8 +872,8 @@ async def create_contribution(
         resource=data.resource_id,
         category_code=data.category_code,
         created_by=actor.user_id,
-        created_at=now(),
-        updated_at=now(),
+        created_at=at,
+        updated_at=at,
     )
     await row.save()
     return await _get_contribution(row.id)
@@ -881,8 +903,13 @@ async def _own_contribution(actor: Principal, contribution_id: uuid.UUID) -> dic
 
 
 async def update_contribution(
-    actor: Principal, contribution_id: uuid.UUID, patch: ContributionPatch
+    actor: Principal,
+    contribution_id: uuid.UUID,
+    patch: ContributionPatch,
+    *,
+    now: datetime | None = None,
 ) -> ContributionOut:
+    at = now or current_time()
     row = await _own_contribution(actor, contribution_id)
     values = set_fields(patch)
     if values.get("resource_id") is not None:
@@ -892,7 +919,7 @@ async def update_contribution(
     if "text" in values:
         values["text"] = values["text"].strip()
     if values:
-        values["updated_at"] = now()
+        values["updated_at"] = at
         await TableContribution.update(values).where(TableContribution.id == contribution_id)
     return await _get_contribution(contribution_id)
 
@@ -997,7 +1024,13 @@ async def _session_material(session: dict[str, Any]) -> document.SessionMaterial
 
 
 async def _write_version(
-    table: Any, parent: Any, parent_id: uuid.UUID, actor: Principal, content: str, **extra: Any
+    table: Any,
+    parent: Any,
+    parent_id: uuid.UUID,
+    actor: Principal,
+    content: str,
+    at: datetime,
+    **extra: Any,
 ) -> dict[str, Any]:
     """Edit the latest draft, or open version n+1 as a draft when n is approved: an approved
     version is never written again."""
@@ -1012,7 +1045,7 @@ async def _write_version(
             await table.update(
                 {
                     table.content: content,
-                    table.updated_at: now(),
+                    table.updated_at: at,
                     **{getattr(table, k): v for k, v in extra.items()},
                 }
             ).where(table.id == latest["id"])
@@ -1023,8 +1056,8 @@ async def _write_version(
                 version=(latest["version"] + 1) if latest else 1,
                 status=DocumentStatus.DRAFT.value,
                 content=content,
-                created_at=now(),
-                updated_at=now(),
+                created_at=at,
+                updated_at=at,
                 **{parent._meta.name: parent_id},
                 **extra,
             )
@@ -1043,22 +1076,30 @@ async def list_minutes(actor: Principal, session_id: uuid.UUID) -> list[Document
     return [_document_out(r, session["procedure"]) for r in rows]
 
 
-async def draft_minutes(actor: Principal, session_id: uuid.UUID) -> DocumentOut:
+async def draft_minutes(
+    actor: Principal, session_id: uuid.UUID, *, now: datetime | None = None
+) -> DocumentOut:
+    at = now or current_time()
     session = await _session(actor, session_id)
     actor.require(Role.UDP_ADMIN)
     content = document.minutes_text(await _session_material(session))
-    row = await _write_version(Minutes, Minutes.session, session_id, actor, content)
+    row = await _write_version(Minutes, Minutes.session, session_id, actor, content, at)
     return _document_out(row, session["procedure"])
 
 
-async def edit_minutes(actor: Principal, session_id: uuid.UUID, content: str) -> DocumentOut:
+async def edit_minutes(
+    actor: Principal, session_id: uuid.UUID, content: str, *, now: datetime | None = None
+) -> DocumentOut:
+    at = now or current_time()
     session = await _session(actor, session_id)
     actor.require(Role.UDP_ADMIN)
-    row = await _write_version(Minutes, Minutes.session, session_id, actor, content)
+    row = await _write_version(Minutes, Minutes.session, session_id, actor, content, at)
     return _document_out(row, session["procedure"])
 
 
-async def _approve(table: Any, parent: Any, row: dict[str, Any], actor: Principal) -> None:
+async def _approve(
+    table: Any, parent: Any, row: dict[str, Any], actor: Principal, at: datetime
+) -> None:
     async with unit_of_work():
         latest = (
             await table.select(table.id, table.status)
@@ -1074,9 +1115,9 @@ async def _approve(table: Any, parent: Any, row: dict[str, Any], actor: Principa
             {
                 table.status: DocumentStatus.APPROVED.value,
                 table.content_hash: content_hash(row["content"]),
-                table.approved_at: now(),
+                table.approved_at: at,
                 table.approved_by: actor.user_id,
-                table.updated_at: now(),
+                table.updated_at: at,
             }
         ).where((table.id == row["id"]) & (table.status == DocumentStatus.DRAFT.value))
 
@@ -1097,10 +1138,13 @@ async def _minutes_row(
     return row, session
 
 
-async def approve_minutes(actor: Principal, minutes_id: uuid.UUID) -> DocumentOut:
+async def approve_minutes(
+    actor: Principal, minutes_id: uuid.UUID, *, now: datetime | None = None
+) -> DocumentOut:
+    at = now or current_time()
     row, session = await _minutes_row(actor, minutes_id)
     actor.require(Role.UDP_ADMIN)
-    await _approve(Minutes, Minutes.session, row, actor)
+    await _approve(Minutes, Minutes.session, row, actor, at)
     fresh = await Minutes.select().where(Minutes.id == minutes_id).first()
     return _document_out(fresh, session["procedure"])
 
@@ -1138,8 +1182,11 @@ async def list_summary(actor: Principal, procedure_id: uuid.UUID) -> list[Docume
     return [_document_out(r, procedure_id) for r in rows]
 
 
-async def draft_summary(actor: Principal, procedure_id: uuid.UUID) -> DocumentOut:
+async def draft_summary(
+    actor: Principal, procedure_id: uuid.UUID, *, now: datetime | None = None
+) -> DocumentOut:
     """Assemble the summary document from the approved minutes only (drafts are left out)."""
+    at = now or current_time()
     procedure = await _procedure(actor, procedure_id)
     actor.require(Role.UDP_ADMIN)
     minutes = await _latest_approved_minutes(procedure_id)
@@ -1168,16 +1215,20 @@ async def draft_summary(actor: Principal, procedure_id: uuid.UUID) -> DocumentOu
         procedure_id,
         actor,
         content,
+        at,
         sources=[str(m["id"]) for m in minutes],
     )
     return _document_out(row, procedure_id)
 
 
-async def edit_summary(actor: Principal, procedure_id: uuid.UUID, content: str) -> DocumentOut:
+async def edit_summary(
+    actor: Principal, procedure_id: uuid.UUID, content: str, *, now: datetime | None = None
+) -> DocumentOut:
+    at = now or current_time()
     await _procedure(actor, procedure_id)
     actor.require(Role.UDP_ADMIN)
     row = await _write_version(
-        SummaryDocument, SummaryDocument.procedure, procedure_id, actor, content
+        SummaryDocument, SummaryDocument.procedure, procedure_id, actor, content, at
     )
     return _document_out(row, procedure_id)
 
@@ -1196,10 +1247,13 @@ async def _summary_row(actor: Principal, summary_id: uuid.UUID) -> dict[str, Any
     return row
 
 
-async def approve_summary(actor: Principal, summary_id: uuid.UUID) -> DocumentOut:
+async def approve_summary(
+    actor: Principal, summary_id: uuid.UUID, *, now: datetime | None = None
+) -> DocumentOut:
+    at = now or current_time()
     row = await _summary_row(actor, summary_id)
     actor.require(Role.UDP_ADMIN)
-    await _approve(SummaryDocument, SummaryDocument.procedure, row, actor)
+    await _approve(SummaryDocument, SummaryDocument.procedure, row, actor, at)
     fresh = await SummaryDocument.select().where(SummaryDocument.id == summary_id).first()
     return _document_out(fresh, row["procedure"])
 
@@ -1331,8 +1385,9 @@ async def _objective_out(actor: Principal, objective_id: uuid.UUID) -> Objective
 
 
 async def create_objective(
-    actor: Principal, procedure_id: uuid.UUID, data: ObjectiveCreate
+    actor: Principal, procedure_id: uuid.UUID, data: ObjectiveCreate, *, now: datetime | None = None
 ) -> ObjectiveOut:
+    at = now or current_time()
     await _procedure(actor, procedure_id)
     actor.require(Role.UDP_ADMIN)
     await _check_links(actor, procedure_id, data.proposal_ids, data.session_ids)
@@ -1345,8 +1400,8 @@ async def create_objective(
             description=data.description,
             area=data.area.value if data.area else None,
             adopted_on=data.adopted_on,
-            created_at=now(),
-            updated_at=now(),
+            created_at=at,
+            updated_at=at,
         )
         await row.save()
         await _set_links(actor, row.id, data.proposal_ids, data.session_ids)
@@ -1354,8 +1409,9 @@ async def create_objective(
 
 
 async def update_objective(
-    actor: Principal, objective_id: uuid.UUID, patch: ObjectivePatch
+    actor: Principal, objective_id: uuid.UUID, patch: ObjectivePatch, *, now: datetime | None = None
 ) -> ObjectiveOut:
+    at = now or current_time()
     row = await _objective(actor, objective_id)
     actor.require(Role.UDP_ADMIN)
     values = set_fields(patch)
@@ -1366,7 +1422,7 @@ async def update_objective(
         values["area"] = values["area"].value if values["area"] else None
     async with unit_of_work():
         if values:
-            values["updated_at"] = now()
+            values["updated_at"] = at
             await Objective.update(values).where(Objective.id == objective_id)
         await _set_links(actor, objective_id, proposal_ids, session_ids)
     return await _objective_out(actor, objective_id)
@@ -1376,3 +1432,43 @@ async def delete_objective(actor: Principal, objective_id: uuid.UUID) -> None:
     await _objective(actor, objective_id)
     actor.require(Role.UDP_ADMIN)
     await Objective.delete().where(Objective.id == objective_id)
+
+
+# --- the whole procedure in one read (the UdP's page) ---------------------------------------
+
+
+async def get_overview(actor: Principal, procedure_id: uuid.UUID) -> ProcedureOverview:
+    row = await _procedure(actor, procedure_id)
+    actor.require(*READERS)
+    sessions = await list_sessions(actor, procedure_id)
+    participant = actor.role is Role.UDP_ADMIN or (
+        actor.role is Role.HOLDER_MANAGER
+        and await _own_admitted_application(actor, procedure_id) is not None
+    )
+    applications: list[ApplicationOut] = []
+    attendance: list[AttendanceOut] = []
+    contributions: list[ContributionOut] = []
+    if actor.role in (Role.UDP_ADMIN, Role.HOLDER_MANAGER):
+        applications = await list_applications(actor, procedure_id)
+        where = Attendance.session.procedure == procedure_id
+        if actor.role is Role.HOLDER_MANAGER:
+            where &= Attendance.application.holder == actor.holder_id
+        attendance = await _attendance_out(await _attendance_query().where(where))
+    if participant:
+        contributions = await list_contributions(actor, procedure_id)
+    minutes: list[DocumentOut] = []
+    for session in sessions:
+        versions = await list_minutes(actor, session.id)
+        if versions:
+            minutes.append(versions[-1])
+    summaries = await list_summary(actor, procedure_id)
+    return ProcedureOverview(
+        procedure=await _procedure_out(row),
+        applications=applications,
+        sessions=sessions,
+        attendance=attendance,
+        contributions=contributions,
+        minutes=minutes,
+        summary=summaries[-1] if summaries else None,
+        objectives=await list_objectives(actor, procedure_id),
+    )
