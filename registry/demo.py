@@ -19,6 +19,7 @@ from registry.ambiti.schemas import ComuneIn
 from registry.ambiti.tables import Ambito
 from registry.common import now
 from registry.config import ConfigError, Settings, load_settings
+from registry.coprogramming import demo as coprogramming_demo
 from registry.holders.tables import Holder
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.security import hash_password
@@ -452,5 +453,6 @@ async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
     # A year of life in the ambito: volunteers, plans, matches, the ledger, activities,
     # funded interventions, interactions; then the nightly metrics snapshot.
     await demo_activity.build(ambito_id, password_hash=password, moment=moment)
+    await coprogramming_demo.build(ambito_id, moment)  # issue 16: a procedure like seed 002
     await demo_activity.snapshot(ambito_id, moment)
     return {name: role.value for name, role in logins.items()}

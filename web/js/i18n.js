@@ -280,3 +280,25 @@ export function gasLevel(level) {
   const n = Number(level);
   return n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0';
 }
+
+// --- co-programming and co-design (issue 16, art. 55 CTS; linee guida 72/2021) -------------
+
+export const PROCEDURE_KINDS = { coprogramming: 'Co-programmazione', codesign: 'Co-progettazione' };
+export const PROCEDURE_STATUS = { draft: 'In preparazione', open: 'Adesioni aperte', running: 'Sessioni in corso', closed: 'Concluso' };
+export const APPLICATION_STATUS = { submitted: 'In attesa', admitted: 'Ammessa', rejected: 'Respinta', withdrawn: 'Ritirata' };
+export const COPROG_PERSON_ROLES = {
+  legal_representative: 'Legale rappresentante',
+  delegate: 'Delegato/a',
+  operator: 'Operatore/operatrice',
+  volunteer: 'Volontario/a',
+  other: 'Altro',
+};
+export const SESSION_KINDS = { introductory: 'Sessione introduttiva', thematic: 'Sessione tematica', concluding: 'Sessione conclusiva' };
+// The four guiding questions of each working table (seed 002), in their order.
+export const GUIDING_QUESTIONS = {
+  problems: 'Problemi storici ed emergenti',
+  existing_resources: 'Risorse già disponibili (servizi, esperienze, pratiche)',
+  proposals: 'Proposte concrete',
+  network_contribution: 'Contributo che la rete può mettere a disposizione',
+};
+export const DOCUMENT_STATUS = { draft: 'Bozza', approved: 'Approvato' };
