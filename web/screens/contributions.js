@@ -11,7 +11,9 @@ export default async function contributions(root, { session, user, query, replac
   // A social worker comes here for the entries of its plans waiting for its confirmation.
   const planSide = session.role === 'social_worker';
   const state = {
-    verification: query.verification ?? (holderSide || planSide ? 'self_reported' : ''), unit: query.unit || '',
+    verification: query.verification ?? (holderSide ? 'self_reported' : ''), unit: query.unit || '',
+    // By default a social worker sees only the entries waiting for its own confirmation.
+    awaiting: planSide && query.attesa !== 'no',
     from: query.from || '', to: query.to || '', offset: 0,
   };
   const totals = h('div');
@@ -20,25 +22,27 @@ export default async function contributions(root, { session, user, query, replac
   const unit = select('unit', Object.entries(CONTRIBUTION_UNITS), state.unit, { placeholder: 'Tutte' });
   const from = input('from', state.from, { type: 'date' });
   const to = input('to', state.to, { type: 'date' });
+  const awaiting = planSide ? h('input', { type: 'checkbox', id: 'awaiting-mine', name: 'awaiting', checked: state.awaiting }) : null;
   const filters = h('form', { class: 'filters', 'aria-label': 'Filtra i contributi' },
+    awaiting ? h('div', { class: 'check' }, awaiting, h('label', { for: 'awaiting-mine', text: 'Solo quelli che aspettano la mia conferma' })) : null,
     h('div', { class: 'row' }, field('Verifica', verification), field('Unità', unit), field('Dal', from), field('Al', to),
       h('button', { type: 'submit', class: 'btn btn-primary', text: 'Applica' })));
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
-    Object.assign(state, { verification: verification.value, unit: unit.value, from: from.value, to: to.value, offset: 0 });
+    Object.assign(state, { verification: verification.value, unit: unit.value, from: from.value, to: to.value, offset: 0, awaiting: Boolean(awaiting?.checked) });
     load();
   });
 
   const scope = holderSide && user.holder_id ? { holder_id: user.holder_id } : {};
   async function load() {
-    replaceQuery({ verification: state.verification, unit: state.unit, from: state.from, to: state.to });
+    replaceQuery({ verification: state.verification, unit: state.unit, from: state.from, to: state.to, attesa: planSide && !state.awaiting ? 'no' : undefined });
     fill(list, loading());
     // The totals and the list load apart: one failing does not hide the other.
     api('/api/contributions/summary', { query: { ...scope, from: state.from, to: state.to } })
       .then((summary) => fill(totals, totalsGrid(summary)))
       .catch((error) => fill(totals, errorBox(error)));
     try {
-      const page = await api('/api/contributions', { query: { ...scope, verification: state.verification, unit: state.unit, from: state.from, to: state.to, limit: PAGE, offset: state.offset } });
+      const page = await api('/api/contributions', { query: { ...scope, verification: state.verification, unit: state.unit, from: state.from, to: state.to, awaiting_confirmation: state.awaiting ? 'true' : undefined, limit: PAGE, offset: state.offset } });
       fill(list, h('p', { class: 'muted', role: 'status', text: `${page.total} registrazioni` }), contributionsTable(page, {
         onChange: load,
         canAmend: () => session.role !== 'social_worker',
