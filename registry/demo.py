@@ -21,6 +21,7 @@ from registry.common import now
 from registry.config import ConfigError, Settings, load_settings
 from registry.coprogramming import demo as coprogramming_demo
 from registry.holders.tables import Holder
+from registry.outcomes import demo as outcomes_demo
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.security import hash_password
 from registry.taxonomy.service import ensure_seeded
@@ -453,6 +454,7 @@ async def load_demo(reset_passwords: bool = True) -> dict[str, str]:
     # A year of life in the ambito: volunteers, plans, matches, the ledger, activities,
     # funded interventions, interactions; then the nightly metrics snapshot.
     await demo_activity.build(ambito_id, password_hash=password, moment=moment)
+    await outcomes_demo.build(ambito_id, moment)  # issue 15: goals, reviews, closures
     await coprogramming_demo.build(ambito_id, moment)  # issue 16: a procedure like seed 002
     await demo_activity.snapshot(ambito_id, moment)
     return {name: role.value for name, role in logins.items()}
