@@ -38,6 +38,7 @@ from registry.api.openapi import DocumentedErrors
 from registry.api.outcomes import OutcomesController
 from registry.api.partnerships import CodesignController, CommitmentController, PattoController
 from registry.api.plans import AuditController, PlanController
+from registry.api.privacy import PrivacyController
 from registry.api.platform import PlatformController
 from registry.api.reconfirm import ReconfirmController, ReconfirmPage
 from registry.api.reference import AmbitoController, TaxonomyController, UserController
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         InteractionController,
         CoprogrammingController,  # issue 16: co-programming procedures (art. 55 CTS)
         PublicCoprogrammingController,
+        PrivacyController,  # issue 19: data subjects' requests, retention, DPO records
         CodesignController,  # issue 16: co-design, patti di collaborazione, commitments
         PattoController,
         CommitmentController,

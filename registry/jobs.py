@@ -176,6 +176,21 @@ async def _metrics_snapshot(now: datetime, settings: Settings, scope: Scope) -> 
     return result if isinstance(result, dict) else {"result": str(result)}
 
 
+async def _retention(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
+    from registry.privacy.retention import apply_retention
+
+    # Deactivated ambiti too: their records are kept, but personal data must still expire.
+    return await apply_retention(now, await _all_ambiti(scope))
+
+
+async def _all_ambiti(scope: Scope) -> list[uuid.UUID]:
+    from registry.ambiti.tables import Ambito
+
+    if scope is not None:
+        return list(scope)
+    return [row["id"] for row in await Ambito.select(Ambito.id)]
+
+
 async def _review_overdue(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
     from registry.outcomes.service import notify_overdue_reviews
 
@@ -243,6 +258,12 @@ JOBS: dict[str, JobSpec] = {
                 minutes=METRICS_SNAPSHOT_MINUTES, timezone=ZoneInfo(s.timezone)
             ),
             _metrics_snapshot,
+        ),
+        JobSpec(
+            "retention",
+            "personal data past its retention period: removed or pseudonymised (issue 19)",
+            _daily(3, 30),
+            _retention,
         ),
         JobSpec(
             "review_overdue",

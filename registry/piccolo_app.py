@@ -66,6 +66,7 @@ from registry.partnerships.tables import (
     PattoReport,
 )
 from registry.plans.tables import Need, Plan
+from registry.privacy.tables import PrivacyEvent, PrivacyRequest, RetentionSetting
 from registry.region.tables import RegionalObserver
 from registry.resources.tables import AvailabilityWindow, Resource
 from registry.taxonomy.tables import TaxonomyTerm
@@ -145,6 +146,10 @@ APP_CONFIG = AppConfig(
         PlanClosure,
         OwnResource,
         Activation,
+        # retention, data subjects' requests and their execution log (issue 19)
+        RetentionSetting,
+        PrivacyRequest,
+        PrivacyEvent,
         # co-design projects and patti di collaborazione, their commitments (issue 16)
         CodesignProject,
         CodesignPartner,

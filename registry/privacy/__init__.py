@@ -1,0 +1,2 @@
+"""The life of personal data (issue 19): retention, erasure, access and portability,
+consent withdrawal and the records a Data Protection Officer asks for."""
