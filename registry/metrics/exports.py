@@ -34,6 +34,8 @@ from registry.metrics.schemas import (
     TimeseriesOut,
 )
 from registry.metrics.service import Scope
+from registry.partnerships.report import CoprogrammingChapter
+from registry.partnerships.report import chapter as coprogramming_chapter
 from registry.tabular import ITALIAN, MACHINE, Sheet, to_csv, to_xlsx
 
 
@@ -55,6 +57,8 @@ class Bundle:
     comuni: dict[str, str] = field(default_factory=dict)
     # Outcomes for the persons of the plans (issue 15); None in bundles made without them.
     outcomes: OutcomesOut | None = None
+    # The chapter «Co-programmazione» (issue 16); None in bundles made without it.
+    coprogramming: CoprogrammingChapter | None = None
 
     @property
     def threshold(self) -> int:
@@ -208,6 +212,7 @@ async def bundle(
     net = await service.cohesion(actor, period, granularity, scope, live=live, now=now)
     # A sector or holder-kind filter has no outcomes: empty tables, not a refusal.
     results = await outcomes(actor, period, scope, now=now, strict=False)
+    coprogramming = await coprogramming_chapter(actor.ambito_id, period.start, period.end)
     ambito = await Ambito.select(Ambito.name).where(Ambito.id == actor.ambito_id).first()
     ambito_name = ambito["name"] if ambito else ""
     tables = [
@@ -229,6 +234,7 @@ async def bundle(
         ambito_name=ambito_name,
         comuni=await _comuni_names(tables, scope),
         outcomes=results,
+        coprogramming=coprogramming,
     )
 
 

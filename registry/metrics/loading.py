@@ -36,6 +36,7 @@ from registry.metrics.tables import (
     TaskLevelOverride,
     ValueRate,
 )
+from registry.partnerships.network import partnership_ties
 from registry.resources.availability import Window, window_from_row
 from registry.resources.tables import AvailabilityWindow, Resource
 
@@ -564,8 +565,12 @@ async def load_network(
     ):
         day = _date(r["occurred_on"])
         recorded.setdefault(str(r["interaction"]), (day, []))[1].append(str(r["holder"]))  # type: ignore[arg-type]
-    for day, holders in recorded.values():
-        ties.extend(_clique(holders, day, "interaction"))
+    by_hand = [
+        t for day, holders in recorded.values() for t in _clique(holders, day, "interaction")
+    ]
+    ties.extend(by_hand)
+    # Co-programming attendance and co-design partners (issue 16), less what was tied by hand.
+    ties.extend(await partnership_ties(ambito_id, end, by_hand))
     return nodes, participations, ties
 
 

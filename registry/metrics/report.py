@@ -21,6 +21,7 @@ from registry import italian
 from registry.metrics import labels
 from registry.metrics.exports import Bundle, italian_rows, period_text
 from registry.metrics.schemas import Money, PublishedTable
+from registry.partnerships.report import chapter_html
 from registry.vocabularies import HOLDER_KIND_LABELS, SECTOR_LABELS, USER_AREA_LABELS
 
 PALETTE = ["#1f6f8b", "#e07a1f", "#5a9e3a", "#b03a48", "#7a5ba8", "#8a8a8a"]
@@ -545,6 +546,7 @@ SECTIONS = [
     ("copertura", "Copertura dei bisogni e uso delle risorse"),
     ("rete", "Rete di coesione"),
     ("esiti", "Esiti per le persone"),
+    ("coprogrammazione", "Co-programmazione"),
     ("dettaglio", "Tabelle di dettaglio"),
     ("metodo", "Metodo, riservatezza e valori nascosti"),
 ]
@@ -608,9 +610,10 @@ def render(b: Bundle) -> str:
     network_body = (
         "<p class='read'>I nodi della rete sono i soggetti della comunità; un legame unisce "
         "due soggetti che hanno contribuito allo stesso piano, organizzato insieme un'attività "
-        "o partecipato a un'interazione registrata (per esempio un tavolo di "
-        "co-programmazione). Si pubblicano solo indicatori d'insieme e per settore, mai di "
-        "un singolo soggetto o di una persona.</p>"
+        "o un progetto di co-progettazione, partecipato alla stessa sessione o allo stesso "
+        "tavolo di co-programmazione o a un'interazione registrata a mano (contata una volta "
+        "sola nel mese in cui coincide con una sessione). Si pubblicano solo indicatori "
+        "d'insieme e per settore, mai di un singolo soggetto o di una persona.</p>"
         + network_picture(net.nodes_by_sector, net.sector_blocks)
         + line_chart(
             "Coesione nel tempo",
@@ -677,6 +680,7 @@ def render(b: Bundle) -> str:
         + section("copertura", coverage_body)
         + section("rete", network_body)
         + section("esiti", outcomes_body(b))
+        + section("coprogrammazione", chapter_html(b.coprogramming, b.threshold))
         + section("dettaglio", detail_body)
         + section("metodo", method_body)
         + "</body></html>"

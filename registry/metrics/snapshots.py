@@ -102,6 +102,9 @@ _FINGERPRINT_PARTS = (
     ("resource", "confirmed_at"),
     ("metrics_value_rate", "updated_at"),
     ("metrics_task_level", "updated_at"),
+    # Network ties from co-programming attendance and co-design partners (issue 16).
+    ("coprog_attendance", "recorded_at"),
+    ("codesign_project", "updated_at"),
 )
 
 

@@ -629,7 +629,10 @@ async def add_partner(actor: Principal, project_id: uuid.UUID, data: PartnerIn) 
         (CodesignPartner.project == project_id) & (CodesignPartner.holder == data.holder_id)
     ):
         raise Conflict("this holder is already a partner", field="holder_id")
-    await CodesignPartner.insert(*_partner_rows(project_id, [data], current["starts_on"], "x"))
+    async with unit_of_work():
+        await CodesignPartner.insert(*_partner_rows(project_id, [data], current["starts_on"], "x"))
+        # The metrics' fingerprint reads the project's time: a new partner is a new tie.
+        await CodesignProject.update({"updated_at": now()}).where(CodesignProject.id == project_id)
     return await get_project(actor, project_id)
 
 
