@@ -12,12 +12,13 @@ exports and the report.
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -26,7 +27,7 @@ from registry.common import now as utcnow
 from registry.errors import InvalidInput
 from registry.metrics import compute, disclosure, labels
 from registry.metrics.compute import Period
-from registry.metrics.loading import _VERIFIED, _raw, _u, load_interventions
+from registry.metrics.loading import _VERIFIED, _d, _raw, _u, load_interventions
 from registry.metrics.loading import Scope as LoadScope
 from registry.metrics.periods import ROME, min_count
 from registry.metrics.publication import (
@@ -41,6 +42,8 @@ from registry.metrics.schemas import FiltersOut, PeriodOut, PublishedTable, Supp
 from registry.metrics.suppression import TOTAL, Row, Table
 from registry.offload import in_worker_process
 from registry.outcomes.gas import t_score
+
+_F = TypeVar("_F")
 
 # --- the facts (what the loader hands over) --------------------------------------------------
 
@@ -214,13 +217,28 @@ def _active(plan: PlanFact, period: Period) -> bool:
     return plan.start <= period.end and (plan.end is None or plan.end >= period.start)
 
 
-def plan_figures(inputs: OutcomeInputs, period: Period) -> dict[str, _Acc]:
-    """Each plan's own figures in the period (one accumulator per plan id)."""
+class _Groups:
+    """The accumulators a plan's figures go to: the whole ambito, its area, its comune."""
+
+    def __init__(self, plans: Mapping[str, PlanFact]) -> None:
+        self.plans = plans
+        self.whole = _Acc()
+        self.by_area: dict[str, _Acc] = defaultdict(_Acc)
+        self.by_comune: dict[str, _Acc] = defaultdict(_Acc)
+
+    def of(self, plan_id: str) -> tuple[_Acc, _Acc, _Acc]:
+        plan = self.plans[plan_id]
+        return self.whole, self.by_area[plan.area], self.by_comune[plan.comune]
+
+
+def _figures(inputs: OutcomeInputs, period: Period) -> _Groups:
+    """The period's figures, each plan counted in its area and its comune (see DEFINITIONS)."""
     plans = {p.id: p for p in inputs.plans}
-    acc: dict[str, _Acc] = defaultdict(_Acc)
+    groups = _Groups(plans)
     for plan in inputs.plans:
         if _active(plan, period):
-            acc[plan.id].plans = 1
+            for a in groups.of(plan.id):
+                a.plans += 1
     # Reviews due in the period: on time when held on or before the due day; a due day
     # already past (before today) with no review held counts as late.
     for due in inputs.dues:
@@ -228,9 +246,10 @@ def plan_figures(inputs: OutcomeInputs, period: Period) -> dict[str, _Acc]:
             continue
         if due.held_on is None and due.due_on >= inputs.today:
             continue  # still on time: not yet due
-        acc[due.plan_id].reviews_due += 1
-        if due.held_on is not None and due.held_on <= due.due_on:
-            acc[due.plan_id].reviews_on_time += 1
+        on_time = due.held_on is not None and due.held_on <= due.due_on
+        for a in groups.of(due.plan_id):
+            a.reviews_due += 1
+            a.reviews_on_time += on_time
     # Goals: the latest level of each goal recorded in the period.
     latest: dict[str, LevelFact] = {}
     for level in inputs.levels:
@@ -245,33 +264,36 @@ def plan_figures(inputs: OutcomeInputs, period: Period) -> dict[str, _Acc]:
         goal = goals.get(goal_id)
         if goal is None:
             continue
-        acc[level.plan_id].goals_rated += 1
-        acc[level.plan_id].goals_attained += level.level >= 0
+        for a in groups.of(level.plan_id):
+            a.goals_rated += 1
+            a.goals_attained += level.level >= 0
         if goal.active:
             scored[level.plan_id].append(goal)
     for plan_id, rated in scored.items():
         now = t_score([(latest[g.id].level, g.weight) for g in rated])
         before = t_score([(g.baseline, g.weight) for g in rated])
         if now is not None and before is not None:
-            acc[plan_id].t_changes.append(now - before)
+            for a in groups.of(plan_id):
+                a.t_changes.append(now - before)
     for closure in inputs.closures:
         if closure.plan_id in plans and _in(closure.closed_on, period):
-            acc[closure.plan_id].closures += 1
+            for a in groups.of(closure.plan_id):
+                a.closures += 1
     activated = {a.plan_id for a in inputs.activations if _in(a.started_on, period)}
     for plan_id in activated & plans.keys():
-        acc[plan_id].plans_activated = 1
-    _support(inputs, period, plans, acc)
-    return acc
+        for a in groups.of(plan_id):
+            a.plans_activated += 1
+    _support(inputs, period, groups)
+    return groups
 
 
-def _support(
-    inputs: OutcomeInputs, period: Period, plans: Mapping[str, PlanFact], acc: dict[str, _Acc]
-) -> None:
+def _support(inputs: OutcomeInputs, period: Period, groups: _Groups) -> None:
     """Hours of support of each plan in the period by source: the person or the family (own
     time, minutes a week over the days it covers), the community (verified ledger hours,
     less those a funded intervention already pays for, as in the contribution figures) and
     funded interventions (hours delivered, prorated to the period, in equal parts among the
     plans they serve)."""
+    plans = groups.plans
     minutes: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(_SOURCES, 0.0))
     for own in inputs.own_time:
         plan = plans.get(own.plan_id)
@@ -280,31 +302,15 @@ def _support(
         start = max(own.start or plan.start, plan.start)
         ends = [d for d in (own.end, plan.end, period.end) if d is not None]
         days = compute.overlap_days(start, min(ends), period.start, period.end)
-        minutes[own.plan_id]["own"] += own.minutes_per_week * days / 7
-    facts = [
-        compute.HoursFact(
-            month=compute.month_key(f.day),
-            holder_kind="",
-            sector="",
-            comune=None,
-            area=None,
-            category=None,
-            verified=True,
-            via_match=False,
-            minutes=f.minutes,
-            entries=1,
-            plan_id=f.plan_id,
-            day=f.day,
-        )
-        for f in inputs.ledger
-        if f.plan_id in plans and _in(f.day, period)
-    ]
-    paid = compute.allocate_paid(facts, inputs.interventions, period)
+        if days:
+            minutes[own.plan_id]["own"] += own.minutes_per_week * days / 7
+    facts = [f for f in inputs.ledger if f.plan_id in plans and _in(f.day, period)]
+    paid = _paid_minutes(facts, inputs.interventions, period)
     for fact, taken in zip(facts, paid, strict=True):
-        minutes[fact.plan_id or ""]["community"] += fact.minutes - taken
+        minutes[fact.plan_id]["community"] += fact.minutes - taken
     for intervention in inputs.interventions:
         served = [p for p in intervention.plan_ids if p in plans]
-        if not intervention.plan_ids or not served:
+        if not served:
             continue
         share = compute.prorated_cap(intervention, period) / len(intervention.plan_ids)
         for plan_id in served:
@@ -313,48 +319,57 @@ def _support(
         total = sum(by_source.values())
         if total <= 0:
             continue
-        a = acc[plan_id]
-        for source in _SOURCES:
-            a.hours[source] += by_source[source] / 60
-        a.shares.append(
-            (by_source["own"] / total, by_source["community"] / total, by_source["funded"] / total)
-        )
+        shares = tuple(by_source[source] / total for source in _SOURCES)
+        for a in groups.of(plan_id):
+            for source in _SOURCES:
+                a.hours[source] += by_source[source] / 60
+            a.shares.append(shares)  # type: ignore[arg-type]
 
 
-def _merge(parts: Iterable[_Acc]) -> _Acc:
-    out = _Acc()
-    for p in parts:
-        out.plans += p.plans
-        out.reviews_due += p.reviews_due
-        out.reviews_on_time += p.reviews_on_time
-        out.goals_rated += p.goals_rated
-        out.goals_attained += p.goals_attained
-        out.t_changes.extend(p.t_changes)
-        out.closures += p.closures
-        out.plans_activated += p.plans_activated
-        for source in _SOURCES:
-            out.hours[source] += p.hours[source]
-        out.shares.extend(p.shares)
-    return out
+def _paid_minutes(
+    facts: Sequence[LedgerFact], interventions: Sequence[compute.InterventionFact], period: Period
+) -> list[float]:
+    """Minutes of each fact already paid by a funded intervention: compute.allocate_paid's
+    rule (interventions in order of start, each paying up to its prorated delivered hours of
+    the verified hours given to its plans inside its period, proportionally), with the facts
+    indexed by plan so that each intervention looks at its own plans only."""
+    paid = [0.0] * len(facts)
+    remaining = [float(f.minutes) for f in facts]
+    by_plan: dict[str, list[int]] = defaultdict(list)
+    for index, fact in enumerate(facts):
+        by_plan[fact.plan_id].append(index)
+    for intervention in sorted(interventions, key=lambda i: (i.period_start, i.id)):
+        cap = compute.prorated_cap(intervention, period)
+        if cap <= 0 or not intervention.plan_ids:
+            continue
+        eligible = [
+            index
+            for plan_id in intervention.plan_ids
+            for index in by_plan.get(plan_id, ())
+            if remaining[index] > 0
+            and intervention.period_start <= facts[index].day <= intervention.period_end
+        ]
+        pool = sum(remaining[i] for i in eligible)
+        if pool <= 0:
+            continue
+        fraction = min(cap, pool) / pool
+        for index in eligible:
+            taken = remaining[index] * fraction
+            paid[index] += taken
+            remaining[index] -= taken
+    return paid
 
 
-def _empty(acc: _Acc) -> bool:
-    return acc.row() == _Acc().row()
-
-
-def _table(name: str, key: str, groups: Mapping[str, list[_Acc]], whole: _Acc) -> Table:
-    rows = [
-        Row({key: value}, _merge(parts).row())
-        for value, parts in sorted(groups.items())
-        if not _empty(_merge(parts))
-    ]
+def _table(name: str, key: str, groups: Mapping[str, _Acc], whole: _Acc) -> Table:
+    empty = _Acc().row()
+    rows = [(value, acc.row()) for value, acc in sorted(groups.items())]
     return Table(
         name=name,
         title=TITLES[name],
         keys=[key],
         counts=list(COUNTS),
         values=list(VALUES),
-        rows=rows,
+        rows=[Row({key: value}, row) for value, row in rows if row != empty],
         total=Row({}, whole.row()),
         guards={v: ["plans_with_support"] for v in VALUES},
         derived={k: list(v) for k, v in DERIVED.items()},
@@ -363,18 +378,10 @@ def _table(name: str, key: str, groups: Mapping[str, list[_Acc]], whole: _Acc) -
 
 def outcome_tables(inputs: OutcomeInputs, period: Period) -> dict[str, Table]:
     """The period's outcome tables before disclosure control."""
-    acc = plan_figures(inputs, period)
-    plans = {p.id: p for p in inputs.plans}
-    by_area: dict[str, list[_Acc]] = defaultdict(list)
-    by_comune: dict[str, list[_Acc]] = defaultdict(list)
-    for plan_id, a in acc.items():
-        plan = plans[plan_id]
-        by_area[plan.area].append(a)
-        by_comune[plan.comune].append(a)
-    whole = _merge(acc.values())
+    groups = _figures(inputs, period)
     reasons: dict[str, int] = defaultdict(int)
     for closure in inputs.closures:
-        if closure.plan_id in plans and _in(closure.closed_on, period):
+        if closure.plan_id in groups.plans and _in(closure.closed_on, period):
             reasons[closure.reason] += 1
     closures = Table(
         name=CLOSURES,
@@ -386,8 +393,8 @@ def outcome_tables(inputs: OutcomeInputs, period: Period) -> dict[str, Table]:
         total=Row({}, {"closures": sum(reasons.values())}),
     )
     return {
-        BY_AREA: _table(BY_AREA, "area", by_area, whole),
-        BY_COMUNE: _table(BY_COMUNE, "comune", by_comune, whole),
+        BY_AREA: _table(BY_AREA, "area", groups.by_area, groups.whole),
+        BY_COMUNE: _table(BY_COMUNE, "comune", groups.by_comune, groups.whole),
         CLOSURES: closures,
     }
 
@@ -407,8 +414,46 @@ def _parts_of(period: Period, today: date) -> tuple[list[Period], bool]:
     return _parts(period, today)
 
 
+class _Index:
+    """The inputs sorted by day once, so that each period (a year asks for its quarters and
+    months too) reads only its own facts."""
+
+    def __init__(self, inputs: OutcomeInputs) -> None:
+        self.inputs = inputs
+        self.levels = sorted(inputs.levels, key=lambda f: f.held_on)
+        self.dues = sorted(inputs.dues, key=lambda f: f.due_on)
+        self.ledger = sorted(inputs.ledger, key=lambda f: f.day)
+        self.closures = sorted(inputs.closures, key=lambda f: f.closed_on)
+        self.activations = sorted(inputs.activations, key=lambda f: f.started_on)
+
+    @staticmethod
+    def _between(facts: list[_F], day: Callable[[_F], date], period: Period) -> list[_F]:
+        low = bisect.bisect_left(facts, period.start, key=day)
+        high = bisect.bisect_right(facts, period.end, key=day)
+        return facts[low:high]
+
+    def slice(self, period: Period) -> OutcomeInputs:
+        i = self.inputs
+        return OutcomeInputs(
+            today=i.today,
+            plans=i.plans,
+            goals=i.goals,
+            levels=self._between(self.levels, lambda f: f.held_on, period),
+            dues=self._between(self.dues, lambda f: f.due_on, period),
+            closures=self._between(self.closures, lambda f: f.closed_on, period),
+            activations=self._between(self.activations, lambda f: f.started_on, period),
+            own_time=i.own_time,
+            ledger=self._between(self.ledger, lambda f: f.day, period),
+            interventions=[
+                x
+                for x in i.interventions
+                if x.period_start <= period.end and x.period_end >= period.start
+            ],
+        )
+
+
 def protect_outcomes(
-    inputs: OutcomeInputs,
+    inputs: OutcomeInputs | _Index,
     period: Period,
     threshold: int,
     done: dict[str, tuple[dict[str, Table], disclosure.Protected]] | None = None,
@@ -418,9 +463,10 @@ def protect_outcomes(
     done = {} if done is None else done
     if period.key in done:
         return done[period.key]
-    parts, calendar = _parts_of(period, inputs.today)
-    inside = [protect_outcomes(inputs, p, threshold, done)[1] for p in parts]
-    tables = outcome_tables(inputs, period)
+    index = inputs if isinstance(inputs, _Index) else _Index(inputs)
+    parts, calendar = _parts_of(period, index.inputs.today)
+    inside = [protect_outcomes(index, p, threshold, done)[1] for p in parts]
+    tables = outcome_tables(index.slice(period), period)
     protected = disclosure._protect(
         dict(tables), _lines(tables), threshold, inside, calendar=calendar
     )
@@ -497,10 +543,12 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-async def load_outcome_inputs(ambito_id: uuid.UUID, today: date) -> OutcomeInputs:
-    """Every fact of the ambito's plans (outcome tables are per plan and small: a few rows a
-    plan a year); the ledger is read summed by plan and day."""
+async def load_outcome_inputs(ambito_id: uuid.UUID, period: Period, today: date) -> OutcomeInputs:
+    """The facts of the ambito's plans that can fall in `period` (any of its months): the
+    outcome tables hold a few rows a plan a year; the levels and the ledger, the long ones,
+    are read for the period only, the ledger summed by plan and day."""
     a = _u(ambito_id)
+    start, end = _d(period.start), _d(period.end)
     plan_rows = await _raw(
         "SELECT CAST(p.id AS TEXT) AS id, p.comune, p.target_group, p.start_date, "
         "p.end_date, pc.closed_on FROM care_plan p "
@@ -538,8 +586,11 @@ async def load_outcome_inputs(ambito_id: uuid.UUID, today: date) -> OutcomeInput
     level_rows = await _raw(
         "SELECT CAST(l.goal AS TEXT) AS goal, CAST(r.plan AS TEXT) AS plan, r.held_on, "
         "l.level, CAST(r.created_at AS TEXT) AS created FROM plan_review_level l "
-        "JOIN plan_review r ON r.id = l.review WHERE l.ambito = {}",
+        "JOIN plan_review r ON r.id = l.review "
+        "WHERE l.ambito = {} AND r.held_on >= {} AND r.held_on <= {}",
         a,
+        start,
+        end,
     )
     levels = [
         LevelFact(
@@ -607,18 +658,17 @@ async def load_outcome_inputs(ambito_id: uuid.UUID, today: date) -> OutcomeInput
         "WHERE c.ambito = {} AND c.plan_id IS NOT NULL AND c.unit = {} "
         "AND c.kind <> 'cancellation' "
         "AND NOT EXISTS (SELECT 1 FROM contribution s WHERE s.corrects = c.id) "
-        f"AND {_VERIFIED} GROUP BY 1, 2",
+        f"AND c.occurred_on >= {{}} AND c.occurred_on <= {{}} AND {_VERIFIED} GROUP BY 1, 2",
         a,
         compute.TIME_UNIT,
+        start,
+        end,
     )
     ledger = [
         LedgerFact(str(uuid.UUID(r["plan"])), _date(r["day"]), int(r["minutes"] or 0))  # type: ignore[arg-type]
         for r in ledger_rows
     ]
-    first = min((p.start for p in plans), default=today)
-    interventions = await load_interventions(
-        ambito_id, Period("all", min(first, today), today), LoadScope()
-    )
+    interventions = await load_interventions(ambito_id, period, LoadScope())
     return OutcomeInputs(
         today=today,
         plans=plans,
@@ -679,7 +729,7 @@ async def outcomes(
         if strict:
             raise
         chosen, foreign = None, True
-    inputs = await load_outcome_inputs(actor.ambito_id, today)
+    inputs = await load_outcome_inputs(actor.ambito_id, period, today)
     threshold = min_count()
     tables, suppression = await in_worker_process(published, inputs, period, threshold, chosen)
     if foreign:
