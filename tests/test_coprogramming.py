@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from registry.access import Role
 from registry.common import now
 from registry.italian import ROME
-from tests.conftest import Tenant
+from registry.users.tables import User
+from tests.conftest import Tenant, token_for
 
 U, S, H, V = Role.UDP_ADMIN, Role.SOCIAL_WORKER, Role.HOLDER_MANAGER, Role.VOLUNTEER
 P = "/api/coprogramming"
@@ -475,3 +476,62 @@ async def test_bad_input_is_a_4xx_naming_the_field(client, tenant: Tenant) -> No
     # Nothing to summarise before any minutes are approved.
     bad(await client.post(f"{P}/procedures/{pid}/summary/draft", headers=udp), "approve", 409)
     assert (await client.get(f"{P}/procedures/{uuid.uuid4()}", headers=udp)).status_code == 404
+
+
+async def test_a_new_organisation_registers_on_the_way_and_withdraws(
+    client, tenant: Tenant
+) -> None:
+    """A manager account with no holder yet applies by registering its holder (the holders'
+    own rules: consent for an informal network); the procedure must be open and not past its
+    closing date; it can withdraw but not admit itself."""
+    udp = tenant.headers(U)
+    newcomer = User(
+        username=f"nuova-{uuid.uuid4().hex[:8]}",
+        password_hash="x",
+        role=H.value,
+        ambito=tenant.ambito_id,
+    )
+    await newcomer.save()
+    headers = {"Authorization": f"Bearer {token_for(newcomer.id, H, tenant.code)}"}
+    today = now().astimezone(ROME).date()
+    pid = ok(
+        await client.post(
+            f"{P}/procedures",
+            headers=udp,
+            json={"title": "Avviso", "notice_published_on": today.isoformat()},
+        ),
+        201,
+    )["id"]
+    group = {"kind": "informal_network", "sector": "informal", "name": "Gruppo di vicinato"}
+    body = {"new_holder": group, "participants": [{"name": "Pia", "role": "volunteer"}]}
+    url = f"{P}/procedures/{pid}/applications"
+    # A draft is not there for the organisation; a closed window refuses.
+    assert (await client.post(url, headers=headers, json=body)).status_code == 404
+    yesterday = (today - timedelta(days=1)).isoformat()
+    patch = {"status": "open", "notice_published_on": yesterday, "applications_close_on": yesterday}
+    ok(await client.patch(f"{P}/procedures/{pid}", headers=udp, json=patch))
+    bad(await client.post(url, headers=headers, json=body), "closed", 409)
+    ok(
+        await client.patch(
+            f"{P}/procedures/{pid}", headers=udp, json={"applications_close_on": today.isoformat()}
+        )
+    )
+    bad(await client.post(url, headers=headers, json=body), "consent")
+    consent = {"given_by": "Pia", "given_at": now().isoformat(), "text_version": "v1"}
+    applied = ok(
+        await client.post(
+            url, headers=headers, json={**body, "new_holder": {**group, "consent": consent}}
+        ),
+        201,
+    )
+    assert (applied["holder_name"], applied["status"]) == ("Gruppo di vicinato", "submitted")
+    linked = await User.select(User.holder).where(User.id == newcomer.id).first()
+    assert linked == {"holder": uuid.UUID(applied["holder_id"])}
+    # The account now manages the new holder, and so its application.
+    withdrawn = ok(
+        await client.patch(
+            f"{P}/applications/{applied['id']}", headers=headers, json={"status": "withdrawn"}
+        )
+    )
+    assert withdrawn["status"] == "withdrawn"
+    assert ok(await client.get(f"{P}/procedures/{pid}", headers=udp))["organisations"] == 0

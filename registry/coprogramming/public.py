@@ -12,7 +12,6 @@ import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
-from registry.ambiti.tables import Ambito
 from registry.coprogramming.schemas import (
     PublicDocument,
     PublicObjective,
@@ -35,6 +34,7 @@ from registry.coprogramming.tables import (
     WorkingTable,
 )
 from registry.errors import NotFound
+from registry.interop.service import public_ambito
 from registry.vocabularies import (
     ApplicationStatus,
     DocumentStatus,
@@ -47,9 +47,7 @@ from registry.vocabularies import (
 
 
 async def list_public(ambito_code: str) -> list[PublicProcedureItem]:
-    ambito = await Ambito.select(Ambito.id).where(Ambito.code == ambito_code).first()
-    if ambito is None:
-        raise NotFound("no such ambito")
+    ambito = await public_ambito(ambito_code)  # a deactivated ambito's page is gone too
     rows = (
         await Procedure.select()
         .where(
@@ -86,7 +84,11 @@ async def public_procedure(procedure_id: uuid.UUID) -> PublicProcedure:
         await Procedure.select(
             Procedure.all_columns(), Procedure.ambito.name.as_alias("ambito_name")
         )
-        .where((Procedure.id == procedure_id) & (Procedure.status != ProcedureStatus.DRAFT.value))
+        .where(
+            (Procedure.id == procedure_id)
+            & (Procedure.status != ProcedureStatus.DRAFT.value)
+            & (Procedure.ambito.active == True)  # noqa: E712
+        )
         .first()
     )
     if procedure is None:

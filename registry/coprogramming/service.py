@@ -393,8 +393,8 @@ async def create_application(
 
 
 def _as_manager_of(actor: Principal, holder_id: uuid.UUID) -> Principal:
-    """The principal after create_holder linked a manager to its new holder (the token it
-    carries still says none until it logs in again)."""
+    """The principal after create_holder linked a manager to its new holder (this request's
+    principal was read before the link)."""
     if actor.role is Role.HOLDER_MANAGER and actor.holder_id is None:
         return Principal(
             user_id=actor.user_id,
