@@ -1,0 +1,257 @@
+// Personal data (issue 19). Every user: «I miei dati», the download of what the registry
+// holds about them. The UdP also: the data subjects' requests (recorded and carried out at
+// once), retention per kind of record, the register of processing and the access log.
+import { api, apiAll, download } from '../js/api.js';
+import { h, fill, responsive } from '../js/dom.js';
+import {
+  badge, busy, confirmDialog, emptyState, errorBox, field, flash, fmt, input, loading, pageHeader,
+  resetErrors, select, showFormError,
+} from '../js/ui.js';
+
+const KINDS = {
+  access: 'Accesso ai dati (art. 15 e 20)',
+  erasure: 'Cancellazione di un volontario (art. 17)',
+  contact_erasure: 'Cancellazione di un contatto di un ente (art. 17)',
+  plan_erasure: 'Cancellazione del testo di un piano (art. 17)',
+  consent_withdrawal: 'Revoca del consenso (art. 7)',
+};
+const CHANNELS = { paper: 'Su carta, e-mail o allo sportello', app: 'Dall\'app' };
+const ACTIONS = { ...KINDS, access_export: 'Dati consegnati', retention: 'Conservazione applicata' };
+const OUTCOME = {
+  ledger_entries_kept: 'voci del registro tenute come anonime',
+  notifications: 'notifiche cancellate',
+  notification_settings: 'indirizzi e-mail cancellati',
+  messages: 'messaggi cancellati',
+  messages_renamed: 'messaggi ad altri senza il nome',
+  holder: 'schede titolare anonimizzate',
+  holder_resources: 'risorse anonimizzate',
+  account: 'account chiusi',
+  contacts: 'contatti cancellati',
+  plan_notes: 'note cancellate',
+  plan_goals: 'obiettivi senza testo',
+  was_public: 'schede tolte dall\'elenco pubblico',
+  feeds_revoked: 'calendari revocati',
+  closed_plans: 'piani chiusi senza testo',
+  access_log: 'righe del registro accessi',
+  checkins: 'presenze',
+  outbox: 'messaggi in uscita',
+  expired_tokens: 'link e codici scaduti',
+  login_failures: 'accessi falliti',
+  export: 'esportazioni',
+  contributions: 'contributi',
+};
+
+function outcomeText(outcome) {
+  const parts = Object.entries(outcome || {})
+    .filter(([k, v]) => typeof v === 'number' && v > 0 && k !== 'ambiti')
+    .map(([k, v]) => `${v} ${OUTCOME[k] || k}`);
+  return parts.length ? parts.join(', ') : 'nulla da fare';
+}
+
+function myData() {
+  const status = h('p', { class: 'hint', role: 'status' });
+  const get = (format) => async (event) => {
+    const name = await busy(event.currentTarget, () => download('/api/privacy/me/export', { format }, format === 'text' ? 'miei-dati.txt' : 'miei-dati.json'), 'Preparazione…');
+    status.textContent = `Scaricato: ${name.name}.`;
+  };
+  return h('section', { class: 'card' },
+    h('h2', { text: 'Scarica i tuoi dati' }),
+    h('p', { text: 'Tutto quello che il registro conserva su di te: profilo, ore, presenze con QR, abbinamenti delle tue risorse, notifiche e preferenze. Il riepilogo è da leggere; il file JSON serve a portare i dati in un altro servizio.' }),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'btn btn-primary', onclick: get('text') }, 'Scarica il riepilogo'),
+      h('button', { type: 'button', class: 'btn btn-secondary', onclick: get('json') }, 'Scarica i dati (JSON)')),
+    status,
+    h('p', { class: 'hint', text: 'Per chiedere la cancellazione o la correzione dei tuoi dati rivolgiti all\'Ufficio di Piano.' }));
+}
+
+async function requests(panel) {
+  const [page, users, holders] = await Promise.all([
+    api('/api/privacy/requests', { query: { limit: 100 } }),
+    api('/api/users'),
+    apiAll('/api/holders'),
+  ]);
+  const userName = Object.fromEntries(users.map((u) => [u.id, u.username]));
+  const holderName = Object.fromEntries(holders.map((x) => [x.id, x.name]));
+  const form = h('form', { class: 'form-grid', novalidate: true });
+  const kind = select('kind', Object.entries(KINDS), 'access');
+  const subjectSlot = h('div');
+  const contactSlot = h('div');
+  let subject = null;
+  function drawSubject() {
+    const k = kind.value;
+    let options = [];
+    if (k === 'access') options = users.map((u) => [u.id, `${u.username} (${u.role})`]);
+    else if (k === 'erasure') options = users.filter((u) => u.role === 'volunteer').map((u) => [u.id, u.username]);
+    else if (k === 'contact_erasure') options = holders.map((x) => [x.id, x.name]);
+    else if (k === 'consent_withdrawal') options = holders.filter((x) => ['informal_network', 'individual_volunteer'].includes(x.kind)).map((x) => [x.id, x.name]);
+    if (k === 'plan_erasure') {
+      subject = input('subject_id', '', { required: true, placeholder: 'identificativo del piano' });
+      fill(subjectSlot, field('Piano', subject, { required: true, hint: 'L\'identificativo si legge nell\'indirizzo della pagina del piano.' }));
+    } else {
+      subject = select('subject_id', options, '', { placeholder: 'Scegli…' });
+      fill(subjectSlot, field(k === 'contact_erasure' || k === 'consent_withdrawal' ? 'Ente' : 'Persona', subject, { required: true }));
+    }
+    fill(contactSlot, k === 'contact_erasure' ? field('Contatto da cancellare', input('contact', '', { maxlength: 200 }), { required: true, hint: 'Come è scritto nella scheda dell\'ente (nome, e-mail o telefono).' }) : null);
+  }
+  kind.addEventListener('change', drawSubject);
+  drawSubject();
+  const channel = select('channel', Object.entries(CHANNELS), 'paper');
+  const reference = input('reference', '', { maxlength: 100, placeholder: 'es. prot. 123/2026' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Registra ed esegui');
+  form.append(
+    field('Richiesta', kind, { required: true }), subjectSlot, contactSlot,
+    field('Ricevuta', channel), field('Riferimento', reference, { hint: 'Un numero di protocollo, mai il nome della persona.' }),
+    h('div', { class: 'actions' }, submit));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    resetErrors(form);
+    const body = { kind: kind.value, subject_id: subject.value, channel: channel.value, reference: reference.value };
+    if (kind.value === 'contact_erasure') body.contact = form.elements.contact.value;
+    if (kind.value !== 'access') {
+      const ok = await confirmDialog('Eseguire la richiesta?', 'La cancellazione non si può annullare. Le cifre già pubblicate non cambiano.', { confirmText: 'Esegui', danger: true });
+      if (!ok) return;
+    }
+    try {
+      const done = await busy(submit, () => api('/api/privacy/requests', { method: 'POST', body }), 'Esecuzione…');
+      flash(`Richiesta eseguita: ${outcomeText(done.outcome)}.`);
+      await requests(panel);
+    } catch (error) {
+      showFormError(form, error, { subject_id: 'Persona, ente o piano', contact: 'Contatto' });
+    }
+  });
+  const subjectLabel = (r) => (r.subject_kind === 'user' ? userName[r.subject_id] : r.subject_kind === 'plan' ? 'piano' : holderName[r.subject_id]) || '—';
+  const rows = page.items.map((r) => h('tr', null,
+    h('td', { 'data-label': 'Ricevuta', text: fmt.dateTime(r.received_at) }),
+    h('td', { 'data-label': 'Richiesta', text: KINDS[r.kind] || r.kind }),
+    h('td', { 'data-label': 'Interessato', text: subjectLabel(r) }),
+    h('td', { 'data-label': 'Canale', text: r.channel === 'paper' ? 'carta' : 'app' }),
+    h('td', { 'data-label': 'Riferimento', text: r.reference || '—' }),
+    h('td', { 'data-label': 'Esito' }, badge('eseguita', 'success'), ' ', outcomeText(r.outcome)),
+    h('td', { 'data-label': 'Dati' }, r.kind === 'access'
+      ? h('span', null,
+        h('button', { type: 'button', class: 'btn btn-link', onclick: (e) => busy(e.currentTarget, () => download(`/api/privacy/requests/${r.id}/export`, { format: 'text' }, 'dati.txt')) }, 'Riepilogo'), ' ',
+        h('button', { type: 'button', class: 'btn btn-link', onclick: (e) => busy(e.currentTarget, () => download(`/api/privacy/requests/${r.id}/export`, { format: 'json' }, 'dati.json')) }, 'JSON'))
+      : '—')));
+  fill(panel,
+    h('section', { class: 'card' }, h('h2', { text: 'Nuova richiesta' }), form),
+    h('h2', { text: `Richieste ricevute (${page.total})` }),
+    page.items.length
+      ? h('div', { class: 'table-wrap' }, responsive(h('table', null,
+        h('thead', null, h('tr', null, ['Ricevuta', 'Richiesta', 'Interessato', 'Canale', 'Riferimento', 'Esito', 'Dati'].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', null, rows))))
+      : emptyState('Nessuna richiesta', 'Le richieste di accesso, cancellazione e revoca del consenso compaiono qui, con il loro esito.'));
+}
+
+async function retention(panel) {
+  const kinds = await api('/api/privacy/retention');
+  const rows = kinds.map((k) => {
+    const days = input('days', String(k.days), { type: 'number', min: 1, max: 36500, 'aria-label': `Giorni per: ${k.label}`, class: 'input-narrow' });
+    const save = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Salva');
+    save.addEventListener('click', async () => {
+      try {
+        await busy(save, () => api(`/api/privacy/retention/${k.kind}`, { method: 'PUT', body: { days: Number(days.value) } }));
+        flash('Periodo di conservazione salvato.');
+      } catch (error) {
+        flash(error.message || 'Valore non valido', 'danger');
+      }
+    });
+    return h('tr', null,
+      h('td', { 'data-label': 'Dati', text: k.label }),
+      h('td', { 'data-label': 'Giorni' }, days, k.days !== k.default_days ? h('span', { class: 'hint', text: ` (predefinito ${k.default_days})` }) : null),
+      h('td', { 'data-label': 'Alla scadenza', text: k.action }),
+      h('td', { 'data-label': '' }, save));
+  });
+  const run = h('button', { type: 'button', class: 'btn btn-primary' }, 'Applica ora');
+  run.addEventListener('click', async () => {
+    const result = await busy(run, () => api('/api/privacy/retention/run', { method: 'POST' }), 'Applicazione…');
+    flash(`Conservazione applicata: ${outcomeText(result)}.`);
+  });
+  fill(panel,
+    h('p', { text: 'Ogni notte il registro toglie o rende anonimi i dati scaduti. Le cifre dei periodi chiusi non cambiano: i contributi, i piani e i titolari restano come conteggi.' }),
+    h('div', { class: 'table-wrap' }, responsive(h('table', null,
+      h('thead', null, h('tr', null, ['Dati', 'Giorni', 'Alla scadenza', ''].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', null, rows)))),
+    h('div', { class: 'actions' }, run));
+}
+
+async function dpo(panel) {
+  const register = await api('/api/privacy/register');
+  const from = input('from', '', { type: 'date' });
+  const to = input('to', '', { type: 'date' });
+  const action = select('action', [['plan.read', 'Lettura progetto'], ['plan.update', 'Modifica progetto'], ['plan.denied', 'Accesso negato']], '', { placeholder: 'Tutte le azioni' });
+  const get = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Scarica il registro degli accessi (CSV)');
+  get.addEventListener('click', async () => {
+    const query = {};
+    if (from.value) query.from = from.value;
+    if (to.value) query.to = to.value;
+    if (action.value) query.action = action.value;
+    try {
+      await busy(get, () => download('/api/privacy/access-log.csv', query, 'registro-accessi.csv'));
+    } catch (error) {
+      flash(error.message || 'Filtri non validi', 'danger');
+    }
+  });
+  fill(panel,
+    h('h2', { text: 'Registro dei trattamenti (art. 30)' }),
+    h('p', { class: 'hint', text: `Titolare: ${register.controller}. Generato dalla configurazione di questo ambito.` }),
+    h('div', { class: 'table-wrap' }, responsive(h('table', null,
+      h('thead', null, h('tr', null, ['Trattamento', 'Finalità', 'Base giuridica', 'Conservazione', 'Destinatari'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', null, register.activities.map((a) => h('tr', null,
+        h('td', { 'data-label': 'Trattamento', text: a.name }),
+        h('td', { 'data-label': 'Finalità', text: a.purpose }),
+        h('td', { 'data-label': 'Base giuridica', text: a.legal_basis }),
+        h('td', { 'data-label': 'Conservazione', text: a.retention }),
+        h('td', { 'data-label': 'Destinatari', text: a.recipients }))))))),
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: (e) => busy(e.currentTarget, () => download('/api/privacy/register.csv', {}, 'registro-trattamenti.csv')) }, 'Scarica il registro (CSV)')),
+    h('h2', { text: 'Registro degli accessi ai progetti' }),
+    h('div', { class: 'form-grid' }, field('Dal', from), field('Al', to), field('Azione', action)),
+    h('div', { class: 'actions' }, get));
+}
+
+async function events(panel) {
+  const page = await api('/api/privacy/events', { query: { limit: 100 } });
+  fill(panel, page.items.length
+    ? h('div', { class: 'table-wrap' }, responsive(h('table', null,
+      h('thead', null, h('tr', null, ['Quando', 'Operazione', 'Da', 'Esito'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', null, page.items.map((e) => h('tr', null,
+        h('td', { 'data-label': 'Quando', text: fmt.dateTime(e.at) }),
+        h('td', { 'data-label': 'Operazione', text: ACTIONS[e.action] || e.action }),
+        h('td', { 'data-label': 'Da', text: e.by_job ? 'procedura notturna' : 'utente' }),
+        h('td', { 'data-label': 'Esito', text: outcomeText(e.summary) })))))))
+    : emptyState('Nessuna operazione', 'Cancellazioni, consegne di dati e applicazioni della conservazione compaiono qui, solo come conteggi.'));
+}
+
+export default async function privacy(root, { session, query, replaceQuery }) {
+  if (session.role !== 'udp_admin') {
+    root.append(pageHeader('I miei dati', { help: 'Qui scarichi tutto quello che il registro conserva su di te (art. 15 e 20 del GDPR).' }), myData());
+    return;
+  }
+  const tabs = [['richieste', 'Richieste'], ['conservazione', 'Conservazione'], ['dpo', 'Registri per il DPO'], ['operazioni', 'Operazioni eseguite'], ['miei', 'I miei dati']];
+  let current = tabs.some(([k]) => k === query.tab) ? query.tab : 'richieste';
+  const panel = h('div', { id: 'privacy-panel', role: 'tabpanel' });
+  const tabBar = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Sezioni' });
+  async function show() {
+    fill(panel, loading());
+    try {
+      if (current === 'richieste') await requests(panel);
+      else if (current === 'conservazione') await retention(panel);
+      else if (current === 'dpo') await dpo(panel);
+      else if (current === 'operazioni') await events(panel);
+      else fill(panel, myData());
+    } catch (error) {
+      fill(panel, errorBox(error, { retry: show }));
+    }
+  }
+  function drawTabs() {
+    fill(tabBar, tabs.map(([key, text]) => h('button', {
+      type: 'button', role: 'tab', class: 'tab', 'aria-selected': String(current === key), 'aria-controls': 'privacy-panel',
+      onclick: () => { current = key; replaceQuery({ tab: key }); drawTabs(); show(); },
+    }, text)));
+  }
+  root.append(pageHeader('Dati personali', {
+    lead: 'Richieste degli interessati, conservazione dei dati e registri per il Responsabile della protezione dei dati.',
+    help: 'Registra qui le richieste di accesso, cancellazione e revoca del consenso, anche quelle arrivate su carta: il registro le esegue subito e ne tiene traccia senza conservare i dati cancellati.',
+  }), tabBar, panel);
+  drawTabs();
+  await show();
+}
