@@ -161,8 +161,8 @@ function goalDialog(planId, needs, current, onSaved) {
 }
 
 /** The levels of each active goal, with the T-score they give, updated as levels are chosen. */
-function levelsFieldset(goals, legend) {
-  const selects = goals.map((goal) => levelSelect(`level_${goal.id}`, goal, goal.latest_level ?? goal.baseline));
+function levelsFieldset(goals, legend, given = {}) {
+  const selects = goals.map((goal) => levelSelect(`level_${goal.id}`, goal, given[goal.id] ?? goal.latest_level ?? goal.baseline));
   const preview = h('p', { class: 't-preview', role: 'status' });
   const update = () => {
     const t = tScore(goals.map((goal, i) => [Number(selects[i].value), goal.weight]));
@@ -178,14 +178,16 @@ function levelsFieldset(goals, legend) {
   return { box, values: () => goals.map((goal, i) => ({ goal_id: goal.id, level: Number(selects[i].value) })) };
 }
 
-function reviewDialog(planId, goals, nextDue, onSaved) {
-  const held = input('held_on', isoDate(new Date()), { type: 'date' });
-  const participants = checkboxGroup('Chi ha partecipato', 'participants', Object.entries(PARTICIPANT_ROLES), ['person', 'social_worker'], { columns: true, hint: 'Per ruolo, mai per nome' });
-  const levels = levelsFieldset(goals, 'Livello raggiunto per ogni obiettivo');
-  const changes = textarea('changes', '', { rows: 3, maxlength: 5000 });
-  const notes = textarea('notes', '', { rows: 3, maxlength: 10000 });
-  const next = input('next_review_on', '', { type: 'date' });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Registra la verifica' });
+/** A new review, or the correction of `current` (a review with its notes; its date stays). */
+function reviewDialog(planId, goals, nextDue, onSaved, current = null) {
+  const held = input('held_on', current?.held_on ?? isoDate(new Date()), { type: 'date', disabled: Boolean(current) });
+  const participants = checkboxGroup('Chi ha partecipato', 'participants', Object.entries(PARTICIPANT_ROLES), current?.participants ?? ['person', 'social_worker'], { columns: true, hint: 'Per ruolo, mai per nome' });
+  const given = Object.fromEntries((current?.levels ?? []).map((l) => [l.goal_id, l.level]));
+  const levels = levelsFieldset(goals, 'Livello raggiunto per ogni obiettivo', given);
+  const changes = textarea('changes', current?.changes ?? '', { rows: 3, maxlength: 5000 });
+  const notes = textarea('notes', current?.notes ?? '', { rows: 3, maxlength: 10000 });
+  const next = input('next_review_on', current?.next_review_on ?? '', { type: 'date' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: current ? 'Salva la correzione' : 'Registra la verifica' });
   const form = h('form', { novalidate: true },
     nextDue ? h('p', { class: 'small muted', text: `Verifica prevista per il ${fmt.date(nextDue)}.` }) : null,
     field('Data della verifica', held, { required: true }),
@@ -203,16 +205,17 @@ function reviewDialog(planId, goals, nextDue, onSaved) {
       return;
     }
     const body = { held_on: held.value, participants: roles, levels: goals.length ? levels.values() : [], changes: changes.value.trim(), notes: notes.value.trim(), next_review_on: next.value || null };
+    if (current) delete body.held_on;
     try {
-      const saved = await busy(submit, () => api(`${base(planId)}/reviews`, { method: 'POST', body }));
+      const saved = await busy(submit, () => api(current ? `${base(planId)}/reviews/${current.id}` : `${base(planId)}/reviews`, { method: current ? 'PATCH' : 'POST', body }));
       dialog.close();
       await onSaved(saved);
     } catch (error) {
       showFormError(form, error, { held_on: 'Data della verifica', participants: 'Partecipanti', levels: 'Livelli', changes: 'Cosa cambia', notes: 'Note riservate', next_review_on: 'Prossima verifica' });
     }
   });
-  const dialog = openDialog('Registra una verifica', form, { wide: true });
-  held.focus();
+  const dialog = openDialog(current ? `Correggi la verifica del ${fmt.date(current.held_on)}` : 'Registra una verifica', form, { wide: true });
+  (current ? participants.querySelector('input') : held).focus();
 }
 
 function closureDialog(planId, goals, onSaved) {
@@ -345,9 +348,9 @@ function nextReviewDialog(planId, current, onSaved) {
   date.focus();
 }
 
-async function reviewDetail(planId, review, goals) {
+async function reviewDetail(planId, review, goals, onCorrected) {
   const body = h('div', null, loading());
-  openDialog(`Verifica del ${fmt.date(review.held_on)}`, body, { wide: true });
+  const dialog = openDialog(`Verifica del ${fmt.date(review.held_on)}`, body, { wide: true });
   try {
     const full = await api(`${base(planId)}/reviews/${review.id}`);
     const byGoal = Object.fromEntries(goals.map((g) => [g.id, g]));
@@ -358,7 +361,16 @@ async function reviewDetail(planId, review, goals) {
       h('dt', { text: 'Cosa cambia' }), h('dd', { text: full.changes || '—' }),
       h('dt', { text: 'Note riservate' }), h('dd', { text: full.notes || '—' }),
       h('dt', { text: 'Prossima verifica' }), h('dd', { text: full.next_review_on ? fmt.date(full.next_review_on) : '—' }),
-      h('dt', { text: 'Registrata da' }), h('dd', { text: `${full.created_by_username}, ${fmt.dateTime(full.created_at)}` })));
+      h('dt', { text: 'Registrata da' }), h('dd', { text: `${full.created_by_username}, ${fmt.dateTime(full.created_at)}` })),
+    onCorrected && full.kind === 'review' ? h('div', { class: 'actions' }, h('button', {
+      type: 'button', class: 'btn btn-secondary',
+      onclick: () => {
+        dialog.close();
+        // Only the goals it rated or still followed: a dropped goal keeps its old level.
+        const rated = new Set(full.levels.map((l) => l.goal_id));
+        reviewDialog(planId, goals.filter((g) => g.status === 'active' || rated.has(g.id)), null, onCorrected, full);
+      },
+    }, 'Correggi')) : null);
   } catch (error) {
     fill(body, errorBox(error));
   }
@@ -425,10 +437,10 @@ export async function drawOutcomes(box, ctx) {
     h('thead', null, h('tr', null, ['Data', 'Chi ha partecipato', 'Punteggio T', 'Cosa cambia', ''].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', null, [...reviews].sort((a, b) => (a.held_on < b.held_on ? 1 : -1)).map((r) => h('tr', null,
       h('td', null, fmt.date(r.held_on), r.kind === 'closure' ? h('div', { class: 'small muted', text: 'Chiusura' }) : r.on_time === false ? h('div', null, badge('Oltre la data prevista', 'warning')) : null),
-      h('td', { text: r.participants.map((p) => label(PARTICIPANT_ROLES, p)).join(', ') }),
+      h('td', { text: r.participants.map((p) => label(PARTICIPANT_ROLES, p)).join(', ') || '—' }),
       h('td', { class: 'num', text: tText(r.t_score) }),
       h('td', { text: r.changes || '—' }),
-      h('td', null, h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Dettagli della verifica del ${fmt.date(r.held_on)}`, onclick: () => reviewDetail(plan.id, r, data.goals) }, 'Dettagli')))))))
+      h('td', null, h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Dettagli della verifica del ${fmt.date(r.held_on)}`, onclick: () => reviewDetail(plan.id, r, data.goals, write ? () => reload('Verifica corretta.') : null) }, 'Dettagli')))))))
     : h('p', { class: 'muted', text: 'Nessuna verifica ancora.' });
 
   const closure = data.closure ? h('div', { class: 'notice notice-success closure-notice' },
@@ -460,9 +472,19 @@ export async function drawOutcomes(box, ctx) {
         },
       }, 'Togli') : null))) : h('p', { class: 'muted', text: 'Nessuna risorsa propria registrata: tempo, competenze, relazioni e mezzi che la persona e la famiglia mettono nel piano.' }));
 
-  const activations = data.activationList.length ? h('ul', null, data.activationList.map((a) => h('li', {
-    text: `${label(ACTIVATION_KINDS, a.kind)}${a.holder_name ? ` con ${a.holder_name}` : ''}${a.activity_title ? `: ${a.activity_title}` : ''}, dal ${fmt.date(a.started_on)} (consenso del ${fmt.date(a.consent_on)})`,
-  }))) : h('p', { class: 'muted', text: 'Nessuna attivazione: quando la persona diventa volontaria o partecipa a un\'attività della comunità, registralo qui.' });
+  const activations = data.activationList.length ? h('ul', { class: 'rules' }, data.activationList.map((a) => {
+    const text = `${label(ACTIVATION_KINDS, a.kind)}${a.holder_name ? ` con ${a.holder_name}` : ''}${a.activity_title ? `: ${a.activity_title}` : ''}, dal ${fmt.date(a.started_on)} (consenso del ${fmt.date(a.consent_on)})`;
+    return h('li', null, h('span', { text }), write ? h('button', {
+      type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Togli l'attivazione: ${text}`,
+      onclick: async () => {
+        if (!await confirmDialog('Togliere l\'attivazione?', 'Ad esempio se il consenso è stato ritirato.', { confirmText: 'Togli' })) return;
+        try {
+          await api(`${base(plan.id)}/activations/${a.id}`, { method: 'DELETE' });
+          await reload('Attivazione tolta.');
+        } catch (error) { flash(error.message, 'error'); }
+      },
+    }, 'Togli') : null);
+  })) : h('p', { class: 'muted', text: 'Nessuna attivazione: quando la persona diventa volontaria o partecipa a un\'attività della comunità, registralo qui.' });
 
   fill(box, h('section', { class: 'outcomes', 'aria-labelledby': 'outcomes-title' },
     h('div', { class: 'item-head' }, h('h2', { id: 'outcomes-title', text: 'Obiettivi ed esiti' }),
