@@ -17,11 +17,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/registry serve --demo --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
-## Run the whole test suite (SQLite by default; PostgreSQL when REGISTRY_DATABASE_URL is set).
+## Run the whole test suite (SQLite by default; PostgreSQL when REGISTRY_DATABASE_URL is set):
+## on two workers (TEST_WORKERS=N to change), then the tests that time real latencies, alone.
 test: $(STAMP)
 	@bash scripts/ensure-system-packages.sh
 	$(BIN)/ruff check registry tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $${TEST_WORKERS:-2} --dist loadgroup -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
 lint: $(STAMP)
 	$(BIN)/ruff check registry tests bench

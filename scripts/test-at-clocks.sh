@@ -16,14 +16,9 @@ if ! command -v faketime >/dev/null 2>&1; then
     exit 1
   fi
 fi
-# These measure real time across processes and sockets (a delivery deadline, a kill that must
-# land mid-run, a scheduler stopped before its next tick), which libfaketime's moved clocks
-# distort; they read no date and run in the two other passes of CI.
-REAL_TIME_TESTS=(
-  "tests/test_outbox.py::test_two_dispatchers_never_send_the_same_message"
-  "tests/test_outbox_crash.py::test_a_killed_dispatcher_loses_nothing_and_repeats_nothing_delivered"
-  "tests/test_jobs.py::test_scheduler_starts_in_the_lifespan_and_its_schedules_survive_a_restart"
-)
+# Tests marked `serial` measure real time across processes and sockets (latency bounds, a
+# delivery deadline, a kill that must land mid-run, a scheduler stopped before its next tick),
+# which libfaketime's moved clocks distort; they read no date and run in the two other passes.
 instants=("$@")
 [ ${#instants[@]} -gt 0 ] || instants=("2027-10-31 02:30:00")
 for instant in "${instants[@]}"; do
@@ -31,6 +26,6 @@ for instant in "${instants[@]}"; do
   # The clock starts at the instant and runs on at its real pace (monotonic clocks included:
   # libfaketime's sleeps fail with EINVAL when only the wall clock is moved).
   TZ=Europe/Rome REGISTRY_DATABASE_URL= \
-    faketime "$instant" .venv/bin/python -m pytest -q -p no:cacheprovider -m "not fuzz" \
-      "${REAL_TIME_TESTS[@]/#/--deselect=}"
+    faketime "$instant" .venv/bin/python -m pytest -q -p no:cacheprovider \
+      -n "${TEST_WORKERS:-2}" --dist loadgroup -m "not fuzz and not serial"
 done

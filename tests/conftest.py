@@ -18,6 +18,33 @@ from datetime import date, time
 import httpx
 import pytest
 
+
+def _own_database_per_worker() -> None:
+    """Under pytest-xdist each worker wipes and migrates its own PostgreSQL database
+    (<name>_gw0, <name>_gw1, ...), made here if missing; SQLite workers get their own file."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("REGISTRY_DATABASE_URL")
+    if not worker or not url:
+        return
+    import asyncio
+
+    import asyncpg
+
+    name = f"{url.rsplit('/', 1)[-1]}_{worker}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    os.environ["REGISTRY_DATABASE_URL"] = f"{url.rsplit('/', 1)[0]}/{name}"
+
+
+_own_database_per_worker()
 _tmp = tempfile.mkdtemp(prefix="registry-tests-")
 os.environ.setdefault("REGISTRY_SQLITE_PATH", os.path.join(_tmp, "test.sqlite"))
 os.environ["REGISTRY_SCHEDULER"] = "0"

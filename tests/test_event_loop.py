@@ -22,6 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
+# Latency bounds: run alone (not beside another pytest-xdist worker), see the Makefile.
+pytestmark = pytest.mark.serial
+
 P95_BOUND = 0.100  # seconds
 HEAVY = [
     "login with a wrong password",

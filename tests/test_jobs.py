@@ -44,6 +44,7 @@ async def test_disabled_scheduler_does_not_start(own_engine: None) -> None:
         assert getattr(application.state, "scheduler", None) is None
 
 
+@pytest.mark.serial
 async def test_scheduler_starts_in_the_lifespan_and_its_schedules_survive_a_restart(
     own_engine: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -354,6 +354,7 @@ async def test_a_slow_receiver_times_out_and_is_retried(tenant: Tenant) -> None:
         assert row["status"] == "retrying" and "Timeout" in row["last_error"]
 
 
+@pytest.mark.serial
 async def test_two_dispatchers_never_send_the_same_message(tenant: Tenant) -> None:
     with Receiver(lambda path, n: (200, 0.02)) as hook:
         await add_endpoint(tenant, hook.url())

@@ -10,6 +10,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from registry.db import unit_of_work
 from registry.notifications.service import emit
 from registry.notifications.tables import OutboxMessage
@@ -54,6 +56,7 @@ async def statuses(tenant: Tenant) -> dict[str, str]:
     return {str(r["id"]): r["status"] for r in rows}
 
 
+@pytest.mark.serial
 async def test_a_killed_dispatcher_loses_nothing_and_repeats_nothing_delivered(
     tenant: Tenant,
 ) -> None:
