@@ -393,7 +393,14 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
     )
     assert objective["proposal_ids"] == [proposal["id"]] and objective["session_ids"] == [s5]
 
-    # --- the summary document: from the approved minutes only
+    # --- the summary document: from the approved minutes only; it closes the procedure
+    closing = {"status": "closed"}
+    bad(await client.patch(f"{P}/procedures/{pid}", headers=udp, json=closing), "summary", 409)
+    bad(
+        await client.patch(f"{P}/procedures/{pid}", headers=udp, json={"status": "draft"}),
+        "draft",
+        409,
+    )
     summary = ok(await client.post(f"{P}/procedures/{pid}/summary/draft", headers=udp), 201)
     assert summary["sources"] == [draft["id"]]
     assert "verbale versione 1" in summary["content"]
@@ -401,6 +408,10 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
     assert "- OB1 – Rafforzare la domiciliarità" in summary["content"]
     final = ok(await client.post(f"{P}/summary/{summary['id']}/approve", headers=udp))
     assert final["content_hash"] == hashlib.sha256(summary["content"].encode()).hexdigest()
+    assert (
+        ok(await client.patch(f"{P}/procedures/{pid}", headers=udp, json=closing))["status"]
+        == "closed"
+    )
 
     # --- what a social worker reads in one call: public parts only
     overview = ok(await client.get(f"{P}/procedures/{pid}/overview", headers=sw))

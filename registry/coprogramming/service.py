@@ -271,6 +271,16 @@ async def update_procedure(
                 "publish the notice (notice_published_on) before opening the procedure",
                 field="status",
             )
+        if values["status"] == ProcedureStatus.DRAFT and current["status"] != ProcedureStatus.DRAFT:
+            # A published notice stays public: the procedure cannot be hidden again.
+            raise Conflict("a procedure whose notice is published cannot go back to draft")
+        if values["status"] == ProcedureStatus.CLOSED:
+            summary_approved = await SummaryDocument.exists().where(
+                (SummaryDocument.procedure == procedure_id)
+                & (SummaryDocument.status == DocumentStatus.APPROVED.value)
+            )
+            if not summary_approved:
+                raise Conflict("approve the summary document before closing the procedure")
     if values:
         values["updated_at"] = at
         await Procedure.update(values).where(Procedure.id == procedure_id)
