@@ -25,6 +25,7 @@ from registry.freshness.tables import ReconfirmLink
 from registry.holders.tables import Holder
 from registry.interop import ical
 from registry.notifications.tables import Notification, NotificationSettings, OutboxMessage
+from registry.outcomes.tables import PlanGoal, PlanReview
 from registry.plans.tables import Plan
 from registry.privacy.tables import PrivacyRequest
 from registry.users.tables import LoginFailure, User
@@ -548,6 +549,28 @@ async def test_plan_erasure_on_request_keeps_counts(
     )
     assert r.status_code == 201, r.text
     plan_id = r.json()["id"]
+    # The outcomes domain's free text of the plan (issue 15): a GAS goal and a review.
+    moment = datetime.now(UTC)
+    goal = PlanGoal(
+        ambito=t.ambito_id,
+        plan=plan_id,
+        title="Camminare da sola",
+        scale=["a", "b", "c", "d", "e"],
+        created_at=moment,
+        updated_at=moment,
+    )
+    await goal.save()
+    await PlanReview(
+        ambito=t.ambito_id,
+        plan=plan_id,
+        held_on=moment.date(),
+        participants=[],
+        changes="Cambiata terapia",
+        notes="Ricovero",
+        created_by=t.users[S],
+        created_at=moment,
+        updated_at=moment,
+    ).save()
     r = await client.post(
         "/api/privacy/requests",
         json={"kind": "plan_erasure", "subject_id": plan_id, "channel": "app"},
@@ -558,6 +581,13 @@ async def test_plan_erasure_on_request_keeps_counts(
     plan = (await client.get(f"/api/plans/{plan_id}", headers=t.headers(S))).json()
     assert plan["notes"] == "" and plan["goals"] == ["[cancellato]", "[cancellato]"]
     assert plan["case_code"] != "CASO-77" and plan["comune"] == t.comuni[0]
+    assert (r.json()["outcome"]["goals"], r.json()["outcome"]["reviews"]) == (1, 1)
+    goals = await PlanGoal.select(PlanGoal.title, PlanGoal.weight).where(PlanGoal.plan == plan_id)
+    reviews = await PlanReview.select(PlanReview.changes, PlanReview.notes).where(
+        PlanReview.plan == plan_id
+    )
+    assert goals == [{"title": "", "weight": 1}]
+    assert reviews == [{"changes": "", "notes": ""}]
     log = (await client.get("/api/audit", params={"plan_id": plan_id}, headers=t.headers(U))).json()
     assert "erasure on request" in [e["detail"] for e in log["items"]]
     r = await client.get("/api/plans", params={"q": "CASO-77"}, headers=t.headers(U))

@@ -78,10 +78,12 @@ KINDS: dict[str, RetentionKind] = {
             "Link e codici scaduti (riconferma, QR), blocchi di accesso scaduti",
             "link e blocchi eliminati, token dei QR scaduti cancellati",
         ),
+        # The login throttle also drops failures older than 30 days on every new failure
+        # (registry/users/throttle.py): a longer setting here cannot keep them longer.
         RetentionKind(
             "login_failures",
-            180,
-            "Tentativi di accesso falliti",
+            30,
+            "Tentativi di accesso falliti (al massimo 30 giorni)",
             "righe eliminate",
         ),
     )
