@@ -34,7 +34,9 @@ export default async function planPrint(root, { params }) {
       h('dt', { text: 'Comune' }), h('dd', { text: names[plan.comune] || plan.comune }),
       h('dt', { text: 'Destinatari' }), h('dd', { text: label(AREAS, plan.target_group) }),
       h('dt', { text: 'Periodo' }), h('dd', { text: `dal ${fmt.date(plan.start_date)}${plan.end_date ? ` al ${fmt.date(plan.end_date)}` : ''}` }),
-      h('dt', { text: 'Prossima verifica' }), h('dd', { text: outcomes?.nextReviewOn ? fmt.date(outcomes.nextReviewOn) : 'da fissare' })),
+      outcomes?.closure
+        ? [h('dt', { text: 'Chiusura' }), h('dd', { text: `il ${fmt.date(outcomes.closure.closed_on)}: ${outcomes.closure.reason_label}` })]
+        : [h('dt', { text: 'Prossima verifica' }), h('dd', { text: outcomes?.nextReviewOn ? fmt.date(outcomes.nextReviewOn) : 'da fissare' })]),
     h('section', { 'aria-labelledby': 'print-goals' },
       h('h2', { id: 'print-goals', text: 'Obiettivi' }),
       outcomes?.goals?.length ? printGoals(outcomes)
