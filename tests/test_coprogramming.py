@@ -297,8 +297,16 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
         ),
         "resource_id",
     )
+    bad(
+        await client.post(url, headers=hm, json=answer("proposals", "X", category_code="zzz")),
+        "category_code",
+    )
     proposal = ok(
-        await client.post(url, headers=hm, json=answer("proposals", "Un punto di ascolto")),
+        await client.post(
+            url,
+            headers=hm,
+            json=answer("proposals", "Un punto di ascolto", category_code="trasporto"),
+        ),
         201,
     )
     ok(
@@ -327,6 +335,12 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
     ).status_code == 403
     proposals = ok(await client.get(f"{P}/procedures/{pid}/proposals", headers=hm))
     assert [p["id"] for p in proposals] == [proposal["id"]]
+    # Beside the gap map: the proposals about one category.
+    for code, expected in (("trasporto", [proposal["id"]]), ("pasti", [])):
+        about = ok(
+            await client.get(f"{P}/procedures/{pid}/proposals?category_code={code}", headers=udp)
+        )
+        assert [p["id"] for p in about] == expected
 
     # --- minutes: drafted from the tables, approved (frozen), edited as version 2
     draft = ok(await client.post(f"{P}/sessions/{s2}/minutes/draft", headers=udp), 201)

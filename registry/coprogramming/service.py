@@ -65,6 +65,7 @@ from registry.holders import service as holders
 from registry.holders.tables import Holder
 from registry.italian import ROME
 from registry.resources.tables import Resource
+from registry.taxonomy import service as taxonomy
 from registry.vocabularies import (
     ApplicationStatus,
     DocumentStatus,
@@ -873,6 +874,8 @@ async def create_contribution(
                 "the organisation is not recorded as present at this session", field="holder_id"
             )
     await _check_resource(actor, data.question, data.resource_id)
+    if data.category_code is not None:
+        await taxonomy.require_leaf_or_term(data.category_code)
     row = TableContribution(
         ambito=actor.ambito_id,
         working_table=table_id,
@@ -922,6 +925,8 @@ async def update_contribution(
     at = now or current_time()
     row = await _own_contribution(actor, contribution_id)
     values = set_fields(patch)
+    if values.get("category_code") is not None:
+        await taxonomy.require_leaf_or_term(values["category_code"])
     if values.get("resource_id") is not None:
         await _check_resource(actor, GuidingQuestion(row["question"]), values["resource_id"])
     if "resource_id" in values:
