@@ -492,8 +492,8 @@ async def test_authorization_matrix(client, tenant: Tenant, other_tenant: Tenant
         _cases(own), _cases(foreign), strict=True
     ):
         for role in Role:
-            if expected[role] < 300:
-                fresh = await _bundle(client, tenant)  # a success changes the bundle
+            if expected[role] < 300 and method != "GET":
+                fresh = await _bundle(client, tenant)  # a write that succeeds changes it
                 path_now = path.replace(str(own["plan"]), str(fresh["plan"]))
                 for key in ("goal", "review", "own", "activation"):
                     path_now = path_now.replace(str(own[key]), str(fresh[key]))

@@ -75,9 +75,7 @@ class OutcomesController(Controller):
     # --- reviews ---
 
     @get(PLAN + "/reviews", summary="The plan's reviews, newest first (no notes; logged)")
-    async def list_reviews(
-        self, actor: Actor, plan_id: FromPath[uuid.UUID]
-    ) -> list[ReviewSummary]:
+    async def list_reviews(self, actor: Actor, plan_id: FromPath[uuid.UUID]) -> list[ReviewSummary]:
         return await service.list_reviews(actor, plan_id)
 
     @post(PLAN + "/reviews", summary="A dated review: who took part, levels, changes, notes")
@@ -121,9 +119,7 @@ class OutcomesController(Controller):
     # --- own resources ---
 
     @get(PLAN + "/own-resources", summary="What the person and the family bring (logged)")
-    async def list_own(
-        self, actor: Actor, plan_id: FromPath[uuid.UUID]
-    ) -> list[OwnResourceOut]:
+    async def list_own(self, actor: Actor, plan_id: FromPath[uuid.UUID]) -> list[OwnResourceOut]:
         return await service.list_own_resources(actor, plan_id)
 
     @post(PLAN + "/own-resources")
@@ -132,21 +128,21 @@ class OutcomesController(Controller):
     ) -> OwnResourceOut:
         return await service.create_own_resource(actor, plan_id, data)
 
-    @patch(PLAN + "/own-resources/{resource_id:uuid}")
+    @patch(PLAN + "/own-resources/{own_resource_id:uuid}")
     async def update_own(
         self,
         actor: Actor,
         plan_id: FromPath[uuid.UUID],
-        resource_id: FromPath[uuid.UUID],
+        own_resource_id: FromPath[uuid.UUID],
         data: JSONBody[OwnResourcePatch],
     ) -> OwnResourceOut:
-        return await service.update_own_resource(actor, plan_id, resource_id, data)
+        return await service.update_own_resource(actor, plan_id, own_resource_id, data)
 
-    @delete(PLAN + "/own-resources/{resource_id:uuid}")
+    @delete(PLAN + "/own-resources/{own_resource_id:uuid}")
     async def delete_own(
-        self, actor: Actor, plan_id: FromPath[uuid.UUID], resource_id: FromPath[uuid.UUID]
+        self, actor: Actor, plan_id: FromPath[uuid.UUID], own_resource_id: FromPath[uuid.UUID]
     ) -> None:
-        await service.delete_own_resource(actor, plan_id, resource_id)
+        await service.delete_own_resource(actor, plan_id, own_resource_id)
 
     # --- activation ---
 
