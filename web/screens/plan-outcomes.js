@@ -5,7 +5,7 @@
 // UdP reads. Review notes are private: shown only in a review's own detail, never printed.
 
 import { api, apiAll } from '../js/api.js';
-import { h, fill } from '../js/dom.js';
+import { h, fill, responsive } from '../js/dom.js';
 import {
   ACTIVATION_KINDS, CLOSURE_REASONS, GAS_LEVELS, OWN_RESOURCE_KINDS, OWN_RESOURCE_SOURCES,
   PARTICIPANT_ROLES, formatNumber, gasLevel, label,
@@ -432,15 +432,15 @@ export async function drawOutcomes(box, ctx) {
     : emptyState('Nessun obiettivo', write ? 'Fissa gli obiettivi con la persona: per ognuno descrivi cinque livelli, dal peggiore al migliore, per vedere alle verifiche quanto è cambiato.' : 'Il piano non ha obiettivi registrati.');
 
   const reviews = data.reviewList;
-  const reviewsList = reviews.length ? h('div', { class: 'table-wrap' }, h('table', null,
+  const reviewsList = reviews.length ? h('div', { class: 'table-wrap' }, responsive(h('table', null,
     h('caption', { class: 'sr-only', text: 'Verifiche del piano' }),
-    h('thead', null, h('tr', null, ['Data', 'Chi ha partecipato', 'Punteggio T', 'Cosa cambia', ''].map((t) => h('th', { scope: 'col', text: t })))),
+    h('thead', null, h('tr', null, ['Data', 'Chi ha partecipato', 'Punteggio T', 'Cosa cambia', 'Azioni'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', null, [...reviews].sort((a, b) => (a.held_on < b.held_on ? 1 : -1)).map((r) => h('tr', null,
       h('td', null, fmt.date(r.held_on), r.kind === 'closure' ? h('div', { class: 'small muted', text: 'Chiusura' }) : r.on_time === false ? h('div', null, badge('Oltre la data prevista', 'warning')) : null),
       h('td', { text: r.participants.map((p) => label(PARTICIPANT_ROLES, p)).join(', ') || '—' }),
       h('td', { class: 'num', text: tText(r.t_score) }),
       h('td', { text: r.changes || '—' }),
-      h('td', null, h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Dettagli della verifica del ${fmt.date(r.held_on)}`, onclick: () => reviewDetail(plan.id, r, data.goals, write ? () => reload('Verifica corretta.') : null) }, 'Dettagli')))))))
+      h('td', null, h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Dettagli della verifica del ${fmt.date(r.held_on)}`, onclick: () => reviewDetail(plan.id, r, data.goals, write ? () => reload('Verifica corretta.') : null) }, 'Dettagli'))))))))
     : h('p', { class: 'muted', text: 'Nessuna verifica ancora.' });
 
   const closure = data.closure ? h('div', { class: 'notice notice-success closure-notice' },
