@@ -435,6 +435,12 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
     full = ok(await client.get(f"{P}/procedures/{pid}/overview", headers=udp))
     assert len(full["applications"]) == 3 and len(full["contributions"]) == 5
     assert sorted(m["version"] for m in full["minutes"]) == [1, 2]  # s3 v1 draft, s2 v2 draft
+    # The manager: its own application and presence, the answers, approved minutes only.
+    own = ok(await client.get(f"{P}/procedures/{pid}/overview", headers=hm))
+    assert [a["id"] for a in own["applications"]] == [mine["id"]]
+    assert [a["application_id"] for a in own["attendance"]] == [mine["id"]]
+    assert len(own["contributions"]) == 5 and [m["version"] for m in own["minutes"]] == [1]
+    assert "Ada" not in str(own) and "Gino" not in str(own)
 
     # --- the public page: no login, no person
     page = await client.get(f"/api/public/coprogramming/procedures/{pid}")
