@@ -62,7 +62,8 @@ function procedurePage(p) {
     h('section', { class: 'card', 'aria-labelledby': 'summary-title' },
       h('h2', { id: 'summary-title', text: 'Documento istruttorio di sintesi' }),
       p.summary
-        ? [h('p', { class: 'small muted', text: `Versione ${p.summary.version}, approvata il ${fmt.date(p.summary.approved_at)}. Impronta SHA-256: ${p.summary.content_hash}` }), documentText(p.summary.content)]
+        ? [h('p', { class: 'small muted', text: `Versione ${p.summary.version}, approvata il ${fmt.date(p.summary.approved_at)}. Impronta SHA-256: ${p.summary.content_hash}` }),
+          h('details', null, h('summary', { text: 'Testo del documento' }), documentText(p.summary.content))]
         : h('p', { text: 'Il documento di sintesi non è ancora stato approvato.' })),
     h('section', { class: 'card', 'aria-labelledby': 'objectives-title' },
       h('h2', { id: 'objectives-title', text: 'Obiettivi del Piano di Zona' }),

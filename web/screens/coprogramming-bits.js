@@ -37,13 +37,13 @@ export function exportButtons(path, name) {
     }
   };
   return h('div', { class: 'actions' },
-    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: save('html'), 'aria-label': `Scarica ${name} in HTML` }, 'Scarica HTML'),
-    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: save('pdf'), 'aria-label': `Scarica ${name} in PDF` }, 'Scarica PDF'));
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: save('html'), 'aria-label': `Scarica HTML: ${name}` }, 'Scarica HTML'),
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: save('pdf'), 'aria-label': `Scarica PDF: ${name}` }, 'Scarica PDF'));
 }
 
 /**
  * The document's text, always as text (never HTML): blank lines part paragraphs, «# » lines
- * are headings (one level under the screen's own), «- » lines a list — the plain layout the
+ * are headings (under the screen's own), «- » lines a list — the plain layout the
  * minutes and summary are drafted in (registry/coprogramming/document.py).
  */
 export function documentText(content, { level = 3 } = {}) {
@@ -51,7 +51,7 @@ export function documentText(content, { level = 3 } = {}) {
   let list = null;
   let paragraph = null;
   for (const line of String(content || '').split('\n')) {
-    const heading = /^(#{1,3})\s+(.*)$/.exec(line);
+    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
     const item = /^\s*[-*]\s+(.*)$/.exec(line);
     if (!line.trim()) {
       list = null;

@@ -4,11 +4,11 @@
 // writes their periodic reports. Three routes: /impegni, /impegni/progetti/:id, /impegni/patti/:id.
 
 import { api, apiAll, newKey } from '../js/api.js';
-import { h, fill, responsive } from '../js/dom.js';
+import { h, responsive } from '../js/dom.js';
 import { CONTRIBUTION_UNITS, count, label } from '../js/i18n.js';
 import { comuni } from '../js/store.js';
 import {
-  badge, busy, checkboxGroup, checkedValues, emptyState, field, flash, flashNext, fmt, input, isoDate, openDialog, pageHeader, select,
+  badge, busy, checkboxGroup, checkedValues, emptyState, field, flashNext, fmt, input, isoDate, openDialog, pageHeader, select,
   showFormError, textarea,
 } from '../js/ui.js';
 import { documentText } from './coprogramming-bits.js';
@@ -57,7 +57,7 @@ function recordDialog(commitment, onRecorded) {
     try {
       await busy(form.querySelector('[type=submit]'), () => api(`/api/commitments/${commitment.id}/contributions`, { method: 'POST', body, headers: { 'Idempotency-Key': key } }));
       dialog.close();
-      flash('Registrato nel registro dei contributi.');
+      flashNext('Registrato nel registro dei contributi.');
       onRecorded();
     } catch (error) {
       showFormError(form, error);
@@ -84,7 +84,7 @@ function commitmentDialog(path, parties, onSaved, { publicSide = false } = {}) {
     try {
       await busy(form.querySelector('[type=submit]'), () => api(path, { method: 'POST', body }));
       dialog.close();
-      flash('Impegno aggiunto.');
+      flashNext('Impegno aggiunto.');
       onSaved();
     } catch (error) {
       showFormError(form, error);
@@ -232,7 +232,7 @@ function milestoneForm(projectId, onSaved) {
     const d = new FormData(form);
     try {
       await busy(form.querySelector('[type=submit]'), () => api(`/api/codesigns/${projectId}/milestones`, { method: 'POST', body: { title: d.get('title').trim(), due_on: d.get('due_on') } }));
-      flash('Tappa aggiunta.');
+      flashNext('Tappa aggiunta.');
       onSaved();
     } catch (error) {
       showFormError(form, error);
@@ -297,7 +297,7 @@ function reportForm(patto, onSaved) {
     const d = new FormData(form);
     try {
       await busy(form.querySelector('[type=submit]'), () => api(`/api/patti/${patto.id}/reports`, { method: 'POST', body: { period_start: d.get('period_start'), period_end: d.get('period_end'), text: d.get('text') } }));
-      flash('Relazione salvata.');
+      flashNext('Relazione salvata.');
       onSaved();
     } catch (error) {
       showFormError(form, error);

@@ -10,7 +10,7 @@ import {
   SESSION_KINDS, count, label,
 } from '../js/i18n.js';
 import {
-  badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash, fmt, input, isoDate, loading,
+  badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash, flashNext, fmt, input, isoDate, loading,
   openDialog, optional, pageHeader, select, showFormError, textarea,
 } from '../js/ui.js';
 import { documentBadge, documentText, exportButtons, procedureBadge, proposalsBesideGaps, when } from './coprogramming-bits.js';
@@ -71,7 +71,7 @@ export default async function procedureScreen(root, { params, session, user, rer
     if (!await confirmDialog(next[1], `Il procedimento passerà allo stato «${label(PROCEDURE_STATUS, next[0])}».`, { confirmText: 'Conferma' })) return;
     try {
       await busy(button, () => api(`/api/coprogramming/procedures/${id}`, { method: 'PATCH', body: { status: next[0] } }));
-      flash(`Stato: ${label(PROCEDURE_STATUS, next[0])}.`);
+      flashNext(`Stato: ${label(PROCEDURE_STATUS, next[0])}.`);
       rerender();
     } catch (error) {
       flash(error.message, 'error');
@@ -111,7 +111,7 @@ export default async function procedureScreen(root, { params, session, user, rer
       try {
         await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/procedures/${id}`, { method: 'PATCH', body }));
         dialog.close();
-        flash('Avviso aggiornato.');
+        flashNext('Avviso aggiornato.');
         rerender();
       } catch (error) {
         showFormError(form, error);
@@ -163,7 +163,7 @@ export default async function procedureScreen(root, { params, session, user, rer
       try {
         await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/procedures/${id}/sessions`, { method: 'POST', body }));
         dialog.close();
-        flash('Sessione aggiunta al calendario.');
+        flashNext('Sessione aggiunta al calendario.');
         rerender();
       } catch (error) {
         showFormError(form, error);
@@ -201,7 +201,7 @@ export default async function procedureScreen(root, { params, session, user, rer
   async function decide(button, application, status) {
     try {
       await busy(button, () => api(`/api/coprogramming/applications/${application.id}`, { method: 'PATCH', body: { status } }));
-      flash(`${application.holder_name}: adesione ${label(APPLICATION_STATUS, status).toLowerCase()}.`);
+      flashNext(`${application.holder_name}: adesione ${label(APPLICATION_STATUS, status).toLowerCase()}.`);
       rerender();
     } catch (error) {
       flash(error.message, 'error');
@@ -228,7 +228,7 @@ export default async function procedureScreen(root, { params, session, user, rer
     if (!await confirmDialog('Ritirare l\'adesione?', 'La vostra organizzazione non risulterà più tra i partecipanti.', { confirmText: 'Ritira', danger: true })) return;
     try {
       await busy(button, () => api(`/api/coprogramming/applications/${application.id}`, { method: 'PATCH', body: { status: 'withdrawn' } }));
-      flash('Adesione ritirata.');
+      flashNext('Adesione ritirata.');
       rerender();
     } catch (error) {
       flash(error.message, 'error');
@@ -267,7 +267,7 @@ export default async function procedureScreen(root, { params, session, user, rer
       try {
         await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/procedures/${id}/applications`, { method: 'POST', body }));
         dialog.close();
-        flash('Adesione registrata.');
+        flashNext('Adesione registrata.');
         rerender();
       } catch (error) {
         showFormError(form, error);
@@ -308,7 +308,7 @@ export default async function procedureScreen(root, { params, session, user, rer
   async function draft(button) {
     try {
       await busy(button, () => api(`/api/coprogramming/procedures/${id}/summary/draft`, { method: 'POST' }));
-      flash('Bozza del documento di sintesi composta dai verbali approvati.');
+      flashNext('Bozza del documento di sintesi composta dai verbali approvati.');
       rerender();
     } catch (error) {
       flash(error.message, 'error');
@@ -327,7 +327,7 @@ export default async function procedureScreen(root, { params, session, user, rer
       try {
         await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/procedures/${id}/summary`, { method: 'PUT', body: { content: area.value } }));
         dialog.close();
-        flash('Documento di sintesi salvato.');
+        flashNext('Documento di sintesi salvato.');
         rerender();
       } catch (error) {
         showFormError(form, error);
@@ -340,7 +340,7 @@ export default async function procedureScreen(root, { params, session, user, rer
     if (!await confirmDialog('Approvare il documento di sintesi?', 'Il testo approvato non cambia più e viene pubblicato nella pagina pubblica del procedimento.', { confirmText: 'Approva' })) return;
     try {
       await busy(button, () => api(`/api/coprogramming/summary/${latest.id}/approve`, { method: 'POST' }));
-      flash(`Documento di sintesi approvato (versione ${latest.version}).`);
+      flashNext(`Documento di sintesi approvato (versione ${latest.version}).`);
       rerender();
     } catch (error) {
       flash(error.message, 'error');
@@ -385,7 +385,7 @@ export default async function procedureScreen(root, { params, session, user, rer
       try {
         await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/procedures/${id}/objectives`, { method: 'POST', body }));
         dialog.close();
-        flash('Obiettivo aggiunto.');
+        flashNext('Obiettivo aggiunto.');
         rerender();
       } catch (error) {
         showFormError(form, error);

@@ -8,7 +8,7 @@ import { h, fill, responsive } from '../js/dom.js';
 import { GUIDING_QUESTIONS, SESSION_KINDS, count, label } from '../js/i18n.js';
 import { taxonomy } from '../js/store.js';
 import {
-  busy, confirmDialog, emptyState, field, flash, fmt, input, openDialog, pageHeader, select, showFormError, textarea,
+  busy, confirmDialog, emptyState, field, flash, flashNext, fmt, input, openDialog, pageHeader, select, showFormError, textarea,
 } from '../js/ui.js';
 import { documentBadge, documentText, exportButtons, proposalsBesideGaps, when } from './coprogramming-bits.js';
 
@@ -111,7 +111,7 @@ export default async function sessionScreen(root, { params, session, user, reren
       if (d.get('holder_id')) body.holder_id = d.get('holder_id');
       try {
         await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/tables/${table.id}/contributions`, { method: 'POST', body }));
-        flash(`Contributo aggiunto al tavolo «${table.theme}».`);
+        flashNext(`Contributo aggiunto al tavolo «${table.theme}».`);
         rerender();
       } catch (error) {
         showFormError(form, error);
@@ -135,7 +135,7 @@ export default async function sessionScreen(root, { params, session, user, reren
           ? api(`/api/coprogramming/tables/${table.id}`, { method: 'PATCH', body })
           : api(`/api/coprogramming/sessions/${sid}/tables`, { method: 'POST', body })));
         dialog.close();
-        flash(table ? 'Tavolo aggiornato.' : `Tavolo «${body.theme}» aggiunto.`);
+        flashNext(table ? 'Tavolo aggiornato.' : `Tavolo «${body.theme}» aggiunto.`);
         rerender();
       } catch (error) {
         showFormError(form, error);
@@ -166,8 +166,8 @@ export default async function sessionScreen(root, { params, session, user, reren
               h('th', { scope: 'row' }, a.holder_name, row ? h('div', { class: 'small muted', text: 'presente' }) : null),
               h('td', null, peopleInput), h('td', null, tableSelect),
               h('td', null, h('div', { class: 'actions' },
-                h('button', { type: 'button', class: 'btn btn-primary btn-small', 'aria-label': `${row ? 'Aggiorna la presenza' : 'Registra presente'}: ${a.holder_name}`, onclick: (e) => attend(e.currentTarget, a, peopleInput.value, tableSelect.value) }, row ? 'Aggiorna' : 'Presente'),
-                row ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Togli la presenza: ${a.holder_name}`, onclick: (e) => absent(e.currentTarget, row) }, 'Assente') : null)));
+                h('button', { type: 'button', class: 'btn btn-primary btn-small', 'aria-label': `${row ? 'Aggiorna' : 'Presente'}: ${a.holder_name}`, onclick: (e) => attend(e.currentTarget, a, peopleInput.value, tableSelect.value) }, row ? 'Aggiorna' : 'Presente'),
+                row ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Assente: ${a.holder_name}`, onclick: (e) => absent(e.currentTarget, row) }, 'Assente') : null)));
           })))))
         : emptyState('Nessuna organizzazione ammessa', 'Ammetti le adesioni dalla pagina del procedimento.'));
   }
@@ -175,7 +175,7 @@ export default async function sessionScreen(root, { params, session, user, reren
   async function attend(button, application, peopleCount, tableId) {
     try {
       await busy(button, () => api(`/api/coprogramming/sessions/${sid}/attendance`, { method: 'PUT', body: { application_id: application.id, table_id: tableId || null, people: Number(peopleCount) || 1 } }));
-      flash(`Presenza registrata: ${application.holder_name}.`);
+      flashNext(`Presenza registrata: ${application.holder_name}.`);
       rerender();
     } catch (error) {
       flash(error.message, 'error');
@@ -185,7 +185,7 @@ export default async function sessionScreen(root, { params, session, user, reren
   async function absent(button, row) {
     try {
       await busy(button, () => api(`/api/coprogramming/attendance/${row.id}`, { method: 'DELETE' }));
-      flash(`Presenza tolta: ${row.holder_name}.`);
+      flashNext(`Presenza tolta: ${row.holder_name}.`);
       rerender();
     } catch (error) {
       flash(error.message, 'error');
@@ -227,7 +227,7 @@ export default async function sessionScreen(root, { params, session, user, reren
   async function draftMinutes(button) {
     try {
       await busy(button, () => api(`/api/coprogramming/sessions/${sid}/minutes/draft`, { method: 'POST' }));
-      flash('Bozza del verbale generata dai contributi dei tavoli.');
+      flashNext('Bozza del verbale generata dai contributi dei tavoli.');
       rerender();
     } catch (error) {
       flash(error.message, 'error');
@@ -246,7 +246,7 @@ export default async function sessionScreen(root, { params, session, user, reren
       try {
         await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/sessions/${sid}/minutes`, { method: 'PUT', body: { content: area.value } }));
         dialog.close();
-        flash('Verbale salvato.');
+        flashNext('Verbale salvato.');
         rerender();
       } catch (error) {
         showFormError(form, error);
@@ -259,7 +259,7 @@ export default async function sessionScreen(root, { params, session, user, reren
     if (!await confirmDialog('Approvare il verbale?', 'Il verbale approvato non cambia più: una correzione aprirà una nuova versione. Sarà pubblicato nella pagina pubblica del procedimento.', { confirmText: 'Approva' })) return;
     try {
       await busy(button, () => api(`/api/coprogramming/minutes/${latest.id}/approve`, { method: 'POST' }));
-      flash(`Verbale approvato (versione ${latest.version}).`);
+      flashNext(`Verbale approvato (versione ${latest.version}).`);
       rerender();
     } catch (error) {
       flash(error.message, 'error');
