@@ -92,7 +92,10 @@ def test_weak_keys_are_refused(environment: str, key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", [secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_hex(32), STRONG]
+    "key",
+    [secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_hex(32), STRONG],
+    # Stable ids: pytest-xdist workers must collect the same test names.
+    ids=["token_urlsafe(32)", "token_hex(16)", "token_hex(32)", "strong"],
 )
 def test_random_keys_are_accepted(key: str) -> None:
     load_settings({"REGISTRY_ENV": "production", "REGISTRY_SECRET_KEY": key}).check()
