@@ -141,6 +141,11 @@ async def _erase_individual_holder(holder: dict[str, Any], alias: str) -> int:
         await Resource.update({Resource.title: ANONYMOUS_RESOURCE, Resource.description: ""}).where(
             Resource.holder == holder["id"]
         )
+        # The person left: out of the suggestions. Paused, not archived, because archived
+        # resources leave the offered-hours figures of past periods too.
+        await Resource.update({Resource.status: "paused"}).where(
+            (Resource.holder == holder["id"]) & Resource.status.is_in(["active", "stale"])
+        )
     await FeedToken.update({FeedToken.revoked_at: moment}).where(
         (FeedToken.holder == holder["id"]) & FeedToken.revoked_at.is_null()
     )
