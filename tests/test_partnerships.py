@@ -361,6 +361,8 @@ async def test_patto_reports_renewal_and_dashboard(
         ("/api/codesigns", {"procedure_id": "RANDOM"}, "procedure_id"),
         ("/api/codesigns", {"partners": []}, "partners"),
         ("/api/codesigns", {"ends_on": "2020-01-01"}, "ends_on"),
+        # The last day of the calendar: a renewal the day after would be a 500.
+        ("/api/patti", {"public_party": "ambito", "ends_on": "9999-12-31"}, "ends_on"),
     ],
 )
 async def test_bad_input_names_the_field(

@@ -94,6 +94,19 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+FIRST_YEAR, LAST_YEAR = 1950, 2200
+
+
+def _in_range(field: str, *days: date | None) -> None:
+    """Dates a patto or project can have: arithmetic on them (renewals, reporting periods)
+    must not leave the calendar (year 9999 + a day is an OverflowError, a 500)."""
+    for day in days:
+        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise InvalidInput(
+                f"the year must be between {FIRST_YEAR} and {LAST_YEAR}", field=field
+            )
+
+
 def _share(given: float, committed: float | None) -> float | None:
     if not committed:
         return None
@@ -554,6 +567,8 @@ def _partner_rows(
 
 async def create_project(actor: Principal, data: ProjectCreate) -> ProjectOut:
     actor.require(Role.UDP_ADMIN)
+    _in_range("starts_on", data.starts_on)
+    _in_range("ends_on", data.ends_on)
     _check_period(data.starts_on, data.ends_on)
     procedure_id = await _origin(actor, data.procedure_id, data.proposal_id)
     await _check_holders(actor, [p.holder_id for p in data.partners], "partners")
@@ -612,6 +627,7 @@ async def update_project(
     current = await _project_row(actor, project_id)
     actor.require(Role.UDP_ADMIN)
     values = set_fields(patch)
+    _in_range("ends_on", values.get("ends_on"))
     _check_period(current["starts_on"], values.get("ends_on", current["ends_on"]))
     if "status" in values:
         values["status"] = values["status"].value
@@ -624,6 +640,7 @@ async def update_project(
 async def add_partner(actor: Principal, project_id: uuid.UUID, data: PartnerIn) -> ProjectOut:
     current = await _project_row(actor, project_id)
     actor.require(Role.UDP_ADMIN)
+    _in_range("joined_on", data.joined_on)
     await _check_holders(actor, [data.holder_id], "holder_id")
     if await CodesignPartner.exists().where(
         (CodesignPartner.project == project_id) & (CodesignPartner.holder == data.holder_id)
@@ -773,6 +790,8 @@ async def _patto_out(actor: Principal, row: dict[str, Any]) -> PattoOut:
 
 async def create_patto(actor: Principal, data: PattoCreate) -> PattoOut:
     actor.require(Role.UDP_ADMIN)
+    _in_range("starts_on", data.starts_on)
+    _in_range("ends_on", data.ends_on)
     if data.ends_on < data.starts_on:
         raise InvalidInput("ends_on must not be before starts_on", field="ends_on")
     if data.public_party is PublicParty.COMUNE:
@@ -834,6 +853,7 @@ async def update_patto(actor: Principal, patto_id: uuid.UUID, patch: PattoPatch)
     current = await _patto_row(actor, patto_id)
     actor.require(Role.UDP_ADMIN)
     values = set_fields(patch)
+    _in_range("ends_on", values.get("ends_on"))
     if values.get("ends_on", current["ends_on"]) < current["starts_on"]:
         raise InvalidInput("ends_on must not be before starts_on", field="ends_on")
     if "status" in values:
@@ -860,6 +880,8 @@ async def renew_patto(actor: Principal, patto_id: uuid.UUID, data: PattoRenewal)
     actor.require(Role.UDP_ADMIN)
     if current["status"] in (PattoStatus.TERMINATED, PattoStatus.RENEWED):
         raise Conflict(f"a {current['status']} patto cannot be renewed", field="status")
+    _in_range("starts_on", data.starts_on)
+    _in_range("ends_on", data.ends_on)
     starts_on = data.starts_on or current["ends_on"] + timedelta(days=1)
     if starts_on <= current["starts_on"]:
         raise InvalidInput("the renewal starts after the current period starts", field="starts_on")
