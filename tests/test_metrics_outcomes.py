@@ -343,11 +343,14 @@ async def test_outcomes_by_area_and_comune_hand_computed(client, threshold_3) ->
     assert lines[0].startswith("Area di utenza;Piani attivi;Verifiche in scadenza;")
     assert lines[1].startswith("Anziani;4;4;;5;")  # withheld cells are empty
     assert lines[-1].startswith("Totale;8;8;5;10;7;7;3;3;3;") and ";0,625;0,7;" in lines[-1]
-    report = await client.get(_q().replace("/outcomes?", "/report.html?"), headers=t.headers(U))
+    report = await client.get(
+        _q(start=PREVIOUS).replace("/outcomes?", "/report.html?"), headers=t.headers(U)
+    )
     assert report.status_code == 200, report.text
     chapter = report.text[report.text.index("Esiti per le persone</h2>") :]
     chapter = chapter[: chapter.index("</section>")]
-    assert "<b>62,5%</b>" in chapter and "Piani chiusi per motivo" in chapter
+    assert "<small>Piani attivi</small><b>8</b>" in chapter
+    assert "Piani chiusi per motivo" in chapter and "mese per mese" in chapter
     assert "Trasferimento in altro territorio" in chapter  # a closure reason, in words
     assert "Goal Attainment Scaling" in chapter  # the definitions go with the tables
 
@@ -356,6 +359,14 @@ async def test_outcomes_by_area_and_comune_hand_computed(client, threshold_3) ->
     longer = (await client.get(_q(start=PREVIOUS), headers=t.headers(U))).json()
     assert _row(_tables(longer)["outcomes_by_area"], "area", "anziani")["reviews_on_time"] is None
     assert _withheld(longer)[("outcomes_by_area", "anziani", "reviews_on_time")] == "period"
+    # ... and each month as its own disclosure control publishes it: M as the answer for M.
+    series = _tables(longer)["outcomes_by_month"]["rows"]
+    key = f"{M.year:04d}-{M.month:02d}"
+    before = f"{PREVIOUS.year:04d}-{PREVIOUS.month:02d}"
+    assert [r["period"] for r in series] == [before, key]
+    assert {c: v for c, v in series[1].items() if c != "period"} == by_area["total"]
+    assert series[0]["plans"] == 8 and series[0]["reviews_due"] is None  # A1's only
+    assert _withheld(longer)[("outcomes_by_month", before, "reviews_due")] == "primary"
 
 
 # Metrics have no record in their path: readers of the ambito get their own figures.

@@ -109,6 +109,7 @@ TABLES: dict[str, TableName] = {
     "outcome_closures": TableName(
         "piani-chiusi-per-motivo", "Piani chiusi per motivo", "Piani chiusi per motivo"
     ),
+    "outcomes_by_month": TableName("esiti-per-mese", "Esiti per mese", "Esiti mese per mese"),
 }
 
 

@@ -39,7 +39,7 @@ from registry.metrics.publication import (
     period_out,
 )
 from registry.metrics.schemas import FiltersOut, PeriodOut, PublishedTable, Suppression
-from registry.metrics.suppression import TOTAL, Row, Table
+from registry.metrics.suppression import TOTAL, Row, Suppressed, Table
 from registry.offload import in_worker_process
 from registry.outcomes.gas import t_score
 
@@ -139,6 +139,7 @@ BY_AREA = "outcomes_by_area"
 BY_COMUNE = "outcomes_by_comune"
 CLOSURES = "outcome_closures"
 OUTCOME_TABLES = (BY_AREA, BY_COMUNE, CLOSURES)
+SERIES = "outcomes_by_month"
 REFERENCE = {"area": BY_AREA, "comune": BY_COMUNE}
 
 COUNTS = [
@@ -513,10 +514,65 @@ def _filtered(protected: disclosure.Protected, chosen: tuple[str, str]) -> dict[
 def published(
     inputs: OutcomeInputs, period: Period, threshold: int, chosen: tuple[str, str] | None
 ) -> tuple[list[PublishedTable], Suppression]:
-    """The outcome tables as published (pure; run in a worker process)."""
-    raw, protected = protect_outcomes(inputs, period, threshold)
+    """The outcome tables as published, and the series by month (pure; run in a worker
+    process)."""
+    done: dict[str, tuple[dict[str, Table], disclosure.Protected]] = {}
+    raw, protected = protect_outcomes(inputs, period, threshold, done)
     tables = protected.tables if chosen is None else _filtered(protected, chosen)
-    return _published(tables, raw, protected, OUTCOME_TABLES, threshold)
+    out, suppression = _published(tables, raw, protected, OUTCOME_TABLES, threshold)
+    series, cells = _series(period, done, chosen)
+    out.append(series)
+    suppression = _suppression([*_cells(suppression), *cells], threshold)
+    return out, suppression
+
+
+def _cells(suppression: Suppression) -> list[Suppressed]:
+    return [Suppressed(c.table, dict(c.key), c.column, c.reason) for c in suppression.cells]
+
+
+def _series(
+    period: Period,
+    done: Mapping[str, tuple[dict[str, Table], disclosure.Protected]],
+    chosen: tuple[str, str] | None,
+) -> tuple[PublishedTable, list[Suppressed]]:
+    """The figures of each month of the period: each month's total (or, with a filter, its
+    row of the filtered value) as that month's own disclosure control publishes it; the
+    longer period was protected from these same months (disclosure.py, rule 3)."""
+    measures = [*COUNTS, *VALUES, *DERIVED]
+    rows: list[dict[str, Any]] = []
+    cells: list[Suppressed] = []
+    for month in compute.buckets(period.start, period.end, "month"):
+        key = month.key if month.key in done else period.key
+        _, protected = done[key]
+        if chosen is None:
+            name, rid = BY_AREA, TOTAL
+            data = protected.tables[BY_AREA].total.data  # type: ignore[union-attr]
+        else:
+            name = REFERENCE[chosen[0]]
+            rid = ((chosen[0], chosen[1]),)
+            found = protected.row(name, {chosen[0]: chosen[1]})
+            data = found.data if found is not None else dict.fromkeys(measures, 0)
+            if found is None:
+                data.update(dict.fromkeys(DERIVED))
+        reasons = {
+            column: why for r, column, why in disclosure.withheld_keys(protected, name) if r == rid
+        }
+        rows.append({"period": month.key, **{c: data.get(c) for c in measures}})
+        cells.extend(
+            Suppressed(SERIES, {"period": month.key}, column, why)
+            for column, why in reasons.items()
+        )
+    table = PublishedTable(
+        name=SERIES,
+        title=labels.TABLES[SERIES].title,
+        columns=["period", *measures],
+        rows=rows,
+        notes=[
+            "Ogni mese con le sue celle nascoste; i piani attivi in più mesi contano in ognuno, "
+            "quindi la somma dei mesi non è il dato del periodo."
+        ],
+    )
+    return table, cells
 
 
 TITLES = {name: labels.TABLES[name].title for name in OUTCOME_TABLES}

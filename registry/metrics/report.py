@@ -522,6 +522,21 @@ def outcomes_body(b: Bundle) -> str:
         [None if v is None else round(v * 100, 1) for v in shares],
         "% delle ore di sostegno",
     )
+    series = tables.get("outcomes_by_month")
+    if series is not None and len(series.rows) > 1:
+
+        def pct(column: str) -> list[float | None]:
+            return [None if r.get(column) is None else r[column] * 100 for r in series.rows]
+
+        chart += line_chart(
+            "Verifiche puntuali e obiettivi raggiunti, mese per mese",
+            [italian.period_label(str(r["period"]), short=True) for r in series.rows],
+            {
+                "Verifiche puntuali (%)": pct("share_reviews_on_time"),
+                "Obiettivi raggiunti o superati (%)": pct("share_goals_attained"),
+            },
+            "%",
+        )
     return (
         "<p class='read'>Cosa cambia per le persone dei piani personalizzati: verifiche "
         "tenute in tempo, obiettivi raggiunti sulla scala GAS (Goal Attainment Scaling), "
