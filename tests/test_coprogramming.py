@@ -422,6 +422,13 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
     assert "- OB1 – Rafforzare la domiciliarità" in summary["content"]
     final = ok(await client.post(f"{P}/summary/{summary['id']}/approve", headers=udp))
     assert final["content_hash"] == hashlib.sha256(summary["content"].encode()).hexdigest()
+    edited = ok(
+        await client.put(f"{P}/procedures/{pid}/summary", headers=udp, json={"content": "Nota"})
+    )
+    assert (edited["version"], edited["sources"]) == (2, [draft["id"]])  # provenance kept
+    again = ok(await client.post(f"{P}/procedures/{pid}/summary/draft", headers=udp), 201)
+    assert (again["id"], again["content"]) == (edited["id"], summary["content"])
+    assert again["sources"] == [draft["id"]]
     assert (
         ok(await client.patch(f"{P}/procedures/{pid}", headers=udp, json=closing))["status"]
         == "closed"

@@ -1242,8 +1242,22 @@ async def edit_summary(
     at = now or current_time()
     await _procedure(actor, procedure_id)
     actor.require(Role.UDP_ADMIN)
+    latest = (
+        await SummaryDocument.select(SummaryDocument.sources)
+        .where(SummaryDocument.procedure == procedure_id)
+        .order_by(SummaryDocument.version, ascending=False)
+        .first()
+    )
+    # A hand edit keeps the provenance: the minutes the text was assembled from.
+    sources = _json_list(latest["sources"]) if latest else []
     row = await _write_version(
-        SummaryDocument, SummaryDocument.procedure, procedure_id, actor, content, at
+        SummaryDocument,
+        SummaryDocument.procedure,
+        procedure_id,
+        actor,
+        content,
+        at,
+        sources=sources,
     )
     return _document_out(row, procedure_id)
 
