@@ -3,6 +3,7 @@
 // once), retention per kind of record, the register of processing and the access log.
 import { api, apiAll, download } from '../js/api.js';
 import { h, fill, responsive } from '../js/dom.js';
+import { count } from '../js/i18n.js';
 import {
   badge, busy, confirmDialog, emptyState, errorBox, field, flash, fmt, input, loading, pageHeader,
   resetErrors, select, showFormError,
@@ -17,34 +18,37 @@ const KINDS = {
 };
 const CHANNELS = { paper: 'Su carta, e-mail o allo sportello', app: 'Dall\'app' };
 const ACTIONS = { ...KINDS, access_export: 'Dati consegnati', retention: 'Conservazione applicata' };
+// [singular, plural] of what each count of an outcome counts.
 const OUTCOME = {
-  ledger_entries_kept: 'voci del registro tenute come anonime',
-  notifications: 'notifiche cancellate',
-  notification_settings: 'indirizzi e-mail cancellati',
-  messages: 'messaggi cancellati',
-  messages_renamed: 'messaggi ad altri senza il nome',
-  holder: 'schede titolare anonimizzate',
-  holder_resources: 'risorse anonimizzate',
-  account: 'account chiusi',
-  contacts: 'contatti cancellati',
-  plan_notes: 'note cancellate',
-  plan_goals: 'obiettivi senza testo',
-  was_public: 'schede tolte dall\'elenco pubblico',
-  feeds_revoked: 'calendari revocati',
-  closed_plans: 'piani chiusi senza testo',
-  access_log: 'righe del registro accessi',
-  checkins: 'presenze',
-  outbox: 'messaggi in uscita',
-  expired_tokens: 'link e codici scaduti',
-  login_failures: 'accessi falliti',
-  export: 'esportazioni',
-  contributions: 'contributi',
+  ledger_entries_kept: ['voce del registro tenuta come anonima', 'voci del registro tenute come anonime'],
+  notifications: ['notifica cancellata', 'notifiche cancellate'],
+  notification_settings: ['indirizzo e-mail cancellato', 'indirizzi e-mail cancellati'],
+  messages: ['messaggio cancellato', 'messaggi cancellati'],
+  messages_renamed: ['nome tolto da un messaggio ad altri', 'nomi tolti da messaggi ad altri'],
+  holder: ['scheda titolare anonimizzata', 'schede titolare anonimizzate'],
+  holder_resources: ['risorsa anonimizzata e sospesa', 'risorse anonimizzate e sospese'],
+  account: ['account chiuso', 'account chiusi'],
+  contacts: ['contatto cancellato', 'contatti cancellati'],
+  plan_notes: ['nota cancellata', 'note cancellate'],
+  plan_goals: ['obiettivo senza testo', 'obiettivi senza testo'],
+  goals: ['obiettivo GAS senza testo', 'obiettivi GAS senza testo'],
+  reviews: ['verifica senza note', 'verifiche senza note'],
+  was_public: ['scheda tolta dall\'elenco pubblico', 'schede tolte dall\'elenco pubblico'],
+  feeds_revoked: ['calendario revocato', 'calendari revocati'],
+  closed_plans: ['piano chiuso senza testo', 'piani chiusi senza testo'],
+  access_log: ['riga del registro accessi', 'righe del registro accessi'],
+  checkins: ['presenza', 'presenze'],
+  outbox: ['messaggio in uscita', 'messaggi in uscita'],
+  expired_tokens: ['link o codice scaduto', 'link e codici scaduti'],
+  login_failures: ['accesso fallito', 'accessi falliti'],
+  contributions: ['contributo', 'contributi'],
 };
 
 function outcomeText(outcome) {
+  if (outcome && outcome.export) return 'dati pronti da scaricare';
   const parts = Object.entries(outcome || {})
-    .filter(([k, v]) => typeof v === 'number' && v > 0 && k !== 'ambiti')
-    .map(([k, v]) => `${v} ${OUTCOME[k] || k}`);
+    .filter(([k, v]) => typeof v === 'number' && v > 0 && OUTCOME[k])
+    .map(([k, v]) => count(v, ...OUTCOME[k]));
   return parts.length ? parts.join(', ') : 'nulla da fare';
 }
 

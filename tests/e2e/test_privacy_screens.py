@@ -1,0 +1,57 @@
+"""Personal data in the browser (issue 19): a volunteer downloads what the registry holds
+about them; the UdP records an access request received on paper and hands over the data."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import PASSWORD, Api, go, login, shot
+
+
+def test_volunteer_download_and_the_udp_requests_screen(page: Page, server: str) -> None:
+    # A volunteer of its own, so other browser tests' data does not change what is listed.
+    udp = Api(server, "udp")
+    name = f"volontario.pr.{uuid.uuid4().hex[:6]}"
+    volunteer = udp.post(
+        "/api/users", {"username": name, "password": PASSWORD, "role": "volunteer"}
+    )
+
+    login(page, server, name)
+    go(page, "I miei dati")
+    expect(page.get_by_role("heading", name="I miei dati", level=1)).to_be_visible()
+    shot(page, "privacy-my-data")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Scarica il riepilogo").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "DATI PERSONALI CONSERVATI" in text and f"Nome utente: {name}" in text
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Scarica i dati (JSON)").click()
+    data = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert data["profile"]["username"] == name
+
+    page.locator("#logout").click()
+    login(page, server, "udp")
+    go(page, "Dati personali")
+    expect(page.get_by_role("heading", name="Dati personali", level=1)).to_be_visible()
+    page.get_by_label("Persona").select_option(volunteer["id"])
+    reference = f"prot. {uuid.uuid4().hex[:5]}"
+    page.get_by_label("Riferimento").fill(reference)
+    page.get_by_role("button", name="Registra ed esegui").click()
+    row = page.get_by_role("row").filter(has_text=reference)
+    expect(row).to_contain_text(name)
+    expect(row).to_contain_text("eseguita")
+    shot(page, "privacy-requests")
+    with page.expect_download() as info:
+        row.get_by_role("button", name="Riepilogo").click()
+    assert f"Nome utente: {name}" in Path(info.value.path()).read_text(encoding="utf-8")
+    page.get_by_role("tab", name="Conservazione").click()
+    expect(page.get_by_role("cell", name="Registro degli accessi ai progetti")).to_be_visible()
+    page.get_by_role("tab", name="Registri per il DPO").click()
+    expect(
+        page.get_by_role("cell", name="Progetti personalizzati (pseudonimizzati)")
+    ).to_be_visible()
+    shot(page, "privacy-dpo")
