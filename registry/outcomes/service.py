@@ -44,12 +44,15 @@ and last day included, and returns a list of frozen dataclasses defined below:
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from asyncpg.exceptions import IntegrityConstraintViolationError
 
 from registry.access import Principal, Role
 from registry.audit import service as audit
@@ -105,6 +108,7 @@ from registry.plans.tables import Need, Plan
 from registry.users.tables import User
 
 ROME = ZoneInfo("Europe/Rome")
+_INTEGRITY_ERRORS = (sqlite3.IntegrityError, IntegrityConstraintViolationError)
 
 
 def local_today(moment: datetime | None = None) -> date:
@@ -374,17 +378,17 @@ async def _follow_up(plan_id: uuid.UUID) -> dict[str, Any] | None:
 async def _set_next_review(
     ambito_id: uuid.UUID, plan_id: uuid.UUID, next_review_on: date | None, moment: datetime
 ) -> None:
-    """Inside the caller's unit of work."""
-    if await _follow_up(plan_id) is None:
-        await PlanFollowUp.insert(
-            PlanFollowUp(
-                ambito=ambito_id, plan=plan_id, next_review_on=next_review_on, updated_at=moment
-            )
+    """Inside the caller's unit of work. An upsert: two reviews recorded at once for a plan
+    without a follow-up row yet must not collide on its unique plan (a 500 on PostgreSQL)."""
+    await PlanFollowUp.insert(
+        PlanFollowUp(
+            ambito=ambito_id, plan=plan_id, next_review_on=next_review_on, updated_at=moment
         )
-    else:
-        await PlanFollowUp.update(
-            {PlanFollowUp.next_review_on: next_review_on, PlanFollowUp.updated_at: moment}
-        ).where(PlanFollowUp.plan == plan_id)
+    ).on_conflict(
+        target=PlanFollowUp.plan,
+        action="DO UPDATE",
+        values=[PlanFollowUp.next_review_on, PlanFollowUp.updated_at],
+    )
 
 
 async def _resolve_overdue(ambito_id: uuid.UUID, plan_id: uuid.UUID) -> None:
@@ -597,6 +601,16 @@ async def close_plan(
     if len(set(data.participants)) != len(data.participants):
         raise InvalidInput("a role is listed twice", field="participants")
     _check_levels(data.levels, await _goal_map(plan_id))
+    try:
+        await _close(actor, plan_id, data, moment)
+    except _INTEGRITY_ERRORS:
+        raise Conflict("the plan was closed a moment ago") from None
+    closure = await _closure_out(plan_id)
+    assert closure is not None
+    return closure
+
+
+async def _close(actor: Principal, plan_id: uuid.UUID, data: ClosureIn, moment: datetime) -> None:
     async with unit_of_work():
         # A plan closed once, reopened by a status change and closed again: the new closure
         # replaces the old one.
@@ -639,9 +653,6 @@ async def close_plan(
         await _set_next_review(actor.ambito_id, plan_id, None, moment)
         await _resolve_overdue(actor.ambito_id, plan_id)
         await audit.record(actor, AuditAction.PLAN_CLOSE, plan_id, detail=data.reason.value)
-    closure = await _closure_out(plan_id)
-    assert closure is not None
-    return closure
 
 
 async def reopen_plan(actor: Principal, plan_id: uuid.UUID, *, now: datetime | None = None) -> None:
