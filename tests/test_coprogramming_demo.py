@@ -56,12 +56,18 @@ async def test_the_demo_runs_a_procedure_like_seed_002(
     published = date.fromisoformat(procedure["notice_published_on"])
     closes = date.fromisoformat(procedure["applications_close_on"])
     assert published < closes < today
+    # Written at the moments it happened (the demo's injected clock), not all today.
+    assert datetime.fromisoformat(procedure["created_at"]).astimezone(ROME).date() < published
 
     # Applications: every organisation of the spec admitted, one registered on the way with
     # its RUNTS number; people counted as named.
     applications = await get(client, f"/api/coprogramming/procedures/{pid}/applications", udp)
     assert {a["holder_name"] for a in applications} == set(spec.PEOPLE)
     assert {a["status"] for a in applications} == {"admitted"}
+    assert all(
+        published <= datetime.fromisoformat(a["applied_at"]).astimezone(ROME).date() <= closes
+        for a in applications
+    )
     [new] = [a for a in applications if a["holder_name"] == spec.GIOVANI]
     assert new["runts_number"] == "118204"
     people = sum(len(p) for p in spec.PEOPLE.values())

@@ -9,9 +9,10 @@ partners' commitments and what the ledger shows they gave, and one patto di coll
 with its periodic report.
 
 Everything is written through the domains' own services, as the UdP and the holder managers
-would have written it through the API, with the clock of each step injected (the services
-stamp times with `registry.common.now`; `_Clock` sets it to the step's moment), so the
-procedure happened over the months before today and the demo always ends today.
+would have written it through the API, with the clock of each step injected, so the procedure
+happened over the months before today and the demo always ends today: the co-programming
+service takes `now=`; the partnerships, ledger and holders services stamp times with
+`registry.common.now`, which `_Clock` moves to the step's moment while it writes.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ from registry.vocabularies import (
     UserArea,
 )
 
-# The services whose `now` the demo moves to each step's moment.
-_CLOCKED: list[ModuleType] = [coprogramming, partnerships, ledger, holders_service]
+# The services without a `now=` parameter, whose clock the demo moves to each step's moment.
+_CLOCKED: list[ModuleType] = [partnerships, ledger, holders_service]
 
 AUSER = "Auser Olgiate Comasco"
 CARITAS = "Caritas parrocchiale San Gerardo"
@@ -541,23 +542,26 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
     first = today - timedelta(days=160)
     period = f"{today.year}-{today.year + 2}"
 
-    with clock.at(_at(first)):
-        procedure = await coprogramming.create_procedure(
-            udp,
-            ProcedureCreate(
-                title=f"{PROCEDURE_TITLE} {period}",
-                description="Il percorso con cui l'Ambito e il Terzo settore hanno letto insieme "
-                "bisogni e risorse del territorio prima di scrivere il Piano di Zona.",
-                notice_text=NOTICE,
-                notice_url="https://www.example.org/ambito-olgiatese/avviso-coprogrammazione",
-                notice_published_on=first + timedelta(days=5),
-                applications_close_on=first + timedelta(days=25),
-                piano_period=period,
-            ),
-        )
+    at = _at(first)
+    procedure = await coprogramming.create_procedure(
+        udp,
+        ProcedureCreate(
+            title=f"{PROCEDURE_TITLE} {period}",
+            description="Il percorso con cui l'Ambito e il Terzo settore hanno letto insieme "
+            "bisogni e risorse del territorio prima di scrivere il Piano di Zona.",
+            notice_text=NOTICE,
+            notice_url="https://www.example.org/ambito-olgiatese/avviso-coprogrammazione",
+            notice_published_on=first + timedelta(days=5),
+            applications_close_on=first + timedelta(days=25),
+            piano_period=period,
+        ),
+        now=at,
+    )
     pid = procedure.id
-    with clock.at(_at(first + timedelta(days=5))):
-        await coprogramming.update_procedure(udp, pid, ProcedurePatch(status=ProcedureStatus.OPEN))
+    at = _at(first + timedelta(days=5))
+    await coprogramming.update_procedure(
+        udp, pid, ProcedurePatch(status=ProcedureStatus.OPEN), now=at
+    )
 
     def people(name: str) -> list[ParticipantIn]:
         return [ParticipantIn(name=n, role=r, contact=c) for n, r, c in PEOPLE[name]]
@@ -566,20 +570,23 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
     # arrived by e-mail and the UdP records them (which admits them at once); one organisation
     # is not in the registry yet and is registered on the way.
     applications: dict[str, uuid.UUID] = {}
-    with clock.at(_at(first + timedelta(days=8), "18:30")):
-        own = await coprogramming.create_application(
-            auser,
-            procedure.id,
-            ApplicationCreate(
-                holder_id=auser.holder_id,
-                note="Partecipiamo con il presidente e una volontaria.",
-                participants=people(AUSER),
-            ),
-        )
+    at = _at(first + timedelta(days=8), "18:30")
+    own = await coprogramming.create_application(
+        auser,
+        procedure.id,
+        ApplicationCreate(
+            holder_id=auser.holder_id,
+            note="Partecipiamo con il presidente e una volontaria.",
+            participants=people(AUSER),
+        ),
+        now=at,
+    )
     applications[AUSER] = own.id
     for offset, name in enumerate([n for n in ALL if n != AUSER]):
-        with clock.at(_at(first + timedelta(days=10 + offset), "11:00")):
-            if name == GIOVANI:
+        at = _at(first + timedelta(days=10 + offset), "11:00")
+        if name == GIOVANI:
+            # The holders' service stamps the new holder with its own clock.
+            with clock.at(at):
                 answer = await coprogramming.create_application(
                     udp,
                     pid,
@@ -593,22 +600,24 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
                         ),
                         participants=people(name),
                     ),
+                    now=at,
                 )
-                holder_ids[GIOVANI] = answer.holder_id
-            else:
-                answer = await coprogramming.create_application(
-                    udp,
-                    pid,
-                    ApplicationCreate(holder_id=holder_ids[name], participants=people(name)),
-                )
+            holder_ids[GIOVANI] = answer.holder_id
+        else:
+            answer = await coprogramming.create_application(
+                udp,
+                pid,
+                ApplicationCreate(holder_id=holder_ids[name], participants=people(name)),
+                now=at,
+            )
         applications[name] = answer.id
-    with clock.at(_at(first + timedelta(days=26))):
-        await coprogramming.update_application(
-            udp, own.id, ApplicationPatch(status=ApplicationStatus.ADMITTED)
-        )
-        await coprogramming.update_procedure(
-            udp, pid, ProcedurePatch(status=ProcedureStatus.RUNNING)
-        )
+    at = _at(first + timedelta(days=26))
+    await coprogramming.update_application(
+        udp, own.id, ApplicationPatch(status=ApplicationStatus.ADMITTED), now=at
+    )
+    await coprogramming.update_procedure(
+        udp, pid, ProcedurePatch(status=ProcedureStatus.RUNNING), now=at
+    )
 
     # The first person each organisation named (the spokesperson of its table).
     first_person: dict[str, uuid.UUID] = {}
@@ -621,91 +630,94 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
     for spec in SESSIONS:
         day = today - timedelta(days=spec.days_before)
         starts = _at(day, "17:30")
-        with clock.at(starts - timedelta(days=14)):
-            meeting = await coprogramming.create_session(
-                udp,
-                pid,
-                SessionCreate(
-                    number=spec.number,
-                    kind=spec.kind,
-                    title=spec.title,
-                    theme=spec.theme,
-                    starts_at=starts,
-                    place="Online (videoconferenza) con lavagna condivisa",
-                    agenda=spec.agenda,
-                ),
-            )
+        at = starts - timedelta(days=14)
+        meeting = await coprogramming.create_session(
+            udp,
+            pid,
+            SessionCreate(
+                number=spec.number,
+                kind=spec.kind,
+                title=spec.title,
+                theme=spec.theme,
+                starts_at=starts,
+                place="Online (videoconferenza) con lavagna condivisa",
+                agenda=spec.agenda,
+            ),
+            now=at,
+        )
         session_ids[spec.number] = meeting.id
         tables: dict[str, uuid.UUID] = {}
-        with clock.at(starts - timedelta(days=2)):
-            for table in spec.tables:
-                made = await coprogramming.create_table(
-                    udp,
-                    meeting.id,
-                    TableCreate(
-                        theme=table.theme, spokesperson_id=first_person[table.spokesperson]
-                    ),
-                )
-                tables[table.theme] = made.id
+        at = starts - timedelta(days=2)
+        for table in spec.tables:
+            made = await coprogramming.create_table(
+                udp,
+                meeting.id,
+                TableCreate(theme=table.theme, spokesperson_id=first_person[table.spokesperson]),
+                now=at,
+            )
+            tables[table.theme] = made.id
         seat = {m: t.theme for t in spec.tables for m in t.members}
-        with clock.at(starts + timedelta(hours=3)):
-            for name in spec.present:
-                await coprogramming.record_attendance(
-                    udp,
-                    meeting.id,
-                    AttendanceIn(
-                        application_id=applications[name],
-                        table_id=tables[seat[name]] if name in seat else None,
-                        people=len(PEOPLE[name]),
-                    ),
-                )
+        at = starts + timedelta(hours=3)
+        for name in spec.present:
+            await coprogramming.record_attendance(
+                udp,
+                meeting.id,
+                AttendanceIn(
+                    application_id=applications[name],
+                    table_id=tables[seat[name]] if name in seat else None,
+                    people=len(PEOPLE[name]),
+                ),
+                now=at,
+            )
         # The answers on the tables' boards, transcribed the day after (Auser writes its own).
-        with clock.at(starts + timedelta(days=1)):
-            for table in spec.tables:
-                for question, who, text, category, resource in table.answers:
-                    actor = auser if who == AUSER else udp
-                    made = await coprogramming.create_contribution(
-                        actor,
-                        tables[table.theme],
-                        ContributionCreate(
-                            question=question,
-                            text=text,
-                            holder_id=None if who in (None, AUSER) else holder_ids[who],
-                            resource_id=resource_ids.get(resource) if resource else None,
-                            category_code=category,
-                        ),
-                    )
-                    if question is Q.PROPOSALS:
-                        proposal_ids[text] = made.id
-        with clock.at(starts + timedelta(days=3)):
-            draft = await coprogramming.draft_minutes(udp, meeting.id)
-        with clock.at(starts + timedelta(days=8)):
-            await coprogramming.approve_minutes(udp, draft.id)
+        at = starts + timedelta(days=1)
+        for table in spec.tables:
+            for question, who, text, category, resource in table.answers:
+                actor = auser if who == AUSER else udp
+                made = await coprogramming.create_contribution(
+                    actor,
+                    tables[table.theme],
+                    ContributionCreate(
+                        question=question,
+                        text=text,
+                        holder_id=None if who in (None, AUSER) else holder_ids[who],
+                        resource_id=resource_ids.get(resource) if resource else None,
+                        category_code=category,
+                    ),
+                    now=at,
+                )
+                if question is Q.PROPOSALS:
+                    proposal_ids[text] = made.id
+        at = starts + timedelta(days=3)
+        draft = await coprogramming.draft_minutes(udp, meeting.id, now=at)
+        at = starts + timedelta(days=8)
+        await coprogramming.approve_minutes(udp, draft.id, now=at)
 
     concluded = today - timedelta(days=SESSIONS[-1].days_before)
-    with clock.at(_at(concluded + timedelta(days=10))):
-        summary = await coprogramming.draft_summary(udp, pid)
-    with clock.at(_at(concluded + timedelta(days=14))):
-        await coprogramming.approve_summary(udp, summary.id)
+    at = _at(concluded + timedelta(days=10))
+    summary = await coprogramming.draft_summary(udp, pid, now=at)
+    at = _at(concluded + timedelta(days=14))
+    await coprogramming.approve_summary(udp, summary.id, now=at)
     adopted = concluded + timedelta(days=30)
-    with clock.at(_at(adopted)):
-        for code, title, description, area, proposals, sessions in OBJECTIVES:
-            await coprogramming.create_objective(
-                udp,
-                pid,
-                ObjectiveCreate(
-                    code=code,
-                    title=title,
-                    description=description,
-                    area=area,
-                    adopted_on=adopted,
-                    proposal_ids=[proposal_ids[p] for p in proposals],
-                    session_ids=[session_ids[n] for n in sessions],
-                ),
-            )
-        await coprogramming.update_procedure(
-            udp, pid, ProcedurePatch(status=ProcedureStatus.CLOSED)
+    at = _at(adopted)
+    for code, title, description, area, proposals, sessions in OBJECTIVES:
+        await coprogramming.create_objective(
+            udp,
+            pid,
+            ObjectiveCreate(
+                code=code,
+                title=title,
+                description=description,
+                area=area,
+                adopted_on=adopted,
+                proposal_ids=[proposal_ids[p] for p in proposals],
+                session_ids=[session_ids[n] for n in sessions],
+            ),
+            now=at,
         )
+    await coprogramming.update_procedure(
+        udp, pid, ProcedurePatch(status=ProcedureStatus.CLOSED), now=at
+    )
 
     result = DemoProcedure(pid, session_ids, holder_ids, proposal_ids)
     await _partnerships(result, udp, auser, today, clock)
