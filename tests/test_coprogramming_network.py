@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
 from registry.access import Principal, Role
 from registry.contributions import service as ledger
@@ -274,7 +275,10 @@ async def build(client: httpx.AsyncClient, tenant: Tenant) -> Built:
     return Built(Period(month_start.strftime("%Y-%m"), month_start, month_end), d1, d2, names)
 
 
-async def test_attendance_and_partners_are_ties(client: httpx.AsyncClient, tenant: Tenant) -> None:
+async def test_attendance_and_partners_are_ties(
+    client: httpx.AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REGISTRY_METRICS_MIN_COUNT", "5")  # 5 holders: published
     built = await build(client, tenant)
     d1, d2, names = built.d1, built.d2, built.names
     nodes, _participations, ties = await load_network(tenant.ambito_id, built.month.end, Scope())
@@ -293,6 +297,20 @@ async def test_attendance_and_partners_are_ties(client: httpx.AsyncClient, tenan
     row = table.rows[0].data
     assert (row["nodes"], row["edges"]) == (5, 6)
     assert (row["edges_interaction"], row["edges_joint_activity"]) == (5, 1)
+    # The dashboard's network figures (live) carry them: 5 holders, 6 ties in M.
+    response = await client.get(
+        "/api/metrics/network",
+        params={
+            "from": built.month.start.isoformat(),
+            "to": built.month.end.isoformat(),
+            "granularity": "month",
+            "live": "true",
+        },
+        headers=tenant.headers(Role.UDP_ADMIN),
+    )
+    assert response.status_code == 200, response.text
+    published = response.json()["periods"]["rows"][-1]
+    assert (published["nodes"], published["edges"]) == (5, 6)
     # Before the sessions nothing of this was a tie.
     _, _, before = await load_network(tenant.ambito_id, d1 - timedelta(days=1), Scope())
     assert before == []
