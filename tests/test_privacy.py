@@ -74,6 +74,8 @@ async def _published(client: httpx.AsyncClient, t: Tenant) -> dict[str, Any]:
         "/api/metrics/timeseries", params={**YEAR, "granularity": "month"}, headers=h
     )
     out["series"] = r.json()["series"]
+    r = await client.get("/api/metrics/coverage", params={**YEAR, "live": "true"}, headers=h)
+    out["coverage"] = _stable(r.json())
     # The workbook below holds every table; one CSV checks the CSV path too.
     for table in ("by_holder_kind",):
         r = await client.get(f"/api/metrics/export/{table}.csv", params=YEAR, headers=h)
@@ -698,25 +700,33 @@ async def test_contact_erasure_by_the_holder_manager(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     t = tenant
+    phone = f"+39 031 {t.code[-6:]}"
     await Holder.update(
         {
             Holder.contacts: json.dumps(
                 [
                     {"kind": "person", "value": "Luca Bianchi", "label": "referente"},
+                    {"kind": "phone", "value": phone},
                     {"kind": "email", "value": "info@alfa.example.org"},
                 ]
             )
         }
     ).where(Holder.id == t.holder_id)
-    r = await client.post(
-        "/api/privacy/requests",
-        json={"kind": "contact_erasure", "subject_id": str(t.holder_id), "contact": "luca bianchi"},
-        headers=t.headers(H),
-    )
-    assert r.status_code == 201, r.text
-    assert r.json()["outcome"]["contacts"] == 1
+    directory = f"/api/hsds/{t.code}/organizations/{t.holder_id}"
+    assert phone in (await client.get(directory)).text  # an association is published
+    for contact in ("luca bianchi", phone):
+        r = await client.post(
+            "/api/privacy/requests",
+            json={"kind": "contact_erasure", "subject_id": str(t.holder_id), "contact": contact},
+            headers=t.headers(H),
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["outcome"]["contacts"] == 1
     holder = (await client.get(f"/api/holders/{t.holder_id}", headers=t.headers(H))).json()
     assert holder["contacts"] == [{"kind": "email", "value": "info@alfa.example.org", "label": ""}]
+    assert phone not in (await client.get(directory)).text
+    hsds = (await client.get("/api/interop/hsds/export", headers=t.headers(U))).text
+    assert "Luca Bianchi" not in hsds and phone not in hsds
     for contact, field in (("luca bianchi", "contact"), ("", "contact")):
         r = await client.post(
             "/api/privacy/requests",
@@ -724,6 +734,11 @@ async def test_contact_erasure_by_the_holder_manager(
             headers=t.headers(H),
         )
         assert r.status_code == 400 and r.json()["field"] == field
+    # The holder manager's requests are the UdP's to see.
+    listed = (await client.get("/api/privacy/requests", headers=t.headers(U))).json()
+    assert [(i["kind"], i["requested_by_role"]) for i in listed["items"]] == [
+        ("contact_erasure", "holder_manager")
+    ] * 2
 
 
 async def test_dpo_records(client: httpx.AsyncClient, tenant: Tenant) -> None:
