@@ -7,6 +7,7 @@ Dates are derived from today (Europe/Rome) or injected with `now=`, never fixed.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -217,6 +218,22 @@ async def test_goals_review_closure_through_the_api(client, tenant: Tenant) -> N
         f"{base}/closure", json={"closed_on": today.isoformat(), "reason": "other"}, headers=sw
     )
     assert closed.status_code == 409
+    reopened = await client.delete(f"{base}/closure", headers=sw)
+    assert reopened.status_code == 204
+    # Two closures at once: one is recorded, the other is told the plan was just closed.
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                f"{base}/closure",
+                json={"closed_on": today.isoformat(), "reason": reason, "levels": []},
+                headers=sw,
+            )
+            for reason in ("goals_reached", "moved_away")
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    winner = next(a.json() for a in answers if a.status_code == 201)
+    assert (await client.get(f"{base}/closure", headers=sw)).json()["reason"] == winner["reason"]
 
     # Every read is in the access log, and the log never carries the notes.
     log = (

@@ -612,6 +612,10 @@ async def close_plan(
 
 async def _close(actor: Principal, plan_id: uuid.UUID, data: ClosureIn, moment: datetime) -> None:
     async with unit_of_work():
+        # Again under the write lock: a closure recorded since the check above wins.
+        status = await Plan.select(Plan.status).where(Plan.id == plan_id).first()
+        if status is None or status["status"] == PlanStatus.CLOSED.value:
+            raise Conflict("the plan was closed a moment ago")
         # A plan closed once, reopened by a status change and closed again: the new closure
         # replaces the old one.
         old = await PlanClosure.select(PlanClosure.review).where(PlanClosure.plan == plan_id)
