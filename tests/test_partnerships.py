@@ -224,7 +224,8 @@ async def test_patto_reports_renewal_and_dashboard(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     today = date.today()
-    start = today - timedelta(days=200)
+    # The first of a month seven months ago: the first quarter's entries fall in its month.
+    start = add_months(today.replace(day=1), -7)
     end = start + timedelta(days=364)
     group = await informal_group(tenant)
     udp = tenant.headers(U)
@@ -326,6 +327,16 @@ async def test_patto_reports_renewal_and_dashboard(
     totals = figures.tables["totals"].rows[0].data
     assert (totals["hours_verified"], totals["hours_community"]) == (9.5, 9.5)
     assert (totals["persons"], totals["holders"], totals["entries"]) == (3, 3, 5)
+    # Through the API, over the patto's first month (4 + 2.5 + 1 h from three people and
+    # three holders: enough to be published).
+    month = {
+        "from": start.isoformat(),
+        "to": (add_months(start, 1) - timedelta(days=1)).isoformat(),
+        "live": "true",
+    }
+    summary = await client.get("/api/metrics/summary", params=month, headers=udp)
+    assert summary.status_code == 200, summary.text
+    assert summary.json()["headline"]["hours_verified"] == 7.5
 
     # Renewal: a new period linked to this one, commitments copied; only once.
     response = await client.post(
