@@ -163,6 +163,8 @@ async def test_the_demo_carries_a_codesign_and_a_patto_counted_in_the_ledger(
         (spec.TRASPORTO, "partner"),
         (spec.VICINATO, "partner"),
     }
+    # A timeline: the start-up step (day 14) is done, the check (day 90) and the end ahead.
+    assert [m["done_on"] is not None for m in project["milestones"]] == [True, False, False]
     # Week w of the 60 days since the start (day 7w+2): Auser 3 + w%3 hours, the transport
     # group 1 + w%2 trips, the neighbours 1 trip; confirmed when older than 14 days.
     days = 60

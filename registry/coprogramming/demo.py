@@ -53,6 +53,7 @@ from registry.partnerships.schemas import (
     CommitmentContribution,
     CommitmentCreate,
     MilestoneCreate,
+    MilestonePatch,
     PartnerIn,
     PartnerRole,
     PattoCreate,
@@ -799,9 +800,13 @@ async def _partnerships(
             ("Primo incontro di verifica con i servizi sociali", starts + timedelta(days=90)),
             ("Relazione finale e proposta di rinnovo", starts + timedelta(days=365)),
         ]:
-            await partnerships.add_milestone(
+            milestone = await partnerships.add_milestone(
                 udp, project.id, MilestoneCreate(title=title, due_on=due)
             )
+            if due < today:  # the network started on time
+                await partnerships.update_milestone(
+                    udp, project.id, milestone.id, MilestonePatch(done_on=due - timedelta(days=2))
+                )
     # Week by week since the start: Auser's hours (its manager records and confirms them),
     # the transport group's trips and the neighbours' shopping (recorded by the UdP; the last
     # fortnight is still waiting for confirmation).

@@ -5,10 +5,10 @@
 
 import { api, apiAll, newKey } from '../js/api.js';
 import { h, responsive } from '../js/dom.js';
-import { CONTRIBUTION_UNITS, count, label } from '../js/i18n.js';
+import { CONTRIBUTION_UNITS, agree, count, label, quantity } from '../js/i18n.js';
 import { comuni } from '../js/store.js';
 import {
-  badge, busy, checkboxGroup, checkedValues, emptyState, field, flashNext, fmt, input, isoDate, openDialog, pageHeader, select,
+  badge, busy, checkboxGroup, checkedValues, emptyState, field, flash, flashNext, fmt, input, isoDate, openDialog, pageHeader, select,
   showFormError, textarea,
 } from '../js/ui.js';
 import { documentText } from './coprogramming-bits.js';
@@ -20,17 +20,22 @@ const ROLE = { lead: 'capofila', partner: 'partner' };
 
 function amount(value, unit) {
   if (value === null || value === undefined) return '—';
-  return `${fmt.number(value)} ${unit ? label(CONTRIBUTION_UNITS, unit) : ''}`.trim();
+  return unit ? quantity(value, unit, { contribution: true }) : fmt.number(value);
 }
 
-function commitmentsTable(commitments, { caption, canRecord, onRecorded }) {
+/** «40 viaggi impegnati», «27 ore date»: the participle agrees with the unit. */
+function agreeing(value, unit, stem) {
+  return unit ? `${amount(value, unit)} ${agree(unit, stem, value, { contribution: true })}` : amount(value, unit);
+}
+
+function commitmentsTable(commitments, { caption, canRecord, onRecorded, where }) {
   if (!commitments.length) return h('p', { class: 'small muted', text: 'Nessun impegno registrato.' });
   return h('div', { class: 'table-wrap' }, responsive(h('table', null,
     h('caption', { class: 'sr-only', text: caption }),
     h('thead', null, h('tr', null, ['Chi', 'Impegno', 'Impegnato', 'Dato (dal registro)', 'Azioni'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', null, commitments.map((c) => h('tr', null,
       h('th', { scope: 'row', text: c.holder_name || 'Parte pubblica' }),
-      h('td', null, c.description, c.due_by ? h('div', { class: 'small muted', text: `entro il ${fmt.date(c.due_by)}` }) : null),
+      h('td', null, c.description, where ? where(c) : null, c.due_by ? h('div', { class: 'small muted', text: `entro il ${fmt.date(c.due_by)}` }) : null),
       h('td', { class: 'num', text: amount(c.quantity, c.unit) }),
       h('td', null, amount(c.given.verified, c.unit),
         c.given.self_reported ? h('div', { class: 'small muted', text: `più ${amount(c.given.self_reported, c.unit)} da confermare` }) : null,
@@ -111,7 +116,7 @@ async function overview(root, { session, navigate, rerender }) {
   }));
   if (!udp) {
     root.append(h('section', { class: 'card', 'aria-labelledby': 'mine-title' }, h('h2', { id: 'mine-title', text: 'Impegni della vostra organizzazione' }),
-      commitmentsTable(commitments, { caption: 'Impegni', canRecord: () => true, onRecorded: rerender })));
+      commitmentsTable(commitments, { caption: 'Impegni', canRecord: () => true, onRecorded: rerender, where: (c) => origin(c, projects, patti) })));
   }
   root.append(h('section', { class: 'card', 'aria-labelledby': 'projects-title' }, h('h2', { id: 'projects-title', text: 'Co-progettazioni' }),
     projects.length
@@ -123,6 +128,15 @@ async function overview(root, { session, navigate, rerender }) {
       ? h('ul', null, patti.map((p) => h('li', null, h('a', { href: `#/impegni/patti/${p.id}`, text: p.title }),
         h('span', { class: 'small muted', text: ` · ${label(PATTO_STATUS, p.status)} · dal ${fmt.date(p.starts_on)} al ${fmt.date(p.ends_on)}${p.next_report_due ? ` · relazione attesa entro il ${fmt.date(p.next_report_due)}` : ''}` }))))
       : emptyState('Nessun patto di collaborazione', udp ? 'Un patto lega il comune o l\'ambito a realtà della comunità o gruppi informali per curare un bene comune.' : null)));
+}
+
+/** The co-design or patto a commitment belongs to, as a link. */
+function origin(c, projects, patti) {
+  const project = c.project_id && projects.find((p) => p.id === c.project_id);
+  const patto = c.patto_id && patti.find((p) => p.id === c.patto_id);
+  if (project) return h('div', { class: 'small' }, 'Co-progettazione: ', h('a', { href: `#/impegni/progetti/${project.id}`, text: project.title }));
+  if (patto) return h('div', { class: 'small' }, 'Patto: ', h('a', { href: `#/impegni/patti/${patto.id}`, text: patto.title }));
+  return null;
 }
 
 async function newProject(navigate) {
@@ -212,14 +226,25 @@ async function projectPage(root, { params, session, user, rerender }) {
     h('ul', null, project.partners.map((p) => h('li', { text: `${p.holder_name} (${label(ROLE, p.role)}) · dal ${fmt.date(p.joined_on)}` })))));
   root.append(h('section', { class: 'card', 'aria-labelledby': 'monitor-title' }, h('h2', { id: 'monitor-title', text: 'Impegni e quanto risulta dato' }),
     monitoring.partners.length
-      ? h('ul', { class: 'small' }, monitoring.partners.map((p) => h('li', { text: `${p.holder_name}: ${amount(p.committed, p.unit)} impegnate, ${amount(p.verified, p.unit)} date${p.kept_share === null ? '' : ` (${fmt.percent(p.kept_share)})`}` })))
+      ? h('ul', { class: 'small' }, monitoring.partners.map((p) => h('li', { text: `${p.holder_name}: ${agreeing(p.committed, p.unit, 'impegnat')}, ${agreeing(p.verified, p.unit, 'dat')}${p.kept_share === null ? '' : ` (${fmt.percent(p.kept_share)})`}` })))
       : null,
     commitmentsTable(monitoring.commitments, { caption: 'Impegni dei partner', canRecord, onRecorded: rerender })));
   root.append(h('section', { class: 'card', 'aria-labelledby': 'timeline-title' }, h('h2', { id: 'timeline-title', text: 'Cronoprogramma' }),
     project.milestones.length
-      ? h('ol', null, project.milestones.map((m) => h('li', null, `${fmt.date(m.due_on)}: ${m.title} `, m.done_on ? badge(`fatto il ${fmt.date(m.done_on)}`, 'fresh') : badge('da fare', 'neutral'))))
+      ? h('ol', null, project.milestones.map((m) => h('li', null, `${fmt.date(m.due_on)}: ${m.title} `, m.done_on ? badge(`fatta il ${fmt.date(m.done_on)}`, 'fresh') : badge('da fare', 'neutral'),
+        udp && !m.done_on ? [' ', h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Segna come fatta: ${m.title}`, onclick: (e) => done(e.currentTarget, m) }, 'Segna come fatta')] : null)))
       : h('p', { class: 'small muted', text: 'Nessuna tappa.' }),
     udp ? milestoneForm(project.id, rerender) : null));
+
+  async function done(button, milestone) {
+    try {
+      await busy(button, () => api(`/api/codesigns/${project.id}/milestones/${milestone.id}`, { method: 'PATCH', body: { done_on: isoDate(new Date()) } }));
+      flashNext(`Tappa «${milestone.title}» fatta.`);
+      rerender();
+    } catch (error) {
+      flash(error.message, 'error');
+    }
+  }
 }
 
 function milestoneForm(projectId, onSaved) {
@@ -271,7 +296,7 @@ async function pattoPage(root, { params, session, user, rerender }) {
       ? reports.map((r) => h('article', { class: 'report' },
         h('h3', { text: `Dal ${fmt.date(r.period_start)} al ${fmt.date(r.period_end)}` }),
         r.text ? documentText(r.text) : null,
-        h('ul', { class: 'small' }, r.figures.by_unit.map((u) => h('li', { text: `${amount(u.verified, u.unit)} verificate${u.self_reported ? `, ${amount(u.self_reported, u.unit)} da confermare` : ''} (${count(u.entries, 'registrazione', 'registrazioni')})` })))))
+        h('ul', { class: 'small' }, r.figures.by_unit.map((u) => h('li', { text: `${agreeing(u.verified, u.unit, 'verificat')}${u.self_reported ? `, ${amount(u.self_reported, u.unit)} da confermare` : ''} (${count(u.entries, 'registrazione', 'registrazioni')})` })))))
       : h('p', { class: 'small muted', text: 'Nessuna relazione ancora.' }));
   if (udp) reportsBox.append(reportForm(patto, rerender));
   root.append(reportsBox);

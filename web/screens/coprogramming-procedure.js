@@ -70,7 +70,9 @@ export default async function procedureScreen(root, { params, session, user, rer
   async function advance(button) {
     if (!await confirmDialog(next[1], `Il procedimento passerà allo stato «${label(PROCEDURE_STATUS, next[0])}».`, { confirmText: 'Conferma' })) return;
     try {
-      await busy(button, () => api(`/api/coprogramming/procedures/${id}`, { method: 'PATCH', body: { status: next[0] } }));
+      // Opening publishes the notice: today, unless the UdP already gave its date.
+      const body = next[0] === 'open' && !procedure.notice_published_on ? { status: next[0], notice_published_on: isoDate(new Date()) } : { status: next[0] };
+      await busy(button, () => api(`/api/coprogramming/procedures/${id}`, { method: 'PATCH', body }));
       flashNext(`Stato: ${label(PROCEDURE_STATUS, next[0])}.`);
       rerender();
     } catch (error) {
@@ -249,9 +251,11 @@ export default async function procedureScreen(root, { params, session, user, rer
         h('div', { class: 'row' }, field('Denominazione', input('nh_name', '', { maxlength: 200 })), field('Numero RUNTS (se iscritta)', input('nh_runts', '', { maxlength: 32 }))),
         h('div', { class: 'row' }, field('Tipo', kind), field('Settore', sector)));
     }
+    // A holder manager applies for its own holder (the only one it may name).
+    const ownName = forOthers ? '' : (await api(`/api/holders/${user.holder_id}`).catch(() => null))?.name || 'la vostra organizzazione';
     const people = participantsEditor();
     const form = h('form', { novalidate: true, class: 'stack' },
-      forOthers ? field('Organizzazione', holderChoice) : h('p', { text: `Aderite per: ${user?.holder_name || 'la vostra organizzazione'}.` }),
+      forOthers ? field('Organizzazione', holderChoice) : h('p', { text: `Aderite per: ${ownName}.` }),
       newHolder, people,
       field('Nota (facoltativa)', textarea('note', '', { rows: 2 })),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Invia l\'adesione' }),
@@ -260,6 +264,7 @@ export default async function procedureScreen(root, { params, session, user, rer
       event.preventDefault();
       const d = new FormData(form);
       const body = { note: d.get('note'), participants: people.values() };
+      if (!forOthers) body.holder_id = user.holder_id;
       if (forOthers) {
         if (d.get('holder_id')) body.holder_id = d.get('holder_id');
         else body.new_holder = { name: (d.get('nh_name') || '').trim(), kind: d.get('nh_kind'), sector: d.get('nh_sector'), runts_number: (d.get('nh_runts') || '').trim() || null };
