@@ -529,6 +529,14 @@ async def test_authorization_matrix(client, tenant: Tenant, other_tenant: Tenant
         response = await client.request(method, path, json=body, headers=stranger["headers"])
         if response.status_code != 404:
             failures.append(f"unshared social worker {method} {path}: {response.status_code}")
+    # The vocabularies with their Italian labels: not plan data, every role of the ambito.
+    for role in Role:
+        response = await client.get("/api/plans/outcome-vocabularies", headers=tenant.headers(role))
+        if response.status_code != 200:
+            failures.append(f"vocabularies {role}: {response.status_code}")
+    reasons = {t["value"]: t["label"] for t in response.json()["closure_reasons"]}
+    assert reasons["taken_over"] == "Presa in carico da altro servizio" and len(reasons) == 7
+    assert [t["value"] for t in response.json()["gas_levels"]] == ["-2", "-1", "0", "1", "2"]
     assert not failures, failures
 
 

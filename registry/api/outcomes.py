@@ -20,6 +20,7 @@ from registry.outcomes.schemas import (
     GoalPatch,
     NextReviewIn,
     OutcomesOut,
+    OutcomeVocabularies,
     OwnResourceCreate,
     OwnResourceOut,
     OwnResourcePatch,
@@ -27,6 +28,7 @@ from registry.outcomes.schemas import (
     ReviewOut,
     ReviewPatch,
     ReviewSummary,
+    vocabularies,
 )
 
 PLAN = "/{plan_id:uuid}"
@@ -35,6 +37,14 @@ PLAN = "/{plan_id:uuid}"
 class OutcomesController(Controller):
     path = "/api/plans"
     tags = ["outcomes"]
+
+    @get(
+        "/outcome-vocabularies",
+        summary="Participant roles, closure reasons, own-resource kinds and sources, "
+        "activation kinds and GAS levels, with their Italian labels",
+    )
+    async def vocabularies(self, actor: Actor) -> OutcomeVocabularies:
+        return vocabularies()
 
     @get(
         PLAN + "/outcomes",

@@ -356,3 +356,43 @@ class OutcomesOut(msgspec.Struct, kw_only=True):
     closure: ClosureOut | None
     own: SupportSplit
     activations: int
+
+
+class Term(msgspec.Struct, kw_only=True):
+    value: str
+    label: str
+
+
+class OutcomeVocabularies(msgspec.Struct, kw_only=True):
+    """The values of this domain's vocabularies with their Italian labels, for the screens."""
+
+    participant_roles: list[Term]
+    closure_reasons: list[Term]
+    own_resource_kinds: list[Term]
+    own_resource_sources: list[Term]
+    activation_kinds: list[Term]
+    gas_levels: list[Term]
+
+
+def _terms(labels: dict[StrEnum, str]) -> list[Term]:
+    return [Term(value=key.value, label=label) for key, label in labels.items()]
+
+
+GAS_LEVEL_LABELS = {
+    -2: "Molto meno del previsto",
+    -1: "Meno del previsto",
+    0: "Risultato atteso",
+    1: "Più del previsto",
+    2: "Molto più del previsto",
+}
+
+
+def vocabularies() -> OutcomeVocabularies:
+    return OutcomeVocabularies(
+        participant_roles=_terms(PARTICIPANT_ROLE_LABELS),  # type: ignore[arg-type]
+        closure_reasons=_terms(CLOSURE_REASON_LABELS),  # type: ignore[arg-type]
+        own_resource_kinds=_terms(OWN_RESOURCE_KIND_LABELS),  # type: ignore[arg-type]
+        own_resource_sources=_terms(OWN_RESOURCE_SOURCE_LABELS),  # type: ignore[arg-type]
+        activation_kinds=_terms(ACTIVATION_KIND_LABELS),  # type: ignore[arg-type]
+        gas_levels=[Term(value=str(k), label=v) for k, v in GAS_LEVEL_LABELS.items()],
+    )
