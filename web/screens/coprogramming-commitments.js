@@ -106,6 +106,7 @@ async function overview(root, { session, navigate, rerender }) {
     api('/api/codesigns'), api('/api/patti'), udp ? Promise.resolve([]) : api('/api/commitments'),
   ]);
   root.append(pageHeader(udp ? 'Co-progettazioni e patti di collaborazione' : 'I miei impegni', {
+    help: 'Gli impegni presi in una co-progettazione o in un patto di collaborazione. Quanto è stato dato si registra come ogni contributo e, confermato, conta nelle cifre dell\'ambito.',
     lead: udp
       ? 'I progetti nati dalle proposte dei tavoli e i patti con le realtà della comunità: chi si è impegnato a cosa, e quanto risulta dato nel registro dei contributi.'
       : 'Quello che la vostra organizzazione si è impegnata a dare nelle co-progettazioni e nei patti di collaborazione, accanto a quanto risulta dato.',

@@ -58,6 +58,9 @@ export default async function procedureScreen(root, { params, session, user, rer
   const next = udp ? NEXT_STATUS[procedure.status] : null;
 
   root.append(pageHeader(procedure.title, {
+    help: udp
+      ? 'Il procedimento dall\'avviso alla chiusura: pubblica l\'avviso, ammetti le adesioni, fissa le sessioni, poi componi il documento di sintesi dai verbali approvati e registra gli obiettivi del Piano collegandoli alle proposte.'
+      : 'L\'avviso e il calendario del procedimento. Se le adesioni sono aperte, aderisci indicando chi parteciperà; nelle sessioni a cui siete presenti scrivete le risposte del vostro tavolo.',
     crumbs: [['Co-programmazione', '#/coprogrammazione'], [procedure.title]],
     lead: `${label(PROCEDURE_KINDS, procedure.kind)}${procedure.piano_period ? ` · Piano di Zona ${procedure.piano_period}` : ''} · ${label(PROCEDURE_STATUS, procedure.status)}`,
     actions: [

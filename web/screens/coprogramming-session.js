@@ -35,6 +35,7 @@ export default async function sessionScreen(root, { params, session, user, reren
   const people = admitted.flatMap((a) => a.participants.map((p) => [p.id, `${p.name} (${a.holder_name})`]));
 
   root.append(pageHeader(`Sessione ${meeting.number}: ${meeting.title}`, {
+    help: 'Ogni tavolo risponde a quattro domande: problemi, risorse già disponibili, proposte, contributo della rete. Dalle risposte si genera la bozza del verbale; approvato, non cambia più e viene pubblicato.',
     crumbs: [['Co-programmazione', '#/coprogrammazione'], [procedure.title, `#/coprogrammazione/${id}`], [`Sessione ${meeting.number}`]],
     lead: `${label(SESSION_KINDS, meeting.kind)}${meeting.theme ? ` · ${meeting.theme}` : ''} · ${when(meeting.starts_at)}${meeting.place ? ` · ${meeting.place}` : ''}`,
   }));

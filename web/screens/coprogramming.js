@@ -13,6 +13,7 @@ export default async function coprogramming(root, { session, navigate }) {
   const udp = session.role === 'udp_admin';
   const list = h('div', null, loading());
   root.append(pageHeader('Co-programmazione e co-progettazione', {
+    help: 'Un procedimento dell\'art. 55 del Codice del Terzo Settore: l\'avviso, le adesioni delle organizzazioni, le sessioni divise in tavoli, i verbali e il documento di sintesi. Aprilo per seguirlo passo per passo.',
     lead: udp
       ? 'I procedimenti dell\'art. 55 del Codice del Terzo Settore: avviso, calendario, adesioni, sessioni e tavoli, verbali, documento di sintesi e obiettivi del Piano di Zona.'
       : 'I procedimenti a cui la tua organizzazione può aderire: avviso, calendario delle sessioni e tavoli di lavoro.',
