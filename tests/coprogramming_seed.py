@@ -21,6 +21,7 @@ from registry.coprogramming.schemas import (
     SessionCreate,
     TableCreate,
 )
+from registry.italian import ROME
 from registry.vocabularies import GuidingQuestion, ProcedureStatus, SessionKind
 from tests.conftest import Tenant
 
@@ -55,7 +56,7 @@ class Procedure:
 
 async def seed_procedure(tenant: Tenant, *, starts_at: datetime | None = None) -> Procedure:
     udp = principal(tenant, Role.UDP_ADMIN)
-    today = now().date()
+    today = now().astimezone(ROME).date()
     procedure = await service.create_procedure(
         udp,
         ProcedureCreate(
