@@ -4,6 +4,7 @@ reports with the period's figures, renewals, and patto hours in the dashboard's 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -395,3 +396,40 @@ async def test_bad_input_names_the_field(
     response = await client.post(path, json=payload, headers=tenant.headers(U))
     assert response.status_code == 400, response.text
     assert field in response.text
+
+
+async def test_concurrent_copies_of_one_entry(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """Four copies of one request at once (a client retrying): one entry, one link."""
+    start = date.today() - timedelta(days=10)
+    udp = tenant.headers(U)
+    patto = await client.post(
+        "/api/patti",
+        json={
+            "title": "Portineria di quartiere",
+            "public_party": "ambito",
+            "parties": [str(tenant.holder_id)],
+            "starts_on": start.isoformat(),
+            "ends_on": (start + timedelta(days=100)).isoformat(),
+        },
+        headers=udp,
+    )
+    commitment = await client.post(
+        f"/api/patti/{patto.json()['id']}/commitments",
+        json={"holder_id": str(tenant.holder_id), "description": "Ore", "unit": "hours"},
+        headers=udp,
+    )
+    key = uuid.uuid4().hex
+    responses = await asyncio.gather(
+        *[
+            client.post(
+                f"/api/commitments/{commitment.json()['id']}/contributions",
+                json={"quantity": 2, "occurred_on": start.isoformat()},
+                headers={**udp, "Idempotency-Key": key},
+            )
+            for _ in range(4)
+        ]
+    )
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    monitoring = await client.get(f"/api/patti/{patto.json()['id']}/monitoring", headers=udp)
+    assert monitoring.json()["commitments"][0]["given"]["self_reported"] == 2.0

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import msgspec
-from asyncpg.exceptions import IntegrityConstraintViolationError
+from asyncpg.exceptions import InFailedSQLTransactionError, IntegrityConstraintViolationError
 
 from registry.access import Principal, Role
 from registry.ambiti.service import check_comuni
@@ -406,14 +406,23 @@ async def record_contribution(
     }
     row = await ledger._prepare(actor, values)
     await ledger._may_record(actor, row)
-    async with unit_of_work():
-        entry_id, created = await ledger.append(actor, row, key=key, digest=digest)
-        if created:
-            await CommitmentEntry.insert(
-                CommitmentEntry(
-                    ambito=actor.ambito_id, commitment=commitment_id, contribution=entry_id
+    try:
+        # The entry and its link together: an entry is never left outside its commitment.
+        async with unit_of_work():
+            entry_id, created = await ledger.append(actor, row, key=key, digest=digest)
+            if created:
+                await CommitmentEntry.insert(
+                    CommitmentEntry(
+                        ambito=actor.ambito_id, commitment=commitment_id, contribution=entry_id
+                    )
                 )
-            )
+    except (*_INTEGRITY_ERRORS, InFailedSQLTransactionError):
+        # PostgreSQL: a concurrent copy of this request took the key first (the ledger's own
+        # retry cannot read inside the aborted transaction); its entry is the answer.
+        existing = await ledger._by_key(actor.ambito_id, key)
+        if existing is None:
+            raise
+        entry_id, created = ledger._replayed(existing, digest, key), False
     return await ledger.get_contribution(actor, entry_id), created
 
 
