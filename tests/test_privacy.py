@@ -25,7 +25,7 @@ from registry.freshness.tables import ReconfirmLink
 from registry.holders.tables import Holder
 from registry.interop import ical
 from registry.notifications.tables import Notification, NotificationSettings, OutboxMessage
-from registry.outcomes.tables import PlanGoal, PlanReview
+from registry.outcomes.tables import PlanClosure, PlanGoal, PlanReview
 from registry.plans.tables import Plan
 from registry.privacy.tables import PrivacyRequest
 from registry.resources.tables import Resource
@@ -411,15 +411,41 @@ async def test_retention_job_removes_what_expired_and_keeps_the_figures(
     s = await build(t)
     now = datetime.now(UTC)
     old, recent = now - timedelta(days=800), now - timedelta(days=10)
-    # PL-1 (the plan the scenario's hours serve) closed 6 years before the clock, PL-2 closed
-    # a week ago: only PL-1's free text has passed the 5 years.
+    # Closed plans: PL-1 (the plan the scenario's hours serve) last changed 6 years ago and
+    # without a closure record; PL-2 closed (closure record) 6 years ago but edited a week
+    # ago; PL-3 closed a week ago, its row last changed 6 years ago. The closure's date is the
+    # clock when there is one: PL-1 and PL-2 have passed the 5 years, PL-3 has not.
+    pl3 = Plan(
+        ambito=t.ambito_id,
+        owner=t.users[S],
+        shared_with=[],
+        case_code="PL-3",
+        comune=t.comuni[0],
+        target_group="anziani",
+        goals="[]",
+        start_date=date(2019, 1, 1),
+    )
+    await pl3.save()
+    plan_ids = [*s.plan_ids, pl3.id]
     await Plan.update(
         {Plan.status: "closed", Plan.notes: "Nota riservata", Plan.goals: ["Autonomia"]}
-    ).where(Plan.id.is_in(s.plan_ids))
-    await Plan.update({Plan.updated_at: now - timedelta(days=6 * 365)}).where(
-        Plan.id == s.plan_ids[0]
-    )
-    await Plan.update({Plan.updated_at: now - timedelta(days=7)}).where(Plan.id == s.plan_ids[1])
+    ).where(Plan.id.is_in(plan_ids))
+    six_years, week = now - timedelta(days=6 * 365), now - timedelta(days=7)
+    for plan_id, updated, closed in (
+        (s.plan_ids[0], six_years, None),
+        (s.plan_ids[1], week, six_years),
+        (pl3.id, six_years, week),
+    ):
+        await Plan.update({Plan.updated_at: updated}).where(Plan.id == plan_id)
+        if closed is not None:
+            await PlanClosure(
+                ambito=t.ambito_id,
+                plan=plan_id,
+                closed_on=closed.date(),
+                reason="goals_met",
+                created_by=t.users[S],
+                created_at=closed,
+            ).save()
     before = _stable(
         (
             await client.get(
@@ -504,7 +530,7 @@ async def test_retention_job_removes_what_expired_and_keeps_the_figures(
     run = await jobs.run_job("retention", SETTINGS, now=now, ambito_ids=[t.ambito_id])
     assert run.status == "ok", run.error
     assert {k: v for k, v in run.summary.items() if k != "expired_tokens"} == {
-        "closed_plans": 1,
+        "closed_plans": 2,
         "access_log": 0,
         "checkins": 1,
         "outbox": 1,  # the pending one is still owed
@@ -517,12 +543,18 @@ async def test_retention_job_removes_what_expired_and_keeps_the_figures(
     assert run.summary["expired_tokens"] >= 2
     plans = {
         p["id"]: p
-        for p in await Plan.select().where(Plan.id.is_in(s.plan_ids)).output(load_json=True)
+        for p in await Plan.select().where(Plan.id.is_in(plan_ids)).output(load_json=True)
     }
-    erased, kept = plans[s.plan_ids[0]], plans[s.plan_ids[1]]
-    assert (erased["notes"], erased["goals"]) == ("", ["[cancellato]"])
-    assert erased["case_code"].startswith("ANON-")
-    assert (kept["notes"], kept["goals"]) == ("Nota riservata", ["Autonomia"])
+    for plan_id in s.plan_ids:
+        erased = plans[plan_id]
+        assert (erased["notes"], erased["goals"]) == ("", ["[cancellato]"])
+        assert erased["case_code"].startswith("ANON-")
+    kept = plans[pl3.id]
+    assert (kept["notes"], kept["goals"], kept["case_code"]) == (
+        "Nota riservata",
+        ["Autonomia"],
+        "PL-3",
+    )
     assert await AccessLog.count().where(AccessLog.ambito == t.ambito_id) == 2
     tokens = await CheckInCode.select(CheckInCode.token).where(CheckInCode.ambito == t.ambito_id)
     assert sorted(bool(x["token"]) for x in tokens) == [False, True]
