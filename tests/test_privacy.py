@@ -377,7 +377,7 @@ async def test_volunteer_downloads_its_data_and_the_udp_answers_a_paper_request(
     assert "CONTRIBUTI REGISTRATI (2)" in body
     assert "03/03/2025  Associazione Alfa: 2:00 ore verificato con QR" in body
     assert "04/03/2025  Associazione Alfa: 1:30 ore verificato con QR" in body
-    assert "PRESENZE CON QR (1)" in body and "entrata 09:00 UTC, uscita 11:00" in body
+    assert "PRESENZE CON QR (1)" in body and "entrata 10:00, uscita 12:00" in body
     assert "v@example.org (riepilogo giornaliero)" in body
     # Nobody else's data: the holder manager's own download has none of it.
     other = (await client.get("/api/privacy/me/export", headers=t.headers(H))).json()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from registry.checkin.tables import CheckIn
 from registry.contributions.tables import Contribution
@@ -22,6 +23,7 @@ from registry.privacy.tables import PrivacyRequest
 from registry.users.tables import User
 
 FORMAT_VERSION = 1
+ROME = ZoneInfo("Europe/Rome")
 
 
 def _plain(value: Any) -> Any:
@@ -208,13 +210,30 @@ _STATUS = {
 }
 
 
+def _local(value: str) -> datetime | None:
+    """A stored moment as the clock on the wall in Italy (the summary is read there)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(ROME) if moment.tzinfo else None
+
+
 def _day(value: str | None) -> str:
     if not value:
         return "—"
+    moment = _local(value) if len(value) > 10 else None
+    if moment is not None:
+        return moment.strftime("%d/%m/%Y")
     try:
         return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
     except ValueError:
         return value
+
+
+def _time(value: str | None) -> str:
+    moment = _local(value) if value else None
+    return moment.strftime("%H:%M") if moment else "non registrata"
 
 
 def _amount(entry: dict[str, Any]) -> str:
@@ -285,10 +304,9 @@ def summary_text(data: dict[str, Any]) -> str:
     checkins = data["checkins"]
     lines += ["", f"PRESENZE CON QR ({len(checkins)})"]
     for c in checkins:
-        out = c["checked_out_at"][11:16] if c.get("checked_out_at") else "non registrata"
         lines.append(
-            f"  {_day(c['day'])}  {c['holder_name']}: entrata {c['checked_in_at'][11:16]} UTC, "
-            f"uscita {out}"
+            f"  {_day(c['day'])}  {c['holder_name']}: entrata {_time(c['checked_in_at'])}, "
+            f"uscita {_time(c.get('checked_out_at'))}"
         )
     matches = data["matches"]
     lines += ["", f"ABBINAMENTI DELLE SUE RISORSE ({len(matches)})"]
