@@ -24,9 +24,11 @@ from registry.outcomes.schemas import (
     ActivationCreate,
     ClosureIn,
     GoalCreate,
+    GoalPatch,
     NextReviewIn,
     OwnResourceCreate,
     ReviewCreate,
+    ReviewPatch,
 )
 from tests.conftest import Tenant
 from tests.test_plans_support import H, S, U, V, create_plan
@@ -380,6 +382,22 @@ async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -
     )
     pending = [r for r in waiting if r.held_on is None]
     assert [(r.due_on, r.on_time) for r in pending] == [(t0 + timedelta(days=280), False)]
+    # Correcting the latest review's next date moves the plan's due date; an earlier one's
+    # correction does not.
+    await service.update_review(
+        sw, plan_id, late.id, make(ReviewPatch, next_review_on=t0 + timedelta(days=270))
+    )
+    await service.update_review(
+        sw, plan_id, first.id, make(ReviewPatch, next_review_on=t0 + timedelta(days=175))
+    )
+    waiting = await service.load_reviews(
+        tenant.ambito_id, start, t0 + timedelta(days=300), today=t0 + timedelta(days=290)
+    )
+    assert [r.due_on for r in waiting if r.held_on is None] == [t0 + timedelta(days=270)]
+    # A dropped goal leaves the plan's current T-score: only g1 (+1) is left, T = 60.
+    await service.update_goal(sw, plan_id, g2.id, make(GoalPatch, status="dropped"))
+    summary = await service.get_outcomes(sw, plan_id)
+    assert (summary.current_t_score, summary.baseline_t_score) == (60.0, 40.0)
 
     # Closure and its loader.
     closure = await service.close_plan(
