@@ -6,6 +6,9 @@ Edges, each dated:
 - joint activity: two holders organising the same community activity, or both giving
   verified entries to it in the period;
 - interaction: recorded by hand (/api/interactions), e.g. a shared co-programming table.
+Co-programming attendance (same session table) adds `interaction` ties and co-design partners
+`joint_activity` ties, without double counting what was recorded by hand: the rule is in
+registry/partnerships/network.py.
 
 Metrics per period (networkx): density, average degree, number of components and share of
 nodes in the largest one, average clustering, the E-I index across sectors (Krackhardt &
