@@ -507,12 +507,35 @@ async def test_bad_input_is_a_4xx_naming_the_field(client, tenant: Tenant) -> No
         await client.post(
             f"{P}/procedures/{pid}/sessions",
             headers=udp,
-            json={"number": 0, "kind": "thematic", "title": "X", "starts_at": "2027-01-10T10:00Z"},
+            json={
+                "number": 0,
+                "kind": "thematic",
+                "title": "X",
+                "starts_at": "2027-01-10T10:00:00Z",
+            },
         ),
         "number",
     )
     # Nothing to summarise before any minutes are approved.
     bad(await client.post(f"{P}/procedures/{pid}/summary/draft", headers=udp), "approve", 409)
+    # Minutes approved while the procedure is still a draft are not published.
+    session = ok(
+        await client.post(
+            f"{P}/procedures/{pid}/sessions",
+            headers=udp,
+            json={
+                "number": 1,
+                "kind": "introductory",
+                "title": "X",
+                "starts_at": "2027-01-10T10:00:00Z",
+            },
+        ),
+        201,
+    )
+    minutes = ok(await client.post(f"{P}/sessions/{session['id']}/minutes/draft", headers=udp), 201)
+    ok(await client.post(f"{P}/minutes/{minutes['id']}/approve", headers=udp))
+    public = f"/api/public/coprogramming/minutes/{minutes['id']}/document"
+    assert (await client.get(public)).status_code == 404
     assert (await client.get(f"{P}/procedures/{uuid.uuid4()}", headers=udp)).status_code == 404
 
 

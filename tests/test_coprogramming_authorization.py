@@ -209,3 +209,15 @@ async def test_anonymous(client, shared: Procedure) -> None:
             f"/api/public/coprogramming/ambiti/{shared.tenant.code}/procedures", headers=headers
         )
         assert [item["id"] for item in listing.json()] == [str(shared.procedure)]
+    # Approved versions download without login; drafts do not exist for the public.
+    public = "/api/public/coprogramming"
+    for path, status in (
+        (f"minutes/{shared.approved_minutes}", 200),
+        (f"summary/{shared.approved_summary}", 200),
+        (f"minutes/{shared.draft_minutes}", 404),
+        (f"summary/{shared.draft_summary}", 404),
+    ):
+        document = await client.get(f"{public}/{path}/document")
+        assert document.status_code == status, path
+        if status == 200:
+            assert "approvata il" in document.text and "Maria Rossi" not in document.text

@@ -50,7 +50,8 @@ ExportFormat = Annotated[
 
 
 # Rendered documents by a hash of what they render: approved versions never change, and a
-# summary at the scale of seed 002 (5 sessions, 160 answers each) takes WeasyPrint ~10 s.
+# summary at the scale of seed 002 (5 sessions, 160 answers each) takes WeasyPrint ~10 s; the
+# public downloads need no login, so each approved version is rendered once, not per request.
 _RENDERED: OrderedDict[str, bytes] = OrderedDict()
 _RENDERED_KEEP = 16
 
@@ -393,3 +394,25 @@ class PublicCoprogrammingController(Controller):
     @get("/procedures/{procedure_id:uuid}", summary="A procedure's public page")
     async def public_procedure(self, procedure_id: FromPath[uuid.UUID]) -> PublicProcedure:
         return await public.public_procedure(procedure_id)
+
+    @get(
+        "/minutes/{minutes_id:uuid}/document",
+        summary="Approved minutes as a document (HTML or PDF)",
+        operation_class=answers("text/html", "application/pdf"),
+    )
+    async def public_minutes_document(
+        self, minutes_id: FromPath[uuid.UUID], format: ExportFormat = "html"
+    ) -> Response[bytes]:
+        title, content = await public.public_minutes_document(minutes_id)
+        return await _export(title, content, f"verbale-{minutes_id}", format)
+
+    @get(
+        "/summary/{summary_id:uuid}/document",
+        summary="The approved summary document (HTML or PDF)",
+        operation_class=answers("text/html", "application/pdf"),
+    )
+    async def public_summary_document(
+        self, summary_id: FromPath[uuid.UUID], format: ExportFormat = "html"
+    ) -> Response[bytes]:
+        title, content = await public.public_summary_document(summary_id)
+        return await _export(title, content, f"sintesi-{summary_id}", format)

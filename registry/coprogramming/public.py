@@ -12,6 +12,7 @@ import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
+from registry.coprogramming import document
 from registry.coprogramming.schemas import (
     PublicDocument,
     PublicObjective,
@@ -226,3 +227,47 @@ async def public_procedure(procedure_id: uuid.UUID) -> PublicProcedure:
             key=lambda o: (o.code, o.title),
         ),
     )
+
+
+async def _published(table: Any, document_id: uuid.UUID) -> dict[str, Any]:
+    """An approved version of a published procedure of an active ambito, else 404."""
+    row = (
+        await table.select()
+        .where(
+            (table.id == document_id)
+            & (table.status == DocumentStatus.APPROVED.value)
+            & (table.ambito.active == True)  # noqa: E712
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such document")
+    return row
+
+
+async def public_minutes_document(minutes_id: uuid.UUID) -> tuple[str, str]:
+    """(title, text) of approved minutes, as the public page links them for download."""
+    row = await _published(Minutes, minutes_id)
+    session = (
+        await ProcedureSession.select(
+            ProcedureSession.number,
+            ProcedureSession.title,
+            ProcedureSession.procedure.status.as_alias("procedure_status"),
+        )
+        .where(ProcedureSession.id == row["session"])
+        .first()
+    )
+    if session is None or session["procedure_status"] == ProcedureStatus.DRAFT:
+        raise NotFound("no such document")
+    title = f"Verbale della sessione {session['number']} – {session['title']}"
+    return title, document.with_footer(row)
+
+
+async def public_summary_document(summary_id: uuid.UUID) -> tuple[str, str]:
+    row = await _published(SummaryDocument, summary_id)
+    procedure = (
+        await Procedure.select(Procedure.status).where(Procedure.id == row["procedure"]).first()
+    )
+    if procedure is None or procedure["status"] == ProcedureStatus.DRAFT:
+        raise NotFound("no such document")
+    return "Documento istruttorio di sintesi", document.with_footer(row)
