@@ -547,6 +547,21 @@ async def test_authorization_matrix(client, tenant: Tenant, other_tenant: Tenant
         response = await client.request(method, path, json=body, headers=stranger["headers"])
         if response.status_code != 404:
             failures.append(f"unshared social worker {method} {path}: {response.status_code}")
+    # Shared by the UdP, the same plan is the other social worker's to read and write.
+    shared = await client.put(
+        f"/api/plans/{own['plan']}/sharing",
+        json={"shared_with": [str(stranger["id"])]},
+        headers=tenant.headers(U),
+    )
+    assert shared.status_code == 200, shared.text
+    goals = await client.get(f"/api/plans/{own['plan']}/goals", headers=stranger["headers"])
+    assert goals.status_code == 200 and len(goals.json()) == 1
+    added = await client.post(
+        f"/api/plans/{own['plan']}/goals",
+        json={"title": "Condiviso", "scale": SCALE},
+        headers=stranger["headers"],
+    )
+    assert added.status_code == 201, added.text
     # The vocabularies with their Italian labels: not plan data, every role of the ambito.
     for role in Role:
         response = await client.get("/api/plans/outcome-vocabularies", headers=tenant.headers(role))
