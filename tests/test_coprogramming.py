@@ -260,6 +260,20 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
         5,
     )
     assert by_theme["Domiciliarità"]["spokesperson_name"] == PERSON
+    # The organisation edits its people: whoever stays keeps their seat as spokesperson.
+    people = [
+        {"name": PERSON, "role": "delegate", "contact": CONTACT},
+        {"name": "Sara Neri", "role": "operator"},
+    ]
+    edited = ok(
+        await client.patch(
+            f"{P}/applications/{mine['id']}", headers=hm, json={"participants": people}
+        )
+    )
+    assert edited["people_by_role"] == {"delegate": 1, "operator": 1}
+    assert maria in [p["id"] for p in edited["participants"]]
+    tables = ok(await client.get(f"{P}/sessions/{s2}", headers=udp))["tables"]
+    assert [t["spokesperson_name"] for t in tables] == [PERSON, None]
     # Outside the UdP the spokesperson is the organisation, never the person.
     seen_by_sw = ok(await client.get(f"{P}/sessions/{s2}", headers=sw))
     assert PERSON not in str(seen_by_sw) and CONTACT not in str(seen_by_sw)

@@ -328,20 +328,32 @@ async def _holder_row(holder_id: uuid.UUID) -> dict[str, Any]:
 async def _replace_people(
     actor: Principal, application_id: uuid.UUID, people: list[ParticipantIn]
 ) -> None:
-    await Participant.delete().where(Participant.application == application_id)
-    if people:
-        await Participant.insert(
-            *[
-                Participant(
-                    ambito=actor.ambito_id,
-                    application=application_id,
-                    name=p.name.strip(),
-                    role=p.role.value,
-                    contact=(p.contact or "").strip() or None,
-                )
-                for p in people
-            ]
-        )
+    """The organisation's list of people becomes `people`. A person already there (same
+    name) keeps its row, so a table whose spokesperson they are still names them."""
+    existing = await Participant.select(Participant.id, Participant.name).where(
+        Participant.application == application_id
+    )
+    free: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for row in existing:
+        free[row["name"]].append(row["id"])
+    kept: set[uuid.UUID] = set()
+    new_rows = []
+    for person in people:
+        name = person.name.strip()
+        values = {"role": person.role.value, "contact": (person.contact or "").strip() or None}
+        if free[name]:
+            row_id = free[name].pop(0)
+            kept.add(row_id)
+            await Participant.update(values).where(Participant.id == row_id)
+        else:
+            new_rows.append(
+                Participant(ambito=actor.ambito_id, application=application_id, name=name, **values)
+            )
+    gone = [row["id"] for row in existing if row["id"] not in kept]
+    if gone:
+        await Participant.delete().where(Participant.id.is_in(gone))
+    if new_rows:
+        await Participant.insert(*new_rows)
 
 
 async def create_application(
