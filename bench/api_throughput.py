@@ -9,7 +9,9 @@ endpoint at 557 req/s, a tenth of what the server answers), so the load comes fr
 with the demo ambito and `--resources` more resources, one single-worker uvicorn server of
 the registry and one of a bare Litestar app. The bare endpoint is measured before, between
 and after the endpoints: it is the generator's and the machine's ceiling in this run, and
-every figure is printed as a ratio to it, beside the issue 18 baseline and target.
+every figure is printed as a ratio to it, beside the issue 18 baseline and target. The
+server's CPU time per request (from /proc) gives the same ratio a second way: on a machine
+shared with other work, req/s follows the neighbours' load; CPU time per request much less.
 One table per backend and one JSON line.
 """
 
@@ -80,7 +82,9 @@ async def run_backend(name: str, args: argparse.Namespace) -> dict[str, dict[str
             ("POST /api/contributions (ledger write)", f"{api}/api/contributions", {}, post),
         ]
 
-        def measure(url: str, headers: dict[str, str], script: str | None) -> dict[str, float]:
+        def measure(
+            url: str, headers: dict[str, str], script: str | None, pid: int
+        ) -> dict[str, float]:
             result = wrk(
                 url,
                 seconds=args.seconds,
@@ -89,8 +93,10 @@ async def run_backend(name: str, args: argparse.Namespace) -> dict[str, dict[str
                 headers=headers,
                 script=script,
                 workdir=backend.workdir,
+                server_pid=pid,
             )
             return {
+                "cpu_ms": result.cpu_ms_per_request,
                 "rps": result.requests_per_second,
                 "p50_ms": result.p50_ms,
                 "p99_ms": result.p99_ms,
@@ -98,23 +104,32 @@ async def run_backend(name: str, args: argparse.Namespace) -> dict[str, dict[str
             }
 
         bare_url = f"{bare.base}/bare"
-        measure(bare_url, {}, None)  # warm-up of both servers' code paths and of wrk
+        reg_pid, bare_pid = registry.process.pid, bare.process.pid
+        measure(bare_url, {}, None, bare_pid)  # warm-up of both servers' code paths and of wrk
         for _, url, headers, script in cases:
             wrk(url, seconds=1, headers=headers, script=script, workdir=backend.workdir)
         results: dict[str, dict[str, float]] = {}
         bare_runs: list[float] = []
+        bare_cpu: list[float] = []
         # Bare and endpoints alternate: the ceiling is measured as close as possible to each.
         for number, (label, url, headers, script) in enumerate(cases):
             if number % 2 == 0:
-                bare_runs.append(measure(bare_url, {}, None)["rps"])
-            results[label] = measure(url, headers, script)
-        bare_runs.append(measure(bare_url, {}, None)["rps"])
+                figures = measure(bare_url, {}, None, bare_pid)
+                bare_runs.append(figures["rps"])
+                bare_cpu.append(figures["cpu_ms"])
+            results[label] = measure(url, headers, script, reg_pid)
+        figures = measure(bare_url, {}, None, bare_pid)
+        bare_runs.append(figures["rps"])
+        bare_cpu.append(figures["cpu_ms"])
     bare_rps = statistics.mean(bare_runs)
-    results = {
-        "bare Litestar endpoint": {"rps": bare_rps, "p50_ms": 0, "p99_ms": 0, "errors": 0}
-    } | results
+    bare_cpu_ms = statistics.median(bare_cpu)
+    bare_row = {"rps": bare_rps, "cpu_ms": bare_cpu_ms, "p50_ms": 0, "p99_ms": 0, "errors": 0}
+    results = {"bare Litestar endpoint": bare_row} | results
     for figures in results.values():
         figures["ratio"] = figures["rps"] / bare_rps
+        # The same ratio from the server's CPU time per request: what one process would
+        # reach when CPU-bound, much steadier than req/s on a shared machine.
+        figures["cpu_ratio"] = bare_cpu_ms / figures["cpu_ms"]
     print(
         f"\nHTTP throughput, {name}: wrk -t{args.threads} -c{args.connections} "
         f"-d{args.seconds:g}s, "
@@ -131,6 +146,7 @@ async def run_backend(name: str, args: argparse.Namespace) -> dict[str, dict[str
         print(
             f"{label:<44}{figures['rps']:>8.0f}{figures['p50_ms']:>8.1f}{figures['p99_ms']:>8.1f}"
             f"{figures['errors']:>5.0f}{figures['ratio']:>8.3f}"
+            f"{figures['cpu_ms']:>8.2f}{figures['cpu_ratio']:>8.3f}"
             f"{'' if before is None else f'{before:.3f}':>8}"
             f"{'' if target is None else f'≥{target:.2f}':>8}"
         )

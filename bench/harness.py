@@ -249,6 +249,17 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int  # socket errors and non-2xx/3xx answers
+    requests: int = 0
+    # CPU time the server process (and its children) spent per answered request: on a
+    # shared machine throughput follows the neighbours' load, this much less.
+    cpu_ms_per_request: float = float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and of its waited-for children (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _ms(text: str) -> float:
@@ -265,6 +276,7 @@ def wrk(
     headers: dict[str, str] | None = None,
     script: str | None = None,
     workdir: str = ".",
+    server_pid: int | None = None,
 ) -> WrkResult:
     args = [
         ensure_wrk(),
@@ -281,7 +293,9 @@ def wrk(
         path = Path(workdir, f"wrk-{abs(hash(script))}.lua")
         path.write_text(script)
         args += ["-s", str(path)]
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
     out = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
+    cpu = cpu_seconds(server_pid) - cpu_before if server_pid else float("nan")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
@@ -292,4 +306,5 @@ def wrk(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     ):
         errors += sum(int(n) for n in found.groups())
-    return WrkResult(rate, p50, p99, errors)
+    count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return WrkResult(rate, p50, p99, errors, count, 1000 * cpu / max(count, 1))

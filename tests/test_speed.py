@@ -1,0 +1,92 @@
+"""The hot path of every request (issue 18): verified tokens remembered per process, the
+SQLite engine's pooled transactions and write lock, db.fetch. Behaviour, not speed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from registry import db
+from registry.access import Role
+from registry.api import auth
+from registry.security import TokenError, issue
+from tests.conftest import SETTINGS, Tenant
+
+KEY = "a-signing-key-that-is-long-enough-for-the-tests-0123456789"
+
+
+def test_remembered_tokens_still_expire_and_need_the_same_key(monkeypatch) -> None:
+    moment = datetime.now(UTC)
+    token = issue(KEY, auth.AUDIENCE, str(uuid.uuid4()), {"ver": 0}, ttl=timedelta(minutes=5))
+    first = auth.verified_claims(KEY, token)
+    assert auth.verified_claims(KEY, token) == first  # remembered, same claims
+    with pytest.raises(TokenError):  # another key: not the remembered entry
+        auth.verified_claims(KEY.replace("a-", "b-"), token)
+    with pytest.raises(TokenError):  # one character changed in the signature
+        auth.verified_claims(KEY, token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1])
+    # Five minutes and a second later the remembered token has expired.
+    later = (moment + timedelta(minutes=5, seconds=1)).timestamp()
+    monkeypatch.setattr(auth, "_now", lambda: later)
+    with pytest.raises(TokenError):
+        auth.verified_claims(KEY, token)
+
+
+async def test_a_remembered_token_ends_at_logout(client, tenant: Tenant) -> None:
+    headers = tenant.headers(Role.SOCIAL_WORKER)
+    assert (await client.get("/api/users/me", headers=headers)).status_code == 200
+    assert (await client.get("/api/users/me", headers=headers)).status_code == 200
+    assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
+    assert (await client.get("/api/users/me", headers=headers)).status_code == 401
+
+
+async def test_fetch_reads_the_current_transaction(app, tenant: Tenant) -> None:
+    sql = "SELECT username FROM app_user WHERE id = {} AND ambito = {}"
+    user_id = tenant.users[Role.UDP_ADMIN]
+    rows = await db.fetch(sql, user_id, tenant.ambito_id)
+    assert rows == [{"username": tenant.usernames[Role.UDP_ADMIN]}]
+    assert await db.fetch(sql, user_id, uuid.uuid4()) == []
+    new_name = f"renamed-{tenant.code.lower()}"
+    with pytest.raises(RuntimeError):
+        async with db.unit_of_work():
+            await db.fetch("UPDATE app_user SET username = {} WHERE id = {}", new_name, user_id)
+            # Inside the transaction its own write is seen...
+            assert (await db.fetch(sql, user_id, tenant.ambito_id))[0]["username"] == new_name
+            raise RuntimeError("roll back")
+    # ...and after the rollback it is gone.
+    assert (await db.fetch(sql, user_id, tenant.ambito_id))[0]["username"] != new_name
+
+
+@pytest.mark.skipif(bool(SETTINGS.database_url), reason="the SQLite engine's own write lock")
+async def test_concurrent_write_transactions_take_turns_and_all_commit(
+    app, tenant: Tenant
+) -> None:
+    """Twenty writers at once in one process: each read-then-write sees the previous one's
+    commit (no lost update, no "database is locked"), a failing one leaves nothing, and the
+    pooled connections come back usable."""
+    user_id = tenant.users[Role.VOLUNTEER]
+    read = "SELECT token_version FROM app_user WHERE id = {}"
+    start = (await db.fetch(read, user_id))[0]["token_version"]
+    inside: list[int] = []
+
+    async def bump(fail: bool) -> None:
+        async with db.unit_of_work():
+            inside.append(1)
+            assert len(inside) == 1  # nobody else inside a write transaction now
+            current = (await db.fetch(read, user_id))[0]["token_version"]
+            await asyncio.sleep(0)  # let the others try to get in
+            await db.fetch(
+                "UPDATE app_user SET token_version = {} WHERE id = {}", current + 1, user_id
+            )
+            inside.pop()
+            if fail:
+                raise ValueError("this one fails after writing")
+
+    results = await asyncio.gather(
+        *(bump(fail=n % 5 == 4) for n in range(20)), return_exceptions=True
+    )
+    failures = [r for r in results if isinstance(r, ValueError)]
+    assert len(failures) == 4 and all(r is None for r in results if r not in failures)
+    assert (await db.fetch(read, user_id))[0]["token_version"] == start + 16
