@@ -382,6 +382,16 @@ async def test_volunteer_downloads_its_data_and_the_udp_answers_a_paper_request(
     # Nobody else's data: the holder manager's own download has none of it.
     other = (await client.get("/api/privacy/me/export", headers=t.headers(H))).json()
     assert other["contributions"] == [] and other["profile"]["username"] == t.usernames[H]
+    # Its association is named, not handed over: the card's contacts are other people's.
+    assert other["holder"] == {
+        "id": str(t.holder_id),
+        "kind": "association",
+        "name": "Associazione Alfa",
+    }
+    text = await client.get(
+        "/api/privacy/me/export", params={"format": "text"}, headers=t.headers(H)
+    )
+    assert "ORGANIZZAZIONE PER CUI OPERA\n  Associazione Alfa" in text.text
 
     # The same, asked on paper at the UdP's desk.
     r = await client.post(
@@ -398,8 +408,8 @@ async def test_volunteer_downloads_its_data_and_the_udp_answers_a_paper_request(
         assert paper[key] == data[key], key
     assert [p["kind"] for p in paper["privacy_requests"]] == ["access"]
     events = (await client.get("/api/privacy/events", headers=t.headers(U))).json()["items"]
-    # V1 twice (JSON, text), the holder manager once, the UdP for the paper request.
-    assert [e["action"] for e in events].count("access_export") == 4
+    # The volunteer and the holder manager twice each (JSON, text), the UdP once (paper).
+    assert [e["action"] for e in events].count("access_export") == 5
     listed = (await client.get("/api/privacy/requests", headers=t.headers(U))).json()
     assert [(i["kind"], i["subject_id"]) for i in listed["items"]] == [("access", str(volunteer))]
 

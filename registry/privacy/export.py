@@ -125,6 +125,10 @@ async def collect(ambito_id: uuid.UUID, user_id: uuid.UUID, generated_at: dateti
         .where(CheckIn.volunteer == user_id)
         .order_by(CheckIn.checked_in_at)
     )
+    if holder is not None and holder["kind"] != "individual_volunteer":
+        # An organisation the user works for: its card is not the user's personal data, and
+        # its contacts are other people's.
+        holder = {k: holder[k] for k in ("id", "kind", "name")}
     matches: list[dict[str, Any]] = []
     if holder is not None and holder["kind"] == "individual_volunteer":
         matches = (
@@ -265,7 +269,9 @@ def summary_text(data: dict[str, Any]) -> str:
         f"  Creato il: {_day(profile['created_at'])}",
     ]
     holder = data["holder"]
-    if holder:
+    if holder and holder["kind"] != "individual_volunteer":
+        lines += ["", "ORGANIZZAZIONE PER CUI OPERA", f"  {holder['name']}"]
+    elif holder:
         lines += ["", "SCHEDA COME TITOLARE DI RISORSE", f"  Nome: {holder['name']}"]
         if holder.get("address"):
             lines.append(f"  Indirizzo: {holder['address']}")
