@@ -130,7 +130,7 @@ async def public_procedure(procedure_id: uuid.UUID) -> PublicProcedure:
     tables = (
         await WorkingTable.select()
         .where(WorkingTable.session.is_in(session_ids))
-        .order_by(WorkingTable.created_at)
+        .order_by(WorkingTable.created_at, WorkingTable.theme, WorkingTable.id)
     )
     attendance = await Attendance.select().where(Attendance.session.is_in(session_ids))
     by_session: dict[Any, list[int]] = defaultdict(lambda: [0, 0])

@@ -494,7 +494,7 @@ async def _tables_out(session_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Tabl
             WorkingTable.spokesperson.application.holder.name.as_alias("spokesperson_holder"),
         )
         .where(WorkingTable.session.is_in(session_ids))
-        .order_by(WorkingTable.created_at)
+        .order_by(WorkingTable.created_at, WorkingTable.theme, WorkingTable.id)
     )
     attendance = await Attendance.select(Attendance.working_table, Attendance.people).where(
         Attendance.session.is_in(session_ids)
@@ -863,7 +863,9 @@ async def list_table_contributions(actor: Principal, table_id: uuid.UUID) -> lis
     table = await _table(actor, table_id)
     await _may_contribute(actor, table)
     rows = await _contribution_query().where(TableContribution.working_table == table_id)
-    return [_contribution_out(r) for r in sorted(rows, key=lambda r: r["created_at"])]
+    return [
+        _contribution_out(r) for r in sorted(rows, key=lambda r: (r["created_at"], str(r["id"])))
+    ]
 
 
 async def create_contribution(
@@ -978,7 +980,7 @@ async def list_contributions(
     if category_code is not None:
         where &= TableContribution.category_code == category_code
     rows = await _contribution_query().where(where)
-    rows.sort(key=lambda r: (r["session_number"], r["table_theme"], r["created_at"]))
+    rows.sort(key=lambda r: (r["session_number"], r["table_theme"], r["created_at"], str(r["id"])))
     return [_contribution_out(r) for r in rows]
 
 
@@ -1017,7 +1019,8 @@ async def _session_material(session: dict[str, Any]) -> document.SessionMaterial
         TableContribution.working_table.session == session["id"]
     )
     by_table: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for c in sorted(contributions, key=lambda r: r["created_at"]):
+    # Stable order (ties under one injected moment): a redraft reads the same text.
+    for c in sorted(contributions, key=lambda r: (r["created_at"], str(r["id"]))):
         by_table[c["working_table"]].append(c)
     return document.SessionMaterial(
         procedure_title=procedure["title"],
