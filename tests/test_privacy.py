@@ -728,6 +728,11 @@ async def test_consent_withdrawal_hides_the_network_everywhere_at_once(
     assert (await client.get(feed_url)).status_code == 404
     holder = (await client.get(f"/api/holders/{holder_id}", headers=t.headers(U))).json()
     assert holder["public_listing"] is False and holder["consent"] is None
+    # Publishing again needs a new consent record.
+    r = await client.patch(
+        f"/api/holders/{holder_id}", json={"public_listing": True}, headers=t.headers(U)
+    )
+    assert r.status_code == 400 and r.json()["field"] == "consent"
     # An association's legal basis is not consent: refused, naming the field.
     r = await client.post(
         "/api/privacy/requests",
