@@ -17,6 +17,7 @@ import msgspec
 import pytest
 
 from registry.access import Principal, Role
+from registry.errors import InvalidInput
 from registry.notifications.tables import Notification
 from registry.outcomes import service
 from registry.outcomes.gas import t_score
@@ -398,6 +399,15 @@ async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -
     await service.update_goal(sw, plan_id, g2.id, make(GoalPatch, status="dropped"))
     summary = await service.get_outcomes(sw, plan_id)
     assert (summary.current_t_score, summary.baseline_t_score) == (60.0, 40.0)
+    # A review that rated it may still be corrected with it; a new one may not rate it.
+    levels = [{"goal_id": g1.id, "level": 2}, {"goal_id": g2.id, "level": 1}]
+    corrected = await service.update_review(sw, plan_id, late.id, make(ReviewPatch, levels=levels))
+    assert [(lv.goal_id, lv.level) for lv in corrected.levels] == [(g1.id, 2), (g2.id, 1)]
+    with pytest.raises(InvalidInput) as refused:
+        await service.create_review(
+            sw, plan_id, make(ReviewCreate, held_on=today, participants=["person"], levels=levels)
+        )
+    assert refused.value.field == "levels[1].goal_id"
 
     # Closure and its loader.
     closure = await service.close_plan(

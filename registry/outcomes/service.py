@@ -280,14 +280,19 @@ async def update_goal(
 
 
 def _check_levels(
-    levels: Sequence[LevelIn], goals: dict[uuid.UUID, dict[str, Any]], field: str = "levels"
+    levels: Sequence[LevelIn],
+    goals: dict[uuid.UUID, dict[str, Any]],
+    field: str = "levels",
+    rated_before: frozenset[uuid.UUID] = frozenset(),
 ) -> None:
+    """Each level names an active goal of the plan once (a review being corrected may keep
+    the goals it rated before they were dropped)."""
     seen: set[uuid.UUID] = set()
     for index, item in enumerate(levels):
         goal = goals.get(item.goal_id)
         if goal is None:
             raise InvalidInput("no such goal in this plan", field=f"{field}[{index}].goal_id")
-        if goal["status"] != GoalStatus.ACTIVE.value:
+        if goal["status"] != GoalStatus.ACTIVE.value and item.goal_id not in rated_before:
             raise InvalidInput(
                 "the goal was dropped: it is not rated any more", field=f"{field}[{index}].goal_id"
             )
@@ -494,7 +499,10 @@ async def update_review(
     values = set_fields(patch)
     levels = values.pop("levels", None)
     if levels is not None:
-        _check_levels(levels, await _goal_map(plan_id))
+        rated = await ReviewLevel.select(ReviewLevel.goal).where(ReviewLevel.review == review_id)
+        _check_levels(
+            levels, await _goal_map(plan_id), rated_before=frozenset(r["goal"] for r in rated)
+        )
     if "participants" in values:
         if len(set(values["participants"])) != len(values["participants"]):
             raise InvalidInput("a role is listed twice", field="participants")
