@@ -296,6 +296,17 @@ async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -
     later = moment(t0 + timedelta(days=182))
     assert await service.notify_overdue_reviews(later, [tenant.ambito_id]) == {"overdue_told": 1}
     assert await service.notify_overdue_reviews(later, [tenant.ambito_id]) == {"overdue_told": 0}
+    (due,) = await service.review_schedule(sw, overdue_only=True, now=later)
+    assert (due.plan_id, due.next_review_on, due.overdue) == (
+        plan_id,
+        t0 + timedelta(days=180),
+        True,
+    )
+    assert due.last_review_on == t0 + timedelta(days=85)
+    assert (
+        await service.review_schedule(sw, overdue_only=True, now=moment(t0 + timedelta(days=179)))
+        == []
+    )
     told = (
         await Notification.select(Notification.user, Notification.read_at)
         .where(Notification.event_type == "plan.review_overdue")
@@ -557,6 +568,8 @@ async def test_authorization_matrix(client, tenant: Tenant, other_tenant: Tenant
         response = await client.request(method, path, json=body, headers=stranger["headers"])
         if response.status_code != 404:
             failures.append(f"unshared social worker {method} {path}: {response.status_code}")
+    hidden = await client.get("/api/plans/review-schedule", headers=stranger["headers"])
+    assert str(own["plan"]) not in {d["plan_id"] for d in hidden.json()}
     # Shared by the UdP, the same plan is the other social worker's to read and write.
     shared = await client.put(
         f"/api/plans/{own['plan']}/sharing",
@@ -566,12 +579,22 @@ async def test_authorization_matrix(client, tenant: Tenant, other_tenant: Tenant
     assert shared.status_code == 200, shared.text
     goals = await client.get(f"/api/plans/{own['plan']}/goals", headers=stranger["headers"])
     assert goals.status_code == 200 and len(goals.json()) == 1
+    seen = await client.get("/api/plans/review-schedule", headers=stranger["headers"])
+    assert str(own["plan"]) in {d["plan_id"] for d in seen.json()}
     added = await client.post(
         f"/api/plans/{own['plan']}/goals",
         json={"title": "Condiviso", "scale": SCALE},
         headers=stranger["headers"],
     )
     assert added.status_code == 201, added.text
+    # The review schedule: the plan side only, each social worker its own plans.
+    for role, status in READ.items():
+        response = await client.get("/api/plans/review-schedule", headers=tenant.headers(role))
+        assert response.status_code == status, (role, response.text)
+    mine = await client.get("/api/plans/review-schedule", headers=tenant.headers(S))
+    assert str(own["plan"]) in {d["plan_id"] for d in mine.json()}
+    theirs = await client.get("/api/plans/review-schedule", headers=other_tenant.headers(S))
+    assert str(own["plan"]) not in {d["plan_id"] for d in theirs.json()}
     # The vocabularies with their Italian labels: not plan data, every role of the ambito.
     for role in Role:
         response = await client.get("/api/plans/outcome-vocabularies", headers=tenant.headers(role))

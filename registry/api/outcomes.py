@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from registry.api.params import Actor
 from registry.outcomes import service
@@ -25,6 +25,7 @@ from registry.outcomes.schemas import (
     OwnResourceOut,
     OwnResourcePatch,
     ReviewCreate,
+    ReviewDue,
     ReviewOut,
     ReviewPatch,
     ReviewSummary,
@@ -45,6 +46,16 @@ class OutcomesController(Controller):
     )
     async def vocabularies(self, actor: Actor) -> OutcomeVocabularies:
         return vocabularies()
+
+    @get(
+        "/review-schedule",
+        summary="The open plans the caller may see with their next review date, overdue first "
+        "(case codes only)",
+    )
+    async def review_schedule(
+        self, actor: Actor, overdue: FromQuery[bool] = False
+    ) -> list[ReviewDue]:
+        return await service.review_schedule(actor, overdue_only=overdue)
 
     @get(
         PLAN + "/outcomes",

@@ -396,3 +396,14 @@ def vocabularies() -> OutcomeVocabularies:
         activation_kinds=_terms(ACTIVATION_KIND_LABELS),  # type: ignore[arg-type]
         gas_levels=[Term(value=str(k), label=v) for k, v in GAS_LEVEL_LABELS.items()],
     )
+
+
+class ReviewDue(msgspec.Struct, kw_only=True):
+    """A line of the review schedule: which plan (pseudonym only) is due for review when."""
+
+    plan_id: uuid.UUID
+    case_code: str
+    owner_username: str
+    next_review_on: date | None
+    overdue: bool
+    last_review_on: date | None

@@ -87,6 +87,7 @@ from registry.outcomes.schemas import (
     OwnResourceSource,
     ParticipantRole,
     ReviewCreate,
+    ReviewDue,
     ReviewKind,
     ReviewOut,
     ReviewPatch,
@@ -103,7 +104,7 @@ from registry.outcomes.tables import (
     ReviewLevel,
 )
 from registry.plans.schemas import PlanStatus
-from registry.plans.service import plan_row
+from registry.plans.service import plan_row, require_plan_role, visible_where
 from registry.plans.tables import Need, Plan
 from registry.users.tables import User
 
@@ -1027,6 +1028,52 @@ async def get_outcomes(
     plan = await plan_row(actor, plan_id)
     out = await _outcomes(actor, plan_id, plan, now or utcnow())
     await audit.record(actor, AuditAction.OUTCOMES_READ, plan_id)
+    return out
+
+
+async def review_schedule(
+    actor: Principal, *, overdue_only: bool = False, now: datetime | None = None
+) -> list[ReviewDue]:
+    """The open plans the caller may see with their next review, soonest (most overdue)
+    first; plans with no date set come last. Pseudonyms only, like the plan list."""
+    require_plan_role(actor)
+    today = local_today(now)
+    rows = await Plan.select(
+        Plan.id, Plan.case_code, Plan.owner.username.as_alias("owner_username")
+    ).where(visible_where(actor) & (Plan.status != PlanStatus.CLOSED.value))
+    ids = [r["id"] for r in rows]
+    follow = {}
+    last: dict[uuid.UUID, date] = {}
+    if ids:
+        follow = {
+            f["plan"]: f["next_review_on"]
+            for f in await PlanFollowUp.select(
+                PlanFollowUp.plan, PlanFollowUp.next_review_on
+            ).where(PlanFollowUp.plan.is_in(ids))
+        }
+        for r in await PlanReview.select(PlanReview.plan, PlanReview.held_on).where(
+            PlanReview.plan.is_in(ids) & (PlanReview.kind == ReviewKind.REVIEW.value)
+        ):
+            if r["plan"] not in last or r["held_on"] > last[r["plan"]]:
+                last[r["plan"]] = r["held_on"]
+    out = []
+    for r in rows:
+        due = follow.get(r["id"])
+        overdue = due is not None and due < today
+        if overdue_only and not overdue:
+            continue
+        out.append(
+            ReviewDue(
+                plan_id=r["id"],
+                case_code=r["case_code"],
+                owner_username=r["owner_username"],
+                next_review_on=due,
+                overdue=overdue,
+                last_review_on=last.get(r["id"]),
+            )
+        )
+    out.sort(key=lambda d: (d.next_review_on is None, d.next_review_on or today, d.case_code))
+    await audit.record(actor, AuditAction.PLAN_LIST, detail=f"review schedule: {len(out)} plans")
     return out
 
 
