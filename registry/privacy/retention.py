@@ -222,8 +222,9 @@ async def apply_retention(
 
 
 async def _delete(table: Any, where: Any) -> int:
-    rows = await table.select(table.id).where(where)
-    ids = [r["id"] for r in rows]
-    for lo in range(0, len(ids), 500):
-        await table.delete().where(table.id.is_in(ids[lo : lo + 500]))
-    return len(ids)
+    # One DELETE with the same condition (not ids fetched and sent back): the job holds the
+    # write lock for the shortest time.
+    found = await table.count().where(where)
+    if found:
+        await table.delete().where(where)
+    return int(found)
