@@ -339,6 +339,14 @@ async def test_patto_reports_renewal_and_dashboard(
     assert summary.status_code == 200, summary.text
     assert summary.json()["headline"]["hours_verified"] == 7.5
 
+    # A neighbours' group joins the patto in force (once); the renewal keeps it.
+    newcomer = await informal_group(tenant, "Genitori della scuola")
+    joined = await client.post(f"{base}/parties", json={"holder_id": str(newcomer)}, headers=udp)
+    assert joined.status_code == 201, joined.text
+    assert str(newcomer) in {p["holder_id"] for p in joined.json()["parties"]}
+    twice = await client.post(f"{base}/parties", json={"holder_id": str(newcomer)}, headers=udp)
+    assert twice.status_code == 409, twice.text
+
     # Renewal: a new period linked to this one, commitments copied; only once.
     response = await client.post(
         f"{base}/renewal", json={"ends_on": (end + timedelta(days=365)).isoformat()}, headers=udp
@@ -348,6 +356,7 @@ async def test_patto_reports_renewal_and_dashboard(
     assert renewal["renews_id"] == patto["id"]
     assert renewal["starts_on"] == (end + timedelta(days=1)).isoformat()
     assert len(renewal["commitments"]) == 4
+    assert len(renewal["parties"]) == 4
     assert all(c["given"]["entries"] == 0 for c in renewal["commitments"])
     old = (await client.get(base, headers=udp)).json()
     assert (old["status"], old["renewed_by_id"]) == ("renewed", renewal["id"])

@@ -191,6 +191,13 @@ CASES = [
     Case("PATCH", "/api/patti/{patto}", UDP_CHANGES, everyone(404), lambda s: {"object": "Y"}),
     Case(
         "POST",
+        "/api/patti/{patto}/parties",
+        UDP_WRITES,
+        everyone(404),
+        lambda s: {"holder_id": str(s.third_holder)},
+    ),
+    Case(
+        "POST",
         "/api/patti/{patto}/commitments",
         UDP_WRITES,
         everyone(404),

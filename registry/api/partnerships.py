@@ -20,6 +20,7 @@ from registry.partnerships.schemas import (
     MilestonePatch,
     MonitoringOut,
     PartnerIn,
+    PartyIn,
     PattoCreate,
     PattoOut,
     PattoPatch,
@@ -116,6 +117,12 @@ class PattoController(Controller):
         self, actor: Actor, patto_id: FromPath[uuid.UUID], data: JSONBody[PattoPatch]
     ) -> PattoOut:
         return await service.update_patto(actor, patto_id, data)
+
+    @post("/{patto_id:uuid}/parties", summary="A holder joins the patto (adesione)")
+    async def add_party(
+        self, actor: Actor, patto_id: FromPath[uuid.UUID], data: JSONBody[PartyIn]
+    ) -> PattoOut:
+        return await service.add_party(actor, patto_id, data)
 
     @post("/{patto_id:uuid}/commitments", summary="What one side commits")
     async def add_commitment(

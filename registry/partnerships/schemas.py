@@ -212,6 +212,12 @@ class PattoPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     report_every_months: Months | msgspec.UnsetType = msgspec.UNSET
 
 
+class PartyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A holder joining a patto in force (the «adesione» the regulations allow)."""
+
+    holder_id: uuid.UUID
+
+
 class PattoRenewal(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A new period of the same patto. Starts the day after the current period ends unless
     told; the commitments are copied unless `copy_commitments` is false."""

@@ -53,6 +53,7 @@ from registry.partnerships.schemas import (
     PartnerMonitoring,
     PartnerOut,
     PartnerRole,
+    PartyIn,
     PartyOut,
     PattoCreate,
     PattoOut,
@@ -870,6 +871,20 @@ async def update_patto(actor: Principal, patto_id: uuid.UUID, patch: PattoPatch)
             raise InvalidInput("a patto is renewed with POST …/renewal", field="status")
         values["status"] = values["status"].value
     await Patto.update({**values, "updated_at": now()}).where(Patto.id == patto_id)
+    return await get_patto(actor, patto_id)
+
+
+async def add_party(actor: Principal, patto_id: uuid.UUID, data: PartyIn) -> PattoOut:
+    current = await _patto_row(actor, patto_id)
+    actor.require(Role.UDP_ADMIN)
+    if current["status"] != PattoStatus.ACTIVE:
+        raise Conflict("a holder joins only a patto in force", field="status")
+    await _check_holders(actor, [data.holder_id], "holder_id")
+    if data.holder_id in (await _parties([patto_id]))[patto_id]:
+        raise Conflict("this holder is already a party", field="holder_id")
+    async with unit_of_work():
+        await PattoParty.insert(PattoParty(patto=patto_id, holder=data.holder_id))
+        await Patto.update({"updated_at": now()}).where(Patto.id == patto_id)
     return await get_patto(actor, patto_id)
 
 
