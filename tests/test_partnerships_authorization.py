@@ -293,6 +293,13 @@ async def test_holder_manager_not_a_party_sees_nothing(
     assert await service.list_patti(outsider) == []
     assert await service.list_projects(outsider) == []
     assert await service.list_commitments(outsider) == []
+    # A manager's account not yet tied to an organisation takes part in nothing.
+    unattached = Principal(uuid.uuid4(), "z", H, tenant.ambito_id)
+    assert await service.list_patti(unattached) == []
+    assert await service.list_projects(unattached) == []
+    assert await service.list_commitments(unattached) == []
+    with pytest.raises(PermissionDenied):
+        await service.get_patto(unattached, s.patto)
     other_partner = Principal(
         uuid.uuid4(), "y", H, tenant.ambito_id, holder_id=tenant.other_holder_id
     )

@@ -616,6 +616,8 @@ async def list_projects(
     if procedure_id is not None:
         where &= CodesignProject.procedure_id == procedure_id
     if actor.role is Role.HOLDER_MANAGER:
+        if actor.holder_id is None:
+            return []  # an account not yet tied to its organisation takes part in nothing
         where &= CodesignProject.id.is_in(
             CodesignPartner.select(CodesignPartner.project).where(
                 CodesignPartner.holder == actor.holder_id
@@ -846,6 +848,8 @@ async def list_patti(actor: Principal, *, status: PattoStatus | None = None) -> 
     if status is not None:
         where &= Patto.status == status.value
     if actor.role is Role.HOLDER_MANAGER:
+        if actor.holder_id is None:
+            return []
         where &= Patto.id.is_in(
             PattoParty.select(PattoParty.patto).where(PattoParty.holder == actor.holder_id)
         )
