@@ -172,7 +172,7 @@ async def test_own_ambito(client, shared: Procedure, case: Case) -> None:
         got[role] = response.status_code
         dirty = case.method != "GET" and response.status_code < 300
         if response.status_code == case.own[role] == 200 and case.path.endswith("/document"):
-            assert response.headers["content-type"].startswith("text/html")
+            assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert got == case.own
 
 

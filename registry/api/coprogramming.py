@@ -78,7 +78,8 @@ async def _export(title: str, content: str, name: str, format: str) -> Response[
         "Content-Disposition": f'attachment; filename="{filename}.{format}"',
         "Cache-Control": "no-store",
     }
-    media_type = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    # Litestar adds the charset to text/* types itself.
+    media_type = "application/pdf" if format == "pdf" else "text/html"
     return Response(await _rendered(format, title, content), media_type=media_type, headers=headers)
 
 
