@@ -55,3 +55,26 @@ def test_volunteer_download_and_the_udp_requests_screen(page: Page, server: str)
         page.get_by_role("cell", name="Progetti personalizzati (pseudonimizzati)")
     ).to_be_visible()
     shot(page, "privacy-dpo")
+
+    # A social worker records that the person of its plan asked for erasure.
+    page.locator("#logout").click()
+    social = Api(server, "assistente")
+    ambito = social.get("/api/ambiti")[0]
+    case = f"E2E-PR-{uuid.uuid4().hex[:5].upper()}"
+    plan = social.post(
+        "/api/plans",
+        {
+            "case_code": case,
+            "comune": ambito["comuni"][0]["istat_code"],
+            "target_group": "anziani",
+            "start_date": "2026-01-01",
+            "notes": "Nota da cancellare",
+        },
+    )
+    login(page, server, "assistente")
+    go(page, "I miei dati")
+    page.get_by_label("Piano").select_option(plan["id"])
+    page.get_by_role("button", name="Cancella il testo del piano").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancella").click()
+    expect(page.get_by_text("Richiesta eseguita: 1 nota cancellata")).to_be_visible()
+    assert social.get(f"/api/plans/{plan['id']}")["notes"] == ""

@@ -225,9 +225,41 @@ async function events(panel) {
     : emptyState('Nessuna operazione', 'Cancellazioni, consegne di dati e applicazioni della conservazione compaiono qui, solo come conteggi.'));
 }
 
-export default async function privacy(root, { session, query, replaceQuery }) {
+// A social worker records that the person of one of its plans asked for erasure: the plan's
+// free text goes (notes, goals' text, reviews' notes), its counts stay.
+async function planErasure(session) {
+  const plans = (await apiAll('/api/plans')).filter((p) => p.owner_id === session.user_id);
+  const section = h('section', { class: 'card' }, h('h2', { text: 'La persona chiede la cancellazione' }));
+  if (!plans.length) {
+    section.append(h('p', { text: 'Non hai piani tuoi.' }));
+    return section;
+  }
+  const form = h('form', { novalidate: true });
+  const plan = select('subject_id', plans.map((p) => [p.id, `${p.case_code} (${fmt.date(p.start_date)})`]), '', { placeholder: 'Scegli il piano…' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-danger' }, 'Cancella il testo del piano');
+  form.append(field('Piano', plan, { required: true, hint: 'Note, testo degli obiettivi e note delle verifiche sono cancellati; restano i conteggi. Il codice caso è sostituito.' }), h('div', { class: 'actions' }, submit));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    resetErrors(form);
+    const ok = await confirmDialog('Cancellare il testo del piano?', 'Non si può annullare.', { confirmText: 'Cancella', danger: true });
+    if (!ok) return;
+    try {
+      const done = await busy(submit, () => api('/api/privacy/requests', { method: 'POST', body: { kind: 'plan_erasure', subject_id: plan.value, channel: 'paper' } }), 'Cancellazione…');
+      flash(`Richiesta eseguita: ${outcomeText(done.outcome)}.`);
+      plan.querySelector(`option[value="${plan.value}"]`)?.remove();
+      plan.value = '';
+    } catch (error) {
+      showFormError(form, error, { subject_id: 'Piano' });
+    }
+  });
+  section.append(form);
+  return section;
+}
+
+export default async function privacy(root, { session, user, query, replaceQuery }) {
   if (session.role !== 'udp_admin') {
     root.append(pageHeader('I miei dati', { help: 'Qui scarichi tutto quello che il registro conserva su di te (art. 15 e 20 del GDPR).' }), myData());
+    if (session.role === 'social_worker') root.append(await planErasure({ user_id: user.id }));
     return;
   }
   const tabs = [['richieste', 'Richieste'], ['conservazione', 'Conservazione'], ['dpo', 'Registri per il DPO'], ['operazioni', 'Operazioni eseguite'], ['miei', 'I miei dati']];
