@@ -389,10 +389,12 @@ async def create_application(
         else:
             assert data.holder_id is not None
             found = await Holder.exists().where(
-                (Holder.id == data.holder_id) & (Holder.ambito == actor.ambito_id)
+                (Holder.id == data.holder_id)
+                & (Holder.ambito == actor.ambito_id)
+                & (Holder.status != "archived")
             )
             if not found:
-                raise InvalidInput("no such holder in this ambito", field="holder_id")
+                raise InvalidInput("no such (active) holder in this ambito", field="holder_id")
             holder_id = data.holder_id
         taken = await Application.exists().where(
             (Application.procedure == procedure_id) & (Application.holder == holder_id)
