@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from registry.access import Principal, Role
 from registry.ambiti.service import check_comuni
 from registry.common import Page, now, page_total, set_fields
-from registry.db import array_contains, text_contains, unit_of_work
+from registry.db import array_contains, fetch, text_contains, unit_of_work
 from registry.errors import InvalidInput, NotFound, PermissionDenied
 from registry.holders.tables import Holder
 from registry.resources import availability
@@ -29,6 +29,17 @@ from registry.vocabularies import ResourceStatus, ResourceUnit, UserArea
 
 _SET_BY_JOBS = {ResourceStatus.STALE, ResourceStatus.EXPIRED}
 _COLUMNS = (*Resource.all_columns(), Resource.holder.name.as_alias("holder_name"))
+# The same columns as _COLUMNS, hand-written for the two hottest reads (issue 18): building
+# the Piccolo query cost several times more than running it.
+_SELECT = (
+    "SELECT "
+    + ", ".join(f'r."{c._meta.db_column_name}"' for c in Resource.all_columns())
+    + " , h.name AS holder_name FROM resource r LEFT JOIN holder h ON h.id = r.holder "
+)
+_BY_ID = _SELECT + "WHERE r.id = {} AND r.ambito = {}"
+_CURRENT = "r.ambito = {} AND r.status <> 'archived'"
+_FIRST_CURRENT = _SELECT + "WHERE " + _CURRENT + " ORDER BY r.title, r.id LIMIT {} OFFSET {}"
+_COUNT_CURRENT = "SELECT count(*) AS n FROM resource r WHERE " + _CURRENT
 
 
 def _out(row: dict[str, Any]) -> ResourceOut:
@@ -56,11 +67,8 @@ def _out(row: dict[str, Any]) -> ResourceOut:
 
 
 async def _row(actor: Principal, resource_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        await Resource.select(*_COLUMNS)
-        .where((Resource.id == resource_id) & (Resource.ambito == actor.ambito_id))
-        .first()
-    )
+    rows = await fetch(_BY_ID, resource_id, actor.ambito_id)
+    row = rows[0] if rows else None
     if row is None:
         raise NotFound("no such resource")
     return row
@@ -114,6 +122,15 @@ async def list_resources(
     limit: int = 50,
     offset: int = 0,
 ) -> Page[ResourceOut]:
+    if not (status or category or comune or target_group or holder_id or q):
+        # The default list (no filter): hand-written, same rows and order as below.
+        rows = await fetch(_FIRST_CURRENT, actor.ambito_id, limit, offset)
+        found = len(rows)
+        if found < limit and (found or offset == 0):  # as page_total: no COUNT needed
+            total = offset + found
+        else:
+            total = int((await fetch(_COUNT_CURRENT, actor.ambito_id))[0]["n"])
+        return Page(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
     where = Resource.ambito == actor.ambito_id
     where &= (Resource.status == status.value) if status else (Resource.status != "archived")
     if category:
