@@ -21,6 +21,7 @@ from registry.access import Role
 from registry.audit.tables import AccessLog
 from registry.checkin.tables import CheckIn, CheckInCode
 from registry.contributions.tables import Contribution
+from registry.coprogramming.tables import Application, Participant, Procedure
 from registry.freshness.tables import ReconfirmLink
 from registry.holders.tables import Holder
 from registry.interop import ical
@@ -759,6 +760,35 @@ async def test_contact_erasure_by_the_holder_manager(
             )
         }
     ).where(Holder.id == t.holder_id)
+    # The association also named Luca Bianchi in a co-programming procedure (issue 16).
+    moment = datetime.now(UTC)
+    procedure = Procedure(
+        ambito=t.ambito_id,
+        kind="coprogramming",
+        title="Piano di Zona",
+        created_at=moment,
+        updated_at=moment,
+    )
+    await procedure.save()
+    application = Application(
+        ambito=t.ambito_id, procedure=procedure.id, holder=t.holder_id, applied_at=moment
+    )
+    await application.save()
+    await Participant.insert(
+        Participant(
+            ambito=t.ambito_id,
+            application=application.id,
+            name="Luca Bianchi",
+            role="referent",
+            contact="luca@alfa.example.org",
+        ),
+        Participant(
+            ambito=t.ambito_id,
+            application=application.id,
+            name="Anna Neri",
+            role="volunteer",
+        ),
+    )
     directory = f"/api/hsds/{t.code}/organizations/{t.holder_id}"
     assert phone in (await client.get(directory)).text  # an association is published
     for contact in ("luca bianchi", phone):
@@ -772,6 +802,13 @@ async def test_contact_erasure_by_the_holder_manager(
     holder = (await client.get(f"/api/holders/{t.holder_id}", headers=t.headers(H))).json()
     assert holder["contacts"] == [{"kind": "email", "value": "info@alfa.example.org", "label": ""}]
     assert phone not in (await client.get(directory)).text
+    people = await Participant.select(Participant.name, Participant.contact).where(
+        Participant.application == application.id
+    )
+    assert sorted(people, key=lambda p: p["name"]) == [
+        {"name": "Anna Neri", "contact": None},
+        {"name": "[cancellato]", "contact": None},
+    ]
     hsds = (await client.get("/api/interop/hsds/export", headers=t.headers(U))).text
     assert "Luca Bianchi" not in hsds and phone not in hsds
     for contact, field in (("luca bianchi", "contact"), ("", "contact")):

@@ -238,11 +238,38 @@ async def erase_volunteer(ambito_id: uuid.UUID, user_id: uuid.UUID) -> dict[str,
     return counts
 
 
+async def _erase_participants(holder_id: uuid.UUID, wanted: str) -> int:
+    """The same person named by the holder in co-programming procedures (issue 16): the name
+    or the contact goes, the participant stays (procedures count the people who took part)."""
+    from registry.coprogramming.tables import Application, Participant
+
+    applications = [
+        r["id"]
+        for r in await Application.select(Application.id).where(Application.holder == holder_id)
+    ]
+    if not applications:
+        return 0
+    changed = 0
+    for row in await Participant.select(
+        Participant.id, Participant.name, Participant.contact
+    ).where(Participant.application.is_in(applications)):
+        values: dict[Any, Any] = {}
+        if row["name"].strip().casefold() == wanted:
+            values[Participant.name] = ERASED_TEXT
+            values[Participant.contact] = None
+        elif (row["contact"] or "").strip().casefold() == wanted:
+            values[Participant.contact] = None
+        if values:
+            await Participant.update(values).where(Participant.id == row["id"])
+            changed += 1
+    return changed
+
+
 async def erase_holder_contact(
     ambito_id: uuid.UUID, holder_id: uuid.UUID, value: str
 ) -> dict[str, int]:
     """One contact of a holder (a referent's name, phone, e-mail) on that person's request:
-    the contact goes, and messages addressed to it."""
+    the contact goes, wherever the holder gave it, and messages addressed to it."""
     holder = (
         await Holder.select(Holder.id, Holder.contacts)
         .where((Holder.id == holder_id) & (Holder.ambito == ambito_id))
@@ -253,11 +280,13 @@ async def erase_holder_contact(
     contacts = _json_list(holder["contacts"])
     wanted = value.strip().casefold()
     kept = [c for c in contacts if str(c.get("value", "")).strip().casefold() != wanted]
-    if len(kept) == len(contacts):
+    participants = await _erase_participants(holder_id, wanted)
+    if len(kept) == len(contacts) and not participants:
         raise InvalidInput("the holder has no contact with this value", field="contact")
-    await Holder.update({Holder.contacts: json.dumps(kept), Holder.updated_at: now()}).where(
-        Holder.id == holder_id
-    )
+    if len(kept) != len(contacts):
+        await Holder.update({Holder.contacts: json.dumps(kept), Holder.updated_at: now()}).where(
+            Holder.id == holder_id
+        )
     found = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.recipient).where(
         OutboxMessage.ambito == ambito_id
     )
@@ -267,6 +296,7 @@ async def erase_holder_contact(
     renamed = await _replace_in_messages(ambito_id, value.strip(), ERASED_TEXT)
     return {
         "contacts": len(contacts) - len(kept),
+        "participants": participants,
         "messages": len(gone),
         "messages_renamed": renamed,
     }

@@ -29,6 +29,7 @@ const OUTCOME = {
   holder_resources: ['risorsa anonimizzata e sospesa', 'risorse anonimizzate e sospese'],
   account: ['account chiuso', 'account chiusi'],
   contacts: ['contatto cancellato', 'contatti cancellati'],
+  participants: ['partecipante alla co-programmazione anonimizzato', 'partecipanti alla co-programmazione anonimizzati'],
   plan_notes: ['nota cancellata', 'note cancellate'],
   plan_goals: ['obiettivo senza testo', 'obiettivi senza testo'],
   goals: ['obiettivo GAS senza testo', 'obiettivi GAS senza testo'],
