@@ -42,7 +42,8 @@ function publishedTable(table, names, open = false) {
   const rows = table.total ? [...table.rows, { ...table.total, __total: true }] : table.rows;
   return h('details', { class: 'card data-table', open },
     h('summary', null, h('strong', { text: LABELS.tables[table.name] || table.title })),
-    rows.length ? h('div', { class: 'table-wrap' }, responsive(h('table', null,
+    // A wide table scrolls: its region takes the keyboard focus (WCAG, as in gaps.js).
+    rows.length ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': `${LABELS.tables[table.name] || table.title} (scorre in orizzontale)` }, responsive(h('table', null,
       h('caption', { class: 'sr-only', text: table.title }),
       h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', text: columnName(c), title: LABELS.explanations[c] || null })))),
       h('tbody', null, rows.map((row) => h('tr', { class: row.__total ? 'total' : null },
