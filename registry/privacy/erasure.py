@@ -136,6 +136,7 @@ async def _erase_individual_holder(holder: dict[str, Any], alias: str) -> int:
         }
     ).where(Holder.id == holder["id"])
     await ForeignAddress.delete().where(ForeignAddress.holder == holder["id"])
+    await _erase_participants(holder["id"], None)
     resources = await Resource.select(Resource.id).where(Resource.holder == holder["id"])
     if resources:
         await Resource.update({Resource.title: ANONYMOUS_RESOURCE, Resource.description: ""}).where(
@@ -238,9 +239,10 @@ async def erase_volunteer(ambito_id: uuid.UUID, user_id: uuid.UUID) -> dict[str,
     return counts
 
 
-async def _erase_participants(holder_id: uuid.UUID, wanted: str) -> int:
+async def _erase_participants(holder_id: uuid.UUID, wanted: str | None) -> int:
     """The same person named by the holder in co-programming procedures (issue 16): the name
-    or the contact goes, the participant stays (procedures count the people who took part)."""
+    or the contact goes, the participant stays (procedures count the people who took part).
+    `wanted` None: every person the holder named (an individual volunteer's own holder)."""
     from registry.coprogramming.tables import Application, Participant
 
     applications = [
@@ -254,7 +256,7 @@ async def _erase_participants(holder_id: uuid.UUID, wanted: str) -> int:
         Participant.id, Participant.name, Participant.contact
     ).where(Participant.application.is_in(applications)):
         values: dict[Any, Any] = {}
-        if row["name"].strip().casefold() == wanted:
+        if wanted is None or row["name"].strip().casefold() == wanted:
             values[Participant.name] = ERASED_TEXT
             values[Participant.contact] = None
         elif (row["contact"] or "").strip().casefold() == wanted:
