@@ -416,7 +416,8 @@ EXPLANATIONS: dict[str, str] = {
     "share_goals_attained": (
         "Obiettivi raggiunti o superati: tra gli obiettivi con un livello registrato nel "
         "periodo (conta l'ultimo del periodo), quota al livello 0 (atteso) o superiore (+1, "
-        "+2) della scala GAS."
+        "+2) della scala GAS; contano anche gli obiettivi abbandonati dopo essere stati "
+        "valutati nel periodo."
     ),
     "mean_t_change": (
         "Variazione media del punteggio T (Goal Attainment Scaling, Kiresuk e Sherman 1968): "
