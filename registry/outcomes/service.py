@@ -8,10 +8,12 @@ and a plan the caller may not see is a 404. Every read of goals, reviews, closur
 resources and activations writes an access-log row; the log's detail never carries free text.
 Review notes (private, like Plan.notes) are only in a review's own detail.
 
-`Plan.goals` (the JSON list of strings of release 0.1.0) is kept as it is, read-only for this
-domain: the plan screen shows it as "obiettivi (testo libero, precedenti)"; GAS goals are
-records here. No data migration: a free-text goal has no scale, and inventing one would
-fabricate outcomes.
+`Plan.goals` (the JSON list of strings of release 0.1.0) is kept as it is by the plans domain,
+as earlier free-text goals this domain never reads or writes; GAS goals are records here. No
+data migration: a free-text goal has no scale, and inventing one would fabricate outcomes.
+
+Also here: `review_schedule` (the open plans' next reviews, for the social worker's list) and
+the Italian labels of the vocabularies (registry/outcomes/schemas.py `vocabularies`).
 
 Loaders for the figures (plain functions, no actor: the figures' endpoint checks the UdP role
 and passes its ambito). Each takes `(ambito_id, start, end, *, today=None)`, the period's first
