@@ -11,9 +11,22 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Api, go, login, shot
+from tests.e2e.conftest import PASSWORD, Api, go, login, shot
 
 SESSION = "Non autosufficienza e vulnerabilità"
+
+
+def switch_user(page: Page, username: str) -> None:
+    """Log out, then in again as someone else on the login screen the app shows (no reload
+    in between: a second navigation could re-render the form while it is being filled)."""
+    page.get_by_role("button", name="Esci").click()
+    expect(page.get_by_text("Sei uscito dal registro.")).to_be_visible()
+    page.get_by_label("Nome utente").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    # Logged in once the header names the new user (the home has then been opened).
+    expect(page.locator("#who")).to_contain_text(f"{username} ·")
+    expect(page.locator("main h1")).to_be_visible()
 
 
 def test_udp_and_a_holder_run_a_session_and_the_public_sees_the_minutes(
@@ -59,8 +72,7 @@ def test_udp_and_a_holder_run_a_session_and_the_public_sees_the_minutes(
     shot(page, "udp-coprogrammazione-sessione")
 
     # Auser's manager writes a proposal at its table.
-    page.get_by_role("button", name="Esci").click()
-    login(page, server, "auser")
+    switch_user(page, "auser")
     page.goto(session_page)
     form = page.get_by_role("form", name=f"Nuovo contributo al tavolo {theme}")
     form.get_by_label("Domanda").select_option("proposals")
@@ -71,8 +83,7 @@ def test_udp_and_a_holder_run_a_session_and_the_public_sees_the_minutes(
     expect(table).to_contain_text("il vostro tavolo")
 
     # The UdP drafts the next version of the minutes from the tables and approves it.
-    page.get_by_role("button", name="Esci").click()
-    login(page, server, "udp")
+    switch_user(page, "udp")
     page.goto(session_page)
     minutes = page.get_by_role("region", name="Verbale della sessione")
     version = int(re.search(r"Versione (\d+)", minutes.inner_text()).group(1))
@@ -86,6 +97,7 @@ def test_udp_and_a_holder_run_a_session_and_the_public_sees_the_minutes(
 
     # The public page, no login: the approved minutes with the proposal, nobody's name.
     page.get_by_role("button", name="Esci").click()
+    expect(page.get_by_text("Sei uscito dal registro.")).to_be_visible()
     page.goto(f"{server}/pubblico/?procedura={procedure['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(procedure["title"])
     published = page.get_by_role("region", name="Verbali approvati")
