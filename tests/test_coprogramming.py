@@ -434,6 +434,8 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
     assert "verbale versione 1" in summary["content"]
     assert "Rettifica." not in summary["content"] and "Rette" not in summary["content"]
     assert "- OB1 – Rafforzare la domiciliarità" in summary["content"]
+    gathered = "\n## Proposte emerse\n\n- Un punto di ascolto (Associazione Alfa) – sessione 2, "
+    assert gathered + "Tavolo 1: Domiciliarità\n\n## Sessione 2" in summary["content"]
     final = ok(await client.post(f"{P}/summary/{summary['id']}/approve", headers=udp))
     assert final["content_hash"] == hashlib.sha256(summary["content"].encode()).hexdigest()
     edited = ok(
@@ -487,6 +489,8 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     html = await client.get(f"{P}/summary/{summary['id']}/document", headers=hm)
     assert "<h1>Documento istruttorio di sintesi" in html.text
+    assert "<h3>Tavolo 1: Domiciliarità</h3>" in html.text  # the minutes' headings, one down
+    assert "<h4>Proposte concrete</h4>" in html.text
     assert final["content_hash"] in html.text
 
 

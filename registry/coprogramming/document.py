@@ -24,6 +24,8 @@ from registry.vocabularies import (
     SessionKind,
 )
 
+NO_ANSWER = "Nessun contributo registrato."
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -97,7 +99,7 @@ def minutes_text(s: SessionMaterial) -> str:
             answers = [a for a in table.answers if a.question is question]
             lines += ["", f"### {GUIDING_QUESTION_LABELS[question]}", ""]
             if not answers:
-                lines.append("- Nessun contributo registrato.")
+                lines.append(f"- {NO_ANSWER}")
             for a in answers:
                 who = f" ({a.holder})" if a.holder else ""
                 resource = f" [risorsa del registro: {a.resource}]" if a.resource else ""
@@ -128,6 +130,13 @@ def summary_text(
         f"approvato il {italian.long_datetime(m.approved_at)} (impronta {m.content_hash[:12]})"
         for m in minutes
     ]
+    proposals = [(m, theme, item) for m in minutes for theme, item in proposals_of(m.content)]
+    if proposals:
+        # What the UdP turns into objectives, gathered from every approved minutes.
+        lines += ["", "## Proposte emerse", ""]
+        lines += [
+            f"- {item} – sessione {m.session_number}, {theme}" for m, theme, item in proposals
+        ]
     for m in minutes:
         lines += ["", f"## Sessione {m.session_number} – {m.session_title}", ""]
         for line in m.content.strip().splitlines():
@@ -139,6 +148,23 @@ def summary_text(
         lines += ["", "## Obiettivi del Piano emersi", ""]
         lines += [f"- {code + ' – ' if code else ''}{title}" for code, title in objectives]
     return "\n".join(lines) + "\n"
+
+
+def proposals_of(content: str) -> list[tuple[str, str]]:
+    """(table heading, proposal) of a minutes text, read from its marks: the items under
+    the proposals heading of each table (a heading edited away by hand is simply not found)."""
+    heading = f"### {GUIDING_QUESTION_LABELS[GuidingQuestion.PROPOSALS]}"
+    found: list[tuple[str, str]] = []
+    table, inside = "", False
+    for raw in content.splitlines():
+        line = raw.rstrip()
+        if line.startswith("## "):
+            table, inside = line[3:], False
+        elif line.startswith("### "):
+            inside = line == heading
+        elif inside and line.startswith("- ") and line[2:] != NO_ANSWER:
+            found.append((table, line[2:]))
+    return found
 
 
 def with_footer(row: dict[str, Any]) -> str:
@@ -169,14 +195,12 @@ def render_html(title: str, content: str) -> str:
         close_list()
         if not line:
             continue
+        marks = len(line) - len(line.lstrip("#"))
         if line == "---":
             body.append("<hr>")
-        elif line.startswith("### "):
-            body.append(f"<h3>{escape(line[4:])}</h3>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{escape(line[3:])}</h2>")
-        elif line.startswith("# "):
-            body.append(f"<h1>{escape(line[2:])}</h1>")
+        elif 1 <= marks <= 6 and line[marks : marks + 1] == " ":
+            # The summary moves the minutes' headings one level down (#### and below).
+            body.append(f"<h{marks}>{escape(line[marks + 1 :])}</h{marks}>")
         else:
             body.append(f"<p>{escape(line)}</p>")
     close_list()
