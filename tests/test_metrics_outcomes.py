@@ -386,3 +386,12 @@ async def test_who_reads_outcomes(client, threshold_3, role: Role, status: int) 
         assert body["ambito_code"] == own.code
     response = await client.get("/api/metrics/outcomes")
     assert response.status_code == 401
+
+
+async def test_the_outcomes_are_documented(client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    answer = schema["paths"]["/api/metrics/outcomes"]["get"]["responses"]["200"]
+    ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert {"tables", "suppression", "definitions"} <= set(
+        schema["components"]["schemas"][ref]["properties"]
+    )
