@@ -199,6 +199,14 @@ async def _review_overdue(now: datetime, settings: Settings, scope: Scope) -> di
     return await notify_overdue_reviews(now, active)
 
 
+async def _patto_reports(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
+    from registry.partnerships.service import notify_due_reports
+
+    if not (active := await in_service(scope)):
+        return NONE_IN_SERVICE
+    return await notify_due_reports(now, active)
+
+
 @dataclass(frozen=True, slots=True)
 class JobSpec:
     name: str
@@ -270,6 +278,12 @@ JOBS: dict[str, JobSpec] = {
             "plans whose review is past due: tell their social workers (once per due date)",
             _daily(6, 30),
             _review_overdue,
+        ),
+        JobSpec(
+            "patto_reports",
+            "patti whose reporting period ended without a report: tell the UdP (once per period)",
+            _daily(6, 45),
+            _patto_reports,
         ),
     )
 }

@@ -12,12 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from registry import jobs
 from registry.access import Role
 from registry.holders.tables import Holder
 from registry.metrics import loading
 from registry.metrics.compute import Period
 from registry.metrics.loading import Scope
-from registry.partnerships.service import add_months
+from registry.partnerships.service import add_months, notify_due_reports
 from registry.users.tables import User
 from tests.conftest import Tenant
 
@@ -442,3 +443,49 @@ async def test_concurrent_copies_of_one_entry(client: httpx.AsyncClient, tenant:
     assert len({r.json()["id"] for r in responses}) == 1
     monitoring = await client.get(f"/api/patti/{patto.json()['id']}/monitoring", headers=udp)
     assert monitoring.json()["commitments"][0]["given"]["self_reported"] == 2.0
+
+
+async def test_report_due_reminder(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """The job tells the UdP once about the latest reporting period that ended without a
+    report, and nothing once the reports cover it."""
+    today = date.today()
+    start = add_months(today.replace(day=1), -7)
+    udp = tenant.headers(U)
+    patto = await client.post(
+        "/api/patti",
+        json={
+            "title": "Orto condiviso",
+            "public_party": "ambito",
+            "parties": [str(tenant.holder_id)],
+            "starts_on": start.isoformat(),
+            "ends_on": (start + timedelta(days=364)).isoformat(),
+            "report_every_months": 3,
+        },
+        headers=udp,
+    )
+    assert patto.status_code == 201, patto.text
+    second_end = add_months(start, 6) - timedelta(days=1)  # ended; the third has not
+    assert "patto_reports" in jobs.JOBS
+    assert await notify_due_reports(datetime.now(UTC), [tenant.ambito_id]) == {
+        "reports_due_told": 1
+    }
+    assert await notify_due_reports(datetime.now(UTC), [tenant.ambito_id]) == {
+        "reports_due_told": 0
+    }
+    page = (await client.get("/api/notifications", headers=udp)).json()
+    due = [n for n in page["items"] if n["event_type"] == "patto.report_due"]
+    assert len(due) == 1
+    assert second_end.strftime("%d/%m/%Y") in due[0]["body"]
+    assert due[0]["link"] == f"#/impegni/patti/{patto.json()['id']}"
+    # The holder's manager is not the one who writes reports: not told.
+    mine = (await client.get("/api/notifications", headers=tenant.headers(H))).json()
+    assert not [n for n in mine["items"] if n["event_type"] == "patto.report_due"]
+    report = await client.post(
+        f"/api/patti/{patto.json()['id']}/reports",
+        json={"period_start": start.isoformat(), "period_end": second_end.isoformat()},
+        headers=udp,
+    )
+    assert report.status_code == 201, report.text
+    assert await notify_due_reports(datetime.now(UTC), [tenant.ambito_id]) == {
+        "reports_due_told": 0
+    }

@@ -27,6 +27,7 @@ class EventType(StrEnum):
     PLAN_SHARED = "plan.shared"
     REVIEW_OVERDUE = "plan.review_overdue"  # issue 15: a plan's review is past due
     CHECKIN_CODE_REVOKED = "checkin.code_revoked"
+    PATTO_REPORT_DUE = "patto.report_due"  # issue 16: a patto's periodic report is due
     PING = "webhook.ping"
 
 

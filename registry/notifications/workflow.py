@@ -378,3 +378,30 @@ async def review_overdue(
             data={"plan_id": str(plan_id), "due_on": due.isoformat()},
         )
     )
+
+
+# --- patti di collaborazione (issue 16) ----------------------------------------------------
+
+
+async def patto_report_due(
+    ambito_id: uuid.UUID, patto_id: uuid.UUID, title: str, period_end: Any
+) -> None:
+    """The scheduler tells the UdP a patto's reporting period ended without a report (no
+    actor: the job, so `emit` directly)."""
+    when = period_end.strftime("%d/%m/%Y")
+    await emit(
+        Event(
+            ambito_id=ambito_id,
+            type=EventType.PATTO_REPORT_DUE,
+            title=f"Relazione da presentare: patto «{title}»",
+            body=(
+                f"Il periodo di rendicontazione del patto «{title}» si è chiuso il {when} e "
+                "la relazione non è ancora stata scritta: aggiungila dalla pagina del patto, "
+                "con i dati del registro dei contributi per il periodo."
+            ),
+            link=f"#/impegni/patti/{patto_id}",
+            users=await users_with_role(ambito_id, Role.UDP_ADMIN),
+            subject=f"patto:{patto_id}",
+            data={"patto_id": str(patto_id), "period_end": period_end.isoformat()},
+        )
+    )

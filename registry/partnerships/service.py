@@ -23,8 +23,10 @@ import calendar
 import sqlite3
 import uuid
 from collections import defaultdict
-from datetime import date, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from asyncpg.exceptions import InFailedSQLTransactionError, IntegrityConstraintViolationError
@@ -85,6 +87,7 @@ from registry.vocabularies import ContributionUnit, GuidingQuestion, Verificatio
 
 _INTEGRITY_ERRORS = (sqlite3.IntegrityError, IntegrityConstraintViolationError)
 _MANAGERS = (Role.UDP_ADMIN, Role.HOLDER_MANAGER)
+ROME = ZoneInfo("Europe/Rome")
 
 # --- small helpers --------------------------------------------------------------------------
 
@@ -746,26 +749,35 @@ async def _may_see_patto(actor: Principal, patto_id: uuid.UUID) -> None:
         raise PermissionDenied("only the UdP and the patto's parties see it")
 
 
-async def _next_report_due(row: dict[str, Any]) -> date | None:
-    """The end of the first reporting period not covered by a report yet."""
-    latest = (
-        await PattoReport.select(PattoReport.period_end)
-        .where(PattoReport.patto == row["id"])
-        .order_by(PattoReport.period_end, ascending=False)
-        .first()
-    )
-    covered = latest["period_end"] if latest else row["starts_on"] - timedelta(days=1)
-    if covered >= row["ends_on"]:
-        return None
+def _period_ends(row: dict[str, Any]) -> Iterator[date]:
+    """The last day of each reporting period of the patto, in order."""
     k = 1
     while True:
         period_end = min(
             add_months(row["starts_on"], k * row["report_every_months"]) - timedelta(days=1),
             row["ends_on"],
         )
-        if period_end > covered:
-            return period_end
+        yield period_end
+        if period_end >= row["ends_on"]:
+            return
         k += 1
+
+
+async def _covered(row: dict[str, Any]) -> date:
+    """The last day the patto's reports cover (the day before it starts if none)."""
+    latest = (
+        await PattoReport.select(PattoReport.period_end)
+        .where(PattoReport.patto == row["id"])
+        .order_by(PattoReport.period_end, ascending=False)
+        .first()
+    )
+    return latest["period_end"] if latest else row["starts_on"] - timedelta(days=1)
+
+
+async def _next_report_due(row: dict[str, Any]) -> date | None:
+    """The end of the first reporting period not covered by a report yet."""
+    covered = await _covered(row)
+    return next((end for end in _period_ends(row) if end > covered), None)
 
 
 async def _patto_out(actor: Principal, row: dict[str, Any]) -> PattoOut:
@@ -1064,3 +1076,33 @@ async def list_reports(actor: Principal, patto_id: uuid.UUID) -> list[PattoRepor
         .order_by(PattoReport.created_at)
     )
     return [_report_out(r) for r in rows]
+
+
+# --- the report-due job ----------------------------------------------------------------------
+
+
+async def notify_due_reports(moment: datetime, ambito_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
+    """Tell the UdP of each active patto whose reporting period ended (Europe/Rome day)
+    without a report, once per period (the patto remembers the period it told about).
+    Idempotent: a second run the same day tells nobody."""
+    from registry.notifications import workflow
+
+    if not ambito_ids:
+        return {"reports_due_told": 0}
+    today = moment.astimezone(ROME).date()
+    rows = await Patto.select().where(
+        Patto.ambito.is_in(list(ambito_ids)) & (Patto.status == PattoStatus.ACTIVE.value)
+    )
+    told = 0
+    for row in rows:
+        covered = await _covered(row)
+        # The latest period that has ended without a report: one reminder per period.
+        ended = [end for end in _period_ends(row) if covered < end < today]
+        if not ended or row["report_notified_for"] == ended[-1]:
+            continue
+        due = ended[-1]
+        async with unit_of_work():
+            await workflow.patto_report_due(row["ambito"], row["id"], row["title"], due)
+            await Patto.update({Patto.report_notified_for: due}).where(Patto.id == row["id"])
+        told += 1
+    return {"reports_due_told": told}

@@ -69,6 +69,8 @@ class Patto(Table, tablename="patto"):
     status = Varchar(length=16, default="active")  # active | renewed | closed | terminated
     report_every_months = Integer(default=6)
     renews = ForeignKey("self", null=True, default=None, on_delete=OnDelete.restrict, unique=True)
+    # The end of the reporting period the UdP was last told is due (told once per period).
+    report_notified_for = Date(null=True, default=None)
     created_by = ForeignKey(User, null=False, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
     updated_at = Timestamptz()

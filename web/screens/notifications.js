@@ -25,6 +25,7 @@ const EVENTS = {
   'plan.shared': 'Piano condiviso con te',
   'plan.review_overdue': 'Verifica del piano in ritardo',
   'checkin.code_revoked': 'Codice QR revocato',
+  'patto.report_due': 'Relazione del patto da presentare',
   'notification.digest': 'Riepilogo giornaliero',
   'webhook.ping': 'Prova webhook',
 };
