@@ -8,8 +8,11 @@ Dates derive from today; counts and hashes are computed here from their definiti
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 
 from registry.access import Role
 from registry.common import now
@@ -491,6 +494,24 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
     assert "<h1>Documento istruttorio di sintesi" in html.text
     assert "<h3>Tavolo 1: Domiciliarità</h3>" in html.text  # the minutes' headings, one down
     assert "<h4>Proposte concrete</h4>" in html.text
+    # ... and as an editable OpenDocument text: the media type first, stored, then the text.
+    odt = await client.get(f"{P}/summary/{summary['id']}/document?format=odt", headers=udp)
+    assert odt.headers["content-type"] == "application/vnd.oasis.opendocument.text"
+    with zipfile.ZipFile(io.BytesIO(odt.content)) as archive:
+        first = archive.infolist()[0]
+        assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+        assert archive.read("mimetype") == odt.headers["content-type"].encode()
+        text = ElementTree.fromstring(archive.read("content.xml"))
+    ns = {"text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0"}
+    headings = [
+        (h.get(f"{{{ns['text']}}}outline-level"), h.text) for h in text.iterfind(".//text:h", ns)
+    ]
+    assert headings[:3] == [
+        ("1", summary["content"].splitlines()[0][2:]),
+        ("2", "Verbali considerati"),
+        ("2", "Proposte emerse"),
+    ]
+    assert ("4", "Proposte concrete") in headings
     assert final["content_hash"] in html.text
 
 

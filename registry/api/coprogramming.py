@@ -45,8 +45,15 @@ from registry.offload import in_worker_process
 from registry.vocabularies import GuidingQuestion
 
 ExportFormat = Annotated[
-    Literal["html", "pdf"], QueryParameter(description="html (default) or pdf (A4)")
+    Literal["html", "pdf", "odt"],
+    QueryParameter(description="html (default), pdf (A4) or odt (editable, LibreOffice/Word)"),
 ]
+MEDIA_TYPES = {
+    # Litestar adds the charset to text/* types itself.
+    "html": "text/html",
+    "pdf": "application/pdf",
+    "odt": document.ODT_MEDIA_TYPE,
+}
 
 
 # Rendered documents by a hash of what they render: approved versions never change, and a
@@ -64,6 +71,8 @@ async def _rendered(format: str, title: str, content: str) -> bytes:
     # CPU-heavy (WeasyPrint above all): a worker process, so /health is not kept waiting.
     if format == "pdf":
         rendered = await in_worker_process(document.render_pdf, title, content)
+    elif format == "odt":
+        rendered = await in_worker_process(document.render_odt, title, content)
     else:
         rendered = (await in_worker_process(document.render_html, title, content)).encode()
     _RENDERED[key] = rendered
@@ -78,9 +87,9 @@ async def _export(title: str, content: str, name: str, format: str) -> Response[
         "Content-Disposition": f'attachment; filename="{filename}.{format}"',
         "Cache-Control": "no-store",
     }
-    # Litestar adds the charset to text/* types itself.
-    media_type = "application/pdf" if format == "pdf" else "text/html"
-    return Response(await _rendered(format, title, content), media_type=media_type, headers=headers)
+    return Response(
+        await _rendered(format, title, content), media_type=MEDIA_TYPES[format], headers=headers
+    )
 
 
 class CoprogrammingController(Controller):
@@ -299,8 +308,8 @@ class CoprogrammingController(Controller):
 
     @get(
         "/minutes/{minutes_id:uuid}/document",
-        summary="The minutes as a document (HTML or PDF)",
-        operation_class=answers("text/html", "application/pdf"),
+        summary="The minutes as a document (HTML, PDF or ODT)",
+        operation_class=answers(*MEDIA_TYPES.values()),
     )
     async def minutes_document(
         self, actor: Actor, minutes_id: FromPath[uuid.UUID], format: ExportFormat = "html"
@@ -343,8 +352,8 @@ class CoprogrammingController(Controller):
 
     @get(
         "/summary/{summary_id:uuid}/document",
-        summary="The summary as a document (HTML or PDF)",
-        operation_class=answers("text/html", "application/pdf"),
+        summary="The summary as a document (HTML, PDF or ODT)",
+        operation_class=answers(*MEDIA_TYPES.values()),
     )
     async def summary_document(
         self, actor: Actor, summary_id: FromPath[uuid.UUID], format: ExportFormat = "html"
@@ -398,8 +407,8 @@ class PublicCoprogrammingController(Controller):
 
     @get(
         "/minutes/{minutes_id:uuid}/document",
-        summary="Approved minutes as a document (HTML or PDF)",
-        operation_class=answers("text/html", "application/pdf"),
+        summary="Approved minutes as a document (HTML, PDF or ODT)",
+        operation_class=answers(*MEDIA_TYPES.values()),
     )
     async def public_minutes_document(
         self, minutes_id: FromPath[uuid.UUID], format: ExportFormat = "html"
@@ -409,8 +418,8 @@ class PublicCoprogrammingController(Controller):
 
     @get(
         "/summary/{summary_id:uuid}/document",
-        summary="The approved summary document (HTML or PDF)",
-        operation_class=answers("text/html", "application/pdf"),
+        summary="The approved summary document (HTML, PDF or ODT)",
+        operation_class=answers(*MEDIA_TYPES.values()),
     )
     async def public_summary_document(
         self, summary_id: FromPath[uuid.UUID], format: ExportFormat = "html"

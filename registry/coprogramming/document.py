@@ -10,6 +10,8 @@ Pure functions: the export runs in a worker process (registry.offload), like the
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -216,3 +218,105 @@ def render_pdf(title: str, content: str) -> bytes:
     from weasyprint import HTML  # imported in the worker process only: it is heavy
 
     return HTML(string=render_html(title, content)).write_pdf()
+
+
+# --- ODT: an editable document the UdP can carry into the Piano (LibreOffice, Word) ---------
+
+ODT_MEDIA_TYPE = "application/vnd.oasis.opendocument.text"
+_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
+    'office:version="1.2"'
+)
+_HEADING_SIZES = {1: "16pt", 2: "13pt", 3: "11.5pt", 4: "10.5pt", 5: "10pt", 6: "10pt"}
+_STYLES = (
+    f'<?xml version="1.0" encoding="UTF-8"?><office:document-styles {_NS}><office:styles>'
+    '<style:default-style style:family="paragraph"><style:text-properties '
+    'style:font-name="Liberation Sans" fo:font-family="\'Liberation Sans\'" fo:font-size="10.5pt" '
+    'fo:language="it" fo:country="IT"/></style:default-style>'
+    '<style:style style:name="Text_20_body" style:display-name="Text body" '
+    'style:family="paragraph"><style:paragraph-properties fo:margin-bottom="0.2cm"/>'
+    "</style:style>"
+    + "".join(
+        f'<style:style style:name="Heading_20_{level}" style:display-name="Heading {level}" '
+        f'style:family="paragraph" style:default-outline-level="{level}">'
+        '<style:paragraph-properties fo:margin-top="0.4cm" fo:margin-bottom="0.2cm" '
+        'fo:keep-with-next="always"/>'
+        f'<style:text-properties fo:font-size="{size}" fo:font-weight="bold"/></style:style>'
+        for level, size in _HEADING_SIZES.items()
+    )
+    + "</office:styles></office:document-styles>"
+)
+_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    f'<manifest:file-entry manifest:full-path="/" manifest:version="1.2" '
+    f'manifest:media-type="{ODT_MEDIA_TYPE}"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    '<manifest:file-entry manifest:full-path="styles.xml" manifest:media-type="text/xml"/>'
+    '<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
+def render_odt(title: str, content: str) -> bytes:
+    """The same text as an OpenDocument text file: headings as outline headings (so the
+    word processor's navigator and table of contents see them), «- » lines as lists."""
+
+    def text(value: str) -> str:
+        return escape(value, quote=False)
+
+    body: list[str] = []
+    items: list[str] = []
+
+    def close_list() -> None:
+        if items:
+            body.append("<text:list>" + "".join(items) + "</text:list>")
+            items.clear()
+
+    for raw in content.splitlines():
+        line = raw.rstrip()
+        if line.startswith("- "):
+            items.append(
+                '<text:list-item><text:p text:style-name="Text_20_body">'
+                f"{text(line[2:])}</text:p></text:list-item>"
+            )
+            continue
+        close_list()
+        marks = len(line) - len(line.lstrip("#"))
+        if not line or line == "---":
+            continue
+        if 1 <= marks <= 6 and line[marks : marks + 1] == " ":
+            body.append(
+                f'<text:h text:style-name="Heading_20_{marks}" text:outline-level="{marks}">'
+                f"{text(line[marks + 1 :])}</text:h>"
+            )
+        else:
+            body.append(f'<text:p text:style-name="Text_20_body">{text(line)}</text:p>')
+    close_list()
+    document = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_NS}>'
+        "<office:body><office:text>" + "".join(body) + "</office:text></office:body>"
+        "</office:document-content>"
+    )
+    meta = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-meta '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" office:version="1.2"><office:meta>'
+        f"<dc:title>{text(title)}</dc:title><dc:language>it-IT</dc:language>"
+        "</office:meta></office:document-meta>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        # The media type first and stored uncompressed: how readers recognise the file.
+        archive.writestr(zipfile.ZipInfo("mimetype"), ODT_MEDIA_TYPE, zipfile.ZIP_STORED)
+        for name, part in (
+            ("content.xml", document),
+            ("styles.xml", _STYLES),
+            ("meta.xml", meta),
+            ("META-INF/manifest.xml", _MANIFEST),
+        ):
+            archive.writestr(name, part, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
