@@ -375,7 +375,7 @@ async def test_volunteer_downloads_its_data_and_the_udp_answers_a_paper_request(
     )
     assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
     body = text.text
-    assert "CONTRIBUTI REGISTRATI (2)" in body
+    assert "Ruolo: Volontario/a" in body and "CONTRIBUTI REGISTRATI (2)" in body
     assert "03/03/2025  Associazione Alfa: 2:00 ore verificato con QR" in body
     assert "04/03/2025  Associazione Alfa: 1:30 ore verificato con QR" in body
     assert "PRESENZE CON QR (1)" in body and "entrata 10:00, uscita 12:00" in body
@@ -654,7 +654,7 @@ async def test_plan_erasure_on_request_keeps_counts(
     assert goals == [{"title": "", "weight": 1}]
     assert reviews == [{"changes": "", "notes": ""}]
     log = (await client.get("/api/audit", params={"plan_id": plan_id}, headers=t.headers(U))).json()
-    assert "erasure on request" in [e["detail"] for e in log["items"]]
+    assert "cancellazione su richiesta dell'interessato" in [e["detail"] for e in log["items"]]
     r = await client.get("/api/plans", params={"q": "CASO-77"}, headers=t.headers(U))
     assert r.json()["total"] == 0
 
@@ -867,7 +867,7 @@ async def test_dpo_records(client: httpx.AsyncClient, tenant: Tenant) -> None:
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     lines = r.content.decode("utf-8-sig").strip().splitlines()
     assert lines[0] == "Data e ora;Utente;Ruolo;Azione;Progetto;Bisogno;Dettaglio"
-    assert len(lines) == 2 and ";lettura progetto;" in lines[1]
+    assert len(lines) == 2 and f"{t.usernames[S]};Assistente sociale;lettura progetto;" in lines[1]
     r = await client.get(
         "/api/privacy/access-log.csv",
         params={"from": "2025-02-01", "to": "2025-01-01"},

@@ -24,6 +24,24 @@ from registry.users.tables import User
 
 FORMAT_VERSION = 1
 ROME = ZoneInfo("Europe/Rome")
+# Italian names of the codes the summary shows (the JSON keeps the codes).
+ROLE_NAMES = {
+    "udp_admin": "Ufficio di Piano",
+    "social_worker": "Assistente sociale",
+    "holder_manager": "Referente di ente",
+    "volunteer": "Volontario/a",
+}
+CONTACT_NAMES = {"email": "e-mail", "phone": "telefono", "website": "sito", "person": "persona"}
+FEED_NAMES = {"holder": "calendario dell'ente", "volunteer": "calendario dei miei impegni"}
+REQUEST_NAMES = {
+    "access": "accesso ai dati",
+    "erasure": "cancellazione",
+    "contact_erasure": "cancellazione di un contatto",
+    "plan_erasure": "cancellazione del testo di un piano",
+    "consent_withdrawal": "revoca del consenso",
+}
+CHANNEL_NAMES = {"paper": "su carta", "app": "dall'app"}
+STATUS_NAMES = {"executed": "eseguita"}
 
 
 def _plain(value: Any) -> Any:
@@ -264,7 +282,7 @@ def summary_text(data: dict[str, Any]) -> str:
         "",
         "PROFILO",
         f"  Nome utente: {profile['username']}",
-        f"  Ruolo: {profile['role']}",
+        f"  Ruolo: {ROLE_NAMES.get(profile['role'], profile['role'])}",
         f"  Account attivo: {'sì' if profile['active'] else 'no'}",
         f"  Creato il: {_day(profile['created_at'])}",
     ]
@@ -278,7 +296,8 @@ def summary_text(data: dict[str, Any]) -> str:
         if holder.get("codice_fiscale"):
             lines.append(f"  Codice fiscale: {holder['codice_fiscale']}")
         for contact in holder.get("contacts") or []:
-            lines.append(f"  Contatto ({contact.get('kind', '')}): {contact.get('value', '')}")
+            kind = CONTACT_NAMES.get(contact.get("kind", ""), contact.get("kind", ""))
+            lines.append(f"  Contatto ({kind}): {contact.get('value', '')}")
         lines.append(
             "  Pubblicata nell'elenco pubblico: " + ("sì" if holder["public_listing"] else "no")
         )
@@ -330,11 +349,16 @@ def summary_text(data: dict[str, Any]) -> str:
     lines += ["", f"CALENDARI COLLEGATI ({len(feeds)})"]
     for f in feeds:
         state = "revocato" if f.get("revoked_at") else "attivo"
-        lines.append(f"  {f['label'] or f['kind']}: creato il {_day(f['created_at'])}, {state}")
+        name = f["label"] or FEED_NAMES.get(f["kind"], f["kind"])
+        lines.append(f"  {name}: creato il {_day(f['created_at'])}, {state}")
     requests = data["privacy_requests"]
     lines += ["", f"RICHIESTE SUI DATI PERSONALI ({len(requests)})"]
     for r in requests:
-        lines.append(f"  {_day(r['received_at'])}  {r['kind']} ({r['channel']}): {r['status']}")
+        lines.append(
+            f"  {_day(r['received_at'])}  {REQUEST_NAMES.get(r['kind'], r['kind'])} "
+            f"({CHANNEL_NAMES.get(r['channel'], r['channel'])}): "
+            f"{STATUS_NAMES.get(r['status'], r['status'])}"
+        )
     lines += [
         "",
         "I dati completi, in formato leggibile da una macchina (JSON), sono nel file che "

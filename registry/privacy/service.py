@@ -149,7 +149,10 @@ async def create_request(actor: Principal, data: RequestIn) -> RequestOut:
         else:
             outcome = await erasure.erase_plan_text(actor.ambito_id, data.subject_id)
             await audit.record(
-                actor, AuditAction.PLAN_UPDATE, data.subject_id, detail="erasure on request"
+                actor,
+                AuditAction.PLAN_UPDATE,
+                data.subject_id,
+                detail="cancellazione su richiesta dell'interessato",
             )
         request.outcome = json.dumps(outcome)
         await request.save()
@@ -496,7 +499,7 @@ async def access_log_rows(
         [
             r["at"].astimezone(zone).strftime("%d/%m/%Y %H:%M:%S"),
             r["username"],
-            r["role"],
+            export.ROLE_NAMES.get(r["role"], r["role"]),
             ACTION_NAMES.get(r["action"], r["action"]),
             str(r["plan_id"] or ""),
             str(r["need_id"] or ""),
