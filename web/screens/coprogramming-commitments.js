@@ -219,7 +219,10 @@ async function projectPage(root, { params, session, user, rerender }) {
   root.append(pageHeader(project.title, {
     crumbs: [[udp ? 'Co-progettazioni e patti' : 'I miei impegni', '#/impegni'], [project.title]],
     lead: `Co-progettazione · ${label(PROJECT_STATUS, project.status)} · dal ${fmt.date(project.starts_on)}${project.ends_on ? ` al ${fmt.date(project.ends_on)}` : ''}`,
-    actions: udp ? [h('button', { type: 'button', class: 'btn btn-primary', onclick: () => commitmentDialog(`/api/codesigns/${project.id}/commitments`, project.partners, rerender) }, 'Aggiungi un impegno')] : null,
+    actions: udp ? [
+      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => commitmentDialog(`/api/codesigns/${project.id}/commitments`, project.partners, rerender) }, 'Aggiungi un impegno'),
+      h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => partnerDialog(project, rerender) }, 'Aggiungi un partner'),
+    ] : null,
   }));
   if (project.description) root.append(h('section', { class: 'card' }, documentText(project.description)));
   if (project.procedure_id) root.append(h('p', null, h('a', { href: `#/coprogrammazione/${project.procedure_id}`, text: 'Il procedimento di co-programmazione da cui nasce' })));
@@ -269,7 +272,7 @@ function milestoneForm(projectId, onSaved) {
 
 // --- /impegni/patti/:id ----------------------------------------------------------------------------
 
-async function pattoPage(root, { params, session, user, rerender }) {
+async function pattoPage(root, { params, session, user, rerender, navigate }) {
   const udp = session.role === 'udp_admin';
   const [patto, monitoring, reports, comuneList] = await Promise.all([
     api(`/api/patti/${params.id}`), api(`/api/patti/${params.id}/monitoring`), api(`/api/patti/${params.id}/reports`), comuni(),
@@ -279,7 +282,10 @@ async function pattoPage(root, { params, session, user, rerender }) {
   root.append(pageHeader(patto.title, {
     crumbs: [[udp ? 'Co-progettazioni e patti' : 'I miei impegni', '#/impegni'], [patto.title]],
     lead: `Patto di collaborazione · ${label(PATTO_STATUS, patto.status)} · dal ${fmt.date(patto.starts_on)} al ${fmt.date(patto.ends_on)}`,
-    actions: udp ? [h('button', { type: 'button', class: 'btn btn-primary', onclick: () => commitmentDialog(`/api/patti/${patto.id}/commitments`, patto.parties, rerender, { publicSide: true }) }, 'Aggiungi un impegno')] : null,
+    actions: udp ? [
+      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => commitmentDialog(`/api/patti/${patto.id}/commitments`, patto.parties, rerender, { publicSide: true }) }, 'Aggiungi un impegno'),
+      patto.status === 'active' || patto.status === 'closed' ? h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => renewDialog(patto, navigate) }, 'Rinnova il patto') : null,
+    ] : null,
   }));
   root.append(h('section', { class: 'card', 'aria-labelledby': 'patto-title' }, h('h2', { id: 'patto-title', text: 'Le parti e l\'oggetto' }),
     h('dl', { class: 'facts' },
@@ -301,6 +307,54 @@ async function pattoPage(root, { params, session, user, rerender }) {
       : h('p', { class: 'small muted', text: 'Nessuna relazione ancora.' }));
   if (udp) reportsBox.append(reportForm(patto, rerender));
   root.append(reportsBox);
+}
+
+function partnerDialog(project, onSaved) {
+  apiAll('/api/holders').then((holders) => {
+    const taken = new Set(project.partners.map((p) => p.holder_id));
+    const form = h('form', { novalidate: true, class: 'stack' },
+      field('Organizzazione', select('holder_id', holders.filter((x) => !taken.has(x.id)).map((x) => [x.id, x.name]), '', { placeholder: 'Scegli' }), { required: true }),
+      field('Partner dal', input('joined_on', isoDate(new Date()), { type: 'date' })),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Aggiungi il partner' }),
+        h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla', onclick: () => dialog.close() })));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const d = new FormData(form);
+      try {
+        await busy(form.querySelector('[type=submit]'), () => api(`/api/codesigns/${project.id}/partners`, { method: 'POST', body: { holder_id: d.get('holder_id'), joined_on: d.get('joined_on') || null } }));
+        dialog.close();
+        flashNext('Partner aggiunto.');
+        onSaved();
+      } catch (error) {
+        showFormError(form, error);
+      }
+    });
+    const dialog = openDialog('Nuovo partner', form);
+  }).catch((error) => flash(error.message, 'error'));
+}
+
+/** A new period of the patto, linked to this one; the commitments carried over if wished. */
+function renewDialog(patto, navigate) {
+  const [y, m, d] = patto.ends_on.split('-').map(Number);
+  const form = h('form', { novalidate: true, class: 'stack' },
+    h('p', { text: `Il nuovo periodo comincia il giorno dopo la fine di questo (${fmt.date(patto.ends_on)}).` }),
+    field('Fine del nuovo periodo', input('ends_on', isoDate(new Date(y + 1, m - 1, d)), { type: 'date' }), { required: true }),
+    h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'copy-commitments', name: 'copy_commitments', checked: true }), h('label', { for: 'copy-commitments', text: 'Riporta gli stessi impegni' })),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Rinnova' }),
+      h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla', onclick: () => dialog.close() })));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { ends_on: new FormData(form).get('ends_on'), copy_commitments: form.querySelector('#copy-commitments').checked };
+    try {
+      const renewed = await busy(form.querySelector('[type=submit]'), () => api(`/api/patti/${patto.id}/renewal`, { method: 'POST', body }));
+      dialog.close();
+      flashNext('Patto rinnovato: questo è il nuovo periodo.');
+      navigate(`/impegni/patti/${renewed.id}`);
+    } catch (error) {
+      showFormError(form, error);
+    }
+  });
+  const dialog = openDialog('Rinnova il patto', form);
 }
 
 function reportForm(patto, onSaved) {

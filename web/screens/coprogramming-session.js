@@ -8,7 +8,7 @@ import { h, fill, responsive } from '../js/dom.js';
 import { GUIDING_QUESTIONS, SESSION_KINDS, count, label } from '../js/i18n.js';
 import { taxonomy } from '../js/store.js';
 import {
-  busy, confirmDialog, emptyState, field, flash, flashNext, fmt, input, openDialog, pageHeader, select, showFormError, textarea,
+  busy, confirmDialog, emptyState, field, flash, flashNext, fmt, input, isoDate, openDialog, pageHeader, select, showFormError, textarea,
 } from '../js/ui.js';
 import { documentBadge, documentText, exportButtons, proposalsBesideGaps, when } from './coprogramming-bits.js';
 
@@ -38,7 +38,41 @@ export default async function sessionScreen(root, { params, session, user, reren
     help: 'Ogni tavolo risponde a quattro domande: problemi, risorse già disponibili, proposte, contributo della rete. Dalle risposte si genera la bozza del verbale; approvato, non cambia più e viene pubblicato.',
     crumbs: [['Co-programmazione', '#/coprogrammazione'], [procedure.title, `#/coprogrammazione/${id}`], [`Sessione ${meeting.number}`]],
     lead: `${label(SESSION_KINDS, meeting.kind)}${meeting.theme ? ` · ${meeting.theme}` : ''} · ${when(meeting.starts_at)}${meeting.place ? ` · ${meeting.place}` : ''}`,
+    actions: udp ? [h('button', { type: 'button', class: 'btn btn-secondary', onclick: editSession, text: 'Modifica la sessione' })] : null,
   }));
+
+  // The calendar moves and the agenda gets written: the UdP edits the session in place.
+  function editSession() {
+    const local = new Date(meeting.starts_at);
+    const form = h('form', { novalidate: true, class: 'stack' },
+      field('Titolo', input('title', meeting.title, { maxlength: 300 }), { required: true }),
+      field('Tema', input('theme', meeting.theme, { maxlength: 300 })),
+      h('div', { class: 'row' },
+        field('Giorno', input('day', isoDate(local), { type: 'date' }), { required: true }),
+        field('Ora', input('time', `${String(local.getHours()).padStart(2, '0')}:${String(local.getMinutes()).padStart(2, '0')}`, { type: 'time' }), { required: true }),
+        field('Luogo o collegamento', input('place', meeting.place, { maxlength: 300 }))),
+      field('Ordine del giorno', textarea('agenda', meeting.agenda, { rows: 5 })),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Salva' }),
+        h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla', onclick: () => dialog.close() })));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const d = new FormData(form);
+      const starts = new Date(`${d.get('day')}T${d.get('time') || '00:00'}`);
+      const body = {
+        title: d.get('title').trim(), theme: d.get('theme').trim(), place: d.get('place').trim(), agenda: d.get('agenda'),
+        starts_at: Number.isNaN(starts.getTime()) ? d.get('day') : starts.toISOString(),
+      };
+      try {
+        await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/sessions/${sid}`, { method: 'PATCH', body }));
+        dialog.close();
+        flashNext('Sessione aggiornata.');
+        rerender();
+      } catch (error) {
+        showFormError(form, error);
+      }
+    });
+    const dialog = openDialog(`Modifica la sessione ${meeting.number}`, form, { wide: true });
+  }
 
   root.append(h('section', { class: 'card', 'aria-labelledby': 'agenda-title' },
     h('h2', { id: 'agenda-title', text: 'Ordine del giorno' }),
@@ -77,10 +111,24 @@ export default async function sessionScreen(root, { params, session, user, reren
           return h('div', { class: 'question' }, h('h4', { text }),
             items.length
               ? h('ul', null, items.map((c) => h('li', null, c.text,
-                h('span', { class: 'small muted', text: [c.holder_name, c.resource_title ? `risorsa: ${c.resource_title}` : null, c.category_code ? (terms.byCode[c.category_code]?.name ?? c.category_code) : null].filter(Boolean).map((x) => ` · ${x}`).join('') }))))
+                h('span', { class: 'small muted', text: [c.holder_name, c.resource_title ? `risorsa: ${c.resource_title}` : null, c.category_code ? (terms.byCode[c.category_code]?.name ?? c.category_code) : null].filter(Boolean).map((x) => ` · ${x}`).join('') }),
+                udp || (c.holder_id && c.holder_id === user?.holder_id)
+                  ? [' ', h('button', { type: 'button', class: 'link-button small', 'aria-label': `Togli il contributo: ${c.text}`, onclick: (e) => removeContribution(e.currentTarget, c) }, 'Togli')]
+                  : null)))
               : h('p', { class: 'small muted', text: 'Ancora niente.' }));
         })),
       canWrite(table) && answers !== null ? contributionForm(table) : null);
+  }
+
+  async function removeContribution(button, contribution) {
+    if (!await confirmDialog('Togliere il contributo?', `«${contribution.text}» non comparirà più tra le risposte del tavolo (i verbali già approvati restano come sono).`, { confirmText: 'Togli', danger: true })) return;
+    try {
+      await busy(button, () => api(`/api/coprogramming/contributions/${contribution.id}`, { method: 'DELETE' }));
+      flashNext('Contributo tolto.');
+      rerender();
+    } catch (error) {
+      flash(error.message, 'error');
+    }
   }
 
   function contributionForm(table) {
