@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import re
 import secrets
 import uuid
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from registry.audit.tables import AccessLog
 from registry.common import now
 from registry.contributions.tables import Contribution, ContributionConfirmation
+from registry.db import text_contains
 from registry.errors import InvalidInput, NotFound
 from registry.holders.tables import Holder
 from registry.interop.tables import FeedToken, ForeignAddress
@@ -83,37 +85,25 @@ async def erase_plan_text(ambito_id: uuid.UUID, plan_id: uuid.UUID) -> dict[str,
 
 
 async def _replace_in_messages(ambito_id: uuid.UUID, old: str, new: str) -> int:
-    """Notifications and messages to other people that named the person: the name goes."""
+    """Notifications and messages to other people that named the person: the name goes
+    (in any letter case); returns how many rows changed."""
     if len(old) < 3:
         return 0
+    pattern = re.compile(re.escape(old), re.IGNORECASE)
     changed = 0
-    pattern = f"%{old}%"
-    for row in await Notification.select(
-        Notification.id, Notification.title, Notification.body
-    ).where(
-        (Notification.ambito == ambito_id)
-        & ((Notification.title.like(pattern)) | (Notification.body.like(pattern)))
+    for table, fields in (
+        (Notification, (Notification.title, Notification.body)),
+        (OutboxMessage, (OutboxMessage.subject, OutboxMessage.body)),
     ):
-        await Notification.update(
-            {
-                Notification.title: row["title"].replace(old, new),
-                Notification.body: row["body"].replace(old, new),
-            }
-        ).where(Notification.id == row["id"])
-        changed += 1
-    for row in await OutboxMessage.select(
-        OutboxMessage.id, OutboxMessage.subject, OutboxMessage.body
-    ).where(
-        (OutboxMessage.ambito == ambito_id)
-        & ((OutboxMessage.subject.like(pattern)) | (OutboxMessage.body.like(pattern)))
-    ):
-        await OutboxMessage.update(
-            {
-                OutboxMessage.subject: row["subject"].replace(old, new),
-                OutboxMessage.body: row["body"].replace(old, new),
-            }
-        ).where(OutboxMessage.id == row["id"])
-        changed += 1
+        first, second = fields
+        rows = await table.select(table.id, first, second).where(
+            (table.ambito == ambito_id) & (text_contains(first, old) | text_contains(second, old))
+        )
+        for row in rows:
+            values = {f: pattern.sub(new, row[f._meta.name]) for f in fields}
+            if any(values[f] != row[f._meta.name] for f in fields):
+                await table.update(values).where(table.id == row["id"])
+                changed += 1
     return changed
 
 
