@@ -23,7 +23,7 @@ export function when(value) {
   return fmt.dateTime(value);
 }
 
-/** Minutes or summary as HTML or PDF (the PDF is rendered by the server in a worker). */
+/** Minutes or summary as HTML, PDF or ODT (rendered by the server in a worker). */
 export function exportButtons(path, name) {
   const save = (format) => async (event) => {
     const button = event.currentTarget;
@@ -38,7 +38,8 @@ export function exportButtons(path, name) {
   };
   return h('div', { class: 'actions' },
     h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: save('html'), 'aria-label': `Scarica HTML: ${name}` }, 'Scarica HTML'),
-    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: save('pdf'), 'aria-label': `Scarica PDF: ${name}` }, 'Scarica PDF'));
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: save('pdf'), 'aria-label': `Scarica PDF: ${name}` }, 'Scarica PDF'),
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: save('odt'), 'aria-label': `Scarica ODT (modificabile): ${name}` }, 'Scarica ODT (modificabile)'));
 }
 
 /**

@@ -284,6 +284,7 @@ async function pattoPage(root, { params, session, user, rerender, navigate }) {
     lead: `Patto di collaborazione · ${label(PATTO_STATUS, patto.status)} · dal ${fmt.date(patto.starts_on)} al ${fmt.date(patto.ends_on)}`,
     actions: udp ? [
       h('button', { type: 'button', class: 'btn btn-primary', onclick: () => commitmentDialog(`/api/patti/${patto.id}/commitments`, patto.parties, rerender, { publicSide: true }) }, 'Aggiungi un impegno'),
+      patto.status === 'active' ? h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => joinDialog(patto, rerender) }, 'Aggiungi una parte') : null,
       patto.status === 'active' || patto.status === 'closed' ? h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => renewDialog(patto, navigate) }, 'Rinnova il patto') : null,
     ] : null,
   }));
@@ -330,6 +331,29 @@ function partnerDialog(project, onSaved) {
       }
     });
     const dialog = openDialog('Nuovo partner', form);
+  }).catch((error) => flash(error.message, 'error'));
+}
+
+/** A holder joins a patto in force (the «adesione» the regulations allow). */
+function joinDialog(patto, onSaved) {
+  apiAll('/api/holders').then((holders) => {
+    const taken = new Set(patto.parties.map((p) => p.holder_id));
+    const form = h('form', { novalidate: true, class: 'stack' },
+      field('Organizzazione o gruppo', select('holder_id', holders.filter((x) => !taken.has(x.id)).map((x) => [x.id, x.name]), '', { placeholder: 'Scegli' }), { required: true }),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Aggiungi la parte' }),
+        h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla', onclick: () => dialog.close() })));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await busy(form.querySelector('[type=submit]'), () => api(`/api/patti/${patto.id}/parties`, { method: 'POST', body: { holder_id: new FormData(form).get('holder_id') } }));
+        dialog.close();
+        flashNext('La nuova parte ha aderito al patto.');
+        onSaved();
+      } catch (error) {
+        showFormError(form, error);
+      }
+    });
+    const dialog = openDialog('Adesione al patto', form);
   }).catch((error) => flash(error.message, 'error'));
 }
 
