@@ -8,7 +8,8 @@ figures do not depend on the day the suite runs. Threshold 3 (the Sistan minimum
 Eight plans active in M: anziani A1..A4 (comune X), famiglie-minori F1 (X), F2, F3 (Y),
 disabili D1 (Y). Days are days of M.
 
-- reviews due in M: A1 due 5 held 4 (on time), A2 due 10 held 12 (late), A3 due 15 held 15
+- reviews due in M: A1 due 5 held 4 (on time), A2 due 10 held 12 and again 14 (late, one
+  due day), A3 due 15 held 15
   (on time), A4 due 20 never held (overdue: late), F1 due 3 held 2, F2 due 8 held 8,
   F3 due 25 held 27 (late), D1 due 6 held 6; A1 also had one due in M−1, held in M−1.
 - goals (weight 1, baseline −1 unless said), latest level in M:
@@ -158,6 +159,7 @@ async def build(t: Tenant) -> World:
     await w.review("A1", d(4), d(5), {a1g1: 0, a1g2: 1})
     await w.review("A1", d(20), None, {a1g1: 1})
     await w.review("A2", d(12), d(10), {await w.goal("A2"): -1})
+    await w.review("A2", d(14), d(10))  # a second review for the same due day: counted once
     a3g1, a3g2 = await w.goal("A3"), await w.goal("A3")
     await w.review("A3", d(15), d(15), {a3g1: 0, a3g2: -1})
     await w.goal("A4")

@@ -241,14 +241,20 @@ def _figures(inputs: OutcomeInputs, period: Period) -> _Groups:
             for a in groups.of(plan.id):
                 a.plans += 1
     # Reviews due in the period: on time when held on or before the due day; a due day
-    # already past (before today) with no review held counts as late.
+    # already past (before today) with no review held counts as late. One due day counts
+    # once, with the first review held for it.
+    first_held: dict[tuple[str, date], date | None] = {}
     for due in inputs.dues:
         if due.plan_id not in plans or not _in(due.due_on, period):
             continue
-        if due.held_on is None and due.due_on >= inputs.today:
+        key = (due.plan_id, due.due_on)
+        held = [d for d in (first_held.get(key), due.held_on) if d is not None]
+        first_held[key] = min(held) if held else None
+    for (plan_id, due_on), held_on in first_held.items():
+        if held_on is None and due_on >= inputs.today:
             continue  # still on time: not yet due
-        on_time = due.held_on is not None and due.held_on <= due.due_on
-        for a in groups.of(due.plan_id):
+        on_time = held_on is not None and held_on <= due_on
+        for a in groups.of(plan_id):
             a.reviews_due += 1
             a.reviews_on_time += on_time
     # Goals: the latest level of each goal recorded in the period.
