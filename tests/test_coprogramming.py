@@ -48,6 +48,7 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
                 "title": "Co-programmazione del Piano Sociale di Zona",
                 "notice_text": "Avviso pubblico di co-programmazione ai sensi dell'art. 55 CTS",
                 "piano_period": "2025-2027",
+                "notice_url": "https://www.example.it/avviso-coprogrammazione",
             },
         ),
         201,
@@ -521,6 +522,13 @@ async def test_bad_input_is_a_4xx_naming_the_field(client, tenant: Tenant) -> No
     bad(await client.post(f"{P}/procedures", headers=udp, json={"title": "A\x00"}), "title")
     bad(await client.post(f"{P}/procedures", headers=udp, json={"title": "A", "x": 1}), "x")
     bad(await client.post(f"{P}/procedures", headers=udp, json={"title": "A", "kind": "z"}), "kind")
+    for url in ("javascript:alert(1)", "https://a.example/x y", "https://a.example/\x00"):
+        bad(
+            await client.post(
+                f"{P}/procedures", headers=udp, json={"title": "A", "notice_url": url}
+            ),
+            "notice_url",
+        )
     pid = ok(await client.post(f"{P}/procedures", headers=udp, json={"title": "A"}), 201)["id"]
     bad(
         await client.post(f"{P}/procedures/{pid}/applications", headers=udp, json={}),

@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 
 from registry.holders.schemas import HolderCreate
-from registry.text import Line, LongText
+from registry.text import END, Line, LongText
 from registry.vocabularies import (
     ApplicationStatus,
     DocumentStatus,
@@ -26,7 +26,16 @@ from registry.vocabularies import (
 Title = Annotated[Line, msgspec.Meta(min_length=1, max_length=300)]
 ShortText = Annotated[LongText, msgspec.Meta(max_length=5000)]
 Document = Annotated[LongText, msgspec.Meta(max_length=200_000)]
-Url = Annotated[Line, msgspec.Meta(max_length=500)]
+# The notice's address is shown as a link on the public page: http(s) only (no javascript:),
+# no space or control character.
+Url = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(https?://[^\x00-\x20]+)?" + END,
+        max_length=500,
+        examples=["https://www.comune.example.it/avviso-coprogrammazione"],
+    ),
+]
 PersonName = Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
 ContactText = Annotated[Line, msgspec.Meta(max_length=200)]
 Category = Annotated[Line, msgspec.Meta(min_length=1, max_length=64)]
