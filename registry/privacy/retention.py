@@ -116,9 +116,13 @@ async def closed_plans_due(ambito_id: uuid.UUID, cutoff: date) -> list[uuid.UUID
     free text or their case code. The clock starts at closing (the closure record, or else
     the later of the plan's end date and its last change: conservative, a later edit only
     delays it)."""
-    rows = await Plan.select(
-        Plan.id, Plan.end_date, Plan.updated_at, Plan.case_code, Plan.notes
-    ).where((Plan.ambito == ambito_id) & (Plan.status == "closed"))
+    rows = (
+        await Plan.select(
+            Plan.id, Plan.end_date, Plan.updated_at, Plan.case_code, Plan.notes, Plan.goals
+        )
+        .where((Plan.ambito == ambito_id) & (Plan.status == "closed"))
+        .output(load_json=True)
+    )
     closure = _closure_table()
     closed_on: dict[uuid.UUID, date] = {}
     if closure is not None and rows:
@@ -128,8 +132,13 @@ async def closed_plans_due(ambito_id: uuid.UUID, cutoff: date) -> list[uuid.UUID
             closed_on[r["plan"]] = r["closed_on"]
     due = []
     for row in rows:
-        if row["case_code"].startswith("ANON-"):
-            continue  # already done
+        goals = row["goals"] or []
+        if (
+            row["case_code"].startswith("ANON-")
+            and not row["notes"]
+            and all(g == ERASED_TEXT for g in goals)
+        ):
+            continue  # already done (text written after an erasure on request is not)
         start = closed_on.get(row["id"])
         if start is None:
             updated = row["updated_at"]
