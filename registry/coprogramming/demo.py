@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import ModuleType
-from typing import Any
 
 from registry import common
 from registry.access import Principal, Role
@@ -515,13 +514,12 @@ async def _principal(ambito_id: uuid.UUID, username: str) -> Principal:
 
 @dataclass
 class DemoProcedure:
-    """What the demo wrote, for the co-design and patto that follow and for the tests."""
+    """What the procedure's part wrote, for the co-design and the patto that follow."""
 
     procedure_id: uuid.UUID
     session_ids: dict[int, uuid.UUID]
     holder_ids: dict[str, uuid.UUID]
     proposal_ids: dict[str, uuid.UUID]
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
@@ -879,7 +877,9 @@ async def _partnerships(
                 description="Il Comune fornisce attrezzi e materiali e smaltisce il verde"
             ),
         )
-    patto_entries: list[uuid.UUID] = []
+    # The UdP confirms each Saturday's hours on the Tuesday after (never later than yesterday:
+    # a moment after the demo's own would be in the future).
+    patto_entries: list[tuple[uuid.UUID, date]] = []
     for week in range((today - signed).days // 7):
         day = signed + timedelta(days=7 * week + 5)  # Saturday mornings, more or less
         with clock.at(_at(day, "12:30")):
@@ -889,7 +889,7 @@ async def _partnerships(
                 CommitmentContribution(quantity=3, occurred_on=day, note=""),
                 keys.next(),
             )
-            patto_entries.append(entry.id)
+            patto_entries.append((entry.id, day))
             if week % 8 == 3:
                 entry, _ = await partnerships.record_contribution(
                     udp,
@@ -897,8 +897,11 @@ async def _partnerships(
                     CommitmentContribution(quantity=4, occurred_on=day, note="Panchine e altalena"),
                     keys.next(),
                 )
-                patto_entries.append(entry.id)
-    await confirm_all(udp, patto_entries, _at(today - timedelta(days=1)), clock)
+                patto_entries.append((entry.id, day))
+    for entry_id, day in patto_entries:
+        await confirm_all(
+            udp, [entry_id], _at(min(day + timedelta(days=3), today - timedelta(days=1))), clock
+        )
     first_end = _add_months(signed, 6) - timedelta(days=1)
     with clock.at(_at(first_end + timedelta(days=9))):
         await partnerships.add_report(
@@ -913,7 +916,6 @@ async def _partnerships(
                 "una quarantina di famiglie. Da migliorare: i turni estivi, con più volontari.",
             ),
         )
-    demo.extra.update(project_id=project.id, patto_id=patto.id)
 
 
 class _Keys:
