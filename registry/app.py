@@ -38,8 +38,8 @@ from registry.api.openapi import DocumentedErrors
 from registry.api.outcomes import OutcomesController
 from registry.api.partnerships import CodesignController, CommitmentController, PattoController
 from registry.api.plans import AuditController, PlanController
-from registry.api.privacy import PrivacyController
 from registry.api.platform import PlatformController
+from registry.api.privacy import PrivacyController
 from registry.api.reconfirm import ReconfirmController, ReconfirmPage
 from registry.api.reference import AmbitoController, TaxonomyController, UserController
 from registry.api.region import REGION_CONTROLLERS
