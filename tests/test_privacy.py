@@ -587,11 +587,12 @@ async def test_retention_job_removes_what_expired_and_keeps_the_figures(
     )
     events = (await client.get("/api/privacy/events", headers=t.headers(U))).json()["items"]
     assert [e["action"] for e in events] == ["retention"] and events[0]["by_job"] is True
-    # Text written on an erased plan afterwards goes at the next run.
-    await Plan.update({Plan.notes: "Scritta dopo"}).where(Plan.id == s.plan_ids[0])
+    # Text written afterwards on an erased plan closed long ago (PL-2: its closure record
+    # keeps the clock) goes at the next run.
+    await Plan.update({Plan.notes: "Scritta dopo"}).where(Plan.id == s.plan_ids[1])
     third = await jobs.run_job("retention", SETTINGS, now=now, ambito_ids=[t.ambito_id])
     assert third.summary["closed_plans"] == 1
-    assert (await Plan.select(Plan.notes).where(Plan.id == s.plan_ids[0]).first()) == {"notes": ""}
+    assert (await Plan.select(Plan.notes).where(Plan.id == s.plan_ids[1]).first()) == {"notes": ""}
     # The UdP's settings are checked, naming the field.
     bad = await client.put("/api/privacy/retention/plans", json={"days": 5}, headers=t.headers(U))
     assert bad.status_code == 400 and bad.json()["field"] == "kind"
