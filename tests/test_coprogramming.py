@@ -154,6 +154,14 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
             f"{P}/applications/{mine['id']}", headers=udp, json={"status": "admitted"}
         )
     )
+
+    async def told(event_type: str) -> list[dict]:
+        page = ok(await client.get("/api/notifications/", headers=hm))
+        return [n for n in page["items"] if n["event_type"] == event_type]
+
+    [admitted] = await told("coprogramming.application_decided")
+    title = "Domanda accolta: «Co-programmazione del Piano Sociale di Zona»"
+    assert (admitted["title"], admitted["link"]) == (title, f"#/coprogrammazione/{pid}")
     counted = ok(await client.get(f"{P}/procedures/{pid}", headers=sw))
     assert (counted["organisations"], counted["people"]) == (3, 2 + 1 + 3)
 
@@ -384,6 +392,10 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
     assert approved["approved_by"] == str(tenant.users[U])
     assert approved["status"] == "approved" and approved["approved_at"]
     bad(await client.post(f"{P}/minutes/{draft['id']}/approve", headers=udp), "frozen", 409)
+    # The organisations present hear that the minutes are final (once).
+    [final_minutes] = await told("coprogramming.minutes_approved")
+    assert final_minutes["link"] == f"#/coprogrammazione/{pid}/sessioni/{s2}"
+    assert final_minutes["title"] == "Verbale approvato: sessione 2 – Sessione 2"
     second = ok(
         await client.put(
             f"{P}/sessions/{s2}/minutes", headers=udp, json={"content": content + "Rettifica.\n"}

@@ -64,6 +64,7 @@ from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.holders import service as holders
 from registry.holders.tables import Holder
 from registry.italian import ROME
+from registry.notifications import workflow
 from registry.resources.tables import Resource
 from registry.taxonomy import service as taxonomy
 from registry.vocabularies import (
@@ -475,11 +476,25 @@ async def update_application(
         values["decided_at"] = at
     if "note" in fields:
         values["note"] = fields["note"]
+    decided = values.get("status") in (ApplicationStatus.ADMITTED, ApplicationStatus.REJECTED)
     async with unit_of_work():
         if values:
             await Application.update(values).where(Application.id == application_id)
         if "participants" in fields:
             await _replace_people(actor, application_id, fields["participants"])
+        if decided and values["status"] != row["status"]:
+            procedure = (
+                await Procedure.select(Procedure.title)
+                .where(Procedure.id == row["procedure"])
+                .first()
+            )
+            await workflow.coprogramming_application_decided(
+                actor,
+                procedure_id=row["procedure"],
+                procedure_title=procedure["title"] if procedure else "",
+                holder_id=row["holder"],
+                admitted=values["status"] == ApplicationStatus.ADMITTED,
+            )
     return await get_application(actor, row["id"])
 
 
@@ -1176,7 +1191,19 @@ async def approve_minutes(
     at = now or current_time()
     row, session = await _minutes_row(actor, minutes_id)
     actor.require(Role.UDP_ADMIN)
-    await _approve(Minutes, Minutes.session, row, actor, at)
+    async with unit_of_work():
+        await _approve(Minutes, Minutes.session, row, actor, at)
+        present = await Attendance.select(Attendance.application.holder.as_alias("holder")).where(
+            Attendance.session == session["id"]
+        )
+        await workflow.coprogramming_minutes_approved(
+            actor,
+            procedure_id=session["procedure"],
+            session_id=session["id"],
+            session_label=f"sessione {session['number']} – {session['title']}",
+            version=row["version"],
+            holder_ids=[p["holder"] for p in present],
+        )
     fresh = await Minutes.select().where(Minutes.id == minutes_id).first()
     return _document_out(fresh, session["procedure"])
 

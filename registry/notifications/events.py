@@ -28,6 +28,10 @@ class EventType(StrEnum):
     REVIEW_OVERDUE = "plan.review_overdue"  # issue 15: a plan's review is past due
     CHECKIN_CODE_REVOKED = "checkin.code_revoked"
     PATTO_REPORT_DUE = "patto.report_due"  # issue 16: a patto's periodic report is due
+    # issue 16: an organisation's application to a co-programming procedure was decided; the
+    # minutes of a session it took part in were approved
+    COPROG_APPLICATION_DECIDED = "coprogramming.application_decided"
+    COPROG_MINUTES_APPROVED = "coprogramming.minutes_approved"
     PING = "webhook.ping"
 
 

@@ -405,3 +405,64 @@ async def patto_report_due(
             data={"patto_id": str(patto_id), "period_end": period_end.isoformat()},
         )
     )
+
+
+# --- co-programming procedures (issue 16) --------------------------------------------------
+
+
+async def coprogramming_application_decided(
+    actor: Principal,
+    *,
+    procedure_id: uuid.UUID,
+    procedure_title: str,
+    holder_id: uuid.UUID,
+    admitted: bool,
+) -> None:
+    """The organisation's managers hear whether the UdP admitted it to the procedure."""
+    outcome = "accolta" if admitted else "non accolta"
+    next_step = (
+        "Ora vedi il calendario delle sessioni e, nelle sessioni a cui partecipi, scrivi ai "
+        "tavoli le risposte alle quattro domande."
+        if admitted
+        else "Per chiarimenti rivolgiti all'Ufficio di Piano."
+    )
+    await announce(
+        actor,
+        EventType.COPROG_APPLICATION_DECIDED,
+        users=await holder_managers(actor.ambito_id, holder_id),
+        title=f"Domanda {outcome}: «{procedure_title}»",
+        body=f"La domanda di partecipazione a «{procedure_title}» è stata {outcome}. {next_step}",
+        link=f"#/coprogrammazione/{procedure_id}",
+        subject=f"coprogramming:{procedure_id}",
+        data={"procedure_id": str(procedure_id), "admitted": admitted},
+    )
+
+
+async def coprogramming_minutes_approved(
+    actor: Principal,
+    *,
+    procedure_id: uuid.UUID,
+    session_id: uuid.UUID,
+    session_label: str,
+    version: int,
+    holder_ids: Sequence[uuid.UUID],
+) -> None:
+    """The managers of the organisations present at the session: its minutes are final."""
+    users = [
+        u
+        for holder in dict.fromkeys(holder_ids)
+        for u in await holder_managers(actor.ambito_id, holder)
+    ]
+    await announce(
+        actor,
+        EventType.COPROG_MINUTES_APPROVED,
+        users=users,
+        title=f"Verbale approvato: {session_label}",
+        body=(
+            f"Il verbale di «{session_label}» (versione {version}) è stato approvato "
+            "dall'Ufficio di Piano ed è pubblicato nella pagina della procedura."
+        ),
+        link=f"#/coprogrammazione/{procedure_id}/sessioni/{session_id}",
+        subject=f"coprogramming:{procedure_id}",
+        data={"procedure_id": str(procedure_id), "session_id": str(session_id), "version": version},
+    )

@@ -26,6 +26,8 @@ const EVENTS = {
   'plan.review_overdue': 'Verifica del piano in ritardo',
   'checkin.code_revoked': 'Codice QR revocato',
   'patto.report_due': 'Relazione del patto da presentare',
+  'coprogramming.application_decided': 'Domanda di co-programmazione decisa',
+  'coprogramming.minutes_approved': 'Verbale di sessione approvato',
   'notification.digest': 'Riepilogo giornaliero',
   'webhook.ping': 'Prova webhook',
 };
