@@ -63,13 +63,13 @@ function procedurePage(p) {
         ? p.minutes.map((m) => h('details', { class: 'minutes' },
           h('summary', { text: `Sessione ${sessionOf[m.session_id]?.number ?? ''}: ${sessionOf[m.session_id]?.title ?? ''} · versione ${m.version}, approvato il ${fmt.date(m.approved_at)}` }),
           documentText(m.content),
-          h('p', { class: 'small muted', text: `Impronta SHA-256 del testo approvato: ${m.content_hash}` }),
+          h('p', { class: 'small muted hash', text: `Impronta SHA-256 del testo approvato: ${m.content_hash}` }),
           downloads('minutes', m.id, `verbale-sessione-${sessionOf[m.session_id]?.number ?? ''}-v${m.version}`)))
         : h('p', { text: 'Nessun verbale approvato finora.' })),
     h('section', { class: 'card', 'aria-labelledby': 'summary-title' },
       h('h2', { id: 'summary-title', text: 'Documento istruttorio di sintesi' }),
       p.summary
-        ? [h('p', { class: 'small muted', text: `Versione ${p.summary.version}, approvata il ${fmt.date(p.summary.approved_at)}. Impronta SHA-256: ${p.summary.content_hash}` }),
+        ? [h('p', { class: 'small muted hash', text: `Versione ${p.summary.version}, approvata il ${fmt.date(p.summary.approved_at)}. Impronta SHA-256: ${p.summary.content_hash}` }),
           downloads('summary', p.summary.id, `documento-di-sintesi-v${p.summary.version}`),
           h('details', null, h('summary', { text: 'Testo del documento' }), documentText(p.summary.content))]
         : h('p', { text: 'Il documento di sintesi non è ancora stato approvato.' })),
