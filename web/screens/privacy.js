@@ -82,7 +82,8 @@ async function requests(panel) {
   const subjectSlot = h('div');
   const contactSlot = h('div');
   let subject = null;
-  function drawSubject() {
+  let plans = null; // read only when asked for: listing plans is written in the access log
+  async function drawSubject() {
     const k = kind.value;
     let options = [];
     if (k === 'access') options = users.map((u) => [u.id, `${u.username} (${u.role})`]);
@@ -90,16 +91,17 @@ async function requests(panel) {
     else if (k === 'contact_erasure') options = holders.map((x) => [x.id, x.name]);
     else if (k === 'consent_withdrawal') options = holders.filter((x) => ['informal_network', 'individual_volunteer'].includes(x.kind)).map((x) => [x.id, x.name]);
     if (k === 'plan_erasure') {
-      subject = input('subject_id', '', { required: true, placeholder: 'identificativo del piano' });
-      fill(subjectSlot, field('Piano', subject, { required: true, hint: 'L\'identificativo si legge nell\'indirizzo della pagina del piano.' }));
+      plans = plans || await apiAll('/api/plans');
+      subject = select('subject_id', plans.map((p) => [p.id, `${p.case_code} · ${p.owner_username}`]), '', { placeholder: 'Scegli il piano…' });
+      fill(subjectSlot, field('Piano', subject, { required: true, hint: 'Codice caso e assistente sociale titolare.' }));
     } else {
       subject = select('subject_id', options, '', { placeholder: 'Scegli…' });
       fill(subjectSlot, field(k === 'contact_erasure' || k === 'consent_withdrawal' ? 'Ente' : 'Persona', subject, { required: true }));
     }
     fill(contactSlot, k === 'contact_erasure' ? field('Contatto da cancellare', input('contact', '', { maxlength: 200 }), { required: true, hint: 'Come è scritto nella scheda dell\'ente (nome, e-mail o telefono).' }) : null);
   }
-  kind.addEventListener('change', drawSubject);
-  drawSubject();
+  kind.addEventListener('change', () => drawSubject().catch((error) => fill(subjectSlot, errorBox(error))));
+  await drawSubject();
   const channel = select('channel', Object.entries(CHANNELS), 'paper');
   const reference = input('reference', '', { maxlength: 100, placeholder: 'es. prot. 123/2026' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Registra ed esegui');
