@@ -4,6 +4,7 @@
 import { api } from '../js/api.js';
 import { h, fill, responsive } from '../js/dom.js';
 import { APPLICATION_STATUS, PROCEDURE_KINDS, count, label } from '../js/i18n.js';
+import { ambito } from '../js/store.js';
 import {
   badge, busy, emptyState, errorBox, field, flashNext, fmt, input, loading, openDialog, pageHeader, select, showFormError, textarea,
 } from '../js/ui.js';
@@ -12,12 +13,16 @@ import { procedureBadge } from './coprogramming-bits.js';
 export default async function coprogramming(root, { session, navigate }) {
   const udp = session.role === 'udp_admin';
   const list = h('div', null, loading());
+  const current = await ambito().catch(() => ({ code: '' }));
   root.append(pageHeader('Co-programmazione e co-progettazione', {
     help: 'Un procedimento dell\'art. 55 del Codice del Terzo Settore: l\'avviso, le adesioni delle organizzazioni, le sessioni divise in tavoli, i verbali e il documento di sintesi. Aprilo per seguirlo passo per passo.',
     lead: udp
       ? 'I procedimenti dell\'art. 55 del Codice del Terzo Settore: avviso, calendario, adesioni, sessioni e tavoli, verbali, documento di sintesi e obiettivi del Piano di Zona.'
       : 'I procedimenti a cui la tua organizzazione può aderire: avviso, calendario delle sessioni e tavoli di lavoro.',
-    actions: udp ? [h('button', { type: 'button', class: 'btn btn-primary', onclick: create }, 'Nuovo procedimento')] : null,
+    actions: [
+      udp ? h('button', { type: 'button', class: 'btn btn-primary', onclick: create }, 'Nuovo procedimento') : null,
+      current.code ? h('a', { class: 'btn btn-secondary', href: `/pubblico/?ambito=${encodeURIComponent(current.code)}`, target: '_blank', rel: 'noopener', text: 'Pagina pubblica dei procedimenti' }) : null,
+    ],
   }), list);
 
   async function load() {
