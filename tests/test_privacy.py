@@ -272,9 +272,10 @@ async def test_erasure_keeps_published_figures_and_leaves_no_trace(
     assert await _contains(client, t, secrets) == []
     resource = await Resource.select(Resource.status).where(Resource.id == own.id).first()
     assert resource == {"status": "paused"}  # out of the suggestions, figures unchanged
-    # The ledger and the presence are still there, linked to the same (anonymous) account.
+    # The ledger is still there, linked to the same (anonymous) account; the presence is gone.
     assert await Contribution.count().where(Contribution.volunteer == v1) == 2
-    assert await CheckIn.count().where(CheckIn.volunteer == v1) == 1
+    assert await CheckIn.count().where(CheckIn.volunteer == v1) == 0
+    assert outcome["checkins"] == 1
     row = await User.select().where(User.id == v1).first()
     assert row is not None and row["username"].startswith("anonimo-") and not row["active"]
     # The account is closed: a login with the old name fails, a token of the account too.

@@ -2,7 +2,7 @@
 
 The rule that keeps the figures: rows the metrics count are never deleted nor re-linked.
 A volunteer's account becomes its own pseudonym (a random name, no password, closed), so
-every ledger entry, check-in and match keeps pointing at the same id: distinct-person counts,
+every ledger entry and match keeps pointing at the same id: distinct-person counts,
 hours, values and network ties of past periods are what they were, while nothing left says
 who the person was. The service (service.py) checks roles and records the request; these
 functions run inside its unit of work.
@@ -19,6 +19,7 @@ import uuid
 from typing import Any
 
 from registry.audit.tables import AccessLog
+from registry.checkin.tables import CheckIn
 from registry.common import now
 from registry.contributions.tables import Contribution, ContributionConfirmation
 from registry.db import text_contains
@@ -144,8 +145,8 @@ async def _erase_individual_holder(holder: dict[str, Any], alias: str) -> int:
 
 
 async def erase_volunteer(ambito_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, int]:
-    """A volunteer's account, own holder, contacts, settings, notifications and messages;
-    the ledger and check-ins stay, linked to the same (now anonymous) account."""
+    """A volunteer's account, own holder, contacts, settings, notifications, messages and
+    QR presences; the ledger stays, linked to the same (now anonymous) account."""
     user = await User.select().where((User.id == user_id) & (User.ambito == ambito_id)).first()
     if user is None:
         raise NotFound("no such user")
@@ -206,6 +207,10 @@ async def erase_volunteer(ambito_id: uuid.UUID, user_id: uuid.UUID) -> dict[str,
             ContributionConfirmation.contribution.is_in(ids) & (ContributionConfirmation.note != "")
         )
     counts["ledger_entries_kept"] = len(ids)
+    # The presences' times served the check-out and its evidence; the entries they wrote
+    # stay verified (their own flag), so they go with the person.
+    counts["checkins"] = await CheckIn.count().where(CheckIn.volunteer == user_id)
+    await CheckIn.delete().where(CheckIn.volunteer == user_id)
     await FeedToken.update({FeedToken.revoked_at: now()}).where(
         ((FeedToken.user == user_id) | (FeedToken.created_by == user_id))
         & FeedToken.revoked_at.is_null()
