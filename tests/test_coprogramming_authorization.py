@@ -8,12 +8,14 @@ what one role did (an approval, a deletion) does not decide what the next one ge
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from litestar.routes import HTTPRoute
 
 from registry.access import Role
 from tests.conftest import make_tenant
@@ -221,3 +223,15 @@ async def test_anonymous(client, shared: Procedure) -> None:
         assert document.status_code == status, path
         if status == 200:
             assert "approvata il" in document.text and "Maria Rossi" not in document.text
+
+
+def test_every_coprogramming_route_has_its_rows(app: Any) -> None:
+    """A new co-programming endpoint fails here until it gets its row in CASES."""
+    served = set()
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path.startswith(P + "/"):
+            for handler in route.route_handlers:
+                for method in handler.http_methods - {"OPTIONS", "HEAD"}:
+                    served.add((method, re.sub(r"\{[^}]*\}", "{}", route.path[len(P) :])))
+    covered = {(c.method, re.sub(r"\{[^}]*\}", "{}", c.path)) for c in CASES}
+    assert served == covered
