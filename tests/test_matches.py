@@ -504,7 +504,7 @@ async def test_bad_proposals(client, tenant: Tenant, other_tenant: Tenant) -> No
     assert response.json()["warning"] == "Non suggerita dal motore: categoria diversa"
     assert await attempt(good) == (409, "resource_id")  # already proposed
 
-    await client.patch(f"/api/plans/{plan['id']}", json={"status": "closed"}, headers=headers)
+    await client.patch(f"/api/plans/{plan['id']}", json={"status": "suspended"}, headers=headers)
     assert (await attempt({**good, "resource_id": str(tenant.other_resource_id)}))[0] == 409
 
 

@@ -323,9 +323,12 @@ async def test_bad_need_input_names_the_field(
 async def test_need_of_a_closed_plan_cannot_change(client, tenant: Tenant) -> None:
     plan = await create_plan(client, tenant)
     need = await create_need(client, tenant, plan["id"])
-    await client.patch(
-        f"/api/plans/{plan['id']}", json={"status": "closed"}, headers=tenant.headers(S)
+    closed = await client.post(
+        f"/api/plans/{plan['id']}/closure",
+        json={"closed_on": plan["start_date"], "reason": "goals_reached"},
+        headers=tenant.headers(S),
     )
+    assert closed.status_code == 201, closed.text
     response = await client.post(
         f"/api/plans/{plan['id']}/needs", json=need_body(), headers=tenant.headers(S)
     )

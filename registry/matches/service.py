@@ -529,3 +529,55 @@ async def transition(
         await _event(actor, match_id, source.value, rule.target.value, reason)
         await notify.match_moved(actor, match_id, action, reason)  # whoever acts next
     return await get_match(actor, match_id)
+
+
+# --- a plan's closure -----------------------------------------------------------------------
+
+# How a closure ends each open match of the plan, through the plan side's own transitions:
+# help that was running is completed (it was given until the plan ended), a proposal or an
+# acceptance that never started is withdrawn (its held place is released).
+_ON_PLAN_CLOSURE = {
+    MatchStatus.PROPOSED: "withdraw",
+    MatchStatus.ACCEPTED: "withdraw",
+    MatchStatus.ACTIVE: "complete",
+}
+
+
+async def end_for_closed_plan(actor: Principal, plan_id: uuid.UUID, reason: str) -> int:
+    """End the plan's proposed, accepted and active matches as `transition` does (history
+    row, place released, need status, the holder's managers told, who never see `reason`).
+
+    The caller holds the unit of work that closes the plan, so the closure and the ends
+    are stored together or not at all. Returns how many matches ended.
+    """
+    rows = (
+        await Match.select(Match.id, Match.status, Match.resource, Match.need)
+        .where((Match.plan == plan_id) & (Match.ambito == actor.ambito_id))
+        .where(Match.status.is_in(OPEN))
+        .order_by(Match.created_at)
+        .order_by(Match.id)
+    )
+    # Withdrawals first: a need that keeps an active match until its completion stays
+    # "matched" (a withdrawal reopens a need only when no active match is left).
+    rows.sort(key=lambda r: r["status"] == MatchStatus.ACTIVE.value)
+    ended = 0
+    for row in rows:
+        source = await _locked_status(row["id"])  # a concurrent answer may have moved it
+        action = _ON_PLAN_CLOSURE.get(source) if source else None
+        if source is None or action is None:
+            continue
+        rule = RULES[action]
+        moved = (
+            await Match.update({Match.status: rule.target.value, Match.updated_at: now()})
+            .where((Match.id == row["id"]) & (Match.status == source.value))
+            .returning(Match.id)
+        )
+        if not moved:
+            continue
+        if source in HOLDING and rule.target not in HOLDING:
+            await _release(row["resource"])
+        await _update_need_status(row["need"], rule.target)
+        await _event(actor, row["id"], source.value, rule.target.value, reason)
+        await notify.match_moved(actor, row["id"], action, reason)
+        ended += 1
+    return ended

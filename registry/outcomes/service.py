@@ -65,6 +65,7 @@ from registry.contributions.tables import CommunityActivity
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.holders.tables import Holder
+from registry.matches import service as matches
 from registry.outcomes.gas import t_score
 from registry.outcomes.schemas import (
     CLOSURE_REASON_LABELS,
@@ -667,6 +668,10 @@ async def _close(actor: Principal, plan_id: uuid.UUID, data: ClosureIn, moment: 
         )
         await _set_next_review(actor.ambito_id, plan_id, None, moment)
         await _resolve_overdue(actor.ambito_id, plan_id)
+        # The help arranged for the plan ends with it (reopening does not restore it).
+        await matches.end_for_closed_plan(
+            actor, plan_id, f"Piano chiuso: {CLOSURE_REASON_LABELS[data.reason]}"
+        )
         await audit.record(actor, AuditAction.PLAN_CLOSE, plan_id, detail=data.reason.value)
 
 

@@ -22,6 +22,7 @@ from registry.common import Page, now, set_fields
 from registry.db import array_contains, is_sqlite, unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.notifications import workflow as notify
+from registry.outcomes.tables import PlanClosure
 from registry.plans.pseudonym import check_case_code
 from registry.plans.schemas import (
     NeedCreate,
@@ -219,11 +220,33 @@ async def create_plan(actor: Principal, data: PlanCreate) -> PlanOut:
     return _plan_out(await plan_row(actor, plan.id))
 
 
+async def _check_status_change(plan_id: uuid.UUID, current: str, target: str | None) -> None:
+    """A plan closes only through its closure (a reason and the goals' final levels, which
+    the outcome figures count; its matches end with it), and a plan closed that way reopens
+    only by undoing the closure. A plan closed before closures existed may still reopen."""
+    closed = PlanStatus.CLOSED.value
+    if target is None or target == current:
+        return
+    if target == closed:
+        raise InvalidInput(
+            "a plan is closed with its closure (POST /api/plans/{plan_id}/closure, with a "
+            "reason and the goals' final levels), not by changing its status",
+            field="status",
+        )
+    if current == closed and await PlanClosure.exists().where(PlanClosure.plan == plan_id):
+        raise InvalidInput(
+            "the plan was closed with a closure: reopen it by undoing the closure "
+            "(DELETE /api/plans/{plan_id}/closure)",
+            field="status",
+        )
+
+
 async def update_plan(actor: Principal, plan_id: uuid.UUID, patch: PlanPatch) -> PlanOut:
     current = await plan_row(actor, plan_id)
     if patch.owner_id is not msgspec.UNSET and actor.role is not Role.UDP_ADMIN:
         raise PermissionDenied("only the UdP hands a plan over to another social worker")
     values = await _plan_values(actor, set_fields(patch))
+    await _check_status_change(plan_id, current["status"], values.get("status"))
     _check_period(
         values.get("start_date", current["start_date"]), values.get("end_date", current["end_date"])
     )
