@@ -78,3 +78,41 @@ def test_volunteer_download_and_the_udp_requests_screen(page: Page, server: str)
     page.get_by_role("dialog").get_by_role("button", name="Cancella").click()
     expect(page.get_by_text("Richiesta eseguita: 1 nota cancellata")).to_be_visible()
     assert social.get(f"/api/plans/{plan['id']}")["notes"] == ""
+
+    # A holder manager erases, on the person's request, a contact of its own organisation.
+    page.locator("#logout").click()
+    suffix = uuid.uuid4().hex[:6]
+    udp = Api(server, "udp")  # the UdP's logout in the browser ended its earlier token
+    holder = udp.post(
+        "/api/holders",
+        {
+            "kind": "association",
+            "sector": "third_sector",
+            "name": f"Associazione privacy {suffix}",
+            "contacts": [
+                {"kind": "person", "value": "Giulia Verdi", "label": "referente"},
+                {"kind": "email", "value": f"info.{suffix}@example.org"},
+            ],
+        },
+    )
+    referent = f"referente.pr.{suffix}"
+    udp.post(
+        "/api/users",
+        {
+            "username": referent,
+            "password": PASSWORD,
+            "role": "holder_manager",
+            "holder_id": holder["id"],
+        },
+    )
+    login(page, server, referent)
+    go(page, "I miei dati")
+    page.get_by_label("Contatto da cancellare su richiesta della persona").select_option(
+        "Giulia Verdi"
+    )
+    page.get_by_role("button", name="Cancella il contatto").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancella").click()
+    expect(page.get_by_text("Richiesta eseguita: 1 contatto cancellato")).to_be_visible()
+    shot(page, "privacy-holder-manager")
+    contacts = udp.get(f"/api/holders/{holder['id']}")["contacts"]
+    assert [c["value"] for c in contacts] == [f"info.{suffix}@example.org"]

@@ -259,10 +259,47 @@ async function planErasure(session) {
   return section;
 }
 
+// A holder manager, for its own organisation: a person asks that their contact be erased, or
+// an informal network withdraws its consent (off the public directory at once).
+async function holderRequests(holderId) {
+  const holder = await api(`/api/holders/${holderId}`);
+  const section = h('section', { class: 'card' }, h('h2', { text: 'Richieste sui dati della tua organizzazione' }));
+  const form = h('form', { novalidate: true });
+  const contact = select('contact', holder.contacts.map((c) => [c.value, c.label ? `${c.value} (${c.label})` : c.value]), '', { placeholder: 'Scegli il contatto…' });
+  const erase = h('button', { type: 'submit', class: 'btn btn-danger' }, 'Cancella il contatto');
+  form.append(field('Contatto da cancellare su richiesta della persona', contact, { required: true }), h('div', { class: 'actions' }, erase));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    resetErrors(form);
+    if (!(await confirmDialog('Cancellare il contatto?', 'Non si può annullare.', { confirmText: 'Cancella', danger: true }))) return;
+    try {
+      const done = await busy(erase, () => api('/api/privacy/requests', { method: 'POST', body: { kind: 'contact_erasure', subject_id: holderId, contact: contact.value, channel: 'app' } }), 'Cancellazione…');
+      flash(`Richiesta eseguita: ${outcomeText(done.outcome)}.`);
+      contact.querySelector(`option[value="${CSS.escape(contact.value)}"]`)?.remove();
+      contact.value = '';
+    } catch (error) {
+      showFormError(form, error, { contact: 'Contatto' });
+    }
+  });
+  section.append(holder.contacts.length ? form : h('p', { text: 'La scheda non ha contatti.' }));
+  if (holder.consent) {
+    const withdraw = h('button', { type: 'button', class: 'btn btn-danger' }, 'Revoca il consenso');
+    withdraw.addEventListener('click', async () => {
+      if (!(await confirmDialog('Revocare il consenso?', 'La scheda esce subito dall\'elenco pubblico, dalla mappa e dai calendari condivisi; per pubblicarla di nuovo servirà un nuovo consenso.', { confirmText: 'Revoca', danger: true }))) return;
+      const done = await busy(withdraw, () => api('/api/privacy/requests', { method: 'POST', body: { kind: 'consent_withdrawal', subject_id: holderId, channel: 'app' } }));
+      flash(`Consenso revocato: ${outcomeText(done.outcome)}.`);
+      withdraw.remove();
+    });
+    section.append(h('p', { text: `Consenso al trattamento dato il ${fmt.date(holder.consent.given_at)} (testo ${holder.consent.text_version}).` }), h('div', { class: 'actions' }, withdraw));
+  }
+  return section;
+}
+
 export default async function privacy(root, { session, user, query, replaceQuery }) {
   if (session.role !== 'udp_admin') {
     root.append(pageHeader('I miei dati', { help: 'Qui scarichi tutto quello che il registro conserva su di te (art. 15 e 20 del GDPR).' }), myData());
     if (session.role === 'social_worker') root.append(await planErasure({ user_id: user.id }));
+    if (session.role === 'holder_manager' && user.holder_id) root.append(await holderRequests(user.holder_id));
     return;
   }
   const tabs = [['richieste', 'Richieste'], ['conservazione', 'Conservazione'], ['dpo', 'Registri per il DPO'], ['operazioni', 'Operazioni eseguite'], ['miei', 'I miei dati']];
