@@ -35,6 +35,7 @@ from registry.matches.tables import Match, MatchEvent, MatchingRun, ResourceCapa
 from registry.metrics.tables import (
     Interaction,
     InteractionParticipant,
+    MetricsMonthFacts,
     MetricsSnapshot,
     TaskLevelOverride,
     ValueRate,
@@ -126,6 +127,7 @@ APP_CONFIG = AppConfig(
         Interaction,
         InteractionParticipant,
         MetricsSnapshot,
+        MetricsMonthFacts,  # the ledger's month facts (issue 13)
         # co-programming procedures, art. 55 CTS (issue 16)
         Procedure,
         Application,

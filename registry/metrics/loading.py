@@ -11,7 +11,7 @@ import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -320,8 +320,13 @@ def _holder_filter(scope: Scope, alias: str = "h") -> tuple[str, list[Any]]:
 
 
 async def load_needs(
-    ambito_id: uuid.UUID, period: Period, scope: Scope
+    ambito_id: uuid.UUID,
+    period: Period,
+    scope: Scope,
+    uses: Sequence[tuple[str | None, str | None, str, str]] | None = None,
 ) -> tuple[list[compute.NeedFact], list[compute.ResourcePlanFact]]:
+    """The needs of the period and the resources used by plans; `uses` (load_uses) when
+    the caller has them from the month facts."""
     sql = (
         "SELECT n.id AS id, n.plan AS plan_id, COALESCE(n.comune, p.comune) AS comune, "
         "p.target_group AS area, n.category_code AS category, n.created_at AS created_at, "
@@ -351,25 +356,48 @@ async def load_needs(
         str(r["need_id"]): (_dt(r["first_at"]), _dt(r["live_at"]))
         for r in await _raw(accepted_sql, _u(ambito_id), *holder_args)
     }
-    # One pass over the plan-linked verified entries: which needs got help in which month,
-    # and which resources served which plans in which month.
+    # Which needs got help in which month, and which resources served which plans in which
+    # month: one pass over the plan-linked verified entries.
+    if uses is None:
+        uses = await load_uses(ambito_id, period, scope)
+    return await _needs_from(ambito_id, period, scope, needs, accepted, holder_args, uses)
+
+
+async def load_uses(
+    ambito_id: uuid.UUID, period: Period, scope: Scope
+) -> list[tuple[str | None, str | None, str, str]]:
+    """(need, resource, plan, month) of the verified plan-linked entries of the period."""
     where, args = _ledger_where(ambito_id, period, scope)
+    return [
+        (_s(r["need_id"]), _s(r["resource_id"]), str(r["plan_id"]), r["month"])
+        for r in await _raw(
+            f"SELECT {_text('c.need_id')} AS need_id, {_text('c.resource')} AS resource_id, "
+            f"{_text('c.plan_id')} AS plan_id, "
+            f"{_month('c.occurred_on')} AS month {_ledger_from(scope)} WHERE {where} "
+            f"AND c.plan_id IS NOT NULL AND {_VERIFIED} GROUP BY 1, 2, 3, 4",
+            *args,
+        )
+    ]
+
+
+async def _needs_from(
+    ambito_id: uuid.UUID,
+    period: Period,
+    scope: Scope,
+    needs: list[dict[str, Any]],
+    accepted: dict[str, tuple[datetime | None, datetime | None]],
+    holder_args: list[Any],
+    uses: Sequence[tuple[str | None, str | None, str, str]],
+) -> tuple[list[compute.NeedFact], list[compute.ResourcePlanFact]]:
+    holder_sql, _ = _holder_filter(scope)
     months_of: dict[str, set[str]] = defaultdict(set)
     pairs: set[tuple[str, str, date, date]] = set()
-    for r in await _raw(
-        f"SELECT {_text('c.need_id')} AS need_id, {_text('c.resource')} AS resource_id, "
-        f"{_text('c.plan_id')} AS plan_id, "
-        f"{_month('c.occurred_on')} AS month {_ledger_from(scope)} WHERE {where} "
-        f"AND c.plan_id IS NOT NULL AND {_VERIFIED} GROUP BY 1, 2, 3, 4",
-        *args,
-    ):
-        if r["need_id"] is not None:
-            months_of[str(r["need_id"])].add(r["month"])
-        if r["resource_id"] is not None:
-            first = date.fromisoformat(f"{r['month']}-01")
-            pairs.add(
-                (str(r["resource_id"]), str(r["plan_id"]), first, _natural(first, "month").end)
-            )
+    for need_id, resource_id, plan_id, month in uses:
+        if need_id is not None:
+            months_of[need_id].add(month)
+        if resource_id is not None:
+            first = date.fromisoformat(f"{month}-01")
+            pairs.add((resource_id, plan_id, first, _natural(first, "month").end))
     # Live matches, over the time they ran (timestamps are text on SQLite: compared here).
     match_sql = (
         "SELECT m.resource AS resource_id, m.plan AS plan_id, m.created_at AS created_at, "
@@ -483,6 +511,74 @@ async def load_inputs(
     if full:
         inputs.needs, inputs.resource_plans = await load_needs(ambito_id, period, scope)
         inputs.offered, inputs.resources = await load_resources(ambito_id, scope)
+    return inputs
+
+
+# --- month facts: the mergeable part of a period's inputs ------------------------------------
+
+
+@dataclass(slots=True)
+class LedgerMonth:
+    """The ledger's facts of one calendar month without filters, exactly the month's share
+    of what load_inputs(by_month=True) reads from the ledger: a period of whole months is
+    the concatenation of its months' facts (every fact belongs to one month)."""
+
+    hours: list[compute.HoursFact] = field(default_factory=list)
+    quantities: list[compute.QuantityFact] = field(default_factory=list)
+    presence: list[compute.PresenceFact] = field(default_factory=list)
+    # (need, resource, plan, month) of the verified plan-linked entries (load_uses).
+    uses: list[tuple[str | None, str | None, str, str]] = field(default_factory=list)
+
+
+_EVER = Period("ever", date(1, 1, 1), date(9999, 12, 31))
+
+
+async def served_plans(ambito_id: uuid.UUID) -> list[str]:
+    """Plans served by any funded intervention that reports delivered hours, whatever its
+    dates: month facts then hold the same whichever period they are merged into (a plan
+    that no intervention of that period serves only splits a sum; allocate_paid takes
+    nothing from it)."""
+    interventions = await load_interventions(ambito_id, _EVER, Scope())
+    return sorted({p for i in interventions if i.delivered_minutes > 0 for p in i.plan_ids})
+
+
+async def load_ledger_months(
+    ambito_id: uuid.UUID, span: Period, served: Sequence[str]
+) -> dict[str, LedgerMonth]:
+    """The month facts of every month of `span` (a range of whole months, the last one
+    possibly running to today): three grouped reads of the ledger for the whole span."""
+    months = {m.key: LedgerMonth() for m in compute.buckets(span.start, span.end, "month")}
+    hours, quantities = await load_ledger(ambito_id, span, Scope(), served)
+    for h in hours:
+        months[h.month].hours.append(h)
+    for q in quantities:
+        months[q.month].quantities.append(q)
+    for p in await load_presence(ambito_id, span, Scope(), by_month=True):
+        months[p.month].presence.append(p)
+    for use in await load_uses(ambito_id, span, Scope()):
+        months[use[3]].uses.append(use)
+    return months
+
+
+async def inputs_from_months(
+    ambito_id: uuid.UUID, span: Period, months: Sequence[LedgerMonth], *, full: bool = True
+) -> Inputs:
+    """A span's month-grouped inputs from its months' facts, with the reference data (plans,
+    needs, resources, interventions, rates: small tables) read now."""
+    rates, levels = await stored_rates(ambito_id)
+    inputs = Inputs(
+        hours=[h for m in months for h in m.hours],
+        quantities=[q for m in months for q in m.quantities],
+        presence=[p for m in months for p in m.presence],
+        interventions=await load_interventions(ambito_id, span, Scope()),
+        person_of_holder=await load_person_aliases(ambito_id),
+        rates=effective_rates(rates),
+        category_levels=levels,
+    )
+    if full:
+        uses = [u for m in months for u in m.uses]
+        inputs.needs, inputs.resource_plans = await load_needs(ambito_id, span, Scope(), uses)
+        inputs.offered, inputs.resources = await load_resources(ambito_id, Scope())
     return inputs
 
 

@@ -25,6 +25,7 @@ from registry.db import unit_of_work
 from registry.metrics import compute, network
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import (
+    LedgerMonth,
     Scope,
     _all_ties,
     _date,
@@ -33,20 +34,24 @@ from registry.metrics.loading import (
     _raw,
     _s,
     _u,
+    inputs_from_months,
     live_figures,
-    load_inputs,
+    load_ledger_months,
     load_network,
     load_resources,
+    served_plans,
 )
 from registry.metrics.periods import ROME, calendar_key
 from registry.metrics.tables import (
+    MetricsMonthFacts,
     MetricsSnapshot,
 )
 from registry.offload import in_worker_process
 
 # 3: periods end today while running; by_holder_kind; use per unit.
 # 4: fingerprint split into reference data and ledger marks (months refreshed one by one).
-SNAPSHOT_VERSION = 4
+# 5: month facts stored beside the snapshots (metrics_month_facts).
+SNAPSHOT_VERSION = 5
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
@@ -188,12 +193,20 @@ class _Freshness:
         self._changed: dict[tuple[str, str], set[str]] = {}
 
     async def holds(self, payload: _Payload, period: Period) -> bool:
-        if payload.reference != self.state.reference:
-            return False
         stored = payload.figures.period
         if (stored.start, stored.end) != (period.start, period.end):
             return False  # a running period stored up to another day
-        marks = (payload.entry_mark, payload.confirmation_mark)
+        return await self.unchanged(
+            period, payload.reference, payload.entry_mark, payload.confirmation_mark
+        )
+
+    async def unchanged(
+        self, period: Period, reference: str, entry_mark: str, confirmation_mark: str
+    ) -> bool:
+        """Whether what was read of `period` at those marks still holds."""
+        if reference != self.state.reference:
+            return False
+        marks = (entry_mark, confirmation_mark)
         if marks == (self.state.entry_mark, self.state.confirmation_mark):
             return True  # nothing written to the ledger since
         if marks not in self._changed:
@@ -376,9 +389,13 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
                 stale.append(period)
     figures: dict[str, Figures] = {}
     if stale:
-        # One pass over the ledger for the stale periods, grouped by month; each period is
-        # then computed from its months (the same facts a query for it alone would return).
-        history = await load_inputs(ambito_id, _covering(stale), Scope(), by_month=True)
+        # The stale periods' months: the facts of the months that did not change from their
+        # store, the others in one grouped pass over the ledger per run of months (stored for
+        # the next run and for the requests); each period is then computed from its months
+        # (the same facts a query for it alone would return).
+        cover = _covering(stale)
+        months = await month_facts(ambito_id, cover, state, live=False, store=True)
+        history = await inputs_from_months(ambito_id, cover, months)
         resources = history.resources
         computed = await asyncio.to_thread(compute.figures_by_period, history, stale, now)
         figures = {p.key: f for p, f in zip(stale, computed, strict=True)}
@@ -478,7 +495,11 @@ async def figures_of(
     found = {} if live else await fresh_figures(ambito_id, wanted)
     missing = [p for p in wanted if p.key not in found]
     if missing:
-        inputs = await load_inputs(ambito_id, _covering(missing), Scope(), full=full, by_month=True)
+        # The months' facts from their store where they still hold (a period that is not a
+        # calendar one, or a year after one new entry, reads the ledger for no month or one).
+        cover = _covering(missing)
+        months = await month_facts(ambito_id, cover, await _state(ambito_id), live=live)
+        inputs = await inputs_from_months(ambito_id, cover, months, full=full)
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
         # In a worker process: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
@@ -515,3 +536,88 @@ async def fresh_figures(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[
         if await freshness.holds(payload, p):
             found[p.key] = payload.figures
     return found
+
+
+# --- month facts ---------------------------------------------------------------------------
+
+
+def _runs(months: Sequence[Period], missing: set[str]) -> list[Period]:
+    """The missing months as runs of consecutive months (one ledger read per run)."""
+    runs: list[list[Period]] = []
+    previous = False
+    for m in months:
+        if m.key in missing:
+            if not previous:
+                runs.append([])
+            runs[-1].append(m)
+        previous = m.key in missing
+    return [_covering(run) for run in runs]
+
+
+async def month_facts(
+    ambito_id: uuid.UUID, span: Period, state: _State, *, live: bool, store: bool = False
+) -> list[LedgerMonth]:
+    """The ledger facts of each month of `span`: from metrics_month_facts when stored at
+    marks that still hold (and not `live`), the others read from the ledger (and stored when
+    `store`: only the snapshot job writes them, a request never does)."""
+    months = compute.buckets(span.start, span.end, "month")
+    found: dict[str, LedgerMonth] = {}
+    if not live:
+        rows = await MetricsMonthFacts.select(
+            MetricsMonthFacts.month,
+            MetricsMonthFacts.period_end,
+            MetricsMonthFacts.reference,
+            MetricsMonthFacts.entry_mark,
+            MetricsMonthFacts.confirmation_mark,
+            MetricsMonthFacts.payload,
+        ).where(
+            (MetricsMonthFacts.ambito == ambito_id)
+            & (MetricsMonthFacts.version == SNAPSHOT_VERSION)
+            & MetricsMonthFacts.month.is_in([m.key for m in months])
+        )
+        by_key = {m.key: m for m in months}
+        freshness = _Freshness(ambito_id, state)
+        for r in rows:
+            m = by_key[r["month"]]
+            # A month read in part (a running month read up to another day) does not hold.
+            if m.start.day != 1 or _date(r["period_end"]) != m.end:
+                continue
+            marks = (r["reference"], r["entry_mark"], r["confirmation_mark"])
+            if await freshness.unchanged(m, *marks):
+                found[m.key] = msgspec.json.decode(r["payload"], type=LedgerMonth)
+    missing = {m.key for m in months} - set(found)
+    if missing:
+        served = await served_plans(ambito_id)
+        for run in _runs(months, missing):
+            loaded = await load_ledger_months(ambito_id, run, served)
+            found.update(loaded)
+            if store:
+                for m in compute.buckets(run.start, run.end, "month"):
+                    await _store_facts(ambito_id, m, state, loaded[m.key])
+    return [found[m.key] for m in months]
+
+
+async def _store_facts(
+    ambito_id: uuid.UUID, month: Period, state: _State, facts: LedgerMonth
+) -> None:
+    values = {
+        MetricsMonthFacts.period_end: month.end,
+        MetricsMonthFacts.version: SNAPSHOT_VERSION,
+        MetricsMonthFacts.reference: state.reference,
+        MetricsMonthFacts.entry_mark: state.entry_mark,
+        MetricsMonthFacts.confirmation_mark: state.confirmation_mark,
+        MetricsMonthFacts.computed_at: utcnow(),
+        MetricsMonthFacts.payload: msgspec.json.encode(facts).decode(),
+    }
+    where = (MetricsMonthFacts.ambito == ambito_id) & (MetricsMonthFacts.month == month.key)
+    async with unit_of_work():
+        if await MetricsMonthFacts.exists().where(where):
+            await MetricsMonthFacts.update(values).where(where)
+        else:
+            await MetricsMonthFacts.insert(
+                MetricsMonthFacts(
+                    ambito=ambito_id,
+                    month=month.key,
+                    **{c._meta.name: v for c, v in values.items()},
+                )
+            )

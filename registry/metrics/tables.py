@@ -72,3 +72,21 @@ class MetricsSnapshot(Table, tablename="metrics_snapshot"):
     computed_at = Timestamptz()
     version = Integer(default=1)
     payload = Text()  # msgspec JSON of compute.Figures + the network row
+
+
+class MetricsMonthFacts(Table, tablename="metrics_month_facts"):
+    """The ledger's facts of one calendar month (sums by dimension, who was active), stored
+    by the snapshot job: any period of whole months, with or without a snapshot of its own,
+    is computed from its months' facts instead of a scan of the ledger. Valid while the
+    reference data and the month's ledger are unchanged (snapshots.py)."""
+
+    id = UUID(primary_key=True)
+    ambito = ForeignKey(Ambito, null=False, on_delete=OnDelete.cascade, index=True)
+    month = Varchar(length=7)  # YYYY-MM
+    period_end = Date()  # the month's last day, or the day it was read for a running month
+    version = Integer(default=1)
+    reference = Text(default="")
+    entry_mark = Text(default="")
+    confirmation_mark = Text(default="")
+    computed_at = Timestamptz()
+    payload = Text()  # msgspec JSON of loading.LedgerMonth

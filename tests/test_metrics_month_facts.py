@@ -1,0 +1,143 @@
+"""Month facts (issue 13, "fast with any filter"): the snapshot job stores each month's
+ledger facts, and any period of whole months that no snapshot serves (a period that is not
+a calendar one, a year after one new entry; filtered answers publish rows of these) is
+computed from them, reading the ledger only for the months changed since. The figures must
+equal the definition: each period computed alone from its own read of the ledger."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime
+
+import msgspec
+
+from registry.access import Principal, Role
+from registry.contributions.tables import Contribution
+from registry.metrics import compute, service, snapshots
+from registry.metrics.compute import Figures, Period
+from registry.metrics.loading import LedgerMonth, Scope, load_inputs
+from registry.metrics.tables import MetricsMonthFacts
+from tests.conftest import Tenant
+from tests.metrics_data import _entry, build
+from tests.test_metrics_fast_path import _move, _random_ledger, _shape
+
+NOW = datetime(2025, 7, 15, 10, tzinfo=UTC)
+PERIODS = [
+    *compute.buckets(date(2024, 11, 1), date(2025, 6, 30), "month"),
+    Period("2025-Q1", date(2025, 1, 1), date(2025, 3, 31)),
+    # Not calendar periods: no snapshot of their own, whatever the job stored.
+    Period("2024-12-01/2025-04-30", date(2024, 12, 1), date(2025, 4, 30)),
+    Period("2025-03-01/2025-06-30", date(2025, 3, 1), date(2025, 6, 30)),
+    # The running year to today, its running month too.
+    Period("2025", date(2025, 1, 1), NOW.date()),
+]
+SPAN = Period("span", date(2024, 11, 1), NOW.date())
+
+
+async def _alone(t: Tenant, period: Period) -> Figures:
+    """The definition: the period read alone from the ledger and computed."""
+    inputs = await load_inputs(t.ambito_id, period, Scope())
+    return compute.figures(inputs, period, NOW)
+
+
+async def _stored_months(t: Tenant) -> dict[str, dict[str, object]]:
+    rows = await MetricsMonthFacts.select().where(MetricsMonthFacts.ambito == t.ambito_id)
+    return {r["month"]: r for r in rows}
+
+
+async def test_periods_from_month_facts_equal_each_period_computed_alone(tenant: Tenant) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(5))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    stored = await _stored_months(tenant)
+    # Every month from the first data (2024) to the running month, the running one to today.
+    assert set(stored) == {m.key for m in compute.buckets(date(2024, 1, 1), NOW.date(), "month")}
+    assert stored["2025-07"]["period_end"] == NOW.date()
+
+    got, source = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
+    assert source == "live"  # the non-calendar periods are computed (from the month facts)
+    for period, figures in zip(PERIODS, got, strict=True):
+        assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
+
+    # After the job: an entry of March and a correction of a January entry. January and
+    # March are read from the ledger again, the other months still from their facts.
+    entry = await _entry(tenant, scenario.holders["IV"], 120, plan_id=scenario.plan_ids[0])
+    await _move(entry, date(2025, 3, 3))
+    january = (
+        await Contribution.select(Contribution.id)
+        .where(
+            (Contribution.ambito == tenant.ambito_id)
+            & (Contribution.occurred_on >= date(2025, 1, 1))
+            & (Contribution.occurred_on <= date(2025, 1, 31))
+            & (Contribution.kind == "entry")
+        )
+        .first()
+    )
+    assert january is not None
+    await _entry(tenant, scenario.holders["A"], 15, kind="correction", corrects=january["id"])
+    got, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
+    for period, figures in zip(PERIODS, got, strict=True):
+        assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
+    march = next(i for i, p in enumerate(PERIODS) if p.key == "2025-03")
+    assert (
+        got[march].tables["totals"].rows[0].data["entries"]
+        == (await _alone(tenant, PERIODS[march])).tables["totals"].rows[0].data["entries"]
+    )
+
+    # The rerun of the job stores January and March again, and leaves February's facts.
+    before = await _stored_months(tenant)
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    after = await _stored_months(tenant)
+    changed = {k for k in after if after[k]["computed_at"] != before[k]["computed_at"]}
+    assert changed == {"2025-01", "2025-03"}
+
+
+async def test_stored_month_facts_are_read_while_they_hold_and_never_after(
+    tenant: Tenant,
+) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(6))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
+    (expected,), _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=True)
+    entries = expected.tables["totals"].rows[0].data["entries"]
+
+    # April's stored facts lose their entries: the answer shows it, so the store is what is
+    # read (not the ledger)...
+    where = (MetricsMonthFacts.ambito == tenant.ambito_id) & (MetricsMonthFacts.month == "2025-04")
+    row = await MetricsMonthFacts.select(MetricsMonthFacts.payload).where(where).first()
+    assert row is not None
+    april = msgspec.json.decode(row["payload"], type=LedgerMonth)
+    dropped = sum(h.entries for h in april.hours if h.verified) + sum(
+        q.entries for q in april.quantities if q.verified
+    )
+    assert dropped > 0
+    emptied = LedgerMonth(uses=april.uses)
+    await MetricsMonthFacts.update(
+        {MetricsMonthFacts.payload: msgspec.json.encode(emptied).decode()}
+    ).where(where)
+    (tampered,), _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    assert tampered.tables["totals"].rows[0].data["entries"] == entries - dropped
+
+    # ... until a ledger entry falls in April: then April is read from the ledger again.
+    entry = await _entry(tenant, scenario.holders["A"], 60)
+    await _move(entry, date(2025, 4, 9))
+    (fresh,), _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    assert fresh.tables["totals"].rows[0].data["entries"] == entries + 1
+    assert _shape(fresh) == _shape(await _alone(tenant, period))
+
+
+async def test_filtered_answers_of_a_non_calendar_period_equal_the_live_ones(
+    tenant: Tenant,
+) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(7))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    actor = Principal(tenant.users[Role.UDP_ADMIN], "udp", Role.UDP_ADMIN, tenant.ambito_id)
+    six = Period("2025-01-01/2025-06-30", date(2025, 1, 1), date(2025, 6, 30))
+    for scope in (Scope(), Scope(sector="third_sector"), Scope(comune=tenant.comuni[0])):
+        fast = await service.summary(actor, six, scope, live=False, now=NOW)
+        live = await service.summary(actor, six, scope, live=True, now=NOW)
+        assert msgspec.to_builtins(fast.tables) == msgspec.to_builtins(live.tables), scope
+        assert fast.suppression == live.suppression, scope
+        assert fast.headline == live.headline, scope
