@@ -131,9 +131,8 @@ def test_social_worker_creates_a_plan_gets_suggestions_and_proposes(
     page.get_by_label("Codice del caso").fill("RSSMRA80A01H501U")
     page.get_by_label("Comune di residenza").select_option(label="Olgiate Comasco")
     page.get_by_label("Destinatari (area)").select_option(label="Anziani")
-    page.get_by_label("Obiettivi").fill(
-        "Uscire di casa due volte a settimana\nNon perdere le visite mediche"
-    )
+    # Goals are set afterwards, with their GAS scale, in «Obiettivi ed esiti».
+    expect(page.get_by_text("Dopo aver creato il piano, fissa gli obiettivi")).to_be_visible()
     page.get_by_role("button", name="Crea il piano").click()
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()

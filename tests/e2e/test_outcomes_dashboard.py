@@ -30,4 +30,10 @@ def test_udp_reads_the_outcomes_on_the_dashboard(server: str, page: Page) -> Non
     expect(section.get_by_text("Goal Attainment Scaling").first).to_be_visible()
     section.locator("summary strong", has_text="Esiti per area di utenza").click()
     expect(section.get_by_role("columnheader", name="Quota di verifiche puntuali")).to_be_visible()
+    # Month by month: the months by their Italian names, as in the other tables.
+    section.locator("summary strong", has_text="Esiti mese per mese").click()
+    monthly = section.locator("details.data-table", has_text="Esiti mese per mese")
+    months = "gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre"
+    months += "|novembre|dicembre"
+    expect(monthly.locator("tbody tr td").first).to_have_text(re.compile(rf"^({months}) \d{{4}}$"))
     check_screen(page)

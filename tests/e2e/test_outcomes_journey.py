@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import Api, go, login, shot
 
 CASE_CODE = f"E2E-GAS-{uuid.uuid4().hex[:6].upper()}"
+LATE_CODE = f"E2E-VER-{uuid.uuid4().hex[:6].upper()}"
 # Free text a printout must never carry: the plan's private notes and a review's notes.
 PLAN_NOTE = "Nota riservata del piano E2E"
 REVIEW_NOTE = "Colloquio con la signora Bianchi"
@@ -53,7 +54,8 @@ def long_date(day: date) -> str:
 
 def _arrange(server: str) -> tuple[dict, str]:
     """A plan of «assistente» with a need, a resource of Auser accepted for it, and an entry
-    Auser recorded for the match: it waits for the social worker's confirmation."""
+    Auser recorded for the match: it waits for the social worker's confirmation. And a plan
+    whose review was due three days ago."""
     social = Api(server, "assistente")
     auser = Api(server, "auser")
     holder_id = auser.get("/api/users/me")["holder_id"]
@@ -93,6 +95,23 @@ def _arrange(server: str) -> tuple[dict, str]:
         },
     )
     match = social.post("/api/matches", {"need_id": need["id"], "resource_id": resource["id"]})
+    late = social.post(
+        "/api/plans",
+        {
+            "case_code": LATE_CODE,
+            "comune": comune,
+            "target_group": "anziani",
+            "start_date": (today - timedelta(days=120)).isoformat(),
+        },
+    )
+    social.post(
+        f"/api/plans/{late['id']}/reviews",
+        {
+            "held_on": (today - timedelta(days=60)).isoformat(),
+            "participants": ["person"],
+            "next_review_on": (today - timedelta(days=3)).isoformat(),
+        },
+    )
     auser.post(f"/api/matches/{match['id']}/accept")
     note = f"Accompagnamento {CASE_CODE}"
     auser.post_with_key(
@@ -137,6 +156,14 @@ def test_goals_review_closure_print_and_contributions(server: str, page: Page) -
     expect(page.locator("#flash")).to_contain_text("Contributo confermato")
     # Confirmed, it leaves the list of entries to confirm.
     expect(page.get_by_role("row", name=re.compile(re.escape(note)))).to_have_count(0)
+
+    # The plans list tells which plan's review is overdue, and when the next one is.
+    go(page, "Piani personalizzati")
+    late_row = page.get_by_role("row", name=re.compile(LATE_CODE))
+    expect(late_row).to_contain_text("Verifica in ritardo")
+    expect(late_row).to_contain_text(f"era il {long_date(today - timedelta(days=3))}")
+    expect(page.get_by_role("row", name=re.compile(CASE_CODE))).to_contain_text("da fissare")
+    expect(page.locator("main p[role=status]")).to_contain_text("la verifica in ritardo")
 
     page.goto(f"{server}/#/piani/{plan['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Piano {CASE_CODE}")
@@ -223,6 +250,16 @@ def test_goals_review_closure_print_and_contributions(server: str, page: Page) -
     page.emulate_media(media="screen")
     page.get_by_role("link", name="Torna al piano").click()
 
+    # The plan's form writes no free-text goals and does not close the plan.
+    page.get_by_role("button", name="Modifica il piano").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Stato").locator("option")).to_have_text(
+        ["Bozza", "Attivo", "Sospeso"]
+    )
+    expect(dialog.locator("textarea[name=goals]")).to_have_count(0)
+    expect(dialog).to_contain_text("si fissano nella sezione «Obiettivi ed esiti»")
+    dialog.get_by_role("button", name="Annulla").click()
+
     # Closure: a reason from the vocabulary and the final levels.
     outcomes = page.locator("section.outcomes")
     outcomes.get_by_role("button", name="Chiudi il piano").click()
@@ -238,4 +275,11 @@ def test_goals_review_closure_print_and_contributions(server: str, page: Page) -
     expect(page.locator("section.card dl.facts")).to_contain_text("Chiuso")
     # A closed plan is read, not edited.
     expect(outcomes.get_by_role("button", name="Registra una verifica")).to_have_count(0)
+    # Its form still saves (the notes, say) and keeps it closed.
+    page.get_by_role("button", name="Modifica il piano").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Stato")).to_have_value("Chiuso")
+    dialog.get_by_role("button", name="Salva il piano").click()
+    expect(page.locator("#flash")).to_contain_text("Piano aggiornato")
+    expect(page.locator("section.card dl.facts")).to_contain_text("Chiuso")
     shot(page, "assistente-piano-chiuso")

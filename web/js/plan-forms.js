@@ -8,7 +8,7 @@ import { categorySelect, languageGroup } from './resource-bits.js';
 import { busy, checkedValues, field, input, isoDate, select, showFormError, textarea } from './ui.js';
 
 export const PLAN_LABELS = {
-  case_code: 'Codice del caso', comune: 'Comune', target_group: 'Destinatari', goals: 'Obiettivi',
+  case_code: 'Codice del caso', comune: 'Comune', target_group: 'Destinatari', goals: 'Obiettivi precedenti',
   start_date: 'Inizio', end_date: 'Fine', status: 'Stato', notes: 'Note riservate', owner_id: 'Assistente sociale',
 };
 export const NEED_LABELS = {
@@ -24,7 +24,19 @@ function splitList(text) {
 export function planForm({ current, comuneList, socialWorkers, onSaved, onCancel }) {
   const p = current || { case_code: '', comune: '', target_group: 'anziani', goals: [], start_date: isoDate(new Date()), end_date: null, status: 'active', notes: '' };
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: current ? 'Salva il piano' : 'Crea il piano' });
-  const goals = textarea('goals', p.goals.join('\n'), { rows: 4 });
+  // Goals are records now (GAS scale, reviews) in «Obiettivi ed esiti»: the old free-text
+  // list is only shown, never written, so a save keeps it as it is.
+  const legacyGoals = p.goals.length
+    ? h('div', { class: 'field' }, h('strong', { text: 'Obiettivi precedenti' }),
+      h('ul', null, p.goals.map((g) => h('li', { text: g }))),
+      h('p', { class: 'hint', text: 'Scritti prima delle scale GAS: restano in sola lettura. I nuovi obiettivi si fissano nella sezione «Obiettivi ed esiti» del piano.' }))
+    : h('div', { class: 'field' }, h('p', { class: 'hint', text: current ? 'Gli obiettivi, con la loro scala GAS, si fissano nella sezione «Obiettivi ed esiti» del piano.' : 'Dopo aver creato il piano, fissa gli obiettivi con la loro scala GAS nella sezione «Obiettivi ed esiti».' }));
+  // A plan is closed with its closure (reason and final levels) in «Obiettivi ed esiti», and
+  // reopened by undoing it there: the form never offers «Chiuso» nor leaves it.
+  const closed = p.status === 'closed';
+  const status = closed
+    ? field('Stato', input('status_shown', 'Chiuso', { readonly: true }), { hint: 'Per riaprirlo: «Riapri il piano» in «Obiettivi ed esiti».' })
+    : field('Stato', select('status', [['draft', 'Bozza'], ['active', 'Attivo'], ['suspended', 'Sospeso']], p.status), { hint: 'Per chiudere il piano: «Chiudi il piano» in «Obiettivi ed esiti».' });
   const form = h('form', { class: 'card', novalidate: true },
     field('Codice del caso', input('case_code', p.case_code, { maxlength: 32, autocomplete: 'off', spellcheck: 'false', placeholder: 'es. ASC-2026-014' }),
       { required: true, hint: 'Un codice pseudonimo. Mai nome, codice fiscale, e-mail o telefono della persona.' }),
@@ -32,11 +44,11 @@ export function planForm({ current, comuneList, socialWorkers, onSaved, onCancel
     h('div', { class: 'row' },
       field('Comune di residenza', select('comune', comuneList.map((c) => [c.istat_code, c.name]), p.comune, { placeholder: 'Scegli il comune…' }), { required: true }),
       field('Destinatari (area)', select('target_group', Object.entries(AREAS), p.target_group), { required: true })),
-    field('Obiettivi', goals, { hint: 'Uno per riga, ad esempio «uscire di casa almeno due volte a settimana»' }),
+    legacyGoals,
     h('div', { class: 'row' },
       field('Inizio', input('start_date', p.start_date, { type: 'date' }), { required: true }),
       field('Fine', input('end_date', p.end_date || '', { type: 'date' }), { hint: 'Facoltativa' }),
-      field('Stato', select('status', [['draft', 'Bozza'], ['active', 'Attivo'], ['suspended', 'Sospeso'], ['closed', 'Chiuso']], p.status))),
+      status),
     field('Note riservate', textarea('notes', p.notes, { rows: 3, maxlength: 10000 }), { hint: 'Restano nel piano: non compaiono in nessuna esportazione.' }),
     h('div', { class: 'actions' }, submit,
       onCancel ? h('button', { type: 'button', class: 'btn btn-secondary', onclick: onCancel }, 'Annulla') : h('a', { class: 'btn btn-secondary', href: '#/piani' }, 'Annulla')));
@@ -47,12 +59,11 @@ export function planForm({ current, comuneList, socialWorkers, onSaved, onCancel
       case_code: data.get('case_code').trim(),
       comune: data.get('comune'),
       target_group: data.get('target_group'),
-      goals: data.get('goals').split('\n').map((s) => s.trim()).filter(Boolean),
       start_date: data.get('start_date'),
       end_date: data.get('end_date') || null,
-      status: data.get('status'),
       notes: data.get('notes'),
     };
+    if (!closed) body.status = data.get('status');
     if (socialWorkers && data.get('owner_id')) body.owner_id = data.get('owner_id');
     const missing = {};
     if (body.case_code.length < 3) missing.case_code = 'Scrivi un codice di almeno 3 caratteri.';

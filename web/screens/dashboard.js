@@ -20,6 +20,7 @@ const FUND_LABELS = { national: 'Fondi nazionali', regional: 'Fondi regionali', 
 function cell(column, value, names) {
   if (value === null || value === undefined) return h('td', { class: 'num', title: 'Valore nascosto o non calcolabile' }, h('abbr', { title: 'non disponibile: nascosto per riservatezza o non calcolabile' }, 'n.d.'));
   if (column === 'comune') return h('td', { text: names[value] || value });
+  if (column === 'period') return h('td', { text: periodName(value) });
   if (column === 'area') return h('td', { text: label(AREAS, value) });
   if (column === 'sector') return h('td', { text: label(SECTORS, value) });
   if (column === 'holder_kind') return h('td', { text: label(HOLDER_KINDS, value) });
@@ -67,6 +68,17 @@ function periodLabel(key) {
   m = /^(\d{4})-Q(\d)$/.exec(key || '');
   if (m) return `T${m[2]} ${m[1]}`;
   return key;
+}
+
+// In tables, periods by their full Italian names, as in the exports and the report
+// (registry/italian.py period_label): 2026-11 -> «novembre 2026», 2026-Q2 -> «2º trimestre 2026».
+const MONTH_NAMES = ['gennaio', 'febbraio', 'marzo', 'aprile', 'maggio', 'giugno', 'luglio', 'agosto', 'settembre', 'ottobre', 'novembre', 'dicembre'];
+function periodName(key) {
+  let m = /^(\d{4})-(\d{2})$/.exec(key || '');
+  if (m) return `${MONTH_NAMES[Number(m[2]) - 1]} ${m[1]}`;
+  m = /^(\d{4})-Q(\d)$/.exec(key || '');
+  if (m) return `${m[2]}º trimestre ${m[1]}`;
+  return /^\d{4}$/.test(key || '') ? `anno ${key}` : key;
 }
 
 /** First day of a period key (2026-03, 2026-Q2, 2026), as an ISO date. */

@@ -403,7 +403,7 @@ export async function drawOutcomes(box, ctx) {
     h('div', { class: 'stat' },
       h('span', { class: 'value', text: tText(data.current_t_score) }),
       h('span', { class: 'what', text: 'Punteggio T (GAS)' }),
-      h('span', { class: 'note', text: data.current_t_score === null ? 'Nessun obiettivo attivo' : `Partenza ${tText(data.baseline_t_score)} · 50 = come previsto` })),
+      h('span', { class: 'note', text: data.current_t_score === null ? 'Nessun obiettivo attivo' : `Alla partenza ${tText(data.baseline_t_score)} · 50 = risultato atteso` })),
     h('div', { class: 'stat' },
       h('span', { class: 'value', text: data.next_review_on ? fmt.date(data.next_review_on) : '—' }),
       h('span', { class: 'what', text: 'Prossima verifica' }),
@@ -445,7 +445,7 @@ export async function drawOutcomes(box, ctx) {
 
   const closure = data.closure ? h('div', { class: 'notice notice-success closure-notice' },
     h('strong', { text: `Piano chiuso il ${fmt.date(data.closure.closed_on)}: ${data.closure.reason_label || label(CLOSURE_REASONS, data.closure.reason)}.` }),
-    ` Punteggio T finale: ${tText(data.closure.t_score)}.`,
+    data.closure.t_score !== null ? ` Punteggio T finale: ${tText(data.closure.t_score)}.` : null,
     data.closure.note ? h('div', { class: 'small', text: data.closure.note }) : null,
     ctx.canWrite ? h('button', {
       type: 'button', class: 'btn btn-secondary btn-small',
@@ -458,6 +458,23 @@ export async function drawOutcomes(box, ctx) {
         } catch (error) { flash(error.message, 'error'); }
       },
     }, 'Riapri il piano') : null) : null;
+
+  // A plan closed by a status change, before closures were recorded: no reason, no final
+  // levels. It is reopened here (the plan's form no longer changes a closed status), then
+  // closed again with its closure.
+  const legacyClosure = !data.closure && plan.status === 'closed' ? h('div', { class: 'notice closure-notice' },
+    h('strong', { text: 'Piano chiuso senza motivo né livelli finali' }),
+    ' (chiuso prima che si registrassero le chiusure). Per registrarli, riaprilo e chiudilo con «Chiudi il piano».',
+    ctx.canWrite ? h('div', null, h('button', {
+      type: 'button', class: 'btn btn-secondary btn-small',
+      onclick: async () => {
+        try {
+          await api(`/api/plans/${plan.id}`, { method: 'PATCH', body: { status: 'active' } });
+          await ctx.onPlanChanged();
+          await reload('Piano riaperto.');
+        } catch (error) { flash(error.message, 'error'); }
+      },
+    }, 'Riapri il piano')) : null) : null;
 
   const own = h('div', null,
     data.ownResources.length ? h('ul', { class: 'rules' }, data.ownResources.map((r) => h('li', null,
@@ -491,8 +508,8 @@ export async function drawOutcomes(box, ctx) {
       write ? h('div', { class: 'actions' },
         button('+ Aggiungi un obiettivo', () => goalDialog(plan.id, ctx.needs, null, () => reload('Obiettivo aggiunto.'))),
         button('Registra una verifica', () => reviewDialog(plan.id, goals, data.next_review_on, (saved) => reload(`Verifica registrata. Punteggio T: ${tText(saved.t_score)}.`)), 'btn-primary'),
-        button('Chiudi il piano', () => closureDialog(plan.id, goals, async (saved) => { await ctx.onPlanChanged(); await reload(`Piano chiuso. Punteggio T finale: ${tText(saved.t_score)}.`); }), 'btn-danger')) : null),
-    closure, head,
+        button('Chiudi il piano', () => closureDialog(plan.id, goals, async (saved) => { await ctx.onPlanChanged(); await reload(saved.t_score === null ? 'Piano chiuso.' : `Piano chiuso. Punteggio T finale: ${tText(saved.t_score)}.`); }), 'btn-danger')) : null),
+    closure || legacyClosure, head,
     h('h3', { text: 'Obiettivi' }), goalsList,
     h('h3', { text: 'Verifiche' }), reviewsList,
     h('div', { class: 'grid-even' },

@@ -7,6 +7,16 @@ import { announce, badge, emptyState, errorBox, field, fmt, input, loading, page
 const PAGE = 25;
 const STATUS = { draft: 'Bozza', active: 'Attivo', suspended: 'Sospeso', closed: 'Chiuso' };
 
+/** The plan's next review: a red «Verifica in ritardo» (the words of the plan screen and of
+ * the overdue notification) with the date it was due, the date, or «da fissare»; closed
+ * plans have none. */
+function nextReview(row, status) {
+  if (status === 'closed' || !row) return h('td', { text: '—' });
+  if (!row.next_review_on) return h('td', { class: 'muted', text: 'da fissare' });
+  if (row.overdue) return h('td', null, badge('Verifica in ritardo', 'danger'), ' ', h('span', { class: 'small', text: `era il ${fmt.date(row.next_review_on)}` }));
+  return h('td', { text: fmt.date(row.next_review_on) });
+}
+
 export default async function plans(root, { session, query, replaceQuery }) {
   const [comuneList, names] = await Promise.all([comuni(), comuneNames()]);
   const state = { q: query.q || '', status: query.status || '', comune: query.comune || '', offset: Number(query.offset) || 0 };
@@ -28,13 +38,21 @@ export default async function plans(root, { session, query, replaceQuery }) {
     replaceQuery({ ...state, offset: state.offset || undefined });
     fill(results, loading());
     let page;
+    let reviews;
     try {
-      page = await api('/api/plans', { query: { ...state, limit: PAGE } });
+      // The review schedule covers every open plan the caller sees: one request, joined here.
+      [page, reviews] = await Promise.all([
+        api('/api/plans', { query: { ...state, limit: PAGE } }),
+        api('/api/plans/review-schedule').catch(() => null),
+      ]);
     } catch (error) {
       fill(results, errorBox(error, { retry: load }));
       return;
     }
-    count.textContent = page.total === 1 ? '1 piano' : `${page.total} piani`;
+    const due = new Map((reviews || []).map((r) => [r.plan_id, r]));
+    const overdue = (reviews || []).filter((r) => r.overdue).length;
+    count.textContent = (page.total === 1 ? '1 piano' : `${page.total} piani`)
+      + (overdue ? ` · ${overdue === 1 ? '1 piano ha' : `${overdue} piani hanno`} la verifica in ritardo` : '');
     announce(count.textContent);
     if (!page.items.length) {
       fill(results, state.q || state.status || state.comune
@@ -45,13 +63,14 @@ export default async function plans(root, { session, query, replaceQuery }) {
     }
     fill(results, h('div', { class: 'table-wrap' }, responsive(h('table', null,
       h('caption', { class: 'sr-only', text: 'Piani personalizzati' }),
-      h('thead', null, h('tr', null, ['Codice', 'Comune', 'Destinatari', 'Periodo', 'Stato', session.role === 'udp_admin' ? 'Assistente sociale' : null, 'Aggiornato'].filter(Boolean).map((t) => h('th', { scope: 'col', text: t })))),
+      h('thead', null, h('tr', null, ['Codice', 'Comune', 'Destinatari', 'Periodo', 'Stato', reviews ? 'Prossima verifica' : null, session.role === 'udp_admin' ? 'Assistente sociale' : null, 'Aggiornato'].filter(Boolean).map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', null, page.items.map((p) => h('tr', null,
         h('th', { scope: 'row' }, h('a', { href: `#/piani/${p.id}`, text: p.case_code })),
         h('td', { text: names[p.comune] || p.comune }),
         h('td', { text: label(AREAS, p.target_group) }),
-        h('td', { text: `${fmt.date(p.start_date)}${p.end_date ? ` – ${fmt.date(p.end_date)}` : ''}` }),
+        h('td', { text: p.end_date ? `${fmt.date(p.start_date)} – ${fmt.date(p.end_date)}` : `dal ${fmt.date(p.start_date)}` }),
         h('td', null, badge(label(PLAN_STATUS, p.status), p.status === 'active' ? 'success' : 'neutral')),
+        reviews ? nextReview(due.get(p.id), p.status) : null,
         session.role === 'udp_admin' ? h('td', { text: p.owner_username }) : null,
         h('td', { text: fmt.daysAgo(p.updated_at) }))))))),
     page.total > PAGE ? h('nav', { class: 'pager', 'aria-label': 'Pagine' },
