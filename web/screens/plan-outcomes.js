@@ -226,7 +226,7 @@ function closureDialog(planId, goals, onSaved) {
   const note = textarea('note', '', { rows: 2, maxlength: 10000 });
   const submit = h('button', { type: 'submit', class: 'btn btn-danger', text: 'Chiudi il piano' });
   const form = h('form', { novalidate: true },
-    h('p', { class: 'small muted', text: 'Un piano chiuso resta consultabile ma non si modifica più.' }),
+    h('p', { class: 'small muted', text: 'Un piano chiuso resta consultabile ma non si modifica più. Gli abbinamenti ancora aperti finiscono con la chiusura: quelli in corso come conclusi, le proposte non ancora avviate come ritirate; gli enti ne ricevono notizia, senza il motivo.' }),
     h('div', { class: 'row' }, field('Data di chiusura', closed, { required: true }), field('Motivo', reason, { required: true })),
     goals.length ? levels.box : null,
     participants,
@@ -403,7 +403,7 @@ export async function drawOutcomes(box, ctx) {
     h('div', { class: 'stat' },
       h('span', { class: 'value', text: tText(data.current_t_score) }),
       h('span', { class: 'what', text: 'Punteggio T (GAS)' }),
-      h('span', { class: 'note', text: data.current_t_score === null ? 'Nessun obiettivo attivo' : `Alla partenza ${tText(data.baseline_t_score)} · 50 = risultato atteso` })),
+      h('span', { class: 'note', text: data.current_t_score === null ? 'Nessun obiettivo attivo' : `Alla partenza ${tText(data.baseline_t_score)} · 50 = come previsto` })),
     h('div', { class: 'stat' },
       h('span', { class: 'value', text: data.next_review_on ? fmt.date(data.next_review_on) : '—' }),
       h('span', { class: 'what', text: 'Prossima verifica' }),
