@@ -161,7 +161,7 @@ def test_goals_review_closure_print_and_contributions(server: str, page: Page) -
     go(page, "Piani personalizzati")
     late_row = page.get_by_role("row", name=re.compile(LATE_CODE))
     expect(late_row).to_contain_text("Verifica in ritardo")
-    expect(late_row).to_contain_text(f"era il {long_date(today - timedelta(days=3))}")
+    expect(late_row).to_contain_text(f"prevista per il {long_date(today - timedelta(days=3))}")
     expect(page.get_by_role("row", name=re.compile(CASE_CODE))).to_contain_text("da fissare")
     expect(page.locator("main p[role=status]")).to_contain_text("la verifica in ritardo")
 
@@ -273,8 +273,11 @@ def test_goals_review_closure_print_and_contributions(server: str, page: Page) -
     expect(page.locator("#flash")).to_contain_text(f"Punteggio T finale: {final}")
     expect(outcomes.locator(".closure-notice")).to_contain_text("Obiettivi raggiunti")
     expect(page.locator("section.card dl.facts")).to_contain_text("Chiuso")
-    # A closed plan is read, not edited.
+    # A closed plan is read, not edited; the match accepted for its need ended with it.
     expect(outcomes.get_by_role("button", name="Registra una verifica")).to_have_count(0)
+    expect(page.get_by_role("button", name="+ Aggiungi un bisogno")).to_have_count(0)
+    need_card = page.locator(".item-card", has_text=f"Compagnia {CASE_CODE}")
+    expect(need_card).to_contain_text("Ritirata")
     # Its form still saves (the notes, say) and keeps it closed.
     page.get_by_role("button", name="Modifica il piano").click()
     dialog = page.get_by_role("dialog")

@@ -27,11 +27,12 @@ export default async function planScreen(root, { params, session }) {
   function drawHeader() {
     fill(header, pageHeader(`Piano ${plan.case_code}`, {
       crumbs: [['Piani', '#/piani'], [plan.case_code]],
+      // A closed plan takes no new needs nor proposals (the API answers 409): no buttons for them.
       actions: [
-        h('button', { type: 'button', class: 'btn btn-primary', onclick: addNeed }, '+ Aggiungi un bisogno'),
-        h('button', { type: 'button', class: 'btn btn-secondary', onclick: runBatch }, 'Abbinamento automatico'),
+        plan.status !== 'closed' ? h('button', { type: 'button', class: 'btn btn-primary', onclick: addNeed }, '+ Aggiungi un bisogno') : null,
+        plan.status !== 'closed' ? h('button', { type: 'button', class: 'btn btn-secondary', onclick: runBatch }, 'Abbinamento automatico') : null,
         h('a', { class: 'btn btn-secondary', href: `#/piani/${plan.id}/stampa`, text: 'Versione da stampare' }),
-      ],
+      ].filter(Boolean),
     }));
   }
 
@@ -163,8 +164,8 @@ export default async function planScreen(root, { params, session }) {
           h('div', null, h('strong', { text: m.resource_title }), h('div', { class: 'small muted', text: `${m.holder_name}${m.decline_reason ? ` · motivo: ${m.decline_reason}` : ''}` })),
           h('div', { class: 'actions' }, matchBadge(m.status), matchActions(m, 'plan', () => loadNeeds()),
             CONTRIBUTING.has(m.status) ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Registra un contributo di ${m.holder_name} per «${m.resource_title}»`, onclick: () => matchContributionDialog(m, async () => { flash('Contributo registrato: confermalo quando l\'hai verificato.'); await loadContributions(); }) }, 'Registra un contributo') : null))))) : null,
-      h('div', { class: 'actions' }, toggle,
-        need.status === 'open' && !live.length ? h('span', { class: 'small muted', text: 'Nessuna risorsa ancora proposta.' }) : null),
+      plan.status !== 'closed' ? h('div', { class: 'actions' }, toggle,
+        need.status === 'open' && !live.length ? h('span', { class: 'small muted', text: 'Nessuna risorsa ancora proposta.' }) : null) : null,
       suggestionsBox);
     if (openNow) setTimeout(() => toggle.click());
     return card;
@@ -264,7 +265,8 @@ export default async function planScreen(root, { params, session }) {
     get plan() { return plan; },
     get needs() { return needChoices; },
     canWrite: session.role === 'social_worker',
-    onPlanChanged: async () => { plan = await api(`/api/plans/${plan.id}`); drawHeader(); drawSummary(); },
+    // A closure also ends the plan's open matches: the needs are drawn again with them.
+    onPlanChanged: async () => { plan = await api(`/api/plans/${plan.id}`); drawHeader(); drawSummary(); await loadNeeds(); },
   });
   loadContributions().catch((error) => fill(contributionsBox, errorBox(error)));
 }

@@ -13,7 +13,7 @@ const STATUS = { draft: 'Bozza', active: 'Attivo', suspended: 'Sospeso', closed:
 function nextReview(row, status) {
   if (status === 'closed' || !row) return h('td', { text: '—' });
   if (!row.next_review_on) return h('td', { class: 'muted', text: 'da fissare' });
-  if (row.overdue) return h('td', null, badge('Verifica in ritardo', 'danger'), ' ', h('span', { class: 'small', text: `era il ${fmt.date(row.next_review_on)}` }));
+  if (row.overdue) return h('td', null, badge('Verifica in ritardo', 'danger'), ' ', h('span', { class: 'small', text: `prevista per il ${fmt.date(row.next_review_on)}` }));
   return h('td', { text: fmt.date(row.next_review_on) });
 }
 
