@@ -15,7 +15,7 @@ from registry.access import Principal, Role
 from registry.contributions.tables import Contribution
 from registry.metrics import compute, service, snapshots
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import LedgerMonth, Scope, load_inputs
+from registry.metrics.loading import LedgerMonth, Scope, decode_month, encode_month, load_inputs
 from registry.metrics.tables import MetricsMonthFacts
 from tests.conftest import Tenant
 from tests.metrics_data import _entry, build
@@ -63,18 +63,20 @@ async def test_periods_from_month_facts_equal_each_period_computed_alone(tenant:
     # March are read from the ledger again, the other months still from their facts.
     entry = await _entry(tenant, scenario.holders["IV"], 120, plan_id=scenario.plan_ids[0])
     await _move(entry, date(2025, 3, 3))
-    january = (
-        await Contribution.select(Contribution.id)
-        .where(
-            (Contribution.ambito == tenant.ambito_id)
-            & (Contribution.occurred_on >= date(2025, 1, 1))
-            & (Contribution.occurred_on <= date(2025, 1, 31))
-            & (Contribution.kind == "entry")
-        )
-        .first()
+    january = await Contribution.select(Contribution.id).where(
+        (Contribution.ambito == tenant.ambito_id)
+        & (Contribution.occurred_on >= date(2025, 1, 1))
+        & (Contribution.occurred_on <= date(2025, 1, 31))
+        & (Contribution.kind == "entry")
     )
-    assert january is not None
-    await _entry(tenant, scenario.holders["A"], 15, kind="correction", corrects=january["id"])
+    corrected = {
+        r["corrects"]
+        for r in await Contribution.select(Contribution.corrects).where(
+            (Contribution.ambito == tenant.ambito_id) & Contribution.corrects.is_not_null()
+        )
+    }
+    target = min(r["id"] for r in january if r["id"] not in corrected)  # not corrected yet
+    await _entry(tenant, scenario.holders["A"], 15, kind="correction", corrects=target)
     got, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
     for period, figures in zip(PERIODS, got, strict=True):
         assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
@@ -107,14 +109,14 @@ async def test_stored_month_facts_are_read_while_they_hold_and_never_after(
     where = (MetricsMonthFacts.ambito == tenant.ambito_id) & (MetricsMonthFacts.month == "2025-04")
     row = await MetricsMonthFacts.select(MetricsMonthFacts.payload).where(where).first()
     assert row is not None
-    april = msgspec.json.decode(row["payload"], type=LedgerMonth)
+    april = decode_month(row["payload"])
     dropped = sum(h.entries for h in april.hours if h.verified) + sum(
         q.entries for q in april.quantities if q.verified
     )
     assert dropped > 0
     emptied = LedgerMonth(uses=april.uses)
     await MetricsMonthFacts.update(
-        {MetricsMonthFacts.payload: msgspec.json.encode(emptied).decode()}
+        {MetricsMonthFacts.payload: encode_month("2025-04", emptied)}
     ).where(where)
     (tampered,), _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
     assert tampered.tables["totals"].rows[0].data["entries"] == entries - dropped

@@ -11,9 +11,12 @@ import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
+
+import msgspec
 
 from registry import db
 from registry.contributions.tables import ActivityOrganiser, Contribution
@@ -392,12 +395,15 @@ async def _needs_from(
     holder_sql, _ = _holder_filter(scope)
     months_of: dict[str, set[str]] = defaultdict(set)
     pairs: set[tuple[str, str, date, date]] = set()
+    bounds: dict[str, tuple[date, date]] = {}  # a month's first and last day, once each
     for need_id, resource_id, plan_id, month in uses:
         if need_id is not None:
             months_of[need_id].add(month)
         if resource_id is not None:
-            first = date.fromisoformat(f"{month}-01")
-            pairs.add((resource_id, plan_id, first, _natural(first, "month").end))
+            if month not in bounds:
+                first = date.fromisoformat(f"{month}-01")
+                bounds[month] = (first, _natural(first, "month").end)
+            pairs.add((resource_id, plan_id, *bounds[month]))
     # Live matches, over the time they ran (timestamps are text on SQLite: compared here).
     match_sql = (
         "SELECT m.resource AS resource_id, m.plan AS plan_id, m.created_at AS created_at, "
@@ -528,6 +534,53 @@ class LedgerMonth:
     presence: list[compute.PresenceFact] = field(default_factory=list)
     # (need, resource, plan, month) of the verified plan-linked entries (load_uses).
     uses: list[tuple[str | None, str | None, str, str]] = field(default_factory=list)
+
+
+def _after_month(cls: type) -> attrgetter[Any]:
+    # Every field but the first, the month, in order: the stored row of a fact.
+    names = [f.name for f in fields(cls)]
+    assert names[0] == "month"
+    return attrgetter(*names[1:])
+
+
+_HOURS_FIELDS = _after_month(compute.HoursFact)
+_QUANTITY_FIELDS = _after_month(compute.QuantityFact)
+_PRESENCE_FIELDS = _after_month(compute.PresenceFact)
+_S = str | None
+
+
+class _MonthRows(msgspec.Struct, array_like=True):
+    """A LedgerMonth as stored: rows as arrays, without the month each fact repeats (a
+    month of a large ledger is tens of thousands of facts: decoding named fields for each
+    cost more than reading the ledger)."""
+
+    month: str
+    hours: list[tuple[str, str, _S, _S, _S, bool, bool, int, int, _S, date | None, _S]]
+    quantities: list[tuple[str, str, _S, _S, str, bool, int, int, int, int]]
+    presence: list[tuple[str, str, str, _S, _S, _S, bool]]
+    uses: list[tuple[_S, _S, str, str]]
+
+
+def encode_month(month: str, facts: LedgerMonth) -> str:
+    rows = _MonthRows(
+        month=month,
+        hours=[_HOURS_FIELDS(f) for f in facts.hours],
+        quantities=[_QUANTITY_FIELDS(f) for f in facts.quantities],
+        presence=[_PRESENCE_FIELDS(f) for f in facts.presence],
+        uses=facts.uses,
+    )
+    return msgspec.json.encode(rows).decode()
+
+
+def decode_month(raw: str | bytes) -> LedgerMonth:
+    rows = msgspec.json.decode(raw, type=_MonthRows)
+    m = rows.month
+    return LedgerMonth(
+        hours=[compute.HoursFact(m, *r) for r in rows.hours],
+        quantities=[compute.QuantityFact(m, *r) for r in rows.quantities],
+        presence=[compute.PresenceFact(m, *r) for r in rows.presence],
+        uses=rows.uses,
+    )
 
 
 _EVER = Period("ever", date(1, 1, 1), date(9999, 12, 31))

@@ -34,6 +34,8 @@ from registry.metrics.loading import (
     _raw,
     _s,
     _u,
+    decode_month,
+    encode_month,
     inputs_from_months,
     live_figures,
     load_ledger_months,
@@ -50,8 +52,8 @@ from registry.offload import in_worker_process
 
 # 3: periods end today while running; by_holder_kind; use per unit.
 # 4: fingerprint split into reference data and ledger marks (months refreshed one by one).
-# 5: month facts stored beside the snapshots (metrics_month_facts).
-SNAPSHOT_VERSION = 5
+# 5: month facts stored beside the snapshots (metrics_month_facts); 6: stored as arrays.
+SNAPSHOT_VERSION = 6
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
@@ -584,7 +586,7 @@ async def month_facts(
                 continue
             marks = (r["reference"], r["entry_mark"], r["confirmation_mark"])
             if await freshness.unchanged(m, *marks):
-                found[m.key] = msgspec.json.decode(r["payload"], type=LedgerMonth)
+                found[m.key] = decode_month(r["payload"])
     missing = {m.key for m in months} - set(found)
     if missing:
         served = await served_plans(ambito_id)
@@ -607,7 +609,7 @@ async def _store_facts(
         MetricsMonthFacts.entry_mark: state.entry_mark,
         MetricsMonthFacts.confirmation_mark: state.confirmation_mark,
         MetricsMonthFacts.computed_at: utcnow(),
-        MetricsMonthFacts.payload: msgspec.json.encode(facts).decode(),
+        MetricsMonthFacts.payload: encode_month(month.key, facts),
     }
     where = (MetricsMonthFacts.ambito == ambito_id) & (MetricsMonthFacts.month == month.key)
     async with unit_of_work():
