@@ -8,7 +8,7 @@ Dates are derived from today (Europe/Rome), never fixed.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ import msgspec
 import pytest
 
 from registry.access import Principal
-from registry.matches.tables import Match, ResourceCapacity
+from registry.matches.tables import Match, MatchEvent, ResourceCapacity
 from registry.notifications import workflow
 from registry.notifications.tables import Notification
 from registry.outcomes import service
@@ -210,5 +210,14 @@ async def test_closure_and_the_ends_of_its_matches_are_stored_together(
     assert (await _held(world["shared"]), await _held(world["single"])) == (2, 1)
 
     monkeypatch.undo()
-    await service.close_plan(actor, plan_id, closure)
+    # With the clock injected (as the demo does), the ends carry the closure's moment.
+    moment = datetime.combine(service.local_today(), time(10, 0), tzinfo=UTC)
+    await service.close_plan(actor, plan_id, closure, now=moment)
     assert (await _statuses(*world["matches"]))[:3] == ["completed", "withdrawn", "withdrawn"]
+    ends = await MatchEvent.select(MatchEvent.at, MatchEvent.reason).where(
+        MatchEvent.match.is_in([m["id"] for m in world["matches"][:3]])
+        & MatchEvent.to_status.is_in(["completed", "withdrawn"])
+    )
+    assert [(e["at"], e["reason"]) for e in ends] == [
+        (moment, "Piano chiuso: Obiettivi raggiunti")
+    ] * 3

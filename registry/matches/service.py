@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -296,13 +296,14 @@ async def _event(
     from_status: str | None,
     to_status: str,
     reason: str = "",
+    at: datetime | None = None,
 ) -> None:
     await MatchEvent.insert(
         MatchEvent(
             ambito=actor.ambito_id,
             match=match_id,
             actor=actor.user_id,
-            at=now(),
+            at=at or now(),
             from_status=from_status,
             to_status=to_status,
             reason=reason,
@@ -543,12 +544,15 @@ _ON_PLAN_CLOSURE = {
 }
 
 
-async def end_for_closed_plan(actor: Principal, plan_id: uuid.UUID, reason: str) -> int:
+async def end_for_closed_plan(
+    actor: Principal, plan_id: uuid.UUID, reason: str, moment: datetime | None = None
+) -> int:
     """End the plan's proposed, accepted and active matches as `transition` does (history
     row, place released, need status, the holder's managers told, who never see `reason`).
 
     The caller holds the unit of work that closes the plan, so the closure and the ends
-    are stored together or not at all. Returns how many matches ended.
+    are stored together or not at all; `moment` is the closure's clock (the demo's, a
+    test's). Returns how many matches ended.
     """
     rows = (
         await Match.select(Match.id, Match.status, Match.resource, Match.need)
@@ -561,6 +565,7 @@ async def end_for_closed_plan(actor: Principal, plan_id: uuid.UUID, reason: str)
     # "matched" (a withdrawal reopens a need only when no active match is left).
     rows.sort(key=lambda r: r["status"] == MatchStatus.ACTIVE.value)
     ended = 0
+    at = moment or now()
     for row in rows:
         source = await _locked_status(row["id"])  # a concurrent answer may have moved it
         action = _ON_PLAN_CLOSURE.get(source) if source else None
@@ -568,7 +573,7 @@ async def end_for_closed_plan(actor: Principal, plan_id: uuid.UUID, reason: str)
             continue
         rule = RULES[action]
         moved = (
-            await Match.update({Match.status: rule.target.value, Match.updated_at: now()})
+            await Match.update({Match.status: rule.target.value, Match.updated_at: at})
             .where((Match.id == row["id"]) & (Match.status == source.value))
             .returning(Match.id)
         )
@@ -577,7 +582,7 @@ async def end_for_closed_plan(actor: Principal, plan_id: uuid.UUID, reason: str)
         if source in HOLDING and rule.target not in HOLDING:
             await _release(row["resource"])
         await _update_need_status(row["need"], rule.target)
-        await _event(actor, row["id"], source.value, rule.target.value, reason)
+        await _event(actor, row["id"], source.value, rule.target.value, reason, at)
         await notify.match_moved(actor, row["id"], action, reason)
         ended += 1
     return ended

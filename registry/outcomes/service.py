@@ -670,7 +670,7 @@ async def _close(actor: Principal, plan_id: uuid.UUID, data: ClosureIn, moment: 
         await _resolve_overdue(actor.ambito_id, plan_id)
         # The help arranged for the plan ends with it (reopening does not restore it).
         await matches.end_for_closed_plan(
-            actor, plan_id, f"Piano chiuso: {CLOSURE_REASON_LABELS[data.reason]}"
+            actor, plan_id, f"Piano chiuso: {CLOSURE_REASON_LABELS[data.reason]}", moment
         )
         await audit.record(actor, AuditAction.PLAN_CLOSE, plan_id, detail=data.reason.value)
 
