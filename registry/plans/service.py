@@ -392,7 +392,7 @@ async def get_need(actor: Principal, plan_id: uuid.UUID, need_id: uuid.UUID) -> 
 
 def _writable(plan: dict[str, Any]) -> None:
     if plan["status"] == PlanStatus.CLOSED:
-        raise Conflict("the plan is closed: reopen it (status) to change its needs")
+        raise Conflict("the plan is closed: reopen it (undo its closure) to change its needs")
 
 
 async def create_need(actor: Principal, plan_id: uuid.UUID, data: NeedCreate) -> NeedOut:
