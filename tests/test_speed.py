@@ -1,5 +1,5 @@
 """The hot path of every request (issue 18): verified tokens remembered per process, the
-SQLite engine's one-trip statements in transactions, db.fetch. Behaviour, not speed."""
+SQLite engine's write lock and one-trip statements, db.fetch, batched summaries. Behaviour."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 from registry import db
 from registry.access import Role
 from registry.api import auth
+from registry.batching import Batcher
+from registry.errors import InvalidInput
 from registry.security import TokenError, issue
 from tests.conftest import SETTINGS, Tenant
 
@@ -87,3 +89,52 @@ async def test_concurrent_write_transactions_take_turns_and_all_commit(app, tena
     failures = [r for r in results if isinstance(r, ValueError)]
     assert len(failures) == 4 and all(r is None for r in results if r not in failures)
     assert (await db.fetch(read, user_id))[0]["token_version"] == start + 16
+
+
+async def test_batched_callers_never_get_an_answer_begun_before_they_arrived() -> None:
+    batcher = Batcher()
+    state = {"version": 0, "computations": 0}
+    release = asyncio.Event()
+
+    async def compute() -> int:
+        state["computations"] += 1
+        seen = state["version"]  # what the computation reads as it begins
+        await release.wait()
+        return seen
+
+    first = asyncio.create_task(batcher.run("a", compute))
+    while not state["computations"]:
+        await asyncio.sleep(0)
+    state["version"] = 1  # a write after the first computation began
+    later = [asyncio.create_task(batcher.run("a", compute)) for _ in range(10)]
+    other = asyncio.create_task(batcher.run("b", compute))  # another key: its own
+    await asyncio.sleep(0)
+    later[3].cancel()  # a caller that goes away does not take the others' answer with it
+    release.set()
+    assert await first == 0
+    answers = await asyncio.gather(*later, return_exceptions=True)
+    assert isinstance(answers[3], asyncio.CancelledError)
+    assert [a for n, a in enumerate(answers) if n != 3] == [1] * 9  # all saw the write
+    assert await other == 1
+    assert state["computations"] == 3  # "a" twice (not eleven times), "b" once
+
+    async def failing() -> int:
+        raise InvalidInput("no", field="x")
+
+    with pytest.raises(InvalidInput):
+        await batcher.run("a", failing)
+    assert await batcher.run("a", compute) == 1  # a failure is not remembered
+
+
+async def test_concurrent_summaries_of_two_ambiti_stay_apart(client, tenant, other_tenant) -> None:
+    requests = [
+        client.get("/api/metrics/summary", headers=t.headers(Role.UDP_ADMIN))
+        for t in (tenant, other_tenant, tenant, other_tenant)
+    ]
+    answers = await asyncio.gather(*requests)
+    assert [a.status_code for a in answers] == [200] * 4
+    codes = [a.json()["ambito_code"] for a in answers]
+    assert codes == [tenant.code, other_tenant.code, tenant.code, other_tenant.code]
+    # The role is checked for each caller, batched or not.
+    volunteer = await client.get("/api/metrics/summary", headers=tenant.headers(Role.VOLUNTEER))
+    assert volunteer.status_code == 403

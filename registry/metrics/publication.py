@@ -11,6 +11,7 @@ from typing import Any
 
 from registry.access import Principal, Role
 from registry.ambiti.tables import Ambito
+from registry.batching import Batcher
 from registry.common import now as utcnow
 from registry.db import array_contains
 from registry.errors import InvalidInput, NotFound
@@ -396,7 +397,20 @@ async def summary(
     now: datetime | None = None,
 ) -> SummaryOut:
     _require_reader(actor)
-    moment = now or utcnow()
+    if now is None:
+        # Callers of the same ambito asking the same at once share one computation that
+        # began after they arrived (registry/batching.py; issue 18).
+        key = ("summary", actor.ambito_id, period, scope, live)
+        return await _batcher.run(key, lambda: _summary(actor, period, scope, live, utcnow()))
+    return await _summary(actor, period, scope, live, now)
+
+
+_batcher = Batcher()
+
+
+async def _summary(
+    actor: Principal, period: Period, scope: Scope, live: bool, moment: datetime
+) -> SummaryOut:
     fig, tables, protected, source = await _period_answer(actor, period, scope, moment, live)
     threshold = min_count()
     published, suppression = _published(tables, fig.tables, protected, SUMMARY_TABLES, threshold)
