@@ -6,6 +6,7 @@ equal the definition: each period computed alone from its own read of the ledger
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, date, datetime
 
@@ -16,7 +17,7 @@ from registry.contributions.tables import Contribution
 from registry.metrics import compute, service, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import LedgerMonth, Scope, decode_month, encode_month, load_inputs
-from registry.metrics.tables import MetricsMonthFacts
+from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot
 from tests.conftest import Tenant
 from tests.metrics_data import _entry, build
 from tests.test_metrics_fast_path import _move, _random_ledger, _shape
@@ -143,3 +144,43 @@ async def test_filtered_answers_of_a_non_calendar_period_equal_the_live_ones(
         assert msgspec.to_builtins(fast.tables) == msgspec.to_builtins(live.tables), scope
         assert fast.suppression == live.suppression, scope
         assert fast.headline == live.headline, scope
+
+
+async def _networks(t: Tenant) -> dict[tuple[str, str], dict[str, object]]:
+    rows = await MetricsSnapshot.select(
+        MetricsSnapshot.granularity, MetricsSnapshot.period_key, MetricsSnapshot.payload
+    ).where(MetricsSnapshot.ambito == t.ambito_id)
+    return {(r["granularity"], r["period_key"]): json.loads(r["payload"]) for r in rows}
+
+
+async def test_the_job_recomputes_the_network_from_the_first_changed_month_only(
+    tenant: Tenant,
+) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(8))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    first = await _networks(tenant)
+    # A new co-contribution in February 2025: holder B joins plan PL1's givers.
+    entry = await _entry(tenant, scenario.holders["B"], 60, plan_id=scenario.plan_ids[0])
+    await _move(entry, date(2025, 2, 12))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    second = await _networks(tenant)
+    redone = {
+        key
+        for key in second
+        if second[key]["network_entry_mark"] != first[key]["network_entry_mark"]
+    }
+    # Every period ending from February 2025 on, none that ends before it.
+    assert redone == {
+        (g, p.key)
+        for g in ("month", "quarter", "year")
+        for p in compute.buckets(date(2024, 1, 1), NOW.date(), g)
+        if p.end >= date(2025, 2, 1)
+    }
+    # And the kept and recomputed networks equal a run from scratch.
+    await MetricsSnapshot.delete().where(MetricsSnapshot.ambito == tenant.ambito_id)
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scratch = await _networks(tenant)
+    assert set(scratch) == set(second)
+    assert {k: second[k]["network"] for k in second} == {k: scratch[k]["network"] for k in scratch}
+    assert second[("year", "2025")]["network"] != first[("year", "2025")]["network"]

@@ -52,8 +52,9 @@ from registry.offload import in_worker_process
 
 # 3: periods end today while running; by_holder_kind; use per unit.
 # 4: fingerprint split into reference data and ledger marks (months refreshed one by one).
-# 5: month facts stored beside the snapshots (metrics_month_facts); 6: stored as arrays.
-SNAPSHOT_VERSION = 6
+# 5: month facts stored beside the snapshots (metrics_month_facts); 6: stored as arrays;
+# 7: the network kept for the periods that end before every change.
+SNAPSHOT_VERSION = 7
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
@@ -88,6 +89,12 @@ class _Payload(msgspec.Struct):
     confirmation_mark: str = ""
     # When the figures were last computed from the ledger (a refresh only moves their clock).
     figured_at: datetime | None = None
+    # The reference data and ledger marks the network was computed at: a period's network
+    # holds while the reference data is unchanged and no ledger change falls in a month up
+    # to its end (a change can only move ties, and the first tie of a pair, to its month).
+    network_reference: str = ""
+    network_entry_mark: str = ""
+    network_confirmation_mark: str = ""
 
 
 # What the figures are computed from, per table: the ledger and its confirmations are
@@ -214,6 +221,20 @@ class _Freshness:
         if marks not in self._changed:
             self._changed[marks] = await _changed_months(self.ambito_id, *marks)
         return not (set(period.months()) & self._changed[marks])
+
+    async def unchanged_until(
+        self, end: date, reference: str, entry_mark: str, confirmation_mark: str
+    ) -> bool:
+        """Whether no change since the marks falls in a month up to `end`'s."""
+        if reference != self.state.reference:
+            return False
+        marks = (entry_mark, confirmation_mark)
+        if marks == (self.state.entry_mark, self.state.confirmation_mark):
+            return True
+        if marks not in self._changed:
+            self._changed[marks] = await _changed_months(self.ambito_id, *marks)
+        last = compute.month_key(end)
+        return all(month > last for month in self._changed[marks])
 
 
 async def _snapshots(
@@ -403,31 +424,48 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
         figures = {p.key: f for p, f in zip(stale, computed, strict=True)}
     else:
         resources = (await load_resources(ambito_id, Scope()))[1]
-    # Nothing at all changed since every period was stored (a quiet day's nightly run): the
-    # network is kept too, only the clock moves.
-    same = not stale and all(
-        p.fingerprint == state.fingerprint and p.network is not None for p in kept.values()
-    )
-    if not same:
+    # The network of the periods that end before every change is kept (a quiet day's
+    # nightly run keeps them all); the others are recomputed from the whole history.
+    net_kept: dict[tuple[str, str], _Payload] = {}
+    for granularity, group in periods.items():
+        for period in group:
+            old = stored.get((granularity, period.key))
+            if old is None or old.network is None:
+                continue
+            bounds = (old.figures.period.start, old.figures.period.end)
+            if bounds == (period.start, period.end) and await freshness.unchanged_until(
+                period.end,
+                old.network_reference,
+                old.network_entry_mark,
+                old.network_confirmation_mark,
+            ):
+                net_kept[(granularity, period.key)] = old
+    if len(net_kept) < sum(len(group) for group in periods.values()):
         nodes, participations, ties = await load_network(ambito_id, today, Scope())
     figured_at = utcnow()
     written = 0
     for granularity, group in periods.items():
-        nets: dict[str, _NetworkPayload | None] = {}
-        if same:
-            nets = {p.key: kept[(granularity, p.key)].network for p in group}
-        else:
-            everything = _all_ties(participations, ties, group, granularity)
+        nets: dict[str, tuple[_NetworkPayload | None, tuple[str, str, str]]] = {}
+        for p in group:
+            old = net_kept.get((granularity, p.key))
+            if old is not None:
+                marks = (old.network_entry_mark, old.network_confirmation_mark)
+                nets[p.key] = (old.network, (old.network_reference, *marks))
+        again = [p for p in group if p.key not in nets]
+        if again:
+            everything = _all_ties(participations, ties, again, granularity)
             table, pictures = await asyncio.to_thread(
-                network.network_tables, nodes, everything, group
+                network.network_tables, nodes, everything, again
             )
             net = {row.key["period"]: row.data for row in table.rows}
-            for p, (by_sector, blocks) in zip(group, pictures, strict=True):
-                nets[p.key] = _NetworkPayload(
+            now_marks = (state.reference, state.entry_mark, state.confirmation_mark)
+            for p, (by_sector, blocks) in zip(again, pictures, strict=True):
+                picture = _NetworkPayload(
                     row=net[p.key],
                     by_sector=[{**r.key, **r.data} for r in by_sector.rows],
                     blocks=blocks,
                 )
+                nets[p.key] = (picture, now_marks)
         for period in group:
             old = kept.get((granularity, period.key))
             if old is not None:
@@ -436,9 +474,10 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
             else:
                 fig = figures[period.key]
                 marks = (state.entry_mark, state.confirmation_mark, figured_at)
+            net_payload, net_marks = nets[period.key]
             payload = _Payload(
                 figures=fig,
-                network=nets[period.key],
+                network=net_payload,
                 fingerprint=state.fingerprint,
                 # Elapsed so far: the current year, written last, carries about the whole run.
                 took_seconds=round(time.perf_counter() - started, 3),
@@ -446,6 +485,9 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
                 entry_mark=marks[0],
                 confirmation_mark=marks[1],
                 figured_at=marks[2],
+                network_reference=net_marks[0],
+                network_entry_mark=net_marks[1],
+                network_confirmation_mark=net_marks[2],
             )
             await _store_snapshot(ambito_id, granularity, period, now, payload)
             written += 1
