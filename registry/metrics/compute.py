@@ -346,6 +346,9 @@ def allocate_paid(
     """
     paid = [0.0] * len(hours)
     remaining = [float(f.minutes) if f.verified and f.plan_id and f.day else 0.0 for f in hours]
+    # Only facts of a served plan can ever be paid: each intervention looks at those, not at
+    # every fact of the period (the same indices, in the same order).
+    candidates = [(index, fact) for index, fact in enumerate(hours) if remaining[index] > 0]
     ordered = sorted(interventions, key=lambda i: (i.period_start, i.id))
     for intervention in ordered:
         cap = prorated_cap(intervention, period)
@@ -353,7 +356,7 @@ def allocate_paid(
             continue
         eligible = [
             index
-            for index, fact in enumerate(hours)
+            for index, fact in candidates
             if remaining[index] > 0
             and fact.plan_id in intervention.plan_ids
             and fact.day is not None
@@ -635,19 +638,27 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
         slot[2] += in_kind
         slot[3] += fact.valued_entries
 
-    # The largest loop (one fact per person, holder and month): the cells' keys inline.
+    # The largest loop (one fact per person, holder and month): holders and persons are
+    # first gathered by the four columns every dimension is keyed on, then each group's
+    # sets are merged into its cells (set unions, not a dozen lookups per fact).
     totals_cell = cells["totals"][()]
     dimensions = [(cells[name], dim) for name, (_, dim) in _DIMENSIONS.items()]
+    groups: dict[tuple[str, str, str | None, str | None], tuple[PresenceFact, set, set]] = {}
     for fact in presence:
         if not fact.verified:
             continue
+        key = (fact.sector, fact.holder_kind, fact.comune, fact.area)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (fact, set(), set())
+        group[1].add(fact.holder_id)
         person = person_key(fact, inputs.person_of_holder)
-        targets = [totals_cell, *(table[dim(fact)] for table, dim in dimensions)]
-        for cell in targets:
-            cell.holders.add(fact.holder_id)
         if person:
-            for cell in targets:
-                cell.persons.add(person)
+            group[2].add(person)
+    for fact, holders, persons in groups.values():
+        for cell in [totals_cell, *(table[dim(fact)] for table, dim in dimensions)]:
+            cell.holders |= holders
+            cell.persons |= persons
 
     # Public spending: the whole ambito (or the filtered comune), by area and by comune.
     public_by_source: dict[str, float] = defaultdict(float)
