@@ -46,7 +46,13 @@ def _own_database_per_worker() -> None:
 
 _own_database_per_worker()
 _tmp = tempfile.mkdtemp(prefix="registry-tests-")
-os.environ.setdefault("REGISTRY_SQLITE_PATH", os.path.join(_tmp, "test.sqlite"))
+# pytest-xdist workers inherit the controller's environment, so a path this file chose there
+# would be shared: each worker takes its own (a path the user gave gets the worker's suffix).
+if "REGISTRY_SQLITE_PATH" not in os.environ or os.environ.get("_REGISTRY_TESTS_OWN_SQLITE"):
+    os.environ["REGISTRY_SQLITE_PATH"] = os.path.join(_tmp, "test.sqlite")
+    os.environ["_REGISTRY_TESTS_OWN_SQLITE"] = "1"
+elif os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["REGISTRY_SQLITE_PATH"] += f".{os.environ['PYTEST_XDIST_WORKER']}"
 os.environ["REGISTRY_SCHEDULER"] = "0"
 os.environ.setdefault("REGISTRY_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 
