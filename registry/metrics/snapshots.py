@@ -547,7 +547,9 @@ async def figures_of(
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
         # In a worker process: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
-        computed = await in_worker_process(compute.figures_by_period, inputs, missing, now)
+        computed = await in_worker_process(
+            compute.packed_figures_by_period, compute.pack_inputs(inputs), missing, now
+        )
         found.update({p.key: f for p, f in zip(missing, computed, strict=True)})
     return [found[p.key] for p in wanted], "live" if missing else "snapshot"
 
