@@ -30,6 +30,8 @@ def _own_database_per_worker() -> None:
 
     import asyncpg
 
+    if url.endswith(f"_{worker}"):
+        return  # this process chose already (this file is imported twice)
     name = f"{url.rsplit('/', 1)[-1]}_{worker}"
 
     async def create() -> None:
@@ -45,14 +47,28 @@ def _own_database_per_worker() -> None:
 
 
 _own_database_per_worker()
-_tmp = tempfile.mkdtemp(prefix="registry-tests-")
-# pytest-xdist workers inherit the controller's environment, so a path this file chose there
-# would be shared: each worker takes its own (a path the user gave gets the worker's suffix).
-if "REGISTRY_SQLITE_PATH" not in os.environ or os.environ.get("_REGISTRY_TESTS_OWN_SQLITE"):
-    os.environ["REGISTRY_SQLITE_PATH"] = os.path.join(_tmp, "test.sqlite")
-    os.environ["_REGISTRY_TESTS_OWN_SQLITE"] = "1"
-elif os.environ.get("PYTEST_XDIST_WORKER"):
-    os.environ["REGISTRY_SQLITE_PATH"] += f".{os.environ['PYTEST_XDIST_WORKER']}"
+
+
+def _own_sqlite_file() -> None:
+    """A fresh SQLite file per test process. pytest-xdist workers inherit the controller's
+    environment, so a path chosen there would be shared: each worker takes its own (a path the
+    user gave gets the worker's suffix). Idempotent within a process: this file is imported
+    twice, as `conftest` and as `tests.conftest`."""
+    pid, _, origin = os.environ.get("_REGISTRY_TESTS_SQLITE", "").partition(" ")
+    if pid == str(os.getpid()):
+        return
+    if "REGISTRY_SQLITE_PATH" not in os.environ or origin == "own":
+        folder = tempfile.mkdtemp(prefix="registry-tests-")
+        os.environ["REGISTRY_SQLITE_PATH"] = os.path.join(folder, "test.sqlite")
+        origin = "own"
+    else:
+        origin = "user"
+        if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+            os.environ["REGISTRY_SQLITE_PATH"] += f".{worker}"
+    os.environ["_REGISTRY_TESTS_SQLITE"] = f"{os.getpid()} {origin}"
+
+
+_own_sqlite_file()
 os.environ["REGISTRY_SCHEDULER"] = "0"
 os.environ.setdefault("REGISTRY_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 
