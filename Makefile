@@ -22,7 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@bash scripts/ensure-system-packages.sh
 	$(BIN)/ruff check registry tests bench
-	$(BIN)/python -m pytest -q -n $${TEST_WORKERS:-2} --dist loadgroup -m "not serial"
+	$(BIN)/python -m pytest -q -n $${TEST_WORKERS:-2} -m "not serial"
 	$(BIN)/python -m pytest -q -m serial
 
 lint: $(STAMP)

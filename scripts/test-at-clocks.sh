@@ -27,5 +27,5 @@ for instant in "${instants[@]}"; do
   # libfaketime's sleeps fail with EINVAL when only the wall clock is moved).
   TZ=Europe/Rome REGISTRY_DATABASE_URL= \
     faketime "$instant" .venv/bin/python -m pytest -q -p no:cacheprovider \
-      -n "${TEST_WORKERS:-2}" --dist loadgroup -m "not fuzz and not serial"
+      -n "${TEST_WORKERS:-2}" -m "not fuzz and not serial"
 done

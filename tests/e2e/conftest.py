@@ -73,15 +73,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Under pytest-xdist (make test) the browser journeys share one worker, so the demo
-    # server and the browser start once, not once per worker.
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.path).parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
     """The whole app as a user gets it: migrations, demo ambito, web front end.
