@@ -231,29 +231,26 @@ def _protect_periods(
     wanted: list[Period],
     figures: list[Figures],
     months: list[Period],
-    longer: list[Period],
     threshold: int,
     today: date,
-) -> dict[str, tuple[Figures, disclosure.Protected]]:
-    """Disclosure control of every period asked (run in a worker process: pure Python)."""
+    asked: list[Period],
+) -> list[disclosure.Protected]:
+    """Disclosure control of each period asked (run in a worker process: pure Python). Only
+    the asked periods' tables travel back: unpickling the months' and quarters' too held the
+    event loop for tens of milliseconds."""
     by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
-    done = {m.key: (by_key[m.key], disclosure.protect(by_key[m.key], threshold)) for m in months}
+    done = {m.key: disclosure.protect(by_key[m.key], threshold) for m in months}
 
     def protected(p: Period) -> disclosure.Protected:
         if _within_a_month(p):
-            return done[compute.month_key(p.start)][1]
+            return done[compute.month_key(p.start)]
         if p.key not in done:
             parts, calendar = _parts(p, today)
             inside = [protected(part) for part in parts]
-            done[p.key] = (
-                by_key[p.key],
-                disclosure.protect(by_key[p.key], threshold, inside, calendar=calendar),
-            )
-        return done[p.key][1]
+            done[p.key] = disclosure.protect(by_key[p.key], threshold, inside, calendar=calendar)
+        return done[p.key]
 
-    for p in longer:
-        protected(p)
-    return done
+    return [protected(p) for p in asked]
 
 
 async def protected_periods(
@@ -283,11 +280,15 @@ async def protected_periods(
         if p.key not in {w.key for w in wanted}:
             wanted.append(p)
     figures, source = await snapshots.figures_of(ambito_id, wanted, span, now, live=live, full=full)
-    done = await in_worker_process(
-        _protect_periods, wanted, figures, months, longer, min_count(), today
+    protected = await in_worker_process(
+        _protect_periods, wanted, figures, months, min_count(), today, list(periods)
     )
+    by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
     # A period within one month (a quarter bucket of a one-month range) is that month.
-    return [done[p.key if p in longer else compute.month_key(p.start)] for p in periods], source
+    return [
+        (by_key[p.key if p in longer else compute.month_key(p.start)], t)
+        for p, t in zip(periods, protected, strict=True)
+    ], source
 
 
 _FILTER_NOTE = (
