@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import msgspec
 
@@ -335,8 +335,22 @@ def prorated_cap(intervention: InterventionFact, period: Period) -> float:
     return intervention.delivered_minutes * share / days if days > 0 else 0.0
 
 
+class PayableFact(Protocol):
+    """What the paid-hours rule reads of a ledger fact (HoursFact here, the outcomes'
+    LedgerFact): minutes given to a plan on a day, verified or not."""
+
+    @property
+    def plan_id(self) -> str | None: ...
+    @property
+    def day(self) -> date | None: ...
+    @property
+    def minutes(self) -> int: ...
+    @property
+    def verified(self) -> bool: ...
+
+
 def allocate_paid(
-    hours: Sequence[HoursFact], interventions: Iterable[InterventionFact], period: Period
+    hours: Sequence[PayableFact], interventions: Iterable[InterventionFact], period: Period
 ) -> list[float]:
     """Minutes of each fact already paid by a funded intervention.
 
@@ -348,22 +362,24 @@ def allocate_paid(
     """
     paid = [0.0] * len(hours)
     remaining = [float(f.minutes) if f.verified and f.plan_id and f.day else 0.0 for f in hours]
-    # Only facts of a served plan can ever be paid: each intervention looks at those, not at
-    # every fact of the period (the same indices, in the same order).
-    candidates = [(index, fact) for index, fact in enumerate(hours) if remaining[index] > 0]
+    # Only facts of a served plan can ever be paid: they are indexed by plan, so that each
+    # intervention looks at its own plans' facts, in the order of the facts.
+    by_plan: dict[str, list[int]] = defaultdict(list)
+    for index, fact in enumerate(hours):
+        if remaining[index] > 0:
+            by_plan[fact.plan_id].append(index)  # type: ignore[index]
     ordered = sorted(interventions, key=lambda i: (i.period_start, i.id))
     for intervention in ordered:
         cap = prorated_cap(intervention, period)
         if cap <= 0 or not intervention.plan_ids:
             continue
-        eligible = [
+        eligible = sorted(
             index
-            for index, fact in candidates
+            for plan_id in intervention.plan_ids
+            for index in by_plan.get(plan_id, ())
             if remaining[index] > 0
-            and fact.plan_id in intervention.plan_ids
-            and fact.day is not None
-            and intervention.period_start <= fact.day <= intervention.period_end
-        ]
+            and intervention.period_start <= hours[index].day <= intervention.period_end  # type: ignore[operator]
+        )
         pool = sum(remaining[i] for i in eligible)
         if pool <= 0:
             continue

@@ -15,10 +15,10 @@ from __future__ import annotations
 import bisect
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import msgspec
 
@@ -117,6 +117,8 @@ class LedgerFact:
     plan_id: str
     day: date
     minutes: int
+    # Only verified minutes are loaded (compute.allocate_paid reads it of every fact).
+    verified: ClassVar[bool] = True
 
 
 @dataclass(slots=True)
@@ -312,7 +314,7 @@ def _support(inputs: OutcomeInputs, period: Period, groups: _Groups) -> None:
         if days:
             minutes[own.plan_id]["own"] += own.minutes_per_week * days / 7
     facts = [f for f in inputs.ledger if f.plan_id in plans and _in(f.day, period)]
-    paid = _paid_minutes(facts, inputs.interventions, period)
+    paid = compute.allocate_paid(facts, inputs.interventions, period)
     for fact, taken in zip(facts, paid, strict=True):
         minutes[fact.plan_id]["community"] += fact.minutes - taken
     for intervention in inputs.interventions:
@@ -331,40 +333,6 @@ def _support(inputs: OutcomeInputs, period: Period, groups: _Groups) -> None:
             for source in _SOURCES:
                 a.hours[source] += by_source[source] / 60
             a.shares.append(shares)  # type: ignore[arg-type]
-
-
-def _paid_minutes(
-    facts: Sequence[LedgerFact], interventions: Sequence[compute.InterventionFact], period: Period
-) -> list[float]:
-    """Minutes of each fact already paid by a funded intervention: compute.allocate_paid's
-    rule (interventions in order of start, each paying up to its prorated delivered hours of
-    the verified hours given to its plans inside its period, proportionally), with the facts
-    indexed by plan so that each intervention looks at its own plans only."""
-    paid = [0.0] * len(facts)
-    remaining = [float(f.minutes) for f in facts]
-    by_plan: dict[str, list[int]] = defaultdict(list)
-    for index, fact in enumerate(facts):
-        by_plan[fact.plan_id].append(index)
-    for intervention in sorted(interventions, key=lambda i: (i.period_start, i.id)):
-        cap = compute.prorated_cap(intervention, period)
-        if cap <= 0 or not intervention.plan_ids:
-            continue
-        eligible = [
-            index
-            for plan_id in intervention.plan_ids
-            for index in by_plan.get(plan_id, ())
-            if remaining[index] > 0
-            and intervention.period_start <= facts[index].day <= intervention.period_end
-        ]
-        pool = sum(remaining[i] for i in eligible)
-        if pool <= 0:
-            continue
-        fraction = min(cap, pool) / pool
-        for index in eligible:
-            taken = remaining[index] * fraction
-            paid[index] += taken
-            remaining[index] -= taken
-    return paid
 
 
 def _table(name: str, key: str, groups: Mapping[str, _Acc], whole: _Acc) -> Table:
