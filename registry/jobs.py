@@ -200,7 +200,7 @@ async def _review_overdue(now: datetime, settings: Settings, scope: Scope) -> di
 
 
 async def _patto_reports(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
-    from registry.partnerships.service import notify_due_reports
+    from registry.partnerships.patto_reports import notify_due_reports
 
     if not (active := await in_service(scope)):
         return NONE_IN_SERVICE

@@ -41,7 +41,7 @@ from registry.metrics import network
 from registry.metrics.compute import Period
 from registry.metrics.loading import Scope, load_network
 from registry.metrics.network import Tie
-from registry.partnerships import service
+from registry.partnerships import commitments, patti, projects
 from registry.partnerships.network import deduplicated, session_ties
 from registry.partnerships.report import CommitmentLine, ProcedureLine, chapter, chapter_html
 from registry.partnerships.schemas import (
@@ -231,7 +231,7 @@ async def build(client: httpx.AsyncClient, tenant: Tenant) -> Built:
     )
     assert response.status_code == 201, response.text
     udp = Principal(tenant.users[Role.UDP_ADMIN], "udp", Role.UDP_ADMIN, tenant.ambito_id)
-    project = await service.create_project(
+    project = await projects.create_project(
         udp,
         ProjectCreate(
             title="Custodi sociali",
@@ -240,7 +240,7 @@ async def build(client: httpx.AsyncClient, tenant: Tenant) -> Built:
             partners=[PartnerIn(holder_id=c), PartnerIn(holder_id=d)],
         ),
     )
-    patto = await service.create_patto(
+    patto = await patti.create_patto(
         udp,
         PattoCreate(
             title="Giardino",
@@ -261,10 +261,10 @@ async def build(client: httpx.AsyncClient, tenant: Tenant) -> Built:
             holder_id=holder, description="Impegno", unit=unit, quantity=quantity
         )
         if parent == project.id:
-            commitment = await service.add_project_commitment(udp, parent, data)
+            commitment = await projects.add_project_commitment(udp, parent, data)
         else:
-            commitment = await service.add_patto_commitment(udp, parent, data)
-        entry, _ = await service.record_contribution(
+            commitment = await patti.add_patto_commitment(udp, parent, data)
+        entry, _ = await commitments.record_contribution(
             udp,
             commitment.id,
             CommitmentContribution(quantity=given, occurred_on=d2),

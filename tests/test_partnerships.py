@@ -18,7 +18,8 @@ from registry.holders.tables import Holder
 from registry.metrics import loading
 from registry.metrics.compute import Period
 from registry.metrics.loading import Scope
-from registry.partnerships.service import add_months, notify_due_reports
+from registry.partnerships.patti import add_months
+from registry.partnerships.patto_reports import notify_due_reports
 from registry.users.tables import User
 from tests.conftest import Tenant
 

@@ -20,7 +20,7 @@ import pytest
 from registry.access import Principal, Role
 from registry.errors import PermissionDenied
 from registry.holders.tables import Holder
-from registry.partnerships import service
+from registry.partnerships import commitments, patti, patto_reports, projects
 from registry.partnerships.schemas import (
     CommitmentCreate,
     MilestoneCreate,
@@ -68,7 +68,7 @@ async def seed(tenant: Tenant) -> Seeded:
         contacts="[]",
     )
     await third.save()
-    project = await service.create_project(
+    project = await projects.create_project(
         udp,
         ProjectCreate(
             title="Doposcuola",
@@ -79,7 +79,7 @@ async def seed(tenant: Tenant) -> Seeded:
             ],
         ),
     )
-    commitment = await service.add_project_commitment(
+    commitment = await projects.add_project_commitment(
         udp,
         project.id,
         CommitmentCreate(
@@ -89,10 +89,10 @@ async def seed(tenant: Tenant) -> Seeded:
             quantity=20,
         ),
     )
-    milestone = await service.add_milestone(
+    milestone = await projects.add_milestone(
         udp, project.id, MilestoneCreate(title="Avvio", due_on=start + timedelta(days=10))
     )
-    patto = await service.create_patto(
+    patto = await patti.create_patto(
         udp,
         PattoCreate(
             title="Aiuole",
@@ -102,7 +102,7 @@ async def seed(tenant: Tenant) -> Seeded:
             ends_on=start + timedelta(days=364),
         ),
     )
-    await service.add_report(
+    await patto_reports.add_report(
         udp,
         patto.id,
         PattoReportCreate(period_start=start, period_end=start + timedelta(days=30), text="ok"),
@@ -283,26 +283,26 @@ async def test_holder_manager_not_a_party_sees_nothing(
     udp = Principal(tenant.users[U], "udp", U, tenant.ambito_id)
     outsider = Principal(uuid.uuid4(), "x", H, tenant.ambito_id, holder_id=s.third_holder)
     for read in (
-        service.get_patto(outsider, s.patto),
-        service.list_reports(outsider, s.patto),
-        service.get_project(outsider, s.project),
-        service.project_monitoring(outsider, s.project),
+        patti.get_patto(outsider, s.patto),
+        patto_reports.list_reports(outsider, s.patto),
+        projects.get_project(outsider, s.project),
+        projects.project_monitoring(outsider, s.project),
     ):
         with pytest.raises(PermissionDenied):
             await read
-    assert await service.list_patti(outsider) == []
-    assert await service.list_projects(outsider) == []
-    assert await service.list_commitments(outsider) == []
+    assert await patti.list_patti(outsider) == []
+    assert await projects.list_projects(outsider) == []
+    assert await commitments.list_commitments(outsider) == []
     # A manager's account not yet tied to an organisation takes part in nothing.
     unattached = Principal(uuid.uuid4(), "z", H, tenant.ambito_id)
-    assert await service.list_patti(unattached) == []
-    assert await service.list_projects(unattached) == []
-    assert await service.list_commitments(unattached) == []
+    assert await patti.list_patti(unattached) == []
+    assert await projects.list_projects(unattached) == []
+    assert await commitments.list_commitments(unattached) == []
     with pytest.raises(PermissionDenied):
-        await service.get_patto(unattached, s.patto)
+        await patti.get_patto(unattached, s.patto)
     other_partner = Principal(
         uuid.uuid4(), "y", H, tenant.ambito_id, holder_id=tenant.other_holder_id
     )
-    seen = await service.get_project(other_partner, s.project)
+    seen = await projects.get_project(other_partner, s.project)
     assert seen.commitments == []  # the only commitment is the managed holder's
-    assert len((await service.get_project(udp, s.project)).commitments) == 1
+    assert len((await projects.get_project(udp, s.project)).commitments) == 1

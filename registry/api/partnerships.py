@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from registry.api.contributions import IdempotencyKey
 from registry.api.params import Actor
 from registry.contributions.schemas import ContributionOut
-from registry.partnerships import service
+from registry.partnerships import commitments, patti, patto_reports, projects
 from registry.partnerships.schemas import (
     CommitmentContribution,
     CommitmentCreate,
@@ -42,39 +42,39 @@ class CodesignController(Controller):
     async def list_projects(
         self, actor: Actor, procedure_id: FromQuery[uuid.UUID | None] = None
     ) -> list[ProjectOut]:
-        return await service.list_projects(actor, procedure_id=procedure_id)
+        return await projects.list_projects(actor, procedure_id=procedure_id)
 
     @post("/", summary="Start a co-design project, usually from a co-programming proposal")
     async def create_project(self, actor: Actor, data: JSONBody[ProjectCreate]) -> ProjectOut:
-        return await service.create_project(actor, data)
+        return await projects.create_project(actor, data)
 
     @get("/{project_id:uuid}")
     async def get_project(self, actor: Actor, project_id: FromPath[uuid.UUID]) -> ProjectOut:
-        return await service.get_project(actor, project_id)
+        return await projects.get_project(actor, project_id)
 
     @patch("/{project_id:uuid}")
     async def update_project(
         self, actor: Actor, project_id: FromPath[uuid.UUID], data: JSONBody[ProjectPatch]
     ) -> ProjectOut:
-        return await service.update_project(actor, project_id, data)
+        return await projects.update_project(actor, project_id, data)
 
     @post("/{project_id:uuid}/partners", summary="Add a partner")
     async def add_partner(
         self, actor: Actor, project_id: FromPath[uuid.UUID], data: JSONBody[PartnerIn]
     ) -> ProjectOut:
-        return await service.add_partner(actor, project_id, data)
+        return await projects.add_partner(actor, project_id, data)
 
     @post("/{project_id:uuid}/commitments", summary="What a partner commits")
     async def add_commitment(
         self, actor: Actor, project_id: FromPath[uuid.UUID], data: JSONBody[CommitmentCreate]
     ) -> CommitmentOut:
-        return await service.add_project_commitment(actor, project_id, data)
+        return await projects.add_project_commitment(actor, project_id, data)
 
     @post("/{project_id:uuid}/milestones", summary="A step of the timeline")
     async def add_milestone(
         self, actor: Actor, project_id: FromPath[uuid.UUID], data: JSONBody[MilestoneCreate]
     ) -> MilestoneOut:
-        return await service.add_milestone(actor, project_id, data)
+        return await projects.add_milestone(actor, project_id, data)
 
     @patch("/{project_id:uuid}/milestones/{milestone_id:uuid}")
     async def update_milestone(
@@ -84,14 +84,14 @@ class CodesignController(Controller):
         milestone_id: FromPath[uuid.UUID],
         data: JSONBody[MilestonePatch],
     ) -> MilestoneOut:
-        return await service.update_milestone(actor, project_id, milestone_id, data)
+        return await projects.update_milestone(actor, project_id, milestone_id, data)
 
     @get(
         "/{project_id:uuid}/monitoring",
         summary="Committed against given (from the ledger), per commitment and per partner",
     )
     async def monitoring(self, actor: Actor, project_id: FromPath[uuid.UUID]) -> MonitoringOut:
-        return await service.project_monitoring(actor, project_id)
+        return await projects.project_monitoring(actor, project_id)
 
 
 class PattoController(Controller):
@@ -102,33 +102,33 @@ class PattoController(Controller):
     async def list_patti(
         self, actor: Actor, status: FromQuery[PattoStatus | None] = None
     ) -> list[PattoOut]:
-        return await service.list_patti(actor, status=status)
+        return await patti.list_patti(actor, status=status)
 
     @post("/", summary="Sign a patto di collaborazione")
     async def create_patto(self, actor: Actor, data: JSONBody[PattoCreate]) -> PattoOut:
-        return await service.create_patto(actor, data)
+        return await patti.create_patto(actor, data)
 
     @get("/{patto_id:uuid}")
     async def get_patto(self, actor: Actor, patto_id: FromPath[uuid.UUID]) -> PattoOut:
-        return await service.get_patto(actor, patto_id)
+        return await patti.get_patto(actor, patto_id)
 
     @patch("/{patto_id:uuid}")
     async def update_patto(
         self, actor: Actor, patto_id: FromPath[uuid.UUID], data: JSONBody[PattoPatch]
     ) -> PattoOut:
-        return await service.update_patto(actor, patto_id, data)
+        return await patti.update_patto(actor, patto_id, data)
 
     @post("/{patto_id:uuid}/parties", summary="A holder joins the patto (adesione)")
     async def add_party(
         self, actor: Actor, patto_id: FromPath[uuid.UUID], data: JSONBody[PartyIn]
     ) -> PattoOut:
-        return await service.add_party(actor, patto_id, data)
+        return await patti.add_party(actor, patto_id, data)
 
     @post("/{patto_id:uuid}/commitments", summary="What one side commits")
     async def add_commitment(
         self, actor: Actor, patto_id: FromPath[uuid.UUID], data: JSONBody[CommitmentCreate]
     ) -> CommitmentOut:
-        return await service.add_patto_commitment(actor, patto_id, data)
+        return await patti.add_patto_commitment(actor, patto_id, data)
 
     @post(
         "/{patto_id:uuid}/renewal",
@@ -137,17 +137,17 @@ class PattoController(Controller):
     async def renew(
         self, actor: Actor, patto_id: FromPath[uuid.UUID], data: JSONBody[PattoRenewal]
     ) -> PattoOut:
-        return await service.renew_patto(actor, patto_id, data)
+        return await patti.renew_patto(actor, patto_id, data)
 
     @get("/{patto_id:uuid}/monitoring", summary="Committed against given, from the ledger")
     async def monitoring(self, actor: Actor, patto_id: FromPath[uuid.UUID]) -> MonitoringOut:
-        return await service.patto_monitoring(actor, patto_id)
+        return await patti.patto_monitoring(actor, patto_id)
 
     @get("/{patto_id:uuid}/reports", summary="The periodic reports")
     async def list_reports(
         self, actor: Actor, patto_id: FromPath[uuid.UUID]
     ) -> list[PattoReportOut]:
-        return await service.list_reports(actor, patto_id)
+        return await patto_reports.list_reports(actor, patto_id)
 
     @post(
         "/{patto_id:uuid}/reports",
@@ -156,7 +156,7 @@ class PattoController(Controller):
     async def add_report(
         self, actor: Actor, patto_id: FromPath[uuid.UUID], data: JSONBody[PattoReportCreate]
     ) -> PattoReportOut:
-        return await service.add_report(actor, patto_id, data)
+        return await patto_reports.add_report(actor, patto_id, data)
 
 
 class CommitmentController(Controller):
@@ -171,7 +171,7 @@ class CommitmentController(Controller):
     async def list_commitments(
         self, actor: Actor, holder_id: FromQuery[uuid.UUID | None] = None
     ) -> list[CommitmentOut]:
-        return await service.list_commitments(actor, holder_id=holder_id)
+        return await commitments.list_commitments(actor, holder_id=holder_id)
 
     @post(
         "/{commitment_id:uuid}/contributions",
@@ -187,7 +187,7 @@ class CommitmentController(Controller):
         data: JSONBody[CommitmentContribution],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ContributionOut]:
-        entry, created = await service.record_contribution(
+        entry, created = await commitments.record_contribution(
             actor, commitment_id, data, idempotency_key
         )
         return Response(entry, status_code=201 if created else 200)

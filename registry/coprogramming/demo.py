@@ -47,7 +47,7 @@ from registry.holders import service as holders_service
 from registry.holders.schemas import HolderCreate
 from registry.holders.tables import Holder
 from registry.italian import ROME
-from registry.partnerships import service as partnerships
+from registry.partnerships import commitments, patti, patto_reports, projects
 from registry.partnerships.schemas import (
     CommitmentContribution,
     CommitmentCreate,
@@ -75,7 +75,14 @@ from registry.vocabularies import (
 )
 
 # The services without a `now=` parameter, whose clock the demo moves to each step's moment.
-_CLOCKED: list[ModuleType] = [partnerships, ledger, holders_service]
+_CLOCKED: list[ModuleType] = [
+    commitments,
+    projects,
+    patti,
+    patto_reports,
+    ledger,
+    holders_service,
+]
 
 AUSER = "Auser Olgiate Comasco"
 CARITAS = "Caritas parrocchiale San Gerardo"
@@ -741,7 +748,7 @@ async def _partnerships(
     starts = today - timedelta(days=60)
     proposal = "Una rete tra associazioni per trasporto e compagnia agli anziani soli."
     with clock.at(_at(starts - timedelta(days=7))):
-        project = await partnerships.create_project(
+        project = await projects.create_project(
             udp,
             ProjectCreate(
                 title="Rete anziani soli: trasporto e compagnia",
@@ -760,7 +767,7 @@ async def _partnerships(
                 ],
             ),
         )
-        company = await partnerships.add_project_commitment(
+        company = await projects.add_project_commitment(
             udp,
             project.id,
             CommitmentCreate(
@@ -773,7 +780,7 @@ async def _partnerships(
                 ),
             ),
         )
-        trips = await partnerships.add_project_commitment(
+        trips = await projects.add_project_commitment(
             udp,
             project.id,
             CommitmentCreate(
@@ -783,7 +790,7 @@ async def _partnerships(
                 quantity=80,
             ),
         )
-        shopping = await partnerships.add_project_commitment(
+        shopping = await projects.add_project_commitment(
             udp,
             project.id,
             CommitmentCreate(
@@ -798,11 +805,11 @@ async def _partnerships(
             ("Primo incontro di verifica con i servizi sociali", starts + timedelta(days=90)),
             ("Relazione finale e proposta di rinnovo", starts + timedelta(days=365)),
         ]:
-            milestone = await partnerships.add_milestone(
+            milestone = await projects.add_milestone(
                 udp, project.id, MilestoneCreate(title=title, due_on=due)
             )
             if due < today:  # the network started on time
-                await partnerships.update_milestone(
+                await projects.update_milestone(
                     udp, project.id, milestone.id, MilestonePatch(done_on=due - timedelta(days=2))
                 )
     # Week by week since the start: Auser's hours (its manager records and confirms them),
@@ -817,7 +824,7 @@ async def _partnerships(
             (udp, shopping.id, 1),
         ]:
             with clock.at(_at(day, "19:00")):
-                entry, _ = await partnerships.record_contribution(
+                entry, _ = await commitments.record_contribution(
                     actor,
                     commitment,
                     CommitmentContribution(quantity=quantity, occurred_on=day, note=""),
@@ -836,7 +843,7 @@ async def _partnerships(
     )
     signed = today - timedelta(days=220)
     with clock.at(_at(signed - timedelta(days=3))):
-        patto = await partnerships.create_patto(
+        patto = await patti.create_patto(
             udp,
             PattoCreate(
                 title="Patto di collaborazione per il parco giochi di Binago",
@@ -850,7 +857,7 @@ async def _partnerships(
                 report_every_months=6,
             ),
         )
-        care = await partnerships.add_patto_commitment(
+        care = await patti.add_patto_commitment(
             udp,
             patto.id,
             CommitmentCreate(
@@ -860,7 +867,7 @@ async def _partnerships(
                 quantity=150,
             ),
         )
-        repairs = await partnerships.add_patto_commitment(
+        repairs = await patti.add_patto_commitment(
             udp,
             patto.id,
             CommitmentCreate(
@@ -870,7 +877,7 @@ async def _partnerships(
                 quantity=30,
             ),
         )
-        await partnerships.add_patto_commitment(
+        await patti.add_patto_commitment(
             udp,
             patto.id,
             CommitmentCreate(
@@ -883,7 +890,7 @@ async def _partnerships(
     for week in range((today - signed).days // 7):
         day = signed + timedelta(days=7 * week + 5)  # Saturday mornings, more or less
         with clock.at(_at(day, "12:30")):
-            entry, _ = await partnerships.record_contribution(
+            entry, _ = await commitments.record_contribution(
                 udp,
                 care.id,
                 CommitmentContribution(quantity=3, occurred_on=day, note=""),
@@ -891,7 +898,7 @@ async def _partnerships(
             )
             patto_entries.append((entry.id, day))
             if week % 8 == 3:
-                entry, _ = await partnerships.record_contribution(
+                entry, _ = await commitments.record_contribution(
                     udp,
                     repairs.id,
                     CommitmentContribution(quantity=4, occurred_on=day, note="Panchine e altalena"),
@@ -904,7 +911,7 @@ async def _partnerships(
         )
     first_end = _add_months(signed, 6) - timedelta(days=1)
     with clock.at(_at(first_end + timedelta(days=9))):
-        await partnerships.add_report(
+        await patto_reports.add_report(
             udp,
             patto.id,
             PattoReportCreate(

@@ -103,7 +103,7 @@ def _midnight(day: date) -> datetime:
 async def chapter(ambito_id: uuid.UUID, start: date, end: date) -> CoprogrammingChapter:
     # Imported here: the ledger's service pulls in the notifications; the pure half of this
     # module (chapter_html) is what the report's worker process needs.
-    from registry.partnerships.service import given
+    from registry.partnerships.commitments import given
 
     sessions = await ProcedureSession.select(ProcedureSession.id, ProcedureSession.procedure).where(
         (ProcedureSession.ambito == ambito_id)
