@@ -31,7 +31,11 @@ from registry import db
 from registry.access import Principal, Role
 from registry.ambiti.service import create_ambito
 from registry.config import load_settings
-from registry.coprogramming import document, public, service
+from registry.coprogramming import document, public
+from registry.coprogramming.applications import create_application
+from registry.coprogramming.contributions import create_contribution
+from registry.coprogramming.minutes import approve_minutes, draft_minutes
+from registry.coprogramming.procedures import create_procedure, get_overview, update_procedure
 from registry.coprogramming.schemas import (
     ApplicationCreate,
     AttendanceIn,
@@ -42,6 +46,8 @@ from registry.coprogramming.schemas import (
     SessionCreate,
     TableCreate,
 )
+from registry.coprogramming.sessions import create_session, create_table, record_attendance
+from registry.coprogramming.summary import draft_summary
 from registry.holders.tables import Holder
 from registry.users.tables import User
 from registry.vocabularies import GuidingQuestion, ProcedureStatus, SessionKind
@@ -81,12 +87,12 @@ async def main(organisations: int, attending: int) -> None:
     await Holder.insert(*holders)
     figures: dict[str, float] = {}
     started = time.perf_counter()
-    procedure = await service.create_procedure(
+    procedure = await create_procedure(
         udp, ProcedureCreate(title="Piano di Zona", notice_published_on=datetime.now(UTC).date())
     )
-    await service.update_procedure(udp, procedure.id, ProcedurePatch(status=ProcedureStatus.OPEN))
+    await update_procedure(udp, procedure.id, ProcedurePatch(status=ProcedureStatus.OPEN))
     applications = [
-        await service.create_application(
+        await create_application(
             udp,
             procedure.id,
             ApplicationCreate(
@@ -98,7 +104,7 @@ async def main(organisations: int, attending: int) -> None:
     ]
     sessions = []
     for number, kind in enumerate(KINDS, start=1):
-        session = await service.create_session(
+        session = await create_session(
             udp,
             procedure.id,
             SessionCreate(
@@ -109,7 +115,7 @@ async def main(organisations: int, attending: int) -> None:
             ),
         )
         tables = [
-            await service.create_table(
+            await create_table(
                 udp,
                 session.id,
                 TableCreate(
@@ -120,11 +126,11 @@ async def main(organisations: int, attending: int) -> None:
         ]
         for i, application in enumerate(applications[:attending]):
             table = tables[i % 4].id
-            await service.record_attendance(
+            await record_attendance(
                 udp, session.id, AttendanceIn(application_id=application.id, table_id=table)
             )
             for question in GuidingQuestion:
-                await service.create_contribution(
+                await create_contribution(
                     udp,
                     table,
                     ContributionCreate(
@@ -136,19 +142,15 @@ async def main(organisations: int, attending: int) -> None:
         sessions.append(session)
     figures["setup_s"] = round(time.perf_counter() - started, 1)
     print(f"{'setup through the services':<40} {figures['setup_s']:>10.1f} s")
-    await timed(
-        figures, "draft minutes of one session", lambda: service.draft_minutes(udp, sessions[1].id)
-    )
-    await timed(
-        figures, "whole procedure (overview)", lambda: service.get_overview(udp, procedure.id)
-    )
+    await timed(figures, "draft minutes of one session", lambda: draft_minutes(udp, sessions[1].id))
+    await timed(figures, "whole procedure (overview)", lambda: get_overview(udp, procedure.id))
     await timed(figures, "public page", lambda: public.public_procedure(procedure.id))
     minutes = None
     for session in sessions:
-        minutes = await service.draft_minutes(udp, session.id)
-        await service.approve_minutes(udp, minutes.id)
+        minutes = await draft_minutes(udp, session.id)
+        await approve_minutes(udp, minutes.id)
     summary = await timed(
-        figures, "summary from 5 approved minutes", lambda: service.draft_summary(udp, procedure.id)
+        figures, "summary from 5 approved minutes", lambda: draft_summary(udp, procedure.id)
     )
     assert minutes is not None
     figures["summary_chars"] = len(summary.content)

@@ -9,7 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from registry.access import Principal, Role
 from registry.common import now
-from registry.coprogramming import service
+from registry.coprogramming.applications import create_application
+from registry.coprogramming.contributions import create_contribution
+from registry.coprogramming.minutes import approve_minutes, draft_minutes, edit_minutes
+from registry.coprogramming.objectives import create_objective
+from registry.coprogramming.procedures import create_procedure, update_procedure
 from registry.coprogramming.schemas import (
     ApplicationCreate,
     AttendanceIn,
@@ -21,6 +25,8 @@ from registry.coprogramming.schemas import (
     SessionCreate,
     TableCreate,
 )
+from registry.coprogramming.sessions import create_session, create_table, record_attendance
+from registry.coprogramming.summary import approve_summary, draft_summary, edit_summary
 from registry.italian import ROME
 from registry.vocabularies import GuidingQuestion, ProcedureStatus, SessionKind
 from tests.conftest import Tenant
@@ -57,7 +63,7 @@ class Procedure:
 async def seed_procedure(tenant: Tenant, *, starts_at: datetime | None = None) -> Procedure:
     udp = principal(tenant, Role.UDP_ADMIN)
     today = now().astimezone(ROME).date()
-    procedure = await service.create_procedure(
+    procedure = await create_procedure(
         udp,
         ProcedureCreate(
             title="Co-programmazione del Piano di Zona",
@@ -67,8 +73,8 @@ async def seed_procedure(tenant: Tenant, *, starts_at: datetime | None = None) -
             piano_period="2025-2027",
         ),
     )
-    await service.update_procedure(udp, procedure.id, ProcedurePatch(status=ProcedureStatus.OPEN))
-    application = await service.create_application(
+    await update_procedure(udp, procedure.id, ProcedurePatch(status=ProcedureStatus.OPEN))
+    application = await create_application(
         udp,
         procedure.id,
         ApplicationCreate(
@@ -76,10 +82,10 @@ async def seed_procedure(tenant: Tenant, *, starts_at: datetime | None = None) -
             participants=[ParticipantIn(name="Maria Rossi", contact="maria@example.org")],
         ),
     )
-    other = await service.create_application(
+    other = await create_application(
         udp, procedure.id, ApplicationCreate(holder_id=tenant.other_holder_id)
     )
-    session = await service.create_session(
+    session = await create_session(
         udp,
         procedure.id,
         SessionCreate(
@@ -90,27 +96,27 @@ async def seed_procedure(tenant: Tenant, *, starts_at: datetime | None = None) -
         ),
     )
     participant = application.participants[0].id
-    table = await service.create_table(
+    table = await create_table(
         udp, session.id, TableCreate(theme="Domiciliarità", spokesperson_id=participant)
     )
-    attendance = await service.record_attendance(
+    attendance = await record_attendance(
         udp, session.id, AttendanceIn(application_id=application.id, table_id=table.id, people=2)
     )
-    await service.record_attendance(
+    await record_attendance(
         udp, session.id, AttendanceIn(application_id=other.id, table_id=table.id, people=1)
     )
-    proposal = await service.create_contribution(
+    proposal = await create_contribution(
         principal(tenant, Role.HOLDER_MANAGER),
         table.id,
         ContributionCreate(question=GuidingQuestion.PROPOSALS, text="Un punto di ascolto"),
     )
-    first = await service.draft_minutes(udp, session.id)
-    await service.approve_minutes(udp, first.id)
-    second = await service.edit_minutes(udp, session.id, first.content + "\nRettifica.\n")
-    summary = await service.draft_summary(udp, procedure.id)
-    await service.approve_summary(udp, summary.id)
-    summary_2 = await service.edit_summary(udp, procedure.id, summary.content + "\nNota.\n")
-    objective = await service.create_objective(
+    first = await draft_minutes(udp, session.id)
+    await approve_minutes(udp, first.id)
+    second = await edit_minutes(udp, session.id, first.content + "\nRettifica.\n")
+    summary = await draft_summary(udp, procedure.id)
+    await approve_summary(udp, summary.id)
+    summary_2 = await edit_summary(udp, procedure.id, summary.content + "\nNota.\n")
+    objective = await create_objective(
         udp,
         procedure.id,
         ObjectiveCreate(code="OB1", title="Domiciliarità", proposal_ids=[proposal.id]),

@@ -13,7 +13,17 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry.api.openapi import answers
 from registry.api.params import Actor, CodeQuery, PathText
-from registry.coprogramming import document, public, service
+from registry.coprogramming import (
+    applications,
+    contributions,
+    document,
+    minutes,
+    objectives,
+    procedures,
+    public,
+    sessions,
+    summary,
+)
 from registry.coprogramming.schemas import (
     ApplicationCreate,
     ApplicationOut,
@@ -100,15 +110,15 @@ class CoprogrammingController(Controller):
 
     @get("/procedures", summary="Co-programming and co-design procedures of the ambito")
     async def list_procedures(self, actor: Actor) -> list[ProcedureOut]:
-        return await service.list_procedures(actor)
+        return await procedures.list_procedures(actor)
 
     @post("/procedures", summary="Create a procedure (as a draft)")
     async def create_procedure(self, actor: Actor, data: JSONBody[ProcedureCreate]) -> ProcedureOut:
-        return await service.create_procedure(actor, data)
+        return await procedures.create_procedure(actor, data)
 
     @get("/procedures/{procedure_id:uuid}")
     async def get_procedure(self, actor: Actor, procedure_id: FromPath[uuid.UUID]) -> ProcedureOut:
-        return await service.get_procedure(actor, procedure_id)
+        return await procedures.get_procedure(actor, procedure_id)
 
     @get(
         "/procedures/{procedure_id:uuid}/overview",
@@ -117,13 +127,13 @@ class CoprogrammingController(Controller):
     async def get_overview(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID]
     ) -> ProcedureOverview:
-        return await service.get_overview(actor, procedure_id)
+        return await procedures.get_overview(actor, procedure_id)
 
     @patch("/procedures/{procedure_id:uuid}", summary="Edit a procedure, or move its status")
     async def update_procedure(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID], data: JSONBody[ProcedurePatch]
     ) -> ProcedureOut:
-        return await service.update_procedure(actor, procedure_id, data)
+        return await procedures.update_procedure(actor, procedure_id, data)
 
     # --- applications ---
 
@@ -131,7 +141,7 @@ class CoprogrammingController(Controller):
     async def list_applications(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID]
     ) -> list[ApplicationOut]:
-        return await service.list_applications(actor, procedure_id)
+        return await applications.list_applications(actor, procedure_id)
 
     @post(
         "/procedures/{procedure_id:uuid}/applications",
@@ -140,13 +150,13 @@ class CoprogrammingController(Controller):
     async def create_application(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID], data: JSONBody[ApplicationCreate]
     ) -> ApplicationOut:
-        return await service.create_application(actor, procedure_id, data)
+        return await applications.create_application(actor, procedure_id, data)
 
     @get("/applications/{application_id:uuid}")
     async def get_application(
         self, actor: Actor, application_id: FromPath[uuid.UUID]
     ) -> ApplicationOut:
-        return await service.get_application(actor, application_id)
+        return await applications.get_application(actor, application_id)
 
     @patch("/applications/{application_id:uuid}", summary="Admit, reject, withdraw, name people")
     async def update_application(
@@ -155,7 +165,7 @@ class CoprogrammingController(Controller):
         application_id: FromPath[uuid.UUID],
         data: JSONBody[ApplicationPatch],
     ) -> ApplicationOut:
-        return await service.update_application(actor, application_id, data)
+        return await applications.update_application(actor, application_id, data)
 
     # --- sessions, tables, attendance ---
 
@@ -163,41 +173,41 @@ class CoprogrammingController(Controller):
     async def list_sessions(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID]
     ) -> list[SessionOut]:
-        return await service.list_sessions(actor, procedure_id)
+        return await sessions.list_sessions(actor, procedure_id)
 
     @post("/procedures/{procedure_id:uuid}/sessions", summary="Add a session to the calendar")
     async def create_session(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID], data: JSONBody[SessionCreate]
     ) -> SessionOut:
-        return await service.create_session(actor, procedure_id, data)
+        return await sessions.create_session(actor, procedure_id, data)
 
     @get("/sessions/{session_id:uuid}")
     async def get_session(self, actor: Actor, session_id: FromPath[uuid.UUID]) -> SessionOut:
-        return await service.get_session(actor, session_id)
+        return await sessions.get_session(actor, session_id)
 
     @patch("/sessions/{session_id:uuid}")
     async def update_session(
         self, actor: Actor, session_id: FromPath[uuid.UUID], data: JSONBody[SessionPatch]
     ) -> SessionOut:
-        return await service.update_session(actor, session_id, data)
+        return await sessions.update_session(actor, session_id, data)
 
     @post("/sessions/{session_id:uuid}/tables", summary="Add a working table (tavolo)")
     async def create_table(
         self, actor: Actor, session_id: FromPath[uuid.UUID], data: JSONBody[TableCreate]
     ) -> TableOut:
-        return await service.create_table(actor, session_id, data)
+        return await sessions.create_table(actor, session_id, data)
 
     @patch("/tables/{table_id:uuid}")
     async def update_table(
         self, actor: Actor, table_id: FromPath[uuid.UUID], data: JSONBody[TablePatch]
     ) -> TableOut:
-        return await service.update_table(actor, table_id, data)
+        return await sessions.update_table(actor, table_id, data)
 
     @get("/sessions/{session_id:uuid}/attendance", summary="Organisations present and people")
     async def list_attendance(
         self, actor: Actor, session_id: FromPath[uuid.UUID]
     ) -> list[AttendanceOut]:
-        return await service.list_attendance(actor, session_id)
+        return await sessions.list_attendance(actor, session_id)
 
     @put(
         "/sessions/{session_id:uuid}/attendance",
@@ -206,11 +216,11 @@ class CoprogrammingController(Controller):
     async def record_attendance(
         self, actor: Actor, session_id: FromPath[uuid.UUID], data: JSONBody[AttendanceIn]
     ) -> AttendanceOut:
-        return await service.record_attendance(actor, session_id, data)
+        return await sessions.record_attendance(actor, session_id, data)
 
     @delete("/attendance/{attendance_id:uuid}")
     async def delete_attendance(self, actor: Actor, attendance_id: FromPath[uuid.UUID]) -> None:
-        await service.delete_attendance(actor, attendance_id)
+        await sessions.delete_attendance(actor, attendance_id)
 
     # --- the four guiding questions ---
 
@@ -218,13 +228,13 @@ class CoprogrammingController(Controller):
     async def list_table_contributions(
         self, actor: Actor, table_id: FromPath[uuid.UUID]
     ) -> list[ContributionOut]:
-        return await service.list_table_contributions(actor, table_id)
+        return await contributions.list_table_contributions(actor, table_id)
 
     @post("/tables/{table_id:uuid}/contributions", summary="Answer one of the four questions")
     async def create_contribution(
         self, actor: Actor, table_id: FromPath[uuid.UUID], data: JSONBody[ContributionCreate]
     ) -> ContributionOut:
-        return await service.create_contribution(actor, table_id, data)
+        return await contributions.create_contribution(actor, table_id, data)
 
     @patch("/contributions/{contribution_id:uuid}")
     async def update_contribution(
@@ -233,11 +243,11 @@ class CoprogrammingController(Controller):
         contribution_id: FromPath[uuid.UUID],
         data: JSONBody[ContributionPatch],
     ) -> ContributionOut:
-        return await service.update_contribution(actor, contribution_id, data)
+        return await contributions.update_contribution(actor, contribution_id, data)
 
     @delete("/contributions/{contribution_id:uuid}")
     async def delete_contribution(self, actor: Actor, contribution_id: FromPath[uuid.UUID]) -> None:
-        await service.delete_contribution(actor, contribution_id)
+        await contributions.delete_contribution(actor, contribution_id)
 
     @get(
         "/procedures/{procedure_id:uuid}/contributions",
@@ -251,7 +261,7 @@ class CoprogrammingController(Controller):
         session_id: FromQuery[uuid.UUID | None] = None,
         category_code: CodeQuery = None,
     ) -> list[ContributionOut]:
-        return await service.list_contributions(
+        return await contributions.list_contributions(
             actor,
             procedure_id,
             question=question,
@@ -266,7 +276,7 @@ class CoprogrammingController(Controller):
         procedure_id: FromPath[uuid.UUID],
         category_code: CodeQuery = None,
     ) -> list[ContributionOut]:
-        return await service.list_contributions(
+        return await contributions.list_contributions(
             actor, procedure_id, question=GuidingQuestion.PROPOSALS, category_code=category_code
         )
 
@@ -276,14 +286,14 @@ class CoprogrammingController(Controller):
     async def list_minutes(
         self, actor: Actor, session_id: FromPath[uuid.UUID]
     ) -> list[DocumentOut]:
-        return await service.list_minutes(actor, session_id)
+        return await minutes.list_minutes(actor, session_id)
 
     @post(
         "/sessions/{session_id:uuid}/minutes/draft",
         summary="Draft the minutes from what the tables recorded",
     )
     async def draft_minutes(self, actor: Actor, session_id: FromPath[uuid.UUID]) -> DocumentOut:
-        return await service.draft_minutes(actor, session_id)
+        return await minutes.draft_minutes(actor, session_id)
 
     @put(
         "/sessions/{session_id:uuid}/minutes",
@@ -292,11 +302,11 @@ class CoprogrammingController(Controller):
     async def edit_minutes(
         self, actor: Actor, session_id: FromPath[uuid.UUID], data: JSONBody[DocumentEdit]
     ) -> DocumentOut:
-        return await service.edit_minutes(actor, session_id, data.content)
+        return await minutes.edit_minutes(actor, session_id, data.content)
 
     @get("/minutes/{minutes_id:uuid}")
     async def get_minutes(self, actor: Actor, minutes_id: FromPath[uuid.UUID]) -> DocumentOut:
-        return await service.get_minutes(actor, minutes_id)
+        return await minutes.get_minutes(actor, minutes_id)
 
     @post(
         "/minutes/{minutes_id:uuid}/approve",
@@ -304,7 +314,7 @@ class CoprogrammingController(Controller):
         status_code=200,
     )
     async def approve_minutes(self, actor: Actor, minutes_id: FromPath[uuid.UUID]) -> DocumentOut:
-        return await service.approve_minutes(actor, minutes_id)
+        return await minutes.approve_minutes(actor, minutes_id)
 
     @get(
         "/minutes/{minutes_id:uuid}/document",
@@ -314,7 +324,7 @@ class CoprogrammingController(Controller):
     async def minutes_document(
         self, actor: Actor, minutes_id: FromPath[uuid.UUID], format: ExportFormat = "html"
     ) -> Response[bytes]:
-        title, content = await service.minutes_document(actor, minutes_id)
+        title, content = await minutes.minutes_document(actor, minutes_id)
         return await _export(title, content, f"verbale-{minutes_id}", format)
 
     # --- the summary document ---
@@ -323,24 +333,24 @@ class CoprogrammingController(Controller):
     async def list_summary(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID]
     ) -> list[DocumentOut]:
-        return await service.list_summary(actor, procedure_id)
+        return await summary.list_summary(actor, procedure_id)
 
     @post(
         "/procedures/{procedure_id:uuid}/summary/draft",
         summary="Assemble the summary document from the approved minutes",
     )
     async def draft_summary(self, actor: Actor, procedure_id: FromPath[uuid.UUID]) -> DocumentOut:
-        return await service.draft_summary(actor, procedure_id)
+        return await summary.draft_summary(actor, procedure_id)
 
     @put("/procedures/{procedure_id:uuid}/summary", summary="Edit the summary draft")
     async def edit_summary(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID], data: JSONBody[DocumentEdit]
     ) -> DocumentOut:
-        return await service.edit_summary(actor, procedure_id, data.content)
+        return await summary.edit_summary(actor, procedure_id, data.content)
 
     @get("/summary/{summary_id:uuid}")
     async def get_summary(self, actor: Actor, summary_id: FromPath[uuid.UUID]) -> DocumentOut:
-        return await service.get_summary(actor, summary_id)
+        return await summary.get_summary(actor, summary_id)
 
     @post(
         "/summary/{summary_id:uuid}/approve",
@@ -348,7 +358,7 @@ class CoprogrammingController(Controller):
         status_code=200,
     )
     async def approve_summary(self, actor: Actor, summary_id: FromPath[uuid.UUID]) -> DocumentOut:
-        return await service.approve_summary(actor, summary_id)
+        return await summary.approve_summary(actor, summary_id)
 
     @get(
         "/summary/{summary_id:uuid}/document",
@@ -358,7 +368,7 @@ class CoprogrammingController(Controller):
     async def summary_document(
         self, actor: Actor, summary_id: FromPath[uuid.UUID], format: ExportFormat = "html"
     ) -> Response[bytes]:
-        title, content = await service.summary_document(actor, summary_id)
+        title, content = await summary.summary_document(actor, summary_id)
         return await _export(title, content, f"sintesi-{summary_id}", format)
 
     # --- Piano objectives ---
@@ -367,7 +377,7 @@ class CoprogrammingController(Controller):
     async def list_objectives(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID]
     ) -> list[ObjectiveOut]:
-        return await service.list_objectives(actor, procedure_id)
+        return await objectives.list_objectives(actor, procedure_id)
 
     @post(
         "/procedures/{procedure_id:uuid}/objectives",
@@ -376,17 +386,17 @@ class CoprogrammingController(Controller):
     async def create_objective(
         self, actor: Actor, procedure_id: FromPath[uuid.UUID], data: JSONBody[ObjectiveCreate]
     ) -> ObjectiveOut:
-        return await service.create_objective(actor, procedure_id, data)
+        return await objectives.create_objective(actor, procedure_id, data)
 
     @patch("/objectives/{objective_id:uuid}")
     async def update_objective(
         self, actor: Actor, objective_id: FromPath[uuid.UUID], data: JSONBody[ObjectivePatch]
     ) -> ObjectiveOut:
-        return await service.update_objective(actor, objective_id, data)
+        return await objectives.update_objective(actor, objective_id, data)
 
     @delete("/objectives/{objective_id:uuid}")
     async def delete_objective(self, actor: Actor, objective_id: FromPath[uuid.UUID]) -> None:
-        await service.delete_objective(actor, objective_id)
+        await objectives.delete_objective(actor, objective_id)
 
 
 class PublicCoprogrammingController(Controller):
