@@ -30,7 +30,15 @@ from registry.access import Principal, Role
 from registry.ambiti.tables import Comune
 from registry.contributions import service as ledger
 from registry.contributions.schemas import ConfirmationIn
-from registry.coprogramming import service as coprogramming
+from registry.coprogramming.applications import (
+    create_application,
+    list_applications,
+    update_application,
+)
+from registry.coprogramming.contributions import create_contribution
+from registry.coprogramming.minutes import approve_minutes, draft_minutes
+from registry.coprogramming.objectives import create_objective
+from registry.coprogramming.procedures import create_procedure, update_procedure
 from registry.coprogramming.schemas import (
     ApplicationCreate,
     ApplicationPatch,
@@ -43,6 +51,8 @@ from registry.coprogramming.schemas import (
     SessionCreate,
     TableCreate,
 )
+from registry.coprogramming.sessions import create_session, create_table, record_attendance
+from registry.coprogramming.summary import approve_summary, draft_summary
 from registry.holders import service as holders_service
 from registry.holders.schemas import HolderCreate
 from registry.holders.tables import Holder
@@ -549,7 +559,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
     period = f"{today.year}-{today.year + 2}"
 
     at = _at(first)
-    procedure = await coprogramming.create_procedure(
+    procedure = await create_procedure(
         udp,
         ProcedureCreate(
             title=f"{PROCEDURE_TITLE} {period}",
@@ -565,9 +575,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
     )
     pid = procedure.id
     at = _at(first + timedelta(days=5))
-    await coprogramming.update_procedure(
-        udp, pid, ProcedurePatch(status=ProcedureStatus.OPEN), now=at
-    )
+    await update_procedure(udp, pid, ProcedurePatch(status=ProcedureStatus.OPEN), now=at)
 
     def people(name: str) -> list[ParticipantIn]:
         return [ParticipantIn(name=n, role=r, contact=c) for n, r, c in PEOPLE[name]]
@@ -577,7 +585,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
     # is not in the registry yet and is registered on the way.
     applications: dict[str, uuid.UUID] = {}
     at = _at(first + timedelta(days=8), "18:30")
-    own = await coprogramming.create_application(
+    own = await create_application(
         auser,
         procedure.id,
         ApplicationCreate(
@@ -593,7 +601,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
         if name == GIOVANI:
             # The holders' service stamps the new holder with its own clock.
             with clock.at(at):
-                answer = await coprogramming.create_application(
+                answer = await create_application(
                     udp,
                     pid,
                     ApplicationCreate(
@@ -610,7 +618,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
                 )
             holder_ids[GIOVANI] = answer.holder_id
         else:
-            answer = await coprogramming.create_application(
+            answer = await create_application(
                 udp,
                 pid,
                 ApplicationCreate(holder_id=holder_ids[name], participants=people(name)),
@@ -618,16 +626,14 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
             )
         applications[name] = answer.id
     at = _at(first + timedelta(days=26))
-    await coprogramming.update_application(
+    await update_application(
         udp, own.id, ApplicationPatch(status=ApplicationStatus.ADMITTED), now=at
     )
-    await coprogramming.update_procedure(
-        udp, pid, ProcedurePatch(status=ProcedureStatus.RUNNING), now=at
-    )
+    await update_procedure(udp, pid, ProcedurePatch(status=ProcedureStatus.RUNNING), now=at)
 
     # The first person each organisation named (the spokesperson of its table).
     first_person: dict[str, uuid.UUID] = {}
-    for application in await coprogramming.list_applications(udp, pid):
+    for application in await list_applications(udp, pid):
         name = next(n for n, i in holder_ids.items() if i == application.holder_id)
         first_person[name] = application.participants[0].id
 
@@ -637,7 +643,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
         day = today - timedelta(days=spec.days_before)
         starts = _at(day, "17:30")
         at = starts - timedelta(days=14)
-        meeting = await coprogramming.create_session(
+        meeting = await create_session(
             udp,
             pid,
             SessionCreate(
@@ -655,7 +661,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
         tables: dict[str, uuid.UUID] = {}
         at = starts - timedelta(days=2)
         for table in spec.tables:
-            made = await coprogramming.create_table(
+            made = await create_table(
                 udp,
                 meeting.id,
                 TableCreate(theme=table.theme, spokesperson_id=first_person[table.spokesperson]),
@@ -665,7 +671,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
         seat = {m: t.theme for t in spec.tables for m in t.members}
         at = starts + timedelta(hours=3)
         for name in spec.present:
-            await coprogramming.record_attendance(
+            await record_attendance(
                 udp,
                 meeting.id,
                 AttendanceIn(
@@ -680,7 +686,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
         for table in spec.tables:
             for question, who, text, category, resource in table.answers:
                 actor = auser if who == AUSER else udp
-                made = await coprogramming.create_contribution(
+                made = await create_contribution(
                     actor,
                     tables[table.theme],
                     ContributionCreate(
@@ -695,19 +701,19 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
                 if question is Q.PROPOSALS:
                     proposal_ids[text] = made.id
         at = starts + timedelta(days=3)
-        draft = await coprogramming.draft_minutes(udp, meeting.id, now=at)
+        draft = await draft_minutes(udp, meeting.id, now=at)
         at = starts + timedelta(days=8)
-        await coprogramming.approve_minutes(udp, draft.id, now=at)
+        await approve_minutes(udp, draft.id, now=at)
 
     concluded = today - timedelta(days=SESSIONS[-1].days_before)
     at = _at(concluded + timedelta(days=10))
-    summary = await coprogramming.draft_summary(udp, pid, now=at)
+    summary = await draft_summary(udp, pid, now=at)
     at = _at(concluded + timedelta(days=14))
-    await coprogramming.approve_summary(udp, summary.id, now=at)
+    await approve_summary(udp, summary.id, now=at)
     adopted = concluded + timedelta(days=30)
     at = _at(adopted)
     for code, title, description, area, proposals, sessions in OBJECTIVES:
-        await coprogramming.create_objective(
+        await create_objective(
             udp,
             pid,
             ObjectiveCreate(
@@ -721,9 +727,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
             ),
             now=at,
         )
-    await coprogramming.update_procedure(
-        udp, pid, ProcedurePatch(status=ProcedureStatus.CLOSED), now=at
-    )
+    await update_procedure(udp, pid, ProcedurePatch(status=ProcedureStatus.CLOSED), now=at)
 
     result = DemoProcedure(pid, session_ids, holder_ids, proposal_ids)
     await _partnerships(result, udp, auser, today, clock)
