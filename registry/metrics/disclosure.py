@@ -214,10 +214,13 @@ def _protect(
             return Protected(safe, withheld)
 
 
-def reference_row(protected: Protected, dimension: str, value: str) -> Row:
+def reference_row(
+    protected: Protected, dimension: str, value: str, reference: Mapping[str, str] = REFERENCE
+) -> Row:
     """The published row of `value` in the unfiltered table by `dimension` (zeros when the
-    value had nothing in the period: zero identifies nobody)."""
-    name = REFERENCE[dimension]
+    value had nothing in the period: zero identifies nobody). `reference`: the table by each
+    dimension (the outcomes have their own)."""
+    name = reference[dimension]
     found = protected.row(name, {dimension: value})
     if found is not None:
         return found
@@ -231,7 +234,7 @@ def reference_row(protected: Protected, dimension: str, value: str) -> Row:
 
 def reference_need_row(protected: Protected, dimension: str, value: str) -> Row | None:
     name = NEED_REFERENCE.get(dimension)
-    if name is None:
+    if name is None or name not in protected.tables:  # the outcomes have no need tables
         return None
     key = "comune" if dimension == "comune" else "area"
     found = protected.row(name, {key: value})

@@ -32,6 +32,7 @@ from registry.metrics.loading import Scope as LoadScope
 from registry.metrics.periods import ROME, min_count
 from registry.metrics.publication import (
     _ambito_code,
+    _filtered,
     _parts,
     _published,
     _suppression,
@@ -459,32 +460,6 @@ FILTER_NOTE = (
 )
 
 
-def _filtered(protected: disclosure.Protected, chosen: tuple[str, str]) -> dict[str, Table]:
-    dimension, value = chosen
-    out: dict[str, Table] = {}
-    for name, table in protected.tables.items():
-        copy = Table(
-            name=table.name,
-            title=table.title,
-            keys=list(table.keys),
-            counts=list(table.counts),
-            values=list(table.values),
-            rows=[],
-            total=None,
-            derived=dict(table.derived),
-            notes=[FILTER_NOTE],
-        )
-        if REFERENCE.get(dimension) == name:
-            found = protected.row(name, {dimension: value})
-            if found is None:  # nothing in the period: zero identifies nobody
-                data: dict[str, Any] = dict.fromkeys((*table.counts, *table.values), 0)
-                data.update(dict.fromkeys(table.derived))
-                found = Row({dimension: value}, data)
-            copy.rows = [found]
-        out[name] = copy
-    return out
-
-
 def published(
     inputs: OutcomeInputs, period: Period, threshold: int, chosen: tuple[str, str] | None
 ) -> tuple[list[PublishedTable], Suppression]:
@@ -492,7 +467,11 @@ def published(
     process)."""
     done: dict[str, tuple[dict[str, Table], disclosure.Protected]] = {}
     raw, protected = protect_outcomes(inputs, period, threshold, done)
-    tables = protected.tables if chosen is None else _filtered(protected, chosen)
+    tables = (
+        protected.tables
+        if chosen is None
+        else _filtered(protected, *chosen, reference=REFERENCE, note=FILTER_NOTE)
+    )
     out, suppression = _published(tables, raw, protected, OUTCOME_TABLES, threshold)
     series, cells = _series(period, done, chosen)
     out.append(series)

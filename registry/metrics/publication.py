@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -297,9 +297,16 @@ _FILTER_NOTE = (
 )
 
 
-def _filtered(protected: disclosure.Protected, dimension: str, value: str) -> dict[str, Table]:
-    """The tables of a filtered answer: only the reference rows (disclosure.py, rule 4)."""
-    ref = disclosure.reference_row(protected, dimension, value)
+def _filtered(
+    protected: disclosure.Protected,
+    dimension: str,
+    value: str,
+    reference: Mapping[str, str] = disclosure.REFERENCE,
+    note: str = _FILTER_NOTE,
+) -> dict[str, Table]:
+    """The tables of a filtered answer: only the reference rows (disclosure.py, rule 4).
+    `reference` and `note`: the outcome tables' own (outcomes.py)."""
+    ref = disclosure.reference_row(protected, dimension, value, reference)
     need = disclosure.reference_need_row(protected, dimension, value)
     out: dict[str, Table] = {}
     for name, table in protected.tables.items():
@@ -314,13 +321,13 @@ def _filtered(protected: disclosure.Protected, dimension: str, value: str) -> di
             derived=dict(table.derived),
             exempt=list(table.exempt),
             info=list(table.info),
-            notes=[*table.notes, _FILTER_NOTE],
+            notes=[*table.notes, note],
         )
         measures = [*table.counts, *table.values, *table.derived]
         if name == "totals":
             source = table.rows[0].data
             copy.rows = [Row({}, {c: ref.data.get(c) for c in measures} | _info(table, source))]
-        elif name == disclosure.REFERENCE[dimension]:
+        elif name == reference[dimension]:
             copy.rows = [ref]
         elif name in ("need_coverage", "need_coverage_by_comune") and need is not None:
             if name == disclosure.NEED_REFERENCE[dimension]:
