@@ -192,7 +192,7 @@ async def _all_ambiti(scope: Scope) -> list[uuid.UUID]:
 
 
 async def _review_overdue(now: datetime, settings: Settings, scope: Scope) -> dict[str, Any]:
-    from registry.outcomes.service import notify_overdue_reviews
+    from registry.outcomes.follow_up import notify_overdue_reviews
 
     if not (active := await in_service(scope)):
         return NONE_IN_SERVICE

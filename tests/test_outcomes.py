@@ -19,8 +19,24 @@ import pytest
 from registry.access import Principal, Role
 from registry.errors import InvalidInput
 from registry.notifications.tables import Notification
-from registry.outcomes import service
+from registry.outcomes.activations import create_activation
+from registry.outcomes.closure import close_plan
+from registry.outcomes.erasure import erase_plan_free_text
+from registry.outcomes.follow_up import notify_overdue_reviews, review_schedule
 from registry.outcomes.gas import t_score
+from registry.outcomes.goals import create_goal, list_goals, update_goal
+from registry.outcomes.loaders import (
+    load_activations,
+    load_closures,
+    load_goals,
+    load_own_resources,
+    load_reviews,
+    load_t_scores,
+)
+from registry.outcomes.overview import get_outcomes, set_next_review
+from registry.outcomes.own_resources import create_own_resource
+from registry.outcomes.reviews import create_review, get_review, update_review
+from registry.outcomes.rules import local_today
 from registry.outcomes.schemas import (
     ActivationCreate,
     ClosureIn,
@@ -79,7 +95,7 @@ def test_gas_t_score_hand_computed() -> None:
 
 
 async def test_goals_review_closure_through_the_api(client, tenant: Tenant) -> None:
-    today = service.local_today()
+    today = local_today()
     start = today - timedelta(days=120)
     plan = await create_plan(client, tenant, start_date=start.isoformat(), end_date=None)
     base = f"/api/plans/{plan['id']}"
@@ -256,28 +272,28 @@ async def test_goals_review_closure_through_the_api(client, tenant: Tenant) -> N
 
 
 async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -> None:
-    today = service.local_today()
+    today = local_today()
     t0 = today - timedelta(days=200)
     plan = await create_plan(client, tenant, start_date=t0.isoformat(), end_date=None)
     plan_id = uuid.UUID(plan["id"])
     sw = principal(tenant)
 
-    g1 = await service.create_goal(
+    g1 = await create_goal(
         sw,
         plan_id,
         make(GoalCreate, title="Uscire", scale=SCALE, weight=1, baseline=-1),
         now=moment(t0),
     )
-    g2 = await service.create_goal(
+    g2 = await create_goal(
         sw,
         plan_id,
         make(GoalCreate, title="Pasti", scale=SCALE, weight=1, baseline=-2),
         now=moment(t0),
     )
-    await service.set_next_review(
+    await set_next_review(
         sw, plan_id, make(NextReviewIn, next_review_on=t0 + timedelta(days=90)), now=moment(t0)
     )
-    first = await service.create_review(
+    first = await create_review(
         sw,
         plan_id,
         make(
@@ -294,19 +310,16 @@ async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -
 
     # Two days after the due date nobody reviewed: the job tells the owner once.
     later = moment(t0 + timedelta(days=182))
-    assert await service.notify_overdue_reviews(later, [tenant.ambito_id]) == {"overdue_told": 1}
-    assert await service.notify_overdue_reviews(later, [tenant.ambito_id]) == {"overdue_told": 0}
-    (due,) = await service.review_schedule(sw, overdue_only=True, now=later)
+    assert await notify_overdue_reviews(later, [tenant.ambito_id]) == {"overdue_told": 1}
+    assert await notify_overdue_reviews(later, [tenant.ambito_id]) == {"overdue_told": 0}
+    (due,) = await review_schedule(sw, overdue_only=True, now=later)
     assert (due.plan_id, due.next_review_on, due.overdue) == (
         plan_id,
         t0 + timedelta(days=180),
         True,
     )
     assert due.last_review_on == t0 + timedelta(days=85)
-    assert (
-        await service.review_schedule(sw, overdue_only=True, now=moment(t0 + timedelta(days=179)))
-        == []
-    )
+    assert await review_schedule(sw, overdue_only=True, now=moment(t0 + timedelta(days=179))) == []
     told = (
         await Notification.select(Notification.user, Notification.read_at)
         .where(Notification.event_type == "plan.review_overdue")
@@ -314,7 +327,7 @@ async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -
     )
     assert [(n["user"], n["read_at"]) for n in told] == [(tenant.users[S], None)]
 
-    late = await service.create_review(
+    late = await create_review(
         sw,
         plan_id,
         make(
@@ -333,7 +346,7 @@ async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -
     )
     assert told[0]["read_at"] is not None, "the review resolves the overdue notification"
 
-    await service.create_own_resource(
+    await create_own_resource(
         sw,
         plan_id,
         make(
@@ -347,7 +360,7 @@ async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -
         ),
         now=moment(t0),
     )
-    await service.create_activation(
+    await create_activation(
         sw,
         plan_id,
         make(
@@ -369,59 +382,59 @@ async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -
 
     # Loaders over [t0, t0+199]: hand-computed.
     start, end = t0, t0 + timedelta(days=199)
-    reviews = await service.load_reviews(tenant.ambito_id, start, end, today=today)
+    reviews = await load_reviews(tenant.ambito_id, start, end, today=today)
     assert sorted((r.held_on, r.due_on, r.on_time) for r in reviews) == [
         (t0 + timedelta(days=85), t0 + timedelta(days=90), True),
         (t0 + timedelta(days=190), t0 + timedelta(days=180), False),
     ]
-    goals = await service.load_goals(tenant.ambito_id, start, end)
+    goals = await load_goals(tenant.ambito_id, start, end)
     assert sorted((g.baseline, g.latest_level) for g in goals) == [(-2, 0), (-1, 1)]
     # Levels as of t0+100: only the first review counts.
-    goals = await service.load_goals(tenant.ambito_id, start, t0 + timedelta(days=100))
+    goals = await load_goals(tenant.ambito_id, start, t0 + timedelta(days=100))
     assert sorted((g.baseline, g.latest_level) for g in goals) == [(-2, -1), (-1, 0)]
-    (scores,) = await service.load_t_scores(tenant.ambito_id, start, end)
+    (scores,) = await load_t_scores(tenant.ambito_id, start, end)
     # Latest review +1, 0 (weights 1): 50 + 10/√2.6 = 56.20; baselines −1, −2: 50 − 30/√2.6.
     assert scores.latest_t == pytest.approx(50 + 10 / math.sqrt(2.6))
     assert scores.baseline_t == pytest.approx(50 - 30 / math.sqrt(2.6))
     # 10 weeks of 120 minutes: 20 hours in [t0, t0+69].
-    (own,) = await service.load_own_resources(tenant.ambito_id, t0, t0 + timedelta(days=69))
+    (own,) = await load_own_resources(tenant.ambito_id, t0, t0 + timedelta(days=69))
     assert own.hours_in_period == pytest.approx(20.0)
-    (activation,) = await service.load_activations(tenant.ambito_id, start, end)
+    (activation,) = await load_activations(tenant.ambito_id, start, end)
     assert (activation.kind, activation.started_on) == ("volunteer", t0 + timedelta(days=151))
     # The next review, due after the period, is not counted; within a longer one it waits.
-    waiting = await service.load_reviews(
+    waiting = await load_reviews(
         tenant.ambito_id, start, t0 + timedelta(days=300), today=t0 + timedelta(days=290)
     )
     pending = [r for r in waiting if r.held_on is None]
     assert [(r.due_on, r.on_time) for r in pending] == [(t0 + timedelta(days=280), False)]
     # Correcting the latest review's next date moves the plan's due date; an earlier one's
     # correction does not.
-    await service.update_review(
+    await update_review(
         sw, plan_id, late.id, make(ReviewPatch, next_review_on=t0 + timedelta(days=270))
     )
-    await service.update_review(
+    await update_review(
         sw, plan_id, first.id, make(ReviewPatch, next_review_on=t0 + timedelta(days=175))
     )
-    waiting = await service.load_reviews(
+    waiting = await load_reviews(
         tenant.ambito_id, start, t0 + timedelta(days=300), today=t0 + timedelta(days=290)
     )
     assert [r.due_on for r in waiting if r.held_on is None] == [t0 + timedelta(days=270)]
     # A dropped goal leaves the plan's current T-score: only g1 (+1) is left, T = 60.
-    await service.update_goal(sw, plan_id, g2.id, make(GoalPatch, status="dropped"))
-    summary = await service.get_outcomes(sw, plan_id)
+    await update_goal(sw, plan_id, g2.id, make(GoalPatch, status="dropped"))
+    summary = await get_outcomes(sw, plan_id)
     assert (summary.current_t_score, summary.baseline_t_score) == (60.0, 40.0)
     # A review that rated it may still be corrected with it; a new one may not rate it.
     levels = [{"goal_id": g1.id, "level": 2}, {"goal_id": g2.id, "level": 1}]
-    corrected = await service.update_review(sw, plan_id, late.id, make(ReviewPatch, levels=levels))
+    corrected = await update_review(sw, plan_id, late.id, make(ReviewPatch, levels=levels))
     assert [(lv.goal_id, lv.level) for lv in corrected.levels] == [(g1.id, 2), (g2.id, 1)]
     with pytest.raises(InvalidInput) as refused:
-        await service.create_review(
+        await create_review(
             sw, plan_id, make(ReviewCreate, held_on=today, participants=["person"], levels=levels)
         )
     assert refused.value.field == "levels[1].goal_id"
 
     # Closure and its loader.
-    closure = await service.close_plan(
+    closure = await close_plan(
         sw,
         plan_id,
         make(
@@ -429,22 +442,22 @@ async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -
         ),
     )
     assert closure.reason == "moved_away"
-    (closed,) = await service.load_closures(tenant.ambito_id, today, today)
+    (closed,) = await load_closures(tenant.ambito_id, today, today)
     assert closed.reason == "moved_away" and closed.final_t == pytest.approx(70.0)
     assert closed.baseline_t == pytest.approx(40.0)
-    assert await service.notify_overdue_reviews(
+    assert await notify_overdue_reviews(
         moment(today + timedelta(days=400)), [tenant.ambito_id]
     ) == {"overdue_told": 0}, "a closed plan is never overdue"
 
     # Erasure keeps levels and figures, blanks the texts.
-    before = await service.load_t_scores(tenant.ambito_id, start, end)
-    counts = await service.erase_plan_free_text(plan_id)
+    before = await load_t_scores(tenant.ambito_id, start, end)
+    counts = await erase_plan_free_text(plan_id)
     assert counts == {"goals": 2, "reviews": 3, "own_resources": 1, "closures": 1}
-    detail = await service.get_review(principal(tenant, U), plan_id, first.id)
+    detail = await get_review(principal(tenant, U), plan_id, first.id)
     assert (detail.notes, detail.levels) == ("", first.levels)
-    titles = {g.title for g in await service.list_goals(principal(tenant, U), plan_id)}
+    titles = {g.title for g in await list_goals(principal(tenant, U), plan_id)}
     assert titles == {""}
-    assert await service.load_t_scores(tenant.ambito_id, start, end) == before
+    assert await load_t_scores(tenant.ambito_id, start, end) == before
 
 
 # --- who may do what ------------------------------------------------------------------------
@@ -457,20 +470,20 @@ OTHER = {U: 404, S: 404, H: 403, V: 403}
 async def _bundle(client, tenant: Tenant) -> dict[str, Any]:
     """A plan of the tenant's social worker with a goal, a review, an own resource and an
     activation."""
-    today = service.local_today()
+    today = local_today()
     plan = await create_plan(
         client, tenant, start_date=(today - timedelta(days=30)).isoformat(), end_date=None
     )
     plan_id = uuid.UUID(plan["id"])
     sw = principal(tenant)
-    goal = await service.create_goal(sw, plan_id, make(GoalCreate, title="Uscire", scale=SCALE))
-    review = await service.create_review(
+    goal = await create_goal(sw, plan_id, make(GoalCreate, title="Uscire", scale=SCALE))
+    review = await create_review(
         sw, plan_id, make(ReviewCreate, held_on=today, participants=["person"])
     )
-    own = await service.create_own_resource(
+    own = await create_own_resource(
         sw, plan_id, make(OwnResourceCreate, kind="skills", source="person", description="Cucito")
     )
-    activation = await service.create_activation(
+    activation = await create_activation(
         sw,
         plan_id,
         make(
@@ -614,7 +627,7 @@ async def test_social_worker_records_and_confirms_for_its_plans(client, tenant: 
     from registry.plans.tables import Need, Plan
     from tests.test_plans_support import add_user
 
-    today = service.local_today()
+    today = local_today()
     owner = await add_user(tenant, S)
     stranger = await add_user(tenant, S)
     # A plan of another social worker, shared with the tenant's: it works on it too.

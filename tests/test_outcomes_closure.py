@@ -19,7 +19,8 @@ from registry.access import Principal
 from registry.matches.tables import Match, MatchEvent, ResourceCapacity
 from registry.notifications import workflow
 from registry.notifications.tables import Notification
-from registry.outcomes import service
+from registry.outcomes.closure import close_plan
+from registry.outcomes.rules import local_today
 from registry.outcomes.schemas import ClosureIn
 from registry.outcomes.tables import PlanClosure
 from registry.plans.tables import Plan
@@ -57,7 +58,7 @@ async def _statuses(*matches: dict) -> list[str]:
 async def _plan_with_matches(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
     """A plan started 60 days ago with two needs and four matches: active, accepted,
     proposed and declined; and another plan's accepted match on the same resource."""
-    start = service.local_today() - timedelta(days=60)
+    start = local_today() - timedelta(days=60)
     plan = await create_plan(client, tenant, start_date=start.isoformat(), end_date=None)
     needs = [
         await create_need(client, tenant, plan["id"], category_code="accompagnamento")
@@ -109,7 +110,7 @@ async def test_a_plan_closes_only_through_its_closure_which_ends_its_matches(
 
     response = await client.post(
         f"{base}/closure",
-        json={"closed_on": service.local_today().isoformat(), "reason": "moved_away"},
+        json={"closed_on": local_today().isoformat(), "reason": "moved_away"},
         headers=sw,
     )
     assert response.status_code == 201, response.text
@@ -199,10 +200,10 @@ async def test_closure_and_the_ends_of_its_matches_are_stored_together(
     monkeypatch.setattr(workflow, "match_moved", broken)
     actor = Principal(tenant.users[S], tenant.usernames[S], S, tenant.ambito_id)
     closure = msgspec.convert(
-        {"closed_on": service.local_today().isoformat(), "reason": "goals_reached"}, ClosureIn
+        {"closed_on": local_today().isoformat(), "reason": "goals_reached"}, ClosureIn
     )
     with pytest.raises(RuntimeError):
-        await service.close_plan(actor, plan_id, closure)
+        await close_plan(actor, plan_id, closure)
     status = await Plan.select(Plan.status).where(Plan.id == plan_id).first()
     assert status == {"status": "active"}
     assert not await PlanClosure.exists().where(PlanClosure.plan == plan_id)
@@ -211,8 +212,8 @@ async def test_closure_and_the_ends_of_its_matches_are_stored_together(
 
     monkeypatch.undo()
     # With the clock injected (as the demo does), the ends carry the closure's moment.
-    moment = datetime.combine(service.local_today(), time(10, 0), tzinfo=UTC)
-    await service.close_plan(actor, plan_id, closure, now=moment)
+    moment = datetime.combine(local_today(), time(10, 0), tzinfo=UTC)
+    await close_plan(actor, plan_id, closure, now=moment)
     assert (await _statuses(*world["matches"]))[:3] == ["completed", "withdrawn", "withdrawn"]
     ends = await MatchEvent.select(MatchEvent.at, MatchEvent.reason).where(
         MatchEvent.match.is_in([m["id"] for m in world["matches"][:3]])

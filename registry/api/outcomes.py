@@ -1,5 +1,5 @@
 """What changes for the person (issue 15): the plan's goals, reviews, closure, own resources
-and activations, nested under the plan. The rules are in registry/outcomes/service.py."""
+and activations, nested under the plan. The rules are in registry/outcomes/ (one module a job)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from registry.api.params import Actor
-from registry.outcomes import service
+from registry.outcomes import (
+    activations,
+    closure,
+    follow_up,
+    goals,
+    overview,
+    own_resources,
+    reviews,
+)
 from registry.outcomes.schemas import (
     ActivationCreate,
     ActivationOut,
@@ -55,7 +63,7 @@ class OutcomesController(Controller):
     async def review_schedule(
         self, actor: Actor, overdue: FromQuery[bool] = False
     ) -> list[ReviewDue]:
-        return await service.review_schedule(actor, overdue_only=overdue)
+        return await follow_up.review_schedule(actor, overdue_only=overdue)
 
     @get(
         PLAN + "/outcomes",
@@ -63,25 +71,25 @@ class OutcomesController(Controller):
         "resources (the read is logged)",
     )
     async def outcomes(self, actor: Actor, plan_id: FromPath[uuid.UUID]) -> OutcomesOut:
-        return await service.get_outcomes(actor, plan_id)
+        return await overview.get_outcomes(actor, plan_id)
 
     @put(PLAN + "/next-review", status_code=200, summary="Set or move the next review's date")
     async def next_review(
         self, actor: Actor, plan_id: FromPath[uuid.UUID], data: JSONBody[NextReviewIn]
     ) -> OutcomesOut:
-        return await service.set_next_review(actor, plan_id, data)
+        return await overview.set_next_review(actor, plan_id, data)
 
     # --- goals ---
 
     @get(PLAN + "/goals", summary="The plan's GAS goals (the read is logged)")
     async def list_goals(self, actor: Actor, plan_id: FromPath[uuid.UUID]) -> list[GoalOut]:
-        return await service.list_goals(actor, plan_id)
+        return await goals.list_goals(actor, plan_id)
 
     @post(PLAN + "/goals", summary="A goal with its five GAS levels described in words")
     async def create_goal(
         self, actor: Actor, plan_id: FromPath[uuid.UUID], data: JSONBody[GoalCreate]
     ) -> GoalOut:
-        return await service.create_goal(actor, plan_id, data)
+        return await goals.create_goal(actor, plan_id, data)
 
     @patch(PLAN + "/goals/{goal_id:uuid}")
     async def update_goal(
@@ -91,25 +99,25 @@ class OutcomesController(Controller):
         goal_id: FromPath[uuid.UUID],
         data: JSONBody[GoalPatch],
     ) -> GoalOut:
-        return await service.update_goal(actor, plan_id, goal_id, data)
+        return await goals.update_goal(actor, plan_id, goal_id, data)
 
     # --- reviews ---
 
     @get(PLAN + "/reviews", summary="The plan's reviews, newest first (no notes; logged)")
     async def list_reviews(self, actor: Actor, plan_id: FromPath[uuid.UUID]) -> list[ReviewSummary]:
-        return await service.list_reviews(actor, plan_id)
+        return await reviews.list_reviews(actor, plan_id)
 
     @post(PLAN + "/reviews", summary="A dated review: who took part, levels, changes, notes")
     async def create_review(
         self, actor: Actor, plan_id: FromPath[uuid.UUID], data: JSONBody[ReviewCreate]
     ) -> ReviewOut:
-        return await service.create_review(actor, plan_id, data)
+        return await reviews.create_review(actor, plan_id, data)
 
     @get(PLAN + "/reviews/{review_id:uuid}", summary="One review with its notes (logged)")
     async def get_review(
         self, actor: Actor, plan_id: FromPath[uuid.UUID], review_id: FromPath[uuid.UUID]
     ) -> ReviewOut:
-        return await service.get_review(actor, plan_id, review_id)
+        return await reviews.get_review(actor, plan_id, review_id)
 
     @patch(PLAN + "/reviews/{review_id:uuid}", summary="Correct a review")
     async def update_review(
@@ -119,35 +127,35 @@ class OutcomesController(Controller):
         review_id: FromPath[uuid.UUID],
         data: JSONBody[ReviewPatch],
     ) -> ReviewOut:
-        return await service.update_review(actor, plan_id, review_id, data)
+        return await reviews.update_review(actor, plan_id, review_id, data)
 
     # --- closure ---
 
     @get(PLAN + "/closure", summary="Why and when the plan was closed, final levels (logged)")
     async def get_closure(self, actor: Actor, plan_id: FromPath[uuid.UUID]) -> ClosureOut:
-        return await service.get_closure(actor, plan_id)
+        return await closure.get_closure(actor, plan_id)
 
     @post(PLAN + "/closure", summary="Close the plan: a reason and the goals' final levels")
     async def close_plan(
         self, actor: Actor, plan_id: FromPath[uuid.UUID], data: JSONBody[ClosureIn]
     ) -> ClosureOut:
-        return await service.close_plan(actor, plan_id, data)
+        return await closure.close_plan(actor, plan_id, data)
 
     @delete(PLAN + "/closure", summary="Reopen a plan closed by mistake")
     async def reopen_plan(self, actor: Actor, plan_id: FromPath[uuid.UUID]) -> None:
-        await service.reopen_plan(actor, plan_id)
+        await closure.reopen_plan(actor, plan_id)
 
     # --- own resources ---
 
     @get(PLAN + "/own-resources", summary="What the person and the family bring (logged)")
     async def list_own(self, actor: Actor, plan_id: FromPath[uuid.UUID]) -> list[OwnResourceOut]:
-        return await service.list_own_resources(actor, plan_id)
+        return await own_resources.list_own_resources(actor, plan_id)
 
     @post(PLAN + "/own-resources")
     async def create_own(
         self, actor: Actor, plan_id: FromPath[uuid.UUID], data: JSONBody[OwnResourceCreate]
     ) -> OwnResourceOut:
-        return await service.create_own_resource(actor, plan_id, data)
+        return await own_resources.create_own_resource(actor, plan_id, data)
 
     @patch(PLAN + "/own-resources/{own_resource_id:uuid}")
     async def update_own(
@@ -157,13 +165,13 @@ class OutcomesController(Controller):
         own_resource_id: FromPath[uuid.UUID],
         data: JSONBody[OwnResourcePatch],
     ) -> OwnResourceOut:
-        return await service.update_own_resource(actor, plan_id, own_resource_id, data)
+        return await own_resources.update_own_resource(actor, plan_id, own_resource_id, data)
 
     @delete(PLAN + "/own-resources/{own_resource_id:uuid}")
     async def delete_own(
         self, actor: Actor, plan_id: FromPath[uuid.UUID], own_resource_id: FromPath[uuid.UUID]
     ) -> None:
-        await service.delete_own_resource(actor, plan_id, own_resource_id)
+        await own_resources.delete_own_resource(actor, plan_id, own_resource_id)
 
     # --- activation ---
 
@@ -171,16 +179,16 @@ class OutcomesController(Controller):
     async def list_activations(
         self, actor: Actor, plan_id: FromPath[uuid.UUID]
     ) -> list[ActivationOut]:
-        return await service.list_activations(actor, plan_id)
+        return await activations.list_activations(actor, plan_id)
 
     @post(PLAN + "/activations", summary="The person became a volunteer or joined an activity")
     async def create_activation(
         self, actor: Actor, plan_id: FromPath[uuid.UUID], data: JSONBody[ActivationCreate]
     ) -> ActivationOut:
-        return await service.create_activation(actor, plan_id, data)
+        return await activations.create_activation(actor, plan_id, data)
 
     @delete(PLAN + "/activations/{activation_id:uuid}")
     async def delete_activation(
         self, actor: Actor, plan_id: FromPath[uuid.UUID], activation_id: FromPath[uuid.UUID]
     ) -> None:
-        await service.delete_activation(actor, plan_id, activation_id)
+        await activations.delete_activation(actor, plan_id, activation_id)

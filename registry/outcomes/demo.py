@@ -3,7 +3,7 @@
 became contributors, two closures; then the overdue-review job, so the social worker finds
 its reminders.
 
-Written through registry/outcomes/service.py with the clock moved (`now=`) to the day each
+Written through the services of registry/outcomes/ with the clock moved (`now=`) to the day each
 thing happened, as the `assistente` social worker who owns the demo plans. Drawn from a
 seeded `random.Random`, relative to the demo's `moment`: every load writes the same year.
 """
@@ -21,7 +21,14 @@ from registry.access import Principal, Role
 from registry.contributions.tables import CommunityActivity
 from registry.db import unit_of_work
 from registry.holders.tables import Holder
-from registry.outcomes import service
+from registry.outcomes.activations import create_activation
+from registry.outcomes.closure import close_plan
+from registry.outcomes.follow_up import notify_overdue_reviews
+from registry.outcomes.goals import create_goal
+from registry.outcomes.overview import set_next_review
+from registry.outcomes.own_resources import create_own_resource
+from registry.outcomes.reviews import create_review
+from registry.outcomes.rules import local_today
 from registry.outcomes.schemas import (
     ActivationCreate,
     ClosureIn,
@@ -113,7 +120,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> dict[str, int]:
     """Write the outcomes of the demo plans `demo_activity.build` wrote."""
 
     rng = Random(SEED)
-    today = service.local_today(moment)
+    today = local_today(moment)
     worker = (
         await User.select(User.id, User.username)
         .where((User.ambito == ambito_id) & (User.username == "assistente"))
@@ -133,7 +140,7 @@ async def build(ambito_id: uuid.UUID, moment: datetime) -> dict[str, int]:
     # commit instead of hundreds, and a demo that fails half-way leaves no half year.
     async with unit_of_work():
         await _plans(actor, rng, today, plans, counts)
-        await service.notify_overdue_reviews(moment, [ambito_id])
+        await notify_overdue_reviews(moment, [ambito_id])
     return counts
 
 
@@ -162,7 +169,7 @@ async def _plans(
         goals = []
         for index, title in enumerate(spec.goals):
             baseline = rng.choice([-1, -1, -2])
-            goal = await service.create_goal(
+            goal = await create_goal(
                 actor,
                 plan_id,
                 _in(
@@ -177,9 +184,7 @@ async def _plans(
             goals.append([goal.id, baseline])
             counts["goals"] += 1
         due = start + timedelta(days=REVIEW_EVERY)
-        await service.set_next_review(
-            actor, plan_id, _in(NextReviewIn, next_review_on=due), now=at(start)
-        )
+        await set_next_review(actor, plan_id, _in(NextReviewIn, next_review_on=due), now=at(start))
         while due <= last:
             if spec.key in OVERDUE and due + timedelta(days=REVIEW_EVERY) > last:
                 break
@@ -190,7 +195,7 @@ async def _plans(
                 item[1] = max(-2, min(2, item[1] + rng.choice([0, 1, 1, 1, -1])))
             following = held + timedelta(days=REVIEW_EVERY)
             participants = ["person", "social_worker", *rng.sample(EXTRA_PARTICIPANTS, 2)]
-            await service.create_review(
+            await create_review(
                 actor,
                 plan_id,
                 _in(
@@ -207,7 +212,7 @@ async def _plans(
             counts["reviews"] += 1
             due = following
         for kind, source, description, minutes in OWN.get(spec.area, [])[: rng.choice([1, 2, 2])]:
-            await service.create_own_resource(
+            await create_own_resource(
                 actor,
                 plan_id,
                 _in(
@@ -226,7 +231,7 @@ async def _plans(
                 actor, plan_id, start, today, ACTIVATIONS[spec.key]
             )
         if closure and closed_on is not None:
-            await service.close_plan(
+            await close_plan(
                 actor,
                 plan_id,
                 _in(
@@ -279,7 +284,7 @@ async def _activate(
         activity = row["id"] if row else None
     if volunteer is None and holder is None and activity is None:
         return 0
-    await service.create_activation(
+    await create_activation(
         actor,
         plan_id,
         _in(

@@ -36,7 +36,7 @@ from registry.vocabularies import KINDS_NEEDING_CONSENT, HolderKind
 ANONYMOUS_HOLDER = "Volontario/a anonimo/a"
 ANONYMOUS_RESOURCE = "Risorsa di volontario/a anonimo/a"
 # Where the outcomes domain (issue 15) erases goals' and reviews' free text of a plan.
-OUTCOMES_HOOK = ("registry.outcomes.service", "erase_plan_free_text")
+OUTCOMES_HOOK = ("registry.outcomes.erasure", "erase_plan_free_text")
 
 
 def pseudonym() -> str:

@@ -1,0 +1,43 @@
+"""What changes for the person (issue 15): the rules every write of this domain follows,
+and the day due dates are counted in.
+
+Authorization follows the plan's detail (registry/plans/service.py `plan_row`): the owner, the
+social workers it is shared with and the UdP read; only those social workers write (the UdP
+reads, as it reads plan details); holder managers and volunteers get 403 before any lookup,
+and a plan the caller may not see is a 404. Every read of goals, reviews, closure, own
+resources and activations writes an access-log row; the log's detail never carries free text.
+Review notes (private, like Plan.notes) are only in a review's own detail.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from registry.access import Principal, Role
+from registry.common import now as utcnow
+from registry.errors import Conflict, InvalidInput
+from registry.plans.schemas import PlanStatus
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def local_today(moment: datetime | None = None) -> date:
+    """The day in Italy (the ambiti are Italian): what "today" means for due dates."""
+    return (moment or utcnow()).astimezone(ROME).date()
+
+
+def _writer(actor: Principal) -> None:
+    """After the plan's lookup (a 404 first): only its social workers change outcomes."""
+    actor.require(Role.SOCIAL_WORKER)
+
+
+def _open(plan: dict[str, Any]) -> None:
+    if plan["status"] == PlanStatus.CLOSED.value:
+        raise Conflict("the plan is closed: reopen it to change its goals, reviews or resources")
+
+
+def _not_future(day: date, today: date, field: str) -> None:
+    if day > today:
+        raise InvalidInput(f"{field} is in the future", field=field)
