@@ -26,24 +26,16 @@ from registry.contributions.schemas import ContributionOut
 from registry.contributions.tables import Contribution, ContributionConfirmation
 from registry.db import unit_of_work
 from registry.errors import InvalidInput, NotFound, PermissionDenied
-from registry.partnerships._common import (
-    _INTEGRITY_ERRORS,
-    _holders,
-    _only_roles,
-)
+from registry.partnerships._common import _INTEGRITY_ERRORS, _holders, _only_roles
 from registry.partnerships.schemas import (
     CommitmentContribution,
     CommitmentCreate,
     CommitmentOut,
     GivenOut,
+    MonitoringOut,
     PartnerMonitoring,
 )
-from registry.partnerships.tables import (
-    CodesignProject,
-    Commitment,
-    CommitmentEntry,
-    Patto,
-)
+from registry.partnerships.tables import CodesignProject, Commitment, CommitmentEntry, Patto
 from registry.resources.tables import Resource
 from registry.vocabularies import ContributionUnit, Verification
 
@@ -204,14 +196,16 @@ def _partners_monitoring(commitments: list[CommitmentOut]) -> list[PartnerMonito
     ]
 
 
-async def _new_commitment(
+async def _add_commitment(
     actor: Principal,
     data: CommitmentCreate,
     *,
     project_id: uuid.UUID | None = None,
     patto_id: uuid.UUID | None = None,
     members: set[uuid.UUID],
-) -> Commitment:
+) -> CommitmentOut:
+    """A new commitment of a project or a patto, among whose partners or parties (`members`)
+    the holder must be."""
     if data.holder_id is None:
         if project_id is not None:
             raise InvalidInput("a co-design commitment names its partner", field="holder_id")
@@ -234,7 +228,7 @@ async def _new_commitment(
         if data.unit is not None and data.quantity is not None
         else None
     )
-    return Commitment(
+    commitment = Commitment(
         ambito=actor.ambito_id,
         project=project_id,
         patto=patto_id,
@@ -246,6 +240,14 @@ async def _new_commitment(
         due_by=data.due_by,
         created_at=now(),
     )
+    await commitment.save()
+    return (await _commitment_outs(actor, Commitment.id == commitment.id))[0]
+
+
+async def _monitoring(actor: Principal, where: Any) -> MonitoringOut:
+    """What was committed and given under the commitments `where` selects, per partner too."""
+    commitments = await _commitment_outs(actor, where)
+    return MonitoringOut(commitments=commitments, partners=_partners_monitoring(commitments))
 
 
 async def _commitment_row(actor: Principal, commitment_id: uuid.UUID) -> dict[str, Any]:

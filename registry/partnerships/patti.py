@@ -25,11 +25,7 @@ from registry.partnerships._common import (
     _in_range,
     _only_roles,
 )
-from registry.partnerships.commitments import (
-    _commitment_outs,
-    _new_commitment,
-    _partners_monitoring,
-)
+from registry.partnerships.commitments import _add_commitment, _commitment_outs, _monitoring
 from registry.partnerships.schemas import (
     CommitmentCreate,
     CommitmentOut,
@@ -43,12 +39,7 @@ from registry.partnerships.schemas import (
     PattoStatus,
     PublicParty,
 )
-from registry.partnerships.tables import (
-    Commitment,
-    Patto,
-    PattoParty,
-    PattoReport,
-)
+from registry.partnerships.tables import Commitment, Patto, PattoParty, PattoReport
 
 
 def add_months(day: date, months: int) -> date:
@@ -248,9 +239,7 @@ async def add_patto_commitment(
     await _patto_row(actor, patto_id)
     actor.require(Role.UDP_ADMIN)
     members = set((await _parties([patto_id]))[patto_id])
-    commitment = await _new_commitment(actor, data, patto_id=patto_id, members=members)
-    await commitment.save()
-    return (await _commitment_outs(actor, Commitment.id == commitment.id))[0]
+    return await _add_commitment(actor, data, patto_id=patto_id, members=members)
 
 
 async def renew_patto(actor: Principal, patto_id: uuid.UUID, data: PattoRenewal) -> PattoOut:
@@ -317,5 +306,4 @@ async def renew_patto(actor: Principal, patto_id: uuid.UUID, data: PattoRenewal)
 async def patto_monitoring(actor: Principal, patto_id: uuid.UUID) -> MonitoringOut:
     await _patto_row(actor, patto_id)
     await _may_see_patto(actor, patto_id)
-    commitments = await _commitment_outs(actor, Commitment.patto == patto_id)
-    return MonitoringOut(commitments=commitments, partners=_partners_monitoring(commitments))
+    return await _monitoring(actor, Commitment.patto == patto_id)

@@ -26,11 +26,7 @@ from registry.partnerships.schemas import (
     ReportFigures,
     UnitFigures,
 )
-from registry.partnerships.tables import (
-    Commitment,
-    Patto,
-    PattoReport,
-)
+from registry.partnerships.tables import Commitment, Patto, PattoReport
 from registry.vocabularies import ContributionUnit
 
 ROME = ZoneInfo("Europe/Rome")

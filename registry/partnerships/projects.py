@@ -11,17 +11,8 @@ from registry.common import now, set_fields
 from registry.coprogramming.tables import Procedure, TableContribution
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from registry.partnerships._common import (
-    _check_holders,
-    _holders,
-    _in_range,
-    _only_roles,
-)
-from registry.partnerships.commitments import (
-    _commitment_outs,
-    _new_commitment,
-    _partners_monitoring,
-)
+from registry.partnerships._common import _check_holders, _holders, _in_range, _only_roles
+from registry.partnerships.commitments import _add_commitment, _commitment_outs, _monitoring
 from registry.partnerships.schemas import (
     CommitmentCreate,
     CommitmentOut,
@@ -270,9 +261,7 @@ async def add_project_commitment(
     await _project_row(actor, project_id)
     actor.require(Role.UDP_ADMIN)
     members = {p["holder"] for p in (await _partners([project_id]))[project_id]}
-    commitment = await _new_commitment(actor, data, project_id=project_id, members=members)
-    await commitment.save()
-    return (await _commitment_outs(actor, Commitment.id == commitment.id))[0]
+    return await _add_commitment(actor, data, project_id=project_id, members=members)
 
 
 async def add_milestone(
@@ -308,5 +297,4 @@ async def update_milestone(
 async def project_monitoring(actor: Principal, project_id: uuid.UUID) -> MonitoringOut:
     await _project_row(actor, project_id)
     await _may_see_project(actor, project_id)
-    commitments = await _commitment_outs(actor, Commitment.project == project_id)
-    return MonitoringOut(commitments=commitments, partners=_partners_monitoring(commitments))
+    return await _monitoring(actor, Commitment.project == project_id)
