@@ -16,7 +16,7 @@ from registry.contributions.tables import CommunityActivity
 from registry.db import unit_of_work
 from registry.errors import InvalidInput, NotFound
 from registry.holders.tables import Holder
-from registry.outcomes.rules import _not_future, _writer, local_today
+from registry.outcomes.rules import _not_future, _read_logged, _writer, local_today
 from registry.outcomes.schemas import ActivationCreate, ActivationKind, ActivationOut
 from registry.outcomes.tables import Activation
 from registry.plans.service import plan_row
@@ -55,10 +55,9 @@ async def _activation_rows(plan_id: uuid.UUID) -> list[dict[str, Any]]:
 
 
 async def list_activations(actor: Principal, plan_id: uuid.UUID) -> list[ActivationOut]:
-    await plan_row(actor, plan_id)
-    rows = await _activation_rows(plan_id)
-    await audit.record(actor, AuditAction.ACTIVATIONS_READ, plan_id)
-    return [_activation_out(r) for r in rows]
+    return await _read_logged(
+        actor, plan_id, AuditAction.ACTIVATIONS_READ, _activation_rows, _activation_out
+    )
 
 
 async def _check_activation(actor: Principal, data: ActivationCreate) -> None:

@@ -16,7 +16,7 @@ from registry.common import set_fields
 from registry.db import unit_of_work
 from registry.errors import InvalidInput, NotFound
 from registry.outcomes.records import _own_rows
-from registry.outcomes.rules import _open, _writer
+from registry.outcomes.rules import _open, _read_logged, _writer
 from registry.outcomes.schemas import (
     OwnResourceCreate,
     OwnResourceKind,
@@ -44,10 +44,7 @@ def _own_out(row: dict[str, Any]) -> OwnResourceOut:
 
 
 async def list_own_resources(actor: Principal, plan_id: uuid.UUID) -> list[OwnResourceOut]:
-    await plan_row(actor, plan_id)
-    rows = await _own_rows(plan_id)
-    await audit.record(actor, AuditAction.OWN_RESOURCES_READ, plan_id)
-    return [_own_out(r) for r in rows]
+    return await _read_logged(actor, plan_id, AuditAction.OWN_RESOURCES_READ, _own_rows, _own_out)
 
 
 def _check_dates(start: date | None, end: date | None) -> None:

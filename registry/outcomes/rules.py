@@ -11,14 +11,21 @@ Review notes (private, like Plan.notes) are only in a review's own detail.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from registry.access import Principal, Role
+from registry.audit import service as audit
+from registry.audit.schemas import AuditAction
 from registry.common import now as utcnow
 from registry.errors import Conflict, InvalidInput
 from registry.plans.schemas import PlanStatus
+from registry.plans.service import plan_row
+
+_Out = TypeVar("_Out")
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -41,3 +48,17 @@ def _open(plan: dict[str, Any]) -> None:
 def _not_future(day: date, today: date, field: str) -> None:
     if day > today:
         raise InvalidInput(f"{field} is in the future", field=field)
+
+
+async def _read_logged(
+    actor: Principal,
+    plan_id: uuid.UUID,
+    action: AuditAction,
+    rows: Callable[[uuid.UUID], Awaitable[list[dict[str, Any]]]],
+    out: Callable[[dict[str, Any]], _Out],
+) -> list[_Out]:
+    """The plan's records of one kind: the plan's lookup first (a 404), the read logged."""
+    await plan_row(actor, plan_id)
+    found = await rows(plan_id)
+    await audit.record(actor, action, plan_id)
+    return [out(r) for r in found]
