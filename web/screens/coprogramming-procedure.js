@@ -13,6 +13,7 @@ import {
   badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash, flashNext, fmt, input, isoDate, loading,
   openDialog, optional, pageHeader, select, showFormError, textarea,
 } from '../js/ui.js';
+import { approveVersion, editVersion, postVersion } from '../js/document-versions.js';
 import { documentBadge, documentText, exportButtons, procedureBadge, proposalsBesideGaps, when } from './coprogramming-bits.js';
 
 const NEXT_STATUS = {
@@ -313,46 +314,20 @@ export default async function procedureScreen(root, { params, session, user, rer
     return box;
   }
 
-  async function draft(button) {
-    try {
-      await busy(button, () => api(`/api/coprogramming/procedures/${id}/summary/draft`, { method: 'POST' }));
-      flashNext('Bozza del documento di sintesi composta dai verbali approvati.');
-      rerender();
-    } catch (error) {
-      flash(error.message, 'error');
-    }
+  function draft(button) {
+    return postVersion(button, `/api/coprogramming/procedures/${id}/summary/draft`, 'Bozza del documento di sintesi composta dai verbali approvati.', rerender);
   }
 
   function editSummary(latest) {
-    const area = textarea('content', latest.content, { rows: 18 });
-    const form = h('form', { novalidate: true, class: 'stack' },
-      latest.status === 'approved' ? h('p', { class: 'notice notice-warning', text: `La versione ${latest.version} è approvata e resta com'è: salvando si apre la versione ${latest.version + 1} in bozza.` }) : null,
-      field('Testo del documento', area),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Salva' }),
-        h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla', onclick: () => dialog.close() })));
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      try {
-        await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/procedures/${id}/summary`, { method: 'PUT', body: { content: area.value } }));
-        dialog.close();
-        flashNext('Documento di sintesi salvato.');
-        rerender();
-      } catch (error) {
-        showFormError(form, error);
-      }
-    });
-    const dialog = openDialog('Documento istruttorio di sintesi', form, { wide: true });
+    editVersion(latest, { title: 'Documento istruttorio di sintesi', label: 'Testo del documento', path: `/api/coprogramming/procedures/${id}/summary`, done: 'Documento di sintesi salvato.' }, rerender);
   }
 
-  async function approveSummary(button, latest) {
-    if (!await confirmDialog('Approvare il documento di sintesi?', 'Il testo approvato non cambia più e viene pubblicato nella pagina pubblica del procedimento.', { confirmText: 'Approva' })) return;
-    try {
-      await busy(button, () => api(`/api/coprogramming/summary/${latest.id}/approve`, { method: 'POST' }));
-      flashNext(`Documento di sintesi approvato (versione ${latest.version}).`);
-      rerender();
-    } catch (error) {
-      flash(error.message, 'error');
-    }
+  function approveSummary(button, latest) {
+    return approveVersion(button, `/api/coprogramming/summary/${latest.id}/approve`, {
+      question: 'Approvare il documento di sintesi?',
+      consequence: 'Il testo approvato non cambia più e viene pubblicato nella pagina pubblica del procedimento.',
+      done: `Documento di sintesi approvato (versione ${latest.version}).`,
+    }, rerender);
   }
 
   async function objectivesSection() {

@@ -10,6 +10,7 @@ import { taxonomy } from '../js/store.js';
 import {
   busy, confirmDialog, emptyState, field, flash, flashNext, fmt, input, isoDate, openDialog, pageHeader, select, showFormError, textarea,
 } from '../js/ui.js';
+import { approveVersion, editVersion, postVersion } from '../js/document-versions.js';
 import { documentBadge, documentText, exportButtons, proposalsBesideGaps, when } from './coprogramming-bits.js';
 
 export default async function sessionScreen(root, { params, session, user, rerender }) {
@@ -273,46 +274,20 @@ export default async function sessionScreen(root, { params, session, user, reren
     return box;
   }
 
-  async function draftMinutes(button) {
-    try {
-      await busy(button, () => api(`/api/coprogramming/sessions/${sid}/minutes/draft`, { method: 'POST' }));
-      flashNext('Bozza del verbale generata dai contributi dei tavoli.');
-      rerender();
-    } catch (error) {
-      flash(error.message, 'error');
-    }
+  function draftMinutes(button) {
+    return postVersion(button, `/api/coprogramming/sessions/${sid}/minutes/draft`, 'Bozza del verbale generata dai contributi dei tavoli.', rerender);
   }
 
   function editMinutes(latest) {
-    const area = textarea('content', latest.content, { rows: 18 });
-    const form = h('form', { novalidate: true, class: 'stack' },
-      latest.status === 'approved' ? h('p', { class: 'notice notice-warning', text: `La versione ${latest.version} è approvata e resta com'è: salvando si apre la versione ${latest.version + 1} in bozza.` }) : null,
-      field('Testo del verbale', area),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Salva' }),
-        h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla', onclick: () => dialog.close() })));
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      try {
-        await busy(form.querySelector('[type=submit]'), () => api(`/api/coprogramming/sessions/${sid}/minutes`, { method: 'PUT', body: { content: area.value } }));
-        dialog.close();
-        flashNext('Verbale salvato.');
-        rerender();
-      } catch (error) {
-        showFormError(form, error);
-      }
-    });
-    const dialog = openDialog(`Verbale della sessione ${meeting.number}`, form, { wide: true });
+    editVersion(latest, { title: `Verbale della sessione ${meeting.number}`, label: 'Testo del verbale', path: `/api/coprogramming/sessions/${sid}/minutes`, done: 'Verbale salvato.' }, rerender);
   }
 
-  async function approveMinutes(button, latest) {
-    if (!await confirmDialog('Approvare il verbale?', 'Il verbale approvato non cambia più: una correzione aprirà una nuova versione. Sarà pubblicato nella pagina pubblica del procedimento.', { confirmText: 'Approva' })) return;
-    try {
-      await busy(button, () => api(`/api/coprogramming/minutes/${latest.id}/approve`, { method: 'POST' }));
-      flashNext(`Verbale approvato (versione ${latest.version}).`);
-      rerender();
-    } catch (error) {
-      flash(error.message, 'error');
-    }
+  function approveMinutes(button, latest) {
+    return approveVersion(button, `/api/coprogramming/minutes/${latest.id}/approve`, {
+      question: 'Approvare il verbale?',
+      consequence: 'Il verbale approvato non cambia più: una correzione aprirà una nuova versione. Sarà pubblicato nella pagina pubblica del procedimento.',
+      done: `Verbale approvato (versione ${latest.version}).`,
+    }, rerender);
   }
 
   return null;
