@@ -18,7 +18,7 @@ from registry.common import set_fields
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.outcomes.records import _goals_out
-from registry.outcomes.rules import _open, _writer
+from registry.outcomes.rules import _open, _save_patch, _writer
 from registry.outcomes.schemas import GoalCreate, GoalOut, GoalPatch, GoalStatus
 from registry.outcomes.tables import PlanGoal
 from registry.plans.service import plan_row
@@ -96,10 +96,5 @@ async def update_goal(
         values["status"] = values["status"].value
     if "scale" in values:
         values["scale"] = list(values["scale"])
-    if values:
-        values["updated_at"] = now or utcnow()
-        async with unit_of_work():
-            await PlanGoal.update(values).where(PlanGoal.id == goal_id)
-            changed = ", ".join(sorted(k for k in values if k != "updated_at"))
-            await audit.record(actor, AuditAction.GOAL_UPDATE, plan_id, detail=changed)
+    await _save_patch(actor, plan_id, PlanGoal, goal_id, values, AuditAction.GOAL_UPDATE, now)
     return await _goal(plan_id, goal_id)

@@ -16,7 +16,7 @@ from registry.common import set_fields
 from registry.db import unit_of_work
 from registry.errors import InvalidInput, NotFound
 from registry.outcomes.records import _own_rows
-from registry.outcomes.rules import _open, _read_logged, _writer
+from registry.outcomes.rules import _open, _read_logged, _save_patch, _writer
 from registry.outcomes.schemas import (
     OwnResourceCreate,
     OwnResourceKind,
@@ -108,12 +108,9 @@ async def update_own_resource(
     for key in ("kind", "source"):
         if key in values:
             values[key] = values[key].value
-    if values:
-        values["updated_at"] = now or utcnow()
-        async with unit_of_work():
-            await OwnResource.update(values).where(OwnResource.id == resource_id)
-            changed = ", ".join(sorted(k for k in values if k != "updated_at"))
-            await audit.record(actor, AuditAction.OWN_RESOURCE_WRITE, plan_id, detail=changed)
+    await _save_patch(
+        actor, plan_id, OwnResource, resource_id, values, AuditAction.OWN_RESOURCE_WRITE, now
+    )
     return await _own(plan_id, resource_id)
 
 

@@ -17,10 +17,13 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from piccolo.table import Table
+
 from registry.access import Principal, Role
 from registry.audit import service as audit
 from registry.audit.schemas import AuditAction
 from registry.common import now as utcnow
+from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput
 from registry.plans.schemas import PlanStatus
 from registry.plans.service import plan_row
@@ -62,3 +65,21 @@ async def _read_logged(
     found = await rows(plan_id)
     await audit.record(actor, action, plan_id)
     return [out(r) for r in found]
+
+
+async def _save_patch(
+    actor: Principal,
+    plan_id: uuid.UUID,
+    table: type[Table],
+    row_id: uuid.UUID,
+    values: dict[str, Any],
+    action: AuditAction,
+    now: datetime | None,
+) -> None:
+    """Write the fields a PATCH changed (none: nothing) and log their names, never values."""
+    if values:
+        values["updated_at"] = now or utcnow()
+        async with unit_of_work():
+            await table.update(values).where(table._meta.primary_key == row_id)
+            changed = ", ".join(sorted(k for k in values if k != "updated_at"))
+            await audit.record(actor, action, plan_id, detail=changed)
