@@ -132,6 +132,15 @@ async def test_goals_review_closure_through_the_api(client, tenant: Tenant) -> N
         headers=sw,
     )
     assert (bad.status_code, bad.json()["field"]) == (400, "held_on")
+    # A role twice, in a review or a closure: the same rule names the same field.
+    for path, extra in (
+        ("reviews", {"held_on": today.isoformat()}),
+        ("closure", {"closed_on": today.isoformat(), "reason": "other"}),
+    ):
+        bad = await client.post(
+            f"{base}/{path}", json={**extra, "participants": ["person", "person"]}, headers=sw
+        )
+        assert (bad.status_code, bad.json()["field"]) == (400, "participants"), path
     bad = await client.post(
         f"{base}/reviews",
         json={

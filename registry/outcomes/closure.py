@@ -18,7 +18,13 @@ from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.matches import service as matches
 from registry.outcomes.follow_up import _resolve_overdue, _set_next_review
-from registry.outcomes.records import _check_levels, _closure_out, _goal_map, _insert_levels
+from registry.outcomes.records import (
+    _check_levels,
+    _check_participants,
+    _closure_out,
+    _goal_map,
+    _insert_levels,
+)
 from registry.outcomes.rules import _not_future, _writer, local_today
 from registry.outcomes.schemas import CLOSURE_REASON_LABELS, ClosureIn, ClosureOut, ReviewKind
 from registry.outcomes.tables import PlanClosure, PlanReview
@@ -50,8 +56,7 @@ async def close_plan(
     _not_future(data.closed_on, local_today(moment), "closed_on")
     if data.closed_on < plan["start_date"]:
         raise InvalidInput("the plan cannot close before it starts", field="closed_on")
-    if len(set(data.participants)) != len(data.participants):
-        raise InvalidInput("a role is listed twice", field="participants")
+    _check_participants(data.participants)
     _check_levels(data.levels, await _goal_map(plan_id))
     try:
         await _close(actor, plan_id, data, moment)

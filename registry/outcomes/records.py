@@ -111,6 +111,11 @@ def _check_levels(
         seen.add(item.goal_id)
 
 
+def _check_participants(participants: Sequence[ParticipantRole]) -> None:
+    if len(set(participants)) != len(participants):
+        raise InvalidInput("a role is listed twice", field="participants")
+
+
 def _review_t(levels: Sequence[LevelOut], weights: dict[uuid.UUID, int]) -> float | None:
     score = t_score((lv.level, weights.get(lv.goal_id, 1)) for lv in levels)
     return None if score is None else round(score, 1)

@@ -13,7 +13,13 @@ from registry.common import set_fields
 from registry.db import unit_of_work
 from registry.errors import InvalidInput, NotFound
 from registry.outcomes.follow_up import _follow_up, _resolve_overdue, _set_next_review
-from registry.outcomes.records import _check_levels, _goal_map, _insert_levels, _review_outs
+from registry.outcomes.records import (
+    _check_levels,
+    _check_participants,
+    _goal_map,
+    _insert_levels,
+    _review_outs,
+)
 from registry.outcomes.rules import _not_future, _open, _writer, local_today
 from registry.outcomes.schemas import (
     ReviewCreate,
@@ -60,8 +66,7 @@ async def create_review(
         raise InvalidInput("the review cannot be held before the plan starts", field="held_on")
     if data.next_review_on is not None and data.next_review_on <= data.held_on:
         raise InvalidInput("the next review must come after this one", field="next_review_on")
-    if len(set(data.participants)) != len(data.participants):
-        raise InvalidInput("a role is listed twice", field="participants")
+    _check_participants(data.participants)
     _check_levels(data.levels, await _goal_map(plan_id))
     async with unit_of_work():
         before = await (
@@ -128,8 +133,7 @@ async def update_review(
             levels, await _goal_map(plan_id), rated_before=frozenset(r["goal"] for r in rated)
         )
     if "participants" in values:
-        if len(set(values["participants"])) != len(values["participants"]):
-            raise InvalidInput("a role is listed twice", field="participants")
+        _check_participants(values["participants"])
         values["participants"] = [p.value for p in values["participants"]]
     next_review = values.get("next_review_on")
     if next_review is not None and next_review <= current["held_on"]:
