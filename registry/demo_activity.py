@@ -40,7 +40,7 @@ from registry.audit.schemas import AuditAction
 from registry.audit.tables import AccessLog
 from registry.checkin.service import measured_minutes
 from registry.checkin.tables import CheckIn
-from registry.contributions import service as ledger
+from registry.contributions import corrections, quantities, recording
 from registry.contributions.schemas import (
     Cancellation,
     ContributionCorrection,
@@ -1270,7 +1270,7 @@ class _Builder:
             comune=comune,
             note="Presenza registrata con codice QR",
             verification="qr_verified",
-            idempotency_key=f"{ledger.RESERVED_KEY_PREFIX}{presence.id}",
+            idempotency_key=f"{recording.RESERVED_KEY_PREFIX}{presence.id}",
             request_hash="checkin",
             created_by=volunteer.id,
             created_by_role=volunteer.role.value,
@@ -1336,14 +1336,14 @@ class _Builder:
             plan_id=plan_id,
             kind="entry",
             unit=unit,
-            quantity=ledger.stored_quantity(ContributionUnit(unit), quantity),
+            quantity=quantities.stored_quantity(ContributionUnit(unit), quantity),
             value_cents=value_cents,
             occurred_on=day,
             comune=comune,
             note=note,
             verification="self_reported",
             idempotency_key=str(self.new_id()),
-            request_hash=ledger.request_digest(who.principal(self.ambito_id), body, "record"),
+            request_hash=recording.request_digest(who.principal(self.ambito_id), body, "record"),
             created_by=who.id,
             created_by_role=who.role.value,
             created_at=when,
@@ -1682,7 +1682,7 @@ class _Builder:
             who = self.person_of(original.created_by)
             patch = ContributionCorrection(quantity=new_hours, reason=reason)
             correction = Contribution(
-                **{name: getattr(original, name) for name in ledger.CARRIED_OVER},
+                **{name: getattr(original, name) for name in corrections.CARRIED_OVER},
                 id=self.new_id(),
                 ambito=self.ambito_id,
                 kind="correction",
@@ -1691,7 +1691,7 @@ class _Builder:
                 verification="self_reported",
                 reason=reason,
                 idempotency_key=None,
-                request_hash=ledger.request_digest(
+                request_hash=recording.request_digest(
                     who.principal(self.ambito_id), patch, f"correct:{original.id}"
                 ),
                 created_by=who.id,
@@ -1709,7 +1709,7 @@ class _Builder:
         first = chosen[3]
         who = self.person_of(first.created_by)
         twice = Contribution(
-            **{name: getattr(first, name) for name in ledger.CARRIED_OVER},
+            **{name: getattr(first, name) for name in corrections.CARRIED_OVER},
             id=self.new_id(),
             ambito=self.ambito_id,
             kind="entry",
@@ -1723,7 +1723,7 @@ class _Builder:
         )
         reason = "Inserita due volte per errore."
         cancellation = Contribution(
-            **{name: getattr(twice, name) for name in ledger.CARRIED_OVER},
+            **{name: getattr(twice, name) for name in corrections.CARRIED_OVER},
             id=self.new_id(),
             ambito=self.ambito_id,
             kind="cancellation",
@@ -1732,7 +1732,7 @@ class _Builder:
             verification=twice.verification,
             reason=reason,
             idempotency_key=None,
-            request_hash=ledger.request_digest(
+            request_hash=recording.request_digest(
                 who.principal(self.ambito_id), Cancellation(reason=reason), f"cancel:{twice.id}"
             ),
             created_by=who.id,

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from registry.access import Principal, Role
-from registry.contributions import service as ledger
+from registry.contributions import confirmations
 from registry.contributions.schemas import ConfirmationIn
 from registry.coprogramming.tables import (
     Application,
@@ -271,7 +271,7 @@ async def build(client: httpx.AsyncClient, tenant: Tenant) -> Built:
             uuid.uuid4().hex,
         )
         if confirm:
-            await ledger.confirm(udp, entry.id, ConfirmationIn())
+            await confirmations.confirm(udp, entry.id, ConfirmationIn())
     return Built(Period(month_start.strftime("%Y-%m"), month_start, month_end), d1, d2, names)
 
 

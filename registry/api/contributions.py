@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 
 from registry.api.params import Actor, IstatQuery, Limit, Offset
 from registry.common import Page
-from registry.contributions import service
+from registry.contributions import activities, confirmations, corrections, reading, recording
 from registry.contributions.schemas import (
     ActivityCreate,
     ActivityOut,
@@ -70,7 +70,7 @@ class ContributionController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ContributionOut]:
-        return await service.list_contributions(
+        return await reading.list_contributions(
             actor,
             holder_id=holder_id,
             volunteer_id=volunteer_id,
@@ -100,7 +100,7 @@ class ContributionController(Controller):
         data: JSONBody[ContributionCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ContributionOut]:
-        return _answer(*await service.record(actor, data, idempotency_key))
+        return _answer(*await recording.record(actor, data, idempotency_key))
 
     @get("/summary", summary="Totals per unit of the effective entries, verified apart")
     async def summary(
@@ -114,7 +114,7 @@ class ContributionController(Controller):
         from_date: FromDate = None,
         to_date: ToDate = None,
     ) -> SummaryOut:
-        return await service.summary(
+        return await reading.summary(
             actor,
             holder_id=holder_id,
             volunteer_id=volunteer_id,
@@ -129,13 +129,13 @@ class ContributionController(Controller):
     async def get_contribution(
         self, actor: Actor, contribution_id: FromPath[uuid.UUID]
     ) -> ContributionOut:
-        return await service.get_contribution(actor, contribution_id)
+        return await reading.get_contribution(actor, contribution_id)
 
     @get("/{contribution_id:uuid}/history", summary="Every version of the entry, oldest first")
     async def history(
         self, actor: Actor, contribution_id: FromPath[uuid.UUID]
     ) -> list[ContributionOut]:
-        return await service.history(actor, contribution_id)
+        return await reading.history(actor, contribution_id)
 
     @post(
         "/{contribution_id:uuid}/corrections",
@@ -148,7 +148,7 @@ class ContributionController(Controller):
         data: JSONBody[ContributionCorrection],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ContributionOut]:
-        return _answer(*await service.correct(actor, contribution_id, data, idempotency_key))
+        return _answer(*await corrections.correct(actor, contribution_id, data, idempotency_key))
 
     @post(
         "/{contribution_id:uuid}/cancellation",
@@ -161,7 +161,7 @@ class ContributionController(Controller):
         data: JSONBody[Cancellation],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ContributionOut]:
-        return _answer(*await service.cancel(actor, contribution_id, data, idempotency_key))
+        return _answer(*await corrections.cancel(actor, contribution_id, data, idempotency_key))
 
     @post(
         "/{contribution_id:uuid}/confirm",
@@ -174,7 +174,7 @@ class ContributionController(Controller):
         contribution_id: FromPath[uuid.UUID],
         data: JSONBody[ConfirmationIn | None] = None,
     ) -> ContributionOut:
-        return await service.confirm(actor, contribution_id, data or ConfirmationIn())
+        return await confirmations.confirm(actor, contribution_id, data or ConfirmationIn())
 
 
 class ActivityController(Controller):
@@ -192,7 +192,7 @@ class ActivityController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ActivityOut]:
-        return await service.list_activities(
+        return await activities.list_activities(
             actor,
             holder_id=holder_id,
             comune=comune,
@@ -204,14 +204,14 @@ class ActivityController(Controller):
 
     @post("/")
     async def create_activity(self, actor: Actor, data: JSONBody[ActivityCreate]) -> ActivityOut:
-        return await service.create_activity(actor, data)
+        return await activities.create_activity(actor, data)
 
     @get("/{activity_id:uuid}")
     async def get_activity(self, actor: Actor, activity_id: FromPath[uuid.UUID]) -> ActivityOut:
-        return await service.get_activity(actor, activity_id)
+        return await activities.get_activity(actor, activity_id)
 
     @patch("/{activity_id:uuid}")
     async def update_activity(
         self, actor: Actor, activity_id: FromPath[uuid.UUID], data: JSONBody[ActivityPatch]
     ) -> ActivityOut:
-        return await service.update_activity(actor, activity_id, data)
+        return await activities.update_activity(actor, activity_id, data)

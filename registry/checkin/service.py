@@ -48,8 +48,7 @@ from registry.checkin.schemas import (
 from registry.checkin.tables import CheckIn, CheckInCode
 from registry.common import Page, now, page_total
 from registry.config import Settings
-from registry.contributions import links
-from registry.contributions import service as ledger
+from registry.contributions import activities, links, reading, recording
 from registry.contributions.tables import CommunityActivity, Contribution
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -274,7 +273,7 @@ async def issue_code(actor: Principal, settings: Settings, data: CodeRequest) ->
             raise InvalidInput("no such activity in this ambito", field="activity_id")
         if activity["status"] != "active":
             raise InvalidInput("this activity was cancelled", field="activity_id")
-        organisers = (await ledger.organisers([data.activity_id]))[data.activity_id]
+        organisers = (await activities.organisers([data.activity_id]))[data.activity_id]
         if actor.role is Role.HOLDER_MANAGER:
             if actor.holder_id not in organisers:
                 raise PermissionDenied("only an organiser's manager prints codes for an activity")
@@ -570,7 +569,7 @@ async def _out(actor: Principal, row: dict[str, Any], message: str) -> CheckInOu
     contribution = None
     minutes = None
     if row["contribution"] is not None:
-        contribution = await ledger.get_contribution(actor, row["contribution"])
+        contribution = await reading.get_contribution(actor, row["contribution"])
         minutes = contribution.minutes
     elif row["checked_out_at"] is not None:
         minutes = 0
@@ -708,7 +707,7 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
             note="Presenza registrata con codice QR",
             verification=Verification.QR_VERIFIED.value,
             # One entry per presence, whatever happens: the key settles concurrent taps.
-            idempotency_key=f"{ledger.RESERVED_KEY_PREFIX}{row['id']}",
+            idempotency_key=f"{recording.RESERVED_KEY_PREFIX}{row['id']}",
             request_hash="checkin",
             created_by=actor.user_id,
             created_by_role=actor.role.value,

@@ -28,7 +28,7 @@ from types import ModuleType
 from registry import common
 from registry.access import Principal, Role
 from registry.ambiti.tables import Comune
-from registry.contributions import service as ledger
+from registry.contributions import confirmations, recording
 from registry.contributions.schemas import ConfirmationIn
 from registry.coprogramming.applications import (
     create_application,
@@ -90,7 +90,8 @@ _CLOCKED: list[ModuleType] = [
     projects,
     patti,
     patto_reports,
-    ledger,
+    recording,
+    confirmations,
     holders_service,
 ]
 
@@ -953,4 +954,4 @@ async def confirm_all(
     """The holder's manager (or the UdP) confirms what was reported."""
     with clock.at(moment):
         for entry_id in entry_ids:
-            await ledger.confirm(actor, entry_id, ConfirmationIn(note=""))
+            await confirmations.confirm(actor, entry_id, ConfirmationIn(note=""))

@@ -246,7 +246,7 @@ async def match_moved(actor: Principal, match_id: uuid.UUID, action: str, reason
 
 
 def _amount(row: dict[str, Any]) -> str:
-    from registry.contributions.service import shown_quantity
+    from registry.contributions.quantities import shown_quantity
 
     quantity = shown_quantity(row["unit"], row["quantity"])
     number = f"{quantity:g}".replace(".", ",")

@@ -105,7 +105,7 @@ async def _support(
     current_own: list[dict[str, Any]],
     today: date,
 ) -> SupportSplit:
-    from registry.contributions.service import effective_where
+    from registry.contributions.reading import effective_where
     from registry.contributions.tables import Contribution
     from registry.db import array_contains
     from registry.interventions.tables import FundedIntervention

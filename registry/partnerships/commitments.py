@@ -21,7 +21,7 @@ from asyncpg.exceptions import InFailedSQLTransactionError
 
 from registry.access import Principal, Role
 from registry.common import now
-from registry.contributions import service as ledger
+from registry.contributions import quantities, reading, recording
 from registry.contributions.schemas import ContributionOut
 from registry.contributions.tables import Contribution, ContributionConfirmation
 from registry.db import unit_of_work
@@ -82,7 +82,7 @@ async def given(
                 frontier.append(r["id"])
     if not commitment_of:
         return out
-    where = Contribution.id.is_in(list(commitment_of)) & ledger.effective_where(ambito_id)
+    where = Contribution.id.is_in(list(commitment_of)) & reading.effective_where(ambito_id)
     if start is not None:
         where &= Contribution.occurred_on >= start
     if end is not None:
@@ -120,8 +120,8 @@ def _given_out(unit: str | None, totals: dict[str, dict[str, int]]) -> GivenOut:
         return GivenOut(verified=0.0, self_reported=0.0, entries=0, value_cents=0)
     b = totals.get(unit, {"verified": 0, "self_reported": 0, "entries": 0, "value_cents": 0})
     return GivenOut(
-        verified=ledger.shown_quantity(unit, b["verified"]),
-        self_reported=ledger.shown_quantity(unit, b["self_reported"]),
+        verified=quantities.shown_quantity(unit, b["verified"]),
+        self_reported=quantities.shown_quantity(unit, b["self_reported"]),
         entries=b["entries"],
         value_cents=b["value_cents"],
     )
@@ -146,7 +146,7 @@ async def _commitment_outs(
     for r in rows:
         unit = r["unit"]
         committed = (
-            ledger.shown_quantity(unit, r["quantity"])
+            quantities.shown_quantity(unit, r["quantity"])
             if unit is not None and r["quantity"] is not None
             else None
         )
@@ -224,7 +224,7 @@ async def _add_commitment(
         if resource["holder"] != data.holder_id:
             raise InvalidInput("the resource belongs to another holder", field="resource_id")
     quantity = (
-        ledger.stored_quantity(data.unit, data.quantity)
+        quantities.stored_quantity(data.unit, data.quantity)
         if data.unit is not None and data.quantity is not None
         else None
     )
@@ -290,12 +290,14 @@ async def record_contribution(
         actor.holder_id is None or commitment["holder"] != actor.holder_id
     ):
         raise PermissionDenied("a holder manager records under its own holder's commitments")
-    key = ledger.check_key(idempotency_key, required=True)
+    key = recording.check_key(idempotency_key, required=True)
     assert key is not None
-    digest = ledger.request_digest(actor, data, f"commitment:{commitment_id}")
-    existing = await ledger._by_key(actor.ambito_id, key)
+    digest = recording.request_digest(actor, data, f"commitment:{commitment_id}")
+    existing = await recording._by_key(actor.ambito_id, key)
     if existing is not None:
-        return await ledger.get_contribution(actor, ledger._replayed(existing, digest, key)), False
+        return await reading.get_contribution(
+            actor, recording._replayed(existing, digest, key)
+        ), False
     if commitment["holder"] is None:
         raise InvalidInput(
             "the public side's commitments are not entries of the community ledger",
@@ -318,12 +320,12 @@ async def record_contribution(
         "unit": commitment["unit"],
         **{k: v for k, v in msgspec.structs.asdict(data).items() if k != "unit"},
     }
-    row = await ledger._prepare(actor, values)
-    await ledger._may_record(actor, row)
+    row = await recording._prepare(actor, values)
+    await recording._may_record(actor, row)
     try:
         # The entry and its link together: an entry is never left outside its commitment.
         async with unit_of_work():
-            entry_id, created = await ledger.append(actor, row, key=key, digest=digest)
+            entry_id, created = await recording.append(actor, row, key=key, digest=digest)
             if created:
                 await CommitmentEntry.insert(
                     CommitmentEntry(
@@ -333,11 +335,11 @@ async def record_contribution(
     except (*_INTEGRITY_ERRORS, InFailedSQLTransactionError):
         # PostgreSQL: a concurrent copy of this request took the key first (the ledger's own
         # retry cannot read inside the aborted transaction); its entry is the answer.
-        existing = await ledger._by_key(actor.ambito_id, key)
+        existing = await recording._by_key(actor.ambito_id, key)
         if existing is None:
             raise
-        entry_id, created = ledger._replayed(existing, digest, key), False
-    return await ledger.get_contribution(actor, entry_id), created
+        entry_id, created = recording._replayed(existing, digest, key), False
+    return await reading.get_contribution(actor, entry_id), created
 
 
 async def _parent_period(commitment: dict[str, Any]) -> tuple[date, date | None]:

@@ -13,7 +13,7 @@ import msgspec
 
 from registry.access import Principal, Role
 from registry.common import now
-from registry.contributions import service as ledger
+from registry.contributions import quantities
 from registry.db import unit_of_work
 from registry.errors import InvalidInput
 from registry.partnerships.commitments import _commitment_outs, given
@@ -52,8 +52,8 @@ async def _report_figures(
         by_unit=[
             UnitFigures(
                 unit=ContributionUnit(unit),
-                verified=ledger.shown_quantity(unit, b["verified"]),
-                self_reported=ledger.shown_quantity(unit, b["self_reported"]),
+                verified=quantities.shown_quantity(unit, b["verified"]),
+                self_reported=quantities.shown_quantity(unit, b["self_reported"]),
                 entries=b["entries"],
                 value_cents=b["value_cents"],
             )

@@ -1,0 +1,70 @@
+"""Confirming a self-reported entry.
+
+Rules
+- Verification: `self_reported` when recorded by hand, `qr_verified` when measured by a QR
+  check-in (registry/checkin), `confirmed` once someone accountable confirmed it: the
+  social worker of the plan for entries tied to a plan, the holder manager for the other
+  entries of its holder (community activities included), or the UdP. A confirmation is its
+  own row (who, role, when), at most one per entry. Corrections start unconfirmed again.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from registry.access import Principal, Role
+from registry.common import now
+from registry.contributions import links
+from registry.contributions.reading import _confirmations, _row, get_contribution
+from registry.contributions.recording import _INTEGRITY_ERRORS
+from registry.contributions.schemas import ConfirmationIn, ContributionOut
+from registry.contributions.tables import Contribution, ContributionConfirmation
+from registry.db import unit_of_work
+from registry.errors import Conflict, PermissionDenied
+from registry.notifications import workflow as notify
+from registry.vocabularies import EntryKind
+
+
+async def confirm(
+    actor: Principal, contribution_id: uuid.UUID, data: ConfirmationIn
+) -> ContributionOut:
+    row = await _row(actor, contribution_id)
+    actor.require(Role.UDP_ADMIN, Role.SOCIAL_WORKER, Role.HOLDER_MANAGER)
+    if row["plan_id"] is not None:
+        if not await links.works_on_plan(actor, row["plan_id"]):
+            raise PermissionDenied(
+                "an entry for a plan is confirmed by the social worker of the plan (or the UdP)"
+            )
+    elif not actor.manages_holder(row["holder"]):
+        raise PermissionDenied(
+            "an entry not tied to a plan is confirmed by the holder's manager (or the UdP)"
+        )
+    if row["kind"] == EntryKind.CANCELLATION:
+        raise Conflict("a cancellation is not confirmed", field="id")
+    if await Contribution.exists().where(Contribution.corrects == row["id"]):
+        raise Conflict(
+            "this entry was corrected or cancelled: confirm its latest version", field="id"
+        )
+    existing = (await _confirmations([row["id"]])).get(row["id"])
+    if existing is not None:
+        raise Conflict(
+            f"already confirmed by {existing.confirmed_by_username} on "
+            f"{existing.confirmed_at:%Y-%m-%d %H:%M} UTC",
+            field="id",
+        )
+    try:
+        async with unit_of_work():
+            await ContributionConfirmation.insert(
+                ContributionConfirmation(
+                    ambito=actor.ambito_id,
+                    contribution=row["id"],
+                    confirmed_by=actor.user_id,
+                    role=actor.role.value,
+                    confirmed_at=now(),
+                    note=data.note,
+                )
+            )
+            await notify.contribution_confirmed(actor, row)  # the volunteer
+    except _INTEGRITY_ERRORS:
+        raise Conflict("this entry was confirmed a moment ago", field="id") from None
+    return await get_contribution(actor, row["id"])
