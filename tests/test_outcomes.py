@@ -632,43 +632,18 @@ async def test_authorization_matrix(client, tenant: Tenant, other_tenant: Tenant
 
 
 async def test_social_worker_records_and_confirms_for_its_plans(client, tenant: Tenant) -> None:
-    from registry.matches.tables import Match
-    from registry.plans.tables import Need, Plan
+    from registry.plans.tables import Plan
+    from tests.test_contributions import make_match
     from tests.test_plans_support import add_user
 
     today = local_today()
     owner = await add_user(tenant, S)
     stranger = await add_user(tenant, S)
+    link = await make_match(tenant)
     # A plan of another social worker, shared with the tenant's: it works on it too.
-    plan = Plan(
-        ambito=tenant.ambito_id,
-        owner=owner["id"],
-        shared_with=[str(tenant.users[S])],
-        case_code=f"ASC-{uuid.uuid4().hex[:6]}1",
-        comune=tenant.comuni[0],
-        target_group="anziani",
-        start_date=today - timedelta(days=30),
+    await Plan.update({Plan.owner: owner["id"], Plan.shared_with: [str(tenant.users[S])]}).where(
+        Plan.id == link["plan"]
     )
-    await plan.save()
-    need = Need(
-        ambito=tenant.ambito_id,
-        plan=plan.id,
-        category_code="trasporto",
-        unit="trips_per_week",
-        languages=[],
-        requirements=[],
-    )
-    await need.save()
-    match = Match(
-        ambito=tenant.ambito_id,
-        plan=plan.id,
-        need=need.id,
-        resource=tenant.resource_id,
-        holder=tenant.holder_id,
-        status="active",
-        proposed_by=owner["id"],
-    )
-    await match.save()
 
     def body(**extra: Any) -> dict[str, Any]:
         return {"unit": "hours", "quantity": 1.5, "occurred_on": today.isoformat(), **extra}
@@ -679,37 +654,37 @@ async def test_social_worker_records_and_confirms_for_its_plans(client, tenant: 
     # The match names the holder: no holder_id needed.
     mine = await client.post(
         "/api/contributions",
-        json=body(match_id=str(match.id)),
+        json=body(match_id=str(link["match"])),
         headers={**tenant.headers(S), **key()},
     )
     assert mine.status_code == 201, mine.text
     assert (mine.json()["holder_id"], mine.json()["plan_id"]) == (
         str(tenant.holder_id),
-        str(plan.id),
+        str(link["plan"]),
     )
     # For a need of the plan, with the holder named.
     by_need = await client.post(
         "/api/contributions",
-        json=body(need_id=str(need.id), holder_id=str(tenant.holder_id)),
+        json=body(need_id=str(link["need"]), holder_id=str(tenant.holder_id)),
         headers={**tenant.headers(S), **key()},
     )
     assert by_need.status_code == 201, by_need.text
     # Not shared with this one: the match is not among its plans.
     refused = await client.post(
         "/api/contributions",
-        json=body(match_id=str(match.id)),
+        json=body(match_id=str(link["match"])),
         headers={**stranger["headers"], **key()},
     )
     assert (refused.status_code, refused.json()["field"]) == (400, "match_id")
     refused = await client.post(
         "/api/contributions",
-        json=body(need_id=str(need.id), holder_id=str(tenant.holder_id)),
+        json=body(need_id=str(link["need"]), holder_id=str(tenant.holder_id)),
         headers={**stranger["headers"], **key()},
     )
     assert (refused.status_code, refused.json()["field"]) == (400, "need_id")
     volunteer = await client.post(
         "/api/contributions",
-        json=body(match_id=str(match.id), holder_id=str(tenant.holder_id)),
+        json=body(match_id=str(link["match"]), holder_id=str(tenant.holder_id)),
         headers={**tenant.headers(V), **key()},
     )
     assert volunteer.status_code == 201, volunteer.text
