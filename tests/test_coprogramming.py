@@ -515,10 +515,15 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
         assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
         assert archive.read("mimetype") == odt.headers["content-type"].encode()
         text = ElementTree.fromstring(archive.read("content.xml"))
+        styles = archive.read("styles.xml").decode()
     ns = {"text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0"}
     headings = [
         (h.get(f"{{{ns['text']}}}outline-level"), h.text) for h in text.iterfind(".//text:h", ns)
     ]
+    # Each heading in a «Heading N» style the document's own styles define (what a word
+    # processor's navigator and table of contents use).
+    used = {h.get(f"{{{ns['text']}}}style-name") for h in text.iterfind(".//text:h", ns)}
+    assert used and all(f'style:name="{name}"' in styles for name in used), used
     assert headings[:3] == [
         ("1", summary["content"].splitlines()[0][2:]),
         ("2", "Verbali considerati"),
