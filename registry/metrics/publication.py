@@ -385,15 +385,29 @@ def _raw_missing(table: Table, rid: Any, column: str) -> bool:
 
 
 async def _period_answer(
-    actor: Principal, period: Period, scope: Scope, now: datetime, live: bool
-) -> tuple[Figures, dict[str, Table], disclosure.Protected, str]:
+    actor: Principal,
+    period: Period,
+    scope: Scope,
+    now: datetime,
+    live: bool,
+    names: Sequence[str],
+) -> tuple[Figures, list[PublishedTable], Suppression, dict[str, Any]]:
+    """The period's figures, its tables `names` as published (filtered, suppressed), and the
+    fields every answer of one period starts with (summary and coverage)."""
     chosen = one_filter(scope)
     ((fig, protected),), source = await protected_periods(
         actor.ambito_id, [period], period, now, live=live
     )
-    if chosen is None:
-        return fig, protected.tables, protected, source
-    return fig, _filtered(protected, *chosen), protected, source
+    tables = protected.tables if chosen is None else _filtered(protected, *chosen)
+    published, suppression = _published(tables, fig.tables, protected, names, min_count())
+    head = {
+        "ambito_code": await _ambito_code(actor.ambito_id),
+        "period": period_out(period),
+        "filters": scope.out(),
+        "source": source,
+        "as_of": fig.as_of,
+    }
+    return fig, published, suppression, head
 
 
 async def summary(
@@ -419,16 +433,12 @@ _batcher = Batcher()
 async def _summary(
     actor: Principal, period: Period, scope: Scope, live: bool, moment: datetime
 ) -> SummaryOut:
-    fig, tables, protected, source = await _period_answer(actor, period, scope, moment, live)
-    threshold = min_count()
-    published, suppression = _published(tables, fig.tables, protected, SUMMARY_TABLES, threshold)
+    fig, published, suppression, head = await _period_answer(
+        actor, period, scope, moment, live, SUMMARY_TABLES
+    )
     by_name = {t.name: t for t in published}
     return SummaryOut(
-        ambito_code=await _ambito_code(actor.ambito_id),
-        period=period_out(period),
-        filters=scope.out(),
-        source=source,
-        as_of=fig.as_of,
+        **head,
         headline=_headline(fig, by_name),
         tables=published,
         suppression=suppression,
@@ -445,16 +455,11 @@ async def coverage(
     now: datetime | None = None,
 ) -> CoverageOut:
     _require_reader(actor)
-    moment = now or utcnow()
-    fig, tables, protected, source = await _period_answer(actor, period, scope, moment, live)
-    threshold = min_count()
-    published, suppression = _published(tables, fig.tables, protected, COVERAGE_TABLES, threshold)
+    fig, published, suppression, head = await _period_answer(
+        actor, period, scope, now or utcnow(), live, COVERAGE_TABLES
+    )
     return CoverageOut(
-        ambito_code=await _ambito_code(actor.ambito_id),
-        period=period_out(period),
-        filters=scope.out(),
-        source=source,
-        as_of=fig.as_of,
+        **head,
         tables=published,
         suppression=suppression,
         notes=[
