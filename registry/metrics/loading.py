@@ -17,6 +17,9 @@ from operator import attrgetter
 from typing import Any
 
 import msgspec
+from piccolo.columns import Column, ForeignKey
+from piccolo.columns.combination import Combinable
+from piccolo.table import Table as PiccoloTable
 
 from registry import db
 from registry.contributions.tables import ActivityOrganiser, Contribution
@@ -688,39 +691,39 @@ async def load_network(
             participations.append(
                 network.Participation(str(r["holder_id"]), f"activity:{r['activity_id']}", day)
             )
-    ties: list[network.Tie] = []
-    organisers: dict[str, tuple[date, list[str]]] = {}
-    for r in await ActivityOrganiser.select(
+    ties = await _occasion_ties(
+        ActivityOrganiser,
         ActivityOrganiser.activity,
-        ActivityOrganiser.holder,
-        ActivityOrganiser.activity.starts_on.as_alias("starts_on"),
-    ).where(
+        ActivityOrganiser.activity.starts_on,
         (ActivityOrganiser.activity.ambito == ambito_id)
         & (ActivityOrganiser.activity.starts_on <= end)
-        & (ActivityOrganiser.activity.status != "cancelled")
-    ):
-        day = _date(r["starts_on"])
-        organisers.setdefault(str(r["activity"]), (day, []))[1].append(str(r["holder"]))  # type: ignore[arg-type]
-    for day, holders in organisers.values():
-        ties.extend(_clique(holders, day, "joint_activity"))
-    recorded: dict[str, tuple[date, list[str]]] = {}
-    for r in await InteractionParticipant.select(
+        & (ActivityOrganiser.activity.status != "cancelled"),
+        "joint_activity",
+    )
+    by_hand = await _occasion_ties(
+        InteractionParticipant,
         InteractionParticipant.interaction,
-        InteractionParticipant.holder,
-        InteractionParticipant.interaction.occurred_on.as_alias("occurred_on"),
-    ).where(
+        InteractionParticipant.interaction.occurred_on,
         (InteractionParticipant.interaction.ambito == ambito_id)
-        & (InteractionParticipant.interaction.occurred_on <= end)
-    ):
-        day = _date(r["occurred_on"])
-        recorded.setdefault(str(r["interaction"]), (day, []))[1].append(str(r["holder"]))  # type: ignore[arg-type]
-    by_hand = [
-        t for day, holders in recorded.values() for t in _clique(holders, day, "interaction")
-    ]
+        & (InteractionParticipant.interaction.occurred_on <= end),
+        "interaction",
+    )
     ties.extend(by_hand)
     # Co-programming attendance and co-design partners (issue 16), less what was tied by hand.
     ties.extend(await partnership_ties(ambito_id, end, by_hand))
     return nodes, participations, ties
+
+
+async def _occasion_ties(
+    link: type[PiccoloTable], occasion: ForeignKey, day: Column, where: Combinable, kind: str
+) -> list[network.Tie]:
+    """Ties among the holders of each occasion (an activity's organisers, an interaction's
+    participants: `link` rows with a `holder`), on the occasion's day."""
+    grouped: dict[str, tuple[date, list[str]]] = {}
+    for r in await link.select(occasion, link.holder, day.as_alias("day")).where(where):  # type: ignore[attr-defined]
+        on = _date(r["day"])
+        grouped.setdefault(str(r[occasion._meta.name]), (on, []))[1].append(str(r["holder"]))  # type: ignore[arg-type]
+    return [t for on, holders in grouped.values() for t in _clique(holders, on, kind)]
 
 
 def _clique(holders: Sequence[str], day: date, kind: str) -> list[network.Tie]:
