@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from registry.access import Role
+from registry.metrics.disclosure import SUMMARY_TABLES
 from tests.conftest import Tenant
 from tests.metrics_data import build
 
@@ -34,21 +35,10 @@ async def test_xlsx_has_every_table(client, tenant: Tenant) -> None:
     assert "attachment" in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content), read_only=True)
     names = set(book.sheetnames)
+    # Every table the summary publishes, then the series, the network and the notes.
     for expected in (
         "about",
-        "totals",
-        "by_sector",
-        "by_kind",
-        "by_comune",
-        "by_area",
-        "by_task_level",
-        "by_unit",
-        "public_by_fund_source",
-        "need_coverage",
-        "need_coverage_by_comune",
-        "use",
-        "time_to_match",
-        "freshness",
+        *SUMMARY_TABLES,
         "timeseries_quarter",
         "network",
         "network_nodes_by_sector",
