@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from registry.access import Role
@@ -58,6 +59,34 @@ def _scope(
     )
 
 
+# The filters of the query, one dependency for every endpoint that takes all four; the network
+# has no user area and the outcomes only comune and area (their own below).
+def provide_filters(
+    comune: IstatQuery = None,
+    area: FromQuery[UserArea | None] = None,
+    holder_kind: FromQuery[HolderKind | None] = None,
+    sector: FromQuery[Sector | None] = None,
+) -> service.Scope:
+    return _scope(comune, area, holder_kind, sector)
+
+
+def provide_network_filters(
+    comune: IstatQuery = None,
+    holder_kind: FromQuery[HolderKind | None] = None,
+    sector: FromQuery[Sector | None] = None,
+) -> service.Scope:
+    return _scope(comune, None, holder_kind, sector)
+
+
+def provide_outcome_filters(
+    comune: IstatQuery = None, area: FromQuery[UserArea | None] = None
+) -> service.Scope:
+    return _scope(comune, area, None, None)
+
+
+Filters = NamedDependency[service.Scope]
+
+
 def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
 
@@ -65,91 +94,77 @@ def _attachment(name: str) -> dict[str, str]:
 class MetricsController(Controller):
     path = "/api/metrics"
     tags = ["metrics"]
+    dependencies = {"filters": Provide(provide_filters, sync_to_thread=False)}
 
     @get("/summary", summary="Headline figures and tables of a period (suppressed)")
     async def summary(
         self,
         actor: Actor,
+        filters: Filters,
         start: From = None,
         end: To = None,
-        comune: IstatQuery = None,
-        area: FromQuery[UserArea | None] = None,
-        holder_kind: FromQuery[HolderKind | None] = None,
-        sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> SummaryOut:
         period = service.check_range(start, end, service.today())
-        return await service.summary(
-            actor, period, _scope(comune, area, holder_kind, sector), live=live
-        )
+        return await service.summary(actor, period, filters, live=live)
 
     @get("/timeseries", summary="Figures by month or quarter (suppressed)")
     async def timeseries(
         self,
         actor: Actor,
+        filters: Filters,
         start: From = None,
         end: To = None,
         granularity: FromQuery[Granularity] = Granularity.MONTH,
-        comune: IstatQuery = None,
-        area: FromQuery[UserArea | None] = None,
-        holder_kind: FromQuery[HolderKind | None] = None,
-        sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> TimeseriesOut:
         period = service.check_range(start, end, service.today())
-        return await service.timeseries(
-            actor, period, granularity.value, _scope(comune, area, holder_kind, sector), live=live
-        )
+        return await service.timeseries(actor, period, granularity.value, filters, live=live)
 
-    @get("/network", summary="Cohesion network metrics per period, with the trend")
+    @get(
+        "/network",
+        summary="Cohesion network metrics per period, with the trend",
+        dependencies={"filters": Provide(provide_network_filters, sync_to_thread=False)},
+    )
     async def network(
         self,
         actor: Actor,
+        filters: Filters,
         start: From = None,
         end: To = None,
         granularity: FromQuery[NetworkGranularity] = NetworkGranularity.QUARTER,
-        comune: IstatQuery = None,
-        holder_kind: FromQuery[HolderKind | None] = None,
-        sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> NetworkOut:
         period = service.check_range(start, end, service.today())
-        return await service.cohesion(
-            actor, period, granularity.value, _scope(comune, None, holder_kind, sector), live=live
-        )
+        return await service.cohesion(actor, period, granularity.value, filters, live=live)
 
     @get("/coverage", summary="Need coverage, use not consumption, time to match")
     async def coverage(
         self,
         actor: Actor,
+        filters: Filters,
         start: From = None,
         end: To = None,
-        comune: IstatQuery = None,
-        area: FromQuery[UserArea | None] = None,
-        holder_kind: FromQuery[HolderKind | None] = None,
-        sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> CoverageOut:
         period = service.check_range(start, end, service.today())
-        return await service.coverage(
-            actor, period, _scope(comune, area, holder_kind, sector), live=live
-        )
+        return await service.coverage(actor, period, filters, live=live)
 
     @get(
         "/outcomes",
         summary="Outcome indicators of the plans: reviews on time, goals attained, GAS T "
         "change, closures, activation, sources of support (suppressed)",
+        dependencies={"filters": Provide(provide_outcome_filters, sync_to_thread=False)},
     )
     async def outcome_figures(
         self,
         actor: Actor,
+        filters: Filters,
         start: From = None,
         end: To = None,
-        comune: IstatQuery = None,
-        area: FromQuery[UserArea | None] = None,
     ) -> outcomes.OutcomesOut:
         period = service.check_range(start, end, service.today())
-        return await outcomes.outcomes(actor, period, _scope(comune, area, None, None))
+        return await outcomes.outcomes(actor, period, filters)
 
     async def _bundle(
         self,
@@ -171,18 +186,14 @@ class MetricsController(Controller):
     async def export_xlsx(
         self,
         actor: Actor,
+        filters: Filters,
         start: From = None,
         end: To = None,
         granularity: FromQuery[Granularity] = Granularity.MONTH,
-        comune: IstatQuery = None,
-        area: FromQuery[UserArea | None] = None,
-        holder_kind: FromQuery[HolderKind | None] = None,
-        sector: FromQuery[Sector | None] = None,
         live: Live = False,
         dialect: Dialect = exports.Dialect.ITALIAN,
     ) -> Response[bytes]:
-        scope = _scope(comune, area, holder_kind, sector)
-        b = await self._bundle(actor, start, end, granularity, scope, live)
+        b = await self._bundle(actor, start, end, granularity, filters, live)
         return Response(
             await in_worker_process(exports.xlsx_of, b, dialect),
             media_type=XLSX_MEDIA_TYPE,
@@ -198,13 +209,10 @@ class MetricsController(Controller):
         self,
         actor: Actor,
         filename: PathText,
+        filters: Filters,
         start: From = None,
         end: To = None,
         granularity: FromQuery[Granularity] = Granularity.MONTH,
-        comune: IstatQuery = None,
-        area: FromQuery[UserArea | None] = None,
-        holder_kind: FromQuery[HolderKind | None] = None,
-        sector: FromQuery[Sector | None] = None,
         live: Live = False,
         dialect: Dialect = exports.Dialect.ITALIAN,
     ) -> Response[bytes]:
@@ -213,8 +221,7 @@ class MetricsController(Controller):
             raise InvalidInput(
                 "ask for NAME.csv, NAME in lower-case letters, - and _", field="table"
             )
-        scope = _scope(comune, area, holder_kind, sector)
-        b = await self._bundle(actor, start, end, granularity, scope, live)
+        b = await self._bundle(actor, start, end, granularity, filters, live)
         return Response(
             await in_worker_process(exports.csv_of, b, table, dialect),
             media_type="text/csv",  # Litestar adds the charset to text/* types
@@ -229,18 +236,14 @@ class MetricsController(Controller):
     async def report_html(
         self,
         actor: Actor,
+        filters: Filters,
         start: From = None,
         end: To = None,
         granularity: FromQuery[Granularity] = Granularity.MONTH,
-        comune: IstatQuery = None,
-        area: FromQuery[UserArea | None] = None,
-        holder_kind: FromQuery[HolderKind | None] = None,
-        sector: FromQuery[Sector | None] = None,
         live: Live = False,
         download: FromQuery[bool] = False,
     ) -> Response[str]:
-        scope = _scope(comune, area, holder_kind, sector)
-        b = await self._bundle(actor, start, end, granularity, scope, live)
+        b = await self._bundle(actor, start, end, granularity, filters, live)
         headers = {"Cache-Control": "no-store"}
         if download:
             headers = _attachment(exports.report_filename(b, "html"))
@@ -257,17 +260,13 @@ class MetricsController(Controller):
     async def report_pdf(
         self,
         actor: Actor,
+        filters: Filters,
         start: From = None,
         end: To = None,
         granularity: FromQuery[Granularity] = Granularity.MONTH,
-        comune: IstatQuery = None,
-        area: FromQuery[UserArea | None] = None,
-        holder_kind: FromQuery[HolderKind | None] = None,
-        sector: FromQuery[Sector | None] = None,
         live: Live = False,
     ) -> Response[bytes]:
-        scope = _scope(comune, area, holder_kind, sector)
-        b = await self._bundle(actor, start, end, granularity, scope, live)
+        b = await self._bundle(actor, start, end, granularity, filters, live)
         return Response(
             await in_worker_process(report.pdf, b),
             media_type="application/pdf",
