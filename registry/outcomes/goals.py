@@ -18,7 +18,7 @@ from registry.common import set_fields
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.outcomes.records import _goals_out
-from registry.outcomes.rules import _open, _save_patch, _writer
+from registry.outcomes.rules import _open, _plan_to_write, _save_patch, _writer
 from registry.outcomes.schemas import GoalCreate, GoalOut, GoalPatch, GoalStatus
 from registry.outcomes.tables import PlanGoal
 from registry.plans.service import plan_row
@@ -42,9 +42,7 @@ async def list_goals(actor: Principal, plan_id: uuid.UUID) -> list[GoalOut]:
 async def create_goal(
     actor: Principal, plan_id: uuid.UUID, data: GoalCreate, *, now: datetime | None = None
 ) -> GoalOut:
-    plan = await plan_row(actor, plan_id)
-    _writer(actor)
-    _open(plan)
+    await _plan_to_write(actor, plan_id)
     await _check_need(plan_id, data.need_id)
     moment = now or utcnow()
     async with unit_of_work():

@@ -20,7 +20,7 @@ from registry.outcomes.follow_up import _follow_up, _set_next_review
 from registry.outcomes.gas import t_score
 from registry.outcomes.loaders import hours_in_period
 from registry.outcomes.records import _closure_out, _goals_out, _own_rows
-from registry.outcomes.rules import _open, _writer, local_today
+from registry.outcomes.rules import _plan_to_write, local_today
 from registry.outcomes.schemas import (
     GoalOut,
     GoalStatus,
@@ -38,9 +38,7 @@ async def set_next_review(
     actor: Principal, plan_id: uuid.UUID, data: NextReviewIn, *, now: datetime | None = None
 ) -> OutcomesOut:
     """The date of the next review, set or moved (e.g. the first one, when goals are set)."""
-    plan = await plan_row(actor, plan_id)
-    _writer(actor)
-    _open(plan)
+    plan = await _plan_to_write(actor, plan_id)
     moment = now or utcnow()
     if data.next_review_on is not None and data.next_review_on < local_today(moment):
         raise InvalidInput("the next review cannot be in the past", field="next_review_on")

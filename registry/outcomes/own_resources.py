@@ -16,7 +16,7 @@ from registry.common import set_fields
 from registry.db import unit_of_work
 from registry.errors import InvalidInput, NotFound
 from registry.outcomes.records import _own_rows
-from registry.outcomes.rules import _open, _read_logged, _save_patch, _writer
+from registry.outcomes.rules import _open, _plan_to_write, _read_logged, _save_patch, _writer
 from registry.outcomes.schemas import (
     OwnResourceCreate,
     OwnResourceKind,
@@ -55,9 +55,7 @@ def _check_dates(start: date | None, end: date | None) -> None:
 async def create_own_resource(
     actor: Principal, plan_id: uuid.UUID, data: OwnResourceCreate, *, now: datetime | None = None
 ) -> OwnResourceOut:
-    plan = await plan_row(actor, plan_id)
-    _writer(actor)
-    _open(plan)
+    await _plan_to_write(actor, plan_id)
     _check_dates(data.start_date, data.end_date)
     moment = now or utcnow()
     row = OwnResource(

@@ -20,7 +20,7 @@ from registry.outcomes.records import (
     _insert_levels,
     _review_outs,
 )
-from registry.outcomes.rules import _not_future, _open, _writer, local_today
+from registry.outcomes.rules import _not_future, _open, _plan_to_write, _writer, local_today
 from registry.outcomes.schemas import (
     ReviewCreate,
     ReviewKind,
@@ -56,9 +56,7 @@ async def get_review(actor: Principal, plan_id: uuid.UUID, review_id: uuid.UUID)
 async def create_review(
     actor: Principal, plan_id: uuid.UUID, data: ReviewCreate, *, now: datetime | None = None
 ) -> ReviewOut:
-    plan = await plan_row(actor, plan_id)
-    _writer(actor)
-    _open(plan)
+    plan = await _plan_to_write(actor, plan_id)
     moment = now or utcnow()
     today = local_today(moment)
     _not_future(data.held_on, today, "held_on")

@@ -48,6 +48,15 @@ def _open(plan: dict[str, Any]) -> None:
         raise Conflict("the plan is closed: reopen it to change its goals, reviews or resources")
 
 
+async def _plan_to_write(actor: Principal, plan_id: uuid.UUID) -> dict[str, Any]:
+    """The plan a social worker adds to: one the caller sees (else a 404), then the writer's
+    role, then the plan open."""
+    plan = await plan_row(actor, plan_id)
+    _writer(actor)
+    _open(plan)
+    return plan
+
+
 def _not_future(day: date, today: date, field: str) -> None:
     if day > today:
         raise InvalidInput(f"{field} is in the future", field=field)
