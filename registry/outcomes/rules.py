@@ -1,5 +1,5 @@
-"""What changes for the person (issue 15): the rules every write of this domain follows,
-and the day due dates are counted in.
+"""What changes for the person (issue 15): the rules every read and write of this domain
+follows, and the day due dates are counted in.
 
 Authorization follows the plan's detail (registry/plans/service.py `plan_row`): the owner, the
 social workers it is shared with and the UdP read; only those social workers write (the UdP
