@@ -4,6 +4,7 @@ table, the exports and the report. Every answer is aggregated and suppressed, an
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
@@ -87,6 +88,31 @@ def provide_outcome_filters(
 Filters = NamedDependency[service.Scope]
 
 
+@dataclass(frozen=True, slots=True)
+class ExportQuery:
+    """What an export or a report is asked for (checked when the bundle is made, after the
+    handler's own checks)."""
+
+    start: date | None
+    end: date | None
+    granularity: Granularity
+    scope: service.Scope
+    live: bool
+
+
+def provide_export_query(
+    filters: Filters,
+    start: From = None,
+    end: To = None,
+    granularity: FromQuery[Granularity] = Granularity.MONTH,
+    live: Live = False,
+) -> ExportQuery:
+    return ExportQuery(start, end, granularity, filters, live)
+
+
+Asked = NamedDependency[ExportQuery]
+
+
 def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
 
@@ -94,7 +120,10 @@ def _attachment(name: str) -> dict[str, str]:
 class MetricsController(Controller):
     path = "/api/metrics"
     tags = ["metrics"]
-    dependencies = {"filters": Provide(provide_filters, sync_to_thread=False)}
+    dependencies = {
+        "filters": Provide(provide_filters, sync_to_thread=False),
+        "asked": Provide(provide_export_query, sync_to_thread=False),
+    }
 
     @get("/summary", summary="Headline figures and tables of a period (suppressed)")
     async def summary(
@@ -166,17 +195,11 @@ class MetricsController(Controller):
         period = service.check_range(start, end, service.today())
         return await outcomes.outcomes(actor, period, filters)
 
-    async def _bundle(
-        self,
-        actor: Actor,
-        start: date | None,
-        end: date | None,
-        granularity: Granularity,
-        scope: service.Scope,
-        live: bool,
-    ) -> exports.Bundle:
-        period = service.check_range(start, end, service.today())
-        return await exports.bundle(actor, period, granularity.value, scope, live=live)
+    async def _bundle(self, actor: Actor, asked: ExportQuery) -> exports.Bundle:
+        period = service.check_range(asked.start, asked.end, service.today())
+        return await exports.bundle(
+            actor, period, asked.granularity.value, asked.scope, live=asked.live
+        )
 
     @get(
         "/export.xlsx",
@@ -186,14 +209,10 @@ class MetricsController(Controller):
     async def export_xlsx(
         self,
         actor: Actor,
-        filters: Filters,
-        start: From = None,
-        end: To = None,
-        granularity: FromQuery[Granularity] = Granularity.MONTH,
-        live: Live = False,
+        asked: Asked,
         dialect: Dialect = exports.Dialect.ITALIAN,
     ) -> Response[bytes]:
-        b = await self._bundle(actor, start, end, granularity, filters, live)
+        b = await self._bundle(actor, asked)
         return Response(
             await in_worker_process(exports.xlsx_of, b, dialect),
             media_type=XLSX_MEDIA_TYPE,
@@ -209,11 +228,7 @@ class MetricsController(Controller):
         self,
         actor: Actor,
         filename: PathText,
-        filters: Filters,
-        start: From = None,
-        end: To = None,
-        granularity: FromQuery[Granularity] = Granularity.MONTH,
-        live: Live = False,
+        asked: Asked,
         dialect: Dialect = exports.Dialect.ITALIAN,
     ) -> Response[bytes]:
         table = filename.removesuffix(".csv")
@@ -221,7 +236,7 @@ class MetricsController(Controller):
             raise InvalidInput(
                 "ask for NAME.csv, NAME in lower-case letters, - and _", field="table"
             )
-        b = await self._bundle(actor, start, end, granularity, filters, live)
+        b = await self._bundle(actor, asked)
         return Response(
             await in_worker_process(exports.csv_of, b, table, dialect),
             media_type="text/csv",  # Litestar adds the charset to text/* types
@@ -236,14 +251,10 @@ class MetricsController(Controller):
     async def report_html(
         self,
         actor: Actor,
-        filters: Filters,
-        start: From = None,
-        end: To = None,
-        granularity: FromQuery[Granularity] = Granularity.MONTH,
-        live: Live = False,
+        asked: Asked,
         download: FromQuery[bool] = False,
     ) -> Response[str]:
-        b = await self._bundle(actor, start, end, granularity, filters, live)
+        b = await self._bundle(actor, asked)
         headers = {"Cache-Control": "no-store"}
         if download:
             headers = _attachment(exports.report_filename(b, "html"))
@@ -260,13 +271,9 @@ class MetricsController(Controller):
     async def report_pdf(
         self,
         actor: Actor,
-        filters: Filters,
-        start: From = None,
-        end: To = None,
-        granularity: FromQuery[Granularity] = Granularity.MONTH,
-        live: Live = False,
+        asked: Asked,
     ) -> Response[bytes]:
-        b = await self._bundle(actor, start, end, granularity, filters, live)
+        b = await self._bundle(actor, asked)
         return Response(
             await in_worker_process(report.pdf, b),
             media_type="application/pdf",
