@@ -41,6 +41,22 @@ from registry.vocabularies import ApplicationStatus, DocumentStatus, ProcedureKi
 # --- procedures -----------------------------------------------------------------------------
 
 
+def notice_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The fields of `ProcedureNotice` from a procedure's row."""
+    return {
+        "id": row["id"],
+        "kind": ProcedureKind(row["kind"]),
+        "title": row["title"],
+        "description": row["description"],
+        "notice_text": row["notice_text"],
+        "notice_url": row["notice_url"],
+        "notice_published_on": row["notice_published_on"],
+        "applications_close_on": row["applications_close_on"],
+        "piano_period": row["piano_period"],
+        "status": ProcedureStatus(row["status"]),
+    }
+
+
 async def _procedure_out(row: dict[str, Any]) -> ProcedureOut:
     admitted = (Application.procedure == row["id"]) & (
         Application.status == ApplicationStatus.ADMITTED.value
@@ -52,17 +68,8 @@ async def _procedure_out(row: dict[str, Any]) -> ProcedureOut:
     )
     sessions = await ProcedureSession.count().where(ProcedureSession.procedure == row["id"])
     return ProcedureOut(
-        id=row["id"],
+        **notice_fields(row),
         ambito_id=row["ambito"],
-        kind=ProcedureKind(row["kind"]),
-        title=row["title"],
-        description=row["description"],
-        notice_text=row["notice_text"],
-        notice_url=row["notice_url"],
-        notice_published_on=row["notice_published_on"],
-        applications_close_on=row["applications_close_on"],
-        piano_period=row["piano_period"],
-        status=ProcedureStatus(row["status"]),
         organisations=organisations,
         people=people,
         sessions=sessions,

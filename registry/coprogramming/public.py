@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from registry.coprogramming import document
+from registry.coprogramming.procedures import notice_fields
 from registry.coprogramming.schemas import (
     PublicDocument,
     PublicObjective,
@@ -192,17 +193,8 @@ async def public_procedure(procedure_id: uuid.UUID) -> PublicProcedure:
             if session_id in number_of:
                 origins[link["objective"]].add(number_of[session_id])
     return PublicProcedure(
-        id=procedure["id"],
+        **notice_fields(procedure),
         ambito_name=procedure["ambito_name"],
-        kind=ProcedureKind(procedure["kind"]),
-        title=procedure["title"],
-        description=procedure["description"],
-        notice_text=procedure["notice_text"],
-        notice_url=procedure["notice_url"],
-        notice_published_on=procedure["notice_published_on"],
-        applications_close_on=procedure["applications_close_on"],
-        piano_period=procedure["piano_period"],
-        status=ProcedureStatus(procedure["status"]),
         sessions=public_sessions,
         organisations=organisations,
         organisations_by_sector=dict(

@@ -71,9 +71,10 @@ class ProcedurePatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     status: ProcedureStatus | msgspec.UnsetType = msgspec.UNSET
 
 
-class ProcedureOut(msgspec.Struct, kw_only=True):
+class ProcedureNotice(msgspec.Struct, kw_only=True):
+    """What a procedure makes public: the UdP's view and the public page both show it."""
+
     id: uuid.UUID
-    ambito_id: uuid.UUID
     kind: ProcedureKind
     title: str
     description: str
@@ -83,6 +84,10 @@ class ProcedureOut(msgspec.Struct, kw_only=True):
     applications_close_on: date | None
     piano_period: str
     status: ProcedureStatus
+
+
+class ProcedureOut(ProcedureNotice, kw_only=True):
+    ambito_id: uuid.UUID
     organisations: int  # admitted applications
     people: int  # people named by the admitted organisations
     sessions: int
@@ -372,18 +377,8 @@ class PublicObjective(msgspec.Struct, kw_only=True):
     sessions: list[int]  # numbers of the sessions it comes from (directly or via proposals)
 
 
-class PublicProcedure(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
+class PublicProcedure(ProcedureNotice, kw_only=True):
     ambito_name: str
-    kind: ProcedureKind
-    title: str
-    description: str
-    notice_text: str
-    notice_url: str
-    notice_published_on: date | None
-    applications_close_on: date | None
-    piano_period: str
-    status: ProcedureStatus
     sessions: list[PublicSession]
     organisations: list[PublicOrganisation]
     organisations_by_sector: dict[str, int]
