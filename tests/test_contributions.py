@@ -543,3 +543,38 @@ async def test_login_then_record(client, tenant: Tenant) -> None:
     headers = {"Authorization": f"Bearer {login.json()['access_token']}", **key()}
     response = await client.post("/api/contributions", json=entry(tenant), headers=headers)
     assert response.status_code == 201
+
+
+async def test_the_list_and_the_summary_filter_alike(client, tenant: Tenant) -> None:
+    """Both read one set of filters: the same entries are listed and totalled, and a bad
+    filter is refused alike, naming it."""
+    week_ago = (TODAY - timedelta(days=7)).isoformat()
+    await post_entry(client, tenant, U, quantity=1, occurred_on=week_ago)
+    kept = await post_entry(client, tenant, U, quantity=2)
+    await post_entry(client, tenant, U, quantity=4, holder_id=str(tenant.other_holder_id))
+    query = {
+        "holder_id": str(tenant.holder_id),
+        "from": (TODAY - timedelta(days=1)).isoformat(),
+        "to": TODAY.isoformat(),
+    }
+    listed = await client.get("/api/contributions", params=query, headers=tenant.headers(U))
+    assert [e["id"] for e in listed.json()["items"]] == [kept["id"]]
+    summed = await client.get("/api/contributions/summary", params=query, headers=tenant.headers(U))
+    assert (summed.json()["from_date"], summed.json()["to_date"]) == (query["from"], query["to"])
+    assert [(t["unit"], t["self_reported"], t["entries"]) for t in summed.json()["totals"]] == [
+        ("hours", 2.0, 1)
+    ]
+    for path in ("/api/contributions", "/api/contributions/summary"):
+        for bad, field in (
+            ({"holder_id": "x"}, "holder_id"),
+            ({"from": "2026-13-01"}, "from_date"),
+            ({"from": TODAY.isoformat(), "to": week_ago}, "to"),
+        ):
+            response = await client.get(path, params=bad, headers=tenant.headers(U))
+            assert response.status_code == 400, response.text
+            body = response.json()
+            assert field in [e["key"] for e in body.get("errors", [])] + [body.get("field")], body
+        response = await client.get(
+            path, params={"plan_id": str(uuid.uuid4())}, headers=tenant.headers(H)
+        )
+        assert response.status_code == 403, response.text

@@ -5,6 +5,7 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Response, get, patch, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from registry.api.params import Actor, IstatQuery, Limit, Offset
@@ -19,6 +20,7 @@ from registry.contributions.schemas import (
     ContributionCorrection,
     ContributionCreate,
     ContributionOut,
+    LedgerFilter,
     SummaryOut,
 )
 from registry.text import ONE_LINE_PATTERN
@@ -37,6 +39,32 @@ FromDate = Annotated[date | None, QueryParameter(name="from")]
 ToDate = Annotated[date | None, QueryParameter(name="to")]
 
 
+def provide_filters(
+    holder_id: FromQuery[uuid.UUID | None] = None,
+    volunteer_id: FromQuery[uuid.UUID | None] = None,
+    activity_id: FromQuery[uuid.UUID | None] = None,
+    match_id: FromQuery[uuid.UUID | None] = None,
+    plan_id: FromQuery[uuid.UUID | None] = None,
+    from_date: FromDate = None,
+    to_date: ToDate = None,
+) -> LedgerFilter:
+    """The filters the ledger's list and summary share, read from the query once."""
+    return LedgerFilter(
+        holder_id=holder_id,
+        volunteer_id=volunteer_id,
+        activity_id=activity_id,
+        match_id=match_id,
+        plan_id=plan_id,
+        from_date=from_date,
+        to_date=to_date,
+    )
+
+
+Filters = NamedDependency[LedgerFilter]
+# On the two handlers that read them, not the controller: the other routes resolve nothing more.
+_FILTERS = {"filters": Provide(provide_filters, sync_to_thread=False)}
+
+
 def _answer(entry: ContributionOut, created: bool) -> Response[ContributionOut]:
     # 201 for the request that recorded the entry, 200 for a replay of it.
     return Response(entry, status_code=201 if created else 200)
@@ -46,19 +74,17 @@ class ContributionController(Controller):
     path = "/api/contributions"
     tags = ["contributions"]
 
-    @get("/", summary="The ledger entries the caller may see (latest versions by default)")
+    @get(
+        "/",
+        summary="The ledger entries the caller may see (latest versions by default)",
+        dependencies=_FILTERS,
+    )
     async def list_contributions(
         self,
         actor: Actor,
-        holder_id: FromQuery[uuid.UUID | None] = None,
-        volunteer_id: FromQuery[uuid.UUID | None] = None,
-        activity_id: FromQuery[uuid.UUID | None] = None,
-        match_id: FromQuery[uuid.UUID | None] = None,
-        plan_id: FromQuery[uuid.UUID | None] = None,
+        filters: Filters,
         unit: FromQuery[ContributionUnit | None] = None,
         verification: FromQuery[Verification | None] = None,
-        from_date: FromDate = None,
-        to_date: ToDate = None,
         include_superseded: FromQuery[bool] = False,
         awaiting_confirmation: Annotated[
             bool,
@@ -72,15 +98,9 @@ class ContributionController(Controller):
     ) -> Page[ContributionOut]:
         return await reading.list_contributions(
             actor,
-            holder_id=holder_id,
-            volunteer_id=volunteer_id,
-            activity_id=activity_id,
-            match_id=match_id,
-            plan_id=plan_id,
+            filters,
             unit=unit,
             verification=verification,
-            from_date=from_date,
-            to_date=to_date,
             include_superseded=include_superseded,
             awaiting_confirmation=awaiting_confirmation,
             limit=limit,
@@ -102,28 +122,13 @@ class ContributionController(Controller):
     ) -> Response[ContributionOut]:
         return _answer(*await recording.record(actor, data, idempotency_key))
 
-    @get("/summary", summary="Totals per unit of the effective entries, verified apart")
-    async def summary(
-        self,
-        actor: Actor,
-        holder_id: FromQuery[uuid.UUID | None] = None,
-        volunteer_id: FromQuery[uuid.UUID | None] = None,
-        activity_id: FromQuery[uuid.UUID | None] = None,
-        match_id: FromQuery[uuid.UUID | None] = None,
-        plan_id: FromQuery[uuid.UUID | None] = None,
-        from_date: FromDate = None,
-        to_date: ToDate = None,
-    ) -> SummaryOut:
-        return await reading.summary(
-            actor,
-            holder_id=holder_id,
-            volunteer_id=volunteer_id,
-            activity_id=activity_id,
-            match_id=match_id,
-            plan_id=plan_id,
-            from_date=from_date,
-            to_date=to_date,
-        )
+    @get(
+        "/summary",
+        summary="Totals per unit of the effective entries, verified apart",
+        dependencies=_FILTERS,
+    )
+    async def summary(self, actor: Actor, filters: Filters) -> SummaryOut:
+        return await reading.summary(actor, filters)
 
     @get("/{contribution_id:uuid}")
     async def get_contribution(

@@ -12,7 +12,6 @@ Rules
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from piccolo.query.methods.select import Count, Sum
@@ -21,7 +20,13 @@ from registry.access import Principal, Role
 from registry.common import Page
 from registry.contributions import links
 from registry.contributions.quantities import shown_quantity
-from registry.contributions.schemas import ConfirmationOut, ContributionOut, SummaryOut, TotalOut
+from registry.contributions.schemas import (
+    ConfirmationOut,
+    ContributionOut,
+    LedgerFilter,
+    SummaryOut,
+    TotalOut,
+)
 from registry.contributions.tables import Contribution, ContributionConfirmation
 from registry.errors import InvalidInput, NotFound, PermissionDenied
 from registry.vocabularies import TIME_UNITS, ContributionUnit, EntryKind, Verification
@@ -199,31 +204,16 @@ async def get_contribution(actor: Principal, contribution_id: uuid.UUID) -> Cont
 
 async def list_contributions(
     actor: Principal,
+    filters: LedgerFilter,
     *,
-    holder_id: uuid.UUID | None = None,
-    volunteer_id: uuid.UUID | None = None,
-    activity_id: uuid.UUID | None = None,
-    match_id: uuid.UUID | None = None,
-    plan_id: uuid.UUID | None = None,
     unit: ContributionUnit | None = None,
     verification: Verification | None = None,
-    from_date: date | None = None,
-    to_date: date | None = None,
     include_superseded: bool = False,
     awaiting_confirmation: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[ContributionOut]:
-    where = _filters(
-        actor,
-        holder_id=holder_id,
-        volunteer_id=volunteer_id,
-        activity_id=activity_id,
-        match_id=match_id,
-        plan_id=plan_id,
-        from_date=from_date,
-        to_date=to_date,
-    )
+    where = _filters(actor, filters)
     if not include_superseded or awaiting_confirmation:
         where &= effective_where(actor.ambito_id)
     if awaiting_confirmation:
@@ -251,36 +241,26 @@ async def list_contributions(
     return Page(items=await _outs(actor, rows), total=total, limit=limit, offset=offset)
 
 
-def _filters(
-    actor: Principal,
-    *,
-    holder_id: uuid.UUID | None = None,
-    volunteer_id: uuid.UUID | None = None,
-    activity_id: uuid.UUID | None = None,
-    match_id: uuid.UUID | None = None,
-    plan_id: uuid.UUID | None = None,
-    from_date: date | None = None,
-    to_date: date | None = None,
-) -> Any:
-    if from_date and to_date and to_date < from_date:
+def _filters(actor: Principal, filters: LedgerFilter) -> Any:
+    if filters.from_date and filters.to_date and filters.to_date < filters.from_date:
         raise InvalidInput("'to' must not be before 'from'", field="to")
     where = visible_where(actor)
-    if holder_id:
-        where &= Contribution.holder == holder_id
-    if volunteer_id:
-        where &= Contribution.volunteer == volunteer_id
-    if activity_id:
-        where &= Contribution.activity == activity_id
-    if match_id:
-        where &= Contribution.match_id == match_id
-    if plan_id:
+    if filters.holder_id:
+        where &= Contribution.holder == filters.holder_id
+    if filters.volunteer_id:
+        where &= Contribution.volunteer == filters.volunteer_id
+    if filters.activity_id:
+        where &= Contribution.activity == filters.activity_id
+    if filters.match_id:
+        where &= Contribution.match_id == filters.match_id
+    if filters.plan_id:
         if actor.role not in _PLAN_SIDE:
             raise PermissionDenied("only the plan side filters by plan")
-        where &= Contribution.plan_id == plan_id
-    if from_date:
-        where &= Contribution.occurred_on >= from_date
-    if to_date:
-        where &= Contribution.occurred_on <= to_date
+        where &= Contribution.plan_id == filters.plan_id
+    if filters.from_date:
+        where &= Contribution.occurred_on >= filters.from_date
+    if filters.to_date:
+        where &= Contribution.occurred_on <= filters.to_date
     return where
 
 
@@ -320,28 +300,9 @@ async def history(actor: Principal, contribution_id: uuid.UUID) -> list[Contribu
     return await _outs(actor, chain)
 
 
-async def summary(
-    actor: Principal,
-    *,
-    holder_id: uuid.UUID | None = None,
-    volunteer_id: uuid.UUID | None = None,
-    activity_id: uuid.UUID | None = None,
-    match_id: uuid.UUID | None = None,
-    plan_id: uuid.UUID | None = None,
-    from_date: date | None = None,
-    to_date: date | None = None,
-) -> SummaryOut:
+async def summary(actor: Principal, filters: LedgerFilter) -> SummaryOut:
     """Totals of the effective entries the caller may see, per unit, verified apart."""
-    where = _filters(
-        actor,
-        holder_id=holder_id,
-        volunteer_id=volunteer_id,
-        activity_id=activity_id,
-        match_id=match_id,
-        plan_id=plan_id,
-        from_date=from_date,
-        to_date=to_date,
-    ) & effective_where(actor.ambito_id)
+    where = _filters(actor, filters) & effective_where(actor.ambito_id)
     totals: dict[str, dict[str, int]] = {}
     for is_verified, condition in (
         (True, verified_where(actor.ambito_id)),
@@ -369,8 +330,8 @@ async def summary(
                 bucket["verified_value"] += int(row["value_cents"] or 0)
     order = list(ContributionUnit)
     return SummaryOut(
-        from_date=from_date,
-        to_date=to_date,
+        from_date=filters.from_date,
+        to_date=filters.to_date,
         totals=[
             TotalOut(
                 unit=ContributionUnit(unit),

@@ -175,3 +175,16 @@ class SummaryOut(msgspec.Struct, kw_only=True):
     from_date: date | None
     to_date: date | None
     totals: list[TotalOut]
+
+
+class LedgerFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Which entries a list or a summary of the ledger covers (None: any); the dates are
+    the days the entries occurred on, both included."""
+
+    holder_id: uuid.UUID | None = None
+    volunteer_id: uuid.UUID | None = None
+    activity_id: uuid.UUID | None = None
+    match_id: uuid.UUID | None = None
+    plan_id: uuid.UUID | None = None
+    from_date: date | None = None
+    to_date: date | None = None
