@@ -41,50 +41,38 @@ def today(at: datetime | None = None) -> date:
 # --- lookups: another ambito's record (or a draft procedure for non-UdP) is a 404 ----------
 
 
-async def _procedure(actor: Principal, procedure_id: uuid.UUID) -> dict[str, Any]:
+async def _in_ambito(actor: Principal, table: Any, row_id: uuid.UUID, what: str) -> dict[str, Any]:
+    """The row of `table` with that id in the actor's ambito, else a 404 naming `what`."""
     row = (
-        await Procedure.select()
-        .where((Procedure.id == procedure_id) & (Procedure.ambito == actor.ambito_id))
-        .first()
+        await table.select().where((table.id == row_id) & (table.ambito == actor.ambito_id)).first()
     )
+    if row is None:
+        raise NotFound(f"no such {what}")
+    return row
+
+
+async def _procedure(actor: Principal, procedure_id: uuid.UUID) -> dict[str, Any]:
+    row = await _in_ambito(actor, Procedure, procedure_id, "procedure")
     # A draft is the UdP's work in progress: nobody else learns it exists.
-    if row is None or (row["status"] == ProcedureStatus.DRAFT and actor.role is not Role.UDP_ADMIN):
+    if row["status"] == ProcedureStatus.DRAFT and actor.role is not Role.UDP_ADMIN:
         raise NotFound("no such procedure")
     return row
 
 
 async def _session(actor: Principal, session_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        await ProcedureSession.select()
-        .where((ProcedureSession.id == session_id) & (ProcedureSession.ambito == actor.ambito_id))
-        .first()
-    )
-    if row is None:
-        raise NotFound("no such session")
+    row = await _in_ambito(actor, ProcedureSession, session_id, "session")
     await _procedure(actor, row["procedure"])
     return row
 
 
 async def _table(actor: Principal, table_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        await WorkingTable.select()
-        .where((WorkingTable.id == table_id) & (WorkingTable.ambito == actor.ambito_id))
-        .first()
-    )
-    if row is None:
-        raise NotFound("no such table")
+    row = await _in_ambito(actor, WorkingTable, table_id, "table")
     session = await _session(actor, row["session"])
     return {**row, "procedure": session["procedure"]}
 
 
 async def _application(actor: Principal, application_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        await Application.select()
-        .where((Application.id == application_id) & (Application.ambito == actor.ambito_id))
-        .first()
-    )
-    if row is None:
-        raise NotFound("no such application")
+    row = await _in_ambito(actor, Application, application_id, "application")
     await _procedure(actor, row["procedure"])
     actor.require(Role.UDP_ADMIN, Role.HOLDER_MANAGER)
     # Another organisation's application (and its people) is not the manager's to see.

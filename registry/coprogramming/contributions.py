@@ -11,6 +11,7 @@ from registry.common import now as current_time
 from registry.common import set_fields
 from registry.coprogramming.access import (
     _attends,
+    _in_ambito,
     _own_admitted_application,
     _procedure,
     _require_participant,
@@ -18,7 +19,7 @@ from registry.coprogramming.access import (
 )
 from registry.coprogramming.schemas import ContributionCreate, ContributionOut, ContributionPatch
 from registry.coprogramming.tables import Attendance, TableContribution
-from registry.errors import InvalidInput, NotFound, PermissionDenied
+from registry.errors import InvalidInput, PermissionDenied
 from registry.resources.tables import Resource
 from registry.taxonomy import service as taxonomy
 from registry.vocabularies import GuidingQuestion
@@ -136,16 +137,7 @@ async def _get_contribution(contribution_id: uuid.UUID) -> ContributionOut:
 
 
 async def _own_contribution(actor: Principal, contribution_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        await TableContribution.select()
-        .where(
-            (TableContribution.id == contribution_id)
-            & (TableContribution.ambito == actor.ambito_id)
-        )
-        .first()
-    )
-    if row is None:
-        raise NotFound("no such contribution")
+    row = await _in_ambito(actor, TableContribution, contribution_id, "contribution")
     table = await _table(actor, row["working_table"])
     await _may_contribute(actor, table)
     if actor.role is not Role.UDP_ADMIN and row["holder"] != actor.holder_id:

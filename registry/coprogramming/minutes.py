@@ -10,7 +10,7 @@ from typing import Any
 from registry.access import Principal, Role
 from registry.common import now as current_time
 from registry.coprogramming import document
-from registry.coprogramming.access import READERS, _session
+from registry.coprogramming.access import READERS, _in_ambito, _session
 from registry.coprogramming.contributions import _contribution_query
 from registry.coprogramming.schemas import DocumentOut
 from registry.coprogramming.sessions import _attendance_query, _tables_out
@@ -100,13 +100,7 @@ async def edit_minutes(
 async def _minutes_row(
     actor: Principal, minutes_id: uuid.UUID
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    row = (
-        await Minutes.select()
-        .where((Minutes.id == minutes_id) & (Minutes.ambito == actor.ambito_id))
-        .first()
-    )
-    if row is None:
-        raise NotFound("no such minutes")
+    row = await _in_ambito(actor, Minutes, minutes_id, "minutes")
     session = await _session(actor, row["session"])
     if row["status"] != DocumentStatus.APPROVED and actor.role is not Role.UDP_ADMIN:
         raise NotFound("no such minutes")  # drafts are the UdP's

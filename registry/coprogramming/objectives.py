@@ -11,7 +11,7 @@ from typing import Any
 from registry.access import Principal, Role
 from registry.common import now as current_time
 from registry.common import set_fields
-from registry.coprogramming.access import READERS, _procedure
+from registry.coprogramming.access import READERS, _in_ambito, _procedure
 from registry.coprogramming.schemas import ObjectiveCreate, ObjectiveOut, ObjectivePatch
 from registry.coprogramming.tables import (
     Objective,
@@ -20,7 +20,7 @@ from registry.coprogramming.tables import (
     TableContribution,
 )
 from registry.db import unit_of_work
-from registry.errors import InvalidInput, NotFound
+from registry.errors import InvalidInput
 from registry.vocabularies import GuidingQuestion
 
 # --- Piano objectives -----------------------------------------------------------------------
@@ -113,13 +113,7 @@ async def list_objectives(actor: Principal, procedure_id: uuid.UUID) -> list[Obj
 
 
 async def _objective(actor: Principal, objective_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        await Objective.select()
-        .where((Objective.id == objective_id) & (Objective.ambito == actor.ambito_id))
-        .first()
-    )
-    if row is None:
-        raise NotFound("no such objective")
+    row = await _in_ambito(actor, Objective, objective_id, "objective")
     await _procedure(actor, row["procedure"])
     return row
 

@@ -10,7 +10,7 @@ from typing import Any
 from registry.access import Principal, Role
 from registry.common import now as current_time
 from registry.common import set_fields
-from registry.coprogramming.access import READERS, _procedure, _session, _table
+from registry.coprogramming.access import READERS, _in_ambito, _procedure, _session, _table
 from registry.coprogramming.schemas import (
     AttendanceIn,
     AttendanceOut,
@@ -30,7 +30,7 @@ from registry.coprogramming.tables import (
     WorkingTable,
 )
 from registry.db import unit_of_work
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.errors import Conflict, InvalidInput
 from registry.vocabularies import ApplicationStatus, DocumentStatus, SessionKind
 
 # --- sessions, tables, attendance -----------------------------------------------------------
@@ -339,13 +339,7 @@ async def record_attendance(
 
 
 async def delete_attendance(actor: Principal, attendance_id: uuid.UUID) -> None:
-    row = (
-        await Attendance.select()
-        .where((Attendance.id == attendance_id) & (Attendance.ambito == actor.ambito_id))
-        .first()
-    )
-    if row is None:
-        raise NotFound("no such attendance")
+    row = await _in_ambito(actor, Attendance, attendance_id, "attendance")
     await _session(actor, row["session"])
     actor.require(Role.UDP_ADMIN)
     await Attendance.delete().where(Attendance.id == attendance_id)

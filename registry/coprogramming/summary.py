@@ -10,7 +10,7 @@ from typing import Any
 from registry.access import Principal, Role
 from registry.common import now as current_time
 from registry.coprogramming import document
-from registry.coprogramming.access import READERS, _procedure
+from registry.coprogramming.access import READERS, _in_ambito, _procedure
 from registry.coprogramming.minutes import _latest_approved_minutes
 from registry.coprogramming.objectives import list_objectives
 from registry.coprogramming.schemas import DocumentOut
@@ -96,13 +96,7 @@ async def edit_summary(
 
 
 async def _summary_row(actor: Principal, summary_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        await SummaryDocument.select()
-        .where((SummaryDocument.id == summary_id) & (SummaryDocument.ambito == actor.ambito_id))
-        .first()
-    )
-    if row is None:
-        raise NotFound("no such summary document")
+    row = await _in_ambito(actor, SummaryDocument, summary_id, "summary document")
     await _procedure(actor, row["procedure"])
     if row["status"] != DocumentStatus.APPROVED and actor.role is not Role.UDP_ADMIN:
         raise NotFound("no such summary document")
