@@ -416,6 +416,81 @@ async def test_volunteer_downloads_its_data_and_the_udp_answers_a_paper_request(
     assert [(i["kind"], i["subject_id"]) for i in listed["items"]] == [("access", str(volunteer))]
 
 
+async def test_volunteer_asks_for_erasure_and_the_udp_declines_then_carries_it_out(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """Erasure asked in the app waits for the UdP: declined with a reason the volunteer is
+    told, then asked again and carried out; nothing is erased while it waits."""
+    t = tenant
+    await _volunteer_with_data(t, datetime.now(UTC))
+    v, u = t.headers(V), t.headers(U)
+
+    async def told(user: uuid.UUID, kind: str) -> list[dict[str, Any]]:
+        rows = await Notification.select().where(
+            (Notification.user == user) & (Notification.event_type == kind)
+        )
+        return list(rows)
+
+    r = await client.post("/api/privacy/me/erasure", headers=v)
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert (first["kind"], first["status"], first["channel"]) == ("erasure", "pending", "app")
+    assert first["subject_id"] == str(t.users[V]) and first["executed_at"] is None
+    again = await client.post("/api/privacy/me/erasure", headers=v)
+    assert again.status_code == 409 and "already waiting" in again.text
+    # The UdP is told, without the volunteer's name; the request waits in its list.
+    [notice] = await told(t.users[U], "privacy.request_received")
+    assert t.usernames[V] not in notice["title"] + notice["body"]
+    assert notice["read_at"] is None
+    listed = (await client.get("/api/privacy/requests", headers=u)).json()["items"]
+    assert [(i["id"], i["status"]) for i in listed] == [(first["id"], "pending")]
+    # Nothing is erased while it waits: the volunteer still signs in and has its data.
+    mine = await client.get("/api/privacy/me/export", headers=v)
+    assert mine.status_code == 200 and len(mine.json()["contributions"]) == 2
+
+    r = await client.post(
+        f"/api/privacy/requests/{first['id']}/decline", json={"reason": "maybe"}, headers=u
+    )
+    assert r.status_code == 400 and "reason" in r.text
+    r = await client.post(
+        f"/api/privacy/requests/{first['id']}/decline",
+        json={"reason": "identity_not_verified", "reference": "prot. 7/2026"},
+        headers=u,
+    )
+    assert r.status_code == 200, r.text
+    declined = r.json()
+    assert (declined["status"], declined["outcome"]) == (
+        "declined",
+        {"declined": "identity_not_verified"},
+    )
+    [answer] = await told(t.users[V], "privacy.request_declined")
+    assert "verificare l'identità" in answer["body"]
+    [notice] = await told(t.users[U], "privacy.request_received")
+    assert notice["read_at"] is not None  # resolved: marked read
+    r = await client.post(f"/api/privacy/requests/{first['id']}/execute", headers=u)
+    assert r.status_code == 409 and "declined" in r.text
+    assert (await client.get("/api/privacy/me/export", headers=v)).status_code == 200
+    mine = (await client.get("/api/privacy/me/requests", headers=v)).json()
+    assert [(m["id"], m["status"]) for m in mine] == [(first["id"], "declined")]
+
+    # Asked again, and carried out: the account is closed, the hours stay anonymous.
+    second = (await client.post("/api/privacy/me/erasure", headers=v)).json()
+    assert second["status"] == "pending"
+    r = await client.post(f"/api/privacy/requests/{second['id']}/execute", headers=u)
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["status"] == "executed" and done["executed_at"] is not None
+    assert done["outcome"]["account"] == 1 and done["outcome"]["ledger_entries_kept"] == 2
+    assert (await client.get("/api/privacy/me/export", headers=v)).status_code == 401
+    user = await User.select(User.username, User.active).where(User.id == t.users[V]).first()
+    assert user is not None and not user["active"] and user["username"] != t.usernames[V]
+    assert await Contribution.count().where(Contribution.volunteer == t.users[V]) == 2
+    events = (await client.get("/api/privacy/events", headers=u)).json()["items"]
+    assert {e["action"] for e in events} >= {"declined", "erasure"}
+    r = await client.post(f"/api/privacy/requests/{second['id']}/execute", headers=u)
+    assert r.status_code == 409
+
+
 async def test_retention_job_removes_what_expired_and_keeps_the_figures(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
@@ -925,6 +1000,23 @@ async def _access_request(t: Tenant) -> uuid.UUID:
     return request.id
 
 
+async def _pending_erasure(t: Tenant) -> uuid.UUID:
+    request = PrivacyRequest(
+        ambito=t.ambito_id,
+        kind="erasure",
+        subject_kind="user",
+        subject_id=t.users[V],
+        channel="app",
+        status="pending",
+        requested_by=t.users[V],
+        requested_by_role="volunteer",
+        received_at=datetime.now(UTC),
+        outcome="{}",
+    )
+    await request.save()
+    return request.id
+
+
 def _all(status: int) -> dict[Role, int]:
     return dict.fromkeys(Role, status)
 
@@ -948,6 +1040,22 @@ CASES: list[tuple[str, str, Any, dict[Role, int], dict[Role, int] | None]] = [
         None,
         ONLY_UDP,
         {U: 404, S: 404, H: 404, V: 404},
+    ),
+    ("POST", "/api/privacy/me/erasure", None, {U: 403, S: 403, H: 403, V: 201}, None),
+    ("GET", "/api/privacy/me/requests", None, _all(200), None),
+    (
+        "POST",
+        "/api/privacy/requests/{pending}/execute",
+        None,
+        ONLY_UDP,
+        {U: 404, S: 403, H: 403, V: 403},
+    ),
+    (
+        "POST",
+        "/api/privacy/requests/{pending}/decline",
+        lambda t: {"reason": "legal_obligation"},
+        ONLY_UDP,
+        {U: 404, S: 403, H: 403, V: 403},
     ),
     (
         "POST",
@@ -987,6 +1095,8 @@ async def test_authorization(client: httpx.AsyncClient, case: tuple) -> None:
             url = path
             if "{request}" in url:
                 url = url.replace("{request}", str(await _access_request(target)))
+            if "{pending}" in url:
+                url = url.replace("{pending}", str(await _pending_erasure(target)))
             data = None
             if body == "plan":
                 data = {"kind": "plan_erasure", "subject_id": str(await _plan(target))}

@@ -48,7 +48,7 @@ const ROUTES = [
   { path: '/utenti', load: () => import('./screens/users.js'), roles: UDP, menu: 'Utenti' },
   { path: '/password', load: () => import('./screens/password.js'), roles: ALL },
   { path: '/notifiche', load: () => import('./screens/notifications.js'), roles: ALL, menu: 'Notifiche', counts: 'all' },
-  { path: '/privacy', load: () => import('./screens/privacy.js'), roles: ALL, menu: { udp_admin: 'Dati personali', default: 'I miei dati' } }, // issue 19
+  { path: '/privacy', load: () => import('./screens/privacy.js'), roles: ALL, menu: { udp_admin: 'Dati personali', default: 'I miei dati' }, counts: ['privacy.request_received', 'privacy.request_declined'] }, // issue 19
 ];
 
 function compile(pattern) {

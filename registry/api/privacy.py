@@ -19,6 +19,7 @@ from registry.common import Page
 from registry.offload import in_worker_process
 from registry.privacy import service
 from registry.privacy.schemas import (
+    DeclineIn,
     EventOut,
     RegisterOut,
     RequestIn,
@@ -85,6 +86,32 @@ class PrivacyController(Controller):
     @post("/requests", summary="Record a request (access, erasure, consent withdrawal) and do it")
     async def create_request(self, actor: Actor, data: JSONBody[RequestIn]) -> RequestOut:
         return await service.create_request(actor, data)
+
+    @post("/me/erasure", summary="A volunteer asks to be erased (waits for the UdP)")
+    async def ask_erasure(self, actor: Actor) -> RequestOut:
+        return await service.ask_erasure(actor)
+
+    @get("/me/requests", summary="The requests about me and where they stand")
+    async def my_requests(self, actor: Actor) -> list[RequestOut]:
+        return await service.my_requests(actor)
+
+    @post(
+        "/requests/{request_id:uuid}/execute",
+        status_code=200,
+        summary="Carry out a request the subject made in the app (UdP)",
+    )
+    async def execute_request(self, actor: Actor, request_id: FromPath[uuid.UUID]) -> RequestOut:
+        return await service.execute_request(actor, request_id)
+
+    @post(
+        "/requests/{request_id:uuid}/decline",
+        status_code=200,
+        summary="Decline a request the subject made in the app, with the reason (UdP)",
+    )
+    async def decline_request(
+        self, actor: Actor, request_id: FromPath[uuid.UUID], data: JSONBody[DeclineIn]
+    ) -> RequestOut:
+        return await service.decline_request(actor, request_id, data)
 
     @get(
         "/requests/{request_id:uuid}/export",

@@ -32,6 +32,9 @@ class EventType(StrEnum):
     # minutes of a session it took part in were approved
     COPROG_APPLICATION_DECIDED = "coprogramming.application_decided"
     COPROG_MINUTES_APPROVED = "coprogramming.minutes_approved"
+    # issue 19: a volunteer asked in the app to be erased (to the UdP); the UdP declined it
+    PRIVACY_REQUEST_RECEIVED = "privacy.request_received"
+    PRIVACY_REQUEST_DECLINED = "privacy.request_declined"
     PING = "webhook.ping"
 
 

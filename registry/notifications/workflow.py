@@ -466,3 +466,52 @@ async def coprogramming_minutes_approved(
         subject=f"coprogramming:{procedure_id}",
         data={"procedure_id": str(procedure_id), "session_id": str(session_id), "version": version},
     )
+
+
+async def privacy_erasure_asked(actor: Principal, *, request_id: uuid.UUID) -> None:
+    """The UdP: a volunteer asked in the app to be erased. The notice names nobody."""
+    await announce(
+        actor,
+        EventType.PRIVACY_REQUEST_RECEIVED,
+        users=await users_with_role(actor.ambito_id, Role.UDP_ADMIN),
+        title="Richiesta di cancellazione di un volontario",
+        body=(
+            "Un volontario ha chiesto dall'app la cancellazione del proprio account e dei "
+            "propri dati (art. 17 GDPR). Eseguila, o respingila con il motivo, in «Dati "
+            "personali»: la risposta è dovuta entro un mese (art. 12)."
+        ),
+        link="#/privacy?tab=richieste",
+        subject=f"privacy:{request_id}",
+        data={"request_id": str(request_id)},
+    )
+
+
+DECLINE_REASONS = {
+    "identity_not_verified": "non è stato possibile verificare l'identità di chi l'ha chiesta",
+    "legal_obligation": "i dati devono essere conservati per un obbligo di legge (art. 17, par. 3)",
+    "withdrawn_by_subject": "l'hai ritirata tu",
+}
+
+
+async def privacy_request_decided(
+    actor: Principal, *, request_id: uuid.UUID, subject_id: uuid.UUID, reason: str | None
+) -> None:
+    """The request is no longer waiting: the UdP's notices of it are resolved; a declined
+    one is told to the volunteer with the reason (an executed one closed the account)."""
+    await resolve(actor.ambito_id, f"privacy:{request_id}", [EventType.PRIVACY_REQUEST_RECEIVED])
+    if reason is None:
+        return
+    await announce(
+        actor,
+        EventType.PRIVACY_REQUEST_DECLINED,
+        users=[subject_id],
+        title="Richiesta di cancellazione respinta",
+        body=(
+            "L'Ufficio di Piano non ha eseguito la tua richiesta di cancellazione: "
+            f"{DECLINE_REASONS[reason]}. Puoi chiedere chiarimenti all'Ufficio di Piano o "
+            "al Responsabile della protezione dei dati."
+        ),
+        link="#/privacy",
+        subject=f"privacy:{request_id}",
+        data={"request_id": str(request_id), "reason": reason},
+    )

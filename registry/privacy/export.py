@@ -41,7 +41,11 @@ REQUEST_NAMES = {
     "consent_withdrawal": "revoca del consenso",
 }
 CHANNEL_NAMES = {"paper": "su carta", "app": "dall'app"}
-STATUS_NAMES = {"executed": "eseguita"}
+STATUS_NAMES = {
+    "executed": "eseguita",
+    "pending": "in attesa dell'Ufficio di Piano",
+    "declined": "respinta",
+}
 
 
 def _plain(value: Any) -> Any:

@@ -34,6 +34,26 @@ class RequestIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reference: Annotated[Line, msgspec.Meta(max_length=100)] = ""
 
 
+class RequestStatus(StrEnum):
+    PENDING = "pending"  # asked by the subject in the app: the UdP carries it out or declines
+    EXECUTED = "executed"
+    DECLINED = "declined"
+
+
+class DeclineReason(StrEnum):
+    """Why the UdP does not carry out a request (art. 12(4): the subject is told why)."""
+
+    IDENTITY_NOT_VERIFIED = "identity_not_verified"
+    LEGAL_OBLIGATION = "legal_obligation"  # e.g. records the ambito must keep (art. 17(3)(b))
+    WITHDRAWN_BY_SUBJECT = "withdrawn_by_subject"
+
+
+class DeclineIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    reason: DeclineReason
+    # The UdP's protocol number of its answer: never the person's name.
+    reference: Annotated[Line, msgspec.Meta(max_length=100)] = ""
+
+
 class RequestOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     kind: RequestKind

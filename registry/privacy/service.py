@@ -29,20 +29,23 @@ from registry.audit.tables import AccessLog
 from registry.common import Page, now
 from registry.config import Settings
 from registry.db import unit_of_work
-from registry.errors import InvalidInput, NotFound, PermissionDenied
+from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.holders.tables import Holder
+from registry.notifications import workflow
 from registry.notifications.tables import WebhookEndpoint
 from registry.offload import in_worker_process
 from registry.plans.service import plan_row
 from registry.privacy import erasure, export, retention
 from registry.privacy.schemas import (
     Channel,
+    DeclineIn,
     EventOut,
     ProcessingActivity,
     RegisterOut,
     RequestIn,
     RequestKind,
     RequestOut,
+    RequestStatus,
     RetentionOut,
 )
 from registry.privacy.tables import PrivacyEvent, PrivacyRequest, RetentionSetting
@@ -116,7 +119,10 @@ async def _check_subject(actor: Principal, data: RequestIn) -> None:
 async def create_request(actor: Principal, data: RequestIn) -> RequestOut:
     """Record a request and carry it out at once; the record keeps counts, never the data."""
     if actor.role is Role.VOLUNTEER:
-        raise PermissionDenied("a volunteer downloads its own data from /api/privacy/me/export")
+        raise PermissionDenied(
+            "a volunteer downloads its own data from /api/privacy/me/export and asks for "
+            "erasure with POST /api/privacy/me/erasure"
+        )
     await _check_subject(actor, data)
     moment = now()
     request = PrivacyRequest(
@@ -126,7 +132,7 @@ async def create_request(actor: Principal, data: RequestIn) -> RequestOut:
         subject_id=data.subject_id,
         channel=data.channel.value,
         reference=data.reference,
-        status="executed",
+        status=RequestStatus.EXECUTED.value,
         requested_by=actor.user_id,
         requested_by_role=actor.role.value,
         received_at=moment,
@@ -134,41 +140,156 @@ async def create_request(actor: Principal, data: RequestIn) -> RequestOut:
         outcome="{}",
     )
     async with unit_of_work():
-        outcome: dict[str, Any]
-        if data.kind is RequestKind.ACCESS:
-            # Handed over by GET /requests/{id}/export, built fresh each time it is read.
-            outcome = {"export": 1}
-        elif data.kind is RequestKind.ERASURE:
-            outcome = await erasure.erase_volunteer(actor.ambito_id, data.subject_id)
-        elif data.kind is RequestKind.CONTACT_ERASURE:
-            outcome = await erasure.erase_holder_contact(
-                actor.ambito_id, data.subject_id, data.contact
-            )
-        elif data.kind is RequestKind.CONSENT_WITHDRAWAL:
-            outcome = await erasure.withdraw_consent(actor.ambito_id, data.subject_id)
-        else:
-            outcome = await erasure.erase_plan_text(actor.ambito_id, data.subject_id)
-            await audit.record(
-                actor,
-                AuditAction.PLAN_UPDATE,
-                data.subject_id,
-                detail="cancellazione su richiesta dell'interessato",
-            )
-        request.outcome = json.dumps(outcome)
+        await _carry_out(actor, request, data.kind, data.subject_id, data.contact, moment)
+    return await _request(actor.ambito_id, request.id)
+
+
+async def _carry_out(
+    actor: Principal,
+    request: PrivacyRequest,
+    kind: RequestKind,
+    subject_id: uuid.UUID,
+    contact: str,
+    moment: datetime,
+) -> None:
+    """Do what the request asks, save it with its counts and log the execution (inside the
+    caller's unit of work: all of it, or nothing)."""
+    outcome: dict[str, Any]
+    if kind is RequestKind.ACCESS:
+        # Handed over by GET /requests/{id}/export, built fresh each time it is read.
+        outcome = {"export": 1}
+    elif kind is RequestKind.ERASURE:
+        outcome = await erasure.erase_volunteer(actor.ambito_id, subject_id)
+    elif kind is RequestKind.CONTACT_ERASURE:
+        outcome = await erasure.erase_holder_contact(actor.ambito_id, subject_id, contact)
+    elif kind is RequestKind.CONSENT_WITHDRAWAL:
+        outcome = await erasure.withdraw_consent(actor.ambito_id, subject_id)
+    else:
+        outcome = await erasure.erase_plan_text(actor.ambito_id, subject_id)
+        await audit.record(
+            actor,
+            AuditAction.PLAN_UPDATE,
+            subject_id,
+            detail="cancellazione su richiesta dell'interessato",
+        )
+    request.outcome = json.dumps(outcome)
+    await request.save()
+    await PrivacyEvent.insert(
+        PrivacyEvent(
+            ambito=actor.ambito_id,
+            request=request.id,
+            at=moment,
+            action=kind.value,
+            actor=actor.user_id,
+            summary=json.dumps(outcome),
+        )
+    )
+
+
+async def _request(ambito_id: uuid.UUID, request_id: uuid.UUID) -> RequestOut:
+    row = (
+        await PrivacyRequest.select()
+        .where((PrivacyRequest.id == request_id) & (PrivacyRequest.ambito == ambito_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such request")
+    return _request_out(row)
+
+
+async def ask_erasure(actor: Principal) -> RequestOut:
+    """A volunteer asks, in the app, to be erased: the request waits for the UdP, which
+    carries it out (erasure cannot be undone) or declines it with a reason."""
+    actor.require(Role.VOLUNTEER)
+    async with unit_of_work():
+        waiting = await PrivacyRequest.exists().where(
+            (PrivacyRequest.subject_id == actor.user_id)
+            & (PrivacyRequest.kind == RequestKind.ERASURE.value)
+            & (PrivacyRequest.status == RequestStatus.PENDING.value)
+        )
+        if waiting:
+            raise Conflict("your erasure request is already waiting for the Ufficio di Piano")
+        request = PrivacyRequest(
+            ambito=actor.ambito_id,
+            kind=RequestKind.ERASURE.value,
+            subject_kind=SUBJECT_KIND[RequestKind.ERASURE],
+            subject_id=actor.user_id,
+            channel=Channel.APP.value,
+            reference="",
+            status=RequestStatus.PENDING.value,
+            requested_by=actor.user_id,
+            requested_by_role=actor.role.value,
+            received_at=now(),
+            executed_at=None,
+            outcome="{}",
+        )
+        await request.save()
+        await workflow.privacy_erasure_asked(actor, request_id=request.id)
+    return await _request(actor.ambito_id, request.id)
+
+
+async def my_requests(actor: Principal) -> list[RequestOut]:
+    """The requests about the caller, newest first (a volunteer follows its own)."""
+    rows = (
+        await PrivacyRequest.select()
+        .where(
+            (PrivacyRequest.ambito == actor.ambito_id)
+            & (PrivacyRequest.subject_id == actor.user_id)
+        )
+        .order_by(PrivacyRequest.received_at, ascending=False)
+    )
+    return [_request_out(r) for r in rows]
+
+
+async def _pending(actor: Principal, request_id: uuid.UUID) -> PrivacyRequest:
+    actor.require(Role.UDP_ADMIN)
+    request = (
+        await PrivacyRequest.objects()
+        .where((PrivacyRequest.id == request_id) & (PrivacyRequest.ambito == actor.ambito_id))
+        .first()
+    )
+    if request is None:
+        raise NotFound("no such request")
+    if request.status != RequestStatus.PENDING.value:
+        raise Conflict(f"the request is {request.status}, not pending")
+    return request
+
+
+async def execute_request(actor: Principal, request_id: uuid.UUID) -> RequestOut:
+    """The UdP carries out a request the subject made in the app."""
+    async with unit_of_work():
+        request = await _pending(actor, request_id)
+        moment = now()
+        request.status = RequestStatus.EXECUTED.value
+        request.executed_at = moment
+        await _carry_out(actor, request, RequestKind(request.kind), request.subject_id, "", moment)
+    return await _request(actor.ambito_id, request_id)
+
+
+async def decline_request(actor: Principal, request_id: uuid.UUID, data: DeclineIn) -> RequestOut:
+    """The UdP declines a request, with the reason the subject is told; nothing is erased."""
+    async with unit_of_work():
+        request = await _pending(actor, request_id)
+        moment = now()
+        request.status = RequestStatus.DECLINED.value
+        request.executed_at = moment
+        request.reference = data.reference
+        request.outcome = json.dumps({"declined": data.reason.value})
         await request.save()
         await PrivacyEvent.insert(
             PrivacyEvent(
                 ambito=actor.ambito_id,
                 request=request.id,
                 at=moment,
-                action=data.kind.value,
+                action="declined",
                 actor=actor.user_id,
-                summary=json.dumps(outcome),
+                summary=json.dumps({"reason": data.reason.value}),
             )
         )
-    row = await PrivacyRequest.select().where(PrivacyRequest.id == request.id).first()
-    assert row is not None
-    return _request_out(row)
+        await workflow.privacy_request_decided(
+            actor, request_id=request_id, subject_id=request.subject_id, reason=data.reason.value
+        )
+    return await _request(actor.ambito_id, request_id)
 
 
 async def list_requests(

@@ -28,6 +28,8 @@ const EVENTS = {
   'patto.report_due': 'Relazione del patto da presentare',
   'coprogramming.application_decided': 'Domanda di co-programmazione decisa',
   'coprogramming.minutes_approved': 'Verbale di sessione approvato',
+  'privacy.request_received': 'Richiesta di cancellazione da eseguire',
+  'privacy.request_declined': 'Richiesta di cancellazione respinta',
   'notification.digest': 'Riepilogo giornaliero',
   'webhook.ping': 'Prova webhook',
 };

@@ -1,6 +1,8 @@
 // Personal data (issue 19). Every user: «I miei dati», the download of what the registry
-// holds about them. The UdP also: the data subjects' requests (recorded and carried out at
-// once), retention per kind of record, the register of processing and the access log.
+// holds about them; a volunteer also asks here to be erased. The UdP also: the data
+// subjects' requests (those received on paper recorded and carried out at once, those asked
+// in the app carried out or declined), retention per kind of record, the register of
+// processing and the access log.
 import { api, apiAll, download } from '../js/api.js';
 import { h, fill, responsive } from '../js/dom.js';
 import { count } from '../js/i18n.js';
@@ -17,7 +19,20 @@ const KINDS = {
   consent_withdrawal: 'Revoca del consenso (art. 7)',
 };
 const CHANNELS = { paper: 'Su carta, e-mail o allo sportello', app: 'Dall\'app' };
-const ACTIONS = { ...KINDS, access_export: 'Dati consegnati', retention: 'Conservazione applicata' };
+const ACTIONS = { ...KINDS, access_export: 'Dati consegnati', retention: 'Conservazione applicata', declined: 'Richiesta respinta' };
+// Why the UdP declines a request (registry/privacy/schemas.py DeclineReason).
+const DECLINE_REASONS = {
+  identity_not_verified: 'Identità non verificata',
+  legal_obligation: 'Obbligo di legge di conservare i dati (art. 17, par. 3)',
+  withdrawn_by_subject: 'Ritirata dall\'interessato',
+};
+const STATUS = { pending: ['in attesa', 'warning'], executed: ['eseguita', 'success'], declined: ['respinta', 'neutral'] };
+
+function statusCell(r) {
+  const [text, tone] = STATUS[r.status] || [r.status, 'neutral'];
+  const detail = r.status === 'declined' ? DECLINE_REASONS[r.outcome.declined] || '' : r.status === 'executed' ? outcomeText(r.outcome) : 'da eseguire o respingere';
+  return [badge(text, tone), ' ', detail];
+}
 // [singular, plural] of what each count of an outcome counts.
 const OUTCOME = {
   ledger_entries_kept: ['voce del registro tenuta come anonima', 'voci del registro tenute come anonime'],
@@ -66,7 +81,55 @@ function myData() {
       h('button', { type: 'button', class: 'btn btn-primary', onclick: get('text') }, 'Scarica il riepilogo'),
       h('button', { type: 'button', class: 'btn btn-secondary', onclick: get('json') }, 'Scarica i dati (JSON)')),
     status,
-    h('p', { class: 'hint', text: 'Per chiedere la cancellazione o la correzione dei tuoi dati rivolgiti all\'Ufficio di Piano.' }));
+    h('p', { class: 'hint', text: 'Per chiedere la correzione dei tuoi dati rivolgiti all\'Ufficio di Piano.' }));
+}
+
+// A volunteer asks to be erased: the request waits for the UdP, which carries it out or
+// declines it with a reason; the volunteer sees where it stands.
+async function myErasure(root) {
+  const mine = (await api('/api/privacy/me/requests')).filter((r) => r.kind === 'erasure');
+  const waiting = mine.some((r) => r.status === 'pending');
+  const ask = h('button', { type: 'button', class: 'btn btn-danger', disabled: waiting }, 'Chiedi la cancellazione');
+  ask.addEventListener('click', async () => {
+    const ok = await confirmDialog('Chiedere la cancellazione?', 'L\'Ufficio di Piano chiuderà il tuo account e cancellerà i tuoi dati personali; le ore che hai donato restano nei conteggi come contributi anonimi. Non si potrà annullare una volta eseguita.', { confirmText: 'Chiedi la cancellazione', danger: true });
+    if (!ok) return;
+    try {
+      await busy(ask, () => api('/api/privacy/me/erasure', { method: 'POST' }), 'Invio…');
+      flash('Richiesta inviata all\'Ufficio di Piano.');
+      fill(root, await myErasure(root));
+    } catch (error) {
+      fill(root, await myErasure(root), errorBox(error));
+    }
+  });
+  return h('section', { class: 'card', id: 'my-erasure' },
+    h('h2', { text: 'Cancellazione dei tuoi dati' }),
+    h('p', { text: 'Puoi chiedere all\'Ufficio di Piano di chiudere il tuo account e cancellare i tuoi dati personali (art. 17 del GDPR). Ti risponde entro un mese.' }),
+    h('div', { class: 'actions' }, ask),
+    mine.length
+      ? h('ul', { class: 'plain' }, mine.map((r) => h('li', null, `Richiesta del ${fmt.dateTime(r.received_at)}: `, ...statusCell(r))))
+      : null);
+}
+
+// A request the subject made in the app: the UdP carries it out, or declines it with the
+// reason the subject is told.
+function pendingActions(r, redraw) {
+  const reason = select('reason', Object.entries(DECLINE_REASONS), 'identity_not_verified');
+  reason.setAttribute('aria-label', 'Motivo del rifiuto');
+  const execute = h('button', { type: 'button', class: 'btn btn-danger' }, 'Esegui');
+  const decline = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Respingi');
+  execute.addEventListener('click', async () => {
+    const ok = await confirmDialog('Eseguire la cancellazione?', 'L\'account viene chiuso e i dati personali cancellati; non si può annullare. Le cifre già pubblicate non cambiano.', { confirmText: 'Esegui', danger: true });
+    if (!ok) return;
+    const done = await busy(execute, () => api(`/api/privacy/requests/${r.id}/execute`, { method: 'POST' }), 'Esecuzione…');
+    flash(`Richiesta eseguita: ${outcomeText(done.outcome)}.`);
+    await redraw();
+  });
+  decline.addEventListener('click', async () => {
+    await busy(decline, () => api(`/api/privacy/requests/${r.id}/decline`, { method: 'POST', body: { reason: reason.value } }));
+    flash('Richiesta respinta: il volontario riceve il motivo.');
+    await redraw();
+  });
+  return h('span', { class: 'actions' }, execute, ' ', reason, ' ', decline);
 }
 
 async function requests(panel) {
@@ -133,8 +196,8 @@ async function requests(panel) {
     h('td', { 'data-label': 'Interessato', text: subjectLabel(r) }),
     h('td', { 'data-label': 'Canale', text: r.channel === 'paper' ? 'carta' : 'app' }),
     h('td', { 'data-label': 'Riferimento', text: r.reference || '—' }),
-    h('td', { 'data-label': 'Esito' }, badge('eseguita', 'success'), ' ', outcomeText(r.outcome)),
-    h('td', { 'data-label': 'Dati' }, r.kind === 'access'
+    h('td', { 'data-label': 'Esito' }, ...statusCell(r)),
+    h('td', { 'data-label': 'Dati' }, r.status === 'pending' ? pendingActions(r, () => requests(panel)) : r.kind === 'access'
       ? h('span', null,
         h('button', { type: 'button', class: 'btn btn-link', onclick: (e) => busy(e.currentTarget, () => download(`/api/privacy/requests/${r.id}/export`, { format: 'text' }, 'dati.txt')) }, 'Riepilogo'), ' ',
         h('button', { type: 'button', class: 'btn btn-link', onclick: (e) => busy(e.currentTarget, () => download(`/api/privacy/requests/${r.id}/export`, { format: 'json' }, 'dati.json')) }, 'JSON'))
@@ -298,6 +361,11 @@ async function holderRequests(holderId) {
 export default async function privacy(root, { session, user, query, replaceQuery }) {
   if (session.role !== 'udp_admin') {
     root.append(pageHeader('I miei dati', { help: 'Qui scarichi tutto quello che il registro conserva su di te (art. 15 e 20 del GDPR).' }), myData());
+    if (session.role === 'volunteer') {
+      const slot = h('div');
+      root.append(slot);
+      fill(slot, await myErasure(slot));
+    }
     if (session.role === 'social_worker') root.append(await planErasure({ user_id: user.id }));
     if (session.role === 'holder_manager' && user.holder_id) root.append(await holderRequests(user.holder_id));
     return;
