@@ -436,6 +436,13 @@ async def test_procedure_modelled_on_seed_002(client, tenant: Tenant, other_tena
         201,
     )
     assert objective["proposal_ids"] == [proposal["id"]] and objective["session_ids"] == [s5]
+    # Naming only the sessions leaves the proposals linked; a session named twice links once.
+    patched = ok(
+        await client.patch(
+            f"{P}/objectives/{objective['id']}", headers=udp, json={"session_ids": [s5, s5]}
+        )
+    )
+    assert (patched["proposal_ids"], patched["session_ids"]) == ([proposal["id"]], [s5])
 
     # --- the summary document: from the approved minutes only; it closes the procedure
     closing = {"status": "closed"}

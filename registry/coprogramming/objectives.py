@@ -59,21 +59,18 @@ async def _set_links(
     proposal_ids: list[uuid.UUID] | None,
     session_ids: list[uuid.UUID] | None,
 ) -> None:
-    if proposal_ids is not None:
+    for column, ids in (
+        (ObjectiveLink.proposal, proposal_ids),
+        (ObjectiveLink.session, session_ids),
+    ):
+        if ids is None:
+            continue  # not given: those links stay as they are
         await ObjectiveLink.delete().where(
-            (ObjectiveLink.objective == objective_id) & ObjectiveLink.proposal.is_not_null()
+            (ObjectiveLink.objective == objective_id) & column.is_not_null()
         )
-        for proposal_id in dict.fromkeys(proposal_ids):
+        for linked_id in dict.fromkeys(ids):
             await ObjectiveLink(
-                ambito=actor.ambito_id, objective=objective_id, proposal=proposal_id
-            ).save()
-    if session_ids is not None:
-        await ObjectiveLink.delete().where(
-            (ObjectiveLink.objective == objective_id) & ObjectiveLink.session.is_not_null()
-        )
-        for session_id in dict.fromkeys(session_ids):
-            await ObjectiveLink(
-                ambito=actor.ambito_id, objective=objective_id, session=session_id
+                ambito=actor.ambito_id, objective=objective_id, **{column._meta.name: linked_id}
             ).save()
 
 
