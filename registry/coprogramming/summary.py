@@ -30,6 +30,22 @@ async def list_summary(actor: Principal, procedure_id: uuid.UUID) -> list[Docume
     return [_document_out(r, procedure_id) for r in rows]
 
 
+async def _save(
+    actor: Principal, procedure_id: uuid.UUID, content: str, at: datetime, sources: list[Any]
+) -> DocumentOut:
+    """Save `content` as the summary's draft (see _write_version); `sources`: its minutes' ids."""
+    row = await _write_version(
+        SummaryDocument,
+        SummaryDocument.procedure,
+        procedure_id,
+        actor,
+        content,
+        at,
+        sources=sources,
+    )
+    return _document_out(row, procedure_id)
+
+
 async def draft_summary(
     actor: Principal, procedure_id: uuid.UUID, *, now: datetime | None = None
 ) -> DocumentOut:
@@ -57,16 +73,7 @@ async def draft_summary(
         ],
         objectives=[(o.code, o.title) for o in objectives],
     )
-    row = await _write_version(
-        SummaryDocument,
-        SummaryDocument.procedure,
-        procedure_id,
-        actor,
-        content,
-        at,
-        sources=[str(m["id"]) for m in minutes],
-    )
-    return _document_out(row, procedure_id)
+    return await _save(actor, procedure_id, content, at, [str(m["id"]) for m in minutes])
 
 
 async def edit_summary(
@@ -83,16 +90,7 @@ async def edit_summary(
     )
     # A hand edit keeps the provenance: the minutes the text was assembled from.
     sources = _json_list(latest["sources"]) if latest else []
-    row = await _write_version(
-        SummaryDocument,
-        SummaryDocument.procedure,
-        procedure_id,
-        actor,
-        content,
-        at,
-        sources=sources,
-    )
-    return _document_out(row, procedure_id)
+    return await _save(actor, procedure_id, content, at, sources)
 
 
 async def _summary_row(actor: Principal, summary_id: uuid.UUID) -> dict[str, Any]:
