@@ -1,5 +1,6 @@
 """Personal data in the browser (issue 19): a volunteer downloads what the registry holds
-about them; the UdP records an access request received on paper and hands over the data."""
+about them and asks to be erased; the UdP records an access request received on paper,
+hands over the data and declines the erasure with a reason."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ def test_volunteer_download_and_the_udp_requests_screen(page: Page, server: str)
         page.get_by_role("button", name="Scarica i dati (JSON)").click()
     data = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert data["profile"]["username"] == name
+    # It asks to be erased: the request waits for the UdP, and cannot be asked twice.
+    mine = page.locator("#my-erasure")
+    mine.get_by_role("button", name="Chiedi la cancellazione").click()
+    page.get_by_role("dialog").get_by_role("button", name="Chiedi la cancellazione").click()
+    expect(mine).to_contain_text("in attesa")
+    expect(mine.get_by_role("button", name="Chiedi la cancellazione")).to_be_disabled()
 
     page.locator("#logout").click()
     login(page, server, "udp")
@@ -45,6 +52,12 @@ def test_volunteer_download_and_the_udp_requests_screen(page: Page, server: str)
     expect(row).to_contain_text(name)
     expect(row).to_contain_text("eseguita")
     shot(page, "privacy-requests")
+    # The request asked in the app waits in the list; the UdP declines it, with the reason.
+    asked = page.get_by_role("row").filter(has_text=name).filter(has_text="in attesa")
+    asked.get_by_label("Motivo del rifiuto").select_option("identity_not_verified")
+    asked.get_by_role("button", name="Respingi").click()
+    declined = page.get_by_role("row").filter(has_text=name).filter(has_text="respinta")
+    expect(declined).to_contain_text("Identità non verificata")
     with page.expect_download() as info:
         row.get_by_role("button", name="Riepilogo").click()
     assert f"Nome utente: {name}" in Path(info.value.path()).read_text(encoding="utf-8")
