@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from registry.metrics import compute, network
+from registry.metrics import catalogue, compute, network
 from registry.metrics.compute import (
     HoursFact,
     Inputs,
@@ -204,7 +204,7 @@ def totals(fig: compute.Figures) -> dict[str, object]:
 
 
 def test_hours_fte_value_and_double_counting(ledger: Inputs) -> None:
-    t = totals(compute.figures(ledger, YEAR, NOW))
+    t = totals(catalogue.figures(ledger, YEAR, NOW))
     assert t["hours_verified"] == 32.0  # 10 + 2 + 20
     assert t["hours_paid_by_interventions"] == 8.0
     assert t["hours_community"] == 24.0
@@ -221,7 +221,7 @@ def test_hours_fte_value_and_double_counting(ledger: Inputs) -> None:
 
 
 def test_one_person_in_two_associations_counts_once(ledger: Inputs) -> None:
-    fig = compute.figures(ledger, YEAR, NOW)
+    fig = catalogue.figures(ledger, YEAR, NOW)
     t = totals(fig)
     assert t["persons"] == 2  # U1 (in H1 and H3) and U2 (in H1 and as holder H2)
     assert t["holders"] == 3  # H1, H2, H3; H4 had only unverified entries
@@ -233,7 +233,7 @@ def test_one_person_in_two_associations_counts_once(ledger: Inputs) -> None:
 
 
 def test_every_euro_figure_carries_method_rate_and_year(ledger: Inputs) -> None:
-    fig = compute.figures(ledger, YEAR, NOW)
+    fig = catalogue.figures(ledger, YEAR, NOW)
     replacement = fig.money["replacement_value_eur"]
     used = {(r.task_level, r.year, r.eur_per_hour, r.hours) for r in replacement.rates}
     assert used == {("B1", 2024, 20.0, 10.0), ("C1", 2025, 25.0, 12.0), ("E1", 2023, 30.0, 2.0)}
@@ -250,7 +250,7 @@ def test_every_euro_figure_carries_method_rate_and_year(ledger: Inputs) -> None:
 
 
 def test_public_money_by_area_and_comune(ledger: Inputs) -> None:
-    fig = compute.figures(ledger, YEAR, NOW)
+    fig = catalogue.figures(ledger, YEAR, NOW)
     by_area = {r.key["area"]: r.data for r in fig.tables["by_area"].rows}
     assert by_area["anziani"]["public_eur"] == 10_000.0
     assert by_area["disabili"]["public_eur"] == 1_810.0
@@ -266,7 +266,7 @@ def test_public_money_by_area_and_comune(ledger: Inputs) -> None:
     assert sources == {"regional": 10_000.0, "national": 1_810.0}
     # Filtered on comune 000002: only half of I2 is that comune's.
     ledger.comune = "000002"
-    assert totals(compute.figures(ledger, YEAR, NOW))["public_eur"] == 905.0
+    assert totals(catalogue.figures(ledger, YEAR, NOW))["public_eur"] == 905.0
 
 
 def test_paid_hours_cap_is_prorated_to_the_period() -> None:
@@ -370,7 +370,7 @@ def needs_inputs() -> Inputs:
 
 
 def test_need_coverage() -> None:
-    fig = compute.figures(needs_inputs(), YEAR, NOW)
+    fig = catalogue.figures(needs_inputs(), YEAR, NOW)
     total = fig.tables["need_coverage"].total
     assert total is not None
     assert total.data["needs"] == 5  # N5 is not active in 2025
@@ -382,7 +382,7 @@ def test_need_coverage() -> None:
 
 
 def test_use_not_consumption() -> None:
-    use = compute.figures(needs_inputs(), YEAR, NOW).tables["use"].rows[0].data
+    use = catalogue.figures(needs_inputs(), YEAR, NOW).tables["use"].rows[0].data
     # 52 Mondays in 2025 x 3 h x 2 places = 312 h offered; 10 h given through matches
     assert use["offered_hours"] == 312.0
     assert use["matched_hours"] == 10.0
@@ -420,7 +420,7 @@ def test_community_met_by_match_or_entries_in_the_period() -> None:
 
 
 def test_time_to_match_and_freshness() -> None:
-    fig = compute.figures(needs_inputs(), YEAR, NOW)
+    fig = catalogue.figures(needs_inputs(), YEAR, NOW)
     ttm = fig.tables["time_to_match"].rows[0].data
     # accepted in 2025: N1 after 10 days, N2 after 3.5, N4 after 31
     assert ttm["needs_matched"] == 3
@@ -519,7 +519,7 @@ def test_secondary_suppression_two_ways() -> None:
 
 
 def test_published_figures_hide_small_counts(ledger: Inputs) -> None:
-    fig = compute.figures(ledger, YEAR, NOW)
+    fig = catalogue.figures(ledger, YEAR, NOW)
     safe, cells = suppress(fig.tables["totals"], 5)
     data = safe.rows[0].data
     # 2 persons and 3 holders: below 5, so they and the hours and euro summed over them are

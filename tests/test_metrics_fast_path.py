@@ -1,5 +1,5 @@
 """The fast path of the live metrics (one month-grouped load for a whole span, each period
-computed from its own months: compute.figures_by_period) gives the same figures as
+computed from its own months: catalogue.figures_by_period) gives the same figures as
 computing each period alone from its own load, on randomized ledgers, with and without
 filters, for months, calendar and non-calendar periods."""
 
@@ -14,7 +14,7 @@ import pytest
 
 from registry.access import Role
 from registry.contributions.tables import CommunityActivity, Contribution
-from registry.metrics import compute
+from registry.metrics import catalogue, compute
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope, load_inputs
 from registry.plans.tables import Plan
@@ -127,10 +127,10 @@ async def test_fast_path_equals_each_period_computed_alone(tenant: Tenant, seed:
         if scope.comune == "first":
             scope = Scope(comune=tenant.comuni[0])
         span = await load_inputs(tenant.ambito_id, SPAN, scope, by_month=True)
-        fast = compute.figures_by_period(span, PERIODS, now)
+        fast = catalogue.figures_by_period(span, PERIODS, now)
         for period, got in zip(PERIODS, fast, strict=True):
             alone = await load_inputs(tenant.ambito_id, period, scope)
-            expected = compute.figures(alone, period, now)
+            expected = catalogue.figures(alone, period, now)
             assert _shape(got) == _shape(expected), (scope, period)
             compared += 1
         # Not vacuous: the span has verified hours and distinct persons under this scope.

@@ -14,7 +14,7 @@ import msgspec
 
 from registry.access import Principal, Role
 from registry.contributions.tables import Contribution
-from registry.metrics import compute, service, snapshots
+from registry.metrics import catalogue, compute, service, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import LedgerMonth, Scope, decode_month, encode_month, load_inputs
 from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot
@@ -38,7 +38,7 @@ SPAN = Period("span", date(2024, 11, 1), NOW.date())
 async def _alone(t: Tenant, period: Period) -> Figures:
     """The definition: the period read alone from the ledger and computed."""
     inputs = await load_inputs(t.ambito_id, period, Scope())
-    return compute.figures(inputs, period, NOW)
+    return catalogue.figures(inputs, period, NOW)
 
 
 async def _stored_months(t: Tenant) -> dict[str, dict[str, object]]:

@@ -26,7 +26,7 @@ from registry.contributions.tables import ActivityOrganiser, Contribution
 from registry.db import array_contains
 from registry.holders.tables import Holder
 from registry.interventions.tables import FundedIntervention
-from registry.metrics import compute, network
+from registry.metrics import catalogue, compute, network
 from registry.metrics.compute import Figures, Inputs, Period
 from registry.metrics.periods import _natural
 from registry.metrics.rates import (
@@ -642,7 +642,7 @@ async def live_figures(
     ambito_id: uuid.UUID, period: Period, scope: Scope, now: datetime
 ) -> Figures:
     inputs = await load_inputs(ambito_id, period, scope)
-    return await asyncio.to_thread(compute.figures, inputs, period, now)
+    return await asyncio.to_thread(catalogue.figures, inputs, period, now)
 
 
 # --- network loaders -----------------------------------------------------------------------

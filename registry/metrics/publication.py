@@ -16,7 +16,7 @@ from registry.common import now as utcnow
 from registry.db import array_contains
 from registry.errors import InvalidInput, NotFound
 from registry.holders.tables import Holder
-from registry.metrics import compute, disclosure, network, snapshots
+from registry.metrics import catalogue, compute, disclosure, network, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope, _all_ties, load_network
 from registry.metrics.periods import ROME, calendar_key, min_count
@@ -481,12 +481,12 @@ METHOD_NOTE = (
 )
 
 _SERIES_MEASURES = (
-    *compute.SERIES_COUNTS,
-    *compute.SERIES_VALUES,
+    *catalogue.SERIES_COUNTS,
+    *catalogue.SERIES_VALUES,
     "leverage_ratio",
     "coproduction_share",
 )
-_ADDITIVE = ("entries", *compute.SERIES_VALUES)
+_ADDITIVE = ("entries", *catalogue.SERIES_VALUES)
 
 
 async def timeseries(
@@ -507,7 +507,7 @@ async def timeseries(
     done, source = await protected_periods(
         actor.ambito_id, periods, period, moment, live=live, full=False
     )
-    template = compute.series_table([f for f, _ in done], granularity)
+    template = catalogue.series_table([f for f, _ in done], granularity)
     rows: list[Row] = []
     cells: list[Suppressed] = []
     for (fig, protected), p in zip(done, periods, strict=True):
@@ -524,7 +524,7 @@ async def timeseries(
         data: dict[str, Any] = {c: source_row.data.get(c) for c in _SERIES_MEASURES}
         data["period_start"] = p.start.isoformat()
         data["period_end"] = p.end.isoformat()
-        raw = compute.series_row(fig)
+        raw = catalogue.series_row(fig)
         for column in _SERIES_MEASURES:
             if data[column] is None and raw.get(column) is not None and column != "public_eur":
                 cells.append(

@@ -22,7 +22,7 @@ from registry import db
 from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
 from registry.db import unit_of_work
-from registry.metrics import compute, network
+from registry.metrics import catalogue, compute, coverage, network
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import (
     LedgerMonth,
@@ -420,7 +420,7 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
         months = await month_facts(ambito_id, cover, state, live=False, store=True)
         history = await inputs_from_months(ambito_id, cover, months)
         resources = history.resources
-        computed = await asyncio.to_thread(compute.figures_by_period, history, stale, now)
+        computed = await asyncio.to_thread(catalogue.figures_by_period, history, stale, now)
         figures = {p.key: f for p, f in zip(stale, computed, strict=True)}
     else:
         resources = (await load_resources(ambito_id, Scope()))[1]
@@ -469,7 +469,7 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
         for period in group:
             old = kept.get((granularity, period.key))
             if old is not None:
-                fig = compute.with_clock(old.figures, resources, now)
+                fig = coverage.with_clock(old.figures, resources, now)
                 marks = (old.entry_mark, old.confirmation_mark, old.figured_at)
             else:
                 fig = figures[period.key]
@@ -548,7 +548,7 @@ async def figures_of(
         # In a worker process: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
         computed = await in_worker_process(
-            compute.packed_figures_by_period, compute.pack_inputs(inputs), missing, now
+            catalogue.packed_figures_by_period, catalogue.pack_inputs(inputs), missing, now
         )
         found.update({p.key: f for p, f in zip(missing, computed, strict=True)})
     return [found[p.key] for p in wanted], "live" if missing else "snapshot"
