@@ -524,17 +524,9 @@ def _public_table(by_source: Mapping[str, float]) -> Table:
 
 # --- time series ---------------------------------------------------------------------------
 
-SERIES_COUNTS = ["persons", "holders", "entries"]
-SERIES_VALUES = [
-    "hours_verified",
-    "hours_paid_by_interventions",
-    "hours_community",
-    "fte",
-    "replacement_value_eur",
-    "in_kind_value_eur",
-    "community_value_eur",
-    "public_eur",
-]
+# The counts and values of a period's totals, and its public spending.
+SERIES_COUNTS = list(_COUNT_COLUMNS)
+SERIES_VALUES = [*_VALUE_COLUMNS, "public_eur"]
 
 
 def series_row(fig: Figures) -> dict[str, object]:
