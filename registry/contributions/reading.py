@@ -28,6 +28,7 @@ from registry.contributions.schemas import (
     TotalOut,
 )
 from registry.contributions.tables import Contribution, ContributionConfirmation
+from registry.db import fetch
 from registry.errors import InvalidInput, NotFound, PermissionDenied
 from registry.vocabularies import TIME_UNITS, ContributionUnit, EntryKind, Verification
 
@@ -141,50 +142,70 @@ async def _outs(actor: Principal, rows: list[dict[str, Any]]) -> list[Contributi
     ids = [row["id"] for row in rows]
     confirmations = await _confirmations(ids)
     successors = await _successor_of(ids)
+    return [
+        _out(actor, row, confirmations.get(row["id"]), successors.get(row["id"])) for row in rows
+    ]
+
+
+def _out(
+    actor: Principal,
+    row: dict[str, Any],
+    confirmation: ConfirmationOut | None,
+    successor: uuid.UUID | None,
+) -> ContributionOut:
     plan_side = actor.role in _PLAN_SIDE
-    outs = []
-    for row in rows:
-        confirmation = confirmations.get(row["id"])
-        successor = successors.get(row["id"])
-        if confirmation is not None:
-            verification = Verification.CONFIRMED
-        else:
-            verification = Verification(row["verification"])
-        outs.append(
-            ContributionOut(
-                id=row["id"],
-                ambito_id=row["ambito"],
-                holder_id=row["holder"],
-                holder_name=row["holder_name"],
-                volunteer_id=row["volunteer"],
-                volunteer_username=row["volunteer_username"],
-                resource_id=row["resource"],
-                activity_id=row["activity"],
-                match_id=row["match_id"],
-                # A plan or need id would let the holder side link the needs of one person.
-                need_id=row["need_id"] if plan_side else None,
-                plan_id=row["plan_id"] if plan_side else None,
-                kind=EntryKind(row["kind"]),
-                corrects_id=row["corrects"],
-                superseded_by=successor,
-                effective=successor is None and row["kind"] != EntryKind.CANCELLATION,
-                unit=ContributionUnit(row["unit"]),
-                quantity=shown_quantity(row["unit"], row["quantity"]),
-                minutes=row["quantity"] if row["unit"] in TIME_UNITS else None,
-                value_cents=row["value_cents"],
-                occurred_on=row["occurred_on"],
-                started_at=row["started_at"],
-                ended_at=row["ended_at"],
-                comune=row["comune"],
-                note=row["note"],
-                verification=verification,
-                confirmation=confirmation,
-                created_by=row["created_by"],
-                created_by_role=row["created_by_role"],
-                created_at=row["created_at"],
-            )
-        )
-    return outs
+    if confirmation is not None:
+        verification = Verification.CONFIRMED
+    else:
+        verification = Verification(row["verification"])
+    return ContributionOut(
+        id=row["id"],
+        ambito_id=row["ambito"],
+        holder_id=row["holder"],
+        holder_name=row["holder_name"],
+        volunteer_id=row["volunteer"],
+        volunteer_username=row["volunteer_username"],
+        resource_id=row["resource"],
+        activity_id=row["activity"],
+        match_id=row["match_id"],
+        # A plan or need id would let the holder side link the needs of one person.
+        need_id=row["need_id"] if plan_side else None,
+        plan_id=row["plan_id"] if plan_side else None,
+        kind=EntryKind(row["kind"]),
+        corrects_id=row["corrects"],
+        superseded_by=successor,
+        effective=successor is None and row["kind"] != EntryKind.CANCELLATION,
+        unit=ContributionUnit(row["unit"]),
+        quantity=shown_quantity(row["unit"], row["quantity"]),
+        minutes=row["quantity"] if row["unit"] in TIME_UNITS else None,
+        value_cents=row["value_cents"],
+        occurred_on=row["occurred_on"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        comune=row["comune"],
+        note=row["note"],
+        verification=verification,
+        confirmation=confirmation,
+        created_by=row["created_by"],
+        created_by_role=row["created_by_role"],
+        created_at=row["created_at"],
+    )
+
+
+# An entry this request has just written, in one hand-written read (building the Piccolo
+# query with its two joins cost more than running it: issue 18).
+_FRESH = (
+    "SELECT c.*, h.name AS holder_name, u.username AS volunteer_username "
+    "FROM contribution c JOIN holder h ON h.id = c.holder "
+    "LEFT JOIN app_user u ON u.id = c.volunteer WHERE c.id = {}"
+)
+
+
+async def fresh_contribution(actor: Principal, contribution_id: uuid.UUID) -> ContributionOut:
+    """An entry the caller has just written: it may see it (it was allowed to write it), and
+    nothing can have confirmed or corrected it yet."""
+    [row] = await fetch(_FRESH, contribution_id)
+    return _out(actor, row, None, None)
 
 
 async def _row(actor: Principal, contribution_id: uuid.UUID) -> dict[str, Any]:

@@ -27,12 +27,11 @@ from registry.common import now, set_fields
 from registry.contributions import links
 from registry.contributions.activities import organisers
 from registry.contributions.quantities import stored_quantity
-from registry.contributions.reading import get_contribution
+from registry.contributions.reading import fresh_contribution, get_contribution
 from registry.contributions.schemas import ContributionCreate, ContributionOut
 from registry.contributions.tables import CommunityActivity, Contribution
-from registry.db import unit_of_work
+from registry.db import fetch, unit_of_work
 from registry.errors import Conflict, InvalidInput, PermissionDenied
-from registry.holders.tables import Holder
 from registry.notifications import workflow as notify
 from registry.resources.tables import Resource
 from registry.users.tables import User
@@ -44,11 +43,14 @@ _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 _INTEGRITY_ERRORS = (sqlite3.IntegrityError, IntegrityConstraintViolationError)
 
 
+# The write path's lookups are hand-written (db.fetch): building each Piccolo query cost
+# more than running it, on every ledger write (issue 18).
+_HOLDER_IN_AMBITO = "SELECT id FROM holder WHERE id = {} AND ambito = {}"
+_BY_KEY = "SELECT id, request_hash FROM contribution WHERE ambito = {} AND idempotency_key = {}"
+
+
 async def _holder_in_ambito(actor: Principal, holder_id: uuid.UUID) -> None:
-    found = await Holder.exists().where(
-        (Holder.id == holder_id) & (Holder.ambito == actor.ambito_id)
-    )
-    if not found:
+    if not await fetch(_HOLDER_IN_AMBITO, holder_id, actor.ambito_id):
         raise InvalidInput("no such holder in this ambito", field="holder_id")
 
 
@@ -193,11 +195,8 @@ def check_key(key: str | None, *, required: bool) -> str | None:
 
 
 async def _by_key(ambito_id: uuid.UUID, key: str) -> dict[str, Any] | None:
-    return (
-        await Contribution.select(Contribution.id, Contribution.request_hash)
-        .where((Contribution.ambito == ambito_id) & (Contribution.idempotency_key == key))
-        .first()
-    )
+    rows = await fetch(_BY_KEY, ambito_id, key)
+    return rows[0] if rows else None
 
 
 def _replayed(existing: dict[str, Any], digest: str, key: str) -> uuid.UUID:
@@ -222,11 +221,8 @@ async def append(
     reason: str = "",
 ) -> tuple[uuid.UUID, bool]:
     """Insert one ledger entry; returns its id and whether it was created now (False: the
-    request was a replay of an earlier one with the same Idempotency-Key)."""
-    if key is not None:
-        existing = await _by_key(actor.ambito_id, key)
-        if existing is not None:
-            return _replayed(existing, digest or "", key), False
+    request was a replay of an earlier one with the same Idempotency-Key: looked up inside
+    the write's transaction, where it settles every race)."""
     entry = Contribution(
         **row,
         ambito=actor.ambito_id,
@@ -298,4 +294,6 @@ async def record(
     row = await _prepare(actor, values)
     await _may_record(actor, row)
     entry_id, created = await append(actor, row, key=key, digest=digest)
-    return await get_contribution(actor, entry_id), created
+    if created:
+        return await fresh_contribution(actor, entry_id), True
+    return await get_contribution(actor, entry_id), False

@@ -48,7 +48,6 @@ from registry.notifications.tables import (
     OutboxMessage,
     WebhookEndpoint,
 )
-from registry.users.tables import User
 
 _INTEGRITY_ERRORS = (sqlite3.IntegrityError, IntegrityConstraintViolationError)
 
@@ -222,13 +221,21 @@ async def resolve(ambito_id: uuid.UUID, subject: str, kinds: Sequence[EventType]
     ).where(where)
 
 
+# Hand-written (db.fetch): it runs on every ledger write, and building the Piccolo query cost
+# more than running it (issue 18). `active` is a boolean on PostgreSQL, 0/1 on SQLite.
+_USERS_WITH_ROLE = "SELECT id FROM app_user WHERE ambito = {} AND role = {} AND active"
+
+
 async def users_with_role(
     ambito_id: uuid.UUID, role: Role, holder_id: uuid.UUID | None = None
 ) -> list[uuid.UUID]:
-    where = (User.ambito == ambito_id) & (User.role == role.value) & (User.active == True)  # noqa: E712
-    if holder_id is not None:
-        where &= User.holder == holder_id
-    return [row["id"] for row in await User.select(User.id).where(where)]
+    if holder_id is None:
+        rows = await db.fetch(_USERS_WITH_ROLE, ambito_id, role.value)
+    else:
+        rows = await db.fetch(
+            _USERS_WITH_ROLE + " AND holder = {}", ambito_id, role.value, holder_id
+        )
+    return [row["id"] for row in rows]
 
 
 # --- in-app notifications ------------------------------------------------------------------
