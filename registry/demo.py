@@ -3,7 +3,7 @@
 Comuni are real, with their ISTAT codes (registry/data/demo_comuni.json). Holders and
 resources are invented but typical of the field; identifiers have valid check digits.
 The twelve months of activity up to today (volunteers, plans, matches, the ledger,
-activities, funded interventions, interactions) are in registry/demo_activity.py.
+activities, funded interventions, interactions) are in registry/demo_activity/.
 """
 
 from __future__ import annotations
@@ -323,7 +323,7 @@ RESOURCES = [
 ]
 
 # Days before today each holder registered (same order as HOLDERS): most were there long
-# before the year of activity the demo shows (registry/demo_activity.py); the individual
+# before the year of activity the demo shows (registry/demo_activity/); the individual
 # volunteer joined during it, so the cohesion network gains a node.
 REGISTERED_DAYS_AGO = [1400, 1300, 1200, 1100, 1000, 380, 900, 420, 800, 850, 950, 300]
 

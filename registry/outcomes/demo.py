@@ -151,7 +151,7 @@ async def _plans(
     plans: dict[tuple[str, ...], dict[str, Any]],
     counts: dict[str, int],
 ) -> None:
-    from registry.demo_activity import PLANS
+    from registry.demo_activity.specs import PLANS
 
     for spec in PLANS:
         plan = plans.get(tuple(spec.goals))
