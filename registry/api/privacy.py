@@ -17,7 +17,7 @@ from registry.api.params import Actor, AppSettings, Limit, Offset, text_path
 from registry.audit.schemas import AuditAction
 from registry.common import Page
 from registry.offload import in_worker_process
-from registry.privacy import service
+from registry.privacy import records, retention_settings, subject_requests
 from registry.privacy.schemas import (
     DeclineIn,
     EventOut,
@@ -55,7 +55,7 @@ def _download(content: bytes, filename: str, media_type: str) -> Response[bytes]
 
 async def _export_response(data: dict[str, Any], format: str, name: str) -> Response[bytes]:
     if format == "text":
-        text = await service.summary_of(data)
+        text = await subject_requests.summary_of(data)
         return _download(text.encode(), f"{name}.txt", "text/plain")
     return _download(msgspec.json.encode(data), f"{name}.json", "application/json")
 
@@ -70,7 +70,7 @@ class PrivacyController(Controller):
         operation_class=answers("application/json", "text/plain"),
     )
     async def my_export(self, actor: Actor, format: ExportFormat = "json") -> Response[bytes]:
-        data = await service.my_export(actor)
+        data = await subject_requests.my_export(actor)
         return await _export_response(data, format, "miei-dati")
 
     @get("/requests", summary="Data subjects' requests of the ambito and their outcome (UdP)")
@@ -81,19 +81,19 @@ class PrivacyController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[RequestOut]:
-        return await service.list_requests(actor, kind=kind, limit=limit, offset=offset)
+        return await subject_requests.list_requests(actor, kind=kind, limit=limit, offset=offset)
 
     @post("/requests", summary="Record a request (access, erasure, consent withdrawal) and do it")
     async def create_request(self, actor: Actor, data: JSONBody[RequestIn]) -> RequestOut:
-        return await service.create_request(actor, data)
+        return await subject_requests.create_request(actor, data)
 
     @post("/me/erasure", summary="A volunteer asks to be erased (waits for the UdP)")
     async def ask_erasure(self, actor: Actor) -> RequestOut:
-        return await service.ask_erasure(actor)
+        return await subject_requests.ask_erasure(actor)
 
     @get("/me/requests", summary="The requests about me and where they stand")
     async def my_requests(self, actor: Actor) -> list[RequestOut]:
-        return await service.my_requests(actor)
+        return await subject_requests.my_requests(actor)
 
     @post(
         "/requests/{request_id:uuid}/execute",
@@ -101,7 +101,7 @@ class PrivacyController(Controller):
         summary="Carry out a request the subject made in the app (UdP)",
     )
     async def execute_request(self, actor: Actor, request_id: FromPath[uuid.UUID]) -> RequestOut:
-        return await service.execute_request(actor, request_id)
+        return await subject_requests.execute_request(actor, request_id)
 
     @post(
         "/requests/{request_id:uuid}/decline",
@@ -111,7 +111,7 @@ class PrivacyController(Controller):
     async def decline_request(
         self, actor: Actor, request_id: FromPath[uuid.UUID], data: JSONBody[DeclineIn]
     ) -> RequestOut:
-        return await service.decline_request(actor, request_id, data)
+        return await subject_requests.decline_request(actor, request_id, data)
 
     @get(
         "/requests/{request_id:uuid}/export",
@@ -121,30 +121,30 @@ class PrivacyController(Controller):
     async def request_export(
         self, actor: Actor, request_id: FromPath[uuid.UUID], format: ExportFormat = "json"
     ) -> Response[bytes]:
-        data = await service.request_export(actor, request_id)
+        data = await subject_requests.request_export(actor, request_id)
         return await _export_response(data, format, f"dati-richiesta-{str(request_id)[:8]}")
 
     @get("/retention", summary="How long each kind of record is kept here (defaults marked)")
     async def retention(self, actor: Actor) -> list[RetentionOut]:
-        return await service.retention_settings(actor)
+        return await retention_settings.retention_settings(actor)
 
     @put("/retention/{kind:str}", summary="Set this ambito's retention of one kind of record")
     async def set_retention(
         self, actor: Actor, kind: KindPath, data: JSONBody[RetentionIn]
     ) -> list[RetentionOut]:
-        return await service.set_retention(actor, kind, data.days)
+        return await retention_settings.set_retention(actor, kind, data.days)
 
     @post("/retention/run", status_code=200, summary="Apply the retention now (UdP)")
     async def run_retention(self, actor: Actor) -> dict[str, Any]:
-        return await service.run_retention(actor)
+        return await retention_settings.run_retention(actor)
 
     @get("/events", summary="The execution log: erasures, exports, retention runs (counts)")
     async def events(self, actor: Actor, limit: Limit = 50, offset: Offset = 0) -> Page[EventOut]:
-        return await service.list_events(actor, limit=limit, offset=offset)
+        return await records.list_events(actor, limit=limit, offset=offset)
 
     @get("/register", summary="The register of processing activities (art. 30), in Italian")
     async def register(self, actor: Actor, settings: AppSettings) -> RegisterOut:
-        return await service.processing_register(actor, settings)
+        return await records.processing_register(actor, settings)
 
     @get(
         "/register.csv",
@@ -152,9 +152,9 @@ class PrivacyController(Controller):
         operation_class=answers("text/csv"),
     )
     async def register_csv(self, actor: Actor, settings: AppSettings) -> Response[bytes]:
-        register = await service.processing_register(actor, settings)
+        register = await records.processing_register(actor, settings)
         name = f"registro-trattamenti-{register.ambito_code.lower()}.csv"
-        return _download(service.register_csv(register), name, "text/csv")
+        return _download(records.register_csv(register), name, "text/csv")
 
     @get(
         "/access-log.csv",
@@ -171,7 +171,7 @@ class PrivacyController(Controller):
         plan_id: FromQuery[uuid.UUID | None] = None,
         action: FromQuery[AuditAction | None] = None,
     ) -> Response[bytes]:
-        rows = await service.access_log_rows(
+        rows = await records.access_log_rows(
             actor,
             ZoneInfo(settings.timezone),
             start=start,
@@ -180,5 +180,5 @@ class PrivacyController(Controller):
             plan_id=plan_id,
             action=action,
         )
-        content = await in_worker_process(service.access_log_csv, rows)
+        content = await in_worker_process(records.access_log_csv, rows)
         return _download(content, "registro-accessi.csv", "text/csv")
