@@ -31,7 +31,8 @@ from registry.api.params import (
 from registry.errors import InvalidInput
 from registry.interop import geojson, ical, spreadsheets
 from registry.interop import service as hsds_service
-from registry.interop.hsds_import import HsdsImportReport, import_hsds
+from registry.interop.hsds_import import import_hsds
+from registry.interop.schemas import HsdsImportReport
 from registry.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ImportReport, import_status
 from registry.text import END
 from registry.vocabularies import HolderKind, ResourceStatus, Sector, UserArea

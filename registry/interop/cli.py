@@ -117,7 +117,7 @@ def _print_hsds_report(report: Any, out: TextIO) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from registry.cli import _with_db
     from registry.errors import DomainError
-    from registry.interop import hsds_import, package, spreadsheets
+    from registry.interop import hsds_import, hsds_read, package, spreadsheets
     from registry.interop.hsds_schema import packaged
     from registry.users.service import ambito_id_by_code
 
@@ -135,7 +135,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             if files is not None:
                 tables = package.from_files(files, schemas, progress)
             else:
-                tables = hsds_import.read_input(data or b"", path.name, schemas, progress)
+                tables = hsds_read.read_input(data or b"", path.name, schemas, progress)
             return await hsds_import.import_tables(
                 actor,
                 tables,
