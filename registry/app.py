@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         try:
             yield
         finally:
+            gc.unfreeze()  # collectable again (a test process starts many apps in turn)
             if leader is not None:
                 await leader.stop()
             await db.stop(engine)
