@@ -2,7 +2,7 @@
 issue 16 has content: notice, five sessions split into tables, approved minutes, the summary
 document, Piano objectives, one co-design with its partners' commitments and one patto with
 its report. Read through the HTTP API as the demo's own users (and anonymously for the public
-page); expected figures come from the demo's definition (registry/coprogramming/demo.py).
+page); expected figures come from the demo's definition (registry/coprogramming/demo_spec.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import httpx
 import pytest
 
-from registry.coprogramming import demo as spec
+from registry.coprogramming import demo_spec as spec
 from registry.demo import DEMO_PASSWORD, load_demo
 from registry.italian import ROME
 
