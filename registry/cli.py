@@ -127,7 +127,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
 
     import msgspec
 
-    from registry import jobs
+    from registry import scheduled_jobs
     from registry.errors import DomainError
 
     settings = load_settings()
@@ -139,13 +139,17 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
             print(f"error: --now '{args.now}' is not an ISO date-time", file=sys.stderr)
             return 2
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
-    if args.name not in jobs.JOBS:
-        print(f"error: no job '{args.name}'; jobs: {', '.join(jobs.JOBS)}", file=sys.stderr)
+    if args.name not in scheduled_jobs.JOBS:
+        print(
+            f"error: no job '{args.name}'; jobs: {', '.join(scheduled_jobs.JOBS)}", file=sys.stderr
+        )
         return 2
 
-    async def work() -> jobs.JobRunOut:
-        scope = await jobs.ambito_ids(args.ambito) if args.ambito else None
-        return await jobs.run_job(args.name, settings, now=now, trigger="cli", ambito_ids=scope)
+    async def work() -> scheduled_jobs.JobRunOut:
+        scope = await scheduled_jobs.ambito_ids(args.ambito) if args.ambito else None
+        return await scheduled_jobs.run_job(
+            args.name, settings, now=now, trigger="cli", ambito_ids=scope
+        )
 
     try:
         # stdout carries only the JSON result (the migration check chats on stdout).

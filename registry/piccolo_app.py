@@ -30,7 +30,7 @@ from registry.freshness.tables import CandidateNotice, ReconfirmLink, WindowExpi
 from registry.holders.tables import Holder
 from registry.interop.tables import ExternalLink, FeedToken, ForeignAddress
 from registry.interventions.tables import FundedIntervention
-from registry.jobs import JobRun, SchedulerJob
+from registry.jobs import SchedulerJob
 from registry.matches.tables import Match, MatchEvent, MatchingRun, ResourceCapacity, RunPair
 from registry.metrics.tables import (
     Interaction,
@@ -70,6 +70,7 @@ from registry.plans.tables import Need, Plan
 from registry.privacy.tables import PrivacyEvent, PrivacyRequest, RetentionSetting
 from registry.region.tables import RegionalObserver
 from registry.resources.tables import AvailabilityWindow, Resource
+from registry.scheduled_jobs import JobRun
 from registry.taxonomy.tables import TaxonomyTerm
 from registry.users.tables import LoginFailure, LoginThrottle, User
 

@@ -566,7 +566,7 @@ async def test_a_deactivated_ambito_leaves_public_service_and_the_jobs(
 ) -> None:
     from datetime import UTC, datetime
 
-    from registry.jobs import in_service
+    from registry.scheduled_jobs import in_service
 
     headers = await platform_headers(client)
     tenant = await make_tenant()
@@ -595,13 +595,13 @@ async def test_a_deactivated_ambito_leaves_public_service_and_the_jobs(
     # The scheduled jobs skip it: no reminders, re-matching or snapshots for a closed ambito.
     assert await in_service([tenant.ambito_id]) == []
     assert tenant.ambito_id not in await in_service(None)
-    from registry import jobs
+    from registry import scheduled_jobs
     from registry.config import load_settings
 
-    run = await jobs.run_job(
+    run = await scheduled_jobs.run_job(
         "freshness", load_settings(), now=datetime.now(UTC), ambito_ids=[tenant.ambito_id]
     )
-    assert run.status == "ok" and run.summary == jobs.NONE_IN_SERVICE
+    assert run.status == "ok" and run.summary == scheduled_jobs.NONE_IN_SERVICE
 
     on = await client.patch(
         f"/api/platform/ambiti/{tenant.code}", json={"active": True}, headers=headers

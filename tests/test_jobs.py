@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
-from registry import db, jobs
+from registry import db, jobs, scheduled_jobs
 from registry.app import create_app
-from registry.jobs import JOBS, JobRun, JobSpec, SchedulerJob, list_jobs, run_job
+from registry.jobs import SchedulerJob, list_jobs
 from registry.ops.lease import DatabaseLease, Lease
 from registry.resources.tables import Resource
+from registry.scheduled_jobs import JOBS, JobRun, JobSpec, run_job
 from tests.conftest import SETTINGS, Tenant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,7 @@ async def test_scheduler_starts_in_the_lifespan_and_its_schedules_survive_a_rest
         assert {job.id for job in scheduler.get_jobs()} == set(JOBS)
         freshness = scheduler.get_job("freshness")
         assert freshness.coalesce is True and freshness.max_instances == 1
-        assert jobs.describe(freshness.trigger) == "daily 06:00 Europe/Rome"
+        assert scheduled_jobs.describe(freshness.trigger) == "daily 06:00 Europe/Rome"
         # An operator moved a run; the store must keep that, not recompute it on restart.
         scheduler.modify_job("freshness", next_run_time=moved)
     assert ran == []  # stopped before the probe was due
@@ -101,7 +102,7 @@ async def test_a_changed_schedule_replaces_the_stored_one(
     application = create_app(changed, migrate_on_start=False)
     async with application.lifespan():
         job = application.state.scheduler.get_job("rematch")
-        assert jobs.describe(job.trigger) == "every 5 min"
+        assert scheduled_jobs.describe(job.trigger) == "every 5 min"
         assert job.next_run_time <= datetime.now(UTC) + timedelta(minutes=5, seconds=1)
 
 
@@ -133,7 +134,7 @@ async def test_job_runs_are_recorded_and_never_raise(
     assert idle.status == "ok" and idle.summary["delivered"] == 0
     assert await JobRun.count().where(JobRun.job == "dispatch") == before
 
-    with pytest.raises(jobs.UnknownJob):
+    with pytest.raises(scheduled_jobs.UnknownJob):
         await run_job("nope", SETTINGS)
 
     listed = {info.name: info for info in await list_jobs(SETTINGS)}
@@ -147,7 +148,7 @@ async def test_metrics_snapshot_hook(tenant: Tenant, monkeypatch: pytest.MonkeyP
     run = await run_job("metrics_snapshot", SETTINGS, ambito_ids=[tenant.ambito_id])
     assert run.status == "ok", run.error
     assert "skipped" not in run.summary  # the metrics domain provides the hook now
-    monkeypatch.setattr(jobs, "METRICS_HOOK", "registry.nowhere:take_snapshot")
+    monkeypatch.setattr(scheduled_jobs, "METRICS_HOOK", "registry.nowhere:take_snapshot")
     run = await run_job("metrics_snapshot", SETTINGS, ambito_ids=[])
     assert run.status == "ok" and "skipped" in run.summary
 
@@ -196,15 +197,15 @@ def test_registry_jobs_run_refuses_bad_arguments(capsys: pytest.CaptureFixture[s
 async def test_a_scope_names_existing_ambiti(tenant: Tenant) -> None:
     from registry.errors import NotFound
 
-    assert await jobs.ambito_ids([tenant.code]) == [tenant.ambito_id]
+    assert await scheduled_jobs.ambito_ids([tenant.code]) == [tenant.ambito_id]
     with pytest.raises(NotFound, match="'NOPE'"):
-        await jobs.ambito_ids([tenant.code, "NOPE"])
+        await scheduled_jobs.ambito_ids([tenant.code, "NOPE"])
 
 
 async def test_rematch_watermark_moves_only_with_scheduled_runs(app: object) -> None:
     await JobRun.delete().where(JobRun.job == "rematch")
     now = datetime.now(UTC).replace(microsecond=0)
-    default = await jobs.rematch_watermark(now, SETTINGS)
+    default = await scheduled_jobs.rematch_watermark(now, SETTINGS)
     assert default == now - timedelta(minutes=SETTINGS.rematch_interval_minutes)
 
     def run(trigger: str, clock: datetime, status: str = "ok") -> JobRun:
@@ -216,7 +217,7 @@ async def test_rematch_watermark_moves_only_with_scheduled_runs(app: object) -> 
         run("cli", now - timedelta(minutes=5)),  # e.g. for one ambito
         run("schedule", now + timedelta(days=1)),  # a later clock than this one
     )
-    assert await jobs.rematch_watermark(now, SETTINGS) == now - timedelta(minutes=30)
+    assert await scheduled_jobs.rematch_watermark(now, SETTINGS) == now - timedelta(minutes=30)
     await JobRun.delete().where(JobRun.job == "rematch")
 
 

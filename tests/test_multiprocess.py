@@ -41,14 +41,14 @@ import os
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from registry import jobs
+from registry import scheduled_jobs
 
 
 async def _probe(now, settings, scope):
     return {"pid": os.getpid()}
 
 
-jobs.JOBS["probe"] = jobs.JobSpec(
+scheduled_jobs.JOBS["probe"] = scheduled_jobs.JobSpec(
     "probe", "test probe", lambda s: IntervalTrigger(seconds=1), _probe
 )
 """

@@ -17,9 +17,9 @@ import pytest
 from registry.access import Role
 from registry.common import now as utcnow
 from registry.config import Settings
-from registry.jobs import run_job
 from registry.notifications.dispatcher import Dispatcher
 from registry.notifications.tables import Notification, OutboxMessage
+from registry.scheduled_jobs import run_job
 from tests.conftest import SETTINGS, Tenant
 from tests.test_notifications_workflow import proposal
 from tests.test_plans_support import add_user

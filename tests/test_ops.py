@@ -20,9 +20,9 @@ from registry import db
 from registry.access import Role
 from registry.app import WEB_DIR, create_app
 from registry.db import PooledSQLiteEngine
-from registry.jobs import JobRun, run_job
 from registry.notifications.tables import OutboxMessage
 from registry.ops.http import default_cache_control
+from registry.scheduled_jobs import JobRun, run_job
 from tests.conftest import SETTINGS, Tenant
 
 TOKEN = secrets.token_urlsafe(32)

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from registry import jobs
+from registry import scheduled_jobs
 from registry.access import Role
 from registry.holders.tables import Holder
-from registry.metrics import loading
+from registry.metrics import reference_loading
 from registry.metrics.compute import Period
 from registry.metrics.loading import Scope
 from registry.partnerships.patti import add_months
@@ -324,7 +324,7 @@ async def test_patto_reports_renewal_and_dashboard(
     # Patto hours are contributions like any other: the dashboard's figures count them (7.5 +
     # 2 h verified, 3 persons, 3 holders), read before the small-cell control (which withholds
     # any figure of a few entries spread over months).
-    figures = await loading.live_figures(
+    figures = await reference_loading.live_figures(
         tenant.ambito_id, Period("p", start, today), Scope(), datetime.now(UTC)
     )
     totals = figures.tables["totals"].rows[0].data
@@ -466,7 +466,7 @@ async def test_report_due_reminder(client: httpx.AsyncClient, tenant: Tenant) ->
     )
     assert patto.status_code == 201, patto.text
     second_end = add_months(start, 6) - timedelta(days=1)  # ended; the third has not
-    assert "patto_reports" in jobs.JOBS
+    assert "patto_reports" in scheduled_jobs.JOBS
     assert await notify_due_reports(datetime.now(UTC), [tenant.ambito_id]) == {
         "reports_due_told": 1
     }

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from registry import jobs
+from registry import scheduled_jobs
 from registry.access import Role
 from registry.audit.tables import AccessLog
 from registry.checkin.tables import CheckIn, CheckInCode
@@ -241,7 +241,7 @@ async def test_erasure_keeps_published_figures_and_leaves_no_trace(
         checked_out_at=datetime(2025, 3, 10, 11, tzinfo=UTC),
     ).save()
     old_token = t.headers(V)  # stands in for V1's own token below
-    await jobs.run_job(
+    await scheduled_jobs.run_job(
         "metrics_snapshot", SETTINGS, now=moment, trigger="test", ambito_ids=[t.ambito_id]
     )
     before = await _published(client, t)
@@ -614,7 +614,7 @@ async def test_retention_job_removes_what_expired_and_keeps_the_figures(
         730,
     )
 
-    run = await jobs.run_job("retention", SETTINGS, now=now, ambito_ids=[t.ambito_id])
+    run = await scheduled_jobs.run_job("retention", SETTINGS, now=now, ambito_ids=[t.ambito_id])
     assert run.status == "ok", run.error
     assert {k: v for k, v in run.summary.items() if k != "expired_tokens"} == {
         "closed_plans": 2,
@@ -654,7 +654,7 @@ async def test_retention_job_removes_what_expired_and_keeps_the_figures(
     )
     assert after == before
     # Idempotent: the same clock again removes nothing.
-    again = await jobs.run_job("retention", SETTINGS, now=now, ambito_ids=[t.ambito_id])
+    again = await scheduled_jobs.run_job("retention", SETTINGS, now=now, ambito_ids=[t.ambito_id])
     assert {k: v for k, v in again.summary.items() if k not in ("ambiti", "expired_tokens")} == (
         dict.fromkeys(
             ("closed_plans", "access_log", "checkins", "outbox", "notifications", "login_failures"),
@@ -666,7 +666,7 @@ async def test_retention_job_removes_what_expired_and_keeps_the_figures(
     # Text written afterwards on an erased plan closed long ago (PL-2: its closure record
     # keeps the clock) goes at the next run.
     await Plan.update({Plan.notes: "Scritta dopo"}).where(Plan.id == s.plan_ids[1])
-    third = await jobs.run_job("retention", SETTINGS, now=now, ambito_ids=[t.ambito_id])
+    third = await scheduled_jobs.run_job("retention", SETTINGS, now=now, ambito_ids=[t.ambito_id])
     assert third.summary["closed_plans"] == 1
     assert (await Plan.select(Plan.notes).where(Plan.id == s.plan_ids[1]).first()) == {"notes": ""}
     # The UdP's settings are checked, naming the field.

@@ -1,4 +1,4 @@
-"""The nightly metrics snapshot through the job registry (registry/jobs.py), and what the
+"""The nightly metrics snapshot through the job registry (registry/scheduled_jobs.py), and what the
 dashboard then reads."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from registry import jobs
+from registry import scheduled_jobs
 from registry.access import Role
 from registry.metrics.tables import MetricsSnapshot
 from tests.conftest import SETTINGS, Tenant
@@ -23,13 +23,13 @@ def threshold(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_the_job_writes_snapshots_and_is_idempotent(client, tenant: Tenant) -> None:
     await build(tenant)
     now = datetime.now(UTC)
-    first = await jobs.run_job(
+    first = await scheduled_jobs.run_job(
         "metrics_snapshot", SETTINGS, now=now, trigger="test", ambito_ids=[tenant.ambito_id]
     )
     assert first.status == "ok", first.error
     assert first.summary["ambiti"] == 1 and first.summary["periods"] > 0
     count = await MetricsSnapshot.count().where(MetricsSnapshot.ambito == tenant.ambito_id)
-    again = await jobs.run_job(
+    again = await scheduled_jobs.run_job(
         "metrics_snapshot", SETTINGS, now=now, trigger="test", ambito_ids=[tenant.ambito_id]
     )
     assert again.status == "ok"
@@ -136,14 +136,14 @@ async def test_a_change_after_the_snapshot_is_never_hidden(client, tenant: Tenan
     assert spending[1] - spending[0] == 10_000.0
 
     # The next run of the job refreshes this ambito only, and the snapshot is served again.
-    run = await jobs.run_job(
+    run = await scheduled_jobs.run_job(
         "metrics_snapshot", SETTINGS, trigger="test", ambito_ids=[tenant.ambito_id]
     )
     assert run.summary["periods"] > 0 and run.summary["unchanged"] == 0
     again = (await client.get("/api/metrics/summary", params=year, headers=udp)).json()
     assert again["source"] == "snapshot"
     assert again["headline"]["public_spending"] == after["headline"]["public_spending"]
-    idle = await jobs.run_job(
+    idle = await scheduled_jobs.run_job(
         "metrics_snapshot", SETTINGS, trigger="test", ambito_ids=[tenant.ambito_id]
     )
     assert (idle.summary["periods"], idle.summary["unchanged"]) == (0, 1)
@@ -152,7 +152,9 @@ async def test_a_change_after_the_snapshot_is_never_hidden(client, tenant: Tenan
 async def test_a_slow_ambito_is_not_recomputed_back_to_back(client, tenant: Tenant) -> None:
     await build(tenant)
     now = datetime.now(UTC)
-    await jobs.run_job("metrics_snapshot", SETTINGS, now=now, ambito_ids=[tenant.ambito_id])
+    await scheduled_jobs.run_job(
+        "metrics_snapshot", SETTINGS, now=now, ambito_ids=[tenant.ambito_id]
+    )
     # Pretend its last run took two minutes, as with a ledger of millions of entries.
     year = (MetricsSnapshot.ambito == tenant.ambito_id) & (
         MetricsSnapshot.period_key == str(now.year)
@@ -173,11 +175,11 @@ async def test_a_slow_ambito_is_not_recomputed_back_to_back(client, tenant: Tena
     )
     assert response.status_code == 201, response.text
 
-    soon = await jobs.run_job(
+    soon = await scheduled_jobs.run_job(
         "metrics_snapshot", SETTINGS, now=now + timedelta(minutes=5), ambito_ids=[tenant.ambito_id]
     )
     assert (soon.summary["periods"], soon.summary["unchanged"]) == (0, 1)
-    later = await jobs.run_job(
+    later = await scheduled_jobs.run_job(
         "metrics_snapshot", SETTINGS, now=now + timedelta(minutes=7), ambito_ids=[tenant.ambito_id]
     )
     assert later.summary["periods"] > 0 and later.summary["unchanged"] == 0

@@ -60,7 +60,7 @@ async def snapshot(ambito_id: uuid.UUID, moment: datetime) -> None:
     """The metrics snapshot the nightly job would have written, so the dashboard reads whole
     calendar periods from it (run through the job runner, which records the run)."""
     from registry.config import load_settings
-    from registry.jobs import run_job
+    from registry.scheduled_jobs import run_job
 
     run = await run_job(
         "metrics_snapshot", load_settings(), now=moment, trigger="cli", ambito_ids=[ambito_id]

@@ -1,4 +1,4 @@
-"""The nightly snapshot job's entry point (registry.jobs.METRICS_HOOK)."""
+"""The nightly snapshot job's entry point (registry.scheduled_jobs.METRICS_HOOK)."""
 
 from registry.metrics.snapshots import take_snapshot
 

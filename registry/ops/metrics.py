@@ -70,8 +70,8 @@ class _Families:
 
 
 async def database_families() -> list[Metric]:
-    from registry.jobs import JobRun
     from registry.notifications.tables import OutboxMessage
+    from registry.scheduled_jobs import JobRun
 
     runs = CounterMetricFamily(
         "registry_job_runs",
