@@ -13,7 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from registry.access import Role
-from registry.checkin import service
+from registry.checkin import codes, presences, tokens
 from registry.checkin.tables import CheckIn
 from registry.contributions.tables import Contribution
 from registry.security import issue
@@ -65,7 +65,8 @@ def later(monkeypatch: pytest.MonkeyPatch):
 
     def move(**delta: float) -> datetime:
         moment = datetime.now(UTC) + timedelta(**delta)
-        monkeypatch.setattr(service, "clock", lambda: moment)
+        monkeypatch.setattr(codes, "clock", lambda: moment)
+        monkeypatch.setattr(presences, "clock", lambda: moment)
         return moment
 
     return move
@@ -257,7 +258,7 @@ def forged(tenant: Tenant, **overrides: Any) -> str:
     }
     return issue(
         overrides.pop("secret", SETTINGS.secret_key),
-        overrides.pop("audience", service.AUDIENCE),
+        overrides.pop("audience", tokens.AUDIENCE),
         overrides.pop("subject", f"activity:{overrides.pop('activity')}"),
         claims,
         ttl=overrides.pop("ttl", timedelta(hours=2)),

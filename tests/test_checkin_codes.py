@@ -33,11 +33,12 @@ U, S, H, V = Role.UDP_ADMIN, Role.SOCIAL_WORKER, Role.HOLDER_MANAGER, Role.VOLUN
 
 @pytest.fixture
 def later(monkeypatch: pytest.MonkeyPatch):
-    from registry.checkin import service
+    from registry.checkin import codes, presences
 
     def move(**delta: float) -> datetime:
         moment = datetime.now(UTC) + timedelta(**delta)
-        monkeypatch.setattr(service, "clock", lambda: moment)
+        monkeypatch.setattr(codes, "clock", lambda: moment)
+        monkeypatch.setattr(presences, "clock", lambda: moment)
         return moment
 
     return move

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from registry.access import Principal, Role
-from registry.checkin import service as checkin
+from registry.checkin import codes as checkin
 from registry.checkin.schemas import CodeRequest
-from registry.checkin.service import AUDIENCE
+from registry.checkin.tokens import AUDIENCE
 from registry.contributions.tables import ActivityOrganiser, CommunityActivity, Contribution
 from registry.interventions.tables import FundedIntervention
 from registry.security import issue

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.checkin.service import AUDIENCE as CHECKIN
+from registry.checkin.tokens import AUDIENCE as CHECKIN
 from registry.freshness.links import AUDIENCE as RECONFIRM
 from registry.logs import REDACTED, install_redaction, redact
 from registry.security import issue

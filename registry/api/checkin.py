@@ -7,7 +7,7 @@ from litestar import Controller, MediaType, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry.api.params import Actor, AppSettings, Limit, Offset, text_query
-from registry.checkin import qr, service
+from registry.checkin import codes, presences, qr, tokens
 from registry.checkin.schemas import (
     CheckInOut,
     CheckInRequest,
@@ -33,7 +33,7 @@ class CheckInController(Controller):
     async def issue_code(
         self, actor: Actor, settings: AppSettings, data: JSONBody[CodeRequest]
     ) -> CodeOut:
-        return await service.issue_code(actor, settings, data)
+        return await codes.issue_code(actor, settings, data)
 
     @get(
         "/codes",
@@ -56,7 +56,7 @@ class CheckInController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[CodeOut]:
-        return await service.list_codes(
+        return await codes.list_codes(
             actor,
             settings,
             activity_id=activity_id,
@@ -70,7 +70,7 @@ class CheckInController(Controller):
     async def get_code(
         self, actor: Actor, settings: AppSettings, code_id: FromPath[uuid.UUID]
     ) -> CodeOut:
-        return await service.get_code(actor, settings, code_id)
+        return await codes.get_code(actor, settings, code_id)
 
     @post(
         "/codes/{code_id:uuid}/revoke",
@@ -80,7 +80,7 @@ class CheckInController(Controller):
     async def revoke_code(
         self, actor: Actor, settings: AppSettings, code_id: FromPath[uuid.UUID]
     ) -> CodeOut:
-        return await service.revoke_code(actor, settings, code_id)
+        return await codes.revoke_code(actor, settings, code_id)
 
     @get(
         "/qr.png",
@@ -94,8 +94,8 @@ class CheckInController(Controller):
         t: TokenQuery,
         scale: Annotated[int, QueryParameter(ge=2, le=40, description="pixels per module")] = 10,
     ) -> Response[bytes]:
-        await service.printable(settings, t)
-        content = await qr.render_png(service.urls(settings, t)["url"], box_size=scale)
+        await codes.printable(settings, t)
+        content = await qr.render_png(tokens.urls(settings, t)["url"], box_size=scale)
         return Response(content, media_type="image/png", headers=_IMAGE_HEADERS)
 
     @get(
@@ -105,8 +105,8 @@ class CheckInController(Controller):
         media_type="image/svg+xml",
     )
     async def svg(self, settings: AppSettings, t: TokenQuery) -> Response[str]:
-        await service.printable(settings, t)
-        content = await qr.render_svg(service.urls(settings, t)["url"])
+        await codes.printable(settings, t)
+        content = await qr.render_svg(tokens.urls(settings, t)["url"])
         return Response(content, media_type="image/svg+xml", headers=_IMAGE_HEADERS)
 
     @get(
@@ -121,9 +121,9 @@ class CheckInController(Controller):
         t: TokenQuery,
         layout: FromQuery[Literal["a4", "badge"]] = "a4",
     ) -> Response[str]:
-        _, info = await service.printable(settings, t)
+        _, info = await codes.printable(settings, t)
         page = await qr.render_sheet(
-            url=service.urls(settings, t)["url"],
+            url=tokens.urls(settings, t)["url"],
             title=info.title,
             holder=info.holder_name,
             valid_from=info.valid_from,
@@ -134,17 +134,17 @@ class CheckInController(Controller):
 
     @get("/status", summary="What a code is for, and the caller's presence with it today")
     async def status(self, actor: Actor, settings: AppSettings, t: TokenQuery) -> StatusOut:
-        return await service.status(actor, settings, t)
+        return await presences.status(actor, settings, t)
 
     @get("/open", summary="The caller's presences not checked out yet")
     async def open_presences(self, actor: Actor) -> list[CheckInOut]:
-        return await service.open_presences(actor)
+        return await presences.open_presences(actor)
 
     @post("/in", summary="Check in with a QR token (201; 200 if already checked in today)")
     async def check_in(
         self, actor: Actor, settings: AppSettings, data: JSONBody[CheckInRequest]
     ) -> Response[CheckInOut]:
-        presence, created = await service.check_in(actor, settings, data.token)
+        presence, created = await presences.check_in(actor, settings, data.token)
         return Response(presence, status_code=201 if created else 200)
 
     @post(
@@ -155,4 +155,4 @@ class CheckInController(Controller):
     async def check_out(
         self, actor: Actor, settings: AppSettings, data: JSONBody[CheckOutRequest]
     ) -> CheckInOut:
-        return await service.check_out(actor, settings, data)
+        return await presences.check_out(actor, settings, data)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from registry.access import Role
-from registry.checkin.service import measured_minutes
+from registry.checkin.presences import measured_minutes
 from registry.checkin.tables import CheckIn
 from registry.contributions import quantities, recording
 from registry.contributions.schemas import ContributionCreate
