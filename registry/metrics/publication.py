@@ -1,9 +1,10 @@
-"""Publication of the metrics: suppression of small cells, the headline and the answers
-of the summary, coverage, time series and network endpoints."""
+"""Publication of the metrics: suppression of small cells, the period and the filter of an
+answer, and the protection of periods (a longer period protected from its months or quarters,
+a filtered answer from the unfiltered tables). The answers are in answers.py (summary,
+coverage, time series) and network_publication.py (the cohesion network)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -11,32 +12,20 @@ from typing import Any
 
 from registry.access import Principal, Role
 from registry.ambiti.tables import Ambito
-from registry.batching import Batcher
-from registry.common import now as utcnow
-from registry.db import array_contains
 from registry.errors import InvalidInput, NotFound
-from registry.holders.tables import Holder
-from registry.metrics import catalogue, compute, disclosure, network, snapshots
+from registry.metrics import compute, disclosure, snapshots
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import Scope, _all_ties, load_network
+from registry.metrics.loading import Scope
 from registry.metrics.periods import ROME, calendar_key, min_count
 from registry.metrics.periods import today as local_today
 from registry.metrics.schemas import (
-    CoverageOut,
-    Headline,
     Money,
-    NetworkOut,
     PeriodOut,
     PublishedTable,
     RateUseOut,
-    SectorBlock,
-    SummaryOut,
     SuppressedCell,
     Suppression,
-    TimeseriesOut,
-    TrendOut,
 )
-from registry.metrics.snapshots import _snapshots
 from registry.metrics.suppression import TOTAL, Row, Suppressed, Table, row_id, suppress
 from registry.offload import in_worker_process
 
@@ -115,48 +104,8 @@ def money(info: compute.MoneyInfo, amount: float | None) -> Money:
     )
 
 
-def _headline(fig: Figures, tables: dict[str, PublishedTable]) -> Headline:
-    totals = tables["totals"].rows[0]
-    coverage = tables["need_coverage"].total or {}
-    use = tables["use"].rows[0]
-    ttm = tables["time_to_match"].rows[0]
-    fresh = tables["freshness"].rows[0]
-    return Headline(
-        persons=totals["persons"],
-        holders=totals["holders"],
-        entries=totals["entries"],
-        hours_verified=totals["hours_verified"],
-        hours_paid_by_interventions=totals["hours_paid_by_interventions"],
-        hours_community=totals["hours_community"],
-        fte=totals["fte"],
-        hours_self_reported_unverified=totals["hours_self_reported_unverified"],
-        replacement_value=money(
-            fig.money["replacement_value_eur"], totals["replacement_value_eur"]
-        ),
-        in_kind_value=money(fig.money["in_kind_value_eur"], totals["in_kind_value_eur"]),
-        community_value=money(fig.money["community_value_eur"], totals["community_value_eur"]),
-        public_spending=money(fig.money["public_eur"], totals["public_eur"]),
-        leverage_ratio=totals["leverage_ratio"],
-        coproduction_share=totals["coproduction_share"],
-        needs=coverage.get("needs"),
-        share_needs_community_only=coverage.get("share_community_only"),
-        share_needs_intervention_only=coverage.get("share_intervention_only"),
-        share_needs_both=coverage.get("share_both"),
-        share_needs_none=coverage.get("share_none"),
-        matched_over_offered_hours=use["matched_over_offered"],
-        share_resources_reused=use["share_resources_reused"],
-        share_needs_matched=use["share_needs_matched"],
-        time_to_match_median_days=ttm["median_days"],
-        time_to_match_p90_days=ttm["p90_days"],
-        share_resources_confirmed_90_days=fresh["share_confirmed"],
-    )
+# --- the period and the filter of an answer ------------------------------------------------
 
-
-SUMMARY_TABLES = disclosure.SUMMARY_TABLES
-COVERAGE_TABLES = ("need_coverage", "need_coverage_by_comune", "use", "time_to_match")
-
-
-# --- the answers ---------------------------------------------------------------------------
 
 _MONTHS_IT = [
     *("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno"),
@@ -207,6 +156,9 @@ def one_filter(scope: Scope) -> tuple[str, str] | None:
             field=given[1][0],
         )
     return given[0] if given else None
+
+
+# --- protection of periods ------------------------------------------------------------------
 
 
 def _months(period: Period) -> list[Period]:
@@ -382,384 +334,3 @@ def _raw_missing(table: Table, rid: Any, column: str) -> bool:
         if row_id(r, table) == rid:
             return r.data.get(column) is None
     return False
-
-
-async def _period_answer(
-    actor: Principal,
-    period: Period,
-    scope: Scope,
-    now: datetime,
-    live: bool,
-    names: Sequence[str],
-) -> tuple[Figures, list[PublishedTable], Suppression, dict[str, Any]]:
-    """The period's figures, its tables `names` as published (filtered, suppressed), and the
-    fields every answer of one period starts with (summary and coverage)."""
-    chosen = one_filter(scope)
-    ((fig, protected),), source = await protected_periods(
-        actor.ambito_id, [period], period, now, live=live
-    )
-    tables = protected.tables if chosen is None else _filtered(protected, *chosen)
-    published, suppression = _published(tables, fig.tables, protected, names, min_count())
-    head = {
-        "ambito_code": await _ambito_code(actor.ambito_id),
-        "period": period_out(period),
-        "filters": scope.out(),
-        "source": source,
-        "as_of": fig.as_of,
-    }
-    return fig, published, suppression, head
-
-
-async def summary(
-    actor: Principal,
-    period: Period,
-    scope: Scope,
-    *,
-    live: bool = False,
-    now: datetime | None = None,
-) -> SummaryOut:
-    _require_reader(actor)
-    if now is None:
-        # Callers of the same ambito asking the same at once share one computation that
-        # began after they arrived (registry/batching.py; issue 18).
-        key = ("summary", actor.ambito_id, period, scope, live)
-        return await _batcher.run(key, lambda: _summary(actor, period, scope, live, utcnow()))
-    return await _summary(actor, period, scope, live, now)
-
-
-_batcher = Batcher()
-
-
-async def _summary(
-    actor: Principal, period: Period, scope: Scope, live: bool, moment: datetime
-) -> SummaryOut:
-    fig, published, suppression, head = await _period_answer(
-        actor, period, scope, moment, live, SUMMARY_TABLES
-    )
-    by_name = {t.name: t for t in published}
-    return SummaryOut(
-        **head,
-        headline=_headline(fig, by_name),
-        tables=published,
-        suppression=suppression,
-        notes=[*fig.notes, METHOD_NOTE],
-    )
-
-
-async def coverage(
-    actor: Principal,
-    period: Period,
-    scope: Scope,
-    *,
-    live: bool = False,
-    now: datetime | None = None,
-) -> CoverageOut:
-    _require_reader(actor)
-    fig, published, suppression, head = await _period_answer(
-        actor, period, scope, now or utcnow(), live, COVERAGE_TABLES
-    )
-    return CoverageOut(
-        **head,
-        tables=published,
-        suppression=suppression,
-        notes=[
-            "Un bisogno è coperto dalla comunità quando ha un abbinamento accettato (e non "
-            "ritirato) entro la fine del periodo o una voce verificata nel periodo; da un "
-            "intervento finanziato quando un intervento che serve il suo piano è attivo nel "
-            "periodo e durante il bisogno.",
-            *fig.notes[:1],
-            METHOD_NOTE,
-        ],
-    )
-
-
-METHOD_NOTE = (
-    "Controllo della divulgazione: periodi di mesi interi; celle nascoste in modo coerente in "
-    "tutte le tabelle e in tutti i periodi (una cella di un periodo più lungo di un mese è "
-    "pubblicata solo se lo è in ogni suo mese); un filtro alla volta, che pubblica solo la "
-    "riga del valore nella tabella senza filtri."
-)
-
-_SERIES_MEASURES = (
-    *catalogue.SERIES_COUNTS,
-    *catalogue.SERIES_VALUES,
-    "leverage_ratio",
-    "coproduction_share",
-)
-_ADDITIVE = ("entries", *catalogue.SERIES_VALUES)
-
-
-async def timeseries(
-    actor: Principal,
-    period: Period,
-    granularity: str,
-    scope: Scope,
-    *,
-    live: bool = False,
-    now: datetime | None = None,
-) -> TimeseriesOut:
-    _require_reader(actor)
-    periods = compute.buckets(period.start, period.end, granularity)
-    if len(periods) > 120:
-        raise InvalidInput("at most 120 periods: choose a shorter range", field="from")
-    chosen = one_filter(scope)
-    moment = now or utcnow()
-    done, source = await protected_periods(
-        actor.ambito_id, periods, period, moment, live=live, full=False
-    )
-    template = catalogue.series_table([f for f, _ in done], granularity)
-    rows: list[Row] = []
-    cells: list[Suppressed] = []
-    for (fig, protected), p in zip(done, periods, strict=True):
-        if chosen is None:
-            source_row = protected.tables["totals"].rows[0]
-            reasons = {col: why for rid, col, why in disclosure.withheld_keys(protected, "totals")}
-        else:
-            name = disclosure.REFERENCE[chosen[0]]
-            source_row = disclosure.reference_row(protected, *chosen)
-            rid = tuple(sorted(source_row.key.items()))
-            reasons = {
-                col: why for r, col, why in disclosure.withheld_keys(protected, name) if r == rid
-            }
-        data: dict[str, Any] = {c: source_row.data.get(c) for c in _SERIES_MEASURES}
-        data["period_start"] = p.start.isoformat()
-        data["period_end"] = p.end.isoformat()
-        raw = catalogue.series_row(fig)
-        for column in _SERIES_MEASURES:
-            if data[column] is None and raw.get(column) is not None and column != "public_eur":
-                cells.append(
-                    Suppressed(
-                        template.name, {"period": p.key}, column, reasons.get(column, "filter")
-                    )
-                )
-        rows.append(Row({"period": p.key}, data))
-    # The total of the series is the sum of its periods: a column with a withheld period has
-    # no total (it would give the withheld value back by difference).
-    total: dict[str, Any] = {"persons": None, "holders": None}
-    for column in _ADDITIVE:
-        values = [r.data[column] for r in rows]
-        if any(v is None for v in values):
-            total[column] = None
-            if column != "public_eur":
-                cells.append(Suppressed(template.name, {"total": "totale"}, column, "period"))
-        else:
-            total[column] = round(sum(float(v) for v in values), 3)
-    if total["entries"] is not None:
-        total["entries"] = int(total["entries"])
-    community, public = total.get("community_value_eur"), total.get("public_eur")
-    total["leverage_ratio"] = (
-        round(community / public, 4) if community is not None and public else None
-    )
-    total["coproduction_share"] = (
-        round(community / (community + public), 4)
-        if community is not None and public is not None and community + public
-        else None
-    )
-    total["period_start"] = periods[0].start.isoformat()
-    total["period_end"] = periods[-1].end.isoformat()
-    threshold = min_count()
-    last = done[-1][0]
-    series = PublishedTable(
-        name=template.name,
-        title=template.title,
-        columns=template.columns,
-        rows=[{**r.key, **r.data} for r in rows],
-        total=total,
-        notes=[_FILTER_NOTE] if chosen else [],
-    )
-    return TimeseriesOut(
-        ambito_code=await _ambito_code(actor.ambito_id),
-        period=period_out(period),
-        granularity=granularity,  # type: ignore[arg-type]
-        filters=scope.out(),
-        source=source,
-        as_of=last.as_of,
-        series=series,
-        money={name: money(info, None) for name, info in last.money.items()},
-        suppression=_suppression(cells, threshold),
-        notes=[
-            *last.notes[:4],
-            "Totale: somma dei periodi per ore, voci ed euro; persone e detentori non sono "
-            "sommabili (vedi il riepilogo del periodo). Una colonna con un periodo nascosto "
-            "non ha totale.",
-            METHOD_NOTE,
-        ],
-    )
-
-
-async def _comune_members(ambito_id: uuid.UUID, comune: str) -> frozenset[str]:
-    rows = await Holder.select(Holder.id).where(
-        (Holder.ambito == ambito_id) & array_contains(Holder.comuni, comune)
-    )
-    return frozenset(str(r["id"]) for r in rows)
-
-
-async def network_figures(
-    ambito_id: uuid.UUID,
-    period: Period,
-    granularity: str,
-    scope: Scope,
-    *,
-    live: bool,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
-    """The whole network's figures (with their parts) of each period, and the counts of each
-    month of the span when the periods are longer (disclosure.py, rule 3): from the snapshots
-    when all are there, otherwise live. Filters are answered from the whole network too."""
-    periods = compute.buckets(period.start, period.end, granularity)
-    months = _months(period) if granularity != "month" else []
-    if not live and not scope.comune:
-        found = await _snapshots(ambito_id, granularity, periods)
-        inside = await _snapshots(ambito_id, "month", months) if months else []
-        if found is not None and inside is not None:
-            rows = [f.network.row if f.network else None for f in [*found, *inside]]
-            # Snapshots written before the parts were stored cannot be protected: live.
-            if all(r is not None and network.PARTS in r for r in rows):
-                ready = [r for r in rows if r is not None]
-                return ready[: len(found)], ready[len(found) :], "snapshot"
-    nodes, participations, ties = await load_network(ambito_id, period.end, Scope())
-    members = await _comune_members(ambito_id, scope.comune) if scope.comune else None
-
-    # In a worker process, like the other live figures (a thread holds the GIL).
-    rows, counts = await in_worker_process(
-        _network_rows, nodes, participations, ties, periods, months, granularity, members
-    )
-    return rows, counts, "live"
-
-
-def _network_rows(
-    nodes: Any,
-    participations: Any,
-    ties: Any,
-    periods: list[Period],
-    months: list[Period],
-    granularity: str,
-    members: Any,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The whole network's rows of each period, and the counts of each month (pure)."""
-    everything = _all_ties(participations, ties, periods, granularity)
-    table, _ = network.network_tables(nodes, everything, periods, members)
-    counts: list[dict[str, Any]] = []
-    if months:
-        monthly = _all_ties(participations, ties, months, "month")
-        counts = network.counts_of_periods(nodes, monthly, months, members)
-    return [r.data for r in table.rows], counts
-
-
-async def cohesion(
-    actor: Principal,
-    period: Period,
-    granularity: str,
-    scope: Scope,
-    *,
-    live: bool = False,
-    now: datetime | None = None,
-) -> NetworkOut:
-    _require_reader(actor)
-    chosen = one_filter(scope)
-    periods = compute.buckets(period.start, period.end, granularity)
-    if len(periods) > 120:
-        raise InvalidInput("at most 120 periods: choose a shorter range", field="from")
-    rows, month_rows, source = await network_figures(
-        actor.ambito_id, period, granularity, scope, live=live
-    )
-    threshold = min_count()
-    months = _months(period)
-    today = (now or utcnow()).astimezone(ROME).date()
-
-    def run() -> list[disclosure.Protected]:
-        # Every period of a longer granularity (a clipped one too) publishes a count only
-        # where each of its months does.
-        by_month = {
-            m.key: disclosure.protect_network(r, threshold)
-            for m, r in zip(months, month_rows, strict=False)
-        }
-        # A calendar quarter is protected from its months (a cell withheld in exactly one of
-        # them); a year or another range from every month (only monthly rows are at hand).
-        return [
-            disclosure.protect_network(
-                row,
-                threshold,
-                [by_month[m.key] for m in _months(p)] if month_rows else (),
-                calendar="Q" in (calendar_key(p.start, p.end, today) or ""),
-            )
-            for p, row in zip(periods, rows, strict=True)
-        ]
-
-    protected = await asyncio.to_thread(run)
-    template, _ = network.network_tables([], [], [])
-    cells: list[Suppressed] = []
-    published_rows: list[dict[str, Any]] = []
-    for p, row, prot in zip(periods, rows, protected, strict=True):
-        data, reasons = disclosure.network_row(prot, row, chosen)
-        published_rows.append({"period": p.key, **{c: data.get(c) for c in template.columns[1:]}})
-        cells.extend(
-            Suppressed(template.name, {"period": p.key}, column, why)
-            for column, why in reasons.items()
-        )
-    periods_out = PublishedTable(
-        name=template.name,
-        title=template.title,
-        columns=template.columns,
-        rows=published_rows,
-        notes=[*template.notes, *([_NETWORK_FILTER_NOTE] if chosen else [])],
-    )
-    last = protected[-1]
-    sector_rows, sector_total, sector_cells = disclosure.network_sectors(last, chosen)
-    sectors = network.sector_table({}, {})
-    cells.extend(
-        Suppressed(
-            sectors.name,
-            {"total": "totale"} if rid == TOTAL else dict(rid),  # type: ignore[arg-type]
-            column,
-            why,
-        )
-        for rid, column, why in sector_cells
-    )
-    sectors_out = PublishedTable(
-        name=sectors.name,
-        title=sectors.title,
-        columns=sectors.columns,
-        rows=[{**r.key, **r.data} for r in sector_rows],
-        total=dict(sector_total.data) if sector_total is not None else None,
-        notes=list(sectors.notes),
-    )
-    trend = {
-        column: TrendOut(**network.trend(periods_out.rows, column))
-        for column in (*network.STRUCTURE, "nodes", "edges", "new_ties")
-    }
-    sector_blocks = [
-        SectorBlock(sector_a=a, sector_b=b, edges=edges)
-        for a, b, edges in disclosure.network_blocks(last, chosen)
-    ]
-    return NetworkOut(
-        ambito_code=await _ambito_code(actor.ambito_id),
-        period=period_out(period),
-        granularity=granularity,  # type: ignore[arg-type]
-        filters=scope.out(),
-        source=source,
-        as_of=now or utcnow(),
-        periods=periods_out,
-        trend=trend,
-        nodes_by_sector=sectors_out,
-        sector_blocks=sector_blocks,
-        suppression=_suppression(cells, threshold),
-        notes=[
-            "Nodi: i detentori registrati (non archiviati) a fine periodo. Legami: "
-            "co-contribuzione allo stesso piano nel periodo, attività comunitarie comuni, "
-            "interazioni registrate (es. tavoli di co-programmazione).",
-            "Nessun indicatore per singolo nodo è pubblicato; i volontari individuali sono "
-            "solo contati.",
-            f"Conteggi di nodi e legami tra 1 e {threshold - 1} sono nascosti (null), con una "
-            "seconda cella dove si potrebbero ricalcolare dai totali; gli indicatori di "
-            "struttura seguono i conteggi da cui dipendono. Un periodo più lungo di un mese "
-            "pubblica un conteggio solo se lo pubblica ogni suo mese.",
-            METHOD_NOTE,
-        ],
-    )
-
-
-_NETWORK_FILTER_NOTE = (
-    "Con un filtro si pubblicano solo i nodi, le persone e i legami interni al valore filtrato "
-    "come nelle tabelle della rete intera dello stesso periodo (con le stesse celle nascoste), "
-    "e densità e grado medio calcolati da essi; gli altri indicatori non sono pubblicati."
-)

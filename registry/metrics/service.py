@@ -2,13 +2,15 @@
 
 The work is split by job: periods.py (the period asked, the threshold), loading.py (the SQL
 readers), snapshots.py (the period snapshots and their job), publication.py (suppression and
-the answers) and rate_table.py (the UdP's value rates). This module re-exports what the API,
-the exports, the scheduler, the benchmarks and the tests call.
+the protection of periods), answers.py and network_publication.py (the answers) and
+rate_table.py (the UdP's value rates). This module re-exports what the API, the exports, the
+scheduler, the benchmarks and the tests call.
 """
 
 from __future__ import annotations
 
 from registry.contributions.tables import CommunityActivity
+from registry.metrics.answers import COVERAGE_TABLES, SUMMARY_TABLES, coverage, summary, timeseries
 from registry.metrics.loading import (
     Scope,
     _raw,
@@ -18,21 +20,9 @@ from registry.metrics.loading import (
     network_periods,
     stored_rates,
 )
+from registry.metrics.network_publication import cohesion, network_figures
 from registry.metrics.periods import MAX_RANGE_DAYS, calendar_key, check_range, min_count, today
-from registry.metrics.publication import (
-    COVERAGE_TABLES,
-    SUMMARY_TABLES,
-    cohesion,
-    coverage,
-    money,
-    network_figures,
-    one_filter,
-    period_out,
-    protected_periods,
-    publish,
-    summary,
-    timeseries,
-)
+from registry.metrics.publication import money, one_filter, period_out, protected_periods, publish
 from registry.metrics.rate_table import delete_rate, rate_table, set_category_level, set_rate
 from registry.metrics.snapshots import (
     SNAPSHOT_MAX_AGE,
