@@ -1,5 +1,5 @@
 """Spreadsheets of holders and resources: bulk import (CSV and XLSX, row-level errors,
-all or nothing, dry run) through registry/tabular.py, and the exports of every list."""
+all or nothing, dry run) through registry/tabular/, and the exports of every list."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import uuid
 
 from openpyxl import load_workbook
 
-from registry import tabular
 from registry.access import Role
 from registry.holders.tables import Holder
 from registry.resources.tables import Resource
+from registry.tabular import reading, writing
 from tests.conftest import Tenant
 from tests.fixtures.interop import partita_iva
 
@@ -115,7 +115,7 @@ async def test_holders_xlsx_and_export_round_trip(client, tenant: Tenant) -> Non
         ],
         ["school", "public", f"Scuola {tenant.code}", ";".join(tenant.comuni), "true", "", "", ""],
     ]
-    workbook = tabular.to_xlsx([tabular.Sheet("enti", columns, rows)])
+    workbook = writing.to_xlsx([writing.Sheet("enti", columns, rows)])
     response = await upload(client, tenant, U, "holders", workbook, "enti.xlsx")
     assert response.json()["created"] == 2, response.text
     company = (
@@ -206,7 +206,7 @@ async def test_every_list_exports_as_csv_and_xlsx(client, tenant: Tenant) -> Non
             )
             assert response.status_code == 200, (name, fmt, response.text)
             if fmt == "csv":
-                table = tabular.read_table(response.content)
+                table = reading.read_table(response.content)
                 assert table.rows, name
             else:
                 assert load_workbook(io.BytesIO(response.content)).worksheets[0].max_row > 1

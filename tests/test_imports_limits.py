@@ -73,7 +73,7 @@ async def test_an_xlsx_bomb_is_refused_by_the_spreadsheet_imports(client, tenant
 
 
 def test_archive_limits_per_member_in_total_and_on_the_ratio() -> None:
-    from registry.tabular import ArchiveLimits, ArchiveTooLarge, TabularError, read_zip
+    from registry.tabular.reading import ArchiveLimits, ArchiveTooLarge, TabularError, read_zip
 
     def archive(*members: tuple[str, bytes]) -> bytes:
         buffer = io.BytesIO()

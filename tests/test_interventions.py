@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from registry.access import Role
 from registry.interventions.tables import FundedIntervention
-from registry.tabular import read_table
+from registry.tabular.reading import read_table
 from tests.conftest import Tenant
 from tests.test_contributions import make_match
 

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from registry import italian
 from registry.access import Role
 from registry.contributions.tables import Contribution
-from registry.tabular import ITALIAN, MACHINE, to_csv
+from registry.tabular.writing import ITALIAN, MACHINE, to_csv
 from tests.conftest import Tenant
 from tests.metrics_data import build
 

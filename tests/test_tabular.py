@@ -1,4 +1,4 @@
-"""registry/tabular.py: reading CSV/XLSX into validated rows, the report, the writers."""
+"""registry/tabular/: reading CSV/XLSX into validated rows, the report, the writers."""
 
 from __future__ import annotations
 
@@ -12,20 +12,17 @@ import pytest
 
 from registry.access import Role
 from registry.errors import InvalidInput
-from registry.tabular import (
+from registry.tabular.reading import TabularError, read_table
+from registry.tabular.validating import (
     AmbiguousNumber,
     ImportReport,
     RowError,
-    Sheet,
-    TabularError,
     normalise_number,
     number_kind,
-    read_table,
     report,
-    to_csv,
-    to_xlsx,
     validate_rows,
 )
+from registry.tabular.writing import Sheet, to_csv, to_xlsx
 
 Istat = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
 
@@ -226,7 +223,7 @@ def test_report_is_a_msgspec_struct() -> None:
 def test_formula_guard_for_spreadsheets_and_for_programs(
     text: str, spreadsheet: str, machine: str
 ) -> None:
-    from registry.tabular import escape_formula, unescape_formula
+    from registry.tabular.writing import escape_formula, unescape_formula
 
     for mode, start in (("spreadsheet", spreadsheet), ("machine", machine)):
         escaped = escape_formula(text, mode)  # type: ignore[arg-type]

@@ -47,7 +47,7 @@ def _file_codes(path: str) -> list[str]:
     """ISTAT codes from a CSV/XLSX with an istat_code (or codice_istat) column, or from a
     plain list of codes, one per line."""
     from registry.errors import InvalidInput
-    from registry.tabular import read_table
+    from registry.tabular.reading import read_table
 
     file = Path(path)
     if not file.is_file():
@@ -118,7 +118,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     from registry.ambiti import service
     from registry.ambiti.schemas import AmbitoCreate
     from registry.errors import InvalidInput
-    from registry.tabular import error_of
+    from registry.tabular.validating import error_of
 
     password = _password() if args.udp else None
 

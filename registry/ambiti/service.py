@@ -466,7 +466,7 @@ async def is_active(ambito_id: uuid.UUID) -> bool:
 async def check_new_account(username: str, password: str) -> None:
     """Refuse a username or password that account creation would refuse, before any other
     work (the command line creates an ambito and its first UdP in one go)."""
-    from registry.tabular import error_of
+    from registry.tabular.validating import error_of
     from registry.users.tables import User
 
     try:

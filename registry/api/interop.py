@@ -33,7 +33,8 @@ from registry.interop import geojson, ical, spreadsheets
 from registry.interop import service as hsds_service
 from registry.interop.hsds_import import import_hsds
 from registry.interop.schemas import HsdsImportReport
-from registry.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ImportReport, import_status
+from registry.tabular.validating import ImportReport, import_status
+from registry.tabular.writing import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from registry.text import END
 from registry.vocabularies import HolderKind, ResourceStatus, Sector, UserArea
 

@@ -15,7 +15,8 @@ from registry.interventions.schemas import (
     InterventionOut,
     InterventionPatch,
 )
-from registry.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ImportReport
+from registry.tabular.validating import ImportReport
+from registry.tabular.writing import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from registry.vocabularies import FnpsLevel, FundSource, UserArea
 
 Format = Annotated[Literal["csv", "xlsx"], QueryParameter(description="csv or xlsx")]

@@ -31,7 +31,7 @@ from registry.metrics.schemas import (
     TimeseriesOut,
 )
 from registry.offload import in_worker_process
-from registry.tabular import XLSX_MEDIA_TYPE
+from registry.tabular.writing import XLSX_MEDIA_TYPE
 from registry.vocabularies import HolderKind, Sector, UserArea
 
 From = Annotated[date | None, QueryParameter(name="from", description="first day (inclusive)")]

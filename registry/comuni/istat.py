@@ -21,8 +21,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from registry import geo, tabular
+from registry import geo
 from registry.geo import Catalogue, ComunePlace, Variation
+from registry.tabular import reading
 
 MAX_ROWS = 20_000  # Italy has ~7,900 comuni; the variations file has a few thousand rows
 
@@ -81,12 +82,12 @@ def _text(data: bytes) -> bytes:
         return data.decode("cp1252").encode("utf-8")
 
 
-def _table(data: bytes, filename: str | None) -> tabular.Table:
+def _table(data: bytes, filename: str | None) -> reading.Table:
     try:
-        if tabular.is_xlsx(data, filename):
-            return tabular.read_table(data, filename, max_rows=MAX_ROWS)
-        return tabular.read_table(_text(data), filename, max_rows=MAX_ROWS)
-    except tabular.TabularError as error:
+        if reading.is_xlsx(data, filename):
+            return reading.read_table(data, filename, max_rows=MAX_ROWS)
+        return reading.read_table(_text(data), filename, max_rows=MAX_ROWS)
+    except reading.TabularError as error:
         raise IstatFileError(error.message) from error
 
 

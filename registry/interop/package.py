@@ -4,7 +4,7 @@
 tabular JSON, our export document) into rows per entity, the same rows the CSV form holds,
 with the foreign keys filled from the nesting. The export writes those rows as a
 Frictionless tabular data package (datapackage.json + one CSV per table, zipped); the
-import reads a data package through registry/tabular.py, the project's one CSV reader.
+import reads a data package through registry/tabular/reading.py, the project's one CSV reader.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from registry import tabular
 from registry.interop.hsds_schema import Schemas, TableLayout
 from registry.interop.vocab import stable_id
+from registry.tabular import reading, writing
 
 # Properties that nest another entity although the schema does not list them
 # (organization_full.json nests "services"; service_at_location_full.json nests "service").
@@ -338,7 +338,7 @@ def csv_files(tables: Tables, schemas: Schemas) -> dict[str, bytes]:
         rows = [{c: _cell(row.get(c)) for c in columns} for row in tables.list(layout.entity)]
         # For programs, though people open them in spreadsheets too: no BOM, "+39 031..."
         # stays a phone number, but "=HYPERLINK(...)" gets the apostrophe (README).
-        files[layout.path] = tabular.to_csv(columns, rows, bom=False, formulas="machine")
+        files[layout.path] = writing.to_csv(columns, rows, bom=False, formulas="machine")
     return files
 
 
@@ -406,14 +406,14 @@ def from_files(
             if f.name in layout.required and f.type == "string" and not f.format
         ]
         try:
-            table = tabular.read_table(files[name], name, max_rows=MAX_PACKAGE_ROWS)
-        except tabular.TabularError as error:
+            table = reading.read_table(files[name], name, max_rows=MAX_PACKAGE_ROWS)
+        except reading.TabularError as error:
             tables.problems.append((name, error.message))
             continue
         for row in table.rows:
             # A blank cell is a missing value (as in Frictionless), not an empty string.
             values = {
-                k: _typed(tabular.unescape_formula(v), types, k)
+                k: _typed(writing.unescape_formula(v), types, k)
                 for k, v in row.values.items()
                 if k in types and v is not None
             }
@@ -428,8 +428,8 @@ def _package_member(name: str) -> bool:
 
 
 def read_zip(data: bytes) -> dict[str, bytes]:
-    """The CSV and JSON files of a zipped data package, within tabular.ArchiveLimits."""
-    return tabular.read_zip(data, _package_member)
+    """The CSV and JSON files of a zipped data package, within reading.ArchiveLimits."""
+    return reading.read_zip(data, _package_member)
 
 
 def tables_from_export(document: dict[str, Any], schemas: Schemas) -> Tables:

@@ -1,6 +1,6 @@
 """Spreadsheets of holders and resources: bulk import (CSV/XLSX) and the exports of lists.
 
-Reading, row validation, the error report and the writers are registry/tabular.py, the
+Reading, row validation, the error report and the writers are registry/tabular/, the
 project's one spreadsheet mechanism; this module adds the columns, the lookups in the
 ambito (comuni by code or name, holders by id, codice fiscale or name, categories by code
 or name) and the writes. An import is all or nothing: with any bad row nothing is written
@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from registry import geo, tabular
+from registry import geo
 from registry.access import Principal, Role
 from registry.ambiti.tables import Comune
 from registry.common import now, set_fields
@@ -39,6 +39,7 @@ from registry.resources import service as resources
 from registry.resources.schemas import ResourceCreate
 from registry.resources.service import _storable as resource_db_values
 from registry.resources.tables import AvailabilityWindow, Resource
+from registry.tabular import reading, validating, writing
 from registry.taxonomy.tables import TaxonomyTerm
 from registry.users.tables import User
 from registry.vocabularies import HolderKind, ResourceStatus, Sector, UserArea
@@ -212,7 +213,7 @@ def _vocabulary(value: str, codes: Iterable[str], labels: dict[str, str], what: 
 
 
 class _Comuni:
-    def __init__(self, rows: list[dict[str, Any]], validated: tabular.Validated[Any]) -> None:
+    def __init__(self, rows: list[dict[str, Any]], validated: validating.Validated[Any]) -> None:
         self.codes = {r["istat_code"] for r in rows}
         self.by_name = {norm(r["name"]): r["istat_code"] for r in rows}
         self.validated = validated
@@ -234,13 +235,13 @@ class _Comuni:
         return code
 
 
-async def _comuni(ambito_id: uuid.UUID, validated: tabular.Validated[Any]) -> _Comuni:
+async def _comuni(ambito_id: uuid.UUID, validated: validating.Validated[Any]) -> _Comuni:
     rows = await Comune.select(Comune.istat_code, Comune.name).where(Comune.ambito == ambito_id)
     return _Comuni(rows, validated)
 
 
-def _read(data: bytes, filename: str | None) -> tabular.Table:
-    return tabular.read_table(data, filename, max_rows=MAX_ROWS)
+def _read(data: bytes, filename: str | None) -> reading.Table:
+    return reading.read_table(data, filename, max_rows=MAX_ROWS)
 
 
 # --- holders ------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ def _read(data: bytes, filename: str | None) -> tabular.Table:
 def unescape(value: str) -> str:
     """Undo the apostrophe our exports put before + - = @ (so that a spreadsheet does not
     run "+39 031..." as a formula) when such a file is imported as it is."""
-    return tabular.unescape_formula(value)
+    return writing.unescape_formula(value)
 
 
 def _holder_contacts(row: HolderRow, current: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -270,9 +271,9 @@ def _holder_contacts(row: HolderRow, current: list[dict[str, Any]]) -> list[dict
 
 async def import_holders(
     actor: Principal, data: bytes, filename: str | None = None, *, dry_run: bool = False
-) -> tabular.ImportReport:
+) -> validating.ImportReport:
     actor.require(Role.UDP_ADMIN)
-    validated = tabular.validate_rows(_read(data, filename), HolderRow, aliases=HOLDER_ALIASES)
+    validated = validating.validate_rows(_read(data, filename), HolderRow, aliases=HOLDER_ALIASES)
     comuni = await _comuni(actor.ambito_id, validated)
     existing = {
         h["id"]: h
@@ -347,7 +348,7 @@ async def import_holders(
             else:
                 updates.append((current["id"], values))
         except msgspec.ValidationError as error:
-            name, message = tabular._error_of(error)
+            name, message = validating._error_of(error)
             validated.fail(line, name, message)
         except InvalidInput as error:
             validated.fail(line, error.field, error.message)
@@ -365,7 +366,7 @@ async def import_holders(
                 )
             for holder_id, values in updates:
                 await Holder.update({**values, "updated_at": moment}).where(Holder.id == holder_id)
-    return tabular.report(validated, created=len(creates), updated=len(updates), dry_run=dry_run)
+    return validating.report(validated, created=len(creates), updated=len(updates), dry_run=dry_run)
 
 
 # --- resources ----------------------------------------------------------------------------
@@ -373,9 +374,11 @@ async def import_holders(
 
 async def import_resources(
     actor: Principal, data: bytes, filename: str | None = None, *, dry_run: bool = False
-) -> tabular.ImportReport:
+) -> validating.ImportReport:
     actor.require(Role.UDP_ADMIN, Role.HOLDER_MANAGER)
-    validated = tabular.validate_rows(_read(data, filename), ResourceRow, aliases=RESOURCE_ALIASES)
+    validated = validating.validate_rows(
+        _read(data, filename), ResourceRow, aliases=RESOURCE_ALIASES
+    )
     comuni = await _comuni(actor.ambito_id, validated)
     holder_rows = await Holder.select(
         Holder.id, Holder.name, Holder.codice_fiscale, Holder.status
@@ -482,7 +485,7 @@ async def import_resources(
             else:
                 updates.append((current["id"], values))
         except msgspec.ValidationError as error:
-            name, message = tabular._error_of(error)
+            name, message = validating._error_of(error)
             validated.fail(line, name, message)
         except InvalidInput as error:
             validated.fail(line, error.field, error.message)
@@ -506,7 +509,7 @@ async def import_resources(
                 await Resource.update({**values, "updated_at": moment}).where(
                     Resource.id == resource_id
                 )
-    return tabular.report(validated, created=len(creates), updated=len(updates), dry_run=dry_run)
+    return validating.report(validated, created=len(creates), updated=len(updates), dry_run=dry_run)
 
 
 # --- exports of lists ---------------------------------------------------------------------
@@ -667,7 +670,7 @@ async def export_list(
     stamp = date.today().isoformat()
     # Writing the file is pure Python: in a worker process, not on the event loop.
     if fmt == "csv":
-        content = await in_worker_process(tabular.to_csv, columns, rows)
-        return f"{name}-{stamp}.csv", tabular.CSV_MEDIA_TYPE, content
-    content = await in_worker_process(tabular.to_xlsx, [tabular.Sheet(name, columns, rows)])
-    return f"{name}-{stamp}.xlsx", tabular.XLSX_MEDIA_TYPE, content
+        content = await in_worker_process(writing.to_csv, columns, rows)
+        return f"{name}-{stamp}.csv", writing.CSV_MEDIA_TYPE, content
+    content = await in_worker_process(writing.to_xlsx, [writing.Sheet(name, columns, rows)])
+    return f"{name}-{stamp}.xlsx", writing.XLSX_MEDIA_TYPE, content

@@ -2,7 +2,7 @@
 gives. The UdP writes them (one by one or by importing its spreadsheets); social workers
 read them. Money is stored in euro cents, hours delivered in minutes.
 
-Import (CSV or XLSX, through registry/tabular.py): every row is validated, every bad row is
+Import (CSV or XLSX, through registry/tabular/): every row is validated, every bad row is
 reported with its line and reason, and nothing is written unless every row is good (one
 transaction). A row whose `code` is already an intervention of the ambito updates it.
 """
@@ -15,7 +15,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from registry import tabular
 from registry.access import Principal, Role
 from registry.ambiti.service import comune_codes
 from registry.common import Page, now, set_fields
@@ -32,6 +31,7 @@ from registry.interventions.schemas import (
     InterventionRow,
 )
 from registry.interventions.tables import FundedIntervention
+from registry.tabular import reading, validating, writing
 from registry.vocabularies import (
     FNPS_LEVEL_LABELS,
     FUND_SOURCE_LABELS,
@@ -321,11 +321,11 @@ def _from_row(item: InterventionRow) -> dict[str, Any]:
 
 async def import_file(
     actor: Principal, data: bytes, *, filename: str | None = None, dry_run: bool = False
-) -> tabular.ImportReport:
+) -> validating.ImportReport:
     """All rows or none: every bad row is reported, nothing is written if there is one."""
     actor.require(Role.UDP_ADMIN)
-    table = tabular.read_table(data, filename)
-    validated = tabular.validate_rows(table, InterventionRow, aliases=ALIASES)
+    table = reading.read_table(data, filename)
+    validated = validating.validate_rows(table, InterventionRow, aliases=ALIASES)
     rows: list[tuple[int, dict[str, Any]]] = []
     for line, item in validated.items:
         if item.code == EXAMPLE_CODE:
@@ -366,7 +366,7 @@ async def import_file(
         existing = {r["code"]: r["id"] for r in found}
     updates = sum(1 for _, v in rows if v.get("code") in existing)
     if not validated.ok or dry_run:
-        return tabular.report(
+        return validating.report(
             validated, created=len(rows) - updates, updated=updates, dry_run=dry_run
         )
     moment = now()
@@ -383,7 +383,7 @@ async def import_file(
                         **values, ambito=actor.ambito_id, created_at=moment, updated_at=moment
                     )
                 )
-    return tabular.report(validated, created=len(rows) - updates, updated=updates)
+    return validating.report(validated, created=len(rows) - updates, updated=updates)
 
 
 def _sheet_row(item: InterventionOut) -> dict[str, Any]:
@@ -416,11 +416,11 @@ async def export(actor: Principal, fmt: str, **filters: Any) -> bytes:
     )
     items = [_sheet_row(_out(r)) for r in rows]
     if fmt == "csv":
-        return tabular.to_csv(COLUMNS, items)
-    return tabular.to_xlsx([tabular.Sheet("Interventi", COLUMNS, items), _vocabulary_sheet()])
+        return writing.to_csv(COLUMNS, items)
+    return writing.to_xlsx([writing.Sheet("Interventi", COLUMNS, items), _vocabulary_sheet()])
 
 
-def _vocabulary_sheet() -> tabular.Sheet:
+def _vocabulary_sheet() -> writing.Sheet:
     rows: list[list[str]] = []
     for column, labels in (
         ("fund_source", FUND_SOURCE_LABELS),
@@ -428,7 +428,7 @@ def _vocabulary_sheet() -> tabular.Sheet:
         ("fnps_level", FNPS_LEVEL_LABELS),
     ):
         rows.extend([column, member.value, label] for member, label in labels.items())
-    return tabular.Sheet("Valori ammessi", ["colonna", "valore", "etichetta"], rows)
+    return writing.Sheet("Valori ammessi", ["colonna", "valore", "etichetta"], rows)
 
 
 def _example_row() -> dict[str, Any]:
@@ -457,7 +457,7 @@ def template(fmt: str) -> bytes:
     headers = [TEMPLATE_HEADERS[c] for c in COLUMNS]
     rows = [_example_row()]
     if fmt == "csv":
-        return tabular.to_csv(COLUMNS, rows, headers=headers)
-    return tabular.to_xlsx(
-        [tabular.Sheet("Interventi", COLUMNS, rows, headers=headers), _vocabulary_sheet()]
+        return writing.to_csv(COLUMNS, rows, headers=headers)
+    return writing.to_xlsx(
+        [writing.Sheet("Interventi", COLUMNS, rows, headers=headers), _vocabulary_sheet()]
     )

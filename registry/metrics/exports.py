@@ -2,7 +2,7 @@
 
 Only published tables leave: the same suppression as the API, with the list of withheld
 cells, the methods (rates, rate years) and how to read each indicator as sheets of their own.
-The spreadsheet writer is registry/tabular.py's (CSV-injection safe), never a second one.
+The spreadsheet writer is registry/tabular/writing.py's (CSV-injection safe), never a second one.
 
 Two dialects. `italian` (the default) is for the people of the Ufficio di Piano: Italian
 file, sheet and column names, comuni by name, vocabularies by label, `;` with decimal commas
@@ -36,7 +36,7 @@ from registry.metrics.schemas import (
 from registry.metrics.service import Scope
 from registry.partnerships.report import CoprogrammingChapter
 from registry.partnerships.report import chapter as coprogramming_chapter
-from registry.tabular import ITALIAN, MACHINE, Sheet, to_csv, to_xlsx
+from registry.tabular.writing import ITALIAN, MACHINE, Sheet, to_csv, to_xlsx
 
 
 class Dialect(StrEnum):

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from registry import tabular
 from registry.access import ObserverPrincipal, Principal, Role
 from registry.ambiti.tables import Ambito, Comune
 from registry.metrics import service as metrics
@@ -30,6 +29,7 @@ from registry.region.schemas import (
     RegionOverview,
     UncoveredCategory,
 )
+from registry.tabular import writing
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +310,7 @@ def region_csv(rows: list[dict[str, Any]]) -> bytes:
     """`;`, decimal commas, a BOM: what Excel with an Italian locale opens right."""
     keys = [key for key, _ in EXPORT_COLUMNS]
     headers = [label for _, label in EXPORT_COLUMNS]
-    return tabular.to_csv(keys, rows, dialect=tabular.ITALIAN, headers=headers)
+    return writing.to_csv(keys, rows, dialect=writing.ITALIAN, headers=headers)
 
 
 _XLSX_FORMATS = {
@@ -322,8 +322,8 @@ _XLSX_FORMATS = {
 def region_xlsx(rows: list[dict[str, Any]], sheet: str) -> bytes:
     keys = [key for key, _ in EXPORT_COLUMNS]
     headers = [label for _, label in EXPORT_COLUMNS]
-    return tabular.to_xlsx(
-        [tabular.Sheet(sheet, keys, rows, headers=headers, formats=_XLSX_FORMATS)]
+    return writing.to_xlsx(
+        [writing.Sheet(sheet, keys, rows, headers=headers, formats=_XLSX_FORMATS)]
     )
 
 
