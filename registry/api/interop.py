@@ -29,7 +29,7 @@ from registry.api.params import (
     TextQuery,
 )
 from registry.errors import InvalidInput
-from registry.interop import geojson, ical, spreadsheets
+from registry.interop import geojson, ical, spreadsheet_exports, spreadsheets
 from registry.interop import service as hsds_service
 from registry.interop.hsds_import import import_hsds
 from registry.interop.schemas import HsdsImportReport
@@ -217,7 +217,9 @@ class InteropController(Controller):
                 "q": q,
                 "status": status,
             }
-        filename, media_type, content = await spreadsheets.export_list(actor, name, format, filters)
+        filename, media_type, content = await spreadsheet_exports.export_list(
+            actor, name, format, filters
+        )
         return _download(content, filename, media_type)
 
 

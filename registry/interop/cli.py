@@ -178,7 +178,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from registry.cli import _with_db
     from registry.errors import DomainError
-    from registry.interop import service, spreadsheets
+    from registry.interop import service, spreadsheet_exports
     from registry.users.service import ambito_id_by_code
 
     async def work() -> tuple[str, bytes]:
@@ -191,7 +191,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 msgspec.json.encode(document)
             )
         fmt = args.format if args.format in ("csv", "xlsx") else "csv"
-        filename, _, content = await spreadsheets.export_list(actor, args.what, fmt, {})
+        filename, _, content = await spreadsheet_exports.export_list(actor, args.what, fmt, {})
         return filename, content
 
     if args.what == "hsds" and args.format not in ("json", "datapackage"):

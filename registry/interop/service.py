@@ -18,6 +18,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.holders.tables import Holder
 from registry.interop import hsds, package, vocab
 from registry.interop.hsds_schema import HSDS_VERSION, packaged
+from registry.interop.hsds_snapshot import PUBLIC_RESOURCE_STATUSES, Snapshot, load_snapshot
 from registry.offload import in_worker_process
 from registry.resources.tables import Resource
 from registry.taxonomy import service as taxonomy
@@ -28,7 +29,7 @@ MAX_PER_PAGE = 200
 
 async def export_document(actor: Principal) -> dict[str, Any]:
     actor.require(Role.UDP_ADMIN)
-    snapshot = await hsds.load_snapshot(actor.ambito_id, "full")
+    snapshot = await load_snapshot(actor.ambito_id, "full")
     return hsds.export_document(snapshot, "full")
 
 
@@ -131,7 +132,7 @@ async def public_services(
         row["id"] for row in await Holder.select(Holder.id).where(_public_holders(ambito["id"]))
     ]
     where = (Resource.ambito == ambito["id"]) & Resource.status.is_in(
-        list(hsds.PUBLIC_RESOURCE_STATUSES)
+        list(PUBLIC_RESOURCE_STATUSES)
     )
     where &= Resource.holder.is_in(holder_ids) if holder_ids else Resource.id.is_null()
     if search:
@@ -154,7 +155,7 @@ async def public_services(
         .limit(per_page)
         .offset((number - 1) * per_page)
     ]
-    snapshot = await hsds.load_snapshot(ambito["id"], "public", resource_ids=ids)
+    snapshot = await load_snapshot(ambito["id"], "public", resource_ids=ids)
     holders = {h["id"]: h for h in snapshot.holders}
     terms = hsds.Terms(snapshot)
     by_id = {r["id"]: r for r in snapshot.resources}
@@ -178,7 +179,7 @@ def _one_to_one(record: dict[str, Any]) -> dict[str, Any]:
 async def public_service(code: str, service_id: str) -> dict[str, Any]:
     ambito = await public_ambito(code)
     wanted = _uuid(service_id, "id")
-    snapshot = await hsds.load_snapshot(ambito["id"], "public", resource_ids=[wanted])  # type: ignore[list-item]
+    snapshot = await load_snapshot(ambito["id"], "public", resource_ids=[wanted])  # type: ignore[list-item]
     holders = {h["id"]: h for h in snapshot.holders}
     for resource in snapshot.resources:
         if resource["holder"] in holders:
@@ -224,7 +225,7 @@ async def public_organizations(
 async def _organizations(
     ambito_id: uuid.UUID, ids: list[uuid.UUID], *, full: bool
 ) -> list[dict[str, Any]]:
-    snapshot = await hsds.load_snapshot(ambito_id, "public", holder_ids=ids)
+    snapshot = await load_snapshot(ambito_id, "public", holder_ids=ids)
     terms = hsds.Terms(snapshot)
     by_holder = snapshot.resources_of()
     order = {holder_id: index for index, holder_id in enumerate(ids)}
@@ -254,7 +255,7 @@ async def public_organization(code: str, organization_id: str) -> dict[str, Any]
 async def public_locations(code: str, *, number: int = 1, per_page: int = 50) -> dict[str, Any]:
     _check_paging(number, per_page)
     ambito = await public_ambito(code)
-    snapshot = await hsds.load_snapshot(ambito["id"], "public")
+    snapshot = await load_snapshot(ambito["id"], "public")
     locations = [
         location
         for holder in snapshot.holders
@@ -276,7 +277,7 @@ async def public_location(code: str, location_id: str) -> dict[str, Any]:
     raise NotFound("no such location in the public directory")
 
 
-def _service_at_locations(snapshot: hsds.Snapshot, *, with_service: bool = False) -> list[Any]:
+def _service_at_locations(snapshot: Snapshot, *, with_service: bool = False) -> list[Any]:
     """One entry per public service whose organization has a public location (its seat)."""
     holders = {h["id"]: h for h in snapshot.holders}
     terms = hsds.Terms(snapshot) if with_service else None
@@ -305,7 +306,7 @@ async def public_service_at_locations(
 ) -> dict[str, Any]:
     _check_paging(number, per_page)
     ambito = await public_ambito(code)
-    entries = _service_at_locations(await hsds.load_snapshot(ambito["id"], "public"))
+    entries = _service_at_locations(await load_snapshot(ambito["id"], "public"))
     start = (number - 1) * per_page
     return page(entries[start : start + per_page], len(entries), number, per_page)
 
@@ -314,11 +315,11 @@ async def public_service_at_location(code: str, entry_id: str) -> dict[str, Any]
     """One service_at_location (HSDS 3.1 API), with its service and its location."""
     ambito = await public_ambito(code)
     wanted = str(_uuid(entry_id, "id"))  # ids are UUIDs: anything else is a 400, not a scan
-    snapshot = await hsds.load_snapshot(ambito["id"], "public")
+    snapshot = await load_snapshot(ambito["id"], "public")
     for entry in _service_at_locations(snapshot):
         if entry["id"] == wanted:
             resource_id = uuid.UUID(entry["service_id"])
-            one = await hsds.load_snapshot(ambito["id"], "public", resource_ids=[resource_id])
+            one = await load_snapshot(ambito["id"], "public", resource_ids=[resource_id])
             for full in _service_at_locations(one, with_service=True):
                 if full["id"] == wanted:
                     return full
@@ -342,7 +343,7 @@ async def public_taxonomy_terms(
 ) -> dict[str, Any]:
     _check_paging(number, per_page)
     ambito = await public_ambito(code)
-    snapshot = await hsds.load_snapshot(ambito["id"], "public", holder_ids=[], resource_ids=[])
+    snapshot = await load_snapshot(ambito["id"], "public", holder_ids=[], resource_ids=[])
     requirements = {
         r
         for row in await Resource.select(Resource.requirements).where(
