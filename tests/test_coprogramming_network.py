@@ -39,8 +39,9 @@ from registry.coprogramming.tables import (
 from registry.holders.tables import Holder
 from registry.metrics import network
 from registry.metrics.compute import Period
-from registry.metrics.loading import Scope, load_network
+from registry.metrics.loading import Scope
 from registry.metrics.network import Tie
+from registry.metrics.network_loading import load_network
 from registry.partnerships import commitments, patti, projects
 from registry.partnerships.network import deduplicated, session_ties
 from registry.partnerships.report import CommitmentLine, ProcedureLine, chapter, chapter_html

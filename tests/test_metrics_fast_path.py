@@ -16,7 +16,8 @@ from registry.access import Role
 from registry.contributions.tables import CommunityActivity, Contribution
 from registry.metrics import catalogue, compute
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import Scope, load_inputs
+from registry.metrics.loading import Scope
+from registry.metrics.reference_loading import load_inputs
 from registry.plans.tables import Plan
 from tests.conftest import Tenant
 from tests.metrics_data import Scenario, _entry, _holder, build

@@ -16,7 +16,9 @@ from registry.access import Principal, Role
 from registry.contributions.tables import Contribution
 from registry.metrics import catalogue, compute, service, snapshots
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import LedgerMonth, Scope, decode_month, encode_month, load_inputs
+from registry.metrics.loading import Scope
+from registry.metrics.month_facts import LedgerMonth, decode_month, encode_month
+from registry.metrics.reference_loading import load_inputs
 from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot
 from tests.conftest import Tenant
 from tests.metrics_data import _entry, build

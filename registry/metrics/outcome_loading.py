@@ -9,7 +9,7 @@ from typing import Any
 
 from registry.metrics import compute
 from registry.metrics.compute import Period
-from registry.metrics.loading import _VERIFIED, _d, _raw, _u, load_interventions
+from registry.metrics.loading import _VERIFIED, _d, _raw, _u
 from registry.metrics.loading import Scope as LoadScope
 from registry.metrics.outcome_figures import (
     ActivationFact,
@@ -22,6 +22,7 @@ from registry.metrics.outcome_figures import (
     OwnTimeFact,
     PlanFact,
 )
+from registry.metrics.reference_loading import load_interventions
 
 
 def _date(value: Any) -> date | None:

@@ -9,7 +9,6 @@ from registry.access import Principal, Role
 from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.errors import InvalidInput, NotFound
-from registry.metrics.loading import stored_rates
 from registry.metrics.publication import _require_reader
 from registry.metrics.rates import (
     DEFAULT_CATEGORY_LEVELS,
@@ -17,6 +16,7 @@ from registry.metrics.rates import (
     TASK_LEVELS,
     effective_rates,
 )
+from registry.metrics.reference_loading import stored_rates
 from registry.metrics.schemas import (
     CategoryLevelOut,
     RateIn,

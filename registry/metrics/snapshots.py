@@ -24,26 +24,18 @@ from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.metrics import catalogue, compute, coverage, network
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import (
+from registry.metrics.loading import Scope, _date, _dt, _month, _raw, _s, _u
+from registry.metrics.month_facts import (
     LedgerMonth,
-    Scope,
-    _all_ties,
-    _date,
-    _dt,
-    _month,
-    _raw,
-    _s,
-    _u,
     decode_month,
     encode_month,
     inputs_from_months,
-    live_figures,
     load_ledger_months,
-    load_network,
-    load_resources,
     served_plans,
 )
+from registry.metrics.network_loading import _all_ties, load_network
 from registry.metrics.periods import ROME, calendar_key
+from registry.metrics.reference_loading import live_figures, load_resources
 from registry.metrics.tables import (
     MetricsMonthFacts,
     MetricsSnapshot,

@@ -1,0 +1,138 @@
+"""Month facts: the ledger's facts of one calendar month, the mergeable part of a period's
+inputs; their stored form, their grouped read for a span of months, and a span's inputs from
+them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+from operator import attrgetter
+from typing import Any
+
+import msgspec
+
+from registry.metrics import compute
+from registry.metrics.compute import Inputs, Period
+from registry.metrics.loading import Scope, load_ledger, load_presence, load_uses
+from registry.metrics.rates import effective_rates
+from registry.metrics.reference_loading import (
+    load_interventions,
+    load_needs,
+    load_person_aliases,
+    load_resources,
+    stored_rates,
+)
+
+
+@dataclass(slots=True)
+class LedgerMonth:
+    """The ledger's facts of one calendar month without filters, exactly the month's share
+    of what load_inputs(by_month=True) reads from the ledger: a period of whole months is
+    the concatenation of its months' facts (every fact belongs to one month)."""
+
+    hours: list[compute.HoursFact] = field(default_factory=list)
+    quantities: list[compute.QuantityFact] = field(default_factory=list)
+    presence: list[compute.PresenceFact] = field(default_factory=list)
+    # (need, resource, plan, month) of the verified plan-linked entries (load_uses).
+    uses: list[tuple[str | None, str | None, str, str]] = field(default_factory=list)
+
+
+def _after_month(cls: type) -> attrgetter[Any]:
+    # Every field but the first, the month, in order: the stored row of a fact.
+    names = [f.name for f in fields(cls)]
+    assert names[0] == "month"
+    return attrgetter(*names[1:])
+
+
+_HOURS_FIELDS = _after_month(compute.HoursFact)
+_QUANTITY_FIELDS = _after_month(compute.QuantityFact)
+_PRESENCE_FIELDS = _after_month(compute.PresenceFact)
+_S = str | None
+
+
+class _MonthRows(msgspec.Struct, array_like=True):
+    """A LedgerMonth as stored: rows as arrays, without the month each fact repeats (a
+    month of a large ledger is tens of thousands of facts: decoding named fields for each
+    cost more than reading the ledger)."""
+
+    month: str
+    hours: list[tuple[str, str, _S, _S, _S, bool, bool, int, int, _S, date | None, _S]]
+    quantities: list[tuple[str, str, _S, _S, str, bool, int, int, int, int]]
+    presence: list[tuple[str, str, str, _S, _S, _S, bool]]
+    uses: list[tuple[_S, _S, str, str]]
+
+
+def encode_month(month: str, facts: LedgerMonth) -> str:
+    rows = _MonthRows(
+        month=month,
+        hours=[_HOURS_FIELDS(f) for f in facts.hours],
+        quantities=[_QUANTITY_FIELDS(f) for f in facts.quantities],
+        presence=[_PRESENCE_FIELDS(f) for f in facts.presence],
+        uses=facts.uses,
+    )
+    return msgspec.json.encode(rows).decode()
+
+
+def decode_month(raw: str | bytes) -> LedgerMonth:
+    rows = msgspec.json.decode(raw, type=_MonthRows)
+    m = rows.month
+    return LedgerMonth(
+        hours=[compute.HoursFact(m, *r) for r in rows.hours],
+        quantities=[compute.QuantityFact(m, *r) for r in rows.quantities],
+        presence=[compute.PresenceFact(m, *r) for r in rows.presence],
+        uses=rows.uses,
+    )
+
+
+_EVER = Period("ever", date(1, 1, 1), date(9999, 12, 31))
+
+
+async def served_plans(ambito_id: uuid.UUID) -> list[str]:
+    """Plans served by any funded intervention that reports delivered hours, whatever its
+    dates: month facts then hold the same whichever period they are merged into (a plan
+    that no intervention of that period serves only splits a sum; allocate_paid takes
+    nothing from it)."""
+    interventions = await load_interventions(ambito_id, _EVER, Scope())
+    return sorted({p for i in interventions if i.delivered_minutes > 0 for p in i.plan_ids})
+
+
+async def load_ledger_months(
+    ambito_id: uuid.UUID, span: Period, served: Sequence[str]
+) -> dict[str, LedgerMonth]:
+    """The month facts of every month of `span` (a range of whole months, the last one
+    possibly running to today): three grouped reads of the ledger for the whole span."""
+    months = {m.key: LedgerMonth() for m in compute.buckets(span.start, span.end, "month")}
+    hours, quantities = await load_ledger(ambito_id, span, Scope(), served)
+    for h in hours:
+        months[h.month].hours.append(h)
+    for q in quantities:
+        months[q.month].quantities.append(q)
+    for p in await load_presence(ambito_id, span, Scope(), by_month=True):
+        months[p.month].presence.append(p)
+    for use in await load_uses(ambito_id, span, Scope()):
+        months[use[3]].uses.append(use)
+    return months
+
+
+async def inputs_from_months(
+    ambito_id: uuid.UUID, span: Period, months: Sequence[LedgerMonth], *, full: bool = True
+) -> Inputs:
+    """A span's month-grouped inputs from its months' facts, with the reference data (plans,
+    needs, resources, interventions, rates: small tables) read now."""
+    rates, levels = await stored_rates(ambito_id)
+    inputs = Inputs(
+        hours=[h for m in months for h in m.hours],
+        quantities=[q for m in months for q in m.quantities],
+        presence=[p for m in months for p in m.presence],
+        interventions=await load_interventions(ambito_id, span, Scope()),
+        person_of_holder=await load_person_aliases(ambito_id),
+        rates=effective_rates(rates),
+        category_levels=levels,
+    )
+    if full:
+        uses = [u for m in months for u in m.uses]
+        inputs.needs, inputs.resource_plans = await load_needs(ambito_id, span, Scope(), uses)
+        inputs.offered, inputs.resources = await load_resources(ambito_id, Scope())
+    return inputs
