@@ -1,6 +1,7 @@
 """Month facts: the ledger's facts of one calendar month, the mergeable part of a period's
-inputs; their stored form, their grouped read for a span of months, and a span's inputs from
-them."""
+inputs; their stored form, their grouped read for a span of months, a span's inputs from
+them, and their store (metrics_month_facts: read where they still hold, written by the
+snapshot job)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from typing import Any
 
 import msgspec
 
+from registry.common import now as utcnow
+from registry.db import unit_of_work
 from registry.metrics import compute
 from registry.metrics.compute import Inputs, Period
-from registry.metrics.loading import Scope, load_ledger, load_presence, load_uses
+from registry.metrics.loading import Scope, _date, load_ledger, load_presence, load_uses
 from registry.metrics.rates import effective_rates
 from registry.metrics.reference_loading import (
     load_interventions,
@@ -24,6 +27,8 @@ from registry.metrics.reference_loading import (
     load_resources,
     stored_rates,
 )
+from registry.metrics.snapshot_store import SNAPSHOT_VERSION, _Freshness, _State
+from registry.metrics.tables import MetricsMonthFacts
 
 
 @dataclass(slots=True)
@@ -136,3 +141,92 @@ async def inputs_from_months(
         inputs.needs, inputs.resource_plans = await load_needs(ambito_id, span, Scope(), uses)
         inputs.offered, inputs.resources = await load_resources(ambito_id, Scope())
     return inputs
+
+
+# --- the month facts' store (the snapshot job writes them) ------------------------------
+
+
+def _covering(periods: Sequence[Period]) -> Period:
+    return Period("span", min(p.start for p in periods), max(p.end for p in periods))
+
+
+def _runs(months: Sequence[Period], missing: set[str]) -> list[Period]:
+    """The missing months as runs of consecutive months (one ledger read per run)."""
+    runs: list[list[Period]] = []
+    previous = False
+    for m in months:
+        if m.key in missing:
+            if not previous:
+                runs.append([])
+            runs[-1].append(m)
+        previous = m.key in missing
+    return [_covering(run) for run in runs]
+
+
+async def month_facts(
+    ambito_id: uuid.UUID, span: Period, state: _State, *, live: bool, store: bool = False
+) -> list[LedgerMonth]:
+    """The ledger facts of each month of `span`: from metrics_month_facts when stored at
+    marks that still hold (and not `live`), the others read from the ledger (and stored when
+    `store`: only the snapshot job writes them, a request never does)."""
+    months = compute.buckets(span.start, span.end, "month")
+    found: dict[str, LedgerMonth] = {}
+    if not live:
+        rows = await MetricsMonthFacts.select(
+            MetricsMonthFacts.month,
+            MetricsMonthFacts.period_end,
+            MetricsMonthFacts.reference,
+            MetricsMonthFacts.entry_mark,
+            MetricsMonthFacts.confirmation_mark,
+            MetricsMonthFacts.payload,
+        ).where(
+            (MetricsMonthFacts.ambito == ambito_id)
+            & (MetricsMonthFacts.version == SNAPSHOT_VERSION)
+            & MetricsMonthFacts.month.is_in([m.key for m in months])
+        )
+        by_key = {m.key: m for m in months}
+        freshness = _Freshness(ambito_id, state)
+        for r in rows:
+            m = by_key[r["month"]]
+            # A month read in part (a running month read up to another day) does not hold.
+            if m.start.day != 1 or _date(r["period_end"]) != m.end:
+                continue
+            marks = (r["reference"], r["entry_mark"], r["confirmation_mark"])
+            if await freshness.unchanged(m, *marks):
+                found[m.key] = decode_month(r["payload"])
+    missing = {m.key for m in months} - set(found)
+    if missing:
+        served = await served_plans(ambito_id)
+        for run in _runs(months, missing):
+            loaded = await load_ledger_months(ambito_id, run, served)
+            found.update(loaded)
+            if store:
+                for m in compute.buckets(run.start, run.end, "month"):
+                    await _store_facts(ambito_id, m, state, loaded[m.key])
+    return [found[m.key] for m in months]
+
+
+async def _store_facts(
+    ambito_id: uuid.UUID, month: Period, state: _State, facts: LedgerMonth
+) -> None:
+    values = {
+        MetricsMonthFacts.period_end: month.end,
+        MetricsMonthFacts.version: SNAPSHOT_VERSION,
+        MetricsMonthFacts.reference: state.reference,
+        MetricsMonthFacts.entry_mark: state.entry_mark,
+        MetricsMonthFacts.confirmation_mark: state.confirmation_mark,
+        MetricsMonthFacts.computed_at: utcnow(),
+        MetricsMonthFacts.payload: encode_month(month.key, facts),
+    }
+    where = (MetricsMonthFacts.ambito == ambito_id) & (MetricsMonthFacts.month == month.key)
+    async with unit_of_work():
+        if await MetricsMonthFacts.exists().where(where):
+            await MetricsMonthFacts.update(values).where(where)
+        else:
+            await MetricsMonthFacts.insert(
+                MetricsMonthFacts(
+                    ambito=ambito_id,
+                    month=month.key,
+                    **{c._meta.name: v for c, v in values.items()},
+                )
+            )

@@ -1,10 +1,11 @@
 """Metrics for the Ufficio di Piano: the public face of the metrics package.
 
-The work is split by job: periods.py (the period asked, the threshold), loading.py (the SQL
-readers), snapshots.py (the period snapshots and their job), publication.py (suppression and
-the protection of periods), answers.py and network_publication.py (the answers) and
-rate_table.py (the UdP's value rates). This module re-exports what the API, the exports, the
-scheduler, the benchmarks and the tests call.
+The work is split by job: periods.py (the period asked, the threshold), loading.py,
+reference_loading.py and network_loading.py (the SQL readers), month_facts.py (the ledger's
+facts of a month), snapshots.py and snapshot_store.py (the period snapshots and their job),
+publication.py (suppression and the protection of periods), answers.py and
+network_publication.py (the answers) and rate_table.py (the UdP's value rates). This module
+re-exports what the API, the exports, the scheduler, the benchmarks and the tests call.
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from registry.metrics.periods import MAX_RANGE_DAYS, calendar_key, check_range, 
 from registry.metrics.publication import money, one_filter, period_out, protected_periods, publish
 from registry.metrics.rate_table import delete_rate, rate_table, set_category_level, set_rate
 from registry.metrics.reference_loading import live_figures, load_inputs, stored_rates
-from registry.metrics.snapshots import (
+from registry.metrics.snapshot_store import (
     SNAPSHOT_MAX_AGE,
     SNAPSHOT_REFRESH,
     SNAPSHOT_VERSION,
     data_fingerprint,
-    period_figures,
-    take_snapshot,
 )
+from registry.metrics.snapshots import period_figures, take_snapshot
 from registry.metrics.tables import Interaction
 
 __all__ = [
