@@ -33,6 +33,10 @@ import pytest
 
 from tests.conftest import SETTINGS
 
+# One-second ticks timed against the wall clock: run alone, not beside another pytest-xdist
+# worker (see the Makefile); they read no date, so the clock-moved pass leaves them out.
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parent.parent
 LEASE_SECONDS = 2.0
 
@@ -214,17 +218,17 @@ def wait_runs(database: Database, count: int, timeout: float = 60, **where: int)
 
 def assert_once_per_tick(runs: list[tuple[int, float]]) -> None:
     """One-second ticks run once each: a second process running them would add runs a few
-    milliseconds apart, and more runs than ticks. (Right after a take-over the tick missed
-    while nobody held the lease runs at once, so the next one may follow it closely.)"""
+    milliseconds apart, and more runs than ticks. (When a holder starts, after a take-over
+    or a slow start, the tick it missed runs at once, so the next one may follow it closely:
+    its first gap is a catch-up, still far from a duplicate's few milliseconds.)"""
     holders = [pid for pid, _ in runs]
     # One holder at a time: each holder's runs form one stretch.
     assert holders == sorted(holders, key=holders.index), holders
     for pid in set(holders):
         moments = [moment for holder, moment in runs if holder == pid]
         gaps = [b - a for a, b in itertools.pairwise(moments)]
-        if pid != holders[0]:
-            gaps = gaps[1:]  # the missed tick, then the next one on time
-        assert all(gap > 0.7 for gap in gaps), gaps
+        assert all(gap > 0.2 for gap in gaps[:1]), gaps  # the missed tick, then on time
+        assert all(gap > 0.7 for gap in gaps[1:]), gaps
     span = runs[-1][1] - runs[0][1]
     assert len(runs) <= span + 2, (len(runs), span)
 
