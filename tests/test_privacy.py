@@ -480,6 +480,9 @@ async def test_volunteer_asks_for_erasure_and_the_udp_declines_then_carries_it_o
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["status"] == "executed" and done["executed_at"] is not None
+    # The UdP's notice of it is resolved too, like the declined one's.
+    notices = await told(t.users[U], "privacy.request_received")
+    assert len(notices) == 2 and all(n["read_at"] is not None for n in notices)
     assert done["outcome"]["account"] == 1 and done["outcome"]["ledger_entries_kept"] == 2
     assert (await client.get("/api/privacy/me/export", headers=v)).status_code == 401
     user = await User.select(User.username, User.active).where(User.id == t.users[V]).first()

@@ -242,6 +242,9 @@ async def execute_request(actor: Principal, request_id: uuid.UUID) -> RequestOut
         request.status = RequestStatus.EXECUTED.value
         request.executed_at = moment
         await _carry_out(actor, request, RequestKind(request.kind), request.subject_id, "", moment)
+        await workflow.privacy_request_decided(
+            actor, request_id=request_id, subject_id=request.subject_id, reason=None
+        )
     return await _request(actor.ambito_id, request_id)
 
 
