@@ -104,20 +104,10 @@ async def create_request(actor: Principal, data: RequestIn) -> RequestOut:
         )
     await _check_subject(actor, data)
     moment = now()
-    request = PrivacyRequest(
-        ambito=actor.ambito_id,
-        kind=data.kind.value,
-        subject_kind=SUBJECT_KIND[data.kind],
-        subject_id=data.subject_id,
-        channel=data.channel.value,
-        reference=data.reference,
-        status=RequestStatus.EXECUTED.value,
-        requested_by=actor.user_id,
-        requested_by_role=actor.role.value,
-        received_at=moment,
-        executed_at=moment,
-        outcome="{}",
+    request = _new_request(
+        actor, data.kind, data.subject_id, data.channel, RequestStatus.EXECUTED, moment
     )
+    request.reference = data.reference
     async with unit_of_work():
         await _carry_out(actor, request, data.kind, data.subject_id, data.contact, moment)
     return await _request(actor.ambito_id, request.id)
@@ -153,14 +143,50 @@ async def _carry_out(
         )
     request.outcome = json.dumps(outcome)
     await request.save()
+    await _log(actor, request, kind.value, outcome, moment)
+
+
+def _new_request(
+    actor: Principal,
+    kind: RequestKind,
+    subject_id: uuid.UUID,
+    channel: Channel,
+    status: RequestStatus,
+    moment: datetime,
+) -> PrivacyRequest:
+    """A request received now by `actor`; executed now unless it waits (pending)."""
+    return PrivacyRequest(
+        ambito=actor.ambito_id,
+        kind=kind.value,
+        subject_kind=SUBJECT_KIND[kind],
+        subject_id=subject_id,
+        channel=channel.value,
+        reference="",
+        status=status.value,
+        requested_by=actor.user_id,
+        requested_by_role=actor.role.value,
+        received_at=moment,
+        executed_at=None if status is RequestStatus.PENDING else moment,
+        outcome="{}",
+    )
+
+
+async def _log(
+    actor: Principal,
+    request: PrivacyRequest,
+    action: str,
+    summary: dict[str, Any],
+    moment: datetime,
+) -> None:
+    """The execution log's row of what was done with a request: counts only."""
     await PrivacyEvent.insert(
         PrivacyEvent(
             ambito=actor.ambito_id,
             request=request.id,
             at=moment,
-            action=kind.value,
+            action=action,
             actor=actor.user_id,
-            summary=json.dumps(outcome),
+            summary=json.dumps(summary),
         )
     )
 
@@ -188,19 +214,8 @@ async def ask_erasure(actor: Principal) -> RequestOut:
         )
         if waiting:
             raise Conflict("your erasure request is already waiting for the Ufficio di Piano")
-        request = PrivacyRequest(
-            ambito=actor.ambito_id,
-            kind=RequestKind.ERASURE.value,
-            subject_kind=SUBJECT_KIND[RequestKind.ERASURE],
-            subject_id=actor.user_id,
-            channel=Channel.APP.value,
-            reference="",
-            status=RequestStatus.PENDING.value,
-            requested_by=actor.user_id,
-            requested_by_role=actor.role.value,
-            received_at=now(),
-            executed_at=None,
-            outcome="{}",
+        request = _new_request(
+            actor, RequestKind.ERASURE, actor.user_id, Channel.APP, RequestStatus.PENDING, now()
         )
         await request.save()
         await workflow.privacy_erasure_asked(actor, request_id=request.id)
@@ -258,16 +273,7 @@ async def decline_request(actor: Principal, request_id: uuid.UUID, data: Decline
         request.reference = data.reference
         request.outcome = json.dumps({"declined": data.reason.value})
         await request.save()
-        await PrivacyEvent.insert(
-            PrivacyEvent(
-                ambito=actor.ambito_id,
-                request=request.id,
-                at=moment,
-                action="declined",
-                actor=actor.user_id,
-                summary=json.dumps({"reason": data.reason.value}),
-            )
-        )
+        await _log(actor, request, "declined", {"reason": data.reason.value}, moment)
         await workflow.privacy_request_decided(
             actor, request_id=request_id, subject_id=request.subject_id, reason=data.reason.value
         )
