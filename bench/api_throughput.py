@@ -21,9 +21,11 @@ import argparse
 import asyncio
 import json
 import statistics
-from datetime import date, timedelta
+from datetime import timedelta
 
 from harness import Backend, login, servers, wait_ready, wrk
+
+from registry import italian
 
 # Issue 18, measured with wrk (2 threads, 16 connections, 10 s, SQLite, demo + 80 resources)
 # before this work: the ratio to the bare endpoint, and the target.
@@ -68,7 +70,11 @@ async def run_backend(name: str, args: argparse.Namespace) -> dict[str, dict[str
         udp = {"Authorization": f"Bearer {await login(registry.base, 'udp')}"}
         holder_token = await login(registry.base, "auser")
         body = json.dumps(
-            {"unit": "hours", "quantity": 2, "occurred_on": str(date.today() - timedelta(days=1))}
+            {
+                "unit": "hours",
+                "quantity": 2,
+                "occurred_on": str(italian.today() - timedelta(days=1)),
+            }
         )
         post = (
             POST_SCRIPT.replace("TOKEN", holder_token)

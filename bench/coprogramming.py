@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from registry import italian
+
 os.environ["REGISTRY_SQLITE_PATH"] = os.path.join(tempfile.mkdtemp(), "bench.sqlite")
 os.environ.pop("REGISTRY_DATABASE_URL", None)
 os.environ.setdefault("REGISTRY_SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
@@ -88,7 +90,7 @@ async def main(organisations: int, attending: int) -> None:
     figures: dict[str, float] = {}
     started = time.perf_counter()
     procedure = await create_procedure(
-        udp, ProcedureCreate(title="Piano di Zona", notice_published_on=datetime.now(UTC).date())
+        udp, ProcedureCreate(title="Piano di Zona", notice_published_on=italian.today())
     )
     await update_procedure(udp, procedure.id, ProcedurePatch(status=ProcedureStatus.OPEN))
     applications = [

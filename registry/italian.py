@@ -29,6 +29,11 @@ _YEAR_KEY = re.compile(r"^(\d{4})$")
 _RANGE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})$")
 
 
+def today() -> date:
+    """Today in Italy: the day the running period ends on, whatever the machine's time zone."""
+    return datetime.now(ROME).date()
+
+
 def number(value: float | int | None, digits: int | None = None) -> str:
     """1.234,5 (digits=None: up to two decimals, none for a whole number)."""
     if value is None:

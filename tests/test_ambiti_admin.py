@@ -13,13 +13,13 @@ import random
 import subprocess
 import sys
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from registry import geo
+from registry import geo, italian
 from registry.access import Role
 from registry.ambiti import platform
 from registry.ambiti.schemas import ComuneIn
@@ -238,7 +238,7 @@ async def test_move_and_merge_keep_history_and_every_record(app: object) -> None
     # Plans, needs, matches, the ledger, activities, a funded intervention in the one merged.
     await metrics_data.build(first)
     travelling = (await free_comuni(1))[0]
-    started = date.today() - timedelta(days=400)
+    started = italian.today() - timedelta(days=400)
     await add_comuni(
         first.ambito_id, [ComuneIn(istat_code=travelling, name="In viaggio")], valid_from=started
     )
@@ -258,7 +258,7 @@ async def test_move_and_merge_keep_history_and_every_record(app: object) -> None
 
     from registry.ambiti.service import move_comuni
 
-    moved_on = date.today() - timedelta(days=100)
+    moved_on = italian.today() - timedelta(days=100)
     result = await move_comuni([travelling], second.code, moved_on)
     assert result.moved == [travelling] and result.added == []
     comune = await Comune.select(Comune.ambito).where(Comune.istat_code == travelling).first()
@@ -309,7 +309,7 @@ async def test_split_makes_a_new_ambito_from_some_comuni(app: object) -> None:
     await add_comuni(
         tenant.ambito_id,
         [ComuneIn(istat_code=c, name=c) for c in real],
-        valid_from=date.today() - timedelta(days=30),
+        valid_from=italian.today() - timedelta(days=30),
     )
     before = await record_counts(tenant.ambito_id)
     new = ambito_code()
@@ -328,12 +328,12 @@ async def test_moves_refuse_what_would_break_history(app: object) -> None:
 
     first, second = await make_tenant(), await make_tenant()
     comune = (await free_comuni(1))[0]
-    joined = date.today() - timedelta(days=5)
+    joined = italian.today() - timedelta(days=5)
     await add_comuni(first.ambito_id, [ComuneIn(istat_code=comune, name="x")], valid_from=joined)
     with pytest.raises(InvalidInput, match="would overlap"):
         await move_comuni([comune], second.code, joined - timedelta(days=1))
     with pytest.raises(InvalidInput, match="in the future"):
-        await move_comuni([comune], second.code, date.today() + timedelta(days=1))
+        await move_comuni([comune], second.code, italian.today() + timedelta(days=1))
     with pytest.raises(InvalidInput, match="already belongs"):
         await move_comuni([comune], first.code)
     with pytest.raises(NotFound):
@@ -482,7 +482,7 @@ async def test_platform_api_refuses_bad_input_with_4xx(client: httpx.AsyncClient
     assert missing.status_code == 404
     empty = await client.patch(f"/api/platform/ambiti/{code}", json={}, headers=headers)
     assert empty.status_code == 400
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (italian.today() + timedelta(days=3)).isoformat()
     move = await client.post(
         "/api/platform/comuni/move",
         json={"comuni": comuni, "to": code, "on": future},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from registry import italian
 from registry.access import Role
 from registry.checkin import codes, presences, tokens
 from registry.checkin.tables import CheckIn
@@ -28,7 +29,7 @@ async def new_activity(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, A
         "/api/activities",
         json={
             "title": "Pranzo solidale",
-            "starts_on": date.today().isoformat(),
+            "starts_on": italian.today().isoformat(),
             "comune": tenant.comuni[0],
         },
         headers=tenant.headers(H),
@@ -356,7 +357,7 @@ async def new_activity_of(client: httpx.AsyncClient, tenant: Tenant) -> dict[str
         "/api/activities",
         json={
             "title": "Raccolta alimentare",
-            "starts_on": date.today().isoformat(),
+            "starts_on": italian.today().isoformat(),
             "holder_ids": [str(tenant.other_holder_id)],
         },
         headers=tenant.headers(U),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from registry import italian
 from registry.access import Role
 from registry.contributions.tables import Contribution
 from registry.matches.tables import Match
@@ -18,7 +19,7 @@ from registry.users.tables import User
 from tests.conftest import PASSWORD, Tenant, token_for
 
 U, S, H, V = Role.UDP_ADMIN, Role.SOCIAL_WORKER, Role.HOLDER_MANAGER, Role.VOLUNTEER
-TODAY = date.today()
+TODAY = italian.today()
 
 
 def key() -> dict[str, str]:

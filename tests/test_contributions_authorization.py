@@ -11,11 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from registry import italian
 from registry.access import Principal, Role
 from registry.checkin import codes as checkin
 from registry.checkin.schemas import CodeRequest
@@ -49,7 +50,7 @@ async def seed(tenant: Tenant) -> Seeded:
     """One of each record: an entry of the managed holder by its volunteer (recorded by the
     UdP), an activity it organises, a funded intervention, a QR token for the activity (and a
     stored code for it)."""
-    today = date.today()
+    today = italian.today()
     moment = datetime.now(UTC)
     entry = Contribution(
         ambito=tenant.ambito_id,
@@ -142,7 +143,7 @@ CASES = [
             "holder_id": str(s.tenant.holder_id),
             "unit": "hours",
             "quantity": 1,
-            "occurred_on": date.today().isoformat(),
+            "occurred_on": italian.today().isoformat(),
         },
         idempotent=True,
     ),
@@ -184,7 +185,7 @@ CASES = [
         {U: 400, S: 403, H: 400, V: 403},
         lambda s: {
             "title": "Mercatino",
-            "starts_on": date.today().isoformat(),
+            "starts_on": italian.today().isoformat(),
             "holder_ids": [str(s.tenant.holder_id)],
         },
     ),

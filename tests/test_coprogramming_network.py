@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from registry import italian
 from registry.access import Principal, Role
 from registry.contributions import confirmations
 from registry.contributions.schemas import ConfirmationIn
@@ -112,7 +113,7 @@ async def build(client: httpx.AsyncClient, tenant: Tenant) -> Built:
     organisation registered (A 2, B 1, C 1, E 1), three proposals and a problem, approved
     minutes of session 1, two objectives adopted (one from a proposal) and one not, a patto
     with E, and commitments with entries given under them."""
-    first_of_month = date.today().replace(day=1)
+    first_of_month = italian.today().replace(day=1)
     month_start = (first_of_month - timedelta(days=1)).replace(day=1)
     month_end = first_of_month - timedelta(days=1)
     d1, d2 = month_start + timedelta(days=2), month_start + timedelta(days=9)

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
+from registry import italian
 from registry.ambiti.tables import Ambito
 from registry.checkin.tables import CheckIn
 from registry.contributions.tables import Contribution, ContributionConfirmation
@@ -90,7 +91,7 @@ async def test_the_udp_dashboard_shows_figures(
     client: httpx.AsyncClient, demo: dict[str, str]
 ) -> None:
     udp = await login(client, "udp")
-    today = date.today()
+    today = italian.today()
 
     answer = await client.get("/api/metrics/summary", headers=udp, params=current_period(today))
     assert answer.status_code == 200, answer.text

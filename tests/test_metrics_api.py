@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from registry import italian
 from registry.access import Role
 from registry.metrics import service
 from tests.conftest import Tenant, make_tenant
@@ -76,7 +77,7 @@ async def test_summary_from_the_ledger(client, tenant: Tenant) -> None:
 
     # Before suppression: N1 has an accepted match and its plan is served by I (both); N2 has
     # nothing (none).
-    period = service.check_range(date(2025, 1, 1), date(2025, 12, 31), date.today())
+    period = service.check_range(date(2025, 1, 1), date(2025, 12, 31), italian.today())
     fig = await service.live_figures(tenant.ambito_id, period, service.Scope(), datetime.now(UTC))
     coverage = fig.tables["need_coverage"].total
     assert coverage is not None

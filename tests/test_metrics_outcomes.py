@@ -34,7 +34,7 @@ import pytest
 from registry.access import Role
 from registry.contributions.tables import Contribution
 from registry.interventions.tables import FundedIntervention
-from registry.metrics.periods import today as rome_today
+from registry.italian import today as rome_today
 from registry.outcomes.tables import (
     Activation,
     OwnResource,

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from registry import italian
 from registry.access import Role
 from registry.notifications import workflow
 from registry.notifications.tables import OutboxMessage
@@ -48,7 +49,7 @@ async def proposal(client: httpx.AsyncClient, tenant: Tenant, **resource: Any) -
     plan = await create_plan(
         client,
         tenant,
-        start_date=(date.today() - timedelta(days=30)).isoformat(),
+        start_date=(italian.today() - timedelta(days=30)).isoformat(),
         end_date=None,
         notes=NOTES,
     )

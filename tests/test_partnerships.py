@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from registry import scheduled_jobs
+from registry import italian, scheduled_jobs
 from registry.access import Role
 from registry.holders.tables import Holder
 from registry.metrics import reference_loading
@@ -89,7 +89,7 @@ async def give(
 async def test_codesign_commitments_against_the_ledger(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    today = date.today()
+    today = italian.today()
     start = today - timedelta(days=60)
     udp = tenant.headers(U)
     response = await client.post(
@@ -226,7 +226,7 @@ async def test_codesign_commitments_against_the_ledger(
 async def test_patto_reports_renewal_and_dashboard(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    today = date.today()
+    today = italian.today()
     # The first of a month seven months ago: the first quarter's entries fall in its month.
     start = add_months(today.replace(day=1), -7)
     end = start + timedelta(days=364)
@@ -411,7 +411,7 @@ async def test_bad_input_names_the_field(
 
 async def test_concurrent_copies_of_one_entry(client: httpx.AsyncClient, tenant: Tenant) -> None:
     """Four copies of one request at once (a client retrying): one entry, one link."""
-    start = date.today() - timedelta(days=10)
+    start = italian.today() - timedelta(days=10)
     udp = tenant.headers(U)
     patto = await client.post(
         "/api/patti",
@@ -449,7 +449,7 @@ async def test_concurrent_copies_of_one_entry(client: httpx.AsyncClient, tenant:
 async def test_report_due_reminder(client: httpx.AsyncClient, tenant: Tenant) -> None:
     """The job tells the UdP once about the latest reporting period that ended without a
     report, and nothing once the reports cover it."""
-    today = date.today()
+    today = italian.today()
     start = add_months(today.replace(day=1), -7)
     udp = tenant.headers(U)
     patto = await client.post(

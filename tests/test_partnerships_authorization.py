@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from registry import italian
 from registry.access import Principal, Role
 from registry.errors import PermissionDenied
 from registry.holders.tables import Holder
@@ -57,7 +58,7 @@ async def seed(tenant: Tenant) -> Seeded:
     """A project (partners: the managed holder and the other one) with a commitment of the
     managed holder and a milestone; a patto (party: the managed holder) with a report."""
     udp = Principal(tenant.users[U], "udp", U, tenant.ambito_id)
-    start = date.today() - timedelta(days=100)
+    start = italian.today() - timedelta(days=100)
     third = Holder(
         ambito=tenant.ambito_id,
         kind="informal_network",
@@ -125,7 +126,7 @@ class Case:
 
 
 def _today() -> str:
-    return date.today().isoformat()
+    return italian.today().isoformat()
 
 
 CASES = [
@@ -184,7 +185,7 @@ CASES = [
             "public_party": "ambito",
             "parties": [str(s.tenant.holder_id)],
             "starts_on": _today(),
-            "ends_on": (date.today() + timedelta(days=365)).isoformat(),
+            "ends_on": (italian.today() + timedelta(days=365)).isoformat(),
         },
     ),
     Case("GET", "/api/patti/{patto}", MANAGERS_READ, everyone(404)),
@@ -208,7 +209,7 @@ CASES = [
         "/api/patti/{patto}/renewal",
         UDP_WRITES,
         everyone(404),
-        lambda s: {"ends_on": (date.today() + timedelta(days=700)).isoformat()},
+        lambda s: {"ends_on": (italian.today() + timedelta(days=700)).isoformat()},
     ),
     Case("GET", "/api/patti/{patto}/monitoring", MANAGERS_READ, everyone(404)),
     Case("GET", "/api/patti/{patto}/reports", MANAGERS_READ, everyone(404)),
@@ -218,8 +219,8 @@ CASES = [
         UDP_WRITES,
         everyone(404),
         lambda s: {
-            "period_start": (date.today() - timedelta(days=60)).isoformat(),
-            "period_end": (date.today() - timedelta(days=1)).isoformat(),
+            "period_start": (italian.today() - timedelta(days=60)).isoformat(),
+            "period_end": (italian.today() - timedelta(days=1)).isoformat(),
         },
     ),
     Case("GET", "/api/commitments", MANAGERS_READ, None),

@@ -6,18 +6,13 @@ import io
 import re
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import qrcode
 import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
+from registry.italian import ROME
 from registry.offload import in_worker_process
-
-try:
-    ROME = ZoneInfo("Europe/Rome")
-except ZoneInfoNotFoundError:  # pragma: no cover - a system without tz data
-    from datetime import UTC as ROME  # type: ignore[assignment]
 
 
 def _code(url: str, box_size: int = 10) -> qrcode.QRCode:

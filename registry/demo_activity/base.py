@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from random import Random
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from piccolo.table import Table
 
@@ -34,13 +33,13 @@ from registry.demo_activity.specs import (
 )
 from registry.holders.tables import Holder
 from registry.interventions.tables import FundedIntervention
+from registry.italian import ROME
 from registry.matches.tables import Match, MatchEvent, ResourceCapacity
 from registry.metrics.tables import Interaction, InteractionParticipant
 from registry.plans.tables import Need, Plan
 from registry.resources.tables import Resource
 from registry.users.tables import User
 
-ROME = ZoneInfo("Europe/Rome")
 CHUNK = 200  # rows per INSERT: far below SQLite's limit of bound parameters
 
 

@@ -9,9 +9,9 @@ UdP, or whoever recorded it. Another ambito's interaction is a 404.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
+from registry import italian
 from registry.access import Principal, Role
 from registry.common import now
 from registry.db import unit_of_work
@@ -67,7 +67,7 @@ async def create_interaction(actor: Principal, data: InteractionCreate) -> Inter
         raise InvalidInput(
             "an interaction needs at least two different holders", field="holder_ids"
         )
-    if data.occurred_on > now().date() + timedelta(days=1):
+    if data.occurred_on > italian.today():
         raise InvalidInput("an interaction is recorded once it happened", field="occurred_on")
     found = {
         r["id"]

@@ -13,12 +13,13 @@ from registry.common import now as utcnow
 from registry.db import array_contains
 from registry.errors import InvalidInput
 from registry.holders.tables import Holder
+from registry.italian import ROME
 from registry.metrics import compute, disclosure, network
 from registry.metrics.answers import METHOD_NOTE
 from registry.metrics.compute import Period
 from registry.metrics.loading import Scope
 from registry.metrics.network_loading import _all_ties, load_network
-from registry.metrics.periods import ROME, calendar_key, min_count
+from registry.metrics.periods import calendar_key, min_count
 from registry.metrics.publication import (
     _ambito_code,
     _months,

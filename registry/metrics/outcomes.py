@@ -23,6 +23,7 @@ import msgspec
 from registry.access import Principal, Role
 from registry.common import now as utcnow
 from registry.errors import InvalidInput
+from registry.italian import ROME
 from registry.metrics import compute, disclosure, labels
 from registry.metrics.compute import Period
 from registry.metrics.outcome_figures import (
@@ -39,7 +40,7 @@ from registry.metrics.outcome_figures import (
     outcome_tables,
 )
 from registry.metrics.outcome_loading import load_outcome_inputs
-from registry.metrics.periods import ROME, min_count
+from registry.metrics.periods import min_count
 from registry.metrics.publication import (
     _ambito_code,
     _filtered,

@@ -4,15 +4,13 @@ suppression threshold."""
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from registry.errors import InvalidInput
 from registry.metrics import compute
 from registry.metrics.compute import Period
 
 MAX_RANGE_DAYS = 366 * 5
-ROME = ZoneInfo("Europe/Rome")
 SISTAN_MINIMUM = 3
 
 
@@ -27,11 +25,6 @@ def min_count() -> int:
     except ValueError as error:
         raise RuntimeError("REGISTRY_METRICS_MIN_COUNT must be a whole number") from error
     return max(SISTAN_MINIMUM, value)
-
-
-def today() -> date:
-    """Today in Italy: the day the running period ends on (the ambiti are Italian)."""
-    return datetime.now(ROME).date()
 
 
 def month_end(day: date) -> date:

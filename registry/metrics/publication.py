@@ -13,11 +13,12 @@ from typing import Any
 from registry.access import Principal, Role
 from registry.ambiti.tables import Ambito
 from registry.errors import InvalidInput, NotFound
+from registry.italian import ROME
+from registry.italian import today as local_today
 from registry.metrics import compute, disclosure, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope
-from registry.metrics.periods import ROME, calendar_key, min_count
-from registry.metrics.periods import today as local_today
+from registry.metrics.periods import calendar_key, min_count
 from registry.metrics.schemas import (
     Money,
     PeriodOut,

@@ -11,11 +11,12 @@ re-exports what the API, the exports, the scheduler, the benchmarks and the test
 from __future__ import annotations
 
 from registry.contributions.tables import CommunityActivity
+from registry.italian import today
 from registry.metrics.answers import COVERAGE_TABLES, SUMMARY_TABLES, coverage, summary, timeseries
 from registry.metrics.loading import Scope, _raw
 from registry.metrics.network_loading import load_network, network_periods
 from registry.metrics.network_publication import cohesion, network_figures
-from registry.metrics.periods import MAX_RANGE_DAYS, calendar_key, check_range, min_count, today
+from registry.metrics.periods import MAX_RANGE_DAYS, calendar_key, check_range, min_count
 from registry.metrics.publication import money, one_filter, period_out, protected_periods, publish
 from registry.metrics.rate_table import delete_rate, rate_table, set_category_level, set_rate
 from registry.metrics.reference_loading import live_figures, load_inputs, stored_rates

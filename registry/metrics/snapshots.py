@@ -21,12 +21,13 @@ import msgspec
 
 from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
+from registry.italian import ROME
 from registry.metrics import catalogue, compute, coverage, network
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope, _date, _dt, _raw, _u
 from registry.metrics.month_facts import _covering, inputs_from_months, month_facts
 from registry.metrics.network_loading import _all_ties, load_network
-from registry.metrics.periods import ROME, calendar_key
+from registry.metrics.periods import calendar_key
 from registry.metrics.reference_loading import live_figures, load_resources
 from registry.metrics.snapshot_store import (
     SLOW_SNAPSHOT_SECONDS,

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from piccolo.table import Table
 
@@ -25,12 +24,11 @@ from registry.audit.schemas import AuditAction
 from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput
+from registry.italian import ROME
 from registry.plans.schemas import PlanStatus
 from registry.plans.service import plan_row
 
 _Out = TypeVar("_Out")
-
-ROME = ZoneInfo("Europe/Rome")
 
 
 def local_today(moment: datetime | None = None) -> date:

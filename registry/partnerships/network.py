@@ -19,13 +19,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from registry.coprogramming.tables import Attendance
+from registry.italian import ROME
 from registry.metrics.network import Tie
 from registry.partnerships.tables import CodesignPartner
-
-ROME = ZoneInfo("Europe/Rome")
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:

@@ -7,15 +7,16 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 
+from registry import italian
 from registry.access import Principal, Role
 from registry.common import now
 from registry.contributions import quantities
 from registry.db import unit_of_work
 from registry.errors import InvalidInput
+from registry.italian import ROME
 from registry.partnerships.commitments import _commitment_outs, given
 from registry.partnerships.patti import _covered, _may_see_patto, _patto_row, _period_ends
 from registry.partnerships.schemas import (
@@ -28,8 +29,6 @@ from registry.partnerships.schemas import (
 )
 from registry.partnerships.tables import Commitment, Patto, PattoReport
 from registry.vocabularies import ContributionUnit
-
-ROME = ZoneInfo("Europe/Rome")
 
 
 async def _report_figures(
@@ -98,7 +97,7 @@ async def add_report(
         raise InvalidInput("period_end must not be before period_start", field="period_end")
     if data.period_start < current["starts_on"] or data.period_end > current["ends_on"]:
         raise InvalidInput("the period falls outside the patto's", field="period_start")
-    if data.period_end > now().date():
+    if data.period_end > italian.today():
         raise InvalidInput("a report covers a period that has ended", field="period_end")
     figures = await _report_figures(actor, patto_id, data.period_start, data.period_end)
     report = PattoReport(

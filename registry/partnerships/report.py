@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from registry import italian
 from registry.coprogramming.tables import (
@@ -34,6 +33,7 @@ from registry.coprogramming.tables import (
     ProcedureSession,
     TableContribution,
 )
+from registry.italian import ROME
 from registry.partnerships.tables import CodesignProject, Commitment, Patto
 from registry.vocabularies import (
     CONTRIBUTION_UNIT_LABELS,
@@ -43,7 +43,6 @@ from registry.vocabularies import (
     GuidingQuestion,
 )
 
-ROME = ZoneInfo("Europe/Rome")
 N_D = "n.d."
 
 

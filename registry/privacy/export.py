@@ -11,19 +11,18 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from registry.checkin.tables import CheckIn
 from registry.contributions.tables import Contribution
 from registry.holders.tables import Holder
 from registry.interop.tables import FeedToken
+from registry.italian import ROME
 from registry.matches.tables import Match
 from registry.notifications.tables import Notification, NotificationSettings
 from registry.privacy.tables import PrivacyRequest
 from registry.users.tables import User
 
 FORMAT_VERSION = 1
-ROME = ZoneInfo("Europe/Rome")
 # Italian names of the codes the summary shows (the JSON keeps the codes).
 ROLE_NAMES = {
     "udp_admin": "Ufficio di Piano",

@@ -11,6 +11,7 @@ from datetime import date
 
 from playwright.sync_api import Page, expect
 
+from registry import italian
 from tests.e2e.conftest import Api, go, login, shot
 
 
@@ -296,7 +297,7 @@ def test_udp_reads_the_dashboard_and_downloads_an_export(server: str, page: Page
         "Cruscotto dell'Ufficio di Piano", timeout=20_000
     )
     # The demo's year of activity ends today.
-    today = date.today()
+    today = italian.today()
     # Whole months only: the first day of the month eleven months back, to today.
     back = today.year * 12 + today.month - 1 - 11
     page.get_by_label("Dal", exact=True).fill(date(back // 12, back % 12 + 1, 1).isoformat())

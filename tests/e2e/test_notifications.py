@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
+from registry import italian
 from tests.e2e.conftest import PASSWORD, Api, go, login, shot
 
 
@@ -75,7 +76,7 @@ def _arrange(server: str) -> tuple[dict, dict, dict[str, str]]:
             "by_day": ["TU"],
             "start_time": "09:00",
             "end_time": "12:00",
-            "valid_from": (date.today() - timedelta(days=7)).isoformat(),
+            "valid_from": (italian.today() - timedelta(days=7)).isoformat(),
         },
     )
     plan = social.post(
@@ -84,7 +85,7 @@ def _arrange(server: str) -> tuple[dict, dict, dict[str, str]]:
             "case_code": who["case"],
             "comune": comune,
             "target_group": "anziani",
-            "start_date": (date.today() - timedelta(days=7)).isoformat(),
+            "start_date": (italian.today() - timedelta(days=7)).isoformat(),
             "notes": "Nota riservata del servizio",
         },
     )

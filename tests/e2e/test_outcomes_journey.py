@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
+from registry import italian
 from tests.e2e.conftest import Api, go, login, shot
 
 CASE_CODE = f"E2E-GAS-{uuid.uuid4().hex[:6].upper()}"
@@ -61,7 +62,7 @@ def _arrange(server: str) -> tuple[dict, str]:
     holder_id = auser.get("/api/users/me")["holder_id"]
     ambito = social.get("/api/ambiti")[0]
     comune = next(c["istat_code"] for c in ambito["comuni"] if c["name"] == "Olgiate Comasco")
-    today = date.today()
+    today = italian.today()
     # A resource of its own: the demo's places may be taken by the other journeys.
     resource = auser.post(
         "/api/resources",
@@ -143,7 +144,7 @@ def _goal(page: Page, title: str, scale: list[str], baseline: str) -> None:
 
 def test_goals_review_closure_print_and_contributions(server: str, page: Page) -> None:
     plan, note = _arrange(server)
-    today = date.today()
+    today = italian.today()
 
     login(page, server, "assistente")
     # The entries waiting for this social worker: one menu item away.

@@ -7,8 +7,8 @@ import { api } from './api.js';
 import { h, clear, uid, fill } from './dom.js';
 import { DAYS, DAY_NAME, FREQUENCIES, ORDINALS, label } from './i18n.js';
 import {
-  addDays, announce, busy, confirmDialog, errorBox, field, fmt, input, isoDate, loading,
-  mondayOf, openDialog, parseDate, showFormError, textarea,
+  addDays, announce, busy, confirmDialog, errorBox, field, fmt, input, isoDate, italyToday,
+  italyTodayIso, loading, mondayOf, openDialog, parseDate, showFormError, textarea,
 } from './ui.js';
 
 const HOUR_PX = 44;
@@ -74,7 +74,7 @@ function windowBody(window, overrides = {}) {
  */
 export function weekCalendar({ resourceId, editable, unitLabel = 'posti', onChange }) {
   const titleId = uid('cal');
-  let weekStart = mondayOf(new Date());
+  let weekStart = mondayOf(italyToday());
   let windows = [];
   let slots = [];
 
@@ -86,7 +86,7 @@ export function weekCalendar({ resourceId, editable, unitLabel = 'posti', onChan
       heading,
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => move(-7) }, h('span', { 'aria-hidden': 'true' }, '‹ '), 'Settimana precedente'),
-        h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { weekStart = mondayOf(new Date()); load(); } }, 'Oggi'),
+        h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { weekStart = mondayOf(italyToday()); load(); } }, 'Oggi'),
         h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => move(7) }, 'Settimana successiva', h('span', { 'aria-hidden': 'true' }, ' ›')))),
     gridHolder,
     h('ul', { class: 'calendar-legend', 'aria-label': 'Legenda' },
@@ -127,7 +127,7 @@ export function weekCalendar({ resourceId, editable, unitLabel = 'posti', onChan
     const startHour = Math.floor(first / 60);
     const endHour = Math.min(24, Math.ceil(last / 60));
     const height = (endHour - startHour) * HOUR_PX;
-    const today = isoDate(new Date());
+    const today = italyTodayIso();
 
     const hours = h('div', { class: 'week-hours', 'aria-hidden': 'true' });
     const columns = [];
@@ -232,7 +232,7 @@ export function weekCalendar({ resourceId, editable, unitLabel = 'posti', onChan
   function editWindow(window, preset = null, slotDate = null) {
     const base = window || {
       freq: 'WEEKLY', interval: 1, by_day: [], start_time: '09:00', end_time: '12:00',
-      valid_from: isoDate(new Date()), valid_until: null, exceptions: [], capacity: 1, notes: '',
+      valid_from: italyTodayIso(), valid_until: null, exceptions: [], capacity: 1, notes: '',
       ...(preset || {}),
     };
     const exceptions = new Set(base.exceptions || []);

@@ -6,8 +6,8 @@ import { api, newKey } from './api.js';
 import { h, fill, responsive } from './dom.js';
 import { CONTRIBUTION_UNITS, ENTRY_KINDS, VERIFICATION, agree, count, label, unitNoun } from './i18n.js';
 import {
-  badge, busy, emptyState, errorBox, field, flash, fmt, input, loading, openDialog, promptDialog,
-  showFormError, textarea,
+  badge, busy, emptyState, errorBox, field, flash, fmt, input, italyTodayIso, loading, openDialog,
+  promptDialog, showFormError, textarea,
 } from './ui.js';
 
 const TIME_UNITS = new Set(['hours', 'room_hours']);
@@ -142,7 +142,7 @@ export function contributionsTable(page, { onChange, canConfirm = () => true, ca
 export function recordForm({ holders, resources, activities, volunteerMode = false, onSaved, onCancel }) {
   const unit = h('select', { name: 'unit' }, Object.entries(CONTRIBUTION_UNITS).filter(([k]) => !volunteerMode || k === 'hours' || k === 'trips').map(([v, t]) => h('option', { value: v, text: t })));
   const quantity = input('quantity', '', { type: 'number', min: 0.25, step: 0.25, inputmode: 'decimal' });
-  const occurred = input('occurred_on', new Date().toISOString().slice(0, 10), { type: 'date' });
+  const occurred = input('occurred_on', italyTodayIso(), { type: 'date' });
   const value = input('value_euro', '', { type: 'number', min: 0, step: 1, inputmode: 'decimal' });
   const valueField = field('Valore dichiarato (euro)', value, { hint: 'Solo per beni e spazi: il valore equo di quanto donato' });
   const sync = () => {

@@ -4,7 +4,7 @@
 import { api, newKey } from './api.js';
 import { h } from './dom.js';
 import { CONTRIBUTION_UNITS } from './i18n.js';
-import { busy, field, input, isoDate, openDialog, showFormError, textarea } from './ui.js';
+import { busy, field, input, italyTodayIso, openDialog, showFormError, textarea } from './ui.js';
 
 // A contribution is recorded for a match that was agreed, is running or has ended.
 export const CONTRIBUTING = new Set(['accepted', 'active', 'completed']);
@@ -13,7 +13,7 @@ export const CONTRIBUTING = new Set(['accepted', 'active', 'completed']);
 export function matchContributionDialog(match, onSaved) {
   const unit = h('select', { name: 'unit' }, Object.entries(CONTRIBUTION_UNITS).map(([v, t]) => h('option', { value: v, text: t })));
   const quantity = input('quantity', '', { type: 'number', min: 0.25, step: 0.25, inputmode: 'decimal' });
-  const occurred = input('occurred_on', isoDate(new Date()), { type: 'date' });
+  const occurred = input('occurred_on', italyTodayIso(), { type: 'date' });
   const note = textarea('note', '', { rows: 2, maxlength: 1000 });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Registra' });
   const form = h('form', { novalidate: true },

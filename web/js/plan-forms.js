@@ -5,7 +5,7 @@ import { h, uid } from './dom.js';
 import { AREAS, DAYS } from './i18n.js';
 import { NEED_UNITS, PRIORITIES } from './match-bits.js';
 import { categorySelect, languageGroup } from './resource-bits.js';
-import { busy, checkedValues, field, input, isoDate, select, showFormError, textarea } from './ui.js';
+import { busy, checkedValues, field, input, italyTodayIso, select, showFormError, textarea } from './ui.js';
 
 export const PLAN_LABELS = {
   case_code: 'Codice del caso', comune: 'Comune', target_group: 'Destinatari', goals: 'Obiettivi precedenti',
@@ -22,7 +22,7 @@ function splitList(text) {
 
 /** onSaved(plan) after a successful save; current = null to create. */
 export function planForm({ current, comuneList, socialWorkers, onSaved, onCancel }) {
-  const p = current || { case_code: '', comune: '', target_group: 'anziani', goals: [], start_date: isoDate(new Date()), end_date: null, status: 'active', notes: '' };
+  const p = current || { case_code: '', comune: '', target_group: 'anziani', goals: [], start_date: italyTodayIso(), end_date: null, status: 'active', notes: '' };
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: current ? 'Salva il piano' : 'Crea il piano' });
   // Goals are records now (GAS scale, reviews) in «Obiettivi ed esiti»: the old free-text
   // list is only shown, never written, so a save keeps it as it is.

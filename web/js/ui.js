@@ -295,6 +295,19 @@ export const fmt = {
   },
 };
 
+// The ambiti are Italian: "today" is the calendar day in Italy whatever the browser's time zone,
+// the day the server checks dates against (a period may run to today, a report not past it).
+const ITALY_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+export function italyTodayIso() {
+  return ITALY_DAY.format(new Date());
+}
+
+export function italyToday() {
+  const [y, m, d] = italyTodayIso().split('-').map(Number);
+  return new Date(y, m - 1, d);
+}
+
 export function isoDate(date) {
   const y = date.getFullYear();
   const m = String(date.getMonth() + 1).padStart(2, '0');

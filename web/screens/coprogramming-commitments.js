@@ -8,8 +8,8 @@ import { h, responsive } from '../js/dom.js';
 import { CONTRIBUTION_UNITS, agree, count, label, quantity } from '../js/i18n.js';
 import { comuni } from '../js/store.js';
 import {
-  badge, busy, checkboxGroup, checkedValues, emptyState, field, flash, flashNext, fmt, input, isoDate, openDialog, pageHeader, select,
-  showFormError, textarea,
+  badge, busy, checkboxGroup, checkedValues, emptyState, field, flash, flashNext, fmt, input,
+  isoDate, italyToday, italyTodayIso, openDialog, pageHeader, select, showFormError, textarea,
 } from '../js/ui.js';
 import { documentText } from './coprogramming-bits.js';
 
@@ -51,7 +51,7 @@ function recordDialog(commitment, onRecorded) {
     h('p', { text: commitment.description }),
     h('div', { class: 'row' },
       field(`Quantità (${label(CONTRIBUTION_UNITS, commitment.unit)})`, input('quantity', '', { type: 'number', min: 0.25, step: 0.25, inputmode: 'decimal' }), { required: true }),
-      field('Giorno', input('occurred_on', isoDate(new Date()), { type: 'date' }), { required: true })),
+      field('Giorno', input('occurred_on', italyTodayIso(), { type: 'date' }), { required: true })),
     field('Nota', input('note', '', { maxlength: 500 })),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Registra' }),
       h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla', onclick: () => dialog.close() })));
@@ -148,7 +148,7 @@ async function newProject(navigate) {
     field('Dalla proposta', select('proposal_id', proposals.map((p) => [p.id, `${p.text} (${p.table_theme})`]), '', { placeholder: 'Nessuna proposta' })),
     field('Titolo', input('title', '', { maxlength: 200 }), { required: true }),
     field('Descrizione', textarea('description', '', { rows: 3 })),
-    h('div', { class: 'row' }, field('Inizio', input('starts_on', isoDate(new Date()), { type: 'date' }), { required: true }), field('Fine', input('ends_on', '', { type: 'date' }))),
+    h('div', { class: 'row' }, field('Inizio', input('starts_on', italyTodayIso(), { type: 'date' }), { required: true }), field('Fine', input('ends_on', '', { type: 'date' }))),
     field('Capofila', select('lead', holders.map((x) => [x.id, x.name]), '', { placeholder: 'Scegli' }), { required: true }),
     checkboxGroup('Altri partner', 'partners', holders.map((x) => [x.id, x.name]), [], { columns: true }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Avvia la co-progettazione' }),
@@ -177,7 +177,7 @@ async function newProject(navigate) {
 
 async function newPatto(navigate) {
   const [holders, comuneList] = await Promise.all([apiAll('/api/holders'), comuni()]);
-  const today = new Date();
+  const today = italyToday();
   const form = h('form', { novalidate: true, class: 'stack' },
     field('Titolo', input('title', '', { maxlength: 200 }), { required: true }),
     field('Oggetto', textarea('object', '', { rows: 3 })),
@@ -242,7 +242,7 @@ async function projectPage(root, { params, session, user, rerender }) {
 
   async function done(button, milestone) {
     try {
-      await busy(button, () => api(`/api/codesigns/${project.id}/milestones/${milestone.id}`, { method: 'PATCH', body: { done_on: isoDate(new Date()) } }));
+      await busy(button, () => api(`/api/codesigns/${project.id}/milestones/${milestone.id}`, { method: 'PATCH', body: { done_on: italyTodayIso() } }));
       flashNext(`Tappa «${milestone.title}» fatta.`);
       rerender();
     } catch (error) {
@@ -254,7 +254,7 @@ async function projectPage(root, { params, session, user, rerender }) {
 function milestoneForm(projectId, onSaved) {
   const form = h('form', { novalidate: true, class: 'row', 'aria-label': 'Nuova tappa' },
     field('Tappa', input('title', '', { maxlength: 200 }), { required: true }),
-    field('Entro il', input('due_on', isoDate(new Date()), { type: 'date' }), { required: true }),
+    field('Entro il', input('due_on', italyTodayIso(), { type: 'date' }), { required: true }),
     h('button', { type: 'submit', class: 'btn btn-secondary btn-small', text: 'Aggiungi la tappa' }));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -315,7 +315,7 @@ function partnerDialog(project, onSaved) {
     const taken = new Set(project.partners.map((p) => p.holder_id));
     const form = h('form', { novalidate: true, class: 'stack' },
       field('Organizzazione', select('holder_id', holders.filter((x) => !taken.has(x.id)).map((x) => [x.id, x.name]), '', { placeholder: 'Scegli' }), { required: true }),
-      field('Partner dal', input('joined_on', isoDate(new Date()), { type: 'date' })),
+      field('Partner dal', input('joined_on', italyTodayIso(), { type: 'date' })),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Aggiungi il partner' }),
         h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annulla', onclick: () => dialog.close() })));
     form.addEventListener('submit', async (event) => {
@@ -393,7 +393,7 @@ function reportForm(patto, onSaved) {
     h('h3', { text: 'Scrivi la relazione del periodo' }),
     h('div', { class: 'row' },
       field('Dal', input('period_start', start, { type: 'date' }), { required: true }),
-      field('Al', input('period_end', patto.next_report_due || isoDate(new Date()), { type: 'date' }), { required: true })),
+      field('Al', input('period_end', patto.next_report_due || italyTodayIso(), { type: 'date' }), { required: true })),
     field('Relazione', textarea('text', '', { rows: 4 }), { hint: 'Le cifre del periodo (ore e beni dati) si aggiungono da sole dal registro dei contributi.' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Salva la relazione' })));
   form.addEventListener('submit', async (event) => {

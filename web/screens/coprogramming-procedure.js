@@ -10,8 +10,9 @@ import {
   SESSION_KINDS, count, label,
 } from '../js/i18n.js';
 import {
-  badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash, flashNext, fmt, input, isoDate, loading,
-  openDialog, optional, pageHeader, select, showFormError, textarea,
+  badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash,
+  flashNext, fmt, input, italyTodayIso, loading, openDialog, optional, pageHeader, select,
+  showFormError, textarea,
 } from '../js/ui.js';
 import { approveVersion, editVersion, postVersion } from '../js/document-versions.js';
 import { documentBadge, documentText, exportButtons, procedureBadge, proposalsBesideGaps, when } from './coprogramming-bits.js';
@@ -75,7 +76,7 @@ export default async function procedureScreen(root, { params, session, user, rer
     if (!await confirmDialog(next[1], `Il procedimento passerà allo stato «${label(PROCEDURE_STATUS, next[0])}».`, { confirmText: 'Conferma' })) return;
     try {
       // Opening publishes the notice: today, unless the UdP already gave its date.
-      const body = next[0] === 'open' && !procedure.notice_published_on ? { status: next[0], notice_published_on: isoDate(new Date()) } : { status: next[0] };
+      const body = next[0] === 'open' && !procedure.notice_published_on ? { status: next[0], notice_published_on: italyTodayIso() } : { status: next[0] };
       await busy(button, () => api(`/api/coprogramming/procedures/${id}`, { method: 'PATCH', body }));
       flashNext(`Stato: ${label(PROCEDURE_STATUS, next[0])}.`);
       rerender();
@@ -152,7 +153,7 @@ export default async function procedureScreen(root, { params, session, user, rer
       field('Titolo', input('title', '', { maxlength: 300 }), { required: true }),
       field('Tema', input('theme', '', { maxlength: 300 })),
       h('div', { class: 'row' },
-        field('Giorno', input('day', isoDate(new Date()), { type: 'date' }), { required: true }),
+        field('Giorno', input('day', italyTodayIso(), { type: 'date' }), { required: true }),
         field('Ora', input('time', '17:30', { type: 'time' }), { required: true }),
         field('Luogo o collegamento', input('place', '', { maxlength: 300 }))),
       field('Ordine del giorno', textarea('agenda', '', { rows: 4 })),

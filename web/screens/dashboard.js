@@ -5,7 +5,8 @@ import { AREAS, HOLDER_KINDS, SECTORS, label } from '../js/i18n.js';
 import * as i18n from '../js/i18n.js';
 import { comuneNames, comuni } from '../js/store.js';
 import {
-  announce, busy, errorBox, field, flash, fmt, input, isoDate, loading, pageHeader, progress, select,
+  announce, busy, errorBox, field, flash, fmt, input, isoDate, italyToday, italyTodayIso, loading,
+  pageHeader, progress, select,
 } from '../js/ui.js';
 
 // Italian names of the columns and how each indicator is read come from the server
@@ -102,7 +103,7 @@ function moneyNote(money) {
 export default async function dashboard(root, { query, replaceQuery }) {
   const [comuneList, names, labels] = await Promise.all([comuni(), comuneNames(), api('/api/metrics/labels')]);
   LABELS = labels;
-  const today = new Date();
+  const today = italyToday();
   const state = {
     from: query.from || `${today.getFullYear()}-01-01`,
     to: query.to || isoDate(today),
@@ -162,7 +163,7 @@ export default async function dashboard(root, { query, replaceQuery }) {
     const hl = summary.headline;
     // Periods still to come have public spending (prorated) but no hours yet: the charts stop
     // at today; the tables keep every period.
-    const today = isoDate(new Date());
+    const today = italyTodayIso();
     const rows = series.series.rows.filter((r) => periodStart(r.period) <= today);
     const periods = rows.map((r) => periodLabel(r.period));
     const freshness = summary.tables.find((t) => t.name === 'freshness')?.rows?.[0];

@@ -3,8 +3,9 @@ import { h, fill, responsive } from '../js/dom.js';
 import { AREAS, FNPS_LEVELS, FUND_SOURCES, count, label, plural } from '../js/i18n.js';
 import { comuneNames, comuni } from '../js/store.js';
 import {
-  announce, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash, fmt, input,
-  loading, openDialog, pageHeader, progress, select, showFormError, textarea,
+  announce, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash,
+  fmt, input, italyToday, loading, openDialog, pageHeader, progress, select, showFormError,
+  textarea,
 } from '../js/ui.js';
 
 const PAGE = 50;
@@ -91,7 +92,7 @@ export default async function interventions(root, { session, query, replaceQuery
   }
 
   function edit(current) {
-    const c = current || { code: '', title: '', description: '', fund_source: 'regional', user_area: 'anziani', fnps_level: 'home_care', comuni: [], period_start: `${new Date().getFullYear()}-01-01`, period_end: `${new Date().getFullYear()}-12-31`, committed_cents: 0, spent_cents: 0, hours_delivered: 0, beneficiaries: 0 };
+    const c = current || { code: '', title: '', description: '', fund_source: 'regional', user_area: 'anziani', fnps_level: 'home_care', comuni: [], period_start: `${italyToday().getFullYear()}-01-01`, period_end: `${italyToday().getFullYear()}-12-31`, committed_cents: 0, spent_cents: 0, hours_delivered: 0, beneficiaries: 0 };
     const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: current ? 'Salva' : 'Aggiungi l\'intervento' });
     const form = h('form', { novalidate: true },
       h('div', { class: 'row' }, field('Titolo', input('title', c.title, { maxlength: 200 }), { required: true }), field('Codice (CUP o capitolo)', input('code', c.code || '', { maxlength: 64 }))),

@@ -11,8 +11,8 @@ import {
   PARTICIPANT_ROLES, formatNumber, gasLevel, label,
 } from '../js/i18n.js';
 import {
-  badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash, fmt,
-  input, isoDate, loading, openDialog, optional, select, showFormError, textarea,
+  badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash,
+  fmt, input, italyTodayIso, loading, openDialog, optional, select, showFormError, textarea,
 } from '../js/ui.js';
 
 const LEVELS = [-2, -1, 0, 1, 2];
@@ -180,7 +180,7 @@ function levelsFieldset(goals, legend, given = {}) {
 
 /** A new review, or the correction of `current` (a review with its notes; its date stays). */
 function reviewDialog(planId, goals, nextDue, onSaved, current = null) {
-  const held = input('held_on', current?.held_on ?? isoDate(new Date()), { type: 'date', disabled: Boolean(current) });
+  const held = input('held_on', current?.held_on ?? italyTodayIso(), { type: 'date', disabled: Boolean(current) });
   const participants = checkboxGroup('Chi ha partecipato', 'participants', Object.entries(PARTICIPANT_ROLES), current?.participants ?? ['person', 'social_worker'], { columns: true, hint: 'Per ruolo, mai per nome' });
   const given = Object.fromEntries((current?.levels ?? []).map((l) => [l.goal_id, l.level]));
   const levels = levelsFieldset(goals, 'Livello raggiunto per ogni obiettivo', given);
@@ -219,7 +219,7 @@ function reviewDialog(planId, goals, nextDue, onSaved, current = null) {
 }
 
 function closureDialog(planId, goals, onSaved) {
-  const closed = input('closed_on', isoDate(new Date()), { type: 'date' });
+  const closed = input('closed_on', italyTodayIso(), { type: 'date' });
   const reason = select('reason', Object.entries(CLOSURE_REASONS), '', { placeholder: 'Scegli il motivo…' });
   const levels = levelsFieldset(goals, 'Livello finale di ogni obiettivo');
   const participants = checkboxGroup('Chi ha partecipato', 'participants', Object.entries(PARTICIPANT_ROLES), [], { columns: true });
@@ -291,8 +291,8 @@ async function activationDialog(planId, onSaved) {
   const activity = select('activity_id', activities.map((a) => [a.id, `${a.title} (${fmt.date(a.starts_on)})`]), '', { placeholder: 'Scegli l\'attività…' });
   const holderField = field('Con quale ente', holder);
   const activityField = field('Quale attività', activity);
-  const consent = input('consent_on', isoDate(new Date()), { type: 'date' });
-  const started = input('started_on', isoDate(new Date()), { type: 'date' });
+  const consent = input('consent_on', italyTodayIso(), { type: 'date' });
+  const started = input('started_on', italyTodayIso(), { type: 'date' });
   const sync = () => { holderField.hidden = kind.value !== 'volunteer'; activityField.hidden = kind.value !== 'activity'; };
   kind.addEventListener('change', sync);
   sync();

@@ -3,8 +3,8 @@ import { h, fill } from '../js/dom.js';
 import { matchBadge, matchDistinction, needSummary, planCaseCodes } from '../js/match-bits.js';
 import { comuneNames, comuni, taxonomy } from '../js/store.js';
 import {
-  badge, busy, confirmDialog, emptyState, errorBox, field, flash, fmt, input, isoDate, loading, openDialog, pageHeader,
-  select, showFormError,
+  badge, busy, confirmDialog, emptyState, errorBox, field, flash, fmt, input, italyTodayIso,
+  loading, openDialog, pageHeader, select, showFormError,
 } from '../js/ui.js';
 
 const PAGE = 24;
@@ -215,7 +215,7 @@ export default async function qrcodes(root, { session, user }) {
 
   function newActivity() {
     const title = input('title', '', { maxlength: 200 });
-    const starts = input('starts_on', isoDate(new Date()), { type: 'date' });
+    const starts = input('starts_on', italyTodayIso(), { type: 'date' });
     const ends = input('ends_on', '', { type: 'date' });
     const comune = select('comune', comuneList.map((c) => [c.istat_code, c.name]), '', { placeholder: '—' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Crea l\'attività' });

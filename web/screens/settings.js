@@ -1,8 +1,9 @@
 import { api, apiAll } from '../js/api.js';
 import { h, fill, responsive } from '../js/dom.js';
 import {
-  badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash, fmt, input,
-  isoDate, loading, openDialog, pageHeader, select, showFormError, textarea,
+  badge, busy, checkboxGroup, checkedValues, confirmDialog, emptyState, errorBox, field, flash,
+  fmt, input, italyToday, italyTodayIso, loading, openDialog, pageHeader, select, showFormError,
+  textarea,
 } from '../js/ui.js';
 
 const EURO2 = new Intl.NumberFormat('it-IT', { style: 'currency', currency: 'EUR', minimumFractionDigits: 2 });
@@ -62,7 +63,7 @@ export default async function settings(root) {
 
   function editRate(table, rate) {
     const level = select('task_level', Object.entries(table.task_levels), rate?.task_level || table.default_task_level);
-    const year = input('year', rate?.year || new Date().getFullYear(), { type: 'number', min: 2000, max: 2100, inputmode: 'numeric' });
+    const year = input('year', rate?.year || italyToday().getFullYear(), { type: 'number', min: 2000, max: 2100, inputmode: 'numeric' });
     const euro = input('eur_per_hour', rate?.eur_per_hour ?? '', { type: 'number', min: 0.01, max: 1000, step: 0.01, inputmode: 'decimal' });
     const source = textarea('source', rate && !rate.is_default ? rate.source : '', { rows: 2, maxlength: 1000 });
     if (rate) { level.disabled = true; year.readOnly = true; }
@@ -125,7 +126,7 @@ export default async function settings(root) {
     const form = h('form', { novalidate: true },
       h('div', { class: 'row' },
         field('Tipo', select('kind', Object.entries(KINDS), 'co_programming_table'), { required: true }),
-        field('Data', input('occurred_on', isoDate(new Date()), { type: 'date' }), { required: true })),
+        field('Data', input('occurred_on', italyTodayIso(), { type: 'date' }), { required: true })),
       field('Titolo', input('title', '', { maxlength: 200 }), { required: true, hint: 'Ad esempio «Tavolo anziani del Piano di Zona»' }),
       checkboxGroup('Enti che hanno partecipato', 'holder_ids', holders.map((x) => [x.id, x.name]), [], { hint: 'Almeno due', columns: true }),
       field('Nota', textarea('note', '', { rows: 2, maxlength: 2000 })),
