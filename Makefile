@@ -19,10 +19,11 @@ run: $(STAMP)
 
 ## Run the whole test suite (SQLite by default; PostgreSQL when REGISTRY_DATABASE_URL is set):
 ## on two workers (TEST_WORKERS=N to change), then the tests that time real latencies, alone.
+## PYTEST_ARGS adds to the first run (e.g. --ignore=tests/e2e).
 test: $(STAMP)
 	@bash scripts/ensure-system-packages.sh
 	$(BIN)/ruff check registry tests bench
-	$(BIN)/python -m pytest -q -n $${TEST_WORKERS:-2} -m "not serial"
+	$(BIN)/python -m pytest -q -n $${TEST_WORKERS:-2} -m "not serial" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -q -m serial
 
 lint: $(STAMP)

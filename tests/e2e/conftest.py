@@ -166,11 +166,13 @@ class Console:
         self.errors.append(f"uncaught: {error}")
 
 
-def _context(browser: Browser, viewport: dict[str, int], phone: bool) -> BrowserContext:
+def _context(
+    browser: Browser, viewport: dict[str, int], phone: bool, zone: str = "Europe/Rome"
+) -> BrowserContext:
     context = browser.new_context(
         viewport=viewport,
         locale="it-IT",
-        timezone_id="Europe/Rome",
+        timezone_id=zone,
         is_mobile=phone,
         has_touch=phone,
         accept_downloads=True,
