@@ -109,16 +109,9 @@ def figures_by_period(inputs: Inputs, periods: Sequence[Period], now: datetime) 
     return [figures(slice_inputs(inputs, index, p), p, now) for p in periods]
 
 
-def packed_figures_by_period(
-    packed: bytes, periods: Sequence[Period], now: datetime
-) -> list[Figures]:
-    """figures_by_period of inputs packed with msgspec (pack_inputs), for a worker process:
-    tens of thousands of facts cross in a fraction of the time pickle takes (it handles
-    slotted dataclasses one attribute at a time: seconds for a year of a large ledger)."""
-    return figures_by_period(msgspec.msgpack.decode(packed, type=Inputs), periods, now)
-
-
 def pack_inputs(inputs: Inputs) -> bytes:
+    """Inputs for a worker process: msgspec packs tens of thousands of facts in a fraction of
+    the time pickle takes (it handles slotted dataclasses one attribute at a time)."""
     return msgspec.msgpack.encode(inputs)
 
 

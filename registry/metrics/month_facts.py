@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
 
@@ -16,8 +16,8 @@ import msgspec
 
 from registry.common import now as utcnow
 from registry.db import unit_of_work
-from registry.metrics import compute
-from registry.metrics.compute import Inputs, Period
+from registry.metrics import catalogue, compute
+from registry.metrics.compute import Figures, Inputs, Period
 from registry.metrics.loading import Scope, _date, load_ledger, load_presence, load_uses
 from registry.metrics.rates import effective_rates
 from registry.metrics.reference_loading import (
@@ -80,6 +80,20 @@ def encode_month(month: str, facts: LedgerMonth) -> str:
     return msgspec.json.encode(rows).decode()
 
 
+class _MonthUses(msgspec.Struct, array_like=True):
+    """A stored month's uses alone: its facts are skipped undecoded (msgspec.Raw)."""
+
+    month: str
+    hours: msgspec.Raw
+    quantities: msgspec.Raw
+    presence: msgspec.Raw
+    uses: list[tuple[_S, _S, str, str]]
+
+
+def month_uses(raw: str | bytes) -> list[tuple[_S, _S, str, str]]:
+    return msgspec.json.decode(raw, type=_MonthUses).uses
+
+
 def decode_month(raw: str | bytes) -> LedgerMonth:
     rows = msgspec.json.decode(raw, type=_MonthRows)
     m = rows.month
@@ -121,26 +135,39 @@ async def load_ledger_months(
     return months
 
 
-async def inputs_from_months(
-    ambito_id: uuid.UUID, span: Period, months: Sequence[LedgerMonth], *, full: bool = True
+async def reference_inputs(
+    ambito_id: uuid.UUID, span: Period, months: Sequence[str], *, full: bool = True
 ) -> Inputs:
-    """A span's month-grouped inputs from its months' facts, with the reference data (plans,
-    needs, resources, interventions, rates: small tables) read now."""
+    """A span's inputs but the ledger's facts: the reference data (plans, needs, resources,
+    interventions, rates: small tables) read now, the needs' uses from the months' facts.
+    figures_from_months adds the facts, in the worker process."""
     rates, levels = await stored_rates(ambito_id)
     inputs = Inputs(
-        hours=[h for m in months for h in m.hours],
-        quantities=[q for m in months for q in m.quantities],
-        presence=[p for m in months for p in m.presence],
         interventions=await load_interventions(ambito_id, span, Scope()),
         person_of_holder=await load_person_aliases(ambito_id),
         rates=effective_rates(rates),
         category_levels=levels,
     )
     if full:
-        uses = [u for m in months for u in m.uses]
+        uses = [u for m in months for u in month_uses(m)]
         inputs.needs, inputs.resource_plans = await load_needs(ambito_id, span, Scope(), uses)
         inputs.offered, inputs.resources = await load_resources(ambito_id, Scope())
     return inputs
+
+
+def figures_from_months(
+    reference: bytes, months: Sequence[str], periods: Sequence[Period], now: datetime
+) -> list[Figures]:
+    """The figures of each period from the packed reference inputs (reference_inputs) and the
+    stored form of the months' facts, for a worker process: a month of a large ledger is tens
+    of thousands of facts, decoded here rather than on the event loop and packed again."""
+    inputs = msgspec.msgpack.decode(reference, type=Inputs)
+    for raw in months:
+        month = decode_month(raw)
+        inputs.hours.extend(month.hours)
+        inputs.quantities.extend(month.quantities)
+        inputs.presence.extend(month.presence)
+    return catalogue.figures_by_period(inputs, periods, now)
 
 
 # --- the month facts' store (the snapshot job writes them) ------------------------------
@@ -165,12 +192,13 @@ def _runs(months: Sequence[Period], missing: set[str]) -> list[Period]:
 
 async def month_facts(
     ambito_id: uuid.UUID, span: Period, state: _State, *, live: bool, store: bool = False
-) -> list[LedgerMonth]:
-    """The ledger facts of each month of `span`: from metrics_month_facts when stored at
-    marks that still hold (and not `live`), the others read from the ledger (and stored when
-    `store`: only the snapshot job writes them, a request never does)."""
+) -> list[str]:
+    """The ledger facts of each month of `span` in their stored form (encode_month): from
+    metrics_month_facts when stored at marks that still hold (and not `live`), the others
+    read from the ledger (and stored when `store`: only the snapshot job writes them, a
+    request never does)."""
     months = compute.buckets(span.start, span.end, "month")
-    found: dict[str, LedgerMonth] = {}
+    found: dict[str, str] = {}
     if not live:
         rows = await MetricsMonthFacts.select(
             MetricsMonthFacts.month,
@@ -193,22 +221,20 @@ async def month_facts(
                 continue
             marks = (r["reference"], r["entry_mark"], r["confirmation_mark"])
             if await freshness.unchanged(m, *marks):
-                found[m.key] = decode_month(r["payload"])
+                found[m.key] = r["payload"]
     missing = {m.key for m in months} - set(found)
     if missing:
         served = await served_plans(ambito_id)
         for run in _runs(months, missing):
             loaded = await load_ledger_months(ambito_id, run, served)
-            found.update(loaded)
-            if store:
-                for m in compute.buckets(run.start, run.end, "month"):
-                    await _store_facts(ambito_id, m, state, loaded[m.key])
+            for m in compute.buckets(run.start, run.end, "month"):
+                found[m.key] = encode_month(m.key, loaded[m.key])
+                if store:
+                    await _store_facts(ambito_id, m, state, found[m.key])
     return [found[m.key] for m in months]
 
 
-async def _store_facts(
-    ambito_id: uuid.UUID, month: Period, state: _State, facts: LedgerMonth
-) -> None:
+async def _store_facts(ambito_id: uuid.UUID, month: Period, state: _State, payload: str) -> None:
     values = {
         MetricsMonthFacts.period_end: month.end,
         MetricsMonthFacts.version: SNAPSHOT_VERSION,
@@ -216,7 +242,7 @@ async def _store_facts(
         MetricsMonthFacts.entry_mark: state.entry_mark,
         MetricsMonthFacts.confirmation_mark: state.confirmation_mark,
         MetricsMonthFacts.computed_at: utcnow(),
-        MetricsMonthFacts.payload: encode_month(month.key, facts),
+        MetricsMonthFacts.payload: payload,
     }
     where = (MetricsMonthFacts.ambito == ambito_id) & (MetricsMonthFacts.month == month.key)
     async with unit_of_work():

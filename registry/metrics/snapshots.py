@@ -25,7 +25,12 @@ from registry.italian import ROME
 from registry.metrics import catalogue, compute, coverage, network
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope, _date, _dt, _raw, _u
-from registry.metrics.month_facts import _covering, inputs_from_months, month_facts
+from registry.metrics.month_facts import (
+    _covering,
+    figures_from_months,
+    month_facts,
+    reference_inputs,
+)
 from registry.metrics.network_loading import _all_ties, load_network
 from registry.metrics.periods import calendar_key
 from registry.metrics.reference_loading import live_figures, load_resources
@@ -214,9 +219,11 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
         # (the same facts a query for it alone would return).
         cover = _covering(stale)
         months = await month_facts(ambito_id, cover, state, live=False, store=True)
-        history = await inputs_from_months(ambito_id, cover, months)
+        history = await reference_inputs(ambito_id, cover, months)
         resources = history.resources
-        computed = await asyncio.to_thread(catalogue.figures_by_period, history, stale, now)
+        computed = await in_worker_process(
+            figures_from_months, catalogue.pack_inputs(history), months, stale, now
+        )
         figures = {p.key: f for p, f in zip(stale, computed, strict=True)}
     else:
         resources = (await load_resources(ambito_id, Scope()))[1]
@@ -309,12 +316,12 @@ async def figures_of(
         # calendar one, or a year after one new entry, reads the ledger for no month or one).
         cover = _covering(missing)
         months = await month_facts(ambito_id, cover, await _state(ambito_id), live=live)
-        inputs = await inputs_from_months(ambito_id, cover, months, full=full)
+        inputs = await reference_inputs(ambito_id, cover, months, full=full)
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
         # In a worker process: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
         computed = await in_worker_process(
-            catalogue.packed_figures_by_period, catalogue.pack_inputs(inputs), missing, now
+            figures_from_months, catalogue.pack_inputs(inputs), months, missing, now
         )
         found.update({p.key: f for p, f in zip(missing, computed, strict=True)})
     return [found[p.key] for p in wanted], "live" if missing else "snapshot"
