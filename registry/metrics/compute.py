@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+import msgspec
+
 from registry.metrics.rates import Rate
 from registry.metrics.suppression import Table
 from registry.resources.availability import Window, occurrences
@@ -116,10 +118,12 @@ def overlap_days(a_start: date, a_end: date, b_start: date, b_end: date) -> int:
 
 
 # --- inputs (what the loaders hand over) ---------------------------------------------------
+# The facts counted in tens of thousands are msgspec Structs: built and decoded in C (a month's
+# stored facts decode straight into them), packed as arrays, and left out of the cyclic
+# garbage collector (gc=False: they hold only atoms, dates and frozensets).
 
 
-@dataclass(frozen=True, slots=True)
-class HoursFact:
+class HoursFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """Effective ledger entries in hours, summed by month and dimensions.
 
     `plan_id` and `day` are set only for entries given to a plan that some funded
@@ -142,8 +146,7 @@ class HoursFact:
     resource_unit: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class QuantityFact:
+class QuantityFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """Effective ledger entries in other units (room-hours in minutes, items, meals...)."""
 
     month: str
@@ -159,8 +162,7 @@ class QuantityFact:
     entries: int
 
 
-@dataclass(frozen=True, slots=True)
-class PresenceFact:
+class PresenceFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """Who was active: one row per distinct (month, holder, volunteer, comune, area)."""
 
     month: str
@@ -187,8 +189,7 @@ class InterventionFact:
     plan_ids: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class NeedFact:
+class NeedFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """A plan need and what happened to it.
 
     `first_accepted_at`: the first acceptance of any match of the need (time to match);
@@ -219,8 +220,7 @@ def community_met(need: NeedFact, period: Period, months: set[str] | None = None
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ResourcePlanFact:
+class ResourcePlanFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """A resource used for a plan from `start` to `end` (a live match running then, or
     verified entries in that month)."""
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from operator import attrgetter
-from typing import Any
 
 import msgspec
 
@@ -44,39 +42,22 @@ class LedgerMonth:
     uses: list[tuple[str | None, str | None, str, str]] = field(default_factory=list)
 
 
-def _after_month(cls: type) -> attrgetter[Any]:
-    # Every field but the first, the month, in order: the stored row of a fact.
-    names = [f.name for f in fields(cls)]
-    assert names[0] == "month"
-    return attrgetter(*names[1:])
-
-
-_HOURS_FIELDS = _after_month(compute.HoursFact)
-_QUANTITY_FIELDS = _after_month(compute.QuantityFact)
-_PRESENCE_FIELDS = _after_month(compute.PresenceFact)
 _S = str | None
 
 
 class _MonthRows(msgspec.Struct, array_like=True):
-    """A LedgerMonth as stored: rows as arrays, without the month each fact repeats (a
-    month of a large ledger is tens of thousands of facts: decoding named fields for each
-    cost more than reading the ledger)."""
+    """A LedgerMonth as stored: each fact an array of its fields (decoding named fields for
+    tens of thousands of facts a month cost more than reading the ledger)."""
 
     month: str
-    hours: list[tuple[str, str, _S, _S, _S, bool, bool, int, int, _S, date | None, _S]]
-    quantities: list[tuple[str, str, _S, _S, str, bool, int, int, int, int]]
-    presence: list[tuple[str, str, str, _S, _S, _S, bool]]
+    hours: list[compute.HoursFact]
+    quantities: list[compute.QuantityFact]
+    presence: list[compute.PresenceFact]
     uses: list[tuple[_S, _S, str, str]]
 
 
 def encode_month(month: str, facts: LedgerMonth) -> str:
-    rows = _MonthRows(
-        month=month,
-        hours=[_HOURS_FIELDS(f) for f in facts.hours],
-        quantities=[_QUANTITY_FIELDS(f) for f in facts.quantities],
-        presence=[_PRESENCE_FIELDS(f) for f in facts.presence],
-        uses=facts.uses,
-    )
+    rows = _MonthRows(month, facts.hours, facts.quantities, facts.presence, facts.uses)
     return msgspec.json.encode(rows).decode()
 
 
@@ -96,13 +77,7 @@ def month_uses(raw: str | bytes) -> list[tuple[_S, _S, str, str]]:
 
 def decode_month(raw: str | bytes) -> LedgerMonth:
     rows = msgspec.json.decode(raw, type=_MonthRows)
-    m = rows.month
-    return LedgerMonth(
-        hours=[compute.HoursFact(m, *r) for r in rows.hours],
-        quantities=[compute.QuantityFact(m, *r) for r in rows.quantities],
-        presence=[compute.PresenceFact(m, *r) for r in rows.presence],
-        uses=rows.uses,
-    )
+    return LedgerMonth(rows.hours, rows.quantities, rows.presence, rows.uses)
 
 
 _EVER = Period("ever", date(1, 1, 1), date(9999, 12, 31))
