@@ -19,10 +19,12 @@ from registry.metrics.compute import Figures, Inputs, Period
 from registry.metrics.loading import Scope, _date, load_ledger, load_presence, load_uses
 from registry.metrics.rates import effective_rates
 from registry.metrics.reference_loading import (
+    NeedRows,
     load_interventions,
-    load_needs,
+    load_need_rows,
     load_person_aliases,
     load_resources,
+    needs_from,
     stored_rates,
 )
 from registry.metrics.snapshot_store import SNAPSHOT_VERSION, _Freshness, _State
@@ -61,20 +63,6 @@ def encode_month(month: str, facts: LedgerMonth) -> str:
     return msgspec.json.encode(rows).decode()
 
 
-class _MonthUses(msgspec.Struct, array_like=True):
-    """A stored month's uses alone: its facts are skipped undecoded (msgspec.Raw)."""
-
-    month: str
-    hours: msgspec.Raw
-    quantities: msgspec.Raw
-    presence: msgspec.Raw
-    uses: list[tuple[_S, _S, str, str]]
-
-
-def month_uses(raw: str | bytes) -> list[tuple[_S, _S, str, str]]:
-    return msgspec.json.decode(raw, type=_MonthUses).uses
-
-
 def decode_month(raw: str | bytes) -> LedgerMonth:
     rows = msgspec.json.decode(raw, type=_MonthRows)
     return LedgerMonth(rows.hours, rows.quantities, rows.presence, rows.uses)
@@ -111,11 +99,11 @@ async def load_ledger_months(
 
 
 async def reference_inputs(
-    ambito_id: uuid.UUID, span: Period, months: Sequence[str], *, full: bool = True
-) -> Inputs:
-    """A span's inputs but the ledger's facts: the reference data (plans, needs, resources,
-    interventions, rates: small tables) read now, the needs' uses from the months' facts.
-    figures_from_months adds the facts, in the worker process."""
+    ambito_id: uuid.UUID, span: Period, *, full: bool = True
+) -> tuple[Inputs, NeedRows | None]:
+    """A span's inputs but the ledger's facts and the needs: the reference data (resources,
+    interventions, rates: small tables) read now, and the needs as read (when `full`).
+    figures_from_months adds the facts and makes the needs', in the worker process."""
     rates, levels = await stored_rates(ambito_id)
     inputs = Inputs(
         interventions=await load_interventions(ambito_id, span, Scope()),
@@ -123,25 +111,34 @@ async def reference_inputs(
         rates=effective_rates(rates),
         category_levels=levels,
     )
-    if full:
-        uses = [u for m in months for u in month_uses(m)]
-        inputs.needs, inputs.resource_plans = await load_needs(ambito_id, span, Scope(), uses)
-        inputs.offered, inputs.resources = await load_resources(ambito_id, Scope())
-    return inputs
+    if not full:
+        return inputs, None
+    inputs.offered, inputs.resources = await load_resources(ambito_id, Scope())
+    return inputs, await load_need_rows(ambito_id, Scope())
 
 
 def figures_from_months(
-    reference: bytes, months: Sequence[str], periods: Sequence[Period], now: datetime
+    reference: bytes,
+    need_rows: NeedRows | None,
+    months: Sequence[str],
+    span: Period,
+    periods: Sequence[Period],
+    now: datetime,
 ) -> list[Figures]:
-    """The figures of each period from the packed reference inputs (reference_inputs) and the
-    stored form of the months' facts, for a worker process: a month of a large ledger is tens
-    of thousands of facts, decoded here rather than on the event loop and packed again."""
+    """The figures of each period from the packed reference inputs (reference_inputs), the
+    needs as read and the stored form of the months' facts, for a worker process: a month of
+    a large ledger is tens of thousands of facts, decoded here rather than on the event loop
+    and packed again, and the needs' facts are made here from the months' uses."""
     inputs = msgspec.msgpack.decode(reference, type=Inputs)
+    uses = []
     for raw in months:
         month = decode_month(raw)
         inputs.hours.extend(month.hours)
         inputs.quantities.extend(month.quantities)
         inputs.presence.extend(month.presence)
+        uses.extend(month.uses)
+    if need_rows is not None:
+        inputs.needs, inputs.resource_plans = needs_from(need_rows, span, uses)
     return catalogue.figures_by_period(inputs, periods, now)
 
 

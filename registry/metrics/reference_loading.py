@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
+
 from registry.db import array_contains
 from registry.interventions.tables import FundedIntervention
 from registry.metrics import catalogue, compute
@@ -92,14 +94,24 @@ def _holder_filter(scope: Scope, alias: str = "h") -> tuple[str, list[Any]]:
     return sql, args
 
 
-async def load_needs(
-    ambito_id: uuid.UUID,
-    period: Period,
-    scope: Scope,
-    uses: Sequence[tuple[str | None, str | None, str, str]] | None = None,
-) -> tuple[list[compute.NeedFact], list[compute.ResourcePlanFact]]:
-    """The needs of the period and the resources used by plans; `uses` (load_uses) when
-    the caller has them from the month facts."""
+# (id, plan, comune, area, category, created_at, need_start, plan_start, active_until)
+_NeedRow = tuple[
+    str, str, str | None, str | None, str, datetime, date | None, date | None, date | None
+]
+
+
+class NeedRows(msgspec.Struct, array_like=True):
+    """What the needs' facts are made of, as read: the needs, the first acceptances of their
+    matches and the live matches, plain values that travel to a worker process."""
+
+    needs: list[_NeedRow]
+    # need -> (first acceptance, first acceptance of a match still live)
+    accepted: dict[str, tuple[datetime | None, datetime | None]]
+    # (resource, plan, created_at, updated_at) of the live matches
+    matches: list[tuple[str, str, date, date]]
+
+
+async def load_need_rows(ambito_id: uuid.UUID, scope: Scope) -> NeedRows:
     sql = (
         "SELECT n.id AS id, n.plan AS plan_id, COALESCE(n.comune, p.comune) AS comune, "
         "p.target_group AS area, n.category_code AS category, n.created_at AS created_at, "
@@ -129,25 +141,53 @@ async def load_needs(
         str(r["need_id"]): (_dt(r["first_at"]), _dt(r["live_at"]))
         for r in await _raw(accepted_sql, _u(ambito_id), *holder_args)
     }
-    # Which needs got help in which month, and which resources served which plans in which
-    # month: one pass over the plan-linked verified entries.
-    if uses is None:
-        uses = await load_uses(ambito_id, period, scope)
-    return await _needs_from(ambito_id, period, scope, needs, accepted, holder_args, uses)
+    # Live matches, over the time they ran (timestamps are text on SQLite: compared here).
+    match_sql = (
+        "SELECT m.resource AS resource_id, m.plan AS plan_id, m.created_at AS created_at, "
+        "m.updated_at AS updated_at FROM resource_match m JOIN holder h ON h.id = m.holder "
+        f"WHERE m.ambito = {{}} AND m.status IN ('accepted', 'active', 'completed'){holder_sql}"
+    )
+    matches = []
+    for r in await _raw(match_sql, _u(ambito_id), *holder_args):
+        created, updated = _dt(r["created_at"]), _dt(r["updated_at"])
+        assert created is not None and updated is not None
+        matches.append((str(r["resource_id"]), str(r["plan_id"]), created.date(), updated.date()))
+    rows = []
+    for r in needs:
+        created = _dt(r["created_at"])
+        assert created is not None
+        rows.append(
+            (
+                str(r["id"]),
+                str(r["plan_id"]),
+                r["comune"],
+                r["area"],
+                r["category"],
+                created,
+                _date(r["need_start"]),
+                _date(r["plan_start"]),
+                _date(r["active_until"]),
+            )
+        )
+    return NeedRows(rows, accepted, matches)
 
 
-async def _needs_from(
-    ambito_id: uuid.UUID,
-    period: Period,
-    scope: Scope,
-    needs: list[dict[str, Any]],
-    accepted: dict[str, tuple[datetime | None, datetime | None]],
-    holder_args: list[Any],
-    uses: Sequence[tuple[str | None, str | None, str, str]],
+async def load_needs(
+    ambito_id: uuid.UUID, period: Period, scope: Scope
 ) -> tuple[list[compute.NeedFact], list[compute.ResourcePlanFact]]:
-    holder_sql, _ = _holder_filter(scope)
+    """The needs of the period and the resources used by plans, read from the ledger."""
+    rows = await load_need_rows(ambito_id, scope)
+    return needs_from(rows, period, await load_uses(ambito_id, period, scope))
+
+
+def needs_from(
+    rows: NeedRows, period: Period, uses: Sequence[tuple[str | None, str | None, str, str]]
+) -> tuple[list[compute.NeedFact], list[compute.ResourcePlanFact]]:
+    """The needs' facts of the period and the resources used by plans (pure: a worker
+    process runs it beside the figures); `uses` are the verified plan-linked entries
+    (need, resource, plan, month), from the ledger or from the months' facts."""
     months_of: dict[str, set[str]] = defaultdict(set)
-    pairs: set[tuple[str, str, date, date]] = set()
+    pairs: set[tuple[str, str, date, date]] = set(rows.matches)
     bounds: dict[str, tuple[date, date]] = {}  # a month's first and last day, once each
     for need_id, resource_id, plan_id, month in uses:
         if need_id is not None:
@@ -157,36 +197,32 @@ async def _needs_from(
                 first = date.fromisoformat(f"{month}-01")
                 bounds[month] = (first, _natural(first, "month").end)
             pairs.add((resource_id, plan_id, *bounds[month]))
-    # Live matches, over the time they ran (timestamps are text on SQLite: compared here).
-    match_sql = (
-        "SELECT m.resource AS resource_id, m.plan AS plan_id, m.created_at AS created_at, "
-        "m.updated_at AS updated_at FROM resource_match m JOIN holder h ON h.id = m.holder "
-        f"WHERE m.ambito = {{}} AND m.status IN ('accepted', 'active', 'completed'){holder_sql}"
-    )
-    for r in await _raw(match_sql, _u(ambito_id), *holder_args):
-        created, updated = _dt(r["created_at"]), _dt(r["updated_at"])
-        assert created is not None and updated is not None
-        pairs.add((str(r["resource_id"]), str(r["plan_id"]), created.date(), updated.date()))
-
     facts = []
-    for r in needs:
-        need_id = str(r["id"])
-        created = _dt(r["created_at"])
-        assert created is not None
-        first_at, live_at = accepted.get(need_id, (None, None))
-        active_from = _date(r["need_start"]) or _date(r["plan_start"]) or created.date()
+    for (
+        need_id,
+        plan_id,
+        comune,
+        area,
+        category,
+        created,
+        need_start,
+        plan_start,
+        until,
+    ) in rows.needs:
+        first_at, live_at = rows.accepted.get(need_id, (None, None))
+        active_from = need_start or plan_start or created.date()
         if active_from > period.end and created.date() > period.end:
             continue
         facts.append(
             compute.NeedFact(
                 id=need_id,
-                plan_id=str(r["plan_id"]),
-                comune=r["comune"],
-                area=r["area"],
-                category=r["category"],
+                plan_id=plan_id,
+                comune=comune,
+                area=area,
+                category=category,
                 created_at=created,
                 active_from=active_from,
-                active_until=_date(r["active_until"]),
+                active_until=until,
                 first_accepted_at=first_at,
                 live_accepted_at=live_at,
                 contributed_months=frozenset(months_of.get(need_id, ())),

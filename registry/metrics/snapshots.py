@@ -219,10 +219,16 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
         # (the same facts a query for it alone would return).
         cover = _covering(stale)
         months = await month_facts(ambito_id, cover, state, live=False, store=True)
-        history = await reference_inputs(ambito_id, cover, months)
+        history, need_rows = await reference_inputs(ambito_id, cover)
         resources = history.resources
         computed = await in_worker_process(
-            figures_from_months, catalogue.pack_inputs(history), months, stale, now
+            figures_from_months,
+            catalogue.pack_inputs(history),
+            need_rows,
+            months,
+            cover,
+            stale,
+            now,
         )
         figures = {p.key: f for p, f in zip(stale, computed, strict=True)}
     else:
@@ -316,12 +322,18 @@ async def figures_of(
         # calendar one, or a year after one new entry, reads the ledger for no month or one).
         cover = _covering(missing)
         months = await month_facts(ambito_id, cover, await _state(ambito_id), live=live)
-        inputs = await reference_inputs(ambito_id, cover, months, full=full)
+        inputs, need_rows = await reference_inputs(ambito_id, cover, full=full)
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
         # In a worker process: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
         computed = await in_worker_process(
-            figures_from_months, catalogue.pack_inputs(inputs), months, missing, now
+            figures_from_months,
+            catalogue.pack_inputs(inputs),
+            need_rows,
+            months,
+            cover,
+            missing,
+            now,
         )
         found.update({p.key: f for p, f in zip(missing, computed, strict=True)})
     return [found[p.key] for p in wanted], "live" if missing else "snapshot"
