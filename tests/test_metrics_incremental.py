@@ -12,7 +12,7 @@ import msgspec
 
 from registry.access import Role
 from registry.contributions.tables import Contribution, ContributionConfirmation
-from registry.metrics import compute, snapshots
+from registry.metrics import compute, disclosure, publication, snapshots
 from registry.metrics.compute import Period
 from registry.metrics.periods import calendar_key
 from registry.metrics.tables import MetricsSnapshot
@@ -129,3 +129,30 @@ async def test_snapshot_and_live_months_together_equal_the_all_live_answer(
         .data["entries"]
         > 0
     )
+
+
+async def test_protections_reused_from_snapshots_follow_every_change(tenant: Tenant) -> None:
+    # The worker process keeps the protection of each period served from its snapshot; a
+    # change in the ledger, then the job run again at the very same clock, must still give
+    # the protection computed all live, not the one kept.
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(5))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    year = Period("2025", date(2025, 1, 1), NOW.date())
+
+    async def published(live: bool) -> disclosure.Protected:
+        ((_, protected),), _ = await publication.protected_periods(
+            tenant.ambito_id, [year], year, NOW, live=live
+        )
+        return protected
+
+    kept = await published(live=False)
+    assert await published(live=False) == kept == await published(live=True)
+
+    for day in (3, 4, 5):
+        entry = await _entry(tenant, scenario.holders["A"], 60)
+        await _move(entry, date(2025, 2, day))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    again = await published(live=False)
+    assert again == await published(live=True)
+    assert again != kept

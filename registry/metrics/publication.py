@@ -6,7 +6,7 @@ coverage, time series) and network_publication.py (the cohesion network)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -180,9 +180,20 @@ def _within_a_month(p: Period) -> bool:
     return p.start.month == p.end.month and p.start.year == p.end.year
 
 
+# Protections of periods served from snapshots, kept by the worker process that made them:
+# the snapshot's identity (ambito, period, version, computed_at and data marks) with the
+# threshold, and for a longer period its parts' keys and today, decide the result, so it is
+# reused until the snapshot changes. Under load every summary protected the same twelve
+# months, four quarters and year again (0.6 s of each in bench/load.py). Bounded: a Region
+# of ninety ambiti is about 1,500 periods a year.
+_PROTECTED: dict[tuple[Any, ...], disclosure.Protected] = {}
+_PROTECTED_MAX = 2048
+
+
 def _protect_periods(
     wanted: list[Period],
     figures: list[Figures],
+    stamps: list[str | None],
     months: list[Period],
     threshold: int,
     today: date,
@@ -190,20 +201,52 @@ def _protect_periods(
 ) -> list[disclosure.Protected]:
     """Disclosure control of each period asked (run in a worker process: pure Python). Only
     the asked periods' tables travel back: unpickling the months' and quarters' too held the
-    event loop for tens of milliseconds."""
+    event loop for tens of milliseconds. `stamps`: each wanted period's snapshot identity,
+    None when its figures were computed for this request."""
     by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
-    done = {m.key: disclosure.protect(by_key[m.key], threshold) for m in months}
+    stamp_of = {p.key: s for p, s in zip(wanted, stamps, strict=True)}
+    done: dict[str, tuple[disclosure.Protected, tuple[Any, ...] | None]] = {}
 
-    def protected(p: Period) -> disclosure.Protected:
+    def remembered(
+        key: tuple[Any, ...] | None, make: Callable[[], disclosure.Protected]
+    ) -> disclosure.Protected:
+        if key is None:
+            return make()
+        if key not in _PROTECTED:
+            if len(_PROTECTED) >= _PROTECTED_MAX:
+                _PROTECTED.clear()
+            _PROTECTED[key] = make()
+        return _PROTECTED[key]
+
+    for m in months:
+        stamp = stamp_of[m.key]
+        key = None if stamp is None else (stamp, threshold)
+        fig = by_key[m.key]
+        done[m.key] = (remembered(key, lambda fig=fig: disclosure.protect(fig, threshold)), key)
+
+    def protected(p: Period) -> tuple[disclosure.Protected, tuple[Any, ...] | None]:
         if _within_a_month(p):
             return done[compute.month_key(p.start)]
         if p.key not in done:
             parts, calendar = _parts(p, today)
             inside = [protected(part) for part in parts]
-            done[p.key] = disclosure.protect(by_key[p.key], threshold, inside, calendar=calendar)
+            part_keys = tuple(k for _, k in inside)
+            stamp = stamp_of[p.key]
+            cacheable = stamp is not None and None not in part_keys
+            key = (stamp, threshold, today, part_keys) if cacheable else None
+            fig = by_key[p.key]
+            done[p.key] = (
+                remembered(
+                    key,
+                    lambda: disclosure.protect(
+                        fig, threshold, [t for t, _ in inside], calendar=calendar
+                    ),
+                ),
+                key,
+            )
         return done[p.key]
 
-    return [protected(p) for p in asked]
+    return [protected(p)[0] for p in asked]
 
 
 async def protected_periods(
@@ -232,9 +275,11 @@ async def protected_periods(
     for p in [*months, *quarters, *longer]:
         if p.key not in {w.key for w in wanted}:
             wanted.append(p)
-    figures, source = await snapshots.figures_of(ambito_id, wanted, span, now, live=live, full=full)
+    figures, stamps, source = await snapshots.stamped_figures_of(
+        ambito_id, wanted, span, now, live=live, full=full
+    )
     protected = await in_worker_process(
-        _protect_periods, wanted, figures, months, min_count(), today, list(periods)
+        _protect_periods, wanted, figures, stamps, months, min_count(), today, list(periods)
     )
     by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
     # A period within one month (a quarter bucket of a one-month range) is that month.

@@ -315,8 +315,25 @@ async def figures_of(
     """Unfiltered figures of each wanted period (all inside `span`): every period whose
     snapshot still holds from it, the others from one month-grouped pass over their months
     only. The source is "snapshot" when no figure was computed live."""
-    found = {} if live else await fresh_figures(ambito_id, wanted)
+    figures, _, source = await stamped_figures_of(
+        ambito_id, wanted, span, now, live=live, full=full
+    )
+    return figures, source
+
+
+async def stamped_figures_of(
+    ambito_id: uuid.UUID,
+    wanted: Sequence[Period],
+    span: Period,
+    now: datetime,
+    *,
+    live: bool,
+    full: bool = True,
+) -> tuple[list[Figures], list[str | None], str]:
+    """figures_of with each period's snapshot identity (None for figures computed now)."""
+    found = {} if live else await _fresh(ambito_id, wanted)
     missing = [p for p in wanted if p.key not in found]
+    computed: dict[str, Figures] = {}
     if missing:
         # The months' facts from their store where they still hold (a period that is not a
         # calendar one, or a year after one new entry, reads the ledger for no month or one).
@@ -326,7 +343,7 @@ async def figures_of(
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
         # In a worker process: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
-        computed = await in_worker_process(
+        results = await in_worker_process(
             figures_from_months,
             catalogue.pack_inputs(inputs),
             need_rows,
@@ -335,12 +352,21 @@ async def figures_of(
             missing,
             now,
         )
-        found.update({p.key: f for p, f in zip(missing, computed, strict=True)})
-    return [found[p.key] for p in wanted], "live" if missing else "snapshot"
+        computed = {p.key: f for p, f in zip(missing, results, strict=True)}
+    figures = [found[p.key][0] if p.key in found else computed[p.key] for p in wanted]
+    stamps = [found[p.key][1] if p.key in found else None for p in wanted]
+    return figures, stamps, "live" if missing else "snapshot"
 
 
 async def fresh_figures(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[str, Figures]:
     """The stored figures of the wanted calendar periods that still hold, by period key."""
+    return {key: fig for key, (fig, _) in (await _fresh(ambito_id, wanted)).items()}
+
+
+async def _fresh(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[str, tuple[Figures, str]]:
+    """fresh_figures with each snapshot's identity: the ambito, the period, the version, when
+    it was written and the data marks it was computed at (the same identity, the same
+    figures)."""
     calendar = [p for p in wanted if calendar_key(p.start, p.end, p.end) == p.key]
     if not calendar:
         return {}
@@ -356,14 +382,28 @@ async def fresh_figures(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[
     )
     by_key = {(r["granularity"], r["period_key"]): r for r in rows}
     freshness = _Freshness(ambito_id, await _state(ambito_id))
-    found: dict[str, Figures] = {}
+    found: dict[str, tuple[Figures, str]] = {}
     for p in calendar:
         row = by_key.get((_granularity_of(p.key), p.key))
         if row is None or row["version"] != SNAPSHOT_VERSION:
             continue
-        if utcnow() - _dt(row["computed_at"]) > SNAPSHOT_MAX_AGE:  # type: ignore[operator]
+        computed_at = _dt(row["computed_at"])
+        if utcnow() - computed_at > SNAPSHOT_MAX_AGE:  # type: ignore[operator]
             continue
         payload = msgspec.json.decode(row["payload"], type=_Payload)
         if await freshness.holds(payload, p):
-            found[p.key] = payload.figures
+            stamp = "/".join(
+                (
+                    str(ambito_id),
+                    row["granularity"],
+                    p.key,
+                    str(row["version"]),
+                    str(computed_at),
+                    payload.reference,
+                    payload.entry_mark,
+                    payload.confirmation_mark,
+                    str(payload.figured_at),
+                )
+            )
+            found[p.key] = (payload.figures, stamp)
     return found
