@@ -40,7 +40,7 @@ async def _figured_at(t: Tenant) -> dict[str, Any]:
 
 
 async def _entries(t: Tenant, key: str) -> int:
-    (fig,), _ = await snapshots.figures_of(
+    (fig,), _, _ = await snapshots.figures_of(
         t.ambito_id, [p for p in PERIODS if p.key == key], PERIODS[0], NOW, live=False
     )
     return fig.tables["totals"].rows[0].data["entries"]
@@ -117,8 +117,8 @@ async def test_snapshot_and_live_months_together_equal_the_all_live_answer(
     span = Period("span", date(2024, 1, 1), NOW.date())
     fresh = set(await snapshots.fresh_figures(tenant.ambito_id, PERIODS))
     assert fresh and fresh != ALL  # the answer below really mixes the two
-    mixed, source = await snapshots.figures_of(tenant.ambito_id, PERIODS, span, NOW, live=False)
-    live, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, span, NOW, live=True)
+    mixed, _, source = await snapshots.figures_of(tenant.ambito_id, PERIODS, span, NOW, live=False)
+    live, _, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, span, NOW, live=True)
     assert source == "live"
     for period, got, expected in zip(PERIODS, mixed, live, strict=True):
         assert _shape(got) == _shape(expected), period

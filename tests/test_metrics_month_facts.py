@@ -57,7 +57,7 @@ async def test_periods_from_month_facts_equal_each_period_computed_alone(tenant:
     assert set(stored) == {m.key for m in compute.buckets(date(2024, 1, 1), NOW.date(), "month")}
     assert stored["2025-07"]["period_end"] == NOW.date()
 
-    got, source = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
+    got, _, source = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
     assert source == "live"  # the non-calendar periods are computed (from the month facts)
     for period, figures in zip(PERIODS, got, strict=True):
         assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
@@ -80,7 +80,7 @@ async def test_periods_from_month_facts_equal_each_period_computed_alone(tenant:
     }
     target = min(r["id"] for r in january if r["id"] not in corrected)  # not corrected yet
     await _entry(tenant, scenario.holders["A"], 15, kind="correction", corrects=target)
-    got, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
+    got, _, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
     for period, figures in zip(PERIODS, got, strict=True):
         assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
     march = next(i for i, p in enumerate(PERIODS) if p.key == "2025-03")
@@ -104,7 +104,9 @@ async def test_stored_month_facts_are_read_while_they_hold_and_never_after(
     await _random_ledger(tenant, scenario, random.Random(6))
     await snapshots.take_snapshot(NOW, [tenant.ambito_id])
     period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
-    (expected,), _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=True)
+    (expected,), _, _ = await snapshots.figures_of(
+        tenant.ambito_id, [period], period, NOW, live=True
+    )
     entries = expected.tables["totals"].rows[0].data["entries"]
 
     # April's stored facts lose their entries: the answer shows it, so the store is what is
@@ -121,13 +123,15 @@ async def test_stored_month_facts_are_read_while_they_hold_and_never_after(
     await MetricsMonthFacts.update(
         {MetricsMonthFacts.payload: encode_month("2025-04", emptied)}
     ).where(where)
-    (tampered,), _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    (tampered,), _, _ = await snapshots.figures_of(
+        tenant.ambito_id, [period], period, NOW, live=False
+    )
     assert tampered.tables["totals"].rows[0].data["entries"] == entries - dropped
 
     # ... until a ledger entry falls in April: then April is read from the ledger again.
     entry = await _entry(tenant, scenario.holders["A"], 60)
     await _move(entry, date(2025, 4, 9))
-    (fresh,), _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    (fresh,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
     assert fresh.tables["totals"].rows[0].data["entries"] == entries + 1
     assert _shape(fresh) == _shape(await _alone(tenant, period))
 

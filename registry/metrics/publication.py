@@ -275,7 +275,7 @@ async def protected_periods(
     for p in [*months, *quarters, *longer]:
         if p.key not in {w.key for w in wanted}:
             wanted.append(p)
-    figures, stamps, source = await snapshots.stamped_figures_of(
+    figures, stamps, source = await snapshots.figures_of(
         ambito_id, wanted, span, now, live=live, full=full
     )
     protected = await in_worker_process(

@@ -311,26 +311,11 @@ async def figures_of(
     *,
     live: bool,
     full: bool = True,
-) -> tuple[list[Figures], str]:
-    """Unfiltered figures of each wanted period (all inside `span`): every period whose
-    snapshot still holds from it, the others from one month-grouped pass over their months
-    only. The source is "snapshot" when no figure was computed live."""
-    figures, _, source = await stamped_figures_of(
-        ambito_id, wanted, span, now, live=live, full=full
-    )
-    return figures, source
-
-
-async def stamped_figures_of(
-    ambito_id: uuid.UUID,
-    wanted: Sequence[Period],
-    span: Period,
-    now: datetime,
-    *,
-    live: bool,
-    full: bool = True,
 ) -> tuple[list[Figures], list[str | None], str]:
-    """figures_of with each period's snapshot identity (None for figures computed now)."""
+    """Unfiltered figures of each wanted period (all inside `span`), with the identity of the
+    snapshot each came from (None when computed now): every period whose snapshot still holds
+    from it, the others from one month-grouped pass over their months only. The source is
+    "snapshot" when no figure was computed live."""
     found = {} if live else await _fresh(ambito_id, wanted)
     missing = [p for p in wanted if p.key not in found]
     computed: dict[str, Figures] = {}
