@@ -29,9 +29,10 @@ _YEAR_KEY = re.compile(r"^(\d{4})$")
 _RANGE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})$")
 
 
-def today() -> date:
-    """Today in Italy: the day the running period ends on, whatever the machine's time zone."""
-    return datetime.now(ROME).date()
+def today(moment: datetime | None = None) -> date:
+    """The day in Italy of `moment` (default now), whatever the machine's time zone: the day a
+    running period ends on, what "today" means for due dates and deadlines."""
+    return (moment or datetime.now(UTC)).astimezone(ROME).date()
 
 
 def number(value: float | int | None, digits: int | None = None) -> str:

@@ -18,6 +18,7 @@ import pytest
 
 from registry.access import Principal, Role
 from registry.errors import InvalidInput
+from registry.italian import today as local_today
 from registry.notifications.tables import Notification
 from registry.outcomes.activations import create_activation
 from registry.outcomes.closure import close_plan
@@ -36,7 +37,6 @@ from registry.outcomes.loaders import (
 from registry.outcomes.overview import get_outcomes, set_next_review
 from registry.outcomes.own_resources import create_own_resource
 from registry.outcomes.reviews import create_review, get_review, update_review
-from registry.outcomes.rules import local_today
 from registry.outcomes.schemas import (
     ActivationCreate,
     ClosureIn,

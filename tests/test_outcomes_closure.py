@@ -16,11 +16,11 @@ import msgspec
 import pytest
 
 from registry.access import Principal
+from registry.italian import today as local_today
 from registry.matches.tables import Match, MatchEvent, ResourceCapacity
 from registry.notifications import workflow
 from registry.notifications.tables import Notification
 from registry.outcomes.closure import close_plan
-from registry.outcomes.rules import local_today
 from registry.outcomes.schemas import ClosureIn
 from registry.outcomes.tables import PlanClosure
 from registry.plans.tables import Plan

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import date, datetime
 from typing import Any
 
 from registry.access import Principal, Role
-from registry.common import now as current_time
 from registry.coprogramming.tables import (
     Application,
     Attendance,
@@ -24,7 +22,6 @@ from registry.coprogramming.tables import (
     WorkingTable,
 )
 from registry.errors import NotFound, PermissionDenied
-from registry.italian import ROME
 from registry.vocabularies import ApplicationStatus, ProcedureStatus
 
 READERS = (Role.UDP_ADMIN, Role.HOLDER_MANAGER, Role.SOCIAL_WORKER, Role.VOLUNTEER)
@@ -32,10 +29,6 @@ READERS = (Role.UDP_ADMIN, Role.HOLDER_MANAGER, Role.SOCIAL_WORKER, Role.VOLUNTE
 
 def content_hash(content: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-def today(at: datetime | None = None) -> date:
-    return (at or current_time()).astimezone(ROME).date()
 
 
 # --- lookups: another ambito's record (or a draft procedure for non-UdP) is a 404 ----------

@@ -10,7 +10,7 @@ from typing import Any
 from registry.access import Principal, Role
 from registry.common import now as current_time
 from registry.common import set_fields
-from registry.coprogramming.access import _application, _procedure, today
+from registry.coprogramming.access import _application, _procedure
 from registry.coprogramming.schemas import (
     ApplicationCreate,
     ApplicationOut,
@@ -23,6 +23,7 @@ from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.holders import service as holders
 from registry.holders.tables import Holder
+from registry.italian import today
 from registry.notifications import workflow
 from registry.vocabularies import (
     ApplicationStatus,

@@ -16,7 +16,8 @@ from registry.contributions.tables import CommunityActivity
 from registry.db import unit_of_work
 from registry.errors import InvalidInput, NotFound
 from registry.holders.tables import Holder
-from registry.outcomes.rules import _not_future, _read_logged, _writer, local_today
+from registry.italian import today as local_today
+from registry.outcomes.rules import _not_future, _read_logged, _writer
 from registry.outcomes.schemas import ActivationCreate, ActivationKind, ActivationOut
 from registry.outcomes.tables import Activation
 from registry.plans.service import plan_row

@@ -16,6 +16,7 @@ from registry.audit.schemas import AuditAction
 from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound
+from registry.italian import today as local_today
 from registry.matches import service as matches
 from registry.outcomes.follow_up import _resolve_overdue, _set_next_review
 from registry.outcomes.records import (
@@ -25,7 +26,7 @@ from registry.outcomes.records import (
     _goal_map,
     _insert_levels,
 )
-from registry.outcomes.rules import _not_future, _writer, local_today
+from registry.outcomes.rules import _not_future, _writer
 from registry.outcomes.schemas import CLOSURE_REASON_LABELS, ClosureIn, ClosureOut, ReviewKind
 from registry.outcomes.tables import PlanClosure, PlanReview
 from registry.plans.schemas import PlanStatus

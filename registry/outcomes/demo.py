@@ -21,6 +21,7 @@ from registry.access import Principal, Role
 from registry.contributions.tables import CommunityActivity
 from registry.db import unit_of_work
 from registry.holders.tables import Holder
+from registry.italian import today as local_today
 from registry.outcomes.activations import create_activation
 from registry.outcomes.closure import close_plan
 from registry.outcomes.follow_up import notify_overdue_reviews
@@ -28,7 +29,6 @@ from registry.outcomes.goals import create_goal
 from registry.outcomes.overview import set_next_review
 from registry.outcomes.own_resources import create_own_resource
 from registry.outcomes.reviews import create_review
-from registry.outcomes.rules import local_today
 from registry.outcomes.schemas import (
     ActivationCreate,
     ClosureIn,

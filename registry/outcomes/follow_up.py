@@ -13,7 +13,7 @@ from registry.access import Principal
 from registry.audit import service as audit
 from registry.audit.schemas import AuditAction
 from registry.db import unit_of_work
-from registry.outcomes.rules import local_today
+from registry.italian import today as local_today
 from registry.outcomes.schemas import ReviewDue, ReviewKind
 from registry.outcomes.tables import PlanFollowUp, PlanReview
 from registry.plans.schemas import PlanStatus

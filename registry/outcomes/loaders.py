@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from registry.italian import today as local_today
 from registry.outcomes.gas import t_score
 from registry.outcomes.records import _latest, _level_rows
-from registry.outcomes.rules import local_today
 from registry.outcomes.schemas import ReviewKind
 from registry.outcomes.tables import (
     Activation,

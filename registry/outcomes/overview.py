@@ -16,11 +16,12 @@ from registry.audit.schemas import AuditAction
 from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.errors import InvalidInput
+from registry.italian import today as local_today
 from registry.outcomes.follow_up import _follow_up, _set_next_review
 from registry.outcomes.gas import t_score
 from registry.outcomes.loaders import hours_in_period
 from registry.outcomes.records import _closure_out, _goals_out, _own_rows
-from registry.outcomes.rules import _plan_to_write, local_today
+from registry.outcomes.rules import _plan_to_write
 from registry.outcomes.schemas import (
     GoalOut,
     GoalStatus,

@@ -12,6 +12,7 @@ from registry.common import now as utcnow
 from registry.common import set_fields
 from registry.db import unit_of_work
 from registry.errors import InvalidInput, NotFound
+from registry.italian import today as local_today
 from registry.outcomes.follow_up import _follow_up, _resolve_overdue, _set_next_review
 from registry.outcomes.records import (
     _check_levels,
@@ -20,7 +21,7 @@ from registry.outcomes.records import (
     _insert_levels,
     _review_outs,
 )
-from registry.outcomes.rules import _not_future, _open, _plan_to_write, _writer, local_today
+from registry.outcomes.rules import _not_future, _open, _plan_to_write, _writer
 from registry.outcomes.schemas import (
     ReviewCreate,
     ReviewKind,

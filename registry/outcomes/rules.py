@@ -24,16 +24,10 @@ from registry.audit.schemas import AuditAction
 from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput
-from registry.italian import ROME
 from registry.plans.schemas import PlanStatus
 from registry.plans.service import plan_row
 
 _Out = TypeVar("_Out")
-
-
-def local_today(moment: datetime | None = None) -> date:
-    """The day in Italy (the ambiti are Italian): what "today" means for due dates."""
-    return (moment or utcnow()).astimezone(ROME).date()
 
 
 def _writer(actor: Principal) -> None:
