@@ -316,14 +316,16 @@ async def figures_of(
     snapshot each came from (None when computed now): every period whose snapshot still holds
     from it, the others from one month-grouped pass over their months only. The source is
     "snapshot" when no figure was computed live."""
-    found = {} if live else await _fresh(ambito_id, wanted)
+    # One read of the data marks serves the snapshots' freshness and the months' facts.
+    state = await _state(ambito_id)
+    found = {} if live else await _fresh(ambito_id, wanted, state)
     missing = [p for p in wanted if p.key not in found]
     computed: dict[str, Figures] = {}
     if missing:
         # The months' facts from their store where they still hold (a period that is not a
         # calendar one, or a year after one new entry, reads the ledger for no month or one).
         cover = _covering(missing)
-        months = await month_facts(ambito_id, cover, await _state(ambito_id), live=live)
+        months = await month_facts(ambito_id, cover, state, live=live)
         inputs, need_rows = await reference_inputs(ambito_id, cover, full=full)
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
         # In a worker process: pure Python that a thread would run holding the GIL, which the
@@ -345,10 +347,13 @@ async def figures_of(
 
 async def fresh_figures(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[str, Figures]:
     """The stored figures of the wanted calendar periods that still hold, by period key."""
-    return {key: fig for key, (fig, _) in (await _fresh(ambito_id, wanted)).items()}
+    found = await _fresh(ambito_id, wanted, await _state(ambito_id))
+    return {key: fig for key, (fig, _) in found.items()}
 
 
-async def _fresh(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[str, tuple[Figures, str]]:
+async def _fresh(
+    ambito_id: uuid.UUID, wanted: Sequence[Period], state: _State
+) -> dict[str, tuple[Figures, str]]:
     """fresh_figures with each snapshot's identity: the ambito, the period, the version, when
     it was written and the data marks it was computed at (the same identity, the same
     figures)."""
@@ -366,7 +371,7 @@ async def _fresh(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[str, tu
         & MetricsSnapshot.period_key.is_in([p.key for p in calendar])
     )
     by_key = {(r["granularity"], r["period_key"]): r for r in rows}
-    freshness = _Freshness(ambito_id, await _state(ambito_id))
+    freshness = _Freshness(ambito_id, state)
     found: dict[str, tuple[Figures, str]] = {}
     for p in calendar:
         row = by_key.get((_granularity_of(p.key), p.key))
