@@ -354,6 +354,23 @@ async def test_moves_refuse_what_would_break_history(app: object) -> None:
         await move_comuni([comune], first.code)
 
 
+async def test_a_comune_added_by_the_udp_takes_its_name_from_istat(client) -> None:
+    tenant = await make_tenant()
+    named, unnamed = await free_comuni(2)
+    for body in (
+        {"istat_code": named, "name": "Un nome inventato", "population": 1200},
+        {"istat_code": unnamed},
+    ):
+        response = await client.post(
+            f"/api/ambiti/{tenant.code}/comuni", json=body, headers=tenant.headers(Role.UDP_ADMIN)
+        )
+        assert response.status_code == 201, response.text
+    listed = {c["istat_code"]: c for c in response.json()["comuni"]}
+    assert listed[named]["name"] == geo.comune(named).name  # type: ignore[union-attr]
+    assert listed[named]["population"] == 1200
+    assert listed[unnamed]["name"] == geo.comune(unnamed).name  # type: ignore[union-attr]
+
+
 async def test_cli_move_merge_split(app: object) -> None:
     codes = [ambito_code() for _ in range(3)]
     comuni = await free_comuni(4)

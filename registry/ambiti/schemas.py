@@ -18,8 +18,11 @@ class ComuneOut(msgspec.Struct):
 
 
 class ComuneIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A comune given to an ambito. Through the API its name is always ISTAT's for the code
+    (reports name comuni, so a made-up name would mislead); `name` may be left out."""
+
     istat_code: IstatCode
-    name: Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
+    name: Annotated[Line, msgspec.Meta(min_length=1, max_length=200)] | None = None
     population: NonNegativeInt | None = None
 
 

@@ -78,7 +78,10 @@ async def add_comuni(
         await Comune.insert(
             *[
                 Comune(
-                    ambito=ambito_id, istat_code=c.istat_code, name=c.name, population=c.population
+                    ambito=ambito_id,
+                    istat_code=c.istat_code,
+                    name=c.name or _official_name(c.istat_code),
+                    population=c.population,
                 )
                 for c in comuni
             ]
@@ -134,7 +137,8 @@ async def add_comune(actor: Principal, code: str, comune: ComuneIn) -> AmbitoOut
     current = await get_ambito(actor, code)
     actor.require(Role.UDP_ADMIN)
     check_istat_codes([comune.istat_code], "istat_code", indexed=False)
-    await add_comuni(current.id, [comune], reason="added")
+    official = msgspec.structs.replace(comune, name=_official_name(comune.istat_code))
+    await add_comuni(current.id, [official], reason="added")
     return await get_ambito(actor, code)
 
 
@@ -183,9 +187,13 @@ def check_istat_codes(codes: Sequence[str], field: str, *, indexed: bool = True)
             )
 
 
-def _comune_in(code: str) -> ComuneIn:
+def _official_name(code: str) -> str:
     place = geo.comune(code)
-    return ComuneIn(istat_code=code, name=place.name if place else code)
+    return place.name if place else code
+
+
+def _comune_in(code: str) -> ComuneIn:
+    return ComuneIn(istat_code=code, name=_official_name(code))
 
 
 def province_codes(province: str, field: str = "province") -> list[str]:
