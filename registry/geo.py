@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from registry import italian
+
 DATA = Path(__file__).resolve().parent / "data"
 PACKAGED_COMUNI = DATA / "comuni.csv"
 PACKAGED_VARIATIONS = DATA / "comuni_variations.csv"
@@ -256,7 +258,7 @@ def successor(code: str, on: date | None = None) -> tuple[str, list[Variation]]:
     """The code that stands for `code` on the date `on` (today by default), following
     mergers, incorporations and recodings in effect by then, with the steps followed."""
     cat = catalogue()
-    when = on or date.today()
+    when = on or italian.today()
     steps: list[Variation] = []
     seen = {code}
     while True:

@@ -21,7 +21,7 @@ import msgspec
 from piccolo.query.functions.aggregate import Count
 from piccolo.table import Table
 
-from registry import geo
+from registry import geo, italian
 from registry.access import Principal, Role
 from registry.ambiti.schemas import (
     AccountOut,
@@ -73,7 +73,7 @@ async def add_comuni(
         raise Conflict(
             f"comune {taken[0]['istat_code']} already belongs to an ambito", field="istat_code"
         )
-    day = valid_from or date.today()
+    day = valid_from or italian.today()
     async with unit_of_work():
         await Comune.insert(
             *[
@@ -311,8 +311,8 @@ async def open_ambito(data: AmbitoCreate) -> AmbitoDetail:
 
 
 def _effective_day(on: date | None) -> date:
-    day = on or date.today()
-    if day > date.today():
+    day = on or italian.today()
+    if day > italian.today():
         # Comune.ambito is the state of today: a change cannot be booked for the future.
         raise InvalidInput(
             f"{day} is in the future: a move takes effect today or earlier", field="on"

@@ -12,7 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from registry import geo
+from registry import geo, italian
 from registry.comuni import istat
 
 
@@ -24,7 +24,7 @@ def load(
     catalogue, report = istat.build(geo.catalogue(), listed, known, on)
     if not dry_run:
         header = [
-            f"The Italian comuni from ISTAT's file {elenco.name}, loaded on {date.today()}",
+            f"The Italian comuni from ISTAT's file {elenco.name}, loaded on {italian.today()}",
             f"with `registry comuni load` (variations: {variations.name if variations else '-'}).",
             "Source: ISTAT, CC BY 4.0; centroids and CAP as in registry/data/README.md.",
         ]
@@ -35,7 +35,7 @@ def load(
 
 def cmd_load(args: argparse.Namespace) -> int:
     try:
-        on = date.fromisoformat(args.on) if args.on else date.today()
+        on = date.fromisoformat(args.on) if args.on else italian.today()
     except ValueError:
         print(f"error: --on '{args.on}' is not a date (YYYY-MM-DD)", file=sys.stderr)
         return 2

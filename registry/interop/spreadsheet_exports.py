@@ -3,11 +3,11 @@ comuni, taxonomy and users, with the columns the import of spreadsheets.py reads
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import msgspec
 
+from registry import italian
 from registry.access import Principal, Role
 from registry.ambiti.tables import Comune
 from registry.errors import InvalidInput, NotFound
@@ -175,7 +175,7 @@ async def export_list(
     if fmt not in ("csv", "xlsx"):
         raise InvalidInput("format must be csv or xlsx", field="format")
     columns, rows = await export_rows(actor, name, filters)
-    stamp = date.today().isoformat()
+    stamp = italian.today().isoformat()
     # Writing the file is pure Python: in a worker process, not on the event loop.
     if fmt == "csv":
         content = await in_worker_process(writing.to_csv, columns, rows)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import date
 from typing import Any
 
 import msgspec
 
-from registry import matching
+from registry import italian, matching
 from registry.access import Principal, Role
 from registry.common import now, set_fields
 from registry.db import unit_of_work
@@ -58,7 +57,7 @@ async def create_run(actor: Principal, data: RunCreate) -> RunOut:
         if plan is None or not plans.can_see(actor, plan):
             raise InvalidInput("no such plan", field="plan_id")
         where &= Plan.id == data.plan_id
-    today = date.today()
+    today = italian.today()
     needs, plan_rows = await engine_io.open_needs(where)
     resources, info = await engine_io.load_resources(actor.ambito_id, today)
     taxonomy = await engine_io.load_taxonomy()

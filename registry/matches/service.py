@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
-from registry import matching
+from registry import italian, matching
 from registry.access import Principal, Role
 from registry.common import Page, now
 from registry.db import is_sqlite, unit_of_work
@@ -345,7 +345,7 @@ async def check_pair(
     if need["status"] == NeedStatus.CLOSED:
         raise Conflict("the need is closed")
     if resource["status"] != "active" or (
-        resource["valid_until"] is not None and resource["valid_until"] < date.today()
+        resource["valid_until"] is not None and resource["valid_until"] < italian.today()
     ):
         raise Conflict(
             f"the resource is not available for proposals (status {resource['status']})",
@@ -391,7 +391,7 @@ async def propose(actor: Principal, data: MatchCreate) -> MatchOut:
     plan, need, resource = await check_pair(actor, data.need_id, data.resource_id)
     # Score and explain the pair exactly as a suggestion would be; a pair the engine would
     # not have suggested can still be proposed (people decide), with a warning saying why.
-    today = date.today()
+    today = italian.today()
     items, _ = await engine_io.load_resources(actor.ambito_id, today)
     item = next((r for r in items if r.id == str(data.resource_id)), None)
     if item is None:

@@ -4,9 +4,8 @@ the near misses (shown apart, never mixed into the ranking)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
-from registry import matching
+from registry import italian, matching
 from registry.access import Principal
 from registry.matches import engine_io
 from registry.matches.schemas import (
@@ -40,7 +39,7 @@ async def suggest_for_need(
 ) -> SuggestionsOut:
     plan = await plans.plan_row(actor, plan_id)
     need = await plans.need_row(actor, plan_id, need_id)
-    today = date.today()
+    today = italian.today()
     resources, info = await engine_io.load_resources(actor.ambito_id, today)
     taxonomy = await engine_io.load_taxonomy()
     holders = (await engine_io.plan_holders([plan_id])).get(plan_id, frozenset())
