@@ -88,7 +88,9 @@ from registry.users.tables import User  # noqa: E402
 SETTINGS = load_settings()
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = hash_password(PASSWORD)
-_codes = itertools.count(random.Random().randrange(100_000, 800_000, 1000))
+# Made-up codes (ambiti, comuni, usernames) from 200000 up: ISTAT's province codes end at 119,
+# so a made-up comune is never a real one (with a place, a region and a name of its own).
+_codes = itertools.count(random.Random().randrange(200_000, 900_000, 1000))
 
 
 async def _reset_postgres(url: str) -> None:

@@ -2,7 +2,7 @@
 admin's API, comune membership history across moves, merges and splits, and deactivation.
 
 Comuni here are real ISTAT codes (ambito creation checks them against geo's list), taken
-from provinces numbered below 100 so they never meet conftest's made-up codes (≥ 100000).
+from provinces numbered below 100 so they never meet conftest's made-up codes (≥ 200000).
 """
 
 from __future__ import annotations
