@@ -398,6 +398,40 @@ def test_use_not_consumption() -> None:
     assert use["share_needs_matched"] == 0.4
 
 
+def test_needs_fall_on_their_day_in_italy_not_in_utc() -> None:
+    """A need recorded at 23:30 UTC on 31 December 2024 was recorded at 00:30 on 1 January
+    2025 in Italy: it is one of 2025's. A match accepted at 23:30 UTC on 31 December 2025
+    was accepted in 2026 in Italy; one at 22:30 UTC (23:30 in Rome) still in 2025."""
+
+    def need(ident: str, created: datetime, accepted: datetime | None) -> NeedFact:
+        return NeedFact(
+            id=ident,
+            plan_id="P1",
+            comune="000001",
+            area="anziani",
+            category="trasporto",
+            created_at=created,
+            active_from=date(2025, 1, 1),
+            active_until=None,
+            first_accepted_at=accepted,
+            live_accepted_at=accepted,
+        )
+
+    inputs = needs_inputs()
+    inputs.needs = [
+        need("N1", datetime(2024, 12, 31, 23, 30, tzinfo=UTC), None),
+        need("N2", datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 12, 31, 23, 30, tzinfo=UTC)),
+        need("N3", datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 12, 31, 22, 30, tzinfo=UTC)),
+    ]
+    fig = catalogue.figures(inputs, YEAR, NOW)
+    use = fig.tables["use"].rows[0].data
+    assert use["needs_recorded"] == 3  # N1 too: 1 January in Italy
+    assert use["needs_matched"] == 1  # N3 only: N2 was accepted on 1 January in Italy
+    assert fig.tables["time_to_match"].rows[0].data["needs_matched"] == 1
+    assert not compute.community_met(inputs.needs[1], YEAR)
+    assert compute.community_met(inputs.needs[2], YEAR)
+
+
 def test_community_met_by_match_or_entries_in_the_period() -> None:
     march = Period("2025-03", date(2025, 3, 1), date(2025, 3, 31))
     base = dict(

@@ -28,6 +28,7 @@ from typing import Protocol
 
 import msgspec
 
+from registry import italian
 from registry.metrics.rates import Rate
 from registry.metrics.suppression import Table
 from registry.resources.availability import Window, occurrences
@@ -213,7 +214,7 @@ class NeedFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
 def community_met(need: NeedFact, period: Period, months: set[str] | None = None) -> bool:
     """Met by the community in the period: a match accepted by the period's end and not
     declined or withdrawn since, or verified entries for the need within the period."""
-    if need.live_accepted_at is not None and need.live_accepted_at.date() <= period.end:
+    if need.live_accepted_at is not None and italian.today(need.live_accepted_at) <= period.end:
         return True
     return bool(need.contributed_months) and bool(
         need.contributed_months & (months if months is not None else period.months())

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
+from registry import italian
 from registry.metrics.compute import (
     _TITLES,
     FRESH_DAYS,
@@ -138,12 +139,14 @@ def _use_table(
             plans_of[use.resource_id].add(use.plan_id)
     used = len(plans_of)
     reused = sum(1 for plans in plans_of.values() if len(plans) >= 2)
-    recorded = [n for n in inputs.needs if period.start <= n.created_at.date() <= period.end]
+    recorded = [
+        n for n in inputs.needs if period.start <= italian.today(n.created_at) <= period.end
+    ]
     horizon = period.end
     needs_matched = [
         n
         for n in recorded
-        if n.first_accepted_at is not None and n.first_accepted_at.date() <= horizon
+        if n.first_accepted_at is not None and italian.today(n.first_accepted_at) <= horizon
     ]
     row = {
         "matched_entries": matched_entries,
@@ -196,7 +199,7 @@ def _time_to_match_table(inputs: Inputs, period: Period) -> Table:
         (n.first_accepted_at - n.created_at).total_seconds() / 86400
         for n in inputs.needs
         if n.first_accepted_at is not None
-        and period.start <= n.first_accepted_at.date() <= period.end
+        and period.start <= italian.today(n.first_accepted_at) <= period.end
     ]
     middle, p90 = median(days), percentile(days, 90)
     return Table(
@@ -247,7 +250,7 @@ def _freshness_table(inputs: Inputs, now: datetime) -> Table:
                     "resources": len(current),
                     "confirmed_last_90_days": len(fresh),
                     "share_confirmed": _ratio(len(fresh), len(current)),
-                    "as_of": now.date().isoformat(),
+                    "as_of": italian.today(now).isoformat(),
                 },
             )
         ],

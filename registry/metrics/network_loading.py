@@ -13,6 +13,7 @@ from piccolo.columns import Column, ForeignKey
 from piccolo.columns.combination import Combinable
 from piccolo.table import Table as PiccoloTable
 
+from registry import italian
 from registry.contributions.tables import ActivityOrganiser
 from registry.db import array_contains
 from registry.holders.tables import Holder
@@ -48,7 +49,7 @@ async def load_network(
             id=str(r["id"]),
             kind=r["kind"],
             sector=r["sector"],
-            since=_dt(r["created_at"]).date(),  # type: ignore[union-attr]
+            since=italian.today(_dt(r["created_at"])),
             active=r["status"] != "archived",
         )
         for r in await Holder.select(

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from registry import italian
 from registry.db import array_contains
 from registry.interventions.tables import FundedIntervention
 from registry.metrics import catalogue, compute
@@ -151,7 +152,14 @@ async def load_need_rows(ambito_id: uuid.UUID, scope: Scope) -> NeedRows:
     for r in await _raw(match_sql, _u(ambito_id), *holder_args):
         created, updated = _dt(r["created_at"]), _dt(r["updated_at"])
         assert created is not None and updated is not None
-        matches.append((str(r["resource_id"]), str(r["plan_id"]), created.date(), updated.date()))
+        matches.append(
+            (
+                str(r["resource_id"]),
+                str(r["plan_id"]),
+                italian.today(created),
+                italian.today(updated),
+            )
+        )
     rows = []
     for r in needs:
         created = _dt(r["created_at"])
@@ -210,8 +218,9 @@ def needs_from(
         until,
     ) in rows.needs:
         first_at, live_at = rows.accepted.get(need_id, (None, None))
-        active_from = need_start or plan_start or created.date()
-        if active_from > period.end and created.date() > period.end:
+        created_on = italian.today(created)
+        active_from = need_start or plan_start or created_on
+        if active_from > period.end and created_on > period.end:
             continue
         facts.append(
             compute.NeedFact(
