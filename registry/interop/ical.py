@@ -251,7 +251,9 @@ def match_events(match: dict[str, Any], context: FeedContext, stamp: datetime) -
     """One recurring event per time of day of the need's weekly schedule; a need with no
     schedule (flexible) is one all-day event on its first day."""
     zone = context.zone
-    start_day: date = match["need_start"] or match["plan_start"] or match["updated_at"].date()
+    start_day: date = (
+        match["need_start"] or match["plan_start"] or match["updated_at"].astimezone(zone).date()
+    )
     end_day: date | None = match["need_end"] or match["plan_end"]
     category = context.categories.get(match["category_code"], match["category_code"])
     comune = context.comuni.get(match["comune"] or "", match["comune"] or "")

@@ -15,6 +15,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
+from registry import italian
 from registry.config import load_settings
 from registry.geo import comune, comune_location
 from registry.matches.tables import Match
@@ -194,7 +195,7 @@ def comune_name(code: str | None) -> str:
 def _days_since(moment: datetime | None, today: date) -> int | None:
     if moment is None:
         return None
-    return max(0, (today - moment.date()).days)
+    return max(0, (today - italian.today(moment)).days)
 
 
 async def plan_holders(plan_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
