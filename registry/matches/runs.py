@@ -4,9 +4,9 @@ selected pairs is a separate, explicit request."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -30,6 +30,7 @@ from registry.matches.schemas import (
     UnassignedOut,
 )
 from registry.matches.tables import MatchingRun, RunPair
+from registry.offload import in_worker_process
 from registry.plans import service as plans
 from registry.plans.tables import Plan
 
@@ -67,15 +68,18 @@ async def create_run(actor: Principal, data: RunCreate) -> RunOut:
         for n in needs
     ]
     started = time.perf_counter()
-    # CPU-bound (numpy + min-cost flow): off the event loop so other requests keep flowing.
-    allocation = await asyncio.to_thread(
-        matching.allocate,
+    # CPU-bound (candidate scoring in Python, then min-cost flow): in a worker process, as a
+    # thread would hold the GIL that the event loop, and so every other request, waits for.
+    allocation = await in_worker_process(
+        partial(
+            matching.allocate,
+            max_candidates_per_need=data.max_candidates_per_need,
+            as_of=today,
+        ),
         items,
         resources,
         taxonomy,
         weights,
-        max_candidates_per_need=data.max_candidates_per_need,
-        as_of=today,
     )
     duration_ms = int((time.perf_counter() - started) * 1000)
     plan_of = {str(n["id"]): n["plan"] for n in needs}

@@ -213,6 +213,11 @@ class Taxonomy:
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple[type[Taxonomy], tuple[dict[str, str | None], dict[str, str]]]:
+        # Pickled as its two mappings (a matching run goes to a worker process); the
+        # read-only views and the derived chains are rebuilt on the other side.
+        return (Taxonomy, (dict(self.parents), dict(self.labels)))
+
     def ancestors(self, code: str) -> tuple[str, ...]:
         """Ancestors of `code`, nearest first (parent, grandparent, ...)."""
         return self._ancestors.get(code, ())

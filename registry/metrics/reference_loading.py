@@ -4,7 +4,6 @@ ledger's reads are in loading.py), filtered by the caller's ambito and the query
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from registry.metrics.loading import (
 from registry.metrics.periods import _natural
 from registry.metrics.rates import Rate, effective_rates
 from registry.metrics.tables import TaskLevelOverride, ValueRate
+from registry.offload import in_worker_process
 from registry.resources.availability import Window, window_from_row
 from registry.resources.tables import AvailabilityWindow, Resource
 
@@ -322,4 +322,6 @@ async def live_figures(
     ambito_id: uuid.UUID, period: Period, scope: Scope, now: datetime
 ) -> Figures:
     inputs = await load_inputs(ambito_id, period, scope)
-    return await asyncio.to_thread(catalogue.figures, inputs, period, now)
+    return await in_worker_process(
+        catalogue.figures_of_packed, catalogue.pack_inputs(inputs), period, now
+    )

@@ -10,7 +10,6 @@ the ledger's facts of each month: month_facts.py."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Sequence
@@ -263,7 +262,10 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
         again = [p for p in group if p.key not in nets]
         if again:
             everything = _all_ties(participations, ties, again, granularity)
-            table, pictures = await asyncio.to_thread(
+            # In a worker process, as the figures: on a large ledger a year's network is
+            # minutes of pure Python (Louvain, clustering) that a thread would run holding
+            # the GIL, and every request of the process would wait for it.
+            table, pictures = await in_worker_process(
                 network.network_tables, nodes, everything, again
             )
             net = {row.key["period"]: row.data for row in table.rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 
 import pytest
@@ -186,3 +187,13 @@ def test_distance_km_and_italian_distances() -> None:
         "12 km",
         "150 km",
     ]
+
+
+def test_a_taxonomy_travels_to_a_worker_process_whole() -> None:
+    # A matching run computes in a worker process: its taxonomy is pickled there and back.
+    taxonomy = Taxonomy({"a": None, "a.b": "a", "a.b.c": "a.b"}, {"a": "Trasporto"})
+    copy = pickle.loads(pickle.dumps(taxonomy))
+    assert copy == taxonomy and hash(copy) == hash(taxonomy)
+    assert copy.ancestors("a.b.c") == ("a.b", "a")
+    assert copy.children("a") == ("a.b",)
+    assert copy.labels["a"] == "Trasporto"
