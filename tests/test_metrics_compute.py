@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+import networkx as nx
 import pytest
 
 from registry.metrics import catalogue, compute, network
@@ -673,3 +674,12 @@ def test_suppression_terminates_on_a_total_without_parts() -> None:
     safe, cells = suppress(table, 5)
     assert [(c.column, c.reason) for c in cells] == [("persons", "primary")]
     assert safe.total is not None and safe.total.data["persons"] is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_average_clustering_equals_networkx(seed: int) -> None:
+    # The sparse-matrix clustering gives networkx's value on graphs sparse and dense, with
+    # isolated holders and holders of one tie.
+    g = nx.gnp_random_graph(60, (0.03, 0.1, 0.3, 0.6, 0.9, 1.0)[seed], seed=seed)
+    g.add_nodes_from(range(60, 64))
+    assert network.average_clustering(g) == pytest.approx(nx.average_clustering(g), abs=1e-12)
