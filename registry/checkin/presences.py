@@ -19,8 +19,9 @@ from typing import Any
 
 from asyncpg.exceptions import IntegrityConstraintViolationError
 
+from registry import italian
 from registry.access import Principal, Role
-from registry.checkin.qr import ROME, local
+from registry.checkin.qr import local
 from registry.checkin.schemas import CheckInOut, CheckOutRequest, StatusOut, TargetKind
 from registry.checkin.tables import CheckIn
 from registry.checkin.tokens import (
@@ -80,10 +81,6 @@ def _may_check_in(actor: Principal, claims: Claims) -> None:
         )
 
 
-def local_day(moment: datetime) -> Any:
-    return moment.astimezone(ROME).date()
-
-
 async def _presence(where: Any) -> dict[str, Any] | None:
     return (
         await CheckIn.select().where(where).order_by(CheckIn.checked_in_at, ascending=False).first()
@@ -134,7 +131,7 @@ async def check_in(actor: Principal, settings: Settings, token: str) -> tuple[Ch
     _may_check_in(actor, claims)
     await _check_target(claims)
     moment = clock()
-    day = local_day(moment)
+    day = italian.today(moment)
     mine = (
         (CheckIn.token_id == claims.token_id)
         & (CheckIn.volunteer == actor.user_id)
@@ -236,7 +233,7 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
             kind="entry",
             unit=ContributionUnit.HOURS.value,
             quantity=minutes,
-            occurred_on=local_day(row["checked_in_at"]),
+            occurred_on=italian.today(row["checked_in_at"]),
             started_at=start,
             ended_at=end,
             comune=comune,
@@ -285,7 +282,7 @@ async def status(actor: Principal, settings: Settings, token: str) -> StatusOut:
     row = await _presence(
         (CheckIn.token_id == claims.token_id)
         & (CheckIn.volunteer == actor.user_id)
-        & ((CheckIn.day == local_day(clock())) | CheckIn.checked_out_at.is_null())
+        & ((CheckIn.day == italian.today(clock())) | CheckIn.checked_out_at.is_null())
     )
     presence = None
     if row is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from registry import italian
 from registry.coprogramming.applications import (
     create_application,
     list_applications,
@@ -58,7 +59,6 @@ from registry.coprogramming.sessions import create_session, create_table, record
 from registry.coprogramming.summary import approve_summary, draft_summary
 from registry.holders.schemas import HolderCreate
 from registry.holders.tables import Holder
-from registry.italian import ROME
 from registry.resources.tables import Resource
 from registry.vocabularies import (
     ApplicationStatus,
@@ -70,7 +70,7 @@ from registry.vocabularies import (
 
 async def build(ambito_id: uuid.UUID, moment: datetime) -> DemoProcedure:
     """Write the demo's co-programming procedure; `moment` is the demo's today."""
-    today = moment.astimezone(ROME).date()
+    today = italian.today(moment)
     clock = _Clock()
     udp = await _principal(ambito_id, "udp")
     auser = await _principal(ambito_id, "auser")

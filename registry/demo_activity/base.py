@@ -13,6 +13,7 @@ from typing import Any
 
 from piccolo.table import Table
 
+from registry import italian
 from registry.access import Principal, Role
 from registry.ambiti.tables import Comune
 from registry.audit.schemas import AuditAction
@@ -98,7 +99,7 @@ class _Base:
     ) -> None:
         self.ambito_id = ambito_id
         self.moment = moment
-        self.today = moment.astimezone(ROME).date()
+        self.today = italian.today(moment)
         self.password_hash = password_hash
         self.rng = rng
         self.rows: dict[type[Table], list[Table]] = defaultdict(list)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from registry import italian
 from registry.access import Role
 from registry.checkin.presences import measured_minutes
 from registry.checkin.tables import CheckIn
@@ -84,7 +85,7 @@ class _Ledger(_Base):
             match_id=match_id,
             resource=resource,
             token_id=token_id,
-            day=checked_in.astimezone(ROME).date(),
+            day=italian.today(checked_in),
             window_start=window_start,
             window_end=window_end,
             checked_in_at=checked_in,
@@ -103,7 +104,7 @@ class _Ledger(_Base):
             kind="entry",
             unit=ContributionUnit.HOURS.value,
             quantity=minutes,
-            occurred_on=checked_in.astimezone(ROME).date(),
+            occurred_on=italian.today(checked_in),
             started_at=started,
             ended_at=ended,
             comune=comune,
@@ -145,7 +146,7 @@ class _Ledger(_Base):
         """A self-reported entry as POST /api/contributions stores it (with the client's
         Idempotency-Key and the request's digest), confirmed later if `confirm_by`."""
         when = self.past(when)
-        if when.astimezone(ROME).date() < day:
+        if italian.today(when) < day:
             return None
         body = ContributionCreate(
             holder_id=None if who.role is Role.VOLUNTEER and who.holder == holder_id else holder_id,
@@ -232,9 +233,9 @@ class _Ledger(_Base):
         worker = self.person("assistente")
         for life in self.lives:
             style = STYLES[life.resource_key]
-            first_day = life.start.astimezone(ROME).date() + timedelta(days=1)
+            first_day = italian.today(life.start) + timedelta(days=1)
             # Until the day before it was completed (or today, while it runs).
-            last_day = (life.end or self.moment + timedelta(days=1)).astimezone(ROME).date()
+            last_day = italian.today(life.end or self.moment + timedelta(days=1))
             last_day -= timedelta(days=1)
             helpers = self.crew(life.holder_id, 2 if style.unit == "hours" else 1)
             if life.resource_key == "compagnia" and life.plan["key"] == "A1":

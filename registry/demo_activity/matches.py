@@ -8,9 +8,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from registry import matching
+from registry import italian, matching
 from registry.audit.schemas import AuditAction
-from registry.demo_activity.base import ROME, _Base, _MatchLife, _Person, at
+from registry.demo_activity.base import _Base, _MatchLife, _Person, at
 from registry.demo_activity.specs import GOAL_NOTE, PLANS, NeedSpec, PlanSpec
 from registry.matches import engine_io
 from registry.matches.service import components_of
@@ -31,7 +31,7 @@ class _Matches(_Base):
                 at(self.today - timedelta(days=spec.started), "10:00")
                 + timedelta(minutes=self.rng.randrange(0, 300))
             )
-            start = created.astimezone(ROME).date()
+            start = italian.today(created)
             closed_on = self.today - timedelta(days=spec.closed) if spec.closed else None
             code = check_case_code(f"ASC-{start.year}-{next(numbers):03d}")
             plan = Plan(

@@ -8,12 +8,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from registry import italian
 from registry.access import Principal
 from registry.common import now as utcnow
 from registry.db import array_contains
 from registry.errors import InvalidInput
 from registry.holders.tables import Holder
-from registry.italian import ROME
 from registry.metrics import compute, disclosure, network
 from registry.metrics.answers import METHOD_NOTE
 from registry.metrics.compute import Period
@@ -111,7 +111,7 @@ async def cohesion(
     )
     threshold = min_count()
     months = _months(period)
-    today = (now or utcnow()).astimezone(ROME).date()
+    today = italian.today(now)
 
     def run() -> list[disclosure.Protected]:
         # Every period of a longer granularity (a clipped one too) publishes a count only

@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from registry import italian
 from registry.access import Principal, Role
 from registry.common import now as utcnow
 from registry.errors import InvalidInput
-from registry.italian import ROME
 from registry.metrics import compute, disclosure, labels
 from registry.metrics.compute import Period
 from registry.metrics.outcome_figures import (
@@ -264,7 +264,7 @@ async def outcomes(
     empty tables instead of refusing it."""
     actor.require(Role.UDP_ADMIN, Role.SOCIAL_WORKER)
     moment = now or utcnow()
-    today = moment.astimezone(ROME).date()
+    today = italian.today(moment)
     try:
         chosen = chosen_filter(scope)
         foreign = False

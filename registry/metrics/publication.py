@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from registry import italian
 from registry.access import Principal, Role
 from registry.ambiti.tables import Ambito
 from registry.errors import InvalidInput, NotFound
-from registry.italian import ROME
 from registry.italian import today as local_today
 from registry.metrics import compute, disclosure, snapshots
 from registry.metrics.compute import Figures, Period
@@ -260,7 +260,7 @@ async def protected_periods(
 ) -> tuple[list[tuple[Figures, disclosure.Protected]], str]:
     """Each period's figures and its tables after disclosure control: a longer period is
     protected from its parts, months or quarters (disclosure.py, rule 3)."""
-    today = now.astimezone(ROME).date()
+    today = italian.today(now)
     months = _months(span)
     longer = [p for p in periods if not _within_a_month(p)]
     # A calendar year needs its quarters' figures too, even when they were not asked for.

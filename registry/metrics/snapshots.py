@@ -18,9 +18,9 @@ from typing import Any
 
 import msgspec
 
+from registry import italian
 from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
-from registry.italian import ROME
 from registry.metrics import catalogue, compute, coverage, network
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope, _date, _dt, _raw, _u
@@ -144,7 +144,7 @@ async def take_snapshot(
 
 
 async def _up_to_date(ambito_id: uuid.UUID, fingerprint: str, now: datetime) -> bool:
-    key = str(now.astimezone(ROME).date().year)
+    key = str(italian.today(now).year)
     row = (
         await MetricsSnapshot.select(MetricsSnapshot.payload, MetricsSnapshot.clock)
         .where(
@@ -189,7 +189,7 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
     figures with the clock moved on. The network is recomputed for all: a month's new ties
     depend on every earlier month."""
     started = time.perf_counter()
-    today = now.astimezone(ROME).date()
+    today = italian.today(now)
     first = await _first_day(ambito_id)
     earliest = date(today.year - years + 1, 1, 1)
     start = max(first, earliest) if first else date(today.year, 1, 1)

@@ -20,8 +20,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
+from registry import italian
 from registry.coprogramming.tables import Attendance
-from registry.italian import ROME
 from registry.metrics.network import Tie
 from registry.partnerships.tables import CodesignPartner
 
@@ -33,7 +33,7 @@ def _pair(a: str, b: str) -> tuple[str, str]:
 def _day(value: datetime | str) -> date:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.astimezone(ROME).date()
+    return italian.today(value)
 
 
 def session_ties(attendance: Iterable[tuple[str, str | None, str, date]]) -> list[Tie]:

@@ -16,7 +16,6 @@ from registry.common import now
 from registry.contributions import quantities
 from registry.db import unit_of_work
 from registry.errors import InvalidInput
-from registry.italian import ROME
 from registry.partnerships.commitments import _commitment_outs, given
 from registry.partnerships.patti import _covered, _may_see_patto, _patto_row, _period_ends
 from registry.partnerships.schemas import (
@@ -137,7 +136,7 @@ async def notify_due_reports(moment: datetime, ambito_ids: Sequence[uuid.UUID]) 
 
     if not ambito_ids:
         return {"reports_due_told": 0}
-    today = moment.astimezone(ROME).date()
+    today = italian.today(moment)
     rows = await Patto.select().where(
         Patto.ambito.is_in(list(ambito_ids)) & (Patto.status == PattoStatus.ACTIVE.value)
     )
