@@ -1,4 +1,4 @@
-"""The cohesion network: holders as nodes, interactions as edges (pure, with networkx).
+"""The cohesion network: holders as nodes, interactions as edges (pure).
 
 Edges, each dated:
 - co-contribution: two holders with verified ledger entries for the same plan in the same
@@ -10,10 +10,11 @@ Co-programming attendance (same session table) adds `interaction` ties and co-de
 `joint_activity` ties, without double counting what was recorded by hand: the rule is in
 registry/partnerships/network.py.
 
-Metrics per period (networkx): density, average degree, number of components and share of
-nodes in the largest one, average clustering, the E-I index across sectors (Krackhardt &
-Stern 1988: (external - internal) / (external + internal) ties), sector assortativity,
-modularity of the greedy modularity communities, and new ties (pairs never tied before).
+Metrics per period (numpy and scipy over arrays of ties, Louvain in igraph): density,
+average degree, number of components and share of nodes in the largest one, average
+clustering, the E-I index across sectors (Krackhardt & Stern 1988: (external - internal) /
+(external + internal) ties), sector assortativity, modularity of the Louvain communities,
+and new ties (pairs never tied before).
 
 Only aggregates leave this module: no node is ever listed or scored on its own, and
 individual volunteers are counted, never named (their data is personal data). What of them
@@ -23,14 +24,17 @@ is published is decided by disclosure.protect_network.
 from __future__ import annotations
 
 import math
-import warnings
+import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import networkx as nx
+import igraph
+import msgspec
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from registry.metrics.compute import Period
 from registry.metrics.suppression import Row, Table
@@ -41,8 +45,9 @@ PERSON_KINDS = frozenset({"individual_volunteer"})
 PARTS = "parts"
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+# msgspec Structs: a year of a large ambito sends hundreds of thousands of ties to a worker
+# process, and a frozen dataclass pickles one field lookup at a time.
+class Node(msgspec.Struct, frozen=True, array_like=True, gc=False):
     id: str
     kind: str
     sector: str
@@ -50,16 +55,14 @@ class Node:
     active: bool = True  # not archived
 
 
-@dataclass(frozen=True, slots=True)
-class Tie:
+class Tie(msgspec.Struct, frozen=True, array_like=True, gc=False):
     a: str
     b: str
     on: date
     kind: str  # co_contribution | joint_activity | interaction
 
 
-@dataclass(frozen=True, slots=True)
-class Participation:
+class Participation(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """A holder giving verified entries to a plan or an activity on a day (for derived ties)."""
 
     holder_id: str
@@ -90,45 +93,101 @@ def derived_ties(participations: Iterable[Participation], periods: Sequence[Peri
     return ties
 
 
-def _pair(tie: Tie) -> tuple[str, str]:
-    return (tie.a, tie.b) if tie.a < tie.b else (tie.b, tie.a)
-
-
-def first_tied(ties: Iterable[Tie]) -> dict[tuple[str, str], date]:
-    first: dict[tuple[str, str], date] = {}
-    for tie in ties:
-        if tie.a == tie.b:
-            continue
-        pair = _pair(tie)
-        if pair not in first or tie.on < first[pair]:
-            first[pair] = tie.on
-    return first
-
-
 LOUVAIN_SEED = 20260101
+_KIND_BIT = {kind: 1 << i for i, kind in enumerate(TIE_KINDS)}
 
 
-def graph(nodes: Sequence[Node], ties: Iterable[Tie], period: Period) -> nx.Graph:
+class _Ties:
+    """Every tie of a computation as arrays over one index of holder ids: the periods'
+    networks are then masks and counts over them (numpy), not a graph object built tie by
+    tie. A year of a large ambito is hundreds of thousands of ties; networkx built and walked
+    them in Python for minutes."""
+
+    def __init__(self, nodes: Sequence[Node], ties: Sequence[Tie]) -> None:
+        # Holders in id order: the same numbering, so the same communities, whatever order
+        # the database returned them in.
+        self.nodes = sorted(nodes, key=lambda n: n.id)
+        index = {n.id: i for i, n in enumerate(self.nodes)}
+        known = len(index)
+        a = np.fromiter((index.setdefault(t.a, len(index)) for t in ties), np.int64, len(ties))
+        b = np.fromiter((index.setdefault(t.b, len(index)) for t in ties), np.int64, len(ties))
+        self.day = np.fromiter((t.on.toordinal() for t in ties), np.int64, len(ties))
+        self.kind = np.fromiter((_KIND_BIT.get(t.kind, 0) for t in ties), np.int8, len(ties))
+        size = max(len(index), 1)
+        self.distinct = a != b
+        self.inside = self.distinct & (a < known) & (b < known)  # not a holder filtered out
+        self.pair = np.minimum(a, b) * size + np.maximum(a, b)
+        self.size = size
+        self.sector, self.sectors = _codes([n.sector for n in self.nodes])
+        self.kinds, self.kind_names = _codes([n.kind for n in self.nodes])
+        self.person = np.array([n.kind in PERSON_KINDS for n in self.nodes], dtype=bool)
+        self.ids = [n.id for n in self.nodes]
+        self.present = np.array([n.active for n in self.nodes], dtype=bool)
+        self.since = np.array([n.since.toordinal() for n in self.nodes], dtype=np.int64)
+
+    def first_tied(self) -> np.ndarray:
+        """The day each pair (holders filtered out too) was first tied, as ordinals."""
+        pairs, where = np.unique(self.pair[self.distinct], return_inverse=True)
+        first = np.full(len(pairs), np.iinfo(np.int64).max)
+        np.minimum.at(first, where, self.day[self.distinct])
+        return first
+
+
+def _codes(values: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    names = sorted(set(values))
+    position = {v: i for i, v in enumerate(names)}
+    return np.array([position[v] for v in values], dtype=np.int64), names
+
+
+@dataclass(slots=True)
+class Graph:
+    """The network of one period: its holders (positions in `_Ties.nodes`, in id order) and
+    its edges (each pair once, with the number of ties and the kinds among them)."""
+
+    ties: _Ties
+    members: np.ndarray  # node positions, ascending
+    u: np.ndarray  # edge ends as positions in `members`
+    v: np.ndarray
+    weight: np.ndarray
+    kinds: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.members)
+
+    @property
+    def m(self) -> int:
+        return len(self.u)
+
+    def adjacency(self) -> sparse.csr_array:
+        ones = np.ones(2 * self.m)
+        rows = np.concatenate([self.u, self.v])
+        cols = np.concatenate([self.v, self.u])
+        return sparse.csr_array((ones, (rows, cols)), shape=(self.n, self.n))
+
+    def attribute(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """Each member's code of "sector" or "kind", and the codes' names."""
+        if name == "sector":
+            return self.ties.sector[self.members], self.ties.sectors
+        return self.ties.kinds[self.members], self.ties.kind_names
+
+
+def graph(ties: _Ties, period: Period) -> Graph:
     """The network of one period: current holders, and the ties dated inside the period."""
-    known = {n.id: n for n in nodes}
-    g = nx.Graph()
-    for tie in ties:
-        if tie.a == tie.b or not (period.start <= tie.on <= period.end):
-            continue
-        if tie.a not in known or tie.b not in known:
-            continue  # a holder outside the filtered set
-        if g.has_edge(tie.a, tie.b):
-            g[tie.a][tie.b]["weight"] += 1
-            g[tie.a][tie.b]["kinds"].add(tie.kind)
-        else:
-            g.add_edge(tie.a, tie.b, weight=1, kinds={tie.kind})
-    for node in nodes:
-        if (node.active and node.since <= period.end) or node.id in g:
-            g.add_node(node.id)
-    for node_id in g.nodes:
-        g.nodes[node_id]["sector"] = known[node_id].sector
-        g.nodes[node_id]["kind"] = known[node_id].kind
-    return g
+    start, end = period.start.toordinal(), period.end.toordinal()
+    chosen = ties.inside & (ties.day >= start) & (ties.day <= end)
+    pairs, where, weight = np.unique(ties.pair[chosen], return_inverse=True, return_counts=True)
+    kinds = np.zeros(len(pairs), dtype=np.int8)
+    np.bitwise_or.at(kinds, where, ties.kind[chosen])
+    a, b = pairs // ties.size, pairs % ties.size
+    known = len(ties.nodes)
+    member = ties.present & (ties.since <= end)
+    tied = np.zeros(known, dtype=bool)
+    tied[a] = tied[b] = True
+    members = np.flatnonzero(member | tied)
+    position = np.full(known, -1, dtype=np.int64)
+    position[members] = np.arange(len(members))
+    return Graph(ties, members, position[a], position[b], weight, kinds)
 
 
 def _finite(value: float | None, digits: int = 4) -> float | None:
@@ -137,111 +196,141 @@ def _finite(value: float | None, digits: int = 4) -> float | None:
     return round(float(value), digits)
 
 
-def ei_index(g: nx.Graph) -> float | None:
-    external = sum(1 for a, b in g.edges if g.nodes[a]["sector"] != g.nodes[b]["sector"])
-    internal = g.number_of_edges() - external
-    if external + internal == 0:
+def ei_index(g: Graph) -> float | None:
+    if g.m == 0:
         return None
-    return (external - internal) / (external + internal)
+    sector, _ = g.attribute("sector")
+    external = int(np.count_nonzero(sector[g.u] != sector[g.v]))
+    return (external - (g.m - external)) / g.m
 
 
-def assortativity(g: nx.Graph) -> float | None:
-    if g.number_of_edges() == 0:
+def assortativity(g: Graph) -> float | None:
+    """Newman's attribute assortativity of the sectors (networkx's
+    attribute_assortativity_coefficient): r = (tr e - sum a_i b_i) / (1 - sum a_i b_i) over
+    the mixing matrix e of the edges, each counted both ways."""
+    if g.m == 0:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        try:
-            return nx.attribute_assortativity_coefficient(g, "sector")
-        except (ZeroDivisionError, ValueError):
-            return None
+    sector, names = g.attribute("sector")
+    e = np.zeros((len(names), len(names)))
+    np.add.at(e, (sector[g.u], sector[g.v]), 1.0)
+    np.add.at(e, (sector[g.v], sector[g.u]), 1.0)
+    e /= e.sum()
+    expected = float((e.sum(axis=1) * e.sum(axis=0)).sum())
+    if expected == 1.0:
+        return None  # one sector only: undefined
+    return (float(np.trace(e)) - expected) / (1.0 - expected)
 
 
-def average_clustering(g: nx.Graph) -> float:
+# Below this many holders the adjacency is multiplied dense (BLAS), above it sparse.
+_DENSE_NODES = 3000
+
+
+def average_clustering(g: Graph) -> float:
     """The mean of the nodes' local clustering coefficients (Watts and Strogatz; a node with
-    fewer than two ties counts 0), as networkx's average_clustering, from the sparse
-    adjacency matrix: a node's triangles are the diagonal of A·A·A over 2. networkx walks
-    every pair of neighbours in Python: a year of a large ambito (1,500 holders, 447,000
-    ties) took it 118 s, this 2.6 s, with the same value."""
-    a = nx.to_scipy_sparse_array(g, weight=None, format="csr", dtype=np.float64)
-    a.setdiag(0)  # graph() makes no self-ties; a loop would count as a tie otherwise
-    a.eliminate_zeros()
+    fewer than two ties counts 0), as networkx's average_clustering: a node's triangles are
+    the diagonal of A·A·A over 2. networkx walks every pair of neighbours in Python: a year
+    of a large ambito (1,500 holders, 447,000 ties) took it 118 s."""
+    if g.n == 0:
+        return 0.0
+    a = g.adjacency()
+    if g.n <= _DENSE_NODES:
+        dense = a.toarray()
+        triangles = ((dense @ dense) * dense).sum(axis=1) / 2
+    else:
+        triangles = np.asarray((a @ a).multiply(a).sum(axis=1)).ravel() / 2
     degree = np.asarray(a.sum(axis=1)).ravel()
-    triangles = np.asarray((a @ a).multiply(a).sum(axis=1)).ravel() / 2
     possible = degree * (degree - 1) / 2
     local = np.divide(triangles, possible, out=np.zeros_like(triangles), where=possible > 0)
     return float(local.mean())
 
 
-def modularity(g: nx.Graph) -> tuple[float | None, int]:
-    """Modularity of the Louvain communities (Blondel et al. 2008), seeded so a figure
-    never changes between two runs on the same data.
+def components(g: Graph) -> tuple[int, int]:
+    """The number of connected components (an isolated holder is one) and the largest's size."""
+    if g.n == 0:
+        return 0, 0
+    count, labels = connected_components(g.adjacency(), directed=False)
+    return int(count), int(np.bincount(labels).max())
 
-    Louvain rather than greedy merging (Clauset-Newman-Moore): on an ambito's network of
-    a thousand holders greedy merging took a third of a second per period, Louvain a few
-    milliseconds, and the nightly job computes dozens of periods. Isolated holders are
-    left out of the search: they add nothing to any term of the modularity; each of them
-    is still a community of its own in the count.
+
+def modularity(g: Graph) -> tuple[float | None, int]:
+    """Modularity of the Louvain communities (Blondel et al. 2008; igraph's multilevel, in C)
+    with the number of ties of a pair as its weight, seeded so a figure never changes between
+    two runs on the same data.
+
+    Louvain rather than greedy merging (Clauset-Newman-Moore): the nightly job computes
+    dozens of periods. Isolated holders are left out of the search: they add nothing to any
+    term of the modularity; each of them is still a community of its own in the count.
     """
-    if g.number_of_edges() == 0:
-        return None, g.number_of_nodes()
-    isolated = list(nx.isolates(g))
-    # A plain copy, not a subgraph view: Louvain walks the neighbours many times and every
-    # step through a view re-checks its node filter.
-    core = nx.Graph(g)
-    core.remove_nodes_from(isolated)
-    communities = nx.community.louvain_communities(core, seed=LOUVAIN_SEED)
-    return nx.community.modularity(core, communities), len(communities) + len(isolated)
+    if g.m == 0:
+        return None, g.n
+    tied = np.zeros(g.n, dtype=bool)
+    tied[g.u] = tied[g.v] = True
+    position = np.cumsum(tied) - 1
+    core = igraph.Graph(
+        n=int(tied.sum()), edges=np.column_stack([position[g.u], position[g.v]]).tolist()
+    )
+    weights = g.weight.astype(float).tolist()
+    # igraph draws from Python's random module: a fresh generator of a fixed seed each time.
+    igraph.set_random_number_generator(random.Random(LOUVAIN_SEED))
+    membership = core.community_multilevel(weights=weights).membership
+    q = core.modularity(membership, weights=weights)
+    return q, len(set(membership)) + int(g.n - tied.sum())
 
 
-def partition(g: nx.Graph, attribute: str) -> dict[str, object]:
+def partition(g: Graph, attribute: str) -> dict[str, object]:
     """Nodes (and persons among them) by the value of a node attribute, and ties within and
     between values: the unfiltered tables a filtered answer is read from (disclosure.py)."""
-    nodes: dict[str, int] = defaultdict(int)
-    persons: dict[str, int] = defaultdict(int)
-    for _, data in g.nodes(data=True):
-        nodes[data[attribute]] += 1
-        if data["kind"] in PERSON_KINDS:
-            persons[data[attribute]] += 1
-    blocks: dict[tuple[str, str], int] = defaultdict(int)
-    for a, b in g.edges:
-        x, y = sorted((g.nodes[a][attribute], g.nodes[b][attribute]))
-        blocks[(x, y)] += 1
+    codes, names = g.attribute(attribute)
+    person = g.ties.person[g.members]
+    nodes = np.bincount(codes, minlength=len(names))
+    persons = np.bincount(codes[person], minlength=len(names))
+    present = [i for i in range(len(names)) if nodes[i]]
     return {
-        "nodes": dict(sorted(nodes.items())),
-        "person_nodes": {v: persons.get(v, 0) for v in sorted(nodes)},
-        "blocks": [[a, b, c] for (a, b), c in sorted(blocks.items())],
+        "nodes": {names[i]: int(nodes[i]) for i in present},
+        "person_nodes": {names[i]: int(persons[i]) for i in present},
+        "blocks": [[a, b, c] for (a, b), c in _blocks(g, codes, names)],
     }
 
 
-def subset(g: nx.Graph, members: frozenset[str]) -> dict[str, int]:
+def _blocks(g: Graph, codes: np.ndarray, names: list[str]) -> list[tuple[tuple[str, str], int]]:
+    """Edges by the (ordered) pair of their ends' values."""
+    x, y = codes[g.u], codes[g.v]
+    low, high = np.minimum(x, y), np.maximum(x, y)
+    found, counts = np.unique(low * len(names) + high, return_counts=True)
+    width = max(len(names), 1)
+    return [
+        ((names[k // width], names[k % width]), int(c))
+        for k, c in zip(found.tolist(), counts.tolist(), strict=True)
+    ]
+
+
+def subset(g: Graph, members: frozenset[str]) -> dict[str, int]:
     """Nodes, persons and ties among the members (holders of a comune) in the whole network."""
-    inside = [n for n in g.nodes if n in members]
+    ids = g.ties.ids
+    inside = np.array([ids[i] in members for i in g.members.tolist()], dtype=bool)
     return {
-        "nodes": len(inside),
-        "person_nodes": sum(1 for n in inside if g.nodes[n]["kind"] in PERSON_KINDS),
-        "edges": g.subgraph(inside).number_of_edges(),
+        "nodes": int(inside.sum()),
+        "person_nodes": int((inside & g.ties.person[g.members]).sum()),
+        "edges": int(np.count_nonzero(inside[g.u] & inside[g.v])),
     }
 
 
 def period_counts(
-    g: nx.Graph,
-    first: dict[tuple[str, str], date],
+    g: Graph,
+    first: np.ndarray,
     period: Period,
     members: frozenset[str] | None = None,
 ) -> dict[str, object]:
     """The counts of a period and its parts: what the disclosure control protects."""
-    kinds: dict[str, int] = defaultdict(int)
-    for _, _, data in g.edges(data=True):
-        for kind in data["kinds"]:
-            kinds[kind] += 1
+    start, end = period.start.toordinal(), period.end.toordinal()
     return {
-        "nodes": g.number_of_nodes(),
-        "person_nodes": sum(1 for _, d in g.nodes(data=True) if d["kind"] in PERSON_KINDS),
-        "edges": g.number_of_edges(),
-        "new_ties": sum(1 for day in first.values() if period.start <= day <= period.end),
-        "edges_co_contribution": kinds["co_contribution"],
-        "edges_joint_activity": kinds["joint_activity"],
-        "edges_interaction": kinds["interaction"],
+        "nodes": g.n,
+        "person_nodes": int(g.ties.person[g.members].sum()),
+        "edges": g.m,
+        "new_ties": int(np.count_nonzero((first >= start) & (first <= end))),
+        **{
+            f"edges_{kind}": int(np.count_nonzero(g.kinds & bit)) for kind, bit in _KIND_BIT.items()
+        },
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
         # Not published as such: the parts the disclosure control protects together.
@@ -254,20 +343,19 @@ def period_counts(
 
 
 def period_metrics(
-    g: nx.Graph,
-    first: dict[tuple[str, str], date],
+    g: Graph,
+    first: np.ndarray,
     period: Period,
     members: frozenset[str] | None = None,
 ) -> dict[str, object]:
-    n, m = g.number_of_nodes(), g.number_of_edges()
-    components = list(nx.connected_components(g)) if n else []
-    largest = max((len(c) for c in components), default=0)
+    n, m = g.n, g.m
+    count, largest = components(g)
     q, communities = modularity(g)
     return {
         **period_counts(g, first, period, members),
-        "density": _finite(nx.density(g)) if n > 1 else None,
+        "density": _finite(2 * m / (n * (n - 1))) if n > 1 else None,
         "average_degree": _finite(2 * m / n) if n else None,
-        "components": len(components),
+        "components": count,
         "largest_component_share": _finite(largest / n) if n else None,
         "average_clustering": _finite(average_clustering(g)) if n else None,
         "ei_index": _finite(ei_index(g)),
@@ -285,8 +373,9 @@ def counts_of_periods(
 ) -> list[dict[str, object]]:
     """The counts and parts of each period, without the structure (the months a longer
     period's cells are checked against)."""
-    first = first_tied(ties)
-    return [period_counts(graph(nodes, ties, p), first, p, members) for p in periods]
+    arrays = _Ties(nodes, ties)
+    first = arrays.first_tied()
+    return [period_counts(graph(arrays, p), first, p, members) for p in periods]
 
 
 STRUCTURE_COUNTS = ["edges", "new_ties", "components", "communities"]
@@ -322,11 +411,12 @@ def network_tables(
 ) -> tuple[Table, list[tuple[Table, list[dict[str, object]]]]]:
     """Per period metrics, and for every period its nodes by sector and sector blocks;
     `members` (the holders of a comune) adds their own counts to each period's parts."""
-    first = first_tied(ties)
+    arrays = _Ties(nodes, ties)
+    first = arrays.first_tied()
     rows = []
     pictures = []
     for period in periods:
-        g = graph(nodes, ties, period)
+        g = graph(arrays, period)
         rows.append(Row({"period": period.key}, period_metrics(g, first, period, members)))
         pictures.append(sector_picture(g))
     # The structure of a network of few holders says little and may point at them: its
@@ -353,19 +443,13 @@ def network_tables(
     return table, pictures
 
 
-def sector_picture(g: nx.Graph) -> tuple[Table, list[dict[str, object]]]:
-    sectors: dict[str, int] = defaultdict(int)
-    persons: dict[str, int] = defaultdict(int)
-    for _, data in g.nodes(data=True):
-        sectors[data["sector"]] += 1
-        if data["kind"] in PERSON_KINDS:
-            persons[data["sector"]] += 1
-    pair_count: dict[tuple[str, str], int] = defaultdict(int)
-    for a, b in g.edges:
-        x, y = sorted((g.nodes[a]["sector"], g.nodes[b]["sector"]))
-        pair_count[(x, y)] += 1
+def sector_picture(g: Graph) -> tuple[Table, list[dict[str, object]]]:
+    parts = partition(g, "sector")
+    sectors: dict[str, int] = parts["nodes"]  # type: ignore[assignment]
+    persons: dict[str, int] = parts["person_nodes"]  # type: ignore[assignment]
     blocks: list[dict[str, object]] = [
-        {"from": a, "to": b, "edges": c} for (a, b), c in sorted(pair_count.items())
+        {"from": a, "to": b, "edges": c}
+        for a, b, c in parts["blocks"]  # type: ignore[attr-defined]
     ]
     return sector_table(sectors, persons), blocks
 

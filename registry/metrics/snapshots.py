@@ -261,12 +261,11 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
                 nets[p.key] = (old.network, (old.network_reference, *marks))
         again = [p for p in group if p.key not in nets]
         if again:
-            everything = _all_ties(participations, ties, again, granularity)
             # In a worker process, as the figures: on a large ledger a year's network is
-            # minutes of pure Python (Louvain, clustering) that a thread would run holding
-            # the GIL, and every request of the process would wait for it.
+            # hundreds of thousands of ties, derived and counted in Python, that a thread
+            # would run holding the GIL, and every request of the process would wait for it.
             table, pictures = await in_worker_process(
-                network.network_tables, nodes, everything, again
+                _network_tables, nodes, participations, ties, again, granularity
             )
             net = {row.key["period"]: row.data for row in table.rows}
             now_marks = (state.reference, state.entry_mark, state.confirmation_mark)
@@ -303,6 +302,19 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
             await _store_snapshot(ambito_id, granularity, period, now, payload)
             written += 1
     return written
+
+
+def _network_tables(
+    nodes: Sequence[network.Node],
+    participations: Sequence[network.Participation],
+    ties: Sequence[network.Tie],
+    periods: Sequence[Period],
+    granularity: str,
+) -> tuple[Any, list[Any]]:
+    """network_tables of the periods from the recorded ties and the participations (the
+    derived ties are made here, in the worker process: they outnumber what is sent)."""
+    everything = _all_ties(participations, ties, periods, granularity)
+    return network.network_tables(nodes, everything, periods)
 
 
 async def figures_of(
