@@ -221,10 +221,6 @@ def assortativity(g: Graph) -> float | None:
     return (float(np.trace(e)) - expected) / (1.0 - expected)
 
 
-# Below this many holders the adjacency is multiplied dense (BLAS), above it sparse.
-_DENSE_NODES = 3000
-
-
 def average_clustering(g: Graph) -> float:
     """The mean of the nodes' local clustering coefficients (Watts and Strogatz; a node with
     fewer than two ties counts 0), as networkx's average_clustering: a node's triangles are
@@ -232,16 +228,25 @@ def average_clustering(g: Graph) -> float:
     of a large ambito (1,500 holders, 447,000 ties) took it 118 s."""
     if g.n == 0:
         return 0.0
-    a = g.adjacency()
-    if g.n <= _DENSE_NODES:
-        dense = a.toarray()
-        triangles = ((dense @ dense) * dense).sum(axis=1) / 2
+    degree = np.bincount(np.concatenate([g.u, g.v]), minlength=g.n)
+    # Only holders of two ties or more can close a triangle: the product is over them.
+    core = np.flatnonzero(degree >= 2)
+    k = len(core)
+    position = np.full(g.n, -1, dtype=np.int64)
+    position[core] = np.arange(k)
+    keep = (position[g.u] >= 0) & (position[g.v] >= 0)
+    u, v = position[g.u[keep]], position[g.v[keep]]
+    if k * k <= 64 * max(len(u), 1) and k <= 4096:
+        # Dense enough for BLAS: float32 counts exactly up to 2^24 (k^2 <= 2^24 here).
+        a = np.zeros((k, k), dtype=np.float32)
+        a[u, v] = a[v, u] = 1.0
+        triangles = ((a @ a) * a).sum(axis=1, dtype=np.float64) / 2
     else:
-        triangles = np.asarray((a @ a).multiply(a).sum(axis=1)).ravel() / 2
-    degree = np.asarray(a.sum(axis=1)).ravel()
-    possible = degree * (degree - 1) / 2
-    local = np.divide(triangles, possible, out=np.zeros_like(triangles), where=possible > 0)
-    return float(local.mean())
+        ones = np.ones(2 * len(u))
+        m = sparse.csr_array((ones, (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(k, k))
+        triangles = np.asarray((m @ m).multiply(m).sum(axis=1)).ravel() / 2
+    d = degree[core].astype(np.float64)
+    return float((triangles / (d * (d - 1) / 2)).sum() / g.n)
 
 
 def components(g: Graph) -> tuple[int, int]:
@@ -266,9 +271,8 @@ def modularity(g: Graph) -> tuple[float | None, int]:
     tied = np.zeros(g.n, dtype=bool)
     tied[g.u] = tied[g.v] = True
     position = np.cumsum(tied) - 1
-    core = igraph.Graph(
-        n=int(tied.sum()), edges=np.column_stack([position[g.u], position[g.v]]).tolist()
-    )
+    edges = zip(position[g.u].tolist(), position[g.v].tolist(), strict=True)
+    core = igraph.Graph(n=int(tied.sum()), edges=edges)
     weights = g.weight.astype(float).tolist()
     # igraph draws from Python's random module: a fresh generator of a fixed seed each time.
     igraph.set_random_number_generator(random.Random(LOUVAIN_SEED))
