@@ -20,14 +20,15 @@ from registry.holders.tables import Holder
 from registry.metrics import compute, network
 from registry.metrics.compute import Period
 from registry.metrics.loading import (
-    _LEDGER_FROM,
     _VERIFIED,
     Scope,
     _date,
     _dt,
+    _ledger_from,
     _ledger_where,
     _month,
     _raw,
+    _text,
 )
 from registry.metrics.suppression import Table
 from registry.metrics.tables import InteractionParticipant
@@ -59,10 +60,13 @@ async def load_network(
     # Participations of the whole history up to `end`: "new ties" need to know the old ones.
     everything = Period("history", date(1900, 1, 1), end)
     where_sql, args = _ledger_where(ambito_id, everything, Scope())
+    # The ledger alone (no holder, plan or activity is read) and ids as text: a large ledger
+    # has hundreds of thousands of participations.
     sql = (
-        "SELECT c.holder AS holder_id, c.plan_id AS plan_id, c.activity AS activity_id, "
+        f"SELECT {_text('c.holder')} AS holder_id, {_text('c.plan_id')} AS plan_id, "
+        f"{_text('c.activity')} AS activity_id, "
         f"{_month('c.occurred_on')} AS month, MIN(c.occurred_on) AS first_on "
-        f"{_LEDGER_FROM} WHERE {where_sql} AND {_VERIFIED} "
+        f"{_ledger_from(Scope())} WHERE {where_sql} AND {_VERIFIED} "
         "AND (c.plan_id IS NOT NULL OR c.activity IS NOT NULL) GROUP BY 1, 2, 3, 4"
     )
     participations = []
@@ -71,11 +75,11 @@ async def load_network(
         assert day is not None
         if r["plan_id"] is not None:
             participations.append(
-                network.Participation(str(r["holder_id"]), f"plan:{r['plan_id']}", day)
+                network.Participation(r["holder_id"], f"plan:{r['plan_id']}", day)
             )
         if r["activity_id"] is not None:
             participations.append(
-                network.Participation(str(r["holder_id"]), f"activity:{r['activity_id']}", day)
+                network.Participation(r["holder_id"], f"activity:{r['activity_id']}", day)
             )
     ties = await _occasion_ties(
         ActivityOrganiser,

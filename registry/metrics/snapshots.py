@@ -10,6 +10,7 @@ the ledger's facts of each month: month_facts.py."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Sequence
@@ -210,72 +211,16 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
                 kept[(granularity, period.key)] = payload
             else:
                 stale.append(period)
-    figures: dict[str, Figures] = {}
-    if stale:
-        # The stale periods' months: the facts of the months that did not change from their
-        # store, the others in one grouped pass over the ledger per run of months (stored for
-        # the next run and for the requests); each period is then computed from its months
-        # (the same facts a query for it alone would return).
-        cover = _covering(stale)
-        months = await month_facts(ambito_id, cover, state, live=False, store=True)
-        history, need_rows = await reference_inputs(ambito_id, cover)
-        resources = history.resources
-        computed = await in_worker_process(
-            figures_from_months,
-            catalogue.pack_inputs(history),
-            need_rows,
-            months,
-            cover,
-            stale,
-            now,
-        )
-        figures = {p.key: f for p, f in zip(stale, computed, strict=True)}
-    else:
-        resources = (await load_resources(ambito_id, Scope()))[1]
-    # The network of the periods that end before every change is kept (a quiet day's
-    # nightly run keeps them all); the others are recomputed from the whole history.
-    net_kept: dict[tuple[str, str], _Payload] = {}
-    for granularity, group in periods.items():
-        for period in group:
-            old = stored.get((granularity, period.key))
-            if old is None or old.network is None:
-                continue
-            bounds = (old.figures.period.start, old.figures.period.end)
-            if bounds == (period.start, period.end) and await freshness.unchanged_until(
-                period.end,
-                old.network_reference,
-                old.network_entry_mark,
-                old.network_confirmation_mark,
-            ):
-                net_kept[(granularity, period.key)] = old
-    if len(net_kept) < sum(len(group) for group in periods.values()):
-        nodes, participations, ties = await load_network(ambito_id, today, Scope())
+    # The figures and the network read different parts of the database and compute in
+    # different worker processes: together, the reads of one overlap the computing of the
+    # other (on a ledger of a million entries each is tens of seconds).
+    (figures, resources), nets = await asyncio.gather(
+        _stale_figures(ambito_id, stale, state, now),
+        _networks(ambito_id, periods, stored, freshness, state, today),
+    )
     figured_at = utcnow()
     written = 0
     for granularity, group in periods.items():
-        nets: dict[str, tuple[_NetworkPayload | None, tuple[str, str, str]]] = {}
-        for p in group:
-            old = net_kept.get((granularity, p.key))
-            if old is not None:
-                marks = (old.network_entry_mark, old.network_confirmation_mark)
-                nets[p.key] = (old.network, (old.network_reference, *marks))
-        again = [p for p in group if p.key not in nets]
-        if again:
-            # In a worker process, as the figures: on a large ledger a year's network is
-            # hundreds of thousands of ties, derived and counted in Python, that a thread
-            # would run holding the GIL, and every request of the process would wait for it.
-            table, pictures = await in_worker_process(
-                _network_tables, nodes, participations, ties, again, granularity
-            )
-            net = {row.key["period"]: row.data for row in table.rows}
-            now_marks = (state.reference, state.entry_mark, state.confirmation_mark)
-            for p, (by_sector, blocks) in zip(again, pictures, strict=True):
-                picture = _NetworkPayload(
-                    row=net[p.key],
-                    by_sector=[{**r.key, **r.data} for r in by_sector.rows],
-                    blocks=blocks,
-                )
-                nets[p.key] = (picture, now_marks)
         for period in group:
             old = kept.get((granularity, period.key))
             if old is not None:
@@ -284,7 +229,7 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
             else:
                 fig = figures[period.key]
                 marks = (state.entry_mark, state.confirmation_mark, figured_at)
-            net_payload, net_marks = nets[period.key]
+            net_payload, net_marks = nets[(granularity, period.key)]
             payload = _Payload(
                 figures=fig,
                 network=net_payload,
@@ -302,6 +247,85 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
             await _store_snapshot(ambito_id, granularity, period, now, payload)
             written += 1
     return written
+
+
+async def _stale_figures(
+    ambito_id: uuid.UUID, stale: list[Period], state: _State, now: datetime
+) -> tuple[dict[str, Figures], Any]:
+    """The figures of the stale periods, by key, and the resources as read."""
+    if not stale:
+        return {}, (await load_resources(ambito_id, Scope()))[1]
+    # The stale periods' months: the facts of the months that did not change from their
+    # store, the others in one grouped pass over the ledger per run of months (stored for the
+    # next run and for the requests); each period is then computed from its months (the same
+    # facts a query for it alone would return).
+    cover = _covering(stale)
+    months = await month_facts(ambito_id, cover, state, live=False, store=True)
+    history, need_rows = await reference_inputs(ambito_id, cover)
+    computed = await in_worker_process(
+        figures_from_months,
+        catalogue.pack_inputs(history),
+        need_rows,
+        months,
+        cover,
+        stale,
+        now,
+    )
+    return {p.key: f for p, f in zip(stale, computed, strict=True)}, history.resources
+
+
+_NetMarks = tuple[str, str, str]
+
+
+async def _networks(
+    ambito_id: uuid.UUID,
+    periods: dict[str, list[Period]],
+    stored: dict[tuple[str, str], _Payload],
+    freshness: _Freshness,
+    state: _State,
+    today: date,
+) -> dict[tuple[str, str], tuple[_NetworkPayload | None, _NetMarks]]:
+    """Each period's network with the data marks it was computed at, by (granularity, key):
+    kept for the periods that end before every change (a quiet day's nightly run keeps them
+    all), the others recomputed from the whole history (new ties need the old ones)."""
+    nets: dict[tuple[str, str], tuple[_NetworkPayload | None, _NetMarks]] = {}
+    for granularity, group in periods.items():
+        for period in group:
+            old = stored.get((granularity, period.key))
+            if old is None or old.network is None:
+                continue
+            bounds = (old.figures.period.start, old.figures.period.end)
+            if bounds == (period.start, period.end) and await freshness.unchanged_until(
+                period.end,
+                old.network_reference,
+                old.network_entry_mark,
+                old.network_confirmation_mark,
+            ):
+                marks = (old.network_entry_mark, old.network_confirmation_mark)
+                nets[(granularity, period.key)] = (old.network, (old.network_reference, *marks))
+    if len(nets) == sum(len(group) for group in periods.values()):
+        return nets
+    nodes, participations, ties = await load_network(ambito_id, today, Scope())
+    now_marks = (state.reference, state.entry_mark, state.confirmation_mark)
+    for granularity, group in periods.items():
+        again = [p for p in group if (granularity, p.key) not in nets]
+        if not again:
+            continue
+        # In a worker process, as the figures: on a large ledger a year's network is
+        # hundreds of thousands of ties, derived and counted in Python, that a thread would
+        # run holding the GIL, and every request of the process would wait for it.
+        table, pictures = await in_worker_process(
+            _network_tables, nodes, participations, ties, again, granularity
+        )
+        net = {row.key["period"]: row.data for row in table.rows}
+        for p, (by_sector, blocks) in zip(again, pictures, strict=True):
+            picture = _NetworkPayload(
+                row=net[p.key],
+                by_sector=[{**r.key, **r.data} for r in by_sector.rows],
+                blocks=blocks,
+            )
+            nets[(granularity, p.key)] = (picture, now_marks)
+    return nets
 
 
 def _network_tables(
