@@ -5,10 +5,12 @@ snapshot job)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import msgspec
 
@@ -86,14 +88,23 @@ async def load_ledger_months(
     """The month facts of every month of `span` (a range of whole months, the last one
     possibly running to today): three grouped reads of the ledger for the whole span."""
     months = {m.key: LedgerMonth() for m in compute.buckets(span.start, span.end, "month")}
-    hours, quantities = await load_ledger(ambito_id, span, Scope(), served)
+
+    async def presence_and_uses() -> tuple[list[compute.PresenceFact], list[Any]]:
+        presence = await load_presence(ambito_id, span, Scope(), by_month=True)
+        return presence, await load_uses(ambito_id, span, Scope())
+
+    # Two reads at a time, on two connections: on a large ledger each is seconds of the
+    # database's own work, which runs outside the GIL (the pool keeps connections for requests).
+    (hours, quantities), (presence, uses) = await asyncio.gather(
+        load_ledger(ambito_id, span, Scope(), served), presence_and_uses()
+    )
     for h in hours:
         months[h.month].hours.append(h)
     for q in quantities:
         months[q.month].quantities.append(q)
-    for p in await load_presence(ambito_id, span, Scope(), by_month=True):
+    for p in presence:
         months[p.month].presence.append(p)
-    for use in await load_uses(ambito_id, span, Scope()):
+    for use in uses:
         months[use[3]].uses.append(use)
     return months
 
