@@ -17,16 +17,19 @@ from registry.metrics.compute import (
     AMBITO_WIDE,
     FTE_HOURS,
     IN_KIND_UNITS,
+    INDIVIDUAL,
     METHOD_COMMUNITY,
     METHOD_IN_KIND,
     METHOD_PUBLIC,
     METHOD_REPLACEMENT,
     UNKNOWN,
     Figures,
+    HoursFact,
     Inputs,
     MoneyInfo,
     Period,
     PresenceFact,
+    QuantityFact,
     RateUse,
     _eur,
     _hours,
@@ -48,6 +51,7 @@ from registry.metrics.suppression import Row, Table
 
 
 _F = TypeVar("_F")
+_M = TypeVar("_M", HoursFact, QuantityFact)
 
 
 @dataclass(slots=True)
@@ -105,6 +109,8 @@ def slice_inputs(inputs: Inputs, index: MonthIndex, period: Period) -> Inputs:
 def figures_by_period(inputs: Inputs, periods: Sequence[Period], now: datetime) -> list[Figures]:
     """The figures of several periods from one month-grouped load covering them all: each
     period reads only its months' facts (the same figures as `figures(inputs, period)`)."""
+    if len(periods) == 1:
+        return [figures(inputs, periods[0], now)]  # figures() reads only the period's months
     index = month_index(inputs)
     return [figures(slice_inputs(inputs, index, p), p, now) for p in periods]
 
@@ -123,8 +129,10 @@ def pack_inputs(inputs: Inputs) -> bytes:
 # --- one period ----------------------------------------------------------------------------
 
 
-def _in(month: str, months: set[str] | None) -> bool:
-    return months is None or month in months
+def _within(facts: list[_M], months: set[str]) -> list[_M]:
+    if all(f.month in months for f in facts):
+        return facts
+    return [f for f in facts if f.month in months]
 
 
 @dataclass(slots=True)
@@ -171,9 +179,12 @@ _COUNT_COLUMNS = ["persons", "holders", "entries"]
 def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
     """Every metric of the catalogue for one period (facts outside its months are ignored)."""
     months = period.months()
-    hours = [f for f in inputs.hours if _in(f.month, months)]
-    quantities = [f for f in inputs.quantities if _in(f.month, months)]
-    presence = [f for f in inputs.presence if not f.month or _in(f.month, months)]
+    # Facts of other months are left out (none when the inputs were sliced to the period).
+    hours = _within(inputs.hours, months)
+    quantities = _within(inputs.quantities, months)
+    presence = [f for f in inputs.presence if not f.month or f.month in months]
+    if len(presence) == len(inputs.presence):
+        presence = inputs.presence
     paid = allocate_paid(hours, inputs.interventions, period)
 
     cells: dict[str, dict[tuple[str, ...], _Cell]] = {
@@ -189,26 +200,44 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
         for name, (_, dim) in _DIMENSIONS.items():
             yield cells[name][dim(fact)]
 
-    # The level and rate of each (category, year), looked up once: facts number in the
-    # tens of thousands, categories and years in the tens.
-    chosen: dict[tuple[str | None, str], tuple[str, Rate | None]] = {}
+    # Facts of the same cells, level and rate are summed first (tens of thousands of facts,
+    # a few hundred such groups), then each group goes to its cells.
+    # group key -> [a fact of the group, entries, minutes, paid minutes, replacement cents]
+    groups: dict[tuple, list] = {}
     for fact, paid_minutes in zip(hours, paid, strict=True):
         if not fact.verified:
             unverified_minutes += fact.minutes
             unverified_entries += fact.entries
             continue
-        found = chosen.get((fact.category, fact.month[:4]))
+        key = (
+            fact.holder_kind,
+            fact.sector,
+            fact.comune,
+            fact.area,
+            fact.category,
+            fact.month[:4],
+        )
+        slot = groups.get(key)
+        if slot is None:
+            slot = groups[key] = [fact, 0, 0.0, 0.0]
+        slot[1] += fact.entries
+        slot[2] += fact.minutes
+        slot[3] += paid_minutes
+    # The level and rate of each (category, year), looked up once.
+    chosen: dict[tuple[str | None, str], tuple[str, Rate | None]] = {}
+    for (*_, category, year), (fact, entries, minutes, paid_minutes) in groups.items():
+        found = chosen.get((category, year))
         if found is None:
-            level = level_of(fact.category, inputs.category_levels)
-            found = (level, pick_rate(inputs.rates, level, int(fact.month[:4])))
-            chosen[(fact.category, fact.month[:4])] = found
+            level = level_of(category, inputs.category_levels)
+            found = (level, pick_rate(inputs.rates, level, int(year)))
+            chosen[(category, year)] = found
         level, rate = found
-        community = fact.minutes - paid_minutes
+        community = minutes - paid_minutes
         cents = community / 60 * rate.cents_per_hour if rate else 0.0
         targets = [*each_cell(fact), cells["by_task_level"][(level,)]]
         for cell in targets:
-            cell.entries += fact.entries
-            cell.verified_minutes += fact.minutes
+            cell.entries += entries
+            cell.verified_minutes += minutes
             cell.paid_minutes += paid_minutes
             cell.replacement_cents += cents
         if rate is not None:
@@ -236,19 +265,22 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
     # sets are merged into its cells (set unions, not a dozen lookups per fact).
     totals_cell = cells["totals"][()]
     dimensions = [(cells[name], dim) for name, (_, dim) in _DIMENSIONS.items()]
-    groups: dict[tuple[str, str, str | None, str | None], tuple[PresenceFact, set, set]] = {}
+    places: dict[tuple[str, str, str | None, str | None], tuple[PresenceFact, set, set]] = {}
+    aliases = inputs.person_of_holder
     for fact in presence:
         if not fact.verified:
             continue
         key = (fact.sector, fact.holder_kind, fact.comune, fact.area)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = (fact, set(), set())
-        group[1].add(fact.holder_id)
-        person = person_key(fact, inputs.person_of_holder)
-        if person:
-            group[2].add(person)
-    for fact, holders, persons in groups.values():
+        place = places.get(key)
+        if place is None:
+            place = places[key] = (fact, set(), set())
+        place[1].add(fact.holder_id)
+        # person_key, inline: this loop runs once per fact, hundreds of thousands a year.
+        if fact.volunteer_id:
+            place[2].add(f"user:{fact.volunteer_id}")
+        elif fact.holder_kind == INDIVIDUAL:
+            place[2].add(person_key(fact, aliases))
+    for fact, holders, persons in places.values():
         for cell in [totals_cell, *(table[dim(fact)] for table, dim in dimensions)]:
             cell.holders |= holders
             cell.persons |= persons

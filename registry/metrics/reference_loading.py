@@ -22,6 +22,7 @@ from registry.metrics.loading import (
     _date,
     _dt,
     _raw,
+    _text,
     _u,
     load_ledger,
     load_presence,
@@ -114,7 +115,8 @@ class NeedRows(msgspec.Struct, array_like=True):
 
 async def load_need_rows(ambito_id: uuid.UUID, scope: Scope) -> NeedRows:
     sql = (
-        "SELECT n.id AS id, n.plan AS plan_id, COALESCE(n.comune, p.comune) AS comune, "
+        f"SELECT {_text('n.id')} AS id, {_text('n.plan')} AS plan_id, "
+        "COALESCE(n.comune, p.comune) AS comune, "
         "p.target_group AS area, n.category_code AS category, n.created_at AS created_at, "
         "n.start_date AS need_start, p.start_date AS plan_start, "
         "COALESCE(n.end_date, p.end_date) AS active_until "
@@ -132,7 +134,7 @@ async def load_need_rows(ambito_id: uuid.UUID, scope: Scope) -> NeedRows:
 
     holder_sql, holder_args = _holder_filter(scope)
     accepted_sql = (
-        "SELECT m.need AS need_id, MIN(e.at) AS first_at, "
+        f"SELECT {_text('m.need')} AS need_id, MIN(e.at) AS first_at, "
         "MIN(CASE WHEN m.status IN ('accepted', 'active', 'completed') THEN e.at END) AS live_at "
         "FROM resource_match m JOIN match_event e ON e.match = m.id "
         "JOIN holder h ON h.id = m.holder "
@@ -144,7 +146,8 @@ async def load_need_rows(ambito_id: uuid.UUID, scope: Scope) -> NeedRows:
     }
     # Live matches, over the time they ran (timestamps are text on SQLite: compared here).
     match_sql = (
-        "SELECT m.resource AS resource_id, m.plan AS plan_id, m.created_at AS created_at, "
+        f"SELECT {_text('m.resource')} AS resource_id, {_text('m.plan')} AS plan_id, "
+        "m.created_at AS created_at, "
         "m.updated_at AS updated_at FROM resource_match m JOIN holder h ON h.id = m.holder "
         f"WHERE m.ambito = {{}} AND m.status IN ('accepted', 'active', 'completed'){holder_sql}"
     )

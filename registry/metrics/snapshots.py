@@ -29,6 +29,7 @@ from registry.metrics.month_facts import (
     _covering,
     figures_from_months,
     month_facts,
+    recent_reference_inputs,
     reference_inputs,
 )
 from registry.metrics.network_loading import _all_ties, load_network
@@ -371,7 +372,10 @@ async def figures_of(
         # calendar one, or a year after one new entry, reads the ledger for no month or one).
         cover = _covering(missing)
         months = await month_facts(ambito_id, cover, state, live=live)
-        inputs, need_rows = await reference_inputs(ambito_id, cover, full=full)
+        if live:
+            inputs, need_rows = await reference_inputs(ambito_id, cover, full=full)
+        else:
+            inputs, need_rows = await recent_reference_inputs(ambito_id, cover, state, full=full)
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
         # In a worker process: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
