@@ -20,6 +20,7 @@ from registry.metrics.loading import Scope
 from registry.metrics.month_facts import LedgerMonth, decode_month, encode_month
 from registry.metrics.reference_loading import load_inputs
 from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot
+from registry.plans.tables import Need
 from tests.conftest import Tenant
 from tests.metrics_data import _entry, build
 from tests.test_metrics_fast_path import _move, _random_ledger, _shape
@@ -190,3 +191,40 @@ async def test_the_job_recomputes_the_network_from_the_first_changed_month_only(
     assert set(scratch) == set(second)
     assert {k: second[k]["network"] for k in second} == {k: scratch[k]["network"] for k in scratch}
     assert second[("year", "2025")]["network"] != first[("year", "2025")]["network"]
+
+
+async def test_a_new_need_reaches_the_next_answer_through_the_kept_reference_data(
+    tenant: Tenant,
+) -> None:
+    # The reference data of a request is kept for the next ones at the same data marks: a
+    # need recorded in between changes the marks, and the next answer counts it.
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(8))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    period = Period("2025-01-01/2025-06-30", date(2025, 1, 1), date(2025, 6, 30))
+
+    def needs(fig: Figures) -> int:
+        total = fig.tables["need_coverage"].total
+        assert total is not None
+        return int(total.data["needs"])  # type: ignore[arg-type]
+
+    (before,), _, _ = await snapshots.figures_of(
+        tenant.ambito_id, [period], period, NOW, live=False
+    )
+    await Need(
+        ambito=tenant.ambito_id,
+        plan=scenario.plan_ids[0],
+        category_code="trasporto",
+        schedule="[]",
+        quantity=1,
+        unit="trips",
+        languages=[],
+        requirements=[],
+        status="open",
+        start_date=date(2025, 3, 1),
+        created_at=datetime(2025, 3, 1, tzinfo=UTC),
+    ).save()
+    (after,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    assert needs(after) == needs(before) + 1
+    (live,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=True)
+    assert _shape(after) == _shape(live)
