@@ -24,6 +24,7 @@ from registry.metrics.compute import (
     QuantityFact,
     ResourcePlanFact,
     ResourceState,
+    places_of,
 )
 from registry.metrics.rates import Rate, default_rates, effective_rates, level_of, pick_rate
 from registry.metrics.suppression import Row, Table, suppress
@@ -159,21 +160,23 @@ def ledger() -> Inputs:
                 1,
             ),
         ],
-        presence=[
-            presence("H1", "U1"),
-            presence("H3", "U1", holder_kind="parish"),  # U1 again, in a second association
-            presence(
-                "H2",
-                None,
-                holder_kind="individual_volunteer",
-                sector="informal",
-                comune="000002",
-                area=None,
-            ),  # holder H2 is the same person as user U2
-            presence("H1", "U2"),
-            presence("H1", None),  # the association itself: no person
-            presence("H4", "U9", verified=False),  # only unverified entries: not active
-        ],
+        presence=places_of(
+            [
+                presence("H1", "U1"),
+                presence("H3", "U1", holder_kind="parish"),  # U1 again, in a second association
+                presence(
+                    "H2",
+                    None,
+                    holder_kind="individual_volunteer",
+                    sector="informal",
+                    comune="000002",
+                    area=None,
+                ),  # holder H2 is the same person as user U2
+                presence("H1", "U2"),
+                presence("H1", None),  # the association itself: no person
+                presence("H4", "U9", verified=False),  # only unverified entries: not active
+            ]
+        ),
         interventions=[
             # 10,000.00 EUR over all of 2025
             intervention(

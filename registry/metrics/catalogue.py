@@ -17,7 +17,6 @@ from registry.metrics.compute import (
     AMBITO_WIDE,
     FTE_HOURS,
     IN_KIND_UNITS,
-    INDIVIDUAL,
     METHOD_COMMUNITY,
     METHOD_IN_KIND,
     METHOD_PUBLIC,
@@ -28,14 +27,14 @@ from registry.metrics.compute import (
     Inputs,
     MoneyInfo,
     Period,
-    PresenceFact,
+    PresencePlace,
     QuantityFact,
     RateUse,
     _eur,
     _hours,
     _ratio,
     allocate_paid,
-    person_key,
+    person_of_individual,
     public_cents,
 )
 from registry.metrics.coverage import (
@@ -182,7 +181,7 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
     # Facts of other months are left out (none when the inputs were sliced to the period).
     hours = _within(inputs.hours, months)
     quantities = _within(inputs.quantities, months)
-    presence = [f for f in inputs.presence if not f.month or f.month in months]
+    presence = [p for p in inputs.presence if not p.month or p.month in months]
     if len(presence) == len(inputs.presence):
         presence = inputs.presence
     paid = allocate_paid(hours, inputs.interventions, period)
@@ -260,26 +259,21 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
         slot[2] += in_kind
         slot[3] += fact.valued_entries
 
-    # The largest loop (one fact per person, holder and month): holders and persons are
-    # first gathered by the four columns every dimension is keyed on, then each group's
-    # sets are merged into its cells (set unions, not a dozen lookups per fact).
+    # Holders and persons are gathered by the four columns every dimension is keyed on, from
+    # the months' places (set unions), then each group's sets are merged into its cells.
     totals_cell = cells["totals"][()]
     dimensions = [(cells[name], dim) for name, (_, dim) in _DIMENSIONS.items()]
-    places: dict[tuple[str, str, str | None, str | None], tuple[PresenceFact, set, set]] = {}
+    places: dict[tuple[str, str, str | None, str | None], tuple[PresencePlace, set, set]] = {}
     aliases = inputs.person_of_holder
-    for fact in presence:
-        if not fact.verified:
-            continue
-        key = (fact.sector, fact.holder_kind, fact.comune, fact.area)
-        place = places.get(key)
-        if place is None:
-            place = places[key] = (fact, set(), set())
-        place[1].add(fact.holder_id)
-        # person_key, inline: this loop runs once per fact, hundreds of thousands a year.
-        if fact.volunteer_id:
-            place[2].add(f"user:{fact.volunteer_id}")
-        elif fact.holder_kind == INDIVIDUAL:
-            place[2].add(person_key(fact, aliases))
+    for place in presence:
+        key = (place.sector, place.holder_kind, place.comune, place.area)
+        found = places.get(key)
+        if found is None:
+            found = places[key] = (place, set(), set())
+        found[1].update(place.holders)
+        found[2].update(place.volunteers)
+        for holder_id in place.individuals:
+            found[2].add(person_of_individual(holder_id, aliases))
     for fact, holders, persons in places.values():
         for cell in [totals_cell, *(table[dim(fact)] for table, dim in dimensions)]:
             cell.holders |= holders

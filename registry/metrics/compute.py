@@ -7,7 +7,7 @@ hand the aggregates here; the rules live here, where the tests can see them:
 - only verified entries count (QR-verified, or confirmed by the social worker or holder),
   unless a figure says otherwise (the self-reported hours are shown apart, never summed in);
 - hours already paid by a funded intervention are not volunteer hours (`allocate_paid`);
-- one person active in two associations is one person (`person_key`);
+- one person active in two associations is one person (`person_of_individual`);
 - every euro figure carries its method, rate(s) and rate year(s) (`MoneyInfo`);
 - public spending is attributed to a period by days of overlap, to a comune by equal
   shares of the intervention's comuni;
@@ -176,6 +176,47 @@ class PresenceFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
     verified: bool
 
 
+class PresencePlace(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """Who was active in one month at one place of every table's keys (holder kind, sector,
+    comune, area), verified entries only: the distinct holders, the volunteer users, and the
+    individual-volunteer holders that acted without a volunteer user (their person is read
+    from `Inputs.person_of_holder`). A period's persons and holders per cell are unions of
+    these sets: a year is a few thousand places, not hundreds of thousands of facts."""
+
+    month: str
+    holder_kind: str
+    sector: str
+    comune: str | None
+    area: str | None
+    holders: list[str]
+    volunteers: list[str]
+    individuals: list[str]
+
+
+def places_of(facts: Iterable[PresenceFact]) -> list[PresencePlace]:
+    """The verified facts gathered by month and place (sorted: a stored month reads the same
+    whatever order the database returned)."""
+    gathered: dict[tuple[str, str, str, str | None, str | None], tuple[set, set, set]] = {}
+    for fact in facts:
+        if not fact.verified:
+            continue
+        key = (fact.month, fact.holder_kind, fact.sector, fact.comune, fact.area)
+        sets = gathered.get(key)
+        if sets is None:
+            sets = gathered[key] = (set(), set(), set())
+        sets[0].add(fact.holder_id)
+        if fact.volunteer_id:
+            sets[1].add(fact.volunteer_id)
+        elif fact.holder_kind == INDIVIDUAL:
+            sets[2].add(fact.holder_id)
+    return [
+        PresencePlace(*key, sorted(holders), sorted(volunteers), sorted(individuals))
+        for key, (holders, volunteers, individuals) in sorted(
+            gathered.items(), key=lambda item: tuple(v or "" for v in item[0])
+        )
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class InterventionFact:
     id: str
@@ -250,7 +291,7 @@ class ResourceState:
 class Inputs:
     hours: list[HoursFact] = field(default_factory=list)
     quantities: list[QuantityFact] = field(default_factory=list)
-    presence: list[PresenceFact] = field(default_factory=list)
+    presence: list[PresencePlace] = field(default_factory=list)
     interventions: list[InterventionFact] = field(default_factory=list)
     needs: list[NeedFact] = field(default_factory=list)
     resource_plans: list[ResourcePlanFact] = field(default_factory=list)
@@ -314,19 +355,15 @@ class Figures:
 # --- the rules -----------------------------------------------------------------------------
 
 
-def person_key(fact: PresenceFact, person_of_holder: Mapping[str, str]) -> str | None:
-    """The natural person behind an active row, or None when only an organisation acted.
+def person_of_individual(holder_id: str, person_of_holder: Mapping[str, str]) -> str:
+    """The natural person behind an individual-volunteer holder that acted on its own.
 
-    A volunteer user is a person wherever they give time; an individual-volunteer holder is
-    the same person as the volunteer user linked to it, so giving time through their own
-    holder and through an association still counts once.
+    A volunteer user is a person wherever they give time (counted by their user id); an
+    individual-volunteer holder is the same person as the volunteer user linked to it, so
+    giving time through their own holder and through an association still counts once. An
+    organisation's own entries (no volunteer user) are no person.
     """
-    if fact.volunteer_id:
-        return f"user:{fact.volunteer_id}"
-    if fact.holder_kind == INDIVIDUAL:
-        linked = person_of_holder.get(fact.holder_id)
-        return f"user:{linked}" if linked else f"holder:{fact.holder_id}"
-    return None
+    return person_of_holder.get(holder_id) or f"holder:{holder_id}"
 
 
 def prorated_cap(intervention: InterventionFact, period: Period) -> float:

@@ -42,7 +42,7 @@ class LedgerMonth:
 
     hours: list[compute.HoursFact] = field(default_factory=list)
     quantities: list[compute.QuantityFact] = field(default_factory=list)
-    presence: list[compute.PresenceFact] = field(default_factory=list)
+    presence: list[compute.PresencePlace] = field(default_factory=list)
     # (need, resource, plan, month) of the verified plan-linked entries (load_uses).
     uses: list[tuple[str | None, str | None, str, str]] = field(default_factory=list)
 
@@ -57,7 +57,7 @@ class _MonthRows(msgspec.Struct, array_like=True):
     month: str
     hours: list[compute.HoursFact]
     quantities: list[compute.QuantityFact]
-    presence: list[compute.PresenceFact]
+    presence: list[compute.PresencePlace]
     uses: list[tuple[_S, _S, str, str]]
 
 
@@ -103,8 +103,8 @@ async def load_ledger_months(
         months[h.month].hours.append(h)
     for q in quantities:
         months[q.month].quantities.append(q)
-    for p in presence:
-        months[p.month].presence.append(p)
+    for place in compute.places_of(presence):
+        months[place.month].presence.append(place)
     for use in uses:
         months[use[3]].uses.append(use)
     return months

@@ -308,7 +308,7 @@ async def load_inputs(
     inputs = Inputs(
         hours=hours,
         quantities=quantities,
-        presence=presence,
+        presence=compute.places_of(presence),
         interventions=interventions,
         person_of_holder=await load_person_aliases(ambito_id),
         rates=effective_rates(rates),

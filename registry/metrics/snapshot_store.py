@@ -23,8 +23,9 @@ from registry.metrics.tables import MetricsSnapshot
 # 4: fingerprint split into reference data and ledger marks (months refreshed one by one).
 # 5: month facts stored beside the snapshots (metrics_month_facts); 6: stored as arrays;
 # 7: the network kept for the periods that end before every change; 8: month facts stored as
-# the facts' own arrays (msgspec Structs).
-SNAPSHOT_VERSION = 8
+# the facts' own arrays (msgspec Structs); 9: presence stored by month and place (sets of
+# holders and persons, not a fact per person).
+SNAPSHOT_VERSION = 9
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
