@@ -134,6 +134,20 @@ def _all_ties(
     return [*ties, *network.derived_ties(participations, history)]
 
 
+def period_tables(
+    nodes: Sequence[network.Node],
+    participations: Sequence[network.Participation],
+    ties: Sequence[network.Tie],
+    periods: Sequence[Period],
+    granularity: str,
+    members: frozenset[str] | None = None,
+) -> tuple[Table, list[tuple[Table, list[dict[str, object]]]]]:
+    """network.network_tables of the periods from the recorded ties and the participations
+    (pure: a worker process derives the ties, which outnumber what it is sent)."""
+    everything = _all_ties(participations, ties, periods, granularity)
+    return network.network_tables(nodes, everything, periods, members)
+
+
 def network_periods(
     nodes: Sequence[network.Node],
     participations: Sequence[network.Participation],

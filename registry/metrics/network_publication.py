@@ -18,7 +18,7 @@ from registry.metrics import compute, disclosure, network
 from registry.metrics.answers import METHOD_NOTE
 from registry.metrics.compute import Period
 from registry.metrics.loading import Scope
-from registry.metrics.network_loading import _all_ties, load_network
+from registry.metrics.network_loading import _all_ties, load_network, period_tables
 from registry.metrics.periods import calendar_key, min_count
 from registry.metrics.publication import (
     _ambito_code,
@@ -83,8 +83,7 @@ def _network_rows(
     members: Any,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The whole network's rows of each period, and the counts of each month (pure)."""
-    everything = _all_ties(participations, ties, periods, granularity)
-    table, _ = network.network_tables(nodes, everything, periods, members)
+    table, _ = period_tables(nodes, participations, ties, periods, granularity, members)
     counts: list[dict[str, Any]] = []
     if months:
         monthly = _all_ties(participations, ties, months, "month")

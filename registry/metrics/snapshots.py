@@ -22,7 +22,7 @@ import msgspec
 from registry import italian
 from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
-from registry.metrics import catalogue, compute, coverage, network
+from registry.metrics import catalogue, compute, coverage
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope, _date, _dt, _raw, _u
 from registry.metrics.month_facts import (
@@ -32,7 +32,7 @@ from registry.metrics.month_facts import (
     recent_reference_inputs,
     reference_inputs,
 )
-from registry.metrics.network_loading import _all_ties, load_network
+from registry.metrics.network_loading import load_network, period_tables
 from registry.metrics.periods import calendar_key
 from registry.metrics.reference_loading import live_figures, load_resources
 from registry.metrics.snapshot_store import (
@@ -323,7 +323,7 @@ async def _networks(
         # hundreds of thousands of ties, derived and counted in Python, that a thread would
         # run holding the GIL, and every request of the process would wait for it.
         table, pictures = await in_worker_process(
-            _network_tables, nodes, participations, ties, again, granularity
+            period_tables, nodes, participations, ties, again, granularity
         )
         net = {row.key["period"]: row.data for row in table.rows}
         for p, (by_sector, blocks) in zip(again, pictures, strict=True):
@@ -334,19 +334,6 @@ async def _networks(
             )
             nets[(granularity, p.key)] = (picture, now_marks)
     return nets
-
-
-def _network_tables(
-    nodes: Sequence[network.Node],
-    participations: Sequence[network.Participation],
-    ties: Sequence[network.Tie],
-    periods: Sequence[Period],
-    granularity: str,
-) -> tuple[Any, list[Any]]:
-    """network_tables of the periods from the recorded ties and the participations (the
-    derived ties are made here, in the worker process: they outnumber what is sent)."""
-    everything = _all_ties(participations, ties, periods, granularity)
-    return network.network_tables(nodes, everything, periods)
 
 
 async def figures_of(
