@@ -5,7 +5,7 @@ of one period from the facts, `figures_by_period` several periods from one month
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -194,10 +194,19 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
     unverified_minutes = 0.0
     unverified_entries = 0
 
-    def each_cell(fact: object) -> Iterable[_Cell]:
-        yield cells["totals"][()]
-        for name, (_, dim) in _DIMENSIONS.items():
-            yield cells[name][dim(fact)]
+    # The cells of every dimension a fact counts in, by its place (the columns the
+    # dimensions are keyed on): looked up once per place, not once per fact.
+    at_place: dict[tuple[str, str, str | None, str | None], list[_Cell]] = {}
+
+    def each_cell(fact: HoursFact | QuantityFact | PresencePlace) -> list[_Cell]:
+        place = (fact.holder_kind, fact.sector, fact.comune, fact.area)
+        found = at_place.get(place)
+        if found is None:
+            found = at_place[place] = [
+                cells["totals"][()],
+                *(cells[name][dim(fact)] for name, (_, dim) in _DIMENSIONS.items()),
+            ]
+        return found
 
     # Facts of the same cells, level and rate are summed first (tens of thousands of facts,
     # a few hundred such groups), then each group goes to its cells.
@@ -261,8 +270,6 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
 
     # Holders and persons are gathered by the four columns every dimension is keyed on, from
     # the months' places (set unions), then each group's sets are merged into its cells.
-    totals_cell = cells["totals"][()]
-    dimensions = [(cells[name], dim) for name, (_, dim) in _DIMENSIONS.items()]
     places: dict[tuple[str, str, str | None, str | None], tuple[PresencePlace, set, set]] = {}
     aliases = inputs.person_of_holder
     for place in presence:
@@ -274,8 +281,8 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
         found[2].update(place.volunteers)
         for holder_id in place.individuals:
             found[2].add(person_of_individual(holder_id, aliases))
-    for fact, holders, persons in places.values():
-        for cell in [totals_cell, *(table[dim(fact)] for table, dim in dimensions)]:
+    for place, holders, persons in places.values():
+        for cell in each_cell(place):
             cell.holders |= holders
             cell.persons |= persons
 
