@@ -20,11 +20,10 @@ from registry.metrics.compute import (
     NeedFact,
     OfferedResource,
     Period,
-    PresenceFact,
+    PresencePlace,
     QuantityFact,
     ResourcePlanFact,
     ResourceState,
-    places_of,
 )
 from registry.metrics.rates import Rate, default_rates, effective_rates, level_of, pick_rate
 from registry.metrics.suppression import Row, Table, suppress
@@ -53,17 +52,23 @@ def hours(month: str, minutes: int, entries: int, **kw: object) -> HoursFact:
     return HoursFact(month=month, minutes=minutes, entries=entries, **base)  # type: ignore[arg-type]
 
 
-def presence(holder: str, volunteer: str | None, **kw: object) -> PresenceFact:
+def place(
+    holders: list[str], volunteers: list[str], individuals: list[str] | None = None, **kw: object
+) -> PresencePlace:
     base: dict[str, object] = {
         "month": "",
         "holder_kind": "association",
         "sector": "third_sector",
         "comune": "000001",
         "area": "anziani",
-        "verified": True,
     }
     base.update(kw)
-    return PresenceFact(holder_id=holder, volunteer_id=volunteer, **base)  # type: ignore[arg-type]
+    return PresencePlace(
+        holders=holders,
+        volunteers=volunteers,
+        individuals=individuals or [],
+        **base,  # type: ignore[arg-type]
+    )
 
 
 def intervention(ident: str, start: date, end: date, spent: int, **kw: object) -> InterventionFact:
@@ -160,23 +165,21 @@ def ledger() -> Inputs:
                 1,
             ),
         ],
-        presence=places_of(
-            [
-                presence("H1", "U1"),
-                presence("H3", "U1", holder_kind="parish"),  # U1 again, in a second association
-                presence(
-                    "H2",
-                    None,
-                    holder_kind="individual_volunteer",
-                    sector="informal",
-                    comune="000002",
-                    area=None,
-                ),  # holder H2 is the same person as user U2
-                presence("H1", "U2"),
-                presence("H1", None),  # the association itself: no person
-                presence("H4", "U9", verified=False),  # only unverified entries: not active
-            ]
-        ),
+        presence=[
+            # H1 with users U1 and U2, and on its own (the association itself: no person)
+            place(["H1"], ["U1", "U2"]),
+            place(["H3"], ["U1"], holder_kind="parish"),  # U1 again, in a second association
+            # holder H2 acting on its own is the same person as user U2
+            place(
+                ["H2"],
+                [],
+                ["H2"],
+                holder_kind="individual_volunteer",
+                sector="informal",
+                comune="000002",
+                area=None,
+            ),
+        ],
         interventions=[
             # 10,000.00 EUR over all of 2025
             intervention(

@@ -163,19 +163,6 @@ class QuantityFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
     entries: int
 
 
-class PresenceFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
-    """Who was active: one row per distinct (month, holder, volunteer, comune, area)."""
-
-    month: str
-    holder_id: str
-    holder_kind: str
-    sector: str
-    comune: str | None
-    area: str | None
-    volunteer_id: str | None
-    verified: bool
-
-
 class PresencePlace(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """Who was active in one month at one place of every table's keys (holder kind, sector,
     comune, area), verified entries only: the distinct holders, the volunteer users, and the
@@ -191,30 +178,6 @@ class PresencePlace(msgspec.Struct, frozen=True, array_like=True, gc=False):
     holders: list[str]
     volunteers: list[str]
     individuals: list[str]
-
-
-def places_of(facts: Iterable[PresenceFact]) -> list[PresencePlace]:
-    """The verified facts gathered by month and place (sorted: a stored month reads the same
-    whatever order the database returned)."""
-    gathered: dict[tuple[str, str, str, str | None, str | None], tuple[set, set, set]] = {}
-    for fact in facts:
-        if not fact.verified:
-            continue
-        key = (fact.month, fact.holder_kind, fact.sector, fact.comune, fact.area)
-        sets = gathered.get(key)
-        if sets is None:
-            sets = gathered[key] = (set(), set(), set())
-        sets[0].add(fact.holder_id)
-        if fact.volunteer_id:
-            sets[1].add(fact.volunteer_id)
-        elif fact.holder_kind == INDIVIDUAL:
-            sets[2].add(fact.holder_id)
-    return [
-        PresencePlace(*key, sorted(holders), sorted(volunteers), sorted(individuals))
-        for key, (holders, volunteers, individuals) in sorted(
-            gathered.items(), key=lambda item: tuple(v or "" for v in item[0])
-        )
-    ]
 
 
 @dataclass(frozen=True, slots=True)

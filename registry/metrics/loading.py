@@ -213,32 +213,57 @@ async def load_ledger(
     return hours, quantities
 
 
-async def load_presence(
+def _distinct_list(expr: str) -> str:
+    """The distinct non-null values of `expr` in a group, as one comma-separated text."""
+    if db.is_sqlite():
+        return f"group_concat(DISTINCT {expr})"
+    return f"string_agg(DISTINCT {expr}, ',')"
+
+
+def _split(joined: str | None) -> list[str]:
+    return sorted(joined.split(",")) if joined else []
+
+
+async def load_places(
     ambito_id: uuid.UUID, period: Period, scope: Scope, *, by_month: bool
-) -> list[compute.PresenceFact]:
+) -> list[compute.PresencePlace]:
+    """Who was active, by month (or over the whole period) and place: the distinct holders,
+    volunteer users, and individual-volunteer holders that acted without a volunteer user
+    (compute.PresencePlace). Verified entries only: persons and holders are counted over
+    verified entries (compute.py). The database gathers the sets: one row per place and
+    month, where one per person, holder and month made a million rows of a large ledger."""
     where, args = _ledger_where(ambito_id, period, scope)
     month = _month("c.occurred_on") if by_month else "''"
-    # Verified rows only: persons and holders are counted over verified entries (compute.py),
-    # and this is the largest read of the metrics (one row per person, holder and month).
-    sql = (
-        f"SELECT {month} AS month, {_text('c.holder')} AS holder_id, h.kind AS holder_kind, "
-        f"h.sector AS sector, {_COMUNE} AS comune, p.target_group AS area, "
-        f"{_text('c.volunteer')} AS volunteer_id "
-        f"{_LEDGER_FROM} WHERE {where} AND {_VERIFIED} GROUP BY 1, 2, 3, 4, 5, 6, 7"
+    individual = (
+        f"CASE WHEN c.volunteer IS NULL AND h.kind = '{compute.INDIVIDUAL}' "
+        f"THEN {_text('c.holder')} END"
     )
+    sql = (
+        f"SELECT {month} AS month, h.kind AS holder_kind, h.sector AS sector, "
+        f"{_COMUNE} AS comune, p.target_group AS area, "
+        f"{_distinct_list(_text('c.holder'))} AS holders, "
+        f"{_distinct_list(_text('c.volunteer'))} AS volunteers, "
+        f"{_distinct_list(individual)} AS individuals "
+        f"{_LEDGER_FROM} WHERE {where} AND {_VERIFIED} GROUP BY 1, 2, 3, 4, 5"
+    )
+    rows = await _raw(sql, *args)
     return [
-        compute.PresenceFact(
+        compute.PresencePlace(
             month=r["month"],
-            holder_id=r["holder_id"],
             holder_kind=r["holder_kind"],
             sector=r["sector"],
             comune=r["comune"],
             area=r["area"],
-            volunteer_id=r["volunteer_id"],
-            verified=True,
+            holders=_split(r["holders"]),
+            volunteers=_split(r["volunteers"]),
+            individuals=_split(r["individuals"]),
         )
-        for r in await _raw(sql, *args)
+        for r in sorted(rows, key=lambda r: tuple(r[k] or "" for k in _PLACE_ORDER))
     ]
+
+
+# A stored month reads the same whatever order the database returned its places in.
+_PLACE_ORDER = ("month", "holder_kind", "sector", "comune", "area")
 
 
 async def load_uses(

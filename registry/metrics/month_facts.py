@@ -19,7 +19,7 @@ from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.metrics import catalogue, compute
 from registry.metrics.compute import Figures, Inputs, Period
-from registry.metrics.loading import Scope, _date, load_ledger, load_presence, load_uses
+from registry.metrics.loading import Scope, _date, load_ledger, load_places, load_uses
 from registry.metrics.rates import effective_rates
 from registry.metrics.reference_loading import (
     NeedRows,
@@ -90,8 +90,8 @@ async def load_ledger_months(
     possibly running to today): three grouped reads of the ledger for the whole span."""
     months = {m.key: LedgerMonth() for m in compute.buckets(span.start, span.end, "month")}
 
-    async def presence_and_uses() -> tuple[list[compute.PresenceFact], list[Any]]:
-        presence = await load_presence(ambito_id, span, Scope(), by_month=True)
+    async def presence_and_uses() -> tuple[list[compute.PresencePlace], list[Any]]:
+        presence = await load_places(ambito_id, span, Scope(), by_month=True)
         return presence, await load_uses(ambito_id, span, Scope())
 
     # Two reads at a time, on two connections: on a large ledger each is seconds of the
@@ -103,7 +103,7 @@ async def load_ledger_months(
         months[h.month].hours.append(h)
     for q in quantities:
         months[q.month].quantities.append(q)
-    for place in compute.places_of(presence):
+    for place in presence:
         months[place.month].presence.append(place)
     for use in uses:
         months[use[3]].uses.append(use)

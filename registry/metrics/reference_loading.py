@@ -25,7 +25,7 @@ from registry.metrics.loading import (
     _text,
     _u,
     load_ledger,
-    load_presence,
+    load_places,
     load_uses,
 )
 from registry.metrics.periods import _natural
@@ -303,12 +303,12 @@ async def load_inputs(
     interventions = await load_interventions(ambito_id, period, scope)
     served = sorted({p for i in interventions if i.delivered_minutes > 0 for p in i.plan_ids})
     hours, quantities = await load_ledger(ambito_id, period, scope, served)
-    presence = await load_presence(ambito_id, period, scope, by_month=by_month)
+    presence = await load_places(ambito_id, period, scope, by_month=by_month)
     rates, levels = await stored_rates(ambito_id)
     inputs = Inputs(
         hours=hours,
         quantities=quantities,
-        presence=compute.places_of(presence),
+        presence=presence,
         interventions=interventions,
         person_of_holder=await load_person_aliases(ambito_id),
         rates=effective_rates(rates),
