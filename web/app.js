@@ -1,7 +1,7 @@
 // The single-page app: a hash router, the page shell (header, menu per role) and focus
 // management so keyboard and screen-reader users land on each new screen's title.
 
-import { api, clearSession, getSession, setUnauthorizedHandler } from './js/api.js';
+import { api, clearSession, endSession, getSession, setUnauthorizedHandler } from './js/api.js';
 import { h, clear } from './js/dom.js';
 import { ROLES, label } from './js/i18n.js';
 import { ambito, me, resetStore } from './js/store.js';
@@ -265,6 +265,7 @@ function setup() {
   document.getElementById('logout').addEventListener('click', () => {
     // Ends the token on the server too (every process), not only in this tab.
     if (getSession()) api('/api/auth/logout', { method: 'POST' }).catch(() => {});
+    endSession();
     logout('bye');
   });
   const toggle = document.getElementById('nav-toggle');

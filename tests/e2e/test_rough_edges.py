@@ -279,3 +279,28 @@ def test_explanations_name_comuni_not_their_istat_codes(server: str, page: Page)
     current = ambiti[0] if isinstance(ambiti, list) else ambiti
     names = {c["name"] for c in current["comuni"]}
     assert all(any(name in t for name in names) for t in seats if "(sede" in t), seats[:3]
+
+
+def test_logging_out_while_a_request_is_on_its_way_is_no_expired_session(
+    server: str, page: Page
+) -> None:
+    # A list still loading when the user presses «Esci» comes back 401 (the token is gone):
+    # the page stays the login page with «Sei uscito», not «La sessione è scaduta».
+    login(page, server, "udp")
+    held: list = []
+    page.route("**/api/resources?*", lambda route: held.append(route))
+    go(page, "Risorse")
+    for _ in range(50):  # until the screen has asked for its list (held, not answered)
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the list's request was not made"
+    page.get_by_role("button", name="Esci").click()
+    expect(page.get_by_text("Sei uscito dal registro.")).to_be_visible()
+    with page.expect_response("**/api/resources?*") as answer:
+        held[0].continue_()
+    assert answer.value.status == 401
+    page.wait_for_timeout(300)
+    expect(page.get_by_text("Sei uscito dal registro.")).to_be_visible()
+    expect(page.get_by_text("La sessione è scaduta")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Accedi al registro")).to_be_visible()

@@ -24,6 +24,16 @@ export function clearSession() {
   sessionStorage.removeItem(SESSION_KEY);
 }
 
+// Tokens of the sessions the user ended in this tab (logging out).
+const ended = new Set();
+
+/** Forget the session on purpose: a 401 still to come for its requests is no expiry. */
+export function endSession() {
+  const session = getSession();
+  if (session) ended.add(session.token);
+  clearSession();
+}
+
 const STATUS_TEXT = {
   400: 'I dati inviati non sono validi',
   401: 'Accesso non autorizzato',
@@ -177,7 +187,11 @@ export async function api(path, options = {}) {
       data = null;
     }
     const error = new ApiError(response.status, data);
-    if (response.status === 401 && auth && session) onUnauthorized(error);
+    // Not for a session the user ended: a request still in flight when they logged out is
+    // refused with 401 too, and that is no expired session.
+    if (response.status === 401 && auth && session && !ended.has(session.token)) {
+      onUnauthorized(error);
+    }
     throw error;
   }
   if (as === 'response') return response;
