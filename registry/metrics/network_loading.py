@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from piccolo.columns import Column, ForeignKey
 from piccolo.columns.combination import Combinable
@@ -146,14 +145,3 @@ def period_tables(
     (pure: a worker process derives the ties, which outnumber what it is sent)."""
     everything = _all_ties(participations, ties, periods, granularity)
     return network.network_tables(nodes, everything, periods, members)
-
-
-def network_periods(
-    nodes: Sequence[network.Node],
-    participations: Sequence[network.Participation],
-    ties: Sequence[network.Tie],
-    periods: Sequence[Period],
-    granularity: str,
-) -> tuple[Table, Table, list[dict[str, Any]]]:
-    everything = _all_ties(participations, ties, periods, granularity)
-    return network.network_table(nodes, everything, periods)

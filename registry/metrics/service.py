@@ -14,7 +14,7 @@ from registry.contributions.tables import CommunityActivity
 from registry.italian import today
 from registry.metrics.answers import COVERAGE_TABLES, SUMMARY_TABLES, coverage, summary, timeseries
 from registry.metrics.loading import Scope, _raw
-from registry.metrics.network_loading import load_network, network_periods
+from registry.metrics.network_loading import load_network
 from registry.metrics.network_publication import cohesion, network_figures
 from registry.metrics.periods import MAX_RANGE_DAYS, calendar_key, check_range, min_count
 from registry.metrics.publication import money, one_filter, period_out, protected_periods, publish
@@ -52,7 +52,6 @@ __all__ = [
     "min_count",
     "money",
     "network_figures",
-    "network_periods",
     "one_filter",
     "period_figures",
     "period_out",
