@@ -50,7 +50,6 @@ from registry.metrics.suppression import Row, Table
 
 
 _F = TypeVar("_F")
-_M = TypeVar("_M", HoursFact, QuantityFact)
 
 
 @dataclass(slots=True)
@@ -128,12 +127,6 @@ def pack_inputs(inputs: Inputs) -> bytes:
 # --- one period ----------------------------------------------------------------------------
 
 
-def _within(facts: list[_M], months: set[str]) -> list[_M]:
-    if all(f.month in months for f in facts):
-        return facts
-    return [f for f in facts if f.month in months]
-
-
 @dataclass(slots=True)
 class _Cell:
     persons: set[str] = field(default_factory=set)
@@ -178,12 +171,9 @@ _COUNT_COLUMNS = ["persons", "holders", "entries"]
 def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
     """Every metric of the catalogue for one period (facts outside its months are ignored)."""
     months = period.months()
-    # Facts of other months are left out (none when the inputs were sliced to the period).
-    hours = _within(inputs.hours, months)
-    quantities = _within(inputs.quantities, months)
+    hours = [f for f in inputs.hours if f.month in months]
+    quantities = [f for f in inputs.quantities if f.month in months]
     presence = [p for p in inputs.presence if not p.month or p.month in months]
-    if len(presence) == len(inputs.presence):
-        presence = inputs.presence
     paid = allocate_paid(hours, inputs.interventions, period)
 
     cells: dict[str, dict[tuple[str, ...], _Cell]] = {
@@ -208,9 +198,9 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
             ]
         return found
 
-    # Facts of the same cells, level and rate are summed first (tens of thousands of facts,
-    # a few hundred such groups), then each group goes to its cells.
-    # group key -> [a fact of the group, entries, minutes, paid minutes, replacement cents]
+    # Facts of the same place, category and year (so the same cells, level and rate) are
+    # summed first, then each group goes to its cells.
+    # group key -> [a fact of the group, entries, minutes, paid minutes]
     groups: dict[tuple, list] = {}
     for fact, paid_minutes in zip(hours, paid, strict=True):
         if not fact.verified:

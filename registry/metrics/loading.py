@@ -224,6 +224,10 @@ def _split(joined: str | None) -> list[str]:
     return sorted(joined.split(",")) if joined else []
 
 
+# A stored month reads the same whatever order the database returned its places in.
+_PLACE_ORDER = ("month", "holder_kind", "sector", "comune", "area")
+
+
 async def load_places(
     ambito_id: uuid.UUID, period: Period, scope: Scope, *, by_month: bool
 ) -> list[compute.PresencePlace]:
@@ -260,10 +264,6 @@ async def load_places(
         )
         for r in sorted(rows, key=lambda r: tuple(r[k] or "" for k in _PLACE_ORDER))
     ]
-
-
-# A stored month reads the same whatever order the database returned its places in.
-_PLACE_ORDER = ("month", "holder_kind", "sector", "comune", "area")
 
 
 async def load_uses(

@@ -113,9 +113,9 @@ async def load_ledger_months(
 # The reference inputs of recent requests, by ambito, span and the reference data's marks
 # (_State.reference: every table but the ledger, its count and latest change): a change of
 # any of them is a new key. Bounded in size and in age (tables the marks do not cover, such
-# as the link of a volunteer user to a holder, are then read again within minutes). Read on
-# the event loop's side: a dashboard's filtered requests of one ambito read the same
-# needs, resources and interventions again and again (0.3-0.5 s at 8,000 needs).
+# as the link of a volunteer user to a holder, are then read again within minutes). A
+# dashboard's filtered requests of one ambito read the same needs, resources and
+# interventions again and again (0.3-0.5 s at 8,000 needs).
 _REFERENCE: dict[tuple[Any, ...], tuple[float, tuple[Inputs, NeedRows | None]]] = {}
 _REFERENCE_MAX = 64
 _REFERENCE_SECONDS = 300.0
