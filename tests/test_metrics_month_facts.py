@@ -17,8 +17,9 @@ from registry.contributions.tables import Contribution
 from registry.metrics import catalogue, compute, service, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope
-from registry.metrics.month_facts import LedgerMonth, decode_month, encode_month
+from registry.metrics.month_facts import LedgerMonth, decode_month, encode_month, month_facts
 from registry.metrics.reference_loading import load_inputs
+from registry.metrics.snapshot_store import _state
 from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot
 from registry.plans.tables import Need
 from tests.conftest import Tenant
@@ -63,10 +64,24 @@ async def test_periods_from_month_facts_equal_each_period_computed_alone(tenant:
     for period, figures in zip(PERIODS, got, strict=True):
         assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
 
-    # After the job: an entry of March and a correction of a January entry. January and
-    # March are read from the ledger again, the other months still from their facts.
+    # After the job, new entries only (March, a plan's hours; May, a volunteer's self-reported
+    # hours): those months are their stored facts and the entries written since.
     entry = await _entry(tenant, scenario.holders["IV"], 120, plan_id=scenario.plan_ids[0])
     await _move(entry, date(2025, 3, 3))
+    may = await _entry(
+        tenant,
+        scenario.holders["A"],
+        45,
+        volunteer=scenario.volunteers[0],
+        verification="self_reported",
+    )
+    await _move(may, date(2025, 5, 20))
+    got, _, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
+    for period, figures in zip(PERIODS, got, strict=True):
+        assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
+
+    # Then a correction of a January entry: January and March are read from the ledger
+    # again, the other months still from their facts.
     january = await Contribution.select(Contribution.id).where(
         (Contribution.ambito == tenant.ambito_id)
         & (Contribution.occurred_on >= date(2025, 1, 1))
@@ -90,12 +105,12 @@ async def test_periods_from_month_facts_equal_each_period_computed_alone(tenant:
         == (await _alone(tenant, PERIODS[march])).tables["totals"].rows[0].data["entries"]
     )
 
-    # The rerun of the job stores January and March again, and leaves February's facts.
+    # The rerun of the job stores January, March and May again, and leaves February's facts.
     before = await _stored_months(tenant)
     await snapshots.take_snapshot(NOW, [tenant.ambito_id])
     after = await _stored_months(tenant)
     changed = {k for k in after if after[k]["computed_at"] != before[k]["computed_at"]}
-    assert changed == {"2025-01", "2025-03"}
+    assert changed == {"2025-01", "2025-03", "2025-05"}
 
 
 async def test_stored_month_facts_are_read_while_they_hold_and_never_after(
@@ -129,9 +144,16 @@ async def test_stored_month_facts_are_read_while_they_hold_and_never_after(
     )
     assert tampered.tables["totals"].rows[0].data["entries"] == entries - dropped
 
-    # ... until a ledger entry falls in April: then April is read from the ledger again.
+    # A new entry in April: the stored facts still hold, completed with the entry written
+    # since (the tampered store is still what is read, plus one entry).
     entry = await _entry(tenant, scenario.holders["A"], 60)
     await _move(entry, date(2025, 4, 9))
+    (grown,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    assert grown.tables["totals"].rows[0].data["entries"] == entries - dropped + 1
+
+    # ... until a correction falls in April: then April is read from the ledger again.
+    correction = await _entry(tenant, scenario.holders["A"], 30, kind="correction", corrects=entry)
+    await _move(correction, date(2025, 4, 9))
     (fresh,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
     assert fresh.tables["totals"].rows[0].data["entries"] == entries + 1
     assert _shape(fresh) == _shape(await _alone(tenant, period))
@@ -228,3 +250,20 @@ async def test_a_new_need_reaches_the_next_answer_through_the_kept_reference_dat
     assert needs(after) == needs(before) + 1
     (live,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=True)
     assert _shape(after) == _shape(live)
+
+
+async def test_an_entry_written_while_the_job_reads_the_ledger_counts_once(
+    tenant: Tenant,
+) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(8))
+    period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
+    # The job reads the ledger's marks, then the ledger: an entry written in between is
+    # after the marks the month is stored with.
+    marks = await _state(tenant.ambito_id)
+    entry = await _entry(tenant, scenario.holders["A"], 90)
+    await _move(entry, date(2025, 4, 9))
+    await month_facts(tenant.ambito_id, period, marks, live=False, store=True)
+    # A request completes April's stored facts with the entries written since its marks.
+    (got,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    assert _shape(got) == _shape(await _alone(tenant, period))

@@ -111,8 +111,49 @@ _VERIFIED = (
 _COMUNE = "COALESCE(c.comune, p.comune, a.comune)"
 
 
+def _compared_to_mark(column: str, operator: str, mark: str) -> tuple[str, list[Any]]:
+    """` AND column <operator> mark`, a mark read back from CAST(MAX(column) AS TEXT)."""
+    if db.is_sqlite():
+        return f" AND {column} {operator} {{}}", [mark]
+    # The parameter as text (asyncpg would want a datetime), turned into the column's type.
+    return f" AND {column} {operator} CAST(CAST({{}} AS TEXT) AS TIMESTAMPTZ)", [mark]
+
+
+def after_mark(column: str, mark: str) -> tuple[str, list[Any]]:
+    """`column` later than a mark (an empty mark: nothing was there, every row is later)."""
+    return _compared_to_mark(column, ">", mark) if mark else ("", [])
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Which ledger rows a read takes by when they were written, as entry marks (the
+    latest `created_at`, snapshot_store._State): those written after `since`, those written
+    up to `until` (an empty `until`: none). None: no bound."""
+
+    since: str | None = None
+    until: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        sql, args = after_mark("c.created_at", self.since or "")
+        if self.until is not None:
+            if not self.until:
+                return sql + " AND 1 = 0", args
+            bound, more = _compared_to_mark("c.created_at", "<=", self.until)
+            sql, args = sql + bound, [*args, *more]
+        return sql, args
+
+
+# Every row, whenever written.
+ALL_WRITTEN = Written()
+
+
 def _ledger_where(
-    ambito_id: uuid.UUID, period: Period, scope: Scope, *, holders: bool = True
+    ambito_id: uuid.UUID,
+    period: Period,
+    scope: Scope,
+    *,
+    holders: bool = True,
+    written: Written = ALL_WRITTEN,
 ) -> tuple[str, list[Any]]:
     """Effective entries (not corrected, not cancelled, not a cancellation) of the period."""
     sql = (
@@ -121,6 +162,9 @@ def _ledger_where(
         "AND NOT EXISTS (SELECT 1 FROM contribution s WHERE s.corrects = c.id)"
     )
     args: list[Any] = [_u(ambito_id), _d(period.start), _d(period.end)]
+    bound, bound_args = written.where()
+    sql += bound
+    args += bound_args
     if scope.comune:
         sql += f" AND {_COMUNE} = {{}}"
         args.append(scope.comune)
@@ -149,8 +193,9 @@ async def load_ledger(
     period: Period,
     scope: Scope,
     served_plans: Sequence[str],
+    written: Written = ALL_WRITTEN,
 ) -> tuple[list[compute.HoursFact], list[compute.QuantityFact]]:
-    where, args = _ledger_where(ambito_id, period, scope)
+    where, args = _ledger_where(ambito_id, period, scope, written=written)
     if served_plans:
         served = f"c.plan_id IN ({_uuid_list(sorted(served_plans))})"
         plan_sql = f"CASE WHEN {served} THEN {_text('c.plan_id')} END"
@@ -229,14 +274,19 @@ _PLACE_ORDER = ("month", "holder_kind", "sector", "comune", "area")
 
 
 async def load_places(
-    ambito_id: uuid.UUID, period: Period, scope: Scope, *, by_month: bool
+    ambito_id: uuid.UUID,
+    period: Period,
+    scope: Scope,
+    *,
+    by_month: bool,
+    written: Written = ALL_WRITTEN,
 ) -> list[compute.PresencePlace]:
     """Who was active, by month (or over the whole period) and place: the distinct holders,
     volunteer users, and individual-volunteer holders that acted without a volunteer user
     (compute.PresencePlace). Verified entries only: persons and holders are counted over
     verified entries (compute.py). The database gathers the sets: one row per place and
     month, where one per person, holder and month made a million rows of a large ledger."""
-    where, args = _ledger_where(ambito_id, period, scope)
+    where, args = _ledger_where(ambito_id, period, scope, written=written)
     month = _month("c.occurred_on") if by_month else "''"
     individual = (
         f"CASE WHEN c.volunteer IS NULL AND h.kind = '{compute.INDIVIDUAL}' "
@@ -267,10 +317,10 @@ async def load_places(
 
 
 async def load_uses(
-    ambito_id: uuid.UUID, period: Period, scope: Scope
+    ambito_id: uuid.UUID, period: Period, scope: Scope, written: Written = ALL_WRITTEN
 ) -> list[tuple[str | None, str | None, str, str]]:
     """(need, resource, plan, month) of the verified plan-linked entries of the period."""
-    where, args = _ledger_where(ambito_id, period, scope)
+    where, args = _ledger_where(ambito_id, period, scope, written=written)
     return [
         (_s(r["need_id"]), _s(r["resource_id"]), str(r["plan_id"]), r["month"])
         for r in await _raw(

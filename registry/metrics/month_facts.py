@@ -19,7 +19,15 @@ from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.metrics import catalogue, compute
 from registry.metrics.compute import Figures, Inputs, Period
-from registry.metrics.loading import Scope, _date, load_ledger, load_places, load_uses
+from registry.metrics.loading import (
+    ALL_WRITTEN,
+    Scope,
+    Written,
+    _date,
+    load_ledger,
+    load_places,
+    load_uses,
+)
 from registry.metrics.rates import effective_rates
 from registry.metrics.reference_loading import (
     NeedRows,
@@ -84,20 +92,21 @@ async def served_plans(ambito_id: uuid.UUID) -> list[str]:
 
 
 async def load_ledger_months(
-    ambito_id: uuid.UUID, span: Period, served: Sequence[str]
+    ambito_id: uuid.UUID, span: Period, served: Sequence[str], written: Written = ALL_WRITTEN
 ) -> dict[str, LedgerMonth]:
     """The month facts of every month of `span` (a range of whole months, the last one
-    possibly running to today): three grouped reads of the ledger for the whole span."""
+    possibly running to today), of the entries `written` then: three grouped reads of the
+    ledger for the whole span."""
     months = {m.key: LedgerMonth() for m in compute.buckets(span.start, span.end, "month")}
 
     async def presence_and_uses() -> tuple[list[compute.PresencePlace], list[Any]]:
-        presence = await load_places(ambito_id, span, Scope(), by_month=True)
-        return presence, await load_uses(ambito_id, span, Scope())
+        presence = await load_places(ambito_id, span, Scope(), by_month=True, written=written)
+        return presence, await load_uses(ambito_id, span, Scope(), written)
 
     # Two reads at a time, on two connections: on a large ledger each is seconds of the
     # database's own work, which runs outside the GIL (the pool keeps connections for requests).
     (hours, quantities), (presence, uses) = await asyncio.gather(
-        load_ledger(ambito_id, span, Scope(), served), presence_and_uses()
+        load_ledger(ambito_id, span, Scope(), served, written), presence_and_uses()
     )
     for h in hours:
         months[h.month].hours.append(h)
@@ -211,12 +220,18 @@ def _runs(months: Sequence[Period], missing: set[str]) -> list[Period]:
 async def month_facts(
     ambito_id: uuid.UUID, span: Period, state: _State, *, live: bool, store: bool = False
 ) -> list[str]:
-    """The ledger facts of each month of `span` in their stored form (encode_month): from
-    metrics_month_facts when stored at marks that still hold (and not `live`), the others
-    read from the ledger (and stored when `store`: only the snapshot job writes them, a
-    request never does)."""
+    """The ledger facts of the months of `span` in their stored form (encode_month), one
+    payload or more per month (a month's facts are the concatenation of its payloads):
+    - from metrics_month_facts when stored at marks that still hold (and not `live`);
+    - a month that has only gained plain entries since it was stored: its stored facts and
+      the facts of the entries written since (the ledger is append-only: a month of a large
+      ledger read again took most of a filtered request after a new entry);
+    - the others read from the ledger (and stored when `store`: only the snapshot job writes
+      them, a request never does), up to the entry mark they are stored with."""
     months = compute.buckets(span.start, span.end, "month")
-    found: dict[str, str] = {}
+    found: dict[str, list[str]] = {}
+    # The months to complete with the entries written since a mark, by mark.
+    grown: dict[str, set[str]] = {}
     if not live:
         rows = await MetricsMonthFacts.select(
             MetricsMonthFacts.month,
@@ -239,17 +254,29 @@ async def month_facts(
                 continue
             marks = (r["reference"], r["entry_mark"], r["confirmation_mark"])
             if await freshness.unchanged(m, *marks):
-                found[m.key] = r["payload"]
+                found[m.key] = [r["payload"]]
+            elif not store and await freshness.only_new_entries(*marks):
+                found[m.key] = [r["payload"]]
+                grown.setdefault(r["entry_mark"], set()).add(m.key)
     missing = {m.key for m in months} - set(found)
-    if missing:
+    reads: list[tuple[Period, Written]] = [
+        # Stored facts are read up to the marks they are stored with: an entry written
+        # while they are read is one of the entries "written since".
+        (run, Written(until=state.entry_mark) if store else ALL_WRITTEN)
+        for run in _runs(months, missing)
+    ]
+    for mark, keys in grown.items():
+        reads += [(run, Written(since=mark)) for run in _runs(months, keys)]
+    if reads:
         served = await served_plans(ambito_id)
-        for run in _runs(months, missing):
-            loaded = await load_ledger_months(ambito_id, run, served)
-            for m in compute.buckets(run.start, run.end, "month"):
-                found[m.key] = encode_month(m.key, loaded[m.key])
-                if store:
-                    await _store_facts(ambito_id, m, state, found[m.key])
-    return [found[m.key] for m in months]
+    for run, written in reads:
+        loaded = await load_ledger_months(ambito_id, run, served, written)
+        for m in compute.buckets(run.start, run.end, "month"):
+            payload = encode_month(m.key, loaded[m.key])
+            found.setdefault(m.key, []).append(payload)
+            if store:
+                await _store_facts(ambito_id, m, state, payload)
+    return [payload for m in months for payload in found[m.key]]
 
 
 async def _store_facts(ambito_id: uuid.UUID, month: Period, state: _State, payload: str) -> None:

@@ -11,12 +11,11 @@ from typing import Any
 
 import msgspec
 
-from registry import db
 from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.metrics import compute
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import _month, _raw, _s, _u
+from registry.metrics.loading import _month, _raw, _s, _u, after_mark
 from registry.metrics.tables import MetricsSnapshot
 
 # 3: periods end today while running; by_holder_kind; use per unit.
@@ -24,8 +23,9 @@ from registry.metrics.tables import MetricsSnapshot
 # 5: month facts stored beside the snapshots (metrics_month_facts); 6: stored as arrays;
 # 7: the network kept for the periods that end before every change; 8: month facts stored as
 # the facts' own arrays (msgspec Structs); 9: presence stored by month and place (sets of
-# holders and persons, not a fact per person).
-SNAPSHOT_VERSION = 9
+# holders and persons, not a fact per person); 10: month facts read up to their entry mark
+# (the entries written since are added to them, never counted twice).
+SNAPSHOT_VERSION = 10
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
@@ -128,25 +128,15 @@ async def _state(ambito_id: uuid.UUID) -> _State:
     )
 
 
-def _after(column: str, mark: str) -> tuple[str, list[Any]]:
-    """`column` later than a mark read back from CAST(MAX(column) AS TEXT)."""
-    if not mark:
-        return "", []  # nothing was there: every row is later
-    if db.is_sqlite():
-        return f" AND {column} > {{}}", [mark]
-    # The parameter as text (asyncpg would want a datetime), turned into the column's type.
-    return f" AND {column} > CAST(CAST({{}} AS TEXT) AS TIMESTAMPTZ)", [mark]
-
-
 async def _changed_months(
     ambito_id: uuid.UUID, entry_mark: str, confirmation_mark: str
 ) -> set[str]:
     """The months whose figures the ledger rows written after the marks change: a new entry
     its own month, a correction or cancellation the corrected entry's month too, a
     confirmation its entry's month. Index ranges on (ambito, time): the rows since the marks."""
-    entries, entry_args = _after("c.created_at", entry_mark)
-    corrections, correction_args = _after("c.created_at", entry_mark)
-    confirmations, confirmation_args = _after("cc.confirmed_at", confirmation_mark)
+    entries, entry_args = after_mark("c.created_at", entry_mark)
+    corrections, correction_args = after_mark("c.created_at", entry_mark)
+    confirmations, confirmation_args = after_mark("cc.confirmed_at", confirmation_mark)
     sql = (
         f"SELECT {_month('c.occurred_on')} AS month FROM contribution c "
         f"WHERE c.ambito = {{}}{entries} "
@@ -171,6 +161,28 @@ class _Freshness:
         self.ambito_id = ambito_id
         self.state = state
         self._changed: dict[tuple[str, str], set[str]] = {}
+        self._entries_only: dict[str, bool] = {}
+
+    async def only_new_entries(
+        self, reference: str, entry_mark: str, confirmation_mark: str
+    ) -> bool:
+        """Whether the ledger has only gained plain entries since the marks: no correction,
+        cancellation or confirmation, and the reference data unchanged. What was read at
+        those marks then still holds, with the entries written since added to it."""
+        if reference != self.state.reference:
+            return False
+        if confirmation_mark != self.state.confirmation_mark:
+            return False
+        if entry_mark not in self._entries_only:
+            later, args = after_mark("c.created_at", entry_mark)
+            rows = await _raw(
+                "SELECT 1 AS found FROM contribution c WHERE c.ambito = {} "
+                f"AND (c.kind <> 'entry' OR c.corrects IS NOT NULL){later} LIMIT 1",
+                _u(self.ambito_id),
+                *args,
+            )
+            self._entries_only[entry_mark] = not rows
+        return self._entries_only[entry_mark]
 
     async def holds(self, payload: _Payload, period: Period) -> bool:
         stored = payload.figures.period
