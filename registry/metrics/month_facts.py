@@ -219,9 +219,9 @@ def _runs(months: Sequence[Period], missing: set[str]) -> list[Period]:
 
 async def month_facts(
     ambito_id: uuid.UUID, span: Period, state: _State, *, live: bool, store: bool = False
-) -> list[str]:
-    """The ledger facts of the months of `span` in their stored form (encode_month), one
-    payload or more per month (a month's facts are the concatenation of its payloads):
+) -> dict[str, list[str]]:
+    """The ledger facts of each month of `span` in their stored form (encode_month), by
+    month: one payload or more (a month's facts are the concatenation of its payloads):
     - from metrics_month_facts when stored at marks that still hold (and not `live`);
     - a month that has only gained plain entries since it was stored: its stored facts and
       the facts of the entries written since (the ledger is append-only: a month of a large
@@ -276,7 +276,7 @@ async def month_facts(
             found.setdefault(m.key, []).append(payload)
             if store:
                 await _store_facts(ambito_id, m, state, payload)
-    return [payload for m in months for payload in found[m.key]]
+    return {m.key: found[m.key] for m in months}
 
 
 async def _store_facts(ambito_id: uuid.UUID, month: Period, state: _State, payload: str) -> None:

@@ -34,7 +34,7 @@ from registry.metrics.month_facts import (
 )
 from registry.metrics.network_loading import load_network, period_tables
 from registry.metrics.periods import calendar_key
-from registry.metrics.reference_loading import live_figures, load_resources
+from registry.metrics.reference_loading import NeedRows, live_figures, load_resources
 from registry.metrics.snapshot_store import (
     SLOW_SNAPSHOT_SECONDS,
     SNAPSHOT_MAX_AGE,
@@ -263,23 +263,49 @@ async def _stale_figures(
     cover = _covering(stale)
     months = await month_facts(ambito_id, cover, state, live=False, store=True)
     history, need_rows = await reference_inputs(ambito_id, cover)
-    packed = catalogue.pack_inputs(history)
-    # In two worker processes, half of the periods' months each: every month's facts are
-    # counted in its month, quarter and year, tens of seconds of Python on a large ledger.
+    figures = await figures_in_workers(
+        catalogue.pack_inputs(history), need_rows, months, cover, stale, now
+    )
+    return {p.key: f for p, f in zip(stale, figures, strict=True)}, history.resources
+
+
+async def figures_in_workers(
+    reference: bytes,
+    need_rows: NeedRows | None,
+    months: dict[str, list[str]],
+    span: Period,
+    periods: Sequence[Period],
+    now: datetime,
+) -> list[Figures]:
+    """The figures of each period (figures_from_months), in two worker processes when there
+    are several periods: every month's facts are counted in its month, its quarter and its
+    year, tens of seconds of Python for the job on a large ledger, and a second of a request
+    after a new entry. Each process takes half of the periods' months (by number of months)
+    and only the facts of its own periods' months."""
     halves: tuple[list[Period], list[Period]] = ([], [])
-    for period in sorted(stale, key=lambda p: -len(p.months())):
+    for period in sorted(periods, key=lambda p: -len(p.months())):
         lighter = min(halves, key=lambda h: sum(len(p.months()) for p in h))
         lighter.append(period)
+    parts = [half for half in halves if half]
+
+    def payloads(half: list[Period]) -> list[str]:
+        keys = sorted(set().union(*(p.months() for p in half)))
+        return [payload for key in keys for payload in months[key]]
+
     computed = await asyncio.gather(
         *(
-            in_worker_process(figures_from_months, packed, need_rows, months, cover, half, now)
-            for half in halves
-            if half
+            in_worker_process(
+                figures_from_months, reference, need_rows, payloads(half), span, half, now
+            )
+            for half in parts
         )
     )
-    periods = [p for half in halves if half for p in half]
-    figures = [f for part in computed for f in part]
-    return {p.key: f for p, f in zip(periods, figures, strict=True)}, history.resources
+    by_key = {
+        p.key: f
+        for half, part in zip(parts, computed, strict=True)
+        for p, f in zip(half, part, strict=True)
+    }
+    return [by_key[p.key] for p in periods]
 
 
 _NetMarks = tuple[str, str, str]
@@ -364,16 +390,10 @@ async def figures_of(
         else:
             inputs, need_rows = await recent_reference_inputs(ambito_id, cover, state, full=full)
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
-        # In a worker process: pure Python that a thread would run holding the GIL, which the
+        # In worker processes: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
-        results = await in_worker_process(
-            figures_from_months,
-            catalogue.pack_inputs(inputs),
-            need_rows,
-            months,
-            cover,
-            missing,
-            now,
+        results = await figures_in_workers(
+            catalogue.pack_inputs(inputs), need_rows, months, cover, missing, now
         )
         computed = {p.key: f for p, f in zip(missing, results, strict=True)}
     figures = [found[p.key][0] if p.key in found else computed[p.key] for p in wanted]
