@@ -127,11 +127,16 @@ def _use_table(
     # Like with like: offered hours come from resources measured in hours, so only the
     # matched hours on those resources are compared with them; hours logged on resources
     # measured in places, trips or room-hours are shown apart, never added in.
-    matched = [f for f in hours if f.verified and f.via_match]
-    matched_minutes = sum(f.minutes for f in matched if f.resource_unit == TIME_UNIT)
-    matched_entries = sum(f.entries for f in matched if f.resource_unit == TIME_UNIT)
-    other_minutes = sum(f.minutes for f in matched if f.resource_unit != TIME_UNIT)
-    other_entries = sum(f.entries for f in matched if f.resource_unit != TIME_UNIT)
+    matched_minutes = matched_entries = other_minutes = other_entries = 0
+    for f in hours:
+        if not (f.verified and f.via_match):
+            continue
+        if f.resource_unit == TIME_UNIT:
+            matched_minutes += f.minutes
+            matched_entries += f.entries
+        else:
+            other_minutes += f.minutes
+            other_entries += f.entries
     offered = sum(offered_minutes(r, period) for r in inputs.offered)
     plans_of: dict[str, set[str]] = defaultdict(set)
     for use in inputs.resource_plans:
