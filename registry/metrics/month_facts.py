@@ -6,6 +6,7 @@ snapshot job)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import Sequence
@@ -119,43 +120,57 @@ async def load_ledger_months(
     return months
 
 
-# The reference inputs of recent requests, by ambito, span and the reference data's marks
+# The reference inputs recently read, by ambito and the reference data's marks
 # (_State.reference: every table but the ledger, its count and latest change): a change of
 # any of them is a new key. Bounded in size and in age (tables the marks do not cover, such
 # as the link of a volunteer user to a holder, are then read again within minutes). A
 # dashboard's filtered requests of one ambito read the same needs, resources and
-# interventions again and again (0.3-0.5 s at 8,000 needs).
-_REFERENCE: dict[tuple[Any, ...], tuple[float, tuple[Inputs, NeedRows | None]]] = {}
+# interventions again and again (0.3-0.5 s at 8,000 needs), and so would the first of them
+# after the snapshot job (which leaves its own read here). A ledger write changes no mark.
+_REFERENCE: dict[tuple[Any, ...], tuple[float, tuple[Inputs, NeedRows]]] = {}
 _REFERENCE_MAX = 64
 _REFERENCE_SECONDS = 300.0
 
 
+def remember_reference(
+    ambito_id: uuid.UUID, state: _State, read: tuple[Inputs, NeedRows | None]
+) -> None:
+    """Keep a full read of reference_inputs made at `state`'s marks for the next requests."""
+    inputs, need_rows = read
+    if need_rows is None:
+        return
+    if len(_REFERENCE) >= _REFERENCE_MAX:
+        _REFERENCE.clear()
+    _REFERENCE[(ambito_id, state.reference)] = (time.monotonic(), (inputs, need_rows))
+
+
 async def recent_reference_inputs(
-    ambito_id: uuid.UUID, span: Period, state: _State, *, full: bool = True
+    ambito_id: uuid.UUID, state: _State, *, full: bool = True
 ) -> tuple[Inputs, NeedRows | None]:
     """reference_inputs, from a recent read at the same reference marks when there is one
     (callers never change what they get)."""
-    key = (ambito_id, span.start, span.end, full, state.reference)
-    found = _REFERENCE.get(key)
+    found = _REFERENCE.get((ambito_id, state.reference))
     if found is not None and time.monotonic() - found[0] < _REFERENCE_SECONDS:
-        return found[1]
-    read = await reference_inputs(ambito_id, span, full=full)
-    if len(_REFERENCE) >= _REFERENCE_MAX:
-        _REFERENCE.clear()
-    _REFERENCE[key] = (time.monotonic(), read)
-    return read
+        inputs, need_rows = found[1]
+    else:
+        read = inputs, need_rows = await reference_inputs(ambito_id)
+        remember_reference(ambito_id, state, read)
+    if full:
+        return inputs, need_rows
+    return dataclasses.replace(inputs, offered=[], resources=[]), None
 
 
 async def reference_inputs(
-    ambito_id: uuid.UUID, span: Period, *, full: bool = True
+    ambito_id: uuid.UUID, *, full: bool = True
 ) -> tuple[Inputs, NeedRows | None]:
-    """A span's inputs but the ledger's facts and the needs: the reference data (resources,
-    interventions, rates: small tables) read now, and the needs as read (when `full`).
-    figures_from_months adds the facts and makes the needs', in the worker process."""
+    """The inputs of any span but the ledger's facts and the needs: the reference data
+    (resources, every intervention, rates: small tables) read now, and the needs as read
+    (when `full`). figures_from_months adds the facts and makes the needs', in the worker
+    process; each period takes the interventions that overlap it."""
     # Small reads, together: each is a trip to a database connection's thread.
     (rates, levels), interventions, aliases = await asyncio.gather(
         stored_rates(ambito_id),
-        load_interventions(ambito_id, span, Scope()),
+        load_interventions(ambito_id, _EVER, Scope()),
         load_person_aliases(ambito_id),
     )
     inputs = Inputs(

@@ -31,6 +31,7 @@ from registry.metrics.month_facts import (
     month_facts,
     recent_reference_inputs,
     reference_inputs,
+    remember_reference,
 )
 from registry.metrics.network_loading import load_network, period_tables
 from registry.metrics.periods import calendar_key
@@ -262,7 +263,8 @@ async def _stale_figures(
     # facts a query for it alone would return).
     cover = _covering(stale)
     months = await month_facts(ambito_id, cover, state, live=False, store=True)
-    history, need_rows = await reference_inputs(ambito_id, cover)
+    read = history, need_rows = await reference_inputs(ambito_id)
+    remember_reference(ambito_id, state, read)
     figures = await figures_in_workers(
         catalogue.pack_inputs(history), need_rows, months, cover, stale, now
     )
@@ -386,9 +388,9 @@ async def figures_of(
         cover = _covering(missing)
         months = await month_facts(ambito_id, cover, state, live=live)
         if live:
-            inputs, need_rows = await reference_inputs(ambito_id, cover, full=full)
+            inputs, need_rows = await reference_inputs(ambito_id, full=full)
         else:
-            inputs, need_rows = await recent_reference_inputs(ambito_id, cover, state, full=full)
+            inputs, need_rows = await recent_reference_inputs(ambito_id, state, full=full)
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
         # In worker processes: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
