@@ -267,3 +267,28 @@ async def test_an_entry_written_while_the_job_reads_the_ledger_counts_once(
     # A request completes April's stored facts with the entries written since its marks.
     (got,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
     assert _shape(got) == _shape(await _alone(tenant, period))
+
+
+async def test_figures_computed_for_a_request_serve_the_next_ones_until_the_data_changes(
+    tenant: Tenant,
+) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(9))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
+    (first,), _, source = await snapshots.figures_of(
+        tenant.ambito_id, [period], period, NOW, live=False
+    )
+    assert source == "live"  # not a calendar period: computed, then kept
+    (again,), _, source = await snapshots.figures_of(
+        tenant.ambito_id, [period], period, NOW, live=False
+    )
+    assert source == "live" and _shape(again) == _shape(first)
+
+    # A new entry changes the data's marks: the next answer is computed again and counts it.
+    entry = await _entry(tenant, scenario.holders["A"], 60)
+    await _move(entry, date(2025, 4, 9))
+    (after,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    entries = first.tables["totals"].rows[0].data["entries"]
+    assert after.tables["totals"].rows[0].data["entries"] == entries + 1  # type: ignore[operator]
+    assert _shape(after) == _shape(await _alone(tenant, period))

@@ -380,8 +380,10 @@ async def figures_of(
     # One read of the data marks serves the snapshots' freshness and the months' facts.
     state = await _state(ambito_id)
     found = {} if live else await _fresh(ambito_id, wanted, state)
-    missing = [p for p in wanted if p.key not in found]
-    computed: dict[str, Figures] = {}
+    computed: dict[str, Figures] = (
+        {} if live else _recently_computed(ambito_id, wanted, state, full)
+    )
+    missing = [p for p in wanted if p.key not in found and p.key not in computed]
     if missing:
         # The months' facts from their store where they still hold (a period that is not a
         # calendar one, or a year after one new entry, reads the ledger for no month or one).
@@ -397,10 +399,49 @@ async def figures_of(
         results = await figures_in_workers(
             catalogue.pack_inputs(inputs), need_rows, months, cover, missing, now
         )
-        computed = {p.key: f for p, f in zip(missing, results, strict=True)}
+        for period, fig in zip(missing, results, strict=True):
+            computed[period.key] = fig
+            if not live:
+                _remember_computed(ambito_id, period, state, full, fig)
     figures = [found[p.key][0] if p.key in found else computed[p.key] for p in wanted]
     stamps = [found[p.key][1] if p.key in found else None for p in wanted]
-    return figures, stamps, "live" if missing else "snapshot"
+    return figures, stamps, "snapshot" if len(found) == len(wanted) else "live"
+
+
+# The figures computed for recent requests, by ambito, period and the whole data fingerprint
+# (every table the metrics read, ledger included): the same data gives the same figures, so
+# the dashboard's next filtered requests after a new entry (the same year, another filter)
+# do not compute its month, quarter and year again. Bounded in size, and in age: the
+# resources' freshness is counted as of when they were computed, as a snapshot's is.
+_COMPUTED: dict[tuple[Any, ...], tuple[float, Figures]] = {}
+_COMPUTED_MAX = 256
+_COMPUTED_SECONDS = 60.0
+
+
+def _computed_key(
+    ambito_id: uuid.UUID, period: Period, state: _State, full: bool
+) -> tuple[Any, ...]:
+    return (ambito_id, period.key, period.start, period.end, full, state.fingerprint)
+
+
+def _recently_computed(
+    ambito_id: uuid.UUID, wanted: Sequence[Period], state: _State, full: bool
+) -> dict[str, Figures]:
+    now = time.monotonic()
+    out = {}
+    for period in wanted:
+        kept = _COMPUTED.get(_computed_key(ambito_id, period, state, full))
+        if kept is not None and now - kept[0] < _COMPUTED_SECONDS:
+            out[period.key] = kept[1]
+    return out
+
+
+def _remember_computed(
+    ambito_id: uuid.UUID, period: Period, state: _State, full: bool, fig: Figures
+) -> None:
+    if len(_COMPUTED) >= _COMPUTED_MAX:
+        _COMPUTED.clear()
+    _COMPUTED[_computed_key(ambito_id, period, state, full)] = (time.monotonic(), fig)
 
 
 async def fresh_figures(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[str, Figures]:
