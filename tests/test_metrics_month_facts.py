@@ -14,6 +14,7 @@ import msgspec
 
 from registry.access import Principal, Role
 from registry.contributions.tables import Contribution
+from registry.holders.tables import Holder
 from registry.metrics import catalogue, compute, service, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope
@@ -22,6 +23,7 @@ from registry.metrics.reference_loading import load_inputs
 from registry.metrics.snapshot_store import _state
 from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot
 from registry.plans.tables import Need
+from registry.resources.tables import Resource
 from tests.conftest import Tenant
 from tests.metrics_data import _entry, build
 from tests.test_metrics_fast_path import _move, _random_ledger, _shape
@@ -292,3 +294,60 @@ async def test_figures_computed_for_a_request_serve_the_next_ones_until_the_data
     entries = first.tables["totals"].rows[0].data["entries"]
     assert after.tables["totals"].rows[0].data["entries"] == entries + 1  # type: ignore[operator]
     assert _shape(after) == _shape(await _alone(tenant, period))
+
+
+async def test_month_facts_hold_across_edits_of_data_they_take_nothing_from(
+    tenant: Tenant,
+) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(10))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
+    # April's stored facts lose their entries, so the answer shows whether they are read.
+    where = (MetricsMonthFacts.ambito == tenant.ambito_id) & (MetricsMonthFacts.month == "2025-04")
+    row = await MetricsMonthFacts.select(MetricsMonthFacts.payload).where(where).first()
+    assert row is not None
+    april = decode_month(row["payload"])
+    dropped = sum(h.entries for h in april.hours if h.verified) + sum(
+        q.entries for q in april.quantities if q.verified
+    )
+    assert dropped > 0
+    await MetricsMonthFacts.update(
+        {MetricsMonthFacts.payload: encode_month("2025-04", LedgerMonth(uses=april.uses))}
+    ).where(where)
+    (expected,), _, _ = await snapshots.figures_of(
+        tenant.ambito_id, [period], period, NOW, live=True
+    )
+    entries = expected.tables["totals"].rows[0].data["entries"]
+
+    # A need recorded and a resource confirmed: the reference data changed, not what the
+    # ledger's facts take from it. The stored months still hold (April as stored).
+    await Need(
+        ambito=tenant.ambito_id,
+        plan=scenario.plan_ids[0],
+        category_code="trasporto",
+        schedule="[]",
+        quantity=1,
+        unit="trips",
+        languages=[],
+        requirements=[],
+        status="open",
+        start_date=date(2025, 3, 1),
+        created_at=datetime(2025, 3, 1, tzinfo=UTC),
+    ).save()
+    await Resource.update(
+        {Resource.confirmed_at: datetime.now(UTC), Resource.updated_at: datetime.now(UTC)}
+    ).where(Resource.ambito == tenant.ambito_id)
+    (kept,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    assert kept.tables["totals"].rows[0].data["entries"] == entries - dropped  # type: ignore[operator]
+
+    # A holder moves to another sector: every month is read from the ledger again, and the
+    # answer is the definition's.
+    await Holder.update({Holder.sector: "business", Holder.updated_at: datetime.now(UTC)}).where(
+        Holder.id == scenario.holders["B"]
+    )
+    (moved,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    assert moved.tables["totals"].rows[0].data["entries"] == entries
+    assert _shape(moved) == _shape(await _alone(tenant, period))
+    sectors = {r.key["sector"] for r in moved.tables["by_sector"].rows}
+    assert "business" in sectors

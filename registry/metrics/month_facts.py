@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,6 +26,9 @@ from registry.metrics.loading import (
     Scope,
     Written,
     _date,
+    _raw,
+    _text,
+    _u,
     load_ledger,
     load_places,
     load_uses,
@@ -90,6 +94,44 @@ async def served_plans(ambito_id: uuid.UUID) -> list[str]:
     nothing from it)."""
     interventions = await load_interventions(ambito_id, _EVER, Scope())
     return sorted({p for i in interventions if i.delivered_minutes > 0 for p in i.plan_ids})
+
+
+# The digest of the ledger's attributes, by ambito and the marks of their tables
+# (_State.attributes): read again only after one of those tables changed.
+_ATTRIBUTES: dict[tuple[uuid.UUID, str], str] = {}
+_ATTRIBUTES_MAX = 256
+
+
+async def ledger_attributes(ambito_id: uuid.UUID, state: _State) -> str:
+    """A digest of every attribute the ledger's facts take from other tables: holders' kind
+    and sector, plans' comune and area, activities' comune, resources' category and unit,
+    and the plans funded interventions serve. Month facts are stored with it and hold while
+    it is the same: a need recorded, a match accepted or a resource confirmed leaves every
+    month's facts as they are (the marks of those tables moved, the digest did not)."""
+    key = (ambito_id, state.attributes)
+    found = _ATTRIBUTES.get(key)
+    if found is not None:
+        return found
+    ambito = _u(ambito_id)
+    reads = [
+        _raw(
+            f"SELECT {_text('id')} AS id, {columns} FROM {table} WHERE ambito = {{}} ORDER BY 1",
+            ambito,
+        )
+        for table, columns in (
+            ("holder", "kind, sector"),
+            ("care_plan", "comune, target_group"),
+            ("community_activity", "comune"),
+            ("resource", "category_code, unit"),
+        )
+    ]
+    *tables, served = await asyncio.gather(*reads, served_plans(ambito_id))
+    rows = [[list(r.values()) for r in table] for table in tables]
+    found = hashlib.blake2b(msgspec.json.encode([rows, served]), digest_size=16).hexdigest()
+    if len(_ATTRIBUTES) >= _ATTRIBUTES_MAX:
+        _ATTRIBUTES.clear()
+    _ATTRIBUTES[key] = found
+    return found
 
 
 async def load_ledger_months(
@@ -266,6 +308,7 @@ async def month_facts(
     found: dict[str, list[str]] = {}
     # The months to complete with the entries written since a mark, by mark.
     grown: dict[str, set[str]] = {}
+    attributes = "" if live else await ledger_attributes(ambito_id, state)
     if not live:
         rows = await MetricsMonthFacts.select(
             MetricsMonthFacts.month,
@@ -280,7 +323,7 @@ async def month_facts(
             & MetricsMonthFacts.month.is_in([m.key for m in months])
         )
         by_key = {m.key: m for m in months}
-        freshness = _Freshness(ambito_id, state)
+        freshness = _Freshness(ambito_id, state, reference=attributes)
         for r in rows:
             m = by_key[r["month"]]
             # A month read in part (a running month read up to another day) does not hold.
@@ -309,15 +352,18 @@ async def month_facts(
             payload = encode_month(m.key, loaded[m.key])
             found.setdefault(m.key, []).append(payload)
             if store:
-                await _store_facts(ambito_id, m, state, payload)
+                await _store_facts(ambito_id, m, state, attributes, payload)
     return {m.key: found[m.key] for m in months}
 
 
-async def _store_facts(ambito_id: uuid.UUID, month: Period, state: _State, payload: str) -> None:
+async def _store_facts(
+    ambito_id: uuid.UUID, month: Period, state: _State, attributes: str, payload: str
+) -> None:
     values = {
         MetricsMonthFacts.period_end: month.end,
         MetricsMonthFacts.version: SNAPSHOT_VERSION,
-        MetricsMonthFacts.reference: state.reference,
+        # What the month's facts depend on besides the ledger (ledger_attributes).
+        MetricsMonthFacts.reference: attributes,
         MetricsMonthFacts.entry_mark: state.entry_mark,
         MetricsMonthFacts.confirmation_mark: state.confirmation_mark,
         MetricsMonthFacts.computed_at: utcnow(),

@@ -24,8 +24,9 @@ from registry.metrics.tables import MetricsSnapshot
 # 7: the network kept for the periods that end before every change; 8: month facts stored as
 # the facts' own arrays (msgspec Structs); 9: presence stored by month and place (sets of
 # holders and persons, not a fact per person); 10: month facts read up to their entry mark
-# (the entries written since are added to them, never counted twice).
-SNAPSHOT_VERSION = 10
+# (the entries written since are added to them, never counted twice); 11: month facts hold
+# while the attributes they take from other tables are the same (month_facts.ledger_attributes).
+SNAPSHOT_VERSION = 11
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
@@ -93,11 +94,19 @@ _FINGERPRINT_PARTS = (
 )
 
 
+# The tables the ledger's facts take attributes from (a holder's kind and sector, a plan's
+# comune and area, an activity's comune, a resource's category and unit, the plans funded
+# interventions serve): month facts depend on them and on no other reference data.
+_ATTRIBUTE_TABLES = {"holder", "care_plan", "community_activity", "resource", "funded_intervention"}
+
+
 class _State(msgspec.Struct, frozen=True):
     fingerprint: str
     reference: str
     entry_mark: str
     confirmation_mark: str
+    # The marks of _ATTRIBUTE_TABLES alone (count and latest update).
+    attributes: str = ""
 
 
 async def data_fingerprint(ambito_id: uuid.UUID) -> str:
@@ -120,11 +129,17 @@ async def _state(ambito_id: uuid.UUID) -> _State:
     texts = [f"{r['n']}:{_s(r['latest']) or ''}" for r in rows]
     # UNION ALL keeps the order of its parts: the first two are the ledger's.
     assert [t for t, _ in _FINGERPRINT_PARTS[:2]] == ["contribution", "contribution_confirmation"]
+    attributes = [
+        text
+        for (table, column), text in zip(_FINGERPRINT_PARTS, texts, strict=True)
+        if table in _ATTRIBUTE_TABLES and column == "updated_at"
+    ]
     return _State(
         fingerprint="|".join(texts),
         reference="|".join(texts[2:]),
         entry_mark=_s(rows[0]["latest"]) or "",
         confirmation_mark=_s(rows[1]["latest"]) or "",
+        attributes="|".join(attributes),
     )
 
 
@@ -157,9 +172,12 @@ class _Freshness:
     """Which stored figures still hold for the data as it is now (one query per distinct
     pair of ledger marks among the snapshots read, usually one or two)."""
 
-    def __init__(self, ambito_id: uuid.UUID, state: _State) -> None:
+    def __init__(self, ambito_id: uuid.UUID, state: _State, reference: str | None = None) -> None:
+        """`reference`: what the stored marks of the reference data are compared with
+        (default the state's; the month facts store the digest of their attributes)."""
         self.ambito_id = ambito_id
         self.state = state
+        self.reference = state.reference if reference is None else reference
         self._changed: dict[tuple[str, str], set[str]] = {}
         self._entries_only: dict[str, bool] = {}
 
@@ -169,7 +187,7 @@ class _Freshness:
         """Whether the ledger has only gained plain entries since the marks: no correction,
         cancellation or confirmation, and the reference data unchanged. What was read at
         those marks then still holds, with the entries written since added to it."""
-        if reference != self.state.reference:
+        if reference != self.reference:
             return False
         if confirmation_mark != self.state.confirmation_mark:
             return False
@@ -196,7 +214,7 @@ class _Freshness:
         self, period: Period, reference: str, entry_mark: str, confirmation_mark: str
     ) -> bool:
         """Whether what was read of `period` at those marks still holds."""
-        if reference != self.state.reference:
+        if reference != self.reference:
             return False
         marks = (entry_mark, confirmation_mark)
         if marks == (self.state.entry_mark, self.state.confirmation_mark):
@@ -209,7 +227,7 @@ class _Freshness:
         self, end: date, reference: str, entry_mark: str, confirmation_mark: str
     ) -> bool:
         """Whether no change since the marks falls in a month up to `end`'s."""
-        if reference != self.state.reference:
+        if reference != self.reference:
             return False
         marks = (entry_mark, confirmation_mark)
         if marks == (self.state.entry_mark, self.state.confirmation_mark):

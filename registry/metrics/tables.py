@@ -78,7 +78,8 @@ class MetricsMonthFacts(Table, tablename="metrics_month_facts"):
     """The ledger's facts of one calendar month (sums by dimension, who was active), stored
     by the snapshot job: any period of whole months, with or without a snapshot of its own,
     is computed from its months' facts instead of a scan of the ledger. Valid while the
-    reference data and the month's ledger are unchanged (snapshots.py)."""
+    attributes the facts take from other tables (`reference`: month_facts.ledger_attributes)
+    and the month's ledger are unchanged (month_facts.py)."""
 
     id = UUID(primary_key=True)
     ambito = ForeignKey(Ambito, null=False, on_delete=OnDelete.cascade, index=True)
