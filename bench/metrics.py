@@ -15,8 +15,9 @@ or COPY (PostgreSQL), then times in the same run:
   months that are not a calendar period), each also as a ratio to the full scan: computed
   all live, then served from the month snapshots (a period without a snapshot of its own
   from the stored month facts), then after one new entry (its month, quarter and year
-  computed, from the ledger for that month only and from the month facts for the others),
-  then again once the job has run after that entry;
+  computed from the month facts, that month's completed with the entry written since),
+  then again once the job has run after that entry, then after one need recorded (the
+  reference data changed: no snapshot holds, every period comes from the month facts);
 - the snapshot job: first run, rerun with nothing changed, run after one new entry (its
   figures and network recomputed only where the entry falls, the network from its month
   on);
@@ -63,6 +64,7 @@ from registry.config import load_settings
 from registry.contributions.tables import Contribution
 from registry.metrics import service
 from registry.metrics.compute import Period
+from registry.plans.tables import Need
 from registry.security import issue
 from registry.taxonomy.service import ensure_seeded
 
@@ -625,6 +627,27 @@ async def one_entry(data: dict[str, Any], day: date) -> None:
     ).save()
 
 
+async def one_need(data: dict[str, Any]) -> None:
+    """A need recorded now in a plan of the ambito (reference data, not the ledger)."""
+    rows = await service._raw(
+        "SELECT id FROM care_plan WHERE ambito = {} LIMIT 1",
+        str(data["ambito"]) if db.is_sqlite() else data["ambito"],
+    )
+    await Need(
+        ambito=data["ambito"],
+        plan=rows[0]["id"],
+        category_code="trasporto",
+        schedule="[]",
+        quantity=1,
+        unit="trips",
+        languages=[],
+        requirements=[],
+        status="open",
+        start_date=date(2025, 6, 1),
+        created_at=datetime.now(UTC),
+    ).save()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -730,6 +753,10 @@ async def main() -> None:
     _, refresh_s = await timed(lambda: service.take_snapshot(now, [data["ambito"]]))
     log(f"snapshot job after one new entry {refresh_s:.1f} s")
     refreshed = await filtered_requests("filtered_after_refresh", live=False)
+    # A need recorded after the job: the reference data changed, not the ledger: no snapshot
+    # holds any more, and every period is computed from the stored months' facts.
+    await one_need(data)
+    after_need = await filtered_requests("filtered_after_1_need", live=False)
     facts = await service._raw(
         "SELECT COUNT(*) AS n, SUM(LENGTH(payload)) AS size FROM metrics_month_facts"
     )
@@ -790,6 +817,8 @@ async def main() -> None:
         "filtered_after_1_entry_max_vs_scan": round(max(mixed.values()) / scan_s, 1),
         **{k: round(v, 3) for k, v in refreshed.items()},
         "filtered_after_refresh_max_vs_scan": round(max(refreshed.values()) / scan_s, 1),
+        **{k: round(v, 3) for k, v in after_need.items()},
+        "filtered_after_1_need_max_vs_scan": round(max(after_need.values()) / scan_s, 1),
         "month_facts_rows": int(facts[0]["n"]),
         "month_facts_mb": round(int(facts[0]["size"] or 0) / 1e6, 1),
         "snapshot_job_s": round(snapshot_s, 2),
