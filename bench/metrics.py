@@ -753,10 +753,6 @@ async def main() -> None:
     _, refresh_s = await timed(lambda: service.take_snapshot(now, [data["ambito"]]))
     log(f"snapshot job after one new entry {refresh_s:.1f} s")
     refreshed = await filtered_requests("filtered_after_refresh", live=False)
-    # A need recorded after the job: the reference data changed, not the ledger: no snapshot
-    # holds any more, and every period is computed from the stored months' facts.
-    await one_need(data)
-    after_need = await filtered_requests("filtered_after_1_need", live=False)
     facts = await service._raw(
         "SELECT COUNT(*) AS n, SUM(LENGTH(payload)) AS size FROM metrics_month_facts"
     )
@@ -795,6 +791,10 @@ async def main() -> None:
             repeat=5,
         )
     assert summary["source"] == "snapshot" and series["source"] == "snapshot"
+    # A need recorded after the job: the reference data changed, not the ledger: no snapshot
+    # holds any more, and every period is computed from the stored months' facts.
+    await one_need(data)
+    after_need = await filtered_requests("filtered_after_1_need", live=False)
     await db.stop(engine)
 
     figures = {
