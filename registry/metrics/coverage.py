@@ -23,6 +23,7 @@ from registry.metrics.compute import (
     _hours,
     _ratio,
     community_met,
+    day_in_italy,
     median,
     offered_minutes,
     percentile,
@@ -145,13 +146,13 @@ def _use_table(
     used = len(plans_of)
     reused = sum(1 for plans in plans_of.values() if len(plans) >= 2)
     recorded = [
-        n for n in inputs.needs if period.start <= italian.today(n.created_at) <= period.end
+        n for n in inputs.needs if period.start <= day_in_italy(n.created_at) <= period.end
     ]
     horizon = period.end
     needs_matched = [
         n
         for n in recorded
-        if n.first_accepted_at is not None and italian.today(n.first_accepted_at) <= horizon
+        if n.first_accepted_at is not None and day_in_italy(n.first_accepted_at) <= horizon
     ]
     row = {
         "matched_entries": matched_entries,
@@ -204,7 +205,7 @@ def _time_to_match_table(inputs: Inputs, period: Period) -> Table:
         (n.first_accepted_at - n.created_at).total_seconds() / 86400
         for n in inputs.needs
         if n.first_accepted_at is not None
-        and period.start <= italian.today(n.first_accepted_at) <= period.end
+        and period.start <= day_in_italy(n.first_accepted_at) <= period.end
     ]
     middle, p90 = median(days), percentile(days, 90)
     return Table(
