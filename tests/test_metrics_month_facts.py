@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from datetime import UTC, date, datetime
 
 import msgspec
@@ -50,6 +51,41 @@ async def _alone(t: Tenant, period: Period) -> Figures:
 async def _stored_months(t: Tenant) -> dict[str, dict[str, object]]:
     rows = await MetricsMonthFacts.select().where(MetricsMonthFacts.ambito == t.ambito_id)
     return {r["month"]: r for r in rows}
+
+
+async def _record_need(t: Tenant, plan: uuid.UUID) -> None:
+    """A need of March 2025 recorded now (reference data: not the ledger)."""
+    await Need(
+        ambito=t.ambito_id,
+        plan=plan,
+        category_code="trasporto",
+        schedule="[]",
+        quantity=1,
+        unit="trips",
+        languages=[],
+        requirements=[],
+        status="open",
+        start_date=date(2025, 3, 1),
+        created_at=datetime(2025, 3, 1, tzinfo=UTC),
+    ).save()
+
+
+async def _empty_stored_april(t: Tenant) -> int:
+    """April 2025's stored facts without their entries (the uses kept): the verified entries
+    dropped, so an answer shows whether the store is what it read."""
+    where = (MetricsMonthFacts.ambito == t.ambito_id) & (MetricsMonthFacts.month == "2025-04")
+    row = await MetricsMonthFacts.select(MetricsMonthFacts.payload).where(where).first()
+    assert row is not None
+    april = decode_month(row["payload"])
+    dropped = sum(h.entries for h in april.hours if h.verified) + sum(
+        q.entries for q in april.quantities if q.verified
+    )
+    assert dropped > 0
+    emptied = LedgerMonth(uses=april.uses)
+    await MetricsMonthFacts.update(
+        {MetricsMonthFacts.payload: encode_month("2025-04", emptied)}
+    ).where(where)
+    return dropped
 
 
 async def test_periods_from_month_facts_equal_each_period_computed_alone(tenant: Tenant) -> None:
@@ -129,18 +165,7 @@ async def test_stored_month_facts_are_read_while_they_hold_and_never_after(
 
     # April's stored facts lose their entries: the answer shows it, so the store is what is
     # read (not the ledger)...
-    where = (MetricsMonthFacts.ambito == tenant.ambito_id) & (MetricsMonthFacts.month == "2025-04")
-    row = await MetricsMonthFacts.select(MetricsMonthFacts.payload).where(where).first()
-    assert row is not None
-    april = decode_month(row["payload"])
-    dropped = sum(h.entries for h in april.hours if h.verified) + sum(
-        q.entries for q in april.quantities if q.verified
-    )
-    assert dropped > 0
-    emptied = LedgerMonth(uses=april.uses)
-    await MetricsMonthFacts.update(
-        {MetricsMonthFacts.payload: encode_month("2025-04", emptied)}
-    ).where(where)
+    dropped = await _empty_stored_april(tenant)
     (tampered,), _, _ = await snapshots.figures_of(
         tenant.ambito_id, [period], period, NOW, live=False
     )
@@ -235,19 +260,7 @@ async def test_a_new_need_reaches_the_next_answer_through_the_kept_reference_dat
     (before,), _, _ = await snapshots.figures_of(
         tenant.ambito_id, [period], period, NOW, live=False
     )
-    await Need(
-        ambito=tenant.ambito_id,
-        plan=scenario.plan_ids[0],
-        category_code="trasporto",
-        schedule="[]",
-        quantity=1,
-        unit="trips",
-        languages=[],
-        requirements=[],
-        status="open",
-        start_date=date(2025, 3, 1),
-        created_at=datetime(2025, 3, 1, tzinfo=UTC),
-    ).save()
+    await _record_need(tenant, scenario.plan_ids[0])
     (after,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
     assert needs(after) == needs(before) + 1
     (live,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=True)
@@ -304,17 +317,7 @@ async def test_month_facts_hold_across_edits_of_data_they_take_nothing_from(
     await snapshots.take_snapshot(NOW, [tenant.ambito_id])
     period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
     # April's stored facts lose their entries, so the answer shows whether they are read.
-    where = (MetricsMonthFacts.ambito == tenant.ambito_id) & (MetricsMonthFacts.month == "2025-04")
-    row = await MetricsMonthFacts.select(MetricsMonthFacts.payload).where(where).first()
-    assert row is not None
-    april = decode_month(row["payload"])
-    dropped = sum(h.entries for h in april.hours if h.verified) + sum(
-        q.entries for q in april.quantities if q.verified
-    )
-    assert dropped > 0
-    await MetricsMonthFacts.update(
-        {MetricsMonthFacts.payload: encode_month("2025-04", LedgerMonth(uses=april.uses))}
-    ).where(where)
+    dropped = await _empty_stored_april(tenant)
     (expected,), _, _ = await snapshots.figures_of(
         tenant.ambito_id, [period], period, NOW, live=True
     )
@@ -322,19 +325,7 @@ async def test_month_facts_hold_across_edits_of_data_they_take_nothing_from(
 
     # A need recorded and a resource confirmed: the reference data changed, not what the
     # ledger's facts take from it. The stored months still hold (April as stored).
-    await Need(
-        ambito=tenant.ambito_id,
-        plan=scenario.plan_ids[0],
-        category_code="trasporto",
-        schedule="[]",
-        quantity=1,
-        unit="trips",
-        languages=[],
-        requirements=[],
-        status="open",
-        start_date=date(2025, 3, 1),
-        created_at=datetime(2025, 3, 1, tzinfo=UTC),
-    ).save()
+    await _record_need(tenant, scenario.plan_ids[0])
     await Resource.update(
         {Resource.confirmed_at: datetime.now(UTC), Resource.updated_at: datetime.now(UTC)}
     ).where(Resource.ambito == tenant.ambito_id)

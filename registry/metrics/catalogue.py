@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 import msgspec
@@ -34,6 +34,7 @@ from registry.metrics.compute import (
     _hours,
     _ratio,
     allocate_paid,
+    month_key,
     person_of_individual,
     public_cents,
 )
@@ -43,6 +44,7 @@ from registry.metrics.coverage import (
     _time_to_match_table,
     _use_table,
 )
+from registry.metrics.periods import month_end
 from registry.metrics.rates import Rate, level_of, pick_rate
 from registry.metrics.suppression import Row, Table
 
@@ -60,6 +62,10 @@ class MonthIndex:
     hours: dict[str, list[int]]
     quantities: dict[str, list[int]]
     presence: dict[str, list[int]]
+    # Resources used for plans: those used within one month (verified entries) by month,
+    # the others (live matches, any length) apart.
+    plans_in_month: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    plans_longer: list[int] = field(default_factory=list)
 
 
 def month_index(inputs: Inputs) -> MonthIndex:
@@ -70,6 +76,15 @@ def month_index(inputs: Inputs) -> MonthIndex:
         index.quantities[fact.month].append(position)
     for position, presence in enumerate(inputs.presence):
         index.presence[presence.month].append(position)
+    months: dict[date, tuple[date, str]] = {}  # a month's first day: its last day, its key
+    for position, use in enumerate(inputs.resource_plans):
+        month = months.get(use.start) if use.start.day == 1 else None
+        if month is None and use.start.day == 1:
+            month = months[use.start] = (month_end(use.start), month_key(use.start))
+        if month is not None and use.end == month[0]:
+            index.plans_in_month[month[1]].append(position)
+        else:
+            index.plans_longer.append(position)
     return index
 
 
@@ -94,7 +109,14 @@ def slice_inputs(inputs: Inputs, index: MonthIndex, period: Period) -> Inputs:
             if i.period_start <= period.end and i.period_end >= period.start
         ],
         needs=inputs.needs,
-        resource_plans=inputs.resource_plans,
+        resource_plans=[
+            *_pick(inputs.resource_plans, index.plans_in_month, months),
+            *(
+                use
+                for use in (inputs.resource_plans[p] for p in index.plans_longer)
+                if use.start <= period.end and use.end >= period.start
+            ),
+        ],
         offered=inputs.offered,
         resources=inputs.resources,
         person_of_holder=inputs.person_of_holder,

@@ -145,9 +145,7 @@ def _use_table(
             plans_of[use.resource_id].add(use.plan_id)
     used = len(plans_of)
     reused = sum(1 for plans in plans_of.values() if len(plans) >= 2)
-    recorded = [
-        n for n in inputs.needs if period.start <= day_in_italy(n.created_at) <= period.end
-    ]
+    recorded = [n for n in inputs.needs if period.start <= day_in_italy(n.created_at) <= period.end]
     horizon = period.end
     needs_matched = [
         n
