@@ -78,13 +78,14 @@ def month_index(inputs: Inputs) -> MonthIndex:
         index.presence[presence.month].append(position)
     months: dict[date, tuple[date, str]] = {}  # a month's first day: its last day, its key
     for position, use in enumerate(inputs.resource_plans):
-        month = months.get(use.start) if use.start.day == 1 else None
-        if month is None and use.start.day == 1:
-            month = months[use.start] = (month_end(use.start), month_key(use.start))
-        if month is not None and use.end == month[0]:
-            index.plans_in_month[month[1]].append(position)
-        else:
-            index.plans_longer.append(position)
+        if use.start.day == 1:
+            if use.start not in months:
+                months[use.start] = (month_end(use.start), month_key(use.start))
+            last, key = months[use.start]
+            if use.end == last:
+                index.plans_in_month[key].append(position)
+                continue
+        index.plans_longer.append(position)
     return index
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.metrics import catalogue, compute
 from registry.metrics.compute import Figures, Inputs, Period
+from registry.metrics.kept import Kept
 from registry.metrics.loading import (
     ALL_WRITTEN,
     Scope,
@@ -96,18 +96,25 @@ async def served_plans(ambito_id: uuid.UUID) -> list[str]:
     return sorted({p for i in interventions if i.delivered_minutes > 0 for p in i.plan_ids})
 
 
-# The digest of the ledger's attributes, by ambito and the marks of their tables
-# (_State.attributes): read again only after one of those tables changed.
-_ATTRIBUTES: dict[tuple[uuid.UUID, str], str] = {}
-_ATTRIBUTES_MAX = 256
+class LedgerAttributes(msgspec.Struct, frozen=True):
+    """What the ledger's facts take from other tables, as a digest, and the plans funded
+    interventions serve (the paid-hours rule reads them: one of the attributes)."""
+
+    digest: str
+    served: list[str]
 
 
-async def ledger_attributes(ambito_id: uuid.UUID, state: _State) -> str:
-    """A digest of every attribute the ledger's facts take from other tables: holders' kind
-    and sector, plans' comune and area, activities' comune, resources' category and unit,
-    and the plans funded interventions serve. Month facts are stored with it and hold while
-    it is the same: a need recorded, a match accepted or a resource confirmed leaves every
-    month's facts as they are (the marks of those tables moved, the digest did not)."""
+# By ambito and the marks of their tables (_State.attributes): read again only after one of
+# those tables changed.
+_ATTRIBUTES: Kept[tuple[uuid.UUID, str], LedgerAttributes] = Kept(256)
+
+
+async def ledger_attributes(ambito_id: uuid.UUID, state: _State) -> LedgerAttributes:
+    """Every attribute the ledger's facts take from other tables: holders' kind and sector,
+    plans' comune and area, activities' comune, resources' category and unit, and the plans
+    funded interventions serve. Month facts are stored with its digest and hold while it is
+    the same: a need recorded, a match accepted or a resource confirmed leaves every month's
+    facts as they are (the marks of those tables moved, the digest did not)."""
     key = (ambito_id, state.attributes)
     found = _ATTRIBUTES.get(key)
     if found is not None:
@@ -127,11 +134,8 @@ async def ledger_attributes(ambito_id: uuid.UUID, state: _State) -> str:
     ]
     *tables, served = await asyncio.gather(*reads, served_plans(ambito_id))
     rows = [[list(r.values()) for r in table] for table in tables]
-    found = hashlib.blake2b(msgspec.json.encode([rows, served]), digest_size=16).hexdigest()
-    if len(_ATTRIBUTES) >= _ATTRIBUTES_MAX:
-        _ATTRIBUTES.clear()
-    _ATTRIBUTES[key] = found
-    return found
+    digest = hashlib.blake2b(msgspec.json.encode([rows, served]), digest_size=16).hexdigest()
+    return _ATTRIBUTES.put(key, LedgerAttributes(digest, served))
 
 
 async def load_ledger_months(
@@ -164,14 +168,12 @@ async def load_ledger_months(
 
 # The reference inputs recently read, by ambito and the reference data's marks
 # (_State.reference: every table but the ledger, its count and latest change): a change of
-# any of them is a new key. Bounded in size and in age (tables the marks do not cover, such
-# as the link of a volunteer user to a holder, are then read again within minutes). A
-# dashboard's filtered requests of one ambito read the same needs, resources and
-# interventions again and again (0.3-0.5 s at 8,000 needs), and so would the first of them
-# after the snapshot job (which leaves its own read here). A ledger write changes no mark.
-_REFERENCE: dict[tuple[Any, ...], tuple[float, tuple[Inputs, NeedRows]]] = {}
-_REFERENCE_MAX = 64
-_REFERENCE_SECONDS = 300.0
+# any of them is a new key. Served for 5 minutes at most (tables the marks do not cover, such
+# as the link of a volunteer user to a holder, are then read again). A dashboard's filtered
+# requests of one ambito read the same needs, resources and interventions again and again
+# (0.3-0.5 s at 8,000 needs), and so would the first of them after the snapshot job (which
+# leaves its own read here). A ledger write changes no mark.
+_REFERENCE: Kept[tuple[uuid.UUID, str], tuple[Inputs, NeedRows]] = Kept(64, seconds=300.0)
 
 
 def remember_reference(
@@ -179,11 +181,8 @@ def remember_reference(
 ) -> None:
     """Keep a full read of reference_inputs made at `state`'s marks for the next requests."""
     inputs, need_rows = read
-    if need_rows is None:
-        return
-    if len(_REFERENCE) >= _REFERENCE_MAX:
-        _REFERENCE.clear()
-    _REFERENCE[(ambito_id, state.reference)] = (time.monotonic(), (inputs, need_rows))
+    if need_rows is not None:
+        _REFERENCE.put((ambito_id, state.reference), (inputs, need_rows))
 
 
 async def recent_reference_inputs(
@@ -192,8 +191,8 @@ async def recent_reference_inputs(
     """reference_inputs, from a recent read at the same reference marks when there is one
     (callers never change what they get)."""
     found = _REFERENCE.get((ambito_id, state.reference))
-    if found is not None and time.monotonic() - found[0] < _REFERENCE_SECONDS:
-        inputs, need_rows = found[1]
+    if found is not None:
+        inputs, need_rows = found
     else:
         read = inputs, need_rows = await reference_inputs(ambito_id)
         remember_reference(ambito_id, state, read)
@@ -258,19 +257,13 @@ def figures_from_months(
 # the same facts: a dictionary lookup compares the texts, so no two months can be confused).
 # A stored month is sent again by every request whose period covers it, until the ledger
 # changes in that month: decoding a year of a large ledger took 0.14 s of each request.
-# Bounded by the size of the texts kept (each process has its own).
-_DECODED: dict[str, LedgerMonth] = {}
-_DECODED_MAX_CHARS = 100_000_000
+# At most 100 MB of texts (each process has its own).
+_DECODED: Kept[str, LedgerMonth] = Kept(100_000_000, weigh=len)
 
 
 def _decoded_in_worker(raw: str) -> LedgerMonth:
     found = _DECODED.get(raw)
-    if found is None:
-        found = decode_month(raw)
-        if sum(map(len, _DECODED)) + len(raw) > _DECODED_MAX_CHARS:
-            _DECODED.clear()
-        _DECODED[raw] = found
-    return found
+    return found if found is not None else _DECODED.put(raw, decode_month(raw))
 
 
 # --- the month facts' store (the snapshot job writes them) ------------------------------
@@ -308,8 +301,8 @@ async def month_facts(
     found: dict[str, list[str]] = {}
     # The months to complete with the entries written since a mark, by mark.
     grown: dict[str, set[str]] = {}
-    attributes = "" if live else await ledger_attributes(ambito_id, state)
-    if not live:
+    attributes = None if live else await ledger_attributes(ambito_id, state)
+    if attributes is not None:
         rows = await MetricsMonthFacts.select(
             MetricsMonthFacts.month,
             MetricsMonthFacts.period_end,
@@ -323,7 +316,7 @@ async def month_facts(
             & MetricsMonthFacts.month.is_in([m.key for m in months])
         )
         by_key = {m.key: m for m in months}
-        freshness = _Freshness(ambito_id, state, reference=attributes)
+        freshness = _Freshness(ambito_id, state, reference=attributes.digest)
         for r in rows:
             m = by_key[r["month"]]
             # A month read in part (a running month read up to another day) does not hold.
@@ -345,25 +338,26 @@ async def month_facts(
     for mark, keys in grown.items():
         reads += [(run, Written(since=mark)) for run in _runs(months, keys)]
     if reads:
-        served = await served_plans(ambito_id)
+        served = attributes.served if attributes else await served_plans(ambito_id)
     for run, written in reads:
         loaded = await load_ledger_months(ambito_id, run, served, written)
         for m in compute.buckets(run.start, run.end, "month"):
             payload = encode_month(m.key, loaded[m.key])
             found.setdefault(m.key, []).append(payload)
             if store:
-                await _store_facts(ambito_id, m, state, attributes, payload)
+                assert attributes is not None  # the job never reads live
+                await _store_facts(ambito_id, m, state, attributes.digest, payload)
     return {m.key: found[m.key] for m in months}
 
 
 async def _store_facts(
-    ambito_id: uuid.UUID, month: Period, state: _State, attributes: str, payload: str
+    ambito_id: uuid.UUID, month: Period, state: _State, digest: str, payload: str
 ) -> None:
     values = {
         MetricsMonthFacts.period_end: month.end,
         MetricsMonthFacts.version: SNAPSHOT_VERSION,
         # What the month's facts depend on besides the ledger (ledger_attributes).
-        MetricsMonthFacts.reference: attributes,
+        MetricsMonthFacts.reference: digest,
         MetricsMonthFacts.entry_mark: state.entry_mark,
         MetricsMonthFacts.confirmation_mark: state.confirmation_mark,
         MetricsMonthFacts.computed_at: utcnow(),

@@ -17,6 +17,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.italian import today as local_today
 from registry.metrics import compute, disclosure, snapshots
 from registry.metrics.compute import Figures, Period
+from registry.metrics.kept import Kept
 from registry.metrics.loading import Scope
 from registry.metrics.periods import calendar_key, min_count
 from registry.metrics.schemas import (
@@ -186,8 +187,7 @@ def _within_a_month(p: Period) -> bool:
 # reused until the snapshot changes. Under load every summary protected the same twelve
 # months, four quarters and year again (0.6 s of each in bench/load.py). Bounded: a Region
 # of ninety ambiti is about 1,500 periods a year.
-_PROTECTED: dict[tuple[Any, ...], disclosure.Protected] = {}
-_PROTECTED_MAX = 2048
+_PROTECTED: Kept[tuple[Any, ...], disclosure.Protected] = Kept(2048)
 
 
 def _protect_periods(
@@ -212,11 +212,8 @@ def _protect_periods(
     ) -> disclosure.Protected:
         if key is None:
             return make()
-        if key not in _PROTECTED:
-            if len(_PROTECTED) >= _PROTECTED_MAX:
-                _PROTECTED.clear()
-            _PROTECTED[key] = make()
-        return _PROTECTED[key]
+        found = _PROTECTED.get(key)
+        return found if found is not None else _PROTECTED.put(key, make())
 
     for m in months:
         stamp = stamp_of[m.key]

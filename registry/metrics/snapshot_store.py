@@ -149,22 +149,20 @@ async def _changed_months(
     """The months whose figures the ledger rows written after the marks change: a new entry
     its own month, a correction or cancellation the corrected entry's month too, a
     confirmation its entry's month. Index ranges on (ambito, time): the rows since the marks."""
+    # The same bound for the entries and for the corrections (both are ledger rows).
     entries, entry_args = after_mark("c.created_at", entry_mark)
-    corrections, correction_args = after_mark("c.created_at", entry_mark)
     confirmations, confirmation_args = after_mark("cc.confirmed_at", confirmation_mark)
     sql = (
         f"SELECT {_month('c.occurred_on')} AS month FROM contribution c "
         f"WHERE c.ambito = {{}}{entries} "
         f"UNION SELECT {_month('t.occurred_on')} AS month FROM contribution c "
         "JOIN contribution t ON t.id = c.corrects "
-        f"WHERE c.ambito = {{}} AND c.corrects IS NOT NULL{corrections} "
+        f"WHERE c.ambito = {{}} AND c.corrects IS NOT NULL{entries} "
         f"UNION SELECT {_month('c.occurred_on')} AS month FROM contribution_confirmation cc "
         f"JOIN contribution c ON c.id = cc.contribution WHERE cc.ambito = {{}}{confirmations}"
     )
     ambito = _u(ambito_id)
-    rows = await _raw(
-        sql, ambito, *entry_args, ambito, *correction_args, ambito, *confirmation_args
-    )
+    rows = await _raw(sql, ambito, *entry_args, ambito, *entry_args, ambito, *confirmation_args)
     return {r["month"] for r in rows}
 
 

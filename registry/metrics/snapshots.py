@@ -24,6 +24,7 @@ from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
 from registry.metrics import catalogue, compute, coverage
 from registry.metrics.compute import Figures, Period
+from registry.metrics.kept import Kept
 from registry.metrics.loading import Scope, _date, _dt, _raw, _u
 from registry.metrics.month_facts import (
     _covering,
@@ -402,7 +403,7 @@ async def figures_of(
         for period, fig in zip(missing, results, strict=True):
             computed[period.key] = fig
             if not live:
-                _remember_computed(ambito_id, period, state, full, fig)
+                _COMPUTED.put(_computed_key(ambito_id, period, state, full), fig)
     figures = [found[p.key][0] if p.key in found else computed[p.key] for p in wanted]
     stamps = [found[p.key][1] if p.key in found else None for p in wanted]
     return figures, stamps, "snapshot" if len(found) == len(wanted) else "live"
@@ -411,11 +412,9 @@ async def figures_of(
 # The figures computed for recent requests, by ambito, period and the whole data fingerprint
 # (every table the metrics read, ledger included): the same data gives the same figures, so
 # the dashboard's next filtered requests after a new entry (the same year, another filter)
-# do not compute its month, quarter and year again. Bounded in size, and in age: the
+# do not compute its month, quarter and year again. Served for a minute at most: the
 # resources' freshness is counted as of when they were computed, as a snapshot's is.
-_COMPUTED: dict[tuple[Any, ...], tuple[float, Figures]] = {}
-_COMPUTED_MAX = 256
-_COMPUTED_SECONDS = 60.0
+_COMPUTED: Kept[tuple[Any, ...], Figures] = Kept(256, seconds=60.0)
 
 
 def _computed_key(
@@ -427,21 +426,8 @@ def _computed_key(
 def _recently_computed(
     ambito_id: uuid.UUID, wanted: Sequence[Period], state: _State, full: bool
 ) -> dict[str, Figures]:
-    now = time.monotonic()
-    out = {}
-    for period in wanted:
-        kept = _COMPUTED.get(_computed_key(ambito_id, period, state, full))
-        if kept is not None and now - kept[0] < _COMPUTED_SECONDS:
-            out[period.key] = kept[1]
-    return out
-
-
-def _remember_computed(
-    ambito_id: uuid.UUID, period: Period, state: _State, full: bool, fig: Figures
-) -> None:
-    if len(_COMPUTED) >= _COMPUTED_MAX:
-        _COMPUTED.clear()
-    _COMPUTED[_computed_key(ambito_id, period, state, full)] = (time.monotonic(), fig)
+    kept = {p.key: _COMPUTED.get(_computed_key(ambito_id, p, state, full)) for p in wanted}
+    return {key: fig for key, fig in kept.items() if fig is not None}
 
 
 async def fresh_figures(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[str, Figures]:
