@@ -16,6 +16,7 @@ import msgspec
 from registry.access import Principal, Role
 from registry.contributions.tables import Contribution
 from registry.holders.tables import Holder
+from registry.interventions.tables import FundedIntervention
 from registry.metrics import catalogue, compute, service, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope
@@ -342,3 +343,82 @@ async def test_month_facts_hold_across_edits_of_data_they_take_nothing_from(
     assert _shape(moved) == _shape(await _alone(tenant, period))
     sectors = {r.key["sector"] for r in moved.tables["by_sector"].rows}
     assert "business" in sectors
+
+
+async def _add_to_stored_entries(t: Tenant, key: str, extra: int) -> None:
+    """A stored month's snapshot with `extra` entries more in its totals, so an answer shows
+    whether that snapshot's tables are what it served."""
+    where = (MetricsSnapshot.ambito == t.ambito_id) & (MetricsSnapshot.period_key == key)
+    row = await MetricsSnapshot.select(MetricsSnapshot.payload).where(where).first()
+    assert row is not None
+    payload = json.loads(row["payload"])
+    payload["figures"]["tables"]["totals"]["rows"][0]["data"]["entries"] += extra
+    await MetricsSnapshot.update({MetricsSnapshot.payload: json.dumps(payload)}).where(where)
+
+
+def _needs(fig: Figures) -> int:
+    total = fig.tables["need_coverage"].total
+    assert total is not None
+    return int(total.data["needs"])  # type: ignore[arg-type]
+
+
+async def test_a_need_edit_recomputes_only_the_tables_that_read_the_needs(
+    tenant: Tenant,
+) -> None:
+    # A need recorded after the job changes the reference data: the snapshots no longer hold
+    # as a whole, but their tables that read only the ledger, the interventions and the rates
+    # still do. Those come from the snapshot, the need tables are computed again; a change
+    # of the funded interventions makes every table computed again.
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(11))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    quarter = [
+        *compute.buckets(date(2025, 1, 1), date(2025, 3, 31), "month"),
+        Period("2025-Q1", date(2025, 1, 1), date(2025, 3, 31)),
+    ]
+    (expected, *_, expected_quarter), _, _ = await snapshots.figures_of(
+        tenant.ambito_id, quarter, quarter[-1], NOW, live=True
+    )
+    entries = expected.tables["totals"].rows[0].data["entries"]
+    await _add_to_stored_entries(tenant, "2025-01", 1000)
+
+    await _record_need(tenant, scenario.plan_ids[0])
+    got, stamps, source = await snapshots.figures_of(
+        tenant.ambito_id, quarter, quarter[-1], NOW, live=False
+    )
+    live, _, _ = await snapshots.figures_of(tenant.ambito_id, quarter, quarter[-1], NOW, live=True)
+    assert source == "live" and stamps == [None] * len(quarter)
+    # January's contribution tables are its snapshot's (tampered), its need tables are new.
+    assert got[0].tables["totals"].rows[0].data["entries"] == entries + 1000  # type: ignore[operator]
+    for fig, definition in zip(got, live, strict=True):
+        for name in catalogue.NEED_TABLES:
+            assert _shape(fig)["tables"][name] == _shape(definition)["tables"][name], name
+    for fig, definition in zip(got[1:], live[1:], strict=True):
+        assert _shape(fig) == _shape(definition), fig.period.key
+    # The quarter counts the new need.
+    assert _needs(got[-1]) == _needs(expected_quarter) + 1
+
+    # A funded intervention edited: public spending and paid hours may change, so no stored
+    # table holds any more: January is the definition's again.
+    await FundedIntervention.update({FundedIntervention.updated_at: datetime.now(UTC)}).where(
+        FundedIntervention.ambito == tenant.ambito_id
+    )
+    got, _, _ = await snapshots.figures_of(tenant.ambito_id, quarter, quarter[-1], NOW, live=False)
+    assert got[0].tables["totals"].rows[0].data["entries"] == entries
+    for fig, definition in zip(got, live, strict=True):
+        assert _shape(fig) == _shape(definition), fig.period.key
+
+
+async def test_filtered_answers_after_a_need_edit_equal_the_live_ones(tenant: Tenant) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(12))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    await _record_need(tenant, scenario.plan_ids[1])
+    actor = Principal(tenant.users[Role.UDP_ADMIN], "udp", Role.UDP_ADMIN, tenant.ambito_id)
+    quarter = Period("2025-Q1", date(2025, 1, 1), date(2025, 3, 31))
+    for scope in (Scope(), Scope(area="anziani"), Scope(comune=tenant.comuni[0])):
+        fast = await service.summary(actor, quarter, scope, live=False, now=NOW)
+        live = await service.summary(actor, quarter, scope, live=True, now=NOW)
+        assert msgspec.to_builtins(fast.tables) == msgspec.to_builtins(live.tables), scope
+        assert fast.suppression == live.suppression, scope
+        assert fast.headline == live.headline, scope

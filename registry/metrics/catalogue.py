@@ -136,6 +136,38 @@ def figures_by_period(inputs: Inputs, periods: Sequence[Period], now: datetime) 
     return [figures(slice_inputs(inputs, index, p), p, now) for p in periods]
 
 
+# The tables that read the needs, matches and resources (with the verified hours given
+# through matches, and the clock): the others read only the ledger's facts, the funded
+# interventions and the rates, and hold while those do.
+NEED_TABLES = ("need_coverage", "need_coverage_by_comune", "use", "time_to_match", "freshness")
+
+
+def need_tables(
+    inputs: Inputs, period: Period, hours: Sequence[HoursFact], now: datetime
+) -> dict[str, Table]:
+    """The NEED_TABLES of one period; `hours`: the period's hours facts."""
+    by_area, by_comune = _coverage_tables(inputs, period)
+    return {
+        "need_coverage": by_area,
+        "need_coverage_by_comune": by_comune,
+        "use": _use_table(inputs, period, hours, period.months()),
+        "time_to_match": _time_to_match_table(inputs, period),
+        "freshness": _freshness_table(inputs, now),
+    }
+
+
+def need_tables_by_period(
+    inputs: Inputs, periods: Sequence[Period], now: datetime
+) -> list[dict[str, Table]]:
+    """need_tables of several periods from one month-grouped load covering them all."""
+    index = month_index(inputs)
+    out = []
+    for p in periods:
+        sliced = slice_inputs(inputs, index, p)
+        out.append(need_tables(sliced, p, sliced.hours, now))
+    return out
+
+
 def figures_of_packed(packed: bytes, period: Period, now: datetime) -> Figures:
     """figures() from pack_inputs' bytes, for a worker process."""
     return figures(msgspec.msgpack.decode(packed, type=Inputs), period, now)
@@ -357,12 +389,7 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
     )
     tables["by_unit"] = _unit_table(by_unit)
     tables["public_by_fund_source"] = _public_table(public_by_source)
-    coverage_by_area, coverage_by_comune = _coverage_tables(inputs, period)
-    tables["need_coverage"] = coverage_by_area
-    tables["need_coverage_by_comune"] = coverage_by_comune
-    tables["use"] = _use_table(inputs, period, hours, months)
-    tables["time_to_match"] = _time_to_match_table(inputs, period)
-    tables["freshness"] = _freshness_table(inputs, now)
+    tables.update(need_tables(inputs, period, hours, now))
     notes = [
         "Contano solo le voci verificate (QR o conferma); le ore autodichiarate non verificate "
         "sono indicate a parte e non entrano in nessun totale.",

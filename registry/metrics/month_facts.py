@@ -235,11 +235,15 @@ def figures_from_months(
     span: Period,
     periods: Sequence[Period],
     now: datetime,
+    need_side: bool = False,
 ) -> list[Figures]:
     """The figures of each period from the packed reference inputs (reference_inputs), the
     needs as read and the stored form of the months' facts, for a worker process: a month of
     a large ledger is tens of thousands of facts, decoded here rather than on the event loop
-    and packed again, and the needs' facts are made here from the months' uses."""
+    and packed again, and the needs' facts are made here from the months' uses.
+
+    `need_side`: only the tables that read the needs (catalogue.NEED_TABLES), for periods
+    whose other tables hold in their snapshot (snapshots.figures_of merges them)."""
     inputs = msgspec.msgpack.decode(reference, type=Inputs)
     uses = []
     for raw in months:
@@ -250,6 +254,13 @@ def figures_from_months(
         uses.extend(month.uses)
     if need_rows is not None:
         inputs.needs, inputs.resource_plans = needs_from(need_rows, span, uses)
+    if need_side:
+        return [
+            Figures(period=p, as_of=now, tables=tables, money={})
+            for p, tables in zip(
+                periods, catalogue.need_tables_by_period(inputs, periods, now), strict=True
+            )
+        ]
     return catalogue.figures_by_period(inputs, periods, now)
 
 

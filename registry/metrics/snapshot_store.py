@@ -25,8 +25,10 @@ from registry.metrics.tables import MetricsSnapshot
 # the facts' own arrays (msgspec Structs); 9: presence stored by month and place (sets of
 # holders and persons, not a fact per person); 10: month facts read up to their entry mark
 # (the entries written since are added to them, never counted twice); 11: month facts hold
-# while the attributes they take from other tables are the same (month_facts.ledger_attributes).
-SNAPSHOT_VERSION = 11
+# while the attributes they take from other tables are the same (month_facts.ledger_attributes);
+# 12: a snapshot's tables that do not read the needs hold while their own inputs are the same
+# (_Payload.ledger_side).
+SNAPSHOT_VERSION = 12
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
@@ -67,6 +69,10 @@ class _Payload(msgspec.Struct):
     network_reference: str = ""
     network_entry_mark: str = ""
     network_confirmation_mark: str = ""
+    # What the tables that do not read the needs (all but catalogue.NEED_TABLES) depend on
+    # besides the ledger (snapshots.ledger_side_reference): those tables hold while it is the
+    # same and no ledger change falls in the period, whatever happens to needs and matches.
+    ledger_side: str = ""
 
 
 # What the figures are computed from, per table: the ledger and its confirmations are
@@ -98,6 +104,9 @@ _FINGERPRINT_PARTS = (
 # comune and area, an activity's comune, a resource's category and unit, the plans funded
 # interventions serve): month facts depend on them and on no other reference data.
 _ATTRIBUTE_TABLES = {"holder", "care_plan", "community_activity", "resource", "funded_intervention"}
+# The other reference tables that the contribution tables read: public spending and the
+# paid hours (every field of the funded interventions), and the value rates.
+_MONEY_TABLES = {"funded_intervention", "metrics_value_rate", "metrics_task_level"}
 
 
 class _State(msgspec.Struct, frozen=True):
@@ -107,6 +116,8 @@ class _State(msgspec.Struct, frozen=True):
     confirmation_mark: str
     # The marks of _ATTRIBUTE_TABLES alone (count and latest update).
     attributes: str = ""
+    # The marks of _MONEY_TABLES alone.
+    money: str = ""
 
 
 async def data_fingerprint(ambito_id: uuid.UUID) -> str:
@@ -129,17 +140,21 @@ async def _state(ambito_id: uuid.UUID) -> _State:
     texts = [f"{r['n']}:{_s(r['latest']) or ''}" for r in rows]
     # UNION ALL keeps the order of its parts: the first two are the ledger's.
     assert [t for t, _ in _FINGERPRINT_PARTS[:2]] == ["contribution", "contribution_confirmation"]
-    attributes = [
-        text
-        for (table, column), text in zip(_FINGERPRINT_PARTS, texts, strict=True)
-        if table in _ATTRIBUTE_TABLES and column == "updated_at"
-    ]
+
+    def marks_of(tables: set[str]) -> str:
+        return "|".join(
+            text
+            for (table, column), text in zip(_FINGERPRINT_PARTS, texts, strict=True)
+            if table in tables and column == "updated_at"
+        )
+
     return _State(
         fingerprint="|".join(texts),
         reference="|".join(texts[2:]),
         entry_mark=_s(rows[0]["latest"]) or "",
         confirmation_mark=_s(rows[1]["latest"]) or "",
-        attributes="|".join(attributes),
+        attributes=marks_of(_ATTRIBUTE_TABLES),
+        money=marks_of(_MONEY_TABLES),
     )
 
 
@@ -200,12 +215,15 @@ class _Freshness:
             self._entries_only[entry_mark] = not rows
         return self._entries_only[entry_mark]
 
-    async def holds(self, payload: _Payload, period: Period) -> bool:
+    async def holds(self, payload: _Payload, period: Period, *, ledger_side: bool = False) -> bool:
+        """Whether the stored figures hold for `period`; `ledger_side`: their tables but the
+        need tables (compared with the reference this was made with: the ledger side's)."""
         stored = payload.figures.period
         if (stored.start, stored.end) != (period.start, period.end):
             return False  # a running period stored up to another day
+        reference = payload.ledger_side if ledger_side else payload.reference
         return await self.unchanged(
-            period, payload.reference, payload.entry_mark, payload.confirmation_mark
+            period, reference, payload.entry_mark, payload.confirmation_mark
         )
 
     async def unchanged(

@@ -29,6 +29,7 @@ from registry.metrics.loading import Scope, _date, _dt, _raw, _u
 from registry.metrics.month_facts import (
     _covering,
     figures_from_months,
+    ledger_attributes,
     month_facts,
     recent_reference_inputs,
     reference_inputs,
@@ -222,6 +223,8 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
         _networks(ambito_id, periods, stored, freshness, state, today),
     )
     figured_at = utcnow()
+    # Every stored period holds at the state's marks, so all share its ledger side.
+    ledger_side = await ledger_side_reference(ambito_id, state)
     written = 0
     for granularity, group in periods.items():
         for period in group:
@@ -246,6 +249,7 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
                 network_reference=net_marks[0],
                 network_entry_mark=net_marks[1],
                 network_confirmation_mark=net_marks[2],
+                ledger_side=ledger_side,
             )
             await _store_snapshot(ambito_id, granularity, period, now, payload)
             written += 1
@@ -279,6 +283,8 @@ async def figures_in_workers(
     span: Period,
     periods: Sequence[Period],
     now: datetime,
+    *,
+    need_side: bool = False,
 ) -> list[Figures]:
     """The figures of each period (figures_from_months), in two worker processes when there
     are several periods: every month's facts are counted in its month, its quarter and its
@@ -298,7 +304,14 @@ async def figures_in_workers(
     computed = await asyncio.gather(
         *(
             in_worker_process(
-                figures_from_months, reference, need_rows, payloads(half), span, half, now
+                figures_from_months,
+                reference,
+                need_rows,
+                payloads(half),
+                span,
+                half,
+                now,
+                need_side,
             )
             for half in parts
         )
@@ -380,11 +393,16 @@ async def figures_of(
     "snapshot" when no figure was computed live."""
     # One read of the data marks serves the snapshots' freshness and the months' facts.
     state = await _state(ambito_id)
-    found = {} if live else await _fresh(ambito_id, wanted, state)
+    found, outdated = ({}, {}) if live else await _fresh(ambito_id, wanted, state)
     computed: dict[str, Figures] = (
         {} if live else _recently_computed(ambito_id, wanted, state, full)
     )
     missing = [p for p in wanted if p.key not in found and p.key not in computed]
+    # Periods whose snapshot holds but for the need tables (a need recorded, a match
+    # accepted, a resource confirmed): only those tables are computed again.
+    ledger_kept = await _ledger_side_kept(
+        ambito_id, [p for p in missing if p.key in outdated], outdated, state
+    )
     if missing:
         # The months' facts from their store where they still hold (a period that is not a
         # calendar one, or a year after one new entry, reads the ledger for no month or one).
@@ -397,10 +415,20 @@ async def figures_of(
         # Each period reads only its months' facts: a 36-month series is one pass, not 36.
         # In worker processes: pure Python that a thread would run holding the GIL, which the
         # event loop then waits for at every switch (registry/offload.py).
-        results = await figures_in_workers(
-            catalogue.pack_inputs(inputs), need_rows, months, cover, missing, now
+        packed = catalogue.pack_inputs(inputs)
+        whole = [p for p in missing if p.key not in ledger_kept]
+        parts = [p for p in missing if p.key in ledger_kept]
+        whole_figures, need_sides = await asyncio.gather(
+            figures_in_workers(packed, need_rows, months, cover, whole, now),
+            figures_in_workers(packed, need_rows, months, cover, parts, now, need_side=True),
         )
-        for period, fig in zip(missing, results, strict=True):
+        results = {p.key: f for p, f in zip(whole, whole_figures, strict=True)}
+        for p, need_side in zip(parts, need_sides, strict=True):
+            kept = ledger_kept[p.key]
+            tables = {**kept.tables, **need_side.tables}
+            results[p.key] = Figures(p, now, tables, kept.money, list(kept.notes))
+        for period in missing:
+            fig = results[period.key]
             computed[period.key] = fig
             if not live:
                 _COMPUTED.put(_computed_key(ambito_id, period, state, full), fig)
@@ -432,19 +460,40 @@ def _recently_computed(
 
 async def fresh_figures(ambito_id: uuid.UUID, wanted: Sequence[Period]) -> dict[str, Figures]:
     """The stored figures of the wanted calendar periods that still hold, by period key."""
-    found = await _fresh(ambito_id, wanted, await _state(ambito_id))
+    found, _ = await _fresh(ambito_id, wanted, await _state(ambito_id))
     return {key: fig for key, (fig, _) in found.items()}
+
+
+async def ledger_side_reference(ambito_id: uuid.UUID, state: _State) -> str:
+    """What the tables that do not read the needs depend on besides the ledger: the
+    attributes the ledger's facts take from other tables (as their digest) and the marks of
+    the funded interventions and the value rates."""
+    return f"{(await ledger_attributes(ambito_id, state)).digest}|{state.money}"
+
+
+async def _ledger_side_kept(
+    ambito_id: uuid.UUID, periods: Sequence[Period], stored: dict[str, _Payload], state: _State
+) -> dict[str, Figures]:
+    """The stored figures of the periods whose tables but the need tables still hold."""
+    if not periods:
+        return {}
+    freshness = _Freshness(ambito_id, state, await ledger_side_reference(ambito_id, state))
+    return {
+        p.key: stored[p.key].figures
+        for p in periods
+        if await freshness.holds(stored[p.key], p, ledger_side=True)
+    }
 
 
 async def _fresh(
     ambito_id: uuid.UUID, wanted: Sequence[Period], state: _State
-) -> dict[str, tuple[Figures, str]]:
+) -> tuple[dict[str, tuple[Figures, str]], dict[str, _Payload]]:
     """fresh_figures with each snapshot's identity: the ambito, the period, the version, when
     it was written and the data marks it was computed at (the same identity, the same
-    figures)."""
+    figures); and the current version's snapshots of the others, by period key."""
     calendar = [p for p in wanted if calendar_key(p.start, p.end, p.end) == p.key]
     if not calendar:
-        return {}
+        return {}, {}
     rows = await MetricsSnapshot.select(
         MetricsSnapshot.granularity,
         MetricsSnapshot.period_key,
@@ -458,6 +507,7 @@ async def _fresh(
     by_key = {(r["granularity"], r["period_key"]): r for r in rows}
     freshness = _Freshness(ambito_id, state)
     found: dict[str, tuple[Figures, str]] = {}
+    outdated: dict[str, _Payload] = {}
     for p in calendar:
         row = by_key.get((_granularity_of(p.key), p.key))
         if row is None or row["version"] != SNAPSHOT_VERSION:
@@ -481,4 +531,6 @@ async def _fresh(
                 )
             )
             found[p.key] = (payload.figures, stamp)
-    return found
+        else:
+            outdated[p.key] = payload
+    return found, outdated
