@@ -39,10 +39,12 @@ from registry.metrics.compute import (
     public_cents,
 )
 from registry.metrics.coverage import (
+    MatchedHours,
     _coverage_tables,
     _freshness_table,
     _time_to_match_table,
     _use_table,
+    matched_hours,
 )
 from registry.metrics.periods import month_end
 from registry.metrics.rates import Rate, level_of, pick_rate
@@ -143,28 +145,33 @@ NEED_TABLES = ("need_coverage", "need_coverage_by_comune", "use", "time_to_match
 
 
 def need_tables(
-    inputs: Inputs, period: Period, hours: Sequence[HoursFact], now: datetime
+    inputs: Inputs, period: Period, matched: MatchedHours, now: datetime
 ) -> dict[str, Table]:
-    """The NEED_TABLES of one period; `hours`: the period's hours facts."""
+    """The NEED_TABLES of one period; `matched`: the period's hours given through matches."""
     by_area, by_comune = _coverage_tables(inputs, period)
     return {
         "need_coverage": by_area,
         "need_coverage_by_comune": by_comune,
-        "use": _use_table(inputs, period, hours, period.months()),
+        "use": _use_table(inputs, period, matched),
         "time_to_match": _time_to_match_table(inputs, period),
         "freshness": _freshness_table(inputs, now),
     }
 
 
 def need_tables_by_period(
-    inputs: Inputs, periods: Sequence[Period], now: datetime
+    inputs: Inputs,
+    periods: Sequence[Period],
+    matched: Mapping[str, MatchedHours],
+    now: datetime,
 ) -> list[dict[str, Table]]:
-    """need_tables of several periods from one month-grouped load covering them all."""
+    """need_tables of several periods from the needs, the resources used for plans over
+    them all and the hours given through matches by month (`matched`): no ledger fact."""
     index = month_index(inputs)
     out = []
     for p in periods:
         sliced = slice_inputs(inputs, index, p)
-        out.append(need_tables(sliced, p, sliced.hours, now))
+        period_matched = sum((matched.get(m, MatchedHours()) for m in p.months()), MatchedHours())
+        out.append(need_tables(sliced, p, period_matched, now))
     return out
 
 
@@ -389,7 +396,7 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
     )
     tables["by_unit"] = _unit_table(by_unit)
     tables["public_by_fund_source"] = _public_table(public_by_source)
-    tables.update(need_tables(inputs, period, hours, now))
+    tables.update(need_tables(inputs, period, matched_hours(hours), now))
     notes = [
         "Contano solo le voci verificate (QR o conferma); le ore autodichiarate non verificate "
         "sono indicate a parte e non entrano in nessun totale.",

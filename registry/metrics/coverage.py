@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from registry import italian
 from registry.metrics.compute import (
@@ -122,22 +123,39 @@ def _coverage_tables(inputs: Inputs, period: Period) -> tuple[Table, Table]:
     )
 
 
-def _use_table(
-    inputs: Inputs, period: Period, hours: Sequence[HoursFact], months: set[str]
-) -> Table:
+class MatchedHours(NamedTuple):
+    """The verified hours given through matches: on resources measured in hours, and on the
+    others (places, trips, room-hours), apart. Sums of whole minutes: the same in any order,
+    so a period's are its months' added up."""
+
+    minutes: int = 0
+    entries: int = 0
+    other_minutes: int = 0
+    other_entries: int = 0
+
+    def __add__(self, other: tuple[int, ...]) -> MatchedHours:  # type: ignore[override]
+        return MatchedHours(*(a + b for a, b in zip(self, other, strict=True)))
+
+
+def matched_hours(hours: Iterable[HoursFact]) -> MatchedHours:
     # Like with like: offered hours come from resources measured in hours, so only the
     # matched hours on those resources are compared with them; hours logged on resources
     # measured in places, trips or room-hours are shown apart, never added in.
-    matched_minutes = matched_entries = other_minutes = other_entries = 0
+    minutes = entries = other_minutes = other_entries = 0
     for f in hours:
         if not (f.verified and f.via_match):
             continue
         if f.resource_unit == TIME_UNIT:
-            matched_minutes += f.minutes
-            matched_entries += f.entries
+            minutes += f.minutes
+            entries += f.entries
         else:
             other_minutes += f.minutes
             other_entries += f.entries
+    return MatchedHours(minutes, entries, other_minutes, other_entries)
+
+
+def _use_table(inputs: Inputs, period: Period, matched: MatchedHours) -> Table:
+    matched_minutes, matched_entries, other_minutes, other_entries = matched
     offered = sum(offered_minutes(r, period) for r in inputs.offered)
     plans_of: dict[str, set[str]] = defaultdict(set)
     for use in inputs.resource_plans:

@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import hashlib
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from registry.common import now as utcnow
 from registry.db import unit_of_work
 from registry.metrics import catalogue, compute
 from registry.metrics.compute import Figures, Inputs, Period
+from registry.metrics.coverage import MatchedHours, matched_hours
 from registry.metrics.kept import Kept
 from registry.metrics.loading import (
     ALL_WRITTEN,
@@ -58,6 +60,9 @@ class LedgerMonth:
     presence: list[compute.PresencePlace] = field(default_factory=list)
     # (need, resource, plan, month) of the verified plan-linked entries (load_uses).
     uses: list[tuple[str | None, str | None, str, str]] = field(default_factory=list)
+    # The month and its hours given through matches (set when decoded).
+    key: str = ""
+    matched: MatchedHours = field(default_factory=MatchedHours)
 
 
 _S = str | None
@@ -81,7 +86,9 @@ def encode_month(month: str, facts: LedgerMonth) -> str:
 
 def decode_month(raw: str | bytes) -> LedgerMonth:
     rows = msgspec.json.decode(raw, type=_MonthRows)
-    return LedgerMonth(rows.hours, rows.quantities, rows.presence, rows.uses)
+    return LedgerMonth(
+        rows.hours, rows.quantities, rows.presence, rows.uses, rows.month, matched_hours(rows.hours)
+    )
 
 
 _EVER = Period("ever", date(1, 1, 1), date(9999, 12, 31))
@@ -230,7 +237,7 @@ async def reference_inputs(
 
 def figures_from_months(
     reference: bytes,
-    need_rows: NeedRows | None,
+    need_rows: bytes | None,
     months: Sequence[str],
     span: Period,
     periods: Sequence[Period],
@@ -238,7 +245,8 @@ def figures_from_months(
     need_side: bool = False,
 ) -> list[Figures]:
     """The figures of each period from the packed reference inputs (reference_inputs), the
-    needs as read and the stored form of the months' facts, for a worker process: a month of
+    needs as read (packed too: pickling their times took longer than the need tables) and
+    the stored form of the months' facts, for a worker process: a month of
     a large ledger is tens of thousands of facts, decoded here rather than on the event loop
     and packed again, and the needs' facts are made here from the months' uses.
 
@@ -246,20 +254,25 @@ def figures_from_months(
     whose other tables hold in their snapshot (snapshots.figures_of merges them)."""
     inputs = msgspec.msgpack.decode(reference, type=Inputs)
     uses = []
+    matched: dict[str, MatchedHours] = defaultdict(MatchedHours)
     for raw in months:
         month = _decoded_in_worker(raw)
+        uses.extend(month.uses)
+        if need_side:
+            # The need tables read the hours given through matches, summed by month.
+            matched[month.key] += month.matched
+            continue
         inputs.hours.extend(month.hours)
         inputs.quantities.extend(month.quantities)
         inputs.presence.extend(month.presence)
-        uses.extend(month.uses)
     if need_rows is not None:
-        inputs.needs, inputs.resource_plans = needs_from(need_rows, span, uses)
+        rows = msgspec.msgpack.decode(need_rows, type=NeedRows)
+        inputs.needs, inputs.resource_plans = needs_from(rows, span, uses)
     if need_side:
+        tables = catalogue.need_tables_by_period(inputs, periods, matched, now)
         return [
-            Figures(period=p, as_of=now, tables=tables, money={})
-            for p, tables in zip(
-                periods, catalogue.need_tables_by_period(inputs, periods, now), strict=True
-            )
+            Figures(period=p, as_of=now, tables=t, money={})
+            for p, t in zip(periods, tables, strict=True)
         ]
     return catalogue.figures_by_period(inputs, periods, now)
 

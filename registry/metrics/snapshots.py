@@ -296,6 +296,7 @@ async def figures_in_workers(
         lighter = min(halves, key=lambda h: sum(len(p.months()) for p in h))
         lighter.append(period)
     parts = [half for half in halves if half]
+    needs = None if need_rows is None else msgspec.msgpack.encode(need_rows)
 
     def payloads(half: list[Period]) -> list[str]:
         keys = sorted(set().union(*(p.months() for p in half)))
@@ -306,7 +307,7 @@ async def figures_in_workers(
             in_worker_process(
                 figures_from_months,
                 reference,
-                need_rows,
+                needs,
                 payloads(half),
                 span,
                 half,
