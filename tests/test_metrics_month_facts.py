@@ -20,7 +20,14 @@ from registry.interventions.tables import FundedIntervention
 from registry.metrics import catalogue, compute, service, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope
-from registry.metrics.month_facts import LedgerMonth, decode_month, encode_month, month_facts
+from registry.metrics.month_facts import (
+    LedgerMonth,
+    Unsent,
+    decode_month,
+    encode_month,
+    figures_from_months,
+    month_facts,
+)
 from registry.metrics.reference_loading import load_inputs
 from registry.metrics.snapshot_store import _state
 from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot
@@ -422,3 +429,39 @@ async def test_filtered_answers_after_a_need_edit_equal_the_live_ones(tenant: Te
         assert msgspec.to_builtins(fast.tables) == msgspec.to_builtins(live.tables), scope
         assert fast.suppression == live.suppression, scope
         assert fast.headline == live.headline, scope
+
+
+def test_a_worker_process_answers_unsent_for_months_it_has_not_decoded() -> None:
+    # Stored months travel to a worker process by their identity alone once it has decoded
+    # them (a year of a large ledger is tens of MB of text); one it does not hold is asked
+    # for again, never guessed.
+    facts = LedgerMonth(
+        hours=[
+            compute.HoursFact(
+                "2025-03",
+                "association",
+                "third_sector",
+                "001",
+                "anziani",
+                "x",
+                True,
+                True,
+                90,
+                2,
+                resource_unit="hours",
+            ),
+        ]
+    )
+    text = encode_month("2025-03", facts)
+    identity = f"{uuid.uuid4()}/2025-03"
+    reference = catalogue.pack_inputs(compute.Inputs())
+    march = Period("2025-03", date(2025, 3, 1), date(2025, 3, 31))
+
+    def figures(months: list[tuple[str | None, str | None]]) -> object:
+        return figures_from_months(reference, None, months, march, [march], NOW)
+
+    assert figures([(identity, None)]) == Unsent([identity])
+    (sent,) = figures([(identity, text)])  # type: ignore[misc]
+    (again,) = figures([(identity, None)])  # type: ignore[misc]
+    assert sent.tables["totals"].rows[0].data["entries"] == 2
+    assert _shape(again) == _shape(sent)

@@ -22,7 +22,8 @@ class Kept(Generic[K, V]):
         seconds: float | None = None,
         weigh: Callable[[K], int] = lambda key: 1,
     ) -> None:
-        """At most `limit` entries, or `limit` of their keys' weight by `weigh`."""
+        """At most `limit` entries, or `limit` of their weight (their keys' by `weigh`, or as
+        given to `put`)."""
         self._limit = limit
         self._seconds = seconds
         self._weigh = weigh
@@ -37,8 +38,10 @@ class Kept(Generic[K, V]):
             return None
         return found[1]
 
-    def put(self, key: K, value: V) -> V:
-        weight = self._weigh(key)
+    def put(self, key: K, value: V, weight: int | None = None) -> V:
+        """Keep `value`; `weight`: its own, instead of its key's by `weigh`."""
+        if weight is None:
+            weight = self._weigh(key)
         if key not in self._values:
             if self._weight + weight > self._limit:
                 self._values.clear()

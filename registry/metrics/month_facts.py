@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -89,6 +89,19 @@ def decode_month(raw: str | bytes) -> LedgerMonth:
     return LedgerMonth(
         rows.hours, rows.quantities, rows.presence, rows.uses, rows.month, matched_hours(rows.hours)
     )
+
+
+class MonthPayload(NamedTuple):
+    """A month's facts in their stored form, with the identity of the stored row they were
+    read from (None when read from the ledger now): the same identity, the same text."""
+
+    text: str
+    identity: str | None = None
+
+
+def _identity(ambito_id: uuid.UUID, row: dict[str, Any]) -> str:
+    parts = (row["reference"], row["entry_mark"], row["confirmation_mark"], row["computed_at"])
+    return "/".join(map(str, (ambito_id, row["month"], SNAPSHOT_VERSION, *parts)))
 
 
 _EVER = Period("ever", date(1, 1, 1), date(9999, 12, 31))
@@ -235,28 +248,40 @@ async def reference_inputs(
     return inputs, need_rows
 
 
+class Unsent(NamedTuple):
+    """A worker process's answer when it does not hold months sent by their identity alone."""
+
+    identities: list[str]
+
+
 def figures_from_months(
     reference: bytes,
     need_rows: bytes | None,
-    months: Sequence[str],
+    months: Sequence[tuple[str | None, str | None]],
     span: Period,
     periods: Sequence[Period],
     now: datetime,
     need_side: bool = False,
-) -> list[Figures]:
+) -> list[Figures] | Unsent:
     """The figures of each period from the packed reference inputs (reference_inputs), the
     needs as read (packed too: pickling their times took longer than the need tables) and
-    the stored form of the months' facts, for a worker process: a month of
-    a large ledger is tens of thousands of facts, decoded here rather than on the event loop
-    and packed again, and the needs' facts are made here from the months' uses.
+    the months' facts, for a worker process: a month of a large ledger is tens of thousands
+    of facts, decoded here rather than on the event loop and packed again, and the needs'
+    facts are made here from the months' uses.
 
+    `months`: (identity, stored form) of each; a stored month this process decoded before
+    may come by its identity alone (its text None), else the answer is Unsent.
     `need_side`: only the tables that read the needs (catalogue.NEED_TABLES), for periods
     whose other tables hold in their snapshot (snapshots.figures_of merges them)."""
+    decoded = [_decoded_in_worker(identity, text) for identity, text in months]
+    unsent = [i for (i, _), month in zip(months, decoded, strict=True) if month is None and i]
+    if unsent:
+        return Unsent(unsent)
     inputs = msgspec.msgpack.decode(reference, type=Inputs)
     uses = []
     matched: dict[str, MatchedHours] = defaultdict(MatchedHours)
-    for raw in months:
-        month = _decoded_in_worker(raw)
+    for month in decoded:
+        assert month is not None
         uses.extend(month.uses)
         if need_side:
             # The need tables read the hours given through matches, summed by month.
@@ -277,17 +302,22 @@ def figures_from_months(
     return catalogue.figures_by_period(inputs, periods, now)
 
 
-# The months a worker process decoded lately, by their stored form itself (the same text,
-# the same facts: a dictionary lookup compares the texts, so no two months can be confused).
-# A stored month is sent again by every request whose period covers it, until the ledger
-# changes in that month: decoding a year of a large ledger took 0.14 s of each request.
+# The months a worker process decoded lately, by the identity of their stored row, or by
+# their text itself when read from the ledger (the same text, the same facts: a dictionary
+# lookup compares the texts). A stored month is needed again by every request whose period
+# covers it, until the ledger changes in that month: decoding a year of a large ledger took
+# 0.14 s of each request, and sending its text to the process 0.1 s (a year is tens of MB).
 # At most 100 MB of texts (each process has its own).
-_DECODED: Kept[str, LedgerMonth] = Kept(100_000_000, weigh=len)
+_DECODED: Kept[str, LedgerMonth] = Kept(100_000_000)
 
 
-def _decoded_in_worker(raw: str) -> LedgerMonth:
-    found = _DECODED.get(raw)
-    return found if found is not None else _DECODED.put(raw, decode_month(raw))
+def _decoded_in_worker(identity: str | None, text: str | None) -> LedgerMonth | None:
+    key = identity or text
+    assert key is not None
+    found = _DECODED.get(key)
+    if found is not None or text is None:
+        return found
+    return _DECODED.put(key, decode_month(text), weight=len(text))
 
 
 # --- the month facts' store (the snapshot job writes them) ------------------------------
@@ -312,7 +342,7 @@ def _runs(months: Sequence[Period], missing: set[str]) -> list[Period]:
 
 async def month_facts(
     ambito_id: uuid.UUID, span: Period, state: _State, *, live: bool, store: bool = False
-) -> dict[str, list[str]]:
+) -> dict[str, list[MonthPayload]]:
     """The ledger facts of each month of `span` in their stored form (encode_month), by
     month: one payload or more (a month's facts are the concatenation of its payloads):
     - from metrics_month_facts when stored at marks that still hold (and not `live`);
@@ -322,7 +352,7 @@ async def month_facts(
     - the others read from the ledger (and stored when `store`: only the snapshot job writes
       them, a request never does), up to the entry mark they are stored with."""
     months = compute.buckets(span.start, span.end, "month")
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[MonthPayload]] = {}
     # The months to complete with the entries written since a mark, by mark.
     grown: dict[str, set[str]] = {}
     attributes = None if live else await ledger_attributes(ambito_id, state)
@@ -333,6 +363,7 @@ async def month_facts(
             MetricsMonthFacts.reference,
             MetricsMonthFacts.entry_mark,
             MetricsMonthFacts.confirmation_mark,
+            MetricsMonthFacts.computed_at,
             MetricsMonthFacts.payload,
         ).where(
             (MetricsMonthFacts.ambito == ambito_id)
@@ -347,10 +378,11 @@ async def month_facts(
             if m.start.day != 1 or _date(r["period_end"]) != m.end:
                 continue
             marks = (r["reference"], r["entry_mark"], r["confirmation_mark"])
+            stored = MonthPayload(r["payload"], _identity(ambito_id, r))
             if await freshness.unchanged(m, *marks):
-                found[m.key] = [r["payload"]]
+                found[m.key] = [stored]
             elif not store and await freshness.only_new_entries(*marks):
-                found[m.key] = [r["payload"]]
+                found[m.key] = [stored]
                 grown.setdefault(r["entry_mark"], set()).add(m.key)
     missing = {m.key for m in months} - set(found)
     reads: list[tuple[Period, Written]] = [
@@ -367,7 +399,7 @@ async def month_facts(
         loaded = await load_ledger_months(ambito_id, run, served, written)
         for m in compute.buckets(run.start, run.end, "month"):
             payload = encode_month(m.key, loaded[m.key])
-            found.setdefault(m.key, []).append(payload)
+            found.setdefault(m.key, []).append(MonthPayload(payload))
             if store:
                 assert attributes is not None  # the job never reads live
                 await _store_facts(ambito_id, m, state, attributes.digest, payload)

@@ -27,6 +27,8 @@ from registry.metrics.compute import Figures, Period
 from registry.metrics.kept import Kept
 from registry.metrics.loading import Scope, _date, _dt, _raw, _u
 from registry.metrics.month_facts import (
+    MonthPayload,
+    Unsent,
     _covering,
     figures_from_months,
     ledger_attributes,
@@ -279,7 +281,7 @@ async def _stale_figures(
 async def figures_in_workers(
     reference: bytes,
     need_rows: NeedRows | None,
-    months: dict[str, list[str]],
+    months: dict[str, list[MonthPayload]],
     span: Period,
     periods: Sequence[Period],
     now: datetime,
@@ -298,28 +300,29 @@ async def figures_in_workers(
     parts = [half for half in halves if half]
     needs = None if need_rows is None else msgspec.msgpack.encode(need_rows)
 
-    def payloads(half: list[Period]) -> list[str]:
+    def payloads(half: list[Period], texts: bool) -> list[tuple[str | None, str | None]]:
+        """The half's months: the stored ones by their identity alone unless `texts`."""
         keys = sorted(set().union(*(p.months() for p in half)))
-        return [payload for key in keys for payload in months[key]]
+        return [
+            (m.identity, m.text if texts or m.identity is None else None)
+            for key in keys
+            for m in months[key]
+        ]
 
-    computed = await asyncio.gather(
-        *(
-            in_worker_process(
-                figures_from_months,
-                reference,
-                needs,
-                payloads(half),
-                span,
-                half,
-                now,
-                need_side,
-            )
-            for half in parts
-        )
-    )
+    async def computed(half: list[Period]) -> list[Figures]:
+        args = (reference, needs, payloads(half, False), span, half, now, need_side)
+        result = await in_worker_process(figures_from_months, *args)
+        if isinstance(result, Unsent):
+            # A process that has not seen these months (or has forgotten them).
+            args = (reference, needs, payloads(half, True), span, half, now, need_side)
+            result = await in_worker_process(figures_from_months, *args)
+        assert not isinstance(result, Unsent)
+        return result
+
+    results = await asyncio.gather(*(computed(half) for half in parts))
     by_key = {
         p.key: f
-        for half, part in zip(parts, computed, strict=True)
+        for half, part in zip(parts, results, strict=True)
         for p, f in zip(half, part, strict=True)
     }
     return [by_key[p.key] for p in periods]
