@@ -465,3 +465,32 @@ def test_a_worker_process_answers_unsent_for_months_it_has_not_decoded() -> None
     (again,) = figures([(identity, None)])  # type: ignore[misc]
     assert sent.tables["totals"].rows[0].data["entries"] == 2
     assert _shape(again) == _shape(sent)
+
+
+async def test_kept_reference_data_is_read_again_when_its_own_tables_change(
+    tenant: Tenant,
+) -> None:
+    # The needs and the rest of the reference data are kept apart: a need recorded reads
+    # the needs again, a resource confirmed the resources (the freshness counts it).
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(13))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
+
+    async def answer(live: bool) -> Figures:
+        (fig,), _, _ = await snapshots.figures_of(
+            tenant.ambito_id, [period], period, NOW, live=live
+        )
+        return fig
+
+    before = await answer(False)
+    await _record_need(tenant, scenario.plan_ids[0])
+    after_need = await answer(False)
+    assert _needs(after_need) == _needs(before) + 1
+    await Resource.update(
+        {Resource.confirmed_at: NOW, Resource.updated_at: datetime.now(UTC)}
+    ).where(Resource.ambito == tenant.ambito_id)
+    confirmed = await answer(False)
+    fresh = confirmed.tables["freshness"].rows[0].data
+    assert fresh["confirmed_last_90_days"] == fresh["resources"] != 0
+    assert _shape(confirmed) == _shape(await answer(True))

@@ -186,14 +186,17 @@ async def load_ledger_months(
     return months
 
 
-# The reference inputs recently read, by ambito and the reference data's marks
-# (_State.reference: every table but the ledger, its count and latest change): a change of
-# any of them is a new key. Served for 5 minutes at most (tables the marks do not cover, such
-# as the link of a volunteer user to a holder, are then read again). A dashboard's filtered
-# requests of one ambito read the same needs, resources and interventions again and again
-# (0.3-0.5 s at 8,000 needs), and so would the first of them after the snapshot job (which
-# leaves its own read here). A ledger write changes no mark.
-_REFERENCE: Kept[tuple[uuid.UUID, str], tuple[Inputs, NeedRows]] = Kept(64, seconds=300.0)
+# The reference inputs recently read, by ambito and the reference data's marks: the needs as
+# read by every mark of the reference data (_State.reference: every table but the ledger, its
+# count and latest change), the rest by all but those of the needs and matches
+# (_State.besides_needs), so a need recorded reads only the needs again. Served for 5 minutes
+# at most (tables the marks do not cover, such as the link of a volunteer user to a holder,
+# are then read again). A dashboard's filtered requests of one ambito read the same needs,
+# resources and interventions again and again (0.3-0.5 s at 8,000 needs), and so would the
+# first of them after the snapshot job (which leaves its own read here). A ledger write
+# changes no mark.
+_BESIDES_NEEDS: Kept[tuple[uuid.UUID, str], Inputs] = Kept(64, seconds=300.0)
+_NEED_ROWS: Kept[tuple[uuid.UUID, str], NeedRows] = Kept(64, seconds=300.0)
 
 
 def remember_reference(
@@ -202,20 +205,25 @@ def remember_reference(
     """Keep a full read of reference_inputs made at `state`'s marks for the next requests."""
     inputs, need_rows = read
     if need_rows is not None:
-        _REFERENCE.put((ambito_id, state.reference), (inputs, need_rows))
+        _BESIDES_NEEDS.put((ambito_id, state.besides_needs), inputs)
+        _NEED_ROWS.put((ambito_id, state.reference), need_rows)
 
 
 async def recent_reference_inputs(
     ambito_id: uuid.UUID, state: _State, *, full: bool = True
 ) -> tuple[Inputs, NeedRows | None]:
-    """reference_inputs, from a recent read at the same reference marks when there is one
-    (callers never change what they get)."""
-    found = _REFERENCE.get((ambito_id, state.reference))
-    if found is not None:
-        inputs, need_rows = found
-    else:
-        read = inputs, need_rows = await reference_inputs(ambito_id)
-        remember_reference(ambito_id, state, read)
+    """reference_inputs, from recent reads at the same marks where there are (callers never
+    change what they get)."""
+    inputs = _BESIDES_NEEDS.get((ambito_id, state.besides_needs))
+    need_rows = _NEED_ROWS.get((ambito_id, state.reference))
+    if inputs is None and need_rows is None:
+        inputs, need_rows = await reference_inputs(ambito_id)
+    elif inputs is None:
+        inputs = await _inputs_besides_needs(ambito_id, full=True)
+    elif need_rows is None:
+        need_rows = await load_need_rows(ambito_id, Scope())
+    assert need_rows is not None
+    remember_reference(ambito_id, state, (inputs, need_rows))
     if full:
         return inputs, need_rows
     return dataclasses.replace(inputs, offered=[], resources=[]), None
@@ -228,24 +236,35 @@ async def reference_inputs(
     (resources, every intervention, rates: small tables) read now, and the needs as read
     (when `full`). figures_from_months adds the facts and makes the needs', in the worker
     process; each period takes the interventions that overlap it."""
+    if not full:
+        return await _inputs_besides_needs(ambito_id, full=False), None
+    inputs, need_rows = await asyncio.gather(
+        _inputs_besides_needs(ambito_id, full=True), load_need_rows(ambito_id, Scope())
+    )
+    return inputs, need_rows
+
+
+async def _inputs_besides_needs(ambito_id: uuid.UUID, *, full: bool) -> Inputs:
     # Small reads, together: each is a trip to a database connection's thread.
-    (rates, levels), interventions, aliases = await asyncio.gather(
+    (rates, levels), interventions, aliases, resources = await asyncio.gather(
         stored_rates(ambito_id),
         load_interventions(ambito_id, _EVER, Scope()),
         load_person_aliases(ambito_id),
+        load_resources(ambito_id, Scope()) if full else _nothing(),
     )
-    inputs = Inputs(
+    offered, states = resources or ([], [])
+    return Inputs(
         interventions=interventions,
         person_of_holder=aliases,
         rates=effective_rates(rates),
         category_levels=levels,
+        offered=offered,
+        resources=states,
     )
-    if not full:
-        return inputs, None
-    (inputs.offered, inputs.resources), need_rows = await asyncio.gather(
-        load_resources(ambito_id, Scope()), load_need_rows(ambito_id, Scope())
-    )
-    return inputs, need_rows
+
+
+async def _nothing() -> None:
+    return None
 
 
 class Unsent(NamedTuple):

@@ -107,6 +107,8 @@ _ATTRIBUTE_TABLES = {"holder", "care_plan", "community_activity", "resource", "f
 # The other reference tables that the contribution tables read: public spending and the
 # paid hours (every field of the funded interventions), and the value rates.
 _MONEY_TABLES = {"funded_intervention", "metrics_value_rate", "metrics_task_level"}
+# The tables that a need recorded or a match accepted writes to.
+_NEED_TABLES = {"plan_need", "resource_match"}
 
 
 class _State(msgspec.Struct, frozen=True):
@@ -118,6 +120,8 @@ class _State(msgspec.Struct, frozen=True):
     attributes: str = ""
     # The marks of _MONEY_TABLES alone.
     money: str = ""
+    # The reference marks but those of the needs and matches (_NEED_TABLES).
+    besides_needs: str = ""
 
 
 async def data_fingerprint(ambito_id: uuid.UUID) -> str:
@@ -155,6 +159,11 @@ async def _state(ambito_id: uuid.UUID) -> _State:
         confirmation_mark=_s(rows[1]["latest"]) or "",
         attributes=marks_of(_ATTRIBUTE_TABLES),
         money=marks_of(_MONEY_TABLES),
+        besides_needs="|".join(
+            text
+            for (table, _), text in zip(_FINGERPRINT_PARTS[2:], texts[2:], strict=True)
+            if table not in _NEED_TABLES
+        ),
     )
 
 
