@@ -494,3 +494,34 @@ async def test_kept_reference_data_is_read_again_when_its_own_tables_change(
     fresh = confirmed.tables["freshness"].rows[0].data
     assert fresh["confirmed_last_90_days"] == fresh["resources"] != 0
     assert _shape(confirmed) == _shape(await answer(True))
+
+
+async def test_the_job_after_a_need_edit_recomputes_only_the_need_tables(tenant: Tenant) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(14))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    march = Period("2025-03", date(2025, 3, 1), date(2025, 3, 31))
+    before = await _alone(tenant, march)
+    entries = before.tables["totals"].rows[0].data["entries"]
+    await _add_to_stored_entries(tenant, "2025-03", 1000)
+
+    async def stored_march() -> Figures:
+        return (await snapshots.fresh_figures(tenant.ambito_id, [march]))["2025-03"]
+
+    # A need of March recorded: the job keeps March's ledger tables (tampered) and computes
+    # its need tables again; the stored snapshot then holds as a whole.
+    await _record_need(tenant, scenario.plan_ids[0])
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    kept = await stored_march()
+    definition = await _alone(tenant, march)
+    assert kept.tables["totals"].rows[0].data["entries"] == entries + 1000  # type: ignore[operator]
+    assert _needs(kept) == _needs(definition) == _needs(before) + 1
+    for name in catalogue.NEED_TABLES:
+        assert _shape(kept)["tables"][name] == _shape(definition)["tables"][name], name
+
+    # The funded interventions edited: every table of March is computed again.
+    await FundedIntervention.update({FundedIntervention.updated_at: datetime.now(UTC)}).where(
+        FundedIntervention.ambito == tenant.ambito_id
+    )
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    assert _shape(await stored_march()) == _shape(await _alone(tenant, march))

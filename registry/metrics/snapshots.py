@@ -23,7 +23,7 @@ from registry import italian
 from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
 from registry.metrics import catalogue, compute, coverage
-from registry.metrics.compute import Figures, Period
+from registry.metrics.compute import Figures, Inputs, Period
 from registry.metrics.kept import Kept
 from registry.metrics.loading import Scope, _date, _dt, _raw, _u
 from registry.metrics.month_facts import (
@@ -208,25 +208,35 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
     }
     stored = await _stored(ambito_id)
     freshness = _Freshness(ambito_id, state)
+    ledger = _Freshness(ambito_id, state, await ledger_side_reference(ambito_id, state))
     kept: dict[tuple[str, str], _Payload] = {}
+    # Stale periods whose tables but the need tables hold (a need recorded, a match accepted).
+    ledger_kept: dict[str, _Payload] = {}
     stale: list[Period] = []
     for granularity, group in periods.items():
         for period in group:
             payload = stored.get((granularity, period.key))
             if payload is not None and await freshness.holds(payload, period):
                 kept[(granularity, period.key)] = payload
-            else:
-                stale.append(period)
+                continue
+            stale.append(period)
+            if payload is not None and await ledger.holds(payload, period, ledger_side=True):
+                ledger_kept[period.key] = payload
     # The figures and the network read different parts of the database and compute in
     # different worker processes: together, the reads of one overlap the computing of the
     # other (on a ledger of a million entries each is tens of seconds).
     (figures, resources), nets = await asyncio.gather(
-        _stale_figures(ambito_id, stale, state, now),
+        _stale_figures(ambito_id, stale, state, now, ledger_kept),
         _networks(ambito_id, periods, stored, freshness, state, today),
     )
     figured_at = utcnow()
-    # Every stored period holds at the state's marks, so all share its ledger side.
+    # Every stored period holds at the state's marks, so all share its ledger side: unless
+    # the tables it covers changed during the run (then the digest may be of data newer than
+    # the kept periods' figures, and no stored ledger side will hold).
     ledger_side = await ledger_side_reference(ambito_id, state)
+    after = await _state(ambito_id)
+    if (after.attributes, after.money) != (state.attributes, state.money):
+        ledger_side = ""
     written = 0
     for granularity, group in periods.items():
         for period in group:
@@ -234,6 +244,10 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
             if old is not None:
                 fig = coverage.with_clock(old.figures, resources, now)
                 marks = (old.entry_mark, old.confirmation_mark, old.figured_at)
+            elif (partly := ledger_kept.get(period.key)) is not None:
+                # Its ledger's figures are those of the marks it was computed at.
+                fig = figures[period.key]
+                marks = (partly.entry_mark, partly.confirmation_mark, partly.figured_at)
             else:
                 fig = figures[period.key]
                 marks = (state.entry_mark, state.confirmation_mark, figured_at)
@@ -259,9 +273,14 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
 
 
 async def _stale_figures(
-    ambito_id: uuid.UUID, stale: list[Period], state: _State, now: datetime
+    ambito_id: uuid.UUID,
+    stale: list[Period],
+    state: _State,
+    now: datetime,
+    ledger_kept: dict[str, _Payload],
 ) -> tuple[dict[str, Figures], Any]:
-    """The figures of the stale periods, by key, and the resources as read."""
+    """The figures of the stale periods, by key, and the resources as read; of those in
+    `ledger_kept`, only the need tables are computed again."""
     if not stale:
         return {}, (await load_resources(ambito_id, Scope()))[1]
     # The stale periods' months: the facts of the months that did not change from their
@@ -272,10 +291,38 @@ async def _stale_figures(
     months = await month_facts(ambito_id, cover, state, live=False, store=True)
     read = history, need_rows = await reference_inputs(ambito_id)
     remember_reference(ambito_id, state, read)
-    figures = await figures_in_workers(
-        catalogue.pack_inputs(history), need_rows, months, cover, stale, now
+    kept = {key: payload.figures for key, payload in ledger_kept.items()}
+    figures = await _computed_figures(history, need_rows, months, cover, stale, now, kept)
+    return figures, history.resources
+
+
+async def _computed_figures(
+    inputs: Inputs,
+    need_rows: NeedRows | None,
+    months: dict[str, list[MonthPayload]],
+    span: Period,
+    periods: Sequence[Period],
+    now: datetime,
+    ledger_kept: dict[str, Figures],
+) -> dict[str, Figures]:
+    """The figures of the periods by key, from their months' facts and the reference data:
+    those in `ledger_kept` are those figures with their need tables computed again."""
+    # Each period reads only its months' facts: a 36-month series is one pass, not 36.
+    # In worker processes: pure Python that a thread would run holding the GIL, which the
+    # event loop then waits for at every switch (registry/offload.py).
+    packed = catalogue.pack_inputs(inputs)
+    whole = [p for p in periods if p.key not in ledger_kept]
+    parts = [p for p in periods if p.key in ledger_kept]
+    whole_figures, need_sides = await asyncio.gather(
+        figures_in_workers(packed, need_rows, months, span, whole, now),
+        figures_in_workers(packed, need_rows, months, span, parts, now, need_side=True),
     )
-    return {p.key: f for p, f in zip(stale, figures, strict=True)}, history.resources
+    results = {p.key: f for p, f in zip(whole, whole_figures, strict=True)}
+    for p, need_side in zip(parts, need_sides, strict=True):
+        kept = ledger_kept[p.key]
+        tables = {**kept.tables, **need_side.tables}
+        results[p.key] = Figures(p, now, tables, kept.money, list(kept.notes))
+    return results
 
 
 async def figures_in_workers(
@@ -416,21 +463,9 @@ async def figures_of(
             inputs, need_rows = await reference_inputs(ambito_id, full=full)
         else:
             inputs, need_rows = await recent_reference_inputs(ambito_id, state, full=full)
-        # Each period reads only its months' facts: a 36-month series is one pass, not 36.
-        # In worker processes: pure Python that a thread would run holding the GIL, which the
-        # event loop then waits for at every switch (registry/offload.py).
-        packed = catalogue.pack_inputs(inputs)
-        whole = [p for p in missing if p.key not in ledger_kept]
-        parts = [p for p in missing if p.key in ledger_kept]
-        whole_figures, need_sides = await asyncio.gather(
-            figures_in_workers(packed, need_rows, months, cover, whole, now),
-            figures_in_workers(packed, need_rows, months, cover, parts, now, need_side=True),
+        results = await _computed_figures(
+            inputs, need_rows, months, cover, missing, now, ledger_kept
         )
-        results = {p.key: f for p, f in zip(whole, whole_figures, strict=True)}
-        for p, need_side in zip(parts, need_sides, strict=True):
-            kept = ledger_kept[p.key]
-            tables = {**kept.tables, **need_side.tables}
-            results[p.key] = Figures(p, now, tables, kept.money, list(kept.notes))
         for period in missing:
             fig = results[period.key]
             computed[period.key] = fig
