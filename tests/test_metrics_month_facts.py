@@ -17,7 +17,7 @@ from registry.access import Principal, Role
 from registry.contributions.tables import Contribution
 from registry.holders.tables import Holder
 from registry.interventions.tables import FundedIntervention
-from registry.metrics import catalogue, compute, service, snapshots
+from registry.metrics import catalogue, compute, network_publication, service, snapshots
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope
 from registry.metrics.month_facts import (
@@ -429,6 +429,11 @@ async def test_filtered_answers_after_a_need_edit_equal_the_live_ones(tenant: Te
         assert msgspec.to_builtins(fast.tables) == msgspec.to_builtins(live.tables), scope
         assert fast.suppression == live.suppression, scope
         assert fast.headline == live.headline, scope
+        # The time series reads no need table: it is still served by the snapshots.
+        series = await service.timeseries(actor, quarter, "month", scope, live=False, now=NOW)
+        again = await service.timeseries(actor, quarter, "month", scope, live=True, now=NOW)
+        assert series.source == "snapshot", scope
+        assert series.series == again.series and series.suppression == again.suppression
 
 
 def test_a_worker_process_answers_unsent_for_months_it_has_not_decoded() -> None:
@@ -525,3 +530,40 @@ async def test_the_job_after_a_need_edit_recomputes_only_the_need_tables(tenant:
     )
     await snapshots.take_snapshot(NOW, [tenant.ambito_id])
     assert _shape(await stored_march()) == _shape(await _alone(tenant, march))
+
+
+async def test_stored_networks_hold_across_needs_and_later_entries(tenant: Tenant) -> None:
+    # A network reads holders, the ledger, activities and interactions, no need and no match:
+    # its snapshot serves after a need is recorded and after an entry of a later month, not
+    # after an entry of one of its months.
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(15))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    quarter = Period("2025-Q1", date(2025, 1, 1), date(2025, 3, 31))
+
+    async def source() -> str:
+        rows, _, how = await network_publication.network_figures(
+            tenant.ambito_id, quarter, "month", Scope(), live=False
+        )
+        assert len(rows) == 3
+        return how
+
+    assert await source() == "snapshot"
+    await _record_need(tenant, scenario.plan_ids[0])
+    assert await source() == "snapshot"
+    may = await _entry(tenant, scenario.holders["B"], 60, plan_id=scenario.plan_ids[0])
+    await _move(may, date(2025, 5, 6))
+    assert await source() == "snapshot"
+    february = await _entry(tenant, scenario.holders["B"], 60, plan_id=scenario.plan_ids[0])
+    await _move(february, date(2025, 2, 6))
+    assert await source() == "live"
+    # The job then recomputes the networks from February on, equal to the live ones.
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    assert await source() == "snapshot"
+    stored, _, _ = await network_publication.network_figures(
+        tenant.ambito_id, quarter, "month", Scope(), live=False
+    )
+    live, _, _ = await network_publication.network_figures(
+        tenant.ambito_id, quarter, "month", Scope(), live=True
+    )
+    assert stored == live

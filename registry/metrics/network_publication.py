@@ -29,7 +29,7 @@ from registry.metrics.publication import (
     period_out,
 )
 from registry.metrics.schemas import NetworkOut, PublishedTable, SectorBlock, TrendOut
-from registry.metrics.snapshots import _snapshots
+from registry.metrics.snapshots import stored_networks
 from registry.metrics.suppression import TOTAL, Suppressed
 from registry.offload import in_worker_process
 
@@ -55,10 +55,10 @@ async def network_figures(
     periods = compute.buckets(period.start, period.end, granularity)
     months = _months(period) if granularity != "month" else []
     if not live and not scope.comune:
-        found = await _snapshots(ambito_id, granularity, periods)
-        inside = await _snapshots(ambito_id, "month", months) if months else []
+        found = await stored_networks(ambito_id, granularity, periods)
+        inside = await stored_networks(ambito_id, "month", months) if months else []
         if found is not None and inside is not None:
-            rows = [f.network.row if f.network else None for f in [*found, *inside]]
+            rows = [f.row for f in [*found, *inside]]
             # Snapshots written before the parts were stored cannot be protected: live.
             if all(r is not None and network.PARTS in r for r in rows):
                 ready = [r for r in rows if r is not None]

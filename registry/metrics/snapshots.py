@@ -95,6 +95,50 @@ async def _snapshots(
     return found
 
 
+async def stored_networks(
+    ambito_id: uuid.UUID, granularity: str, periods: Sequence[Period]
+) -> list[_NetworkPayload] | None:
+    """The stored network of every period, in order (one query), or None when a period is
+    not a whole calendar period or its network is missing, of another version, too old, or
+    no longer holds: a period's network holds while the reference data it reads is the same
+    and no ledger change falls in a month up to its end (needs and matches are not read)."""
+    if any(calendar_key(p.start, p.end, p.end) != p.key for p in periods):
+        return None
+    rows = await MetricsSnapshot.select(
+        MetricsSnapshot.period_key,
+        MetricsSnapshot.payload,
+        MetricsSnapshot.computed_at,
+        MetricsSnapshot.version,
+    ).where(
+        (MetricsSnapshot.ambito == ambito_id)
+        & (MetricsSnapshot.granularity == granularity)
+        & MetricsSnapshot.period_key.is_in([p.key for p in periods] or [""])
+    )
+    by_key = {r["period_key"]: r for r in rows}
+    state = await _state(ambito_id)
+    freshness = _Freshness(ambito_id, state, state.besides_needs)
+    found = []
+    for p in periods:
+        row = by_key.get(p.key)
+        if row is None or row["version"] != SNAPSHOT_VERSION:
+            return None
+        if utcnow() - _dt(row["computed_at"]) > SNAPSHOT_MAX_AGE:  # type: ignore[operator]
+            return None
+        payload = msgspec.json.decode(row["payload"], type=_Payload)
+        stored = payload.figures.period
+        if payload.network is None or (stored.start, stored.end) != (p.start, p.end):
+            return None
+        if not await freshness.unchanged_until(
+            p.end,
+            payload.network_reference,
+            payload.network_entry_mark,
+            payload.network_confirmation_mark,
+        ):
+            return None
+        found.append(payload.network)
+    return found
+
+
 def _granularity_of(key: str) -> str:
     if "-Q" in key:
         return "quarter"
@@ -227,7 +271,15 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
     # other (on a ledger of a million entries each is tens of seconds).
     (figures, resources), nets = await asyncio.gather(
         _stale_figures(ambito_id, stale, state, now, ledger_kept),
-        _networks(ambito_id, periods, stored, freshness, state, today),
+        # A network reads no need and no match: it holds across their changes.
+        _networks(
+            ambito_id,
+            periods,
+            stored,
+            _Freshness(ambito_id, state, state.besides_needs),
+            state,
+            today,
+        ),
     )
     figured_at = utcnow()
     # Every stored period holds at the state's marks, so all share its ledger side: unless
@@ -407,7 +459,7 @@ async def _networks(
     if len(nets) == sum(len(group) for group in periods.values()):
         return nets
     nodes, participations, ties = await load_network(ambito_id, today, Scope())
-    now_marks = (state.reference, state.entry_mark, state.confirmation_mark)
+    now_marks = (state.besides_needs, state.entry_mark, state.confirmation_mark)
     for granularity, group in periods.items():
         again = [p for p in group if (granularity, p.key) not in nets]
         if not again:
@@ -454,6 +506,10 @@ async def figures_of(
     ledger_kept = await _ledger_side_kept(
         ambito_id, [p for p in missing if p.key in outdated], outdated, state
     )
+    if not full:
+        # The time series reads no need table: their snapshot serves as it is.
+        found.update(ledger_kept)
+        missing = [p for p in missing if p.key not in found]
     if missing:
         # The months' facts from their store where they still hold (a period that is not a
         # calendar one, or a year after one new entry, reads the ledger for no month or one).
@@ -463,9 +519,8 @@ async def figures_of(
             inputs, need_rows = await reference_inputs(ambito_id, full=full)
         else:
             inputs, need_rows = await recent_reference_inputs(ambito_id, state, full=full)
-        results = await _computed_figures(
-            inputs, need_rows, months, cover, missing, now, ledger_kept
-        )
+        kept = {key: fig for key, (fig, _) in ledger_kept.items()}
+        results = await _computed_figures(inputs, need_rows, months, cover, missing, now, kept)
         for period in missing:
             fig = results[period.key]
             computed[period.key] = fig
@@ -511,25 +566,29 @@ async def ledger_side_reference(ambito_id: uuid.UUID, state: _State) -> str:
 
 
 async def _ledger_side_kept(
-    ambito_id: uuid.UUID, periods: Sequence[Period], stored: dict[str, _Payload], state: _State
-) -> dict[str, Figures]:
-    """The stored figures of the periods whose tables but the need tables still hold."""
+    ambito_id: uuid.UUID,
+    periods: Sequence[Period],
+    stored: dict[str, tuple[_Payload, str]],
+    state: _State,
+) -> dict[str, tuple[Figures, str]]:
+    """The stored figures (and identity) of the periods whose tables but the need tables
+    still hold."""
     if not periods:
         return {}
     freshness = _Freshness(ambito_id, state, await ledger_side_reference(ambito_id, state))
     return {
-        p.key: stored[p.key].figures
+        p.key: (stored[p.key][0].figures, stored[p.key][1])
         for p in periods
-        if await freshness.holds(stored[p.key], p, ledger_side=True)
+        if await freshness.holds(stored[p.key][0], p, ledger_side=True)
     }
 
 
 async def _fresh(
     ambito_id: uuid.UUID, wanted: Sequence[Period], state: _State
-) -> tuple[dict[str, tuple[Figures, str]], dict[str, _Payload]]:
+) -> tuple[dict[str, tuple[Figures, str]], dict[str, tuple[_Payload, str]]]:
     """fresh_figures with each snapshot's identity: the ambito, the period, the version, when
     it was written and the data marks it was computed at (the same identity, the same
-    figures); and the current version's snapshots of the others, by period key."""
+    figures); and the current version's snapshots of the others, with theirs, by period."""
     calendar = [p for p in wanted if calendar_key(p.start, p.end, p.end) == p.key]
     if not calendar:
         return {}, {}
@@ -546,7 +605,7 @@ async def _fresh(
     by_key = {(r["granularity"], r["period_key"]): r for r in rows}
     freshness = _Freshness(ambito_id, state)
     found: dict[str, tuple[Figures, str]] = {}
-    outdated: dict[str, _Payload] = {}
+    outdated: dict[str, tuple[_Payload, str]] = {}
     for p in calendar:
         row = by_key.get((_granularity_of(p.key), p.key))
         if row is None or row["version"] != SNAPSHOT_VERSION:
@@ -555,21 +614,21 @@ async def _fresh(
         if utcnow() - computed_at > SNAPSHOT_MAX_AGE:  # type: ignore[operator]
             continue
         payload = msgspec.json.decode(row["payload"], type=_Payload)
-        if await freshness.holds(payload, p):
-            stamp = "/".join(
-                (
-                    str(ambito_id),
-                    row["granularity"],
-                    p.key,
-                    str(row["version"]),
-                    str(computed_at),
-                    payload.reference,
-                    payload.entry_mark,
-                    payload.confirmation_mark,
-                    str(payload.figured_at),
-                )
+        stamp = "/".join(
+            (
+                str(ambito_id),
+                row["granularity"],
+                p.key,
+                str(row["version"]),
+                str(computed_at),
+                payload.reference,
+                payload.entry_mark,
+                payload.confirmation_mark,
+                str(payload.figured_at),
             )
+        )
+        if await freshness.holds(payload, p):
             found[p.key] = (payload.figures, stamp)
         else:
-            outdated[p.key] = payload
+            outdated[p.key] = (payload, stamp)
     return found, outdated
