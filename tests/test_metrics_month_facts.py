@@ -34,7 +34,7 @@ from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot
 from registry.plans.tables import Need
 from registry.resources.tables import Resource
 from tests.conftest import Tenant
-from tests.metrics_data import _entry, build
+from tests.metrics_data import Scenario, _entry, build
 from tests.test_metrics_fast_path import _move, _random_ledger, _shape
 
 NOW = datetime(2025, 7, 15, 10, tzinfo=UTC)
@@ -54,6 +54,19 @@ async def _alone(t: Tenant, period: Period) -> Figures:
     """The definition: the period read alone from the ledger and computed."""
     inputs = await load_inputs(t.ambito_id, period, Scope())
     return catalogue.figures(inputs, period, NOW)
+
+
+async def _snapshotted(t: Tenant, seed: int) -> Scenario:
+    """The test scenario with a random ledger, and the snapshot job run on it."""
+    scenario = await build(t)
+    await _random_ledger(t, scenario, random.Random(seed))
+    await snapshots.take_snapshot(NOW, [t.ambito_id])
+    return scenario
+
+
+async def _answer(t: Tenant, period: Period, *, live: bool) -> Figures:
+    (fig,), _, _ = await snapshots.figures_of(t.ambito_id, [period], period, NOW, live=live)
+    return fig
 
 
 async def _stored_months(t: Tenant) -> dict[str, dict[str, object]]:
@@ -97,9 +110,7 @@ async def _empty_stored_april(t: Tenant) -> int:
 
 
 async def test_periods_from_month_facts_equal_each_period_computed_alone(tenant: Tenant) -> None:
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(5))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 5)
     stored = await _stored_months(tenant)
     # Every month from the first data (2024) to the running month, the running one to today.
     assert set(stored) == {m.key for m in compute.buckets(date(2024, 1, 1), NOW.date(), "month")}
@@ -162,34 +173,28 @@ async def test_periods_from_month_facts_equal_each_period_computed_alone(tenant:
 async def test_stored_month_facts_are_read_while_they_hold_and_never_after(
     tenant: Tenant,
 ) -> None:
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(6))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 6)
     period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
-    (expected,), _, _ = await snapshots.figures_of(
-        tenant.ambito_id, [period], period, NOW, live=True
-    )
+    expected = await _answer(tenant, period, live=True)
     entries = expected.tables["totals"].rows[0].data["entries"]
 
     # April's stored facts lose their entries: the answer shows it, so the store is what is
     # read (not the ledger)...
     dropped = await _empty_stored_april(tenant)
-    (tampered,), _, _ = await snapshots.figures_of(
-        tenant.ambito_id, [period], period, NOW, live=False
-    )
+    tampered = await _answer(tenant, period, live=False)
     assert tampered.tables["totals"].rows[0].data["entries"] == entries - dropped
 
     # A new entry in April: the stored facts still hold, completed with the entry written
     # since (the tampered store is still what is read, plus one entry).
     entry = await _entry(tenant, scenario.holders["A"], 60)
     await _move(entry, date(2025, 4, 9))
-    (grown,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    grown = await _answer(tenant, period, live=False)
     assert grown.tables["totals"].rows[0].data["entries"] == entries - dropped + 1
 
     # ... until a correction falls in April: then April is read from the ledger again.
     correction = await _entry(tenant, scenario.holders["A"], 30, kind="correction", corrects=entry)
     await _move(correction, date(2025, 4, 9))
-    (fresh,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    fresh = await _answer(tenant, period, live=False)
     assert fresh.tables["totals"].rows[0].data["entries"] == entries + 1
     assert _shape(fresh) == _shape(await _alone(tenant, period))
 
@@ -197,9 +202,7 @@ async def test_stored_month_facts_are_read_while_they_hold_and_never_after(
 async def test_filtered_answers_of_a_non_calendar_period_equal_the_live_ones(
     tenant: Tenant,
 ) -> None:
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(7))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    await _snapshotted(tenant, 7)
     actor = Principal(tenant.users[Role.UDP_ADMIN], "udp", Role.UDP_ADMIN, tenant.ambito_id)
     six = Period("2025-01-01/2025-06-30", date(2025, 1, 1), date(2025, 6, 30))
     for scope in (Scope(), Scope(sector="third_sector"), Scope(comune=tenant.comuni[0])):
@@ -220,9 +223,7 @@ async def _networks(t: Tenant) -> dict[tuple[str, str], dict[str, object]]:
 async def test_the_job_recomputes_the_network_from_the_first_changed_month_only(
     tenant: Tenant,
 ) -> None:
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(8))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 8)
     first = await _networks(tenant)
     # A new co-contribution in February 2025: holder B joins plan PL1's givers.
     entry = await _entry(tenant, scenario.holders["B"], 60, plan_id=scenario.plan_ids[0])
@@ -255,9 +256,7 @@ async def test_a_new_need_reaches_the_next_answer_through_the_kept_reference_dat
 ) -> None:
     # The reference data of a request is kept for the next ones at the same data marks: a
     # need recorded in between changes the marks, and the next answer counts it.
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(8))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 8)
     period = Period("2025-01-01/2025-06-30", date(2025, 1, 1), date(2025, 6, 30))
 
     def needs(fig: Figures) -> int:
@@ -265,13 +264,11 @@ async def test_a_new_need_reaches_the_next_answer_through_the_kept_reference_dat
         assert total is not None
         return int(total.data["needs"])  # type: ignore[arg-type]
 
-    (before,), _, _ = await snapshots.figures_of(
-        tenant.ambito_id, [period], period, NOW, live=False
-    )
+    before = await _answer(tenant, period, live=False)
     await _record_need(tenant, scenario.plan_ids[0])
-    (after,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    after = await _answer(tenant, period, live=False)
     assert needs(after) == needs(before) + 1
-    (live,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=True)
+    live = await _answer(tenant, period, live=True)
     assert _shape(after) == _shape(live)
 
 
@@ -288,16 +285,14 @@ async def test_an_entry_written_while_the_job_reads_the_ledger_counts_once(
     await _move(entry, date(2025, 4, 9))
     await month_facts(tenant.ambito_id, period, marks, live=False, store=True)
     # A request completes April's stored facts with the entries written since its marks.
-    (got,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    got = await _answer(tenant, period, live=False)
     assert _shape(got) == _shape(await _alone(tenant, period))
 
 
 async def test_figures_computed_for_a_request_serve_the_next_ones_until_the_data_changes(
     tenant: Tenant,
 ) -> None:
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(9))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 9)
     period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
     (first,), _, source = await snapshots.figures_of(
         tenant.ambito_id, [period], period, NOW, live=False
@@ -311,7 +306,7 @@ async def test_figures_computed_for_a_request_serve_the_next_ones_until_the_data
     # A new entry changes the data's marks: the next answer is computed again and counts it.
     entry = await _entry(tenant, scenario.holders["A"], 60)
     await _move(entry, date(2025, 4, 9))
-    (after,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    after = await _answer(tenant, period, live=False)
     entries = first.tables["totals"].rows[0].data["entries"]
     assert after.tables["totals"].rows[0].data["entries"] == entries + 1  # type: ignore[operator]
     assert _shape(after) == _shape(await _alone(tenant, period))
@@ -320,15 +315,11 @@ async def test_figures_computed_for_a_request_serve_the_next_ones_until_the_data
 async def test_month_facts_hold_across_edits_of_data_they_take_nothing_from(
     tenant: Tenant,
 ) -> None:
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(10))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 10)
     period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
     # April's stored facts lose their entries, so the answer shows whether they are read.
     dropped = await _empty_stored_april(tenant)
-    (expected,), _, _ = await snapshots.figures_of(
-        tenant.ambito_id, [period], period, NOW, live=True
-    )
+    expected = await _answer(tenant, period, live=True)
     entries = expected.tables["totals"].rows[0].data["entries"]
 
     # A need recorded and a resource confirmed: the reference data changed, not what the
@@ -337,7 +328,7 @@ async def test_month_facts_hold_across_edits_of_data_they_take_nothing_from(
     await Resource.update(
         {Resource.confirmed_at: datetime.now(UTC), Resource.updated_at: datetime.now(UTC)}
     ).where(Resource.ambito == tenant.ambito_id)
-    (kept,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    kept = await _answer(tenant, period, live=False)
     assert kept.tables["totals"].rows[0].data["entries"] == entries - dropped  # type: ignore[operator]
 
     # A holder moves to another sector: every month is read from the ledger again, and the
@@ -345,7 +336,7 @@ async def test_month_facts_hold_across_edits_of_data_they_take_nothing_from(
     await Holder.update({Holder.sector: "business", Holder.updated_at: datetime.now(UTC)}).where(
         Holder.id == scenario.holders["B"]
     )
-    (moved,), _, _ = await snapshots.figures_of(tenant.ambito_id, [period], period, NOW, live=False)
+    moved = await _answer(tenant, period, live=False)
     assert moved.tables["totals"].rows[0].data["entries"] == entries
     assert _shape(moved) == _shape(await _alone(tenant, period))
     sectors = {r.key["sector"] for r in moved.tables["by_sector"].rows}
@@ -376,9 +367,7 @@ async def test_a_need_edit_recomputes_only_the_tables_that_read_the_needs(
     # as a whole, but their tables that read only the ledger, the interventions and the rates
     # still do. Those come from the snapshot, the need tables are computed again; a change
     # of the funded interventions makes every table computed again.
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(11))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 11)
     quarter = [
         *compute.buckets(date(2025, 1, 1), date(2025, 3, 31), "month"),
         Period("2025-Q1", date(2025, 1, 1), date(2025, 3, 31)),
@@ -417,9 +406,7 @@ async def test_a_need_edit_recomputes_only_the_tables_that_read_the_needs(
 
 
 async def test_filtered_answers_after_a_need_edit_equal_the_live_ones(tenant: Tenant) -> None:
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(12))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 12)
     await _record_need(tenant, scenario.plan_ids[1])
     actor = Principal(tenant.users[Role.UDP_ADMIN], "udp", Role.UDP_ADMIN, tenant.ambito_id)
     quarter = Period("2025-Q1", date(2025, 1, 1), date(2025, 3, 31))
@@ -477,34 +464,24 @@ async def test_kept_reference_data_is_read_again_when_its_own_tables_change(
 ) -> None:
     # The needs and the rest of the reference data are kept apart: a need recorded reads
     # the needs again, a resource confirmed the resources (the freshness counts it).
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(13))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 13)
     period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
 
-    async def answer(live: bool) -> Figures:
-        (fig,), _, _ = await snapshots.figures_of(
-            tenant.ambito_id, [period], period, NOW, live=live
-        )
-        return fig
-
-    before = await answer(False)
+    before = await _answer(tenant, period, live=False)
     await _record_need(tenant, scenario.plan_ids[0])
-    after_need = await answer(False)
+    after_need = await _answer(tenant, period, live=False)
     assert _needs(after_need) == _needs(before) + 1
     await Resource.update(
         {Resource.confirmed_at: NOW, Resource.updated_at: datetime.now(UTC)}
     ).where(Resource.ambito == tenant.ambito_id)
-    confirmed = await answer(False)
+    confirmed = await _answer(tenant, period, live=False)
     fresh = confirmed.tables["freshness"].rows[0].data
     assert fresh["confirmed_last_90_days"] == fresh["resources"] != 0
-    assert _shape(confirmed) == _shape(await answer(True))
+    assert _shape(confirmed) == _shape(await _answer(tenant, period, live=True))
 
 
 async def test_the_job_after_a_need_edit_recomputes_only_the_need_tables(tenant: Tenant) -> None:
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(14))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 14)
     march = Period("2025-03", date(2025, 3, 1), date(2025, 3, 31))
     before = await _alone(tenant, march)
     entries = before.tables["totals"].rows[0].data["entries"]
@@ -536,9 +513,7 @@ async def test_stored_networks_hold_across_needs_and_later_entries(tenant: Tenan
     # A network reads holders, the ledger, activities and interactions, no need and no match:
     # its snapshot serves after a need is recorded and after an entry of a later month, not
     # after an entry of one of its months.
-    scenario = await build(tenant)
-    await _random_ledger(tenant, scenario, random.Random(15))
-    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    scenario = await _snapshotted(tenant, 15)
     quarter = Period("2025-Q1", date(2025, 1, 1), date(2025, 3, 31))
 
     async def source() -> str:

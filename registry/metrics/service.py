@@ -26,7 +26,7 @@ from registry.metrics.snapshot_store import (
     SNAPSHOT_VERSION,
     data_fingerprint,
 )
-from registry.metrics.snapshots import period_figures, take_snapshot
+from registry.metrics.snapshots import take_snapshot
 from registry.metrics.tables import Interaction
 
 __all__ = [
@@ -53,7 +53,6 @@ __all__ = [
     "money",
     "network_figures",
     "one_filter",
-    "period_figures",
     "period_out",
     "protected_periods",
     "publish",

@@ -39,7 +39,7 @@ from registry.metrics.month_facts import (
 )
 from registry.metrics.network_loading import load_network, period_tables
 from registry.metrics.periods import calendar_key
-from registry.metrics.reference_loading import NeedRows, live_figures, load_resources
+from registry.metrics.reference_loading import NeedRows, load_resources
 from registry.metrics.snapshot_store import (
     SLOW_SNAPSHOT_SECONDS,
     SNAPSHOT_MAX_AGE,
@@ -52,47 +52,9 @@ from registry.metrics.snapshot_store import (
     _state,
     _store_snapshot,
     _stored,
-    data_fingerprint,
 )
 from registry.metrics.tables import MetricsSnapshot
 from registry.offload import in_worker_process
-
-
-async def _snapshots(
-    ambito_id: uuid.UUID, granularity: str, periods: Sequence[Period]
-) -> list[_Payload] | None:
-    """The snapshot of every period, in order (one query), or None when a period is not a
-    whole calendar period or its snapshot is missing, of another version, too old, or older
-    than a change of the data."""
-    if any(calendar_key(p.start, p.end, p.end) != p.key for p in periods):
-        return None
-    rows = await MetricsSnapshot.select(
-        MetricsSnapshot.period_key,
-        MetricsSnapshot.payload,
-        MetricsSnapshot.computed_at,
-        MetricsSnapshot.version,
-    ).where(
-        (MetricsSnapshot.ambito == ambito_id)
-        & (MetricsSnapshot.granularity == granularity)
-        & MetricsSnapshot.period_key.is_in([p.key for p in periods] or [""])
-    )
-    by_key = {r["period_key"]: r for r in rows}
-    fingerprint = await data_fingerprint(ambito_id)
-    found = []
-    for p in periods:
-        row = by_key.get(p.key)
-        if row is None or row["version"] != SNAPSHOT_VERSION:
-            return None
-        if utcnow() - _dt(row["computed_at"]) > SNAPSHOT_MAX_AGE:  # type: ignore[operator]
-            return None
-        payload = msgspec.json.decode(row["payload"], type=_Payload)
-        if payload.fingerprint != fingerprint:
-            return None  # the data changed after the snapshot: compute live
-        stored = payload.figures.period
-        if (stored.start, stored.end) != (p.start, p.end):
-            return None  # a running period stored up to another day
-        found.append(payload)
-    return found
 
 
 async def stored_networks(
@@ -143,21 +105,6 @@ def _granularity_of(key: str) -> str:
     if "-Q" in key:
         return "quarter"
     return "month" if "-" in key else "year"
-
-
-async def period_figures(
-    ambito_id: uuid.UUID, period: Period, scope: Scope, now: datetime, *, live: bool
-) -> tuple[Figures, str]:
-    """The figures of a period: from its snapshot when it is a whole calendar period without
-    filters and a fresh snapshot exists, computed live otherwise."""
-    key = calendar_key(period.start, period.end)
-    if not live and scope.empty and key is not None:
-        found = await _snapshots(
-            ambito_id, _granularity_of(key), [Period(key, period.start, period.end)]
-        )
-        if found is not None:
-            return found[0].figures, "snapshot"
-    return await live_figures(ambito_id, period, scope, now), "live"
 
 
 async def take_snapshot(
