@@ -17,7 +17,8 @@ or COPY (PostgreSQL), then times in the same run:
   from the stored month facts), then after one new entry (its month, quarter and year
   computed from the month facts, that month's completed with the entry written since),
   then again once the job has run after that entry, then after one need recorded (the
-  reference data changed: no snapshot holds, every period comes from the month facts);
+  reference data changed: each snapshot's tables that do not read the needs still serve,
+  its need tables are computed again from the month facts and the needs);
 - the snapshot job: first run, rerun with nothing changed, run after one new entry (its
   figures and network recomputed only where the entry falls, the network from its month
   on);
@@ -792,7 +793,8 @@ async def main() -> None:
         )
     assert summary["source"] == "snapshot" and series["source"] == "snapshot"
     # A need recorded after the job: the reference data changed, not the ledger: no snapshot
-    # holds any more, and every period is computed from the stored months' facts.
+    # holds as a whole any more; their tables that do not read the needs still serve, and
+    # the need tables of every period are computed from the stored months' facts.
     await one_need(data)
     after_need = await filtered_requests("filtered_after_1_need", live=False)
     await db.stop(engine)
