@@ -190,6 +190,12 @@ def _within_a_month(p: Period) -> bool:
 _PROTECTED: Kept[tuple[Any, ...], disclosure.Protected] = Kept(2048)
 
 
+# The protections of answers served wholly from snapshots, in this process, by the
+# snapshots' identities and the periods asked (a dashboard's series and summary, asked again
+# and again until the job writes new snapshots). Bounded: a 36-month series is a few MB.
+_PROTECTED_HERE: Kept[tuple[Any, ...], list[disclosure.Protected]] = Kept(32)
+
+
 def _protect_periods(
     wanted: list[Period],
     figures: list[Figures],
@@ -275,9 +281,19 @@ async def protected_periods(
     figures, stamps, source = await snapshots.figures_of(
         ambito_id, wanted, span, now, live=live, full=full
     )
-    protected = await in_worker_process(
-        _protect_periods, wanted, figures, stamps, months, min_count(), today, list(periods)
-    )
+    threshold = min_count()
+    # Every period from a snapshot: the same snapshots, the same protection (nothing changes
+    # a Protected once made), kept here too, so the worker is not sent their figures again.
+    key = None
+    if None not in stamps:
+        key = (tuple(stamps), *((p.key, p.start, p.end) for p in periods), threshold, today)
+    protected = _PROTECTED_HERE.get(key) if key is not None else None
+    if protected is None:
+        protected = await in_worker_process(
+            _protect_periods, wanted, figures, stamps, months, threshold, today, list(periods)
+        )
+        if key is not None:
+            _PROTECTED_HERE.put(key, protected)
     by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
     # A period within one month (a quarter bucket of a one-month range) is that month.
     return [
