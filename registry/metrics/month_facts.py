@@ -246,13 +246,13 @@ async def reference_inputs(
 
 async def _inputs_besides_needs(ambito_id: uuid.UUID, *, full: bool) -> Inputs:
     # Small reads, together: each is a trip to a database connection's thread.
-    (rates, levels), interventions, aliases, resources = await asyncio.gather(
+    (rates, levels), interventions, aliases, *resources = await asyncio.gather(
         stored_rates(ambito_id),
         load_interventions(ambito_id, _EVER, Scope()),
         load_person_aliases(ambito_id),
-        load_resources(ambito_id, Scope()) if full else _nothing(),
+        *([load_resources(ambito_id, Scope())] if full else []),
     )
-    offered, states = resources or ([], [])
+    offered, states = resources[0] if resources else ([], [])
     return Inputs(
         interventions=interventions,
         person_of_holder=aliases,
@@ -261,10 +261,6 @@ async def _inputs_besides_needs(ambito_id: uuid.UUID, *, full: bool) -> Inputs:
         offered=offered,
         resources=states,
     )
-
-
-async def _nothing() -> None:
-    return None
 
 
 class Unsent(NamedTuple):

@@ -232,7 +232,7 @@ async def _snapshot_ambito(ambito_id: uuid.UUID, now: datetime, years: int, stat
     # Every stored period holds at the state's marks, so all share its ledger side: unless
     # the tables it covers changed during the run (then the digest may be of data newer than
     # the kept periods' figures, and no stored ledger side will hold).
-    ledger_side = await ledger_side_reference(ambito_id, state)
+    ledger_side = ledger.reference
     after = await _state(ambito_id)
     if (after.attributes, after.money) != (state.attributes, state.money):
         ledger_side = ""
@@ -310,11 +310,13 @@ async def _computed_figures(
     # In worker processes: pure Python that a thread would run holding the GIL, which the
     # event loop then waits for at every switch (registry/offload.py).
     packed = catalogue.pack_inputs(inputs)
+    # The needs as read, packed once for both calls (figures_from_months).
+    needs = None if need_rows is None else msgspec.msgpack.encode(need_rows)
     whole = [p for p in periods if p.key not in ledger_kept]
     parts = [p for p in periods if p.key in ledger_kept]
     whole_figures, need_sides = await asyncio.gather(
-        figures_in_workers(packed, need_rows, months, span, whole, now),
-        figures_in_workers(packed, need_rows, months, span, parts, now, need_side=True),
+        figures_in_workers(packed, needs, months, span, whole, now),
+        figures_in_workers(packed, needs, months, span, parts, now, need_side=True),
     )
     results = {p.key: f for p, f in zip(whole, whole_figures, strict=True)}
     for p, need_side in zip(parts, need_sides, strict=True):
@@ -326,7 +328,7 @@ async def _computed_figures(
 
 async def figures_in_workers(
     reference: bytes,
-    need_rows: NeedRows | None,
+    needs: bytes | None,
     months: dict[str, list[MonthPayload]],
     span: Period,
     periods: Sequence[Period],
@@ -344,7 +346,6 @@ async def figures_in_workers(
         lighter = min(halves, key=lambda h: sum(len(p.months()) for p in h))
         lighter.append(period)
     parts = [half for half in halves if half]
-    needs = None if need_rows is None else msgspec.msgpack.encode(need_rows)
 
     def payloads(half: list[Period], texts: bool) -> list[tuple[str | None, str | None]]:
         """The half's months: the stored ones by their identity alone unless `texts`."""
