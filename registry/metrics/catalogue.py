@@ -129,13 +129,17 @@ def slice_inputs(inputs: Inputs, index: MonthIndex, period: Period) -> Inputs:
     )
 
 
-def figures_by_period(inputs: Inputs, periods: Sequence[Period], now: datetime) -> list[Figures]:
+def figures_by_period(
+    inputs: Inputs, periods: Sequence[Period], now: datetime, *, with_needs: bool = True
+) -> list[Figures]:
     """The figures of several periods from one month-grouped load covering them all: each
-    period reads only its months' facts (the same figures as `figures(inputs, period)`)."""
+    period reads only its months' facts (the same figures as `figures(inputs, period)`).
+    Without `with_needs`, the NEED_TABLES are left out (another process makes them)."""
     if len(periods) == 1:
-        return [figures(inputs, periods[0], now)]  # figures() reads only the period's months
+        # figures() reads only the period's months
+        return [figures(inputs, periods[0], now, with_needs=with_needs)]
     index = month_index(inputs)
-    return [figures(slice_inputs(inputs, index, p), p, now) for p in periods]
+    return [figures(slice_inputs(inputs, index, p), p, now, with_needs=with_needs) for p in periods]
 
 
 # The tables that read the needs, matches and resources (with the verified hours given
@@ -230,8 +234,9 @@ _VALUE_COLUMNS = [
 _COUNT_COLUMNS = ["persons", "holders", "entries"]
 
 
-def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
-    """Every metric of the catalogue for one period (facts outside its months are ignored)."""
+def figures(inputs: Inputs, period: Period, now: datetime, *, with_needs: bool = True) -> Figures:
+    """Every metric of the catalogue for one period (facts outside its months are ignored);
+    without `with_needs`, all but the NEED_TABLES."""
     months = period.months()
     hours = [f for f in inputs.hours if f.month in months]
     quantities = [f for f in inputs.quantities if f.month in months]
@@ -396,7 +401,8 @@ def figures(inputs: Inputs, period: Period, now: datetime) -> Figures:
     )
     tables["by_unit"] = _unit_table(by_unit)
     tables["public_by_fund_source"] = _public_table(public_by_source)
-    tables.update(need_tables(inputs, period, matched_hours(hours), now))
+    if with_needs:
+        tables.update(need_tables(inputs, period, matched_hours(hours), now))
     notes = [
         "Contano solo le voci verificate (QR o conferma); le ore autodichiarate non verificate "
         "sono indicate a parte e non entrano in nessun totale.",

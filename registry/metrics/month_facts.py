@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
@@ -269,6 +269,12 @@ class Unsent(NamedTuple):
     identities: list[str]
 
 
+# What a worker process computes of a period: every table, all but the need tables
+# (catalogue.NEED_TABLES), or only those. A period's two sides go to two processes at once
+# (snapshots.figures_in_workers): a year after a new entry is half a second of Python on each.
+Side = Literal["all", "ledger", "needs"]
+
+
 def figures_from_months(
     reference: bytes,
     need_rows: bytes | None,
@@ -276,7 +282,7 @@ def figures_from_months(
     span: Period,
     periods: Sequence[Period],
     now: datetime,
-    need_side: bool = False,
+    sides: Sequence[Side] | None = None,
 ) -> list[Figures] | Unsent:
     """The figures of each period from the packed reference inputs (reference_inputs), the
     needs as read (packed too: pickling their times took longer than the need tables) and
@@ -286,35 +292,43 @@ def figures_from_months(
 
     `months`: (identity, stored form) of each; a stored month this process decoded before
     may come by its identity alone (its text None), else the answer is Unsent.
-    `need_side`: only the tables that read the needs (catalogue.NEED_TABLES), for periods
-    whose other tables hold in their snapshot (snapshots.figures_of merges them)."""
+    `sides`: the Side of each period ("all" by default); the figures of a "needs" side hold
+    only the need tables (merged with the rest by the caller)."""
+    sides = sides or ["all"] * len(periods)
     decoded = [_decoded_in_worker(identity, text) for identity, text in months]
     unsent = [i for (i, _), month in zip(months, decoded, strict=True) if month is None and i]
     if unsent:
         return Unsent(unsent)
     inputs = msgspec.msgpack.decode(reference, type=Inputs)
+    with_ledger = any(side != "needs" for side in sides)
     uses = []
+    # The need tables read the hours given through matches, summed by month.
     matched: dict[str, MatchedHours] = defaultdict(MatchedHours)
     for month in decoded:
         assert month is not None
         uses.extend(month.uses)
-        if need_side:
-            # The need tables read the hours given through matches, summed by month.
-            matched[month.key] += month.matched
-            continue
-        inputs.hours.extend(month.hours)
-        inputs.quantities.extend(month.quantities)
-        inputs.presence.extend(month.presence)
+        matched[month.key] += month.matched
+        if with_ledger:
+            inputs.hours.extend(month.hours)
+            inputs.quantities.extend(month.quantities)
+            inputs.presence.extend(month.presence)
     if need_rows is not None:
         rows = msgspec.msgpack.decode(need_rows, type=NeedRows)
         inputs.needs, inputs.resource_plans = needs_from(rows, span, uses)
-    if need_side:
-        tables = catalogue.need_tables_by_period(inputs, periods, matched, now)
-        return [
-            Figures(period=p, as_of=now, tables=t, money={})
-            for p, t in zip(periods, tables, strict=True)
-        ]
-    return catalogue.figures_by_period(inputs, periods, now)
+    results: dict[tuple[str, Side], Figures] = {}
+    for side in ("all", "ledger"):
+        chosen = [p for p, s in zip(periods, sides, strict=True) if s == side]
+        if chosen:
+            computed = catalogue.figures_by_period(inputs, chosen, now, with_needs=side == "all")
+            results.update(((p.key, side), f) for p, f in zip(chosen, computed, strict=True))
+    chosen = [p for p, s in zip(periods, sides, strict=True) if s == "needs"]
+    if chosen:
+        tables = catalogue.need_tables_by_period(inputs, chosen, matched, now)
+        results.update(
+            ((p.key, "needs"), Figures(period=p, as_of=now, tables=t, money={}))
+            for p, t in zip(chosen, tables, strict=True)
+        )
+    return [results[(p.key, side)] for p, side in zip(periods, sides, strict=True)]
 
 
 # The months a worker process decoded lately, by the identity of their stored row, or by
