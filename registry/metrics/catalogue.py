@@ -170,13 +170,15 @@ def need_tables_by_period(
 ) -> list[dict[str, Table]]:
     """need_tables of several periods from the needs, the resources used for plans over
     them all and the hours given through matches by month (`matched`): no ledger fact."""
+
+    def matched_in(p: Period) -> MatchedHours:
+        return sum((matched.get(m, MatchedHours()) for m in p.months()), MatchedHours())
+
+    if len(periods) == 1:
+        # need_tables() takes the resources used for plans within the period itself.
+        return [need_tables(inputs, periods[0], matched_in(periods[0]), now)]
     index = month_index(inputs)
-    out = []
-    for p in periods:
-        sliced = slice_inputs(inputs, index, p)
-        period_matched = sum((matched.get(m, MatchedHours()) for m in p.months()), MatchedHours())
-        out.append(need_tables(sliced, p, period_matched, now))
-    return out
+    return [need_tables(slice_inputs(inputs, index, p), p, matched_in(p), now) for p in periods]
 
 
 def figures_of_packed(packed: bytes, period: Period, now: datetime) -> Figures:

@@ -300,7 +300,10 @@ def figures_from_months(
     if unsent:
         return Unsent(unsent)
     inputs = msgspec.msgpack.decode(reference, type=Inputs)
-    with_ledger = any(side != "needs" for side in sides)
+    # The ledger's facts of the months of the periods whose ledger tables are made here.
+    ledger_months = set().union(
+        *(p.months() for p, side in zip(periods, sides, strict=True) if side != "needs")
+    )
     uses = []
     # The need tables read the hours given through matches, summed by month.
     matched: dict[str, MatchedHours] = defaultdict(MatchedHours)
@@ -308,7 +311,7 @@ def figures_from_months(
         assert month is not None
         uses.extend(month.uses)
         matched[month.key] += month.matched
-        if with_ledger:
+        if month.key in ledger_months:
             inputs.hours.extend(month.hours)
             inputs.quantities.extend(month.quantities)
             inputs.presence.extend(month.presence)
@@ -323,7 +326,9 @@ def figures_from_months(
             results.update(((p.key, side), f) for p, f in zip(chosen, computed, strict=True))
     chosen = [p for p, s in zip(periods, sides, strict=True) if s == "needs"]
     if chosen:
-        tables = catalogue.need_tables_by_period(inputs, chosen, matched, now)
+        # Without the ledger's facts, which the need tables do not read (nor index).
+        need_inputs = dataclasses.replace(inputs, hours=[], quantities=[], presence=[])
+        tables = catalogue.need_tables_by_period(need_inputs, chosen, matched, now)
         results.update(
             ((p.key, "needs"), Figures(period=p, as_of=now, tables=t, money={}))
             for p, t in zip(chosen, tables, strict=True)

@@ -221,7 +221,7 @@ def needs_from(
         until,
     ) in rows.needs:
         first_at, live_at = rows.accepted.get(need_id, (None, None))
-        created_on = italian.today(created)
+        created_on = compute.day_in_italy(created)
         active_from = need_start or plan_start or created_on
         if active_from > period.end and created_on > period.end:
             continue
