@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import TypeVar
 
 import msgspec
+import numpy as np
 
 from registry.metrics.compute import (
     _TITLES,
@@ -197,8 +198,9 @@ def pack_inputs(inputs: Inputs) -> bytes:
 
 @dataclass(slots=True)
 class _Cell:
-    persons: set[str] = field(default_factory=set)
-    holders: set[str] = field(default_factory=set)
+    # The distinct persons and holders active, as bit masks over the period's ids (_IdBits).
+    persons: int = 0
+    holders: int = 0
     entries: int = 0
     verified_minutes: float = 0.0
     paid_minutes: float = 0.0
@@ -340,10 +342,12 @@ def figures(inputs: Inputs, period: Period, now: datetime, *, with_needs: bool =
         found[2].update(place.volunteers)
         for holder_id in place.individuals:
             found[2].add(person_of_individual(holder_id, aliases))
+    bits = _IdBits(set().union(*(h | p for _, h, p in places.values())))
     for place, holders, persons in places.values():
+        holders_mask, persons_mask = bits.mask(holders), bits.mask(persons)
         for cell in each_cell(place):
-            cell.holders |= holders
-            cell.persons |= persons
+            cell.holders |= holders_mask
+            cell.persons |= persons_mask
 
     # Public spending: the whole ambito (or the filtered comune), by area and by comune.
     public_by_source: dict[str, float] = defaultdict(float)
@@ -421,10 +425,25 @@ def figures(inputs: Inputs, period: Period, now: datetime, *, with_needs: bool =
     return Figures(period=period, as_of=now, tables=tables, money=money, notes=notes)
 
 
+class _IdBits:
+    """A bit for each id of a period: a set of ids becomes an int whose unions (|) and counts
+    (bit_count) take microseconds. Every cell of every dimension is the union of its places'
+    sets, and a year of a large ledger is hundreds of thousands of ids in thousands of places:
+    as unions of Python sets they took a quarter of the year's figures."""
+
+    def __init__(self, ids: set[str]) -> None:
+        self._bit = {identifier: position for position, identifier in enumerate(ids)}
+
+    def mask(self, ids: set[str]) -> int:
+        flags = np.zeros(len(self._bit), dtype=np.uint8)
+        flags[np.fromiter(map(self._bit.__getitem__, ids), dtype=np.intp, count=len(ids))] = 1
+        return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
+
+
 def _contribution_row(cell: _Cell, with_public: bool) -> dict[str, object]:
     data: dict[str, object] = {
-        "persons": len(cell.persons),
-        "holders": len(cell.holders),
+        "persons": cell.persons.bit_count(),
+        "holders": cell.holders.bit_count(),
         "entries": cell.entries,
         "hours_verified": _hours(cell.verified_minutes),
         "hours_paid_by_interventions": _hours(cell.paid_minutes),
