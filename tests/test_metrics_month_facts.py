@@ -93,7 +93,9 @@ async def _record_need(t: Tenant, plan: uuid.UUID) -> None:
 
 async def _empty_stored_april(t: Tenant) -> int:
     """April 2025's stored facts without their entries (the uses kept): the verified entries
-    dropped, so an answer shows whether the store is what it read."""
+    dropped, so an answer shows whether the store is what it read. Written as the job writes
+    a month, with the time it stored it: the same identity would be the same facts (worker
+    processes keep what they decoded by it)."""
     where = (MetricsMonthFacts.ambito == t.ambito_id) & (MetricsMonthFacts.month == "2025-04")
     row = await MetricsMonthFacts.select(MetricsMonthFacts.payload).where(where).first()
     assert row is not None
@@ -104,7 +106,10 @@ async def _empty_stored_april(t: Tenant) -> int:
     assert dropped > 0
     emptied = LedgerMonth(uses=april.uses)
     await MetricsMonthFacts.update(
-        {MetricsMonthFacts.payload: encode_month("2025-04", emptied)}
+        {
+            MetricsMonthFacts.payload: encode_month("2025-04", emptied),
+            MetricsMonthFacts.computed_at: datetime.now(UTC),
+        }
     ).where(where)
     return dropped
 
@@ -542,3 +547,20 @@ async def test_stored_networks_hold_across_needs_and_later_entries(tenant: Tenan
         tenant.ambito_id, quarter, "month", Scope(), live=True
     )
     assert stored == live
+
+
+async def test_months_the_job_stores_go_by_the_identity_requests_read_them_back_with(
+    tenant: Tenant,
+) -> None:
+    """A worker process keeps the months it decoded by their stored row's identity: the job's
+    own months must carry the identity a request reads back, or every request after the
+    job's first run sends and decodes the months again."""
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(3))
+    span = Period("span", date(2025, 1, 1), date(2025, 3, 31))
+    state = await _state(tenant.ambito_id)
+    stored = await month_facts(tenant.ambito_id, span, state, live=False, store=True)
+    read_back = await month_facts(tenant.ambito_id, span, state, live=False)
+    sent = {key: [(p.identity, p.text) for p in payloads] for key, payloads in stored.items()}
+    assert all(identity for payloads in sent.values() for identity, _ in payloads)
+    assert sent == {key: [(p.identity, p.text) for p in ps] for key, ps in read_back.items()}

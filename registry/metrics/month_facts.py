@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
 
 import msgspec
@@ -28,6 +28,7 @@ from registry.metrics.loading import (
     Scope,
     Written,
     _date,
+    _dt,
     _raw,
     _text,
     _u,
@@ -99,9 +100,15 @@ class MonthPayload(NamedTuple):
     identity: str | None = None
 
 
-def _identity(ambito_id: uuid.UUID, row: dict[str, Any]) -> str:
-    parts = (row["reference"], row["entry_mark"], row["confirmation_mark"], row["computed_at"])
-    return "/".join(map(str, (ambito_id, row["month"], SNAPSHOT_VERSION, *parts)))
+def _identity(
+    ambito_id: uuid.UUID, month: str, marks: tuple[str, str, str], computed_at: datetime
+) -> str:
+    """The identity of a stored month's row: its ambito, month, version, the marks it was
+    stored at (ledger attributes, entries, confirmations) and when it was stored. The job
+    sends the months it has just stored by this identity too, so a worker process that
+    decoded them there holds them for the requests that read them back."""
+    when = computed_at.astimezone(UTC).isoformat()
+    return "/".join(map(str, (ambito_id, month, SNAPSHOT_VERSION, *marks, when)))
 
 
 _EVER = Period("ever", date(1, 1, 1), date(9999, 12, 31))
@@ -412,7 +419,9 @@ async def month_facts(
             if m.start.day != 1 or _date(r["period_end"]) != m.end:
                 continue
             marks = (r["reference"], r["entry_mark"], r["confirmation_mark"])
-            stored = MonthPayload(r["payload"], _identity(ambito_id, r))
+            computed_at = _dt(r["computed_at"])
+            assert computed_at is not None
+            stored = MonthPayload(r["payload"], _identity(ambito_id, m.key, marks, computed_at))
             if await freshness.unchanged(m, *marks):
                 found[m.key] = [stored]
             elif not store and await freshness.only_new_entries(*marks):
@@ -433,24 +442,34 @@ async def month_facts(
         loaded = await load_ledger_months(ambito_id, run, served, written)
         for m in compute.buckets(run.start, run.end, "month"):
             payload = encode_month(m.key, loaded[m.key])
-            found.setdefault(m.key, []).append(MonthPayload(payload))
+            identity = None
             if store:
                 assert attributes is not None  # the job never reads live
-                await _store_facts(ambito_id, m, state, attributes.digest, payload)
+                marks = (attributes.digest, state.entry_mark, state.confirmation_mark)
+                computed_at = utcnow()
+                await _store_facts(ambito_id, m, marks, computed_at, payload)
+                identity = _identity(ambito_id, m.key, marks, computed_at)
+            found.setdefault(m.key, []).append(MonthPayload(payload, identity))
     return {m.key: found[m.key] for m in months}
 
 
 async def _store_facts(
-    ambito_id: uuid.UUID, month: Period, state: _State, digest: str, payload: str
+    ambito_id: uuid.UUID,
+    month: Period,
+    marks: tuple[str, str, str],
+    computed_at: datetime,
+    payload: str,
 ) -> None:
+    # What the month's facts depend on besides the ledger (ledger_attributes), and the
+    # ledger's marks.
+    reference, entry_mark, confirmation_mark = marks
     values = {
         MetricsMonthFacts.period_end: month.end,
         MetricsMonthFacts.version: SNAPSHOT_VERSION,
-        # What the month's facts depend on besides the ledger (ledger_attributes).
-        MetricsMonthFacts.reference: digest,
-        MetricsMonthFacts.entry_mark: state.entry_mark,
-        MetricsMonthFacts.confirmation_mark: state.confirmation_mark,
-        MetricsMonthFacts.computed_at: utcnow(),
+        MetricsMonthFacts.reference: reference,
+        MetricsMonthFacts.entry_mark: entry_mark,
+        MetricsMonthFacts.confirmation_mark: confirmation_mark,
+        MetricsMonthFacts.computed_at: computed_at,
         MetricsMonthFacts.payload: payload,
     }
     where = (MetricsMonthFacts.ambito == ambito_id) & (MetricsMonthFacts.month == month.key)

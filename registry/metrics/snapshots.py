@@ -354,11 +354,15 @@ async def figures_in_workers(
         min(halves, key=lambda h: sum(map(weight, h))).append(unit)
     parts = [half for half in halves if half]
 
-    def payloads(half: list[_Unit], texts: bool) -> list[tuple[str | None, str | None]]:
-        """The half's months: the stored ones by their identity alone unless `texts`."""
+    def payloads(half: list[_Unit], texts: set[str] | None) -> list[tuple[str | None, str | None]]:
+        """The half's months: the stored ones by their identity alone but those in `texts`
+        (all when None)."""
         keys = sorted(set().union(*(p.months() for p, _ in half)))
         return [
-            (m.identity, m.text if texts or m.identity is None else None)
+            (
+                m.identity,
+                m.text if texts is None or m.identity is None or m.identity in texts else None,
+            )
             for key in keys
             for m in months[key]
         ]
@@ -368,14 +372,17 @@ async def figures_in_workers(
         sides = [side for _, side in half]
         # The needs as read travel only to a process that makes need tables.
         half_needs = needs if "needs" in sides else None
-        args = (reference, half_needs, payloads(half, False), span, periods, now, sides)
-        result = await in_worker_process(figures_from_months, *args)
-        if isinstance(result, Unsent):
-            # A process that has not seen these months (or has forgotten them).
-            args = (reference, half_needs, payloads(half, True), span, periods, now, sides)
+        # A process that has not seen some months (or has forgotten them) answers Unsent:
+        # those go again with their text (a year is tens of MB), then, should the call land
+        # on the other process, every month.
+        texts: set[str] | None = set()
+        while True:
+            args = (reference, half_needs, payloads(half, texts), span, periods, now, sides)
             result = await in_worker_process(figures_from_months, *args)
-        assert not isinstance(result, Unsent)
-        return result
+            if not isinstance(result, Unsent):
+                return result
+            assert texts is not None  # every text sent: nothing can be unsent
+            texts = None if texts else set(result.identities)
 
     results = await asyncio.gather(*(computed(half) for half in parts))
     return {
