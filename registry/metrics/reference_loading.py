@@ -4,6 +4,7 @@ ledger's reads are in loading.py), filtered by the caller's ambito and the query
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -130,8 +131,6 @@ async def load_need_rows(ambito_id: uuid.UUID, scope: Scope) -> NeedRows:
     if scope.area:
         sql += " AND p.target_group = {}"
         args.append(scope.area)
-    needs = await _raw(sql, *args)
-
     holder_sql, holder_args = _holder_filter(scope)
     accepted_sql = (
         f"SELECT {_text('m.need')} AS need_id, MIN(e.at) AS first_at, "
@@ -140,10 +139,6 @@ async def load_need_rows(ambito_id: uuid.UUID, scope: Scope) -> NeedRows:
         "JOIN holder h ON h.id = m.holder "
         f"WHERE m.ambito = {{}} AND e.to_status = 'accepted'{holder_sql} GROUP BY m.need"
     )
-    accepted = {
-        str(r["need_id"]): (_dt(r["first_at"]), _dt(r["live_at"]))
-        for r in await _raw(accepted_sql, _u(ambito_id), *holder_args)
-    }
     # Live matches, over the time they ran (timestamps are text on SQLite: compared here).
     match_sql = (
         f"SELECT {_text('m.resource')} AS resource_id, {_text('m.plan')} AS plan_id, "
@@ -151,8 +146,16 @@ async def load_need_rows(ambito_id: uuid.UUID, scope: Scope) -> NeedRows:
         "m.updated_at AS updated_at FROM resource_match m JOIN holder h ON h.id = m.holder "
         f"WHERE m.ambito = {{}} AND m.status IN ('accepted', 'active', 'completed'){holder_sql}"
     )
+    # The three reads together, each on its own connection (a need recorded reads them again
+    # before the next filtered answer).
+    needs, accepted_rows, match_rows = await asyncio.gather(
+        _raw(sql, *args),
+        _raw(accepted_sql, _u(ambito_id), *holder_args),
+        _raw(match_sql, _u(ambito_id), *holder_args),
+    )
+    accepted = {str(r["need_id"]): (_dt(r["first_at"]), _dt(r["live_at"])) for r in accepted_rows}
     matches = []
-    for r in await _raw(match_sql, _u(ambito_id), *holder_args):
+    for r in match_rows:
         created, updated = _dt(r["created_at"]), _dt(r["updated_at"])
         assert created is not None and updated is not None
         matches.append(
