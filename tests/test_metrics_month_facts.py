@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import msgspec
+import pytest
 
 from registry.access import Principal, Role
 from registry.contributions.tables import Contribution
@@ -22,11 +23,14 @@ from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope
 from registry.metrics.month_facts import (
     LedgerMonth,
+    MonthsMoved,
     Unsent,
     decode_month,
     encode_month,
     figures_from_months,
     month_facts,
+    reference_inputs,
+    stored_texts,
 )
 from registry.metrics.reference_loading import load_inputs
 from registry.metrics.snapshot_store import _state
@@ -563,4 +567,38 @@ async def test_months_the_job_stores_go_by_the_identity_requests_read_them_back_
     read_back = await month_facts(tenant.ambito_id, span, state, live=False)
     sent = {key: [(p.identity, p.text) for p in payloads] for key, payloads in stored.items()}
     assert all(identity for payloads in sent.values() for identity, _ in payloads)
-    assert sent == {key: [(p.identity, p.text) for p in ps] for key, ps in read_back.items()}
+    # Read back without their texts, which are read when a worker process asks for them.
+    assert all(p.text is None for payloads in read_back.values() for p in payloads)
+    texts = await stored_texts([p for payloads in read_back.values() for p in payloads])
+    assert sent == {
+        key: [(p.identity, texts[p.identity]) for p in ps] for key, ps in read_back.items()
+    }  # type: ignore[index]
+
+
+async def test_a_month_written_again_before_its_text_is_read_is_read_from_the_ledger(
+    tenant: Tenant,
+) -> None:
+    """A request reads which stored months hold, then their texts when a worker process
+    asks for them: a month the job wrote again in between is not taken for the one whose
+    marks were read, and the answer is the definition's."""
+    await _snapshotted(tenant, 11)
+    period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
+    # April rewritten (emptied: the answer shows which facts it counts), so that no worker
+    # process holds it by the identity read next.
+    await _empty_stored_april(tenant)
+    state = await _state(tenant.ambito_id)
+    months = await month_facts(tenant.ambito_id, period, state, live=False)
+    april = months["2025-04"]
+    assert [p.text for p in april] == [None]
+    # Written again by the job: another identity.
+    await MetricsMonthFacts.update({MetricsMonthFacts.computed_at: datetime.now(UTC)}).where(
+        (MetricsMonthFacts.ambito == tenant.ambito_id) & (MetricsMonthFacts.month == "2025-04")
+    )
+    with pytest.raises(MonthsMoved):
+        await stored_texts(april)
+
+    inputs, need_rows = await reference_inputs(tenant.ambito_id)
+    computed = await snapshots._computed_figures(
+        (tenant.ambito_id, state), inputs, need_rows, months, period, [period], NOW, {}
+    )
+    assert _shape(computed[period.key]) == _shape(await _alone(tenant, period))

@@ -28,6 +28,7 @@ from registry.metrics.kept import Kept
 from registry.metrics.loading import Scope, _date, _dt, _raw, _u
 from registry.metrics.month_facts import (
     MonthPayload,
+    MonthsMoved,
     Side,
     Unsent,
     _covering,
@@ -37,6 +38,7 @@ from registry.metrics.month_facts import (
     recent_reference_inputs,
     reference_inputs,
     remember_reference,
+    stored_texts,
 )
 from registry.metrics.network_loading import load_network, period_tables
 from registry.metrics.periods import calendar_key
@@ -292,11 +294,14 @@ async def _stale_figures(
     read = history, need_rows = await reference_inputs(ambito_id)
     remember_reference(ambito_id, state, read)
     kept = {key: payload.figures for key, payload in ledger_kept.items()}
-    figures = await _computed_figures(history, need_rows, months, cover, stale, now, kept)
+    figures = await _computed_figures(
+        (ambito_id, state), history, need_rows, months, cover, stale, now, kept
+    )
     return figures, history.resources
 
 
 async def _computed_figures(
+    read_at: tuple[uuid.UUID, _State],
     inputs: Inputs,
     need_rows: NeedRows | None,
     months: dict[str, list[MonthPayload]],
@@ -307,7 +312,8 @@ async def _computed_figures(
 ) -> dict[str, Figures]:
     """The figures of the periods by key, from their months' facts and the reference data:
     those in `ledger_kept` are those figures with their need tables computed again (without
-    `need_rows`, a time series, from no need)."""
+    `need_rows`, a time series, from no need). `read_at`: the ambito and the data marks the
+    months were read at."""
     # Each period reads only its months' facts: a 36-month series is one pass, not 36.
     # In worker processes: pure Python that a thread would run holding the GIL, which the
     # event loop then waits for at every switch (registry/offload.py).
@@ -317,7 +323,14 @@ async def _computed_figures(
     units: list[_Unit] = []
     for p in periods:
         units += [(p, "needs")] if p.key in ledger_kept else [(p, "ledger"), (p, "needs")]
-    computed = await figures_in_workers(packed, needs, months, span, units, now)
+    try:
+        computed = await figures_in_workers(packed, needs, months, span, units, now)
+    except MonthsMoved:
+        # A stored month was written again meanwhile (another process's job): its months
+        # are read from the ledger now.
+        ambito_id, state = read_at
+        months = await month_facts(ambito_id, span, state, live=True)
+        computed = await figures_in_workers(packed, needs, months, span, units, now)
     results: dict[str, Figures] = {}
     for p in periods:
         ledger = ledger_kept.get(p.key) or computed[(p.key, "ledger")]
@@ -354,17 +367,23 @@ async def figures_in_workers(
         min(halves, key=lambda h: sum(map(weight, h))).append(unit)
     parts = [half for half in halves if half]
 
-    def payloads(half: list[_Unit], texts: set[str] | None) -> list[tuple[str | None, str | None]]:
+    async def payloads(
+        half: list[_Unit], texts: set[str] | None
+    ) -> list[tuple[str | None, str | None]]:
         """The half's months: the stored ones by their identity alone but those in `texts`
-        (all when None)."""
+        (all when None), whose texts are read from the store if not at hand."""
         keys = sorted(set().union(*(p.months() for p, _ in half)))
+        listed = [m for key in keys for m in months[key]]
+        sent = [texts is None or m.identity is None or m.identity in texts for m in listed]
+        fetched = await stored_texts(
+            [m for m, send in zip(listed, sent, strict=True) if send and m.text is None]
+        )
         return [
             (
                 m.identity,
-                m.text if texts is None or m.identity is None or m.identity in texts else None,
+                (m.text if m.text is not None else fetched[m.identity or ""]) if send else None,
             )
-            for key in keys
-            for m in months[key]
+            for m, send in zip(listed, sent, strict=True)
         ]
 
     async def computed(half: list[_Unit]) -> list[Figures]:
@@ -377,7 +396,7 @@ async def figures_in_workers(
         # on the other process, every month.
         texts: set[str] | None = set()
         while True:
-            args = (reference, half_needs, payloads(half, texts), span, periods, now, sides)
+            args = (reference, half_needs, await payloads(half, texts), span, periods, now, sides)
             result = await in_worker_process(figures_from_months, *args)
             if not isinstance(result, Unsent):
                 return result
@@ -485,7 +504,9 @@ async def figures_of(
         else:
             inputs, need_rows = await recent_reference_inputs(ambito_id, state, full=full)
         kept = {key: fig for key, (fig, _) in ledger_kept.items()}
-        results = await _computed_figures(inputs, need_rows, months, cover, missing, now, kept)
+        results = await _computed_figures(
+            (ambito_id, state), inputs, need_rows, months, cover, missing, now, kept
+        )
         for period in missing:
             fig = results[period.key]
             computed[period.key] = fig
