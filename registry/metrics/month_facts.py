@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
 
 import msgspec
+from piccolo.columns import Column
 
 from registry.common import now as utcnow
 from registry.db import unit_of_work
@@ -110,6 +111,24 @@ class MonthsMoved(Exception):
     (the job ran meanwhile): its identity is no longer its row's."""
 
 
+async def _stored_rows(
+    ambito_id: uuid.UUID, months: list[str], also: Column
+) -> list[dict[str, Any]]:
+    """The stored months' rows of the current version: their identity's columns and `also`."""
+    return await MetricsMonthFacts.select(
+        MetricsMonthFacts.month,
+        MetricsMonthFacts.reference,
+        MetricsMonthFacts.entry_mark,
+        MetricsMonthFacts.confirmation_mark,
+        MetricsMonthFacts.computed_at,
+        also,
+    ).where(
+        (MetricsMonthFacts.ambito == ambito_id)
+        & (MetricsMonthFacts.version == SNAPSHOT_VERSION)
+        & MetricsMonthFacts.month.is_in(months)
+    )
+
+
 def _row_identity(ambito_id: uuid.UUID, row: dict[str, Any]) -> str:
     computed_at = _dt(row["computed_at"])
     assert computed_at is not None
@@ -126,18 +145,7 @@ async def stored_texts(wanted: Sequence[MonthPayload]) -> dict[str, str]:
         months_of[m.ambito_id].add(m.month)
     found: dict[str, str] = {}
     for ambito_id, keys in months_of.items():
-        rows = await MetricsMonthFacts.select(
-            MetricsMonthFacts.month,
-            MetricsMonthFacts.reference,
-            MetricsMonthFacts.entry_mark,
-            MetricsMonthFacts.confirmation_mark,
-            MetricsMonthFacts.computed_at,
-            MetricsMonthFacts.payload,
-        ).where(
-            (MetricsMonthFacts.ambito == ambito_id)
-            & (MetricsMonthFacts.version == SNAPSHOT_VERSION)
-            & MetricsMonthFacts.month.is_in(sorted(keys))
-        )
+        rows = await _stored_rows(ambito_id, sorted(keys), MetricsMonthFacts.payload)
         found.update((_row_identity(ambito_id, r), r["payload"]) for r in rows)
     if any(m.identity not in found for m in wanted):
         raise MonthsMoved
@@ -442,18 +450,8 @@ async def month_facts(
     grown: dict[str, set[str]] = {}
     attributes = None if live else await ledger_attributes(ambito_id, state)
     if attributes is not None:
-        rows = await MetricsMonthFacts.select(
-            MetricsMonthFacts.month,
-            MetricsMonthFacts.period_end,
-            MetricsMonthFacts.reference,
-            MetricsMonthFacts.entry_mark,
-            MetricsMonthFacts.confirmation_mark,
-            MetricsMonthFacts.computed_at,
-        ).where(
-            (MetricsMonthFacts.ambito == ambito_id)
-            & (MetricsMonthFacts.version == SNAPSHOT_VERSION)
-            & MetricsMonthFacts.month.is_in([m.key for m in months])
-        )
+        keys = [m.key for m in months]
+        rows = await _stored_rows(ambito_id, keys, MetricsMonthFacts.period_end)
         by_key = {m.key: m for m in months}
         freshness = _Freshness(ambito_id, state, reference=attributes.digest)
         for r in rows:
