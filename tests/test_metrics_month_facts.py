@@ -459,7 +459,7 @@ def test_a_worker_process_answers_unsent_for_months_it_has_not_decoded() -> None
     march = Period("2025-03", date(2025, 3, 1), date(2025, 3, 31))
 
     def figures(months: list[tuple[str | None, str | None]]) -> object:
-        return figures_from_months(reference, None, months, march, [march], NOW)
+        return figures_from_months(reference, None, months, march, [march], NOW, ["ledger"])
 
     assert figures([(identity, None)]) == Unsent([identity])
     (sent,) = figures([(identity, text)])  # type: ignore[misc]

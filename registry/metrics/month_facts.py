@@ -328,10 +328,10 @@ class Unsent(NamedTuple):
     identities: list[str]
 
 
-# What a worker process computes of a period: every table, all but the need tables
-# (catalogue.NEED_TABLES), or only those. A period's two sides go to two processes at once
-# (snapshots.figures_in_workers): a year after a new entry is half a second of Python on each.
-Side = Literal["all", "ledger", "needs"]
+# What a worker process computes of a period: all but the need tables (catalogue.NEED_TABLES),
+# or only those. A period's two sides go to two processes at once (snapshots.figures_in_workers):
+# a year after a new entry is half a second of Python on each.
+Side = Literal["ledger", "needs"]
 
 
 def figures_from_months(
@@ -341,7 +341,7 @@ def figures_from_months(
     span: Period,
     periods: Sequence[Period],
     now: datetime,
-    sides: Sequence[Side] | None = None,
+    sides: Sequence[Side],
 ) -> list[Figures] | Unsent:
     """The figures of each period from the packed reference inputs (reference_inputs), the
     needs as read (packed too: pickling their times took longer than the need tables) and
@@ -351,9 +351,8 @@ def figures_from_months(
 
     `months`: (identity, stored form) of each; a stored month this process decoded before
     may come by its identity alone (its text None), else the answer is Unsent.
-    `sides`: the Side of each period ("all" by default); the figures of a "needs" side hold
-    only the need tables (merged with the rest by the caller)."""
-    sides = sides or ["all"] * len(periods)
+    `sides`: the Side of each period; the figures of a "ledger" side hold all but the need
+    tables, those of a "needs" side only those (the caller merges them)."""
     decoded = [_decoded_in_worker(identity, text) for identity, text in months]
     unsent = [i for (i, _), month in zip(months, decoded, strict=True) if month is None and i]
     if unsent:
@@ -361,7 +360,7 @@ def figures_from_months(
     inputs = msgspec.msgpack.decode(reference, type=Inputs)
     # The ledger's facts of the months of the periods whose ledger tables are made here.
     ledger_months = set().union(
-        *(p.months() for p, side in zip(periods, sides, strict=True) if side != "needs")
+        *(p.months() for p, side in zip(periods, sides, strict=True) if side == "ledger")
     )
     uses = []
     # The need tables read the hours given through matches, summed by month.
@@ -378,11 +377,10 @@ def figures_from_months(
         rows = msgspec.msgpack.decode(need_rows, type=NeedRows)
         inputs.needs, inputs.resource_plans = needs_from(rows, span, uses)
     results: dict[tuple[str, Side], Figures] = {}
-    for side in ("all", "ledger"):
-        chosen = [p for p, s in zip(periods, sides, strict=True) if s == side]
-        if chosen:
-            computed = catalogue.figures_by_period(inputs, chosen, now, with_needs=side == "all")
-            results.update(((p.key, side), f) for p, f in zip(chosen, computed, strict=True))
+    chosen = [p for p, s in zip(periods, sides, strict=True) if s == "ledger"]
+    if chosen:
+        computed = catalogue.figures_by_period(inputs, chosen, now, with_needs=False)
+        results.update(((p.key, "ledger"), f) for p, f in zip(chosen, computed, strict=True))
     chosen = [p for p, s in zip(periods, sides, strict=True) if s == "needs"]
     if chosen:
         # Without the ledger's facts, which the need tables do not read (nor index).
