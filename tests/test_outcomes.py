@@ -280,6 +280,39 @@ async def test_goals_review_closure_through_the_api(client, tenant: Tenant) -> N
 # --- a year of follow-up with the clock injected: on time, late, the job, the loaders ------
 
 
+async def test_concurrent_closures_and_reopenings_record_one_each(client, tenant: Tenant) -> None:
+    """Two closures (or two reopenings) of one plan at the same moment: one is recorded, the
+    other is told so; never two closures told 201 with one of them silently replaced. Repeated,
+    since a race shows only in some interleavings (on PostgreSQL the second closure could delete
+    the first one's row once committed)."""
+    plan = await create_plan(
+        client, tenant, start_date=(local_today() - timedelta(days=30)).isoformat()
+    )
+    base = f"/api/plans/{plan['id']}"
+    sw = tenant.headers(S)
+    today = local_today().isoformat()
+    for _ in range(8):
+        closures = await asyncio.gather(
+            *(
+                client.post(
+                    f"{base}/closure",
+                    json={"closed_on": today, "reason": reason, "levels": []},
+                    headers=sw,
+                )
+                for reason in ("goals_reached", "moved_away")
+            )
+        )
+        assert sorted(a.status_code for a in closures) == [201, 409], [a.text for a in closures]
+        winner = next(a.json() for a in closures if a.status_code == 201)
+        stored = (await client.get(f"{base}/closure", headers=sw)).json()
+        assert (stored["reason"], stored["review_id"]) == (winner["reason"], winner["review_id"])
+        reopenings = await asyncio.gather(
+            *(client.delete(f"{base}/closure", headers=sw) for _ in range(2))
+        )
+        assert sorted(a.status_code for a in reopenings) == [204, 404]
+        assert (await client.get(base, headers=sw)).json()["status"] == "active"
+
+
 async def test_review_timeline_job_loaders_and_erasure(client, tenant: Tenant) -> None:
     today = local_today()
     t0 = today - timedelta(days=200)

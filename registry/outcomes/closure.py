@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from datetime import datetime
+from typing import Any
 
 from asyncpg.exceptions import IntegrityConstraintViolationError
 
@@ -14,7 +15,7 @@ from registry.access import Principal
 from registry.audit import service as audit
 from registry.audit.schemas import AuditAction
 from registry.common import now as utcnow
-from registry.db import unit_of_work
+from registry.db import is_sqlite, unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.italian import today as local_today
 from registry.matches import service as matches
@@ -70,8 +71,7 @@ async def close_plan(
 
 async def _close(actor: Principal, plan_id: uuid.UUID, data: ClosureIn, moment: datetime) -> None:
     async with unit_of_work():
-        # Again under the write lock: a closure recorded since the check above wins.
-        status = await Plan.select(Plan.status).where(Plan.id == plan_id).first()
+        status = await _locked_status(plan_id)
         if status is None or status["status"] == PlanStatus.CLOSED.value:
             raise Conflict("the plan was closed a moment ago")
         # A plan closed once, reopened by a status change and closed again: the new closure
@@ -121,6 +121,17 @@ async def _close(actor: Principal, plan_id: uuid.UUID, data: ClosureIn, moment: 
         await audit.record(actor, AuditAction.PLAN_CLOSE, plan_id, detail=data.reason.value)
 
 
+async def _locked_status(plan_id: uuid.UUID) -> dict[str, Any] | None:
+    """The plan's status read again inside the write's transaction, so a closure or reopening
+    recorded since the first check wins. SQLite's BEGIN IMMEDIATE already serialises writers;
+    PostgreSQL needs the row lock, or a second closure would delete the first one's row it can
+    see once committed, and both would be told 201."""
+    query = Plan.select(Plan.status).where(Plan.id == plan_id)
+    if not is_sqlite():
+        query = query.lock_rows()
+    return await query.first()
+
+
 async def reopen_plan(actor: Principal, plan_id: uuid.UUID, *, now: datetime | None = None) -> None:
     """Undo a closure recorded by mistake: the plan is active again, the closure and its
     final levels are gone."""
@@ -131,6 +142,10 @@ async def reopen_plan(actor: Principal, plan_id: uuid.UUID, *, now: datetime | N
     _writer(actor)
     moment = now or utcnow()
     async with unit_of_work():
+        await _locked_status(plan_id)
+        closure = await PlanClosure.select().where(PlanClosure.plan == plan_id).first()
+        if closure is None:
+            raise NotFound("the plan has not been closed")
         await PlanClosure.delete().where(PlanClosure.plan == plan_id)
         if closure["review"]:
             await PlanReview.delete().where(PlanReview.id == closure["review"])
