@@ -41,10 +41,8 @@ from registry.metrics.compute import (
 )
 from registry.metrics.coverage import (
     MatchedHours,
-    _coverage_tables,
+    NeedIndex,
     _freshness_table,
-    _time_to_match_table,
-    _use_table,
     matched_hours,
 )
 from registry.metrics.periods import month_end
@@ -150,15 +148,21 @@ NEED_TABLES = ("need_coverage", "need_coverage_by_comune", "use", "time_to_match
 
 
 def need_tables(
-    inputs: Inputs, period: Period, matched: MatchedHours, now: datetime
+    inputs: Inputs,
+    period: Period,
+    matched: MatchedHours,
+    now: datetime,
+    index: NeedIndex | None = None,
 ) -> dict[str, Table]:
-    """The NEED_TABLES of one period; `matched`: the period's hours given through matches."""
-    by_area, by_comune = _coverage_tables(inputs, period)
+    """The NEED_TABLES of one period; `matched`: the period's hours given through matches;
+    `index`: the inputs' NeedIndex, when several periods share it."""
+    index = index or NeedIndex(inputs)
+    by_area, by_comune = index.coverage(period)
     return {
         "need_coverage": by_area,
         "need_coverage_by_comune": by_comune,
-        "use": _use_table(inputs, period, matched),
-        "time_to_match": _time_to_match_table(inputs, period),
+        "use": index.use(period, matched),
+        "time_to_match": index.time_to_match(period),
         "freshness": _freshness_table(inputs, now),
     }
 
@@ -175,11 +179,9 @@ def need_tables_by_period(
     def matched_in(p: Period) -> MatchedHours:
         return sum((matched.get(m, MatchedHours()) for m in p.months()), MatchedHours())
 
-    if len(periods) == 1:
-        # need_tables() takes the resources used for plans within the period itself.
-        return [need_tables(inputs, periods[0], matched_in(periods[0]), now)]
-    index = month_index(inputs)
-    return [need_tables(slice_inputs(inputs, index, p), p, matched_in(p), now) for p in periods]
+    # Each period takes the needs active and the resources used within it from one index.
+    index = NeedIndex(inputs)
+    return [need_tables(inputs, p, matched_in(p), now, index) for p in periods]
 
 
 def figures_of_packed(packed: bytes, period: Period, now: datetime) -> Figures:

@@ -223,16 +223,6 @@ def day_in_italy(moment: datetime) -> date:
     return italian.today(moment)
 
 
-def community_met(need: NeedFact, period: Period, months: set[str] | None = None) -> bool:
-    """Met by the community in the period: a match accepted by the period's end and not
-    declined or withdrawn since, or verified entries for the need within the period."""
-    if need.live_accepted_at is not None and day_in_italy(need.live_accepted_at) <= period.end:
-        return True
-    return bool(need.contributed_months) and bool(
-        need.contributed_months & (months if months is not None else period.months())
-    )
-
-
 class ResourcePlanFact(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """A resource used for a plan from `start` to `end` (a live match running then, or
     verified entries in that month)."""
