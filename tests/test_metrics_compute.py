@@ -7,7 +7,9 @@ Every expected value is worked out in the comments from the definition in DESIGN
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time
+import statistics
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import networkx as nx
 import pytest
@@ -25,7 +27,8 @@ from registry.metrics.compute import (
     ResourcePlanFact,
     ResourceState,
 )
-from registry.metrics.coverage import NeedIndex
+from registry.metrics.coverage import MatchedHours, NeedIndex
+from registry.metrics.periods import month_end
 from registry.metrics.rates import Rate, default_rates, effective_rates, level_of, pick_rate
 from registry.metrics.suppression import Row, Table, suppress
 from registry.resources.availability import Window
@@ -756,3 +759,163 @@ def test_network_structure_equals_networkx(seed: int) -> None:
         weighted, nx.community.louvain_communities(weighted, seed=1), weight="weight"
     )
     assert m["modularity"] >= round(theirs, 4) - 0.02
+
+
+def test_need_index_agrees_with_the_definitions_need_by_need() -> None:
+    """The coverage, use and time-to-match tables of random needs, interventions and uses,
+    for a year with its quarters and months and for odd periods, equal a plain reading of
+    the definitions one need (and one use) at a time."""
+    rng = random.Random(11)
+    day0 = date(2024, 11, 1)
+
+    def day(span: int = 500) -> date:
+        return date.fromordinal(day0.toordinal() + rng.randrange(span))
+
+    def moment() -> datetime:
+        # Some at 23:30 UTC: the next day in Italy.
+        return datetime.combine(day(), time(rng.choice([9, 23]), 30), tzinfo=UTC)
+
+    plans = [f"P{i}" for i in range(30)]
+    needs = []
+    for i in range(400):
+        start = day()
+        first = moment() if rng.random() < 0.6 else None
+        needs.append(
+            NeedFact(
+                id=f"N{i}",
+                plan_id=rng.choice(plans),
+                comune=rng.choice(["000001", "000002", None]),
+                area=rng.choice(["anziani", "disabili", None]),
+                category="x",
+                created_at=moment(),
+                active_from=start,
+                active_until=rng.choice([None, start + timedelta(days=rng.randrange(200))]),
+                first_accepted_at=first,
+                live_accepted_at=first if first and rng.random() < 0.7 else None,
+                contributed_months=frozenset(
+                    compute.month_key(day()) for _ in range(rng.randrange(3))
+                ),
+            )
+        )
+    interventions = []
+    for i in range(12):
+        start = day()
+        interventions.append(
+            InterventionFact(
+                id=f"I{i}",
+                fund_source="FNPS",
+                user_area="anziani",
+                fnps_level="x",
+                comuni=(),
+                period_start=start,
+                period_end=start + timedelta(days=rng.randrange(120)),
+                spent_cents=0,
+                delivered_minutes=0,
+                plan_ids=frozenset(rng.sample(plans, 3)),
+            )
+        )
+    uses = []
+    for _ in range(600):
+        start = day()
+        uses.append(
+            ResourcePlanFact(
+                rng.choice([f"R{i}" for i in range(40)]),
+                rng.choice(plans),
+                start,
+                start + timedelta(days=rng.randrange(60)),
+            )
+        )
+    inputs = Inputs(needs=needs, interventions=interventions, resource_plans=uses)
+    index = NeedIndex(inputs)
+
+    def italy(moment: datetime | None) -> date | None:
+        return None if moment is None else moment.astimezone(ROME).date()
+
+    def expected_coverage(period: Period) -> tuple[dict, dict, dict]:
+        by_area: dict = {}
+        by_comune: dict = {}
+        total: dict = {}
+        for need in needs:
+            until = need.active_until or date.max
+            if not (need.active_from <= period.end and until >= period.start):
+                continue
+            live = italy(need.live_accepted_at)
+            community = (live is not None and live <= period.end) or bool(
+                need.contributed_months & period.months()
+            )
+            public = any(
+                need.plan_id in i.plan_ids
+                and max(i.period_start, need.active_from, period.start)
+                <= min(i.period_end, until, period.end)
+                for i in interventions
+            )
+            label = {
+                (True, True): "both",
+                (True, False): "community_only",
+                (False, True): "intervention_only",
+                (False, False): "none",
+            }[(community, public)]
+            for groups, key in ((by_area, need.area), (by_comune, need.comune)):
+                group = groups.setdefault(key or compute.UNKNOWN, {})
+                group[label] = group.get(label, 0) + 1
+            total[label] = total.get(label, 0) + 1
+        return by_area, by_comune, total
+
+    def counts(table: Table, key: str) -> dict:
+        columns = ["community_only", "intervention_only", "both", "none"]
+        return {
+            row.key[key]: {c: row.data[c] for c in columns if row.data[c]} for row in table.rows
+        }
+
+    periods = [YEAR, Period("odd", date(2025, 2, 11), date(2025, 5, 3))]
+    periods += [Period(k, s, e) for k, s, e in _quarters_and_months(2025)]
+    for period in periods:
+        by_area, by_comune, total = expected_coverage(period)
+        area_table, comune_table = index.coverage(period)
+        assert counts(area_table, "area") == by_area
+        assert counts(comune_table, "comune") == by_comune
+        assert area_table.total is not None
+        assert {k: v for k, v in area_table.total.data.items() if k in total} == total
+        assert area_table.total.data["needs"] == sum(total.values())
+
+        running = {
+            (u.resource_id, u.plan_id)
+            for u in uses
+            if u.start <= period.end and u.end >= period.start
+        }
+        plans_of: dict = {}
+        for resource, plan in running:
+            plans_of.setdefault(resource, set()).add(plan)
+        recorded = [n for n in needs if period.start <= italy(n.created_at) <= period.end]
+        matched = [
+            n for n in recorded if n.first_accepted_at and italy(n.first_accepted_at) <= period.end
+        ]
+        use = index.use(period, MatchedHours()).rows[0].data
+        assert (use["resources_used"], use["resources_used_in_2_plus_plans"]) == (
+            len(plans_of),
+            sum(1 for p in plans_of.values() if len(p) >= 2),
+        )
+        assert (use["needs_recorded"], use["needs_matched"]) == (len(recorded), len(matched))
+
+        waits = sorted(
+            (n.first_accepted_at - n.created_at).total_seconds() / 86400
+            for n in needs
+            if n.first_accepted_at and period.start <= italy(n.first_accepted_at) <= period.end
+        )
+        row = index.time_to_match(period).rows[0].data
+        assert row["needs_matched"] == len(waits)
+        if waits:
+            assert row["median_days"] == round(statistics.median(waits), 2)
+
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def _quarters_and_months(year: int) -> list[tuple[str, date, date]]:
+    out = []
+    for q in range(4):
+        first = date(year, 3 * q + 1, 1)
+        out.append((f"{year}-Q{q + 1}", first, month_end(date(year, 3 * q + 3, 1))))
+    for m in range(1, 13):
+        out.append((f"{year}-{m:02d}", date(year, m, 1), month_end(date(year, m, 1))))
+    return out
