@@ -138,3 +138,26 @@ async def test_concurrent_summaries_of_two_ambiti_stay_apart(client, tenant, oth
     # The role is checked for each caller, batched or not.
     volunteer = await client.get("/api/metrics/summary", headers=tenant.headers(Role.VOLUNTEER))
     assert volunteer.status_code == 403
+
+
+async def test_the_users_hand_written_read_equals_the_piccolo_query(
+    app, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """GET /api/users/me reads with hand-written SQL (every screen's first call): the same
+    user as the Piccolo query, an inactive one too (SQLite gives 0/1 for booleans), and
+    nobody of another ambito."""
+    from registry.users import service as users
+    from registry.users.tables import User
+
+    holder_manager = tenant.users[Role.HOLDER_MANAGER]
+    await User.update({User.active: False}).where(User.id == holder_manager)
+    try:
+        for user_id in tenant.users.values():
+            expected = await User.select(*users._USER_COLUMNS).where(User.id == user_id).first()
+            got = await users.get_user(tenant.ambito_id, user_id)
+            assert got == users._out(expected)
+            assert got.active is (user_id != holder_manager)
+        with pytest.raises(users.NotFound):
+            await users.get_user(other_tenant.ambito_id, tenant.users[Role.UDP_ADMIN])
+    finally:
+        await User.update({User.active: True}).where(User.id == holder_manager)
