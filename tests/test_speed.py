@@ -197,6 +197,13 @@ async def test_the_resources_hand_written_reads_equal_the_piccolo_query(
     assert page.items == expected and page.total == len(expected)
     for resource in expected:
         assert await resources.get_resource(actor, resource.id) == resource
+    if not db.is_sqlite():
+        # Times in UTC whatever the session's time zone (PostgreSQL makes the JSON).
+        async with db.unit_of_work():
+            await db.fetch("SET LOCAL TIME ZONE 'America/New_York'")
+            got = await resources.get_resource(actor, tenant.resource_id)
+        want = next(r for r in expected if r.id == tenant.resource_id)
+        assert got == want and got.created_at.utcoffset() == timedelta(0)
     other = Principal(
         other_tenant.users[Role.UDP_ADMIN], "udp", Role.UDP_ADMIN, other_tenant.ambito_id
     )
