@@ -286,7 +286,7 @@ async def test_concurrent_closures_and_reopenings_record_one_each(client, tenant
     since a race shows only in some interleavings (on PostgreSQL the second closure could delete
     the first one's row once committed)."""
     plan = await create_plan(
-        client, tenant, start_date=(local_today() - timedelta(days=30)).isoformat()
+        client, tenant, start_date=(local_today() - timedelta(days=30)).isoformat(), end_date=None
     )
     base = f"/api/plans/{plan['id']}"
     sw = tenant.headers(S)

@@ -40,14 +40,26 @@ def freshness_of(
 ) -> Freshness | None:
     """The same cut-offs as the freshness job: stale at `freshness_stale_days` without a
     confirmation, reminded at `freshness_reminder_days`."""
+    return _state(status, confirmed_at, *_cutoffs(now, settings))
+
+
+def _cutoffs(now: datetime, settings: Settings) -> tuple[datetime, datetime]:
+    """Confirmed at or before the first: stale; at or before the second: aging."""
+    return (
+        now - timedelta(days=settings.freshness_stale_days),
+        now - timedelta(days=settings.freshness_reminder_days),
+    )
+
+
+def _state(
+    status: ResourceStatus | str, confirmed_at: datetime, stale: datetime, aging: datetime
+) -> Freshness | None:
     status = ResourceStatus(status)
     if status in _NOT_APPLICABLE:
         return None
-    if status == ResourceStatus.STALE:
+    if status == ResourceStatus.STALE or confirmed_at <= stale:
         return Freshness.STALE
-    if confirmed_at <= now - timedelta(days=settings.freshness_stale_days):
-        return Freshness.STALE
-    if confirmed_at <= now - timedelta(days=settings.freshness_reminder_days):
+    if confirmed_at <= aging:
         return Freshness.AGING
     return Freshness.FRESH
 
@@ -97,7 +109,7 @@ def with_freshness_one(resource: ResourceOut, settings: Settings) -> ResourceOut
 
 
 def with_freshness(resources: list[ResourceOut], settings: Settings) -> list[ResourceOut]:
-    moment = clock()
+    stale, aging = _cutoffs(clock(), settings)  # once for the page
     for resource in resources:
-        resource.freshness = freshness_of(resource.status, resource.confirmed_at, moment, settings)
+        resource.freshness = _state(resource.status, resource.confirmed_at, stale, aging)
     return resources
