@@ -91,7 +91,17 @@ async def target(tmp_path: Path) -> AsyncIterator[Target]:
         await admin.execute(f'CREATE DATABASE "{fresh}"')
         yield Target(env={"REGISTRY_DATABASE_URL": f"{base}/{fresh}"}, url=f"{base}/{fresh}")
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')
+        # An autovacuum worker may be on the restored database (it just received thousands
+        # of rows): its process is the server's own, which FORCE may not end for this role.
+        # It finishes in moments.
+        for attempt in range(40):
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')
+                break
+            except asyncpg.InsufficientPrivilegeError:
+                if attempt == 39:
+                    raise
+                await asyncio.sleep(0.25)
         await admin.close()
 
 
