@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 import msgspec
@@ -35,7 +35,6 @@ from registry.metrics.compute import (
     _hours,
     _ratio,
     allocate_paid,
-    month_key,
     person_of_individual,
     public_cents,
 )
@@ -45,7 +44,6 @@ from registry.metrics.coverage import (
     _freshness_table,
     matched_hours,
 )
-from registry.metrics.periods import month_end
 from registry.metrics.rates import Rate, level_of, pick_rate
 from registry.metrics.suppression import Row, Table
 
@@ -63,10 +61,6 @@ class MonthIndex:
     hours: dict[str, list[int]]
     quantities: dict[str, list[int]]
     presence: dict[str, list[int]]
-    # Resources used for plans: those used within one month (verified entries) by month,
-    # the others (live matches, any length) apart.
-    plans_in_month: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    plans_longer: list[int] = field(default_factory=list)
 
 
 def month_index(inputs: Inputs) -> MonthIndex:
@@ -77,16 +71,6 @@ def month_index(inputs: Inputs) -> MonthIndex:
         index.quantities[fact.month].append(position)
     for position, presence in enumerate(inputs.presence):
         index.presence[presence.month].append(position)
-    months: dict[date, tuple[date, str]] = {}  # a month's first day: its last day, its key
-    for position, use in enumerate(inputs.resource_plans):
-        if use.start.day == 1:
-            if use.start not in months:
-                months[use.start] = (month_end(use.start), month_key(use.start))
-            last, key = months[use.start]
-            if use.end == last:
-                index.plans_in_month[key].append(position)
-                continue
-        index.plans_longer.append(position)
     return index
 
 
@@ -98,8 +82,8 @@ def _pick(facts: Sequence[_F], positions: dict[str, list[int]], months: list[str
 
 
 def slice_inputs(inputs: Inputs, index: MonthIndex, period: Period) -> Inputs:
-    """The part of a month-grouped history that one period needs: the same facts a query
-    for that period alone would have returned."""
+    """The part of a month-grouped history that one period needs: the same ledger facts a
+    query for that period alone would have returned."""
     months = sorted(period.months())
     return Inputs(
         hours=_pick(inputs.hours, index.hours, months),
@@ -111,14 +95,8 @@ def slice_inputs(inputs: Inputs, index: MonthIndex, period: Period) -> Inputs:
             if i.period_start <= period.end and i.period_end >= period.start
         ],
         needs=inputs.needs,
-        resource_plans=[
-            *_pick(inputs.resource_plans, index.plans_in_month, months),
-            *(
-                use
-                for use in (inputs.resource_plans[p] for p in index.plans_longer)
-                if use.start <= period.end and use.end >= period.start
-            ),
-        ],
+        # The need tables take the uses running in the period themselves (NeedIndex).
+        resource_plans=inputs.resource_plans,
         offered=inputs.offered,
         resources=inputs.resources,
         person_of_holder=inputs.person_of_holder,

@@ -367,6 +367,10 @@ async def figures_in_workers(
         min(halves, key=lambda h: sum(map(weight, h))).append(unit)
     parts = [half for half in halves if half]
 
+    # The stored months' texts read for this call, by identity.
+    fetched: dict[str, str] = {}
+    reading = asyncio.Lock()
+
     async def payloads(
         half: list[_Unit], texts: set[str] | None
     ) -> list[tuple[str | None, str | None]]:
@@ -375,9 +379,14 @@ async def figures_in_workers(
         keys = sorted(set().union(*(p.months() for p, _ in half)))
         listed = [m for key in keys for m in months[key]]
         sent = [texts is None or m.identity is None or m.identity in texts for m in listed]
-        fetched = await stored_texts(
-            [m for m, send in zip(listed, sent, strict=True) if send and m.text is None]
-        )
+        async with reading:  # the two halves share most months: each text is read once
+            missing = [
+                m
+                for m, send in zip(listed, sent, strict=True)
+                if send and m.text is None and m.identity not in fetched
+            ]
+            if missing:
+                fetched.update(await stored_texts(missing))
         return [
             (
                 m.identity,

@@ -33,14 +33,18 @@ _SET_BY_JOBS = {ResourceStatus.STALE, ResourceStatus.EXPIRED}
 _COLUMNS = (*Resource.all_columns(), Resource.holder.name.as_alias("holder_name"))
 # The same columns as _COLUMNS, hand-written for the two hottest reads (issue 18): building
 # the Piccolo query cost several times more than running it.
+_FROM = "FROM resource r LEFT JOIN holder h ON h.id = r.holder "
 _SELECT = (
     "SELECT "
     + ", ".join(f'r."{c._meta.db_column_name}"' for c in Resource.all_columns())
-    + " , h.name AS holder_name FROM resource r LEFT JOIN holder h ON h.id = r.holder "
+    + " , h.name AS holder_name "
+    + _FROM
 )
-_BY_ID = _SELECT + "WHERE r.id = {} AND r.ambito = {}"
+_WHERE_BY_ID = "WHERE r.id = {} AND r.ambito = {}"
+_BY_ID = _SELECT + _WHERE_BY_ID
 _CURRENT = "r.ambito = {} AND r.status <> 'archived'"
-_FIRST_CURRENT = _SELECT + "WHERE " + _CURRENT + " ORDER BY r.title, r.id LIMIT {} OFFSET {}"
+_WHERE_FIRST_CURRENT = "WHERE " + _CURRENT + " ORDER BY r.title, r.id LIMIT {} OFFSET {}"
+_FIRST_CURRENT = _SELECT + _WHERE_FIRST_CURRENT
 _COUNT_CURRENT = "SELECT count(*) AS n FROM resource r WHERE " + _CURRENT
 
 
@@ -62,10 +66,11 @@ _JSON_ROW = (
         for name in ResourceOut.__struct_fields__
         if name != "freshness"
     )
-    + ") AS row FROM resource r LEFT JOIN holder h ON h.id = r.holder "
+    + ") AS row "
+    + _FROM
 )
-_JSON_BY_ID = _JSON_ROW + "WHERE r.id = {} AND r.ambito = {}"
-_JSON_FIRST_CURRENT = _JSON_ROW + "WHERE " + _CURRENT + " ORDER BY r.title, r.id LIMIT {} OFFSET {}"
+_JSON_BY_ID = _JSON_ROW + _WHERE_BY_ID
+_JSON_FIRST_CURRENT = _JSON_ROW + _WHERE_FIRST_CURRENT
 _JSON_ROWS = msgspec.json.Decoder(list[ResourceOut])
 
 

@@ -55,7 +55,7 @@ def _out(row: dict[str, Any]) -> UserOut:
         ambito_id=row["ambito"],
         ambito_code=row["ambito.code"],
         holder_id=row["holder"],
-        active=row["active"],
+        active=bool(row["active"]),  # hand-written reads on SQLite give 0/1
         created_at=row["created_at"],
     )
 
@@ -96,7 +96,7 @@ async def get_user(ambito_id: uuid.UUID, user_id: uuid.UUID) -> UserOut:
     rows = await fetch(_USER_BY_ID, user_id, ambito_id)
     if not rows:
         raise NotFound("no such user")
-    return _out({**rows[0], "active": bool(rows[0]["active"])})  # SQLite: 0/1
+    return _out(rows[0])
 
 
 async def list_users(actor: Principal) -> list[UserOut]:
