@@ -4,12 +4,13 @@ SQLite engine's write lock and one-trip statements, db.fetch, batched summaries.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from registry import db
+from registry import db, italian
 from registry.access import Principal, Role
 from registry.api import auth
 from registry.batching import Batcher
@@ -89,6 +90,50 @@ async def test_concurrent_write_transactions_take_turns_and_all_commit(app, tena
     failures = [r for r in results if isinstance(r, ValueError)]
     assert len(failures) == 4 and all(r is None for r in results if r not in failures)
     assert (await db.fetch(read, user_id))[0]["token_version"] == start + 16
+
+
+@pytest.mark.skipif(bool(SETTINGS.database_url), reason="SQLite's file lock")
+async def test_a_ledger_write_waits_for_another_process_writing_and_the_rest_goes_on(
+    client, tenant: Tenant
+) -> None:
+    """A ledger write and a confirmation run their statements on the event loop's own thread
+    (unit_of_work(short=True)). While another process holds SQLite's write lock they must not
+    fail, nor hold the loop: they wait on a connection's thread, other requests are answered
+    meanwhile, and both are stored once the other process commits."""
+    path = db.engine().path  # type: ignore[attr-defined]
+    volunteer, udp = tenant.headers(Role.VOLUNTEER), tenant.headers(Role.UDP_ADMIN)
+    body = {
+        "holder_id": str(tenant.holder_id),
+        "unit": "hours",
+        "quantity": 1.5,
+        "occurred_on": str(italian.today()),
+    }
+
+    def post(headers: dict[str, str], url: str, json: dict) -> asyncio.Task:
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        return asyncio.create_task(client.post(url, json=json, headers={**headers, **key}))
+
+    first = await post(volunteer, "/api/contributions", body)
+    assert first.status_code == 201, first.text
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process writing
+        other.execute("UPDATE app_user SET token_version = token_version WHERE id = ?", ["x"])
+        writing = post(volunteer, "/api/contributions", body)
+        confirming = post(udp, f"/api/contributions/{first.json()['id']}/confirm", {})
+        for _ in range(3):  # the loop goes on: reads are answered while both wait
+            listed = await client.get("/api/contributions", headers=volunteer)
+            assert listed.status_code == 200 and len(listed.json()["items"]) == 1
+        await asyncio.sleep(0.2)
+        assert not writing.done() and not confirming.done()
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    written, confirmed = await asyncio.wait_for(asyncio.gather(writing, confirming), 30)
+    assert written.status_code == 201, written.text
+    assert confirmed.status_code == 200 and confirmed.json()["verification"] == "confirmed"
+    listed = (await client.get("/api/contributions", headers=volunteer)).json()["items"]
+    assert {e["id"] for e in listed} == {first.json()["id"], written.json()["id"]}
 
 
 async def test_batched_callers_never_get_an_answer_begun_before_they_arrived() -> None:

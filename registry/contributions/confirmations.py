@@ -53,7 +53,7 @@ async def confirm(
             field="id",
         )
     try:
-        async with unit_of_work():
+        async with unit_of_work(short=True):
             await ContributionConfirmation.insert(
                 ContributionConfirmation(
                     ambito=actor.ambito_id,

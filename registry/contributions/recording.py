@@ -237,7 +237,7 @@ async def append(
         created_at=now(),
     )
     try:
-        async with unit_of_work():
+        async with unit_of_work(short=True):
             if key is not None:
                 # Checked again under the write lock: on SQLite this settles every race.
                 existing = await _by_key(actor.ambito_id, key)
