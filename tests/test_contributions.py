@@ -321,6 +321,9 @@ async def test_holder_manager_confirms_its_holders_entries(client, tenant: Tenan
         "/api/contributions", params={"verification": "confirmed"}, headers=tenant.headers(H)
     )
     assert [e["id"] for e in done.json()["items"]] == [body["id"]]
+    # The confirmation's answer is the entry as it is stored now, field by field.
+    stored = await client.get(f"/api/contributions/{body['id']}", headers=tenant.headers(H))
+    assert stored.json() == response.json()
 
 
 async def test_another_holders_manager_cannot_confirm(client, tenant: Tenant) -> None:
