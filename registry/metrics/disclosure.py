@@ -85,21 +85,36 @@ class Protected:
         return None
 
 
-def _value(tables: Mapping[str, Table], cell: Cell) -> Any:
-    name, rid, column = cell
-    table = tables[name]
-    for r in table.all_rows():
-        if row_id(r, table) == rid:
-            return r.data.get(column)
-    return None
+class _Cells:
+    """The tables' rows by row id, for the cross-table lines: a protection looks cells up
+    tens of thousands of times, and scanning a table's rows for each was most of its time."""
 
+    def __init__(self, tables: Mapping[str, Table]) -> None:
+        self.tables = tables
+        self.rows: dict[str, dict[RowId, Row]] = {}
+        for name, table in tables.items():
+            by_id: dict[RowId, Row] = {}
+            for r in table.all_rows():
+                by_id.setdefault(row_id(r, table), r)  # the first, as a scan would find
+            self.rows[name] = by_id
 
-def _exists(tables: Mapping[str, Table], cell: Cell) -> bool:
-    name, rid, column = cell
-    table = tables.get(name)
-    if table is None or column in table.exempt or column not in (*table.counts, *table.values):
-        return False
-    return any(row_id(r, table) == rid for r in table.all_rows())
+    def value(self, cell: Cell) -> Any:
+        name, rid, column = cell
+        row = self.rows.get(name, {}).get(rid)
+        return None if row is None else row.data.get(column)
+
+    def exists(self, cell: Cell) -> bool:
+        name, rid, column = cell
+        table = self.tables.get(name)
+        if table is None or column in table.exempt or column not in (*table.counts, *table.values):
+            return False
+        return rid in self.rows[name]
+
+    def size(self, cell: Cell) -> float:
+        name, rid, _ = cell
+        entries = self.value((name, rid, "entries"))
+        value = entries if isinstance(entries, int | float) else self.value(cell)
+        return float(value) if isinstance(value, int | float) else 0.0
 
 
 def _lines(tables: Mapping[str, Table]) -> list[tuple[Cell, list[Cell]]]:
@@ -134,13 +149,6 @@ def _lines(tables: Mapping[str, Table]) -> list[tuple[Cell, list[Cell]]]:
                     )
                 )
     return lines
-
-
-def _size(tables: Mapping[str, Table], cell: Cell) -> float:
-    name, rid, _ = cell
-    entries = _value(tables, (name, rid, "entries"))
-    value = entries if isinstance(entries, int | float) else _value(tables, cell)
-    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def protect(
@@ -184,27 +192,49 @@ def _protect(
     """Suppression of linked tables: each table on its own, then every line across tables
     with exactly one withheld cell gets a second one, until nothing changes."""
     forced: dict[Cell, str] = forced_by_parts(months, calendar=calendar)
+    cells = _Cells(tables)
+    # Each line's cells that exist (the tables do not change, only what is withheld).
+    present = [
+        (
+            [m for m in (whole, *parts) if cells.exists(m)],
+            [p for p in parts if cells.exists(p)],
+            whole if cells.exists(whole) else None,
+        )
+        for whole, parts in lines
+    ]
+    # A table is suppressed again only when the cells forced on it changed.
+    done: dict[str, tuple[dict[tuple[RowId, str], str], Table, dict[Cell, str]]] = {}
     while True:
         safe: dict[str, Table] = {}
         withheld: dict[Cell, str] = {}
+        by_table: dict[str, dict[tuple[RowId, str], str]] = {name: {} for name in tables}
+        for (t, rid, col), why in forced.items():
+            if t in by_table:
+                by_table[t][(rid, col)] = why
         for name, table in tables.items():
-            own = {(rid, col): why for (t, rid, col), why in forced.items() if t == name}
-            out, cells = suppress(table, threshold, own)
-            safe[name] = out
-            for c in cells:
-                rid: RowId = TOTAL if c.key == {"total": "totale"} else tuple(sorted(c.key.items()))
-                withheld[(name, rid, c.column)] = c.reason
+            own = by_table[name]
+            before = done.get(name)
+            if before is None or before[0] != own:
+                out, suppressed = suppress(table, threshold, own)
+                mine: dict[Cell, str] = {}
+                for c in suppressed:
+                    rid: RowId = (
+                        TOTAL if c.key == {"total": "totale"} else tuple(sorted(c.key.items()))
+                    )
+                    mine[(name, rid, c.column)] = c.reason
+                before = done[name] = (dict(own), out, mine)
+            safe[name] = before[1]
+            withheld.update(before[2])
         added = False
-        for whole, parts in lines:
-            members = [m for m in (whole, *parts) if _exists(tables, m)]
+        for members, existing_parts, whole in present:
             hidden = [m for m in members if m in withheld]
             if len(hidden) != 1:
                 continue
-            open_parts = [p for p in parts if _exists(tables, p) and p not in withheld]
+            open_parts = [p for p in existing_parts if p not in withheld]
             if open_parts:
-                nonzero = [p for p in open_parts if _size(tables, p) > 0] or open_parts
-                pick = min(nonzero, key=lambda p: (_size(tables, p), repr(p)))
-            elif _exists(tables, whole) and whole not in withheld:
+                nonzero = [p for p in open_parts if cells.size(p) > 0] or open_parts
+                pick = min(nonzero, key=lambda p: (cells.size(p), repr(p)))
+            elif whole is not None and whole not in withheld:
                 pick = whole
             else:
                 continue
