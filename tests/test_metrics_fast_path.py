@@ -14,7 +14,7 @@ import pytest
 
 from registry.access import Role
 from registry.contributions.tables import CommunityActivity, Contribution
-from registry.metrics import catalogue, compute
+from registry.metrics import catalogue, compute, publication
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope
 from registry.metrics.reference_loading import load_inputs
@@ -138,3 +138,38 @@ async def test_fast_path_equals_each_period_computed_alone(tenant: Tenant, seed:
         totals = fast[-1].tables["totals"].rows[0].data
         assert totals["entries"] > 0 and totals["holders"] > 0, scope
     assert compared == len(SCOPES) * len(PERIODS)
+
+
+async def test_snapshot_figures_travel_to_a_worker_only_when_it_lacks_their_protection(
+    tenant: Tenant,
+) -> None:
+    """The protection of a year whose months and quarters come from snapshots: a process
+    that has not protected them answers None when their figures are left out, the caller
+    sends them, and the next light call gives the same tables without them."""
+    rng = random.Random(3)
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, rng)
+    now = datetime(2025, 7, 15, tzinfo=UTC)
+    year = Period("2025", date(2025, 1, 1), date(2025, 12, 31))
+    months = compute.buckets(year.start, year.end, "month")
+    quarters = compute.buckets(year.start, year.end, "quarter")
+    wanted = [*months, *quarters, year]
+    span = await load_inputs(tenant.ambito_id, year, Scope(), by_month=True)
+    figures = catalogue.figures_by_period(span, wanted, now)
+    # All from snapshots but July, its quarter and the year (computed after a new entry).
+    fresh = {"2025-07", "2025-Q3", "2025"}
+    stamps = [None if p.key in fresh else f"{uuid.uuid4()}/{p.key}" for p in wanted]
+    light = [f if s is None else None for f, s in zip(figures, stamps, strict=True)]
+    today = date(2025, 7, 15)
+    rest = (months, 5, today, [year, quarters[0]])
+    assert publication._protect_periods(wanted, light, stamps, *rest) is None
+    full = publication._protect_periods(wanted, figures, stamps, *rest)
+    assert full is not None
+    again = publication._protect_periods(wanted, light, stamps, *rest)
+    assert again is not None
+    assert [(p.tables, p.withheld) for p in again] == [(p.tables, p.withheld) for p in full]
+    # Not vacuous: the year's tables have rows, and the same periods protected from scratch
+    # (no stamp, nothing kept) give the same tables.
+    assert full[0].tables["totals"].rows
+    scratch = publication._protect_periods(wanted, figures, [None] * len(wanted), *rest)
+    assert [(p.tables, p.withheld) for p in scratch] == [(p.tables, p.withheld) for p in full]

@@ -196,36 +196,46 @@ _PROTECTED: Kept[tuple[Any, ...], disclosure.Protected] = Kept(2048)
 _PROTECTED_HERE: Kept[tuple[Any, ...], list[disclosure.Protected]] = Kept(32)
 
 
+class FiguresUnsent(Exception):
+    """A worker process lacks the protection of a period whose figures were not sent."""
+
+
 def _protect_periods(
     wanted: list[Period],
-    figures: list[Figures],
+    figures: list[Figures | None],
     stamps: list[str | None],
     months: list[Period],
     threshold: int,
     today: date,
     asked: list[Period],
-) -> list[disclosure.Protected]:
+) -> list[disclosure.Protected] | None:
     """Disclosure control of each period asked (run in a worker process: pure Python). Only
     the asked periods' tables travel back: unpickling the months' and quarters' too held the
     event loop for tens of milliseconds. `stamps`: each wanted period's snapshot identity,
-    None when its figures were computed for this request."""
+    None when its figures were computed for this request. `figures` may leave out (None)
+    those of snapshots, whose protection this process may have kept: None when it has not,
+    and the caller sends them all."""
     by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
     stamp_of = {p.key: s for p, s in zip(wanted, stamps, strict=True)}
     done: dict[str, tuple[disclosure.Protected, tuple[Any, ...] | None]] = {}
 
     def remembered(
-        key: tuple[Any, ...] | None, make: Callable[[], disclosure.Protected]
+        key: tuple[Any, ...] | None,
+        fig: Figures | None,
+        make: Callable[[Figures], disclosure.Protected],
     ) -> disclosure.Protected:
-        if key is None:
-            return make()
-        found = _PROTECTED.get(key)
-        return found if found is not None else _PROTECTED.put(key, make())
+        found = _PROTECTED.get(key) if key is not None else None
+        if found is not None:
+            return found
+        if fig is None:
+            raise FiguresUnsent
+        made = make(fig)
+        return made if key is None else _PROTECTED.put(key, made)
 
-    for m in months:
+    def month(m: Period) -> tuple[disclosure.Protected, tuple[Any, ...] | None]:
         stamp = stamp_of[m.key]
         key = None if stamp is None else (stamp, threshold)
-        fig = by_key[m.key]
-        done[m.key] = (remembered(key, lambda fig=fig: disclosure.protect(fig, threshold)), key)
+        return remembered(key, by_key[m.key], lambda f: disclosure.protect(f, threshold)), key
 
     def protected(p: Period) -> tuple[disclosure.Protected, tuple[Any, ...] | None]:
         if _within_a_month(p):
@@ -237,11 +247,11 @@ def _protect_periods(
             stamp = stamp_of[p.key]
             cacheable = stamp is not None and None not in part_keys
             key = (stamp, threshold, today, part_keys) if cacheable else None
-            fig = by_key[p.key]
             done[p.key] = (
                 remembered(
                     key,
-                    lambda: disclosure.protect(
+                    by_key[p.key],
+                    lambda fig: disclosure.protect(
                         fig, threshold, [t for t, _ in inside], calendar=calendar
                     ),
                 ),
@@ -249,7 +259,12 @@ def _protect_periods(
             )
         return done[p.key]
 
-    return [protected(p)[0] for p in asked]
+    try:
+        for m in months:
+            done[m.key] = month(m)
+        return [protected(p)[0] for p in asked]
+    except FiguresUnsent:
+        return None
 
 
 async def protected_periods(
@@ -289,9 +304,17 @@ async def protected_periods(
         key = (tuple(stamps), *((p.key, p.start, p.end) for p in periods), threshold, today)
     protected = _PROTECTED_HERE.get(key) if key is not None else None
     if protected is None:
-        protected = await in_worker_process(
-            _protect_periods, wanted, figures, stamps, months, threshold, today, list(periods)
-        )
+        # The snapshots' figures travel only to a process that has not protected them yet:
+        # pickling a year's seventeen periods for every summary after a write held the loop.
+        sent: list[Figures | None] = [
+            None if stamp is not None else fig for fig, stamp in zip(figures, stamps, strict=True)
+        ]
+        args = (wanted, sent, stamps, months, threshold, today, list(periods))
+        protected = await in_worker_process(_protect_periods, *args)
+        if protected is None:
+            args = (wanted, figures, stamps, months, threshold, today, list(periods))
+            protected = await in_worker_process(_protect_periods, *args)
+        assert protected is not None  # every figure sent: nothing can be missing
         if key is not None:
             _PROTECTED_HERE.put(key, protected)
     by_key = {p.key: f for p, f in zip(wanted, figures, strict=True)}
