@@ -12,7 +12,7 @@ from typing import Any
 
 from registry import italian
 from registry.access import Principal, Role
-from registry.ambiti.tables import Ambito
+from registry.db import fetch
 from registry.errors import InvalidInput, NotFound
 from registry.italian import today as local_today
 from registry.metrics import compute, disclosure, snapshots
@@ -37,10 +37,10 @@ def _require_reader(actor: Principal) -> None:
 
 
 async def _ambito_code(ambito_id: uuid.UUID) -> str:
-    row = await Ambito.select(Ambito.code).where(Ambito.id == ambito_id).first()
-    if row is None:
+    rows = await fetch("SELECT code FROM ambito WHERE id = {}", ambito_id)
+    if not rows:
         raise NotFound("no such ambito")
-    return row["code"]
+    return rows[0]["code"]
 
 
 # --- publication ---------------------------------------------------------------------------

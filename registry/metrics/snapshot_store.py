@@ -12,10 +12,10 @@ from typing import Any
 import msgspec
 
 from registry.common import now as utcnow
-from registry.db import unit_of_work
+from registry.db import fetch, unit_of_work
 from registry.metrics import compute
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import _month, _raw, _s, _u, after_mark
+from registry.metrics.loading import _month, _s, _u, after_mark
 from registry.metrics.tables import MetricsSnapshot
 
 # 3: periods end today while running; by_holder_kind; use per unit.
@@ -140,7 +140,9 @@ async def _state(ambito_id: uuid.UUID) -> _State:
             f"FROM {table} WHERE ambito = {{}}"
         )
     sql = " UNION ALL ".join(parts)
-    rows = await _raw(sql, *([_u(ambito_id)] * len(parts)))
+    # Short reads (db.fetch: on SQLite on the loop's own thread), as the others of every
+    # summary: under load each trip to a connection's thread waited a turn of the loop.
+    rows = await fetch(sql, *([_u(ambito_id)] * len(parts)))
     texts = [f"{r['n']}:{_s(r['latest']) or ''}" for r in rows]
     # UNION ALL keeps the order of its parts: the first two are the ledger's.
     assert [t for t, _ in _FINGERPRINT_PARTS[:2]] == ["contribution", "contribution_confirmation"]
@@ -186,7 +188,7 @@ async def _changed_months(
         f"JOIN contribution c ON c.id = cc.contribution WHERE cc.ambito = {{}}{confirmations}"
     )
     ambito = _u(ambito_id)
-    rows = await _raw(sql, ambito, *entry_args, ambito, *entry_args, ambito, *confirmation_args)
+    rows = await fetch(sql, ambito, *entry_args, ambito, *entry_args, ambito, *confirmation_args)
     return {r["month"] for r in rows}
 
 
@@ -215,7 +217,7 @@ class _Freshness:
             return False
         if entry_mark not in self._entries_only:
             later, args = after_mark("c.created_at", entry_mark)
-            rows = await _raw(
+            rows = await fetch(
                 "SELECT 1 AS found FROM contribution c WHERE c.ambito = {} "
                 f"AND (c.kind <> 'entry' OR c.corrects IS NOT NULL){later} LIMIT 1",
                 _u(self.ambito_id),

@@ -22,6 +22,7 @@ import msgspec
 from registry import italian
 from registry.ambiti.tables import Ambito
 from registry.common import now as utcnow
+from registry.db import fetch
 from registry.metrics import catalogue, compute, coverage
 from registry.metrics.compute import Figures, Inputs, Period
 from registry.metrics.kept import Kept
@@ -649,14 +650,12 @@ def _identity(ambito_id: uuid.UUID, row: dict[str, Any]) -> tuple[Any, ...]:
 async def _snapshot_rows(
     ambito_id: uuid.UUID, keys: list[str], *, with_payload: bool
 ) -> list[dict[str, Any]]:
-    columns = [
-        MetricsSnapshot.granularity,
-        MetricsSnapshot.period_key,
-        MetricsSnapshot.computed_at,
-        MetricsSnapshot.version,
-    ]
-    if with_payload:
-        columns.append(MetricsSnapshot.payload)
-    return await MetricsSnapshot.select(*columns).where(
-        (MetricsSnapshot.ambito == ambito_id) & MetricsSnapshot.period_key.is_in(keys)
+    """The stored snapshots of the periods: their identity, and with `with_payload` their
+    text, read on a connection's thread (a year's texts are large); the identities alone are
+    a short read (db.fetch)."""
+    sql = (
+        "SELECT granularity, period_key, computed_at, version"
+        f"{', payload' if with_payload else ''} FROM metrics_snapshot "
+        f"WHERE ambito = {{}} AND period_key IN ({', '.join('{}' for _ in keys)})"
     )
+    return await (_raw if with_payload else fetch)(sql, _u(ambito_id), *keys)
