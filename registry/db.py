@@ -619,6 +619,15 @@ async def unit_of_work(*, short: bool = False) -> AsyncIterator[None]:
         yield
 
 
+async def reads(*pending: Awaitable[Any]) -> list[Any]:
+    """Independent reads at once, each on a pooled connection: under load each read in turn
+    waited for the loop to come round. Inside a transaction one after the other: its one
+    connection runs a statement at a time (asyncpg refuses a second)."""
+    if engine().current_transaction.get() is not None:
+        return [await read for read in pending]
+    return list(await asyncio.gather(*pending))
+
+
 _compiled: dict[tuple[str, str], str] = {}
 
 

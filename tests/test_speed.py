@@ -62,6 +62,20 @@ async def test_fetch_reads_the_current_transaction(app, tenant: Tenant) -> None:
     assert (await db.fetch(sql, user_id, tenant.ambito_id))[0]["username"] != new_name
 
 
+async def test_independent_reads_run_at_once_and_in_turn_inside_a_transaction(
+    app, tenant: Tenant
+) -> None:
+    """db.reads: the same answers outside a transaction (at once, each on its own pooled
+    connection) and inside one (in turn: its one connection takes a statement at a time, and
+    PostgreSQL's refuses a second)."""
+    sql = "SELECT username FROM app_user WHERE id = {}"
+    expected = [[{"username": tenant.usernames[role]}] for role in Role]
+    outside = await db.reads(*(db.fetch(sql, tenant.users[role]) for role in Role))
+    async with db.unit_of_work():
+        inside = await db.reads(*(db.fetch(sql, tenant.users[role]) for role in Role))
+    assert outside == inside == expected
+
+
 @pytest.mark.skipif(bool(SETTINGS.database_url), reason="SQLite's BEGIN IMMEDIATE serialises")
 async def test_concurrent_write_transactions_take_turns_and_all_commit(app, tenant: Tenant) -> None:
     """Twenty writers at once in one process: each read-then-write sees the previous one's

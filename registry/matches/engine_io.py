@@ -17,6 +17,7 @@ from piccolo.query.functions.aggregate import Count
 
 from registry import italian
 from registry.config import load_settings
+from registry.db import reads
 from registry.geo import comune, comune_location
 from registry.matches.tables import Match
 from registry.matching import NeedItem, ResourceItem, Taxonomy, WeeklyWindow
@@ -140,10 +141,12 @@ async def load_resources(
         & (Resource.valid_until.is_null() | (Resource.valid_until >= today))
     )
     ids = [row["id"] for row in rows]
-    taken = await holding_counts(ids)
-    windows = await _weekly_windows(ids, today)
-    load = await _counts(Match.holder, (Match.ambito == ambito_id) & Match.status.is_in(HOLDING))
-    tied = await _counts(Match.holder, (Match.ambito == ambito_id) & Match.status.is_in(TIES))
+    taken, windows, load, tied = await reads(
+        holding_counts(ids),
+        _weekly_windows(ids, today),
+        _counts(Match.holder, (Match.ambito == ambito_id) & Match.status.is_in(HOLDING)),
+        _counts(Match.holder, (Match.ambito == ambito_id) & Match.status.is_in(TIES)),
+    )
     items: list[ResourceItem] = []
     info: dict[str, ResourceInfo] = {}
     for row in rows:

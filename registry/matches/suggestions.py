@@ -7,6 +7,7 @@ import uuid
 
 from registry import italian, matching
 from registry.access import Principal
+from registry.db import reads
 from registry.matches import engine_io
 from registry.matches.schemas import (
     ComponentOut,
@@ -37,12 +38,16 @@ def _warning(suggestion: matching.Suggestion) -> str | None:
 async def suggest_for_need(
     actor: Principal, plan_id: uuid.UUID, need_id: uuid.UUID, limit: int = 10
 ) -> SuggestionsOut:
-    plan = await plans.plan_row(actor, plan_id)
-    need = await plans.need_row(actor, plan_id, need_id)
+    plan = await plans.plan_row(actor, plan_id)  # first: whether the caller may see it
     today = italian.today()
-    resources, info = await engine_io.load_resources(actor.ambito_id, today)
-    taxonomy = await engine_io.load_taxonomy()
-    holders = (await engine_io.plan_holders([plan_id])).get(plan_id, frozenset())
+    # The rest at once: under load each read in turn waited for the loop to come round.
+    need, (resources, info), taxonomy, engaged = await reads(
+        plans.need_row(actor, plan_id, need_id),
+        engine_io.load_resources(actor.ambito_id, today),
+        engine_io.load_taxonomy(),
+        engine_io.plan_holders([plan_id]),
+    )
+    holders = engaged.get(plan_id, frozenset())
     item = engine_io.need_item(need, plan, holders)
     index = matching.CandidateIndex(resources, taxonomy, as_of=today)
     weights = matching.Weights()
