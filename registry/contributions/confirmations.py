@@ -65,8 +65,8 @@ async def confirm(
             await notify.contribution_confirmed(actor, row)  # the volunteer
     except _INTEGRITY_ERRORS:
         raise Conflict("this entry was confirmed a moment ago", field="id") from None
-    # The entry as read, with the confirmation just written: nothing else changes it (a
-    # correction made meanwhile would have been refused above, or answers 409 next time).
+    # The entry as read above, with the confirmation just written (read again, it would only
+    # differ by a correction written in between, which the next read shows).
     done = ConfirmationOut(
         confirmed_by=actor.user_id,
         confirmed_by_username=actor.username,
