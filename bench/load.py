@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import time
 import uuid
@@ -28,7 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from harness import Backend, login, servers, wait_ready
+from harness import Backend, login, machine_busy, servers, tree_cpu_seconds, wait_ready
 
 from registry import italian
 
@@ -154,13 +155,24 @@ async def run(name: str, workers: int, args: argparse.Namespace) -> dict[str, An
     with servers(backend) as running:
         registry = running.registry(workers=workers, env=env)
         await wait_ready(registry)
+        server_before, machine_before = tree_cpu_seconds(registry.process.pid), machine_busy()
         result = await drive(registry.base, args.clients, args.seconds, args.seed)
+        server_cpu = tree_cpu_seconds(registry.process.pid) - server_before
+        busy, total = (b - a for a, b in zip(machine_before, machine_busy(), strict=True))
+    # What one request costs the server's processes, and how busy the whole machine was (the
+    # load generator and the database share its cores): a second process only serves more
+    # where the machine has cores to spare.
+    result["server_cpu_ms_per_request"] = server_cpu * 1000 / max(result["requests"], 1)
+    result["machine_busy"] = busy / total if total else float("nan")
+    result["cores"] = os.cpu_count()
     label = f"{name}, {workers} process{'es' if workers > 1 else ''}"
     print(
         f"\nMixed load, {label}: {args.clients} clients, {args.seconds:g} s, "
         f"{result['requests']} requests, {result['requests_per_second']:.0f} req/s, "
         f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
-        f"{result['errors']} errors (issue 18 before, SQLite: {BASELINE['requests_per_second']} "
+        f"{result['errors']} errors; server CPU {result['server_cpu_ms_per_request']:.2f} ms "
+        f"per request, machine {result['machine_busy']:.0%} busy of {result['cores']} cores "
+        f"(issue 18 before, SQLite: {BASELINE['requests_per_second']} "
         f"req/s, p50 {BASELINE['p50_ms']} ms, p99 {BASELINE['p99_ms']} ms; "
         f"target p99 < {TARGET_P99_MS} ms, no error)"
     )
@@ -192,7 +204,11 @@ async def main() -> None:
         for workers in (1, 2):
             runs.append(await run("postgresql", workers, args))
         one, two = runs[0]["requests_per_second"], runs[1]["requests_per_second"]
-        print(f"\n2 processes serve {two / one:.2f}× one process (target ≥ 1.8×)")
+        print(
+            f"\n2 processes serve {two / one:.2f}× one process (target ≥ 1.8×); the machine "
+            f"was {runs[0]['machine_busy']:.0%} busy with one process, "
+            f"{runs[1]['machine_busy']:.0%} with two ({runs[0]['cores']} cores)"
+        )
     else:
         names = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         for name in names:
