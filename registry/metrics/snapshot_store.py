@@ -15,6 +15,7 @@ from registry.common import now as utcnow
 from registry.db import fetch, unit_of_work
 from registry.metrics import compute
 from registry.metrics.compute import Figures, Period
+from registry.metrics.kept import Kept
 from registry.metrics.loading import _month, _s, _u, after_mark
 from registry.metrics.tables import MetricsSnapshot
 
@@ -192,6 +193,21 @@ async def _changed_months(
     return {r["month"] for r in rows}
 
 
+# What the ledger gained since older marks, for one reading of the ledger's marks (one
+# request's _State): a summary checks its snapshots, their ledger side and its stored months
+# against the same marks, one read each before. Per reading only: a row stamped before the
+# marks but committed after they were read (concurrent writers on PostgreSQL) must be seen by
+# the next request. The state is kept with its memo, so its id is not reused meanwhile.
+_SINCE: Kept[int, tuple[_State, dict[tuple[Any, ...], Any]]] = Kept(256)
+
+
+def _since_memo(state: _State) -> dict[tuple[Any, ...], Any]:
+    found = _SINCE.get(id(state))
+    if found is None or found[0] is not state:
+        found = _SINCE.put(id(state), (state, {}))
+    return found[1]
+
+
 class _Freshness:
     """Which stored figures still hold for the data as it is now (one query per distinct
     pair of ledger marks among the snapshots read, usually one or two)."""
@@ -202,8 +218,6 @@ class _Freshness:
         self.ambito_id = ambito_id
         self.state = state
         self.reference = state.reference if reference is None else reference
-        self._changed: dict[tuple[str, str], set[str]] = {}
-        self._entries_only: dict[str, bool] = {}
 
     async def only_new_entries(
         self, reference: str, entry_mark: str, confirmation_mark: str
@@ -215,7 +229,8 @@ class _Freshness:
             return False
         if confirmation_mark != self.state.confirmation_mark:
             return False
-        if entry_mark not in self._entries_only:
+        memo, key = _since_memo(self.state), ("entries only", self.ambito_id, entry_mark)
+        if key not in memo:
             later, args = after_mark("c.created_at", entry_mark)
             rows = await fetch(
                 "SELECT 1 AS found FROM contribution c WHERE c.ambito = {} "
@@ -223,8 +238,14 @@ class _Freshness:
                 _u(self.ambito_id),
                 *args,
             )
-            self._entries_only[entry_mark] = not rows
-        return self._entries_only[entry_mark]
+            memo[key] = not rows
+        return bool(memo[key])
+
+    async def _changed(self, marks: tuple[str, str]) -> set[str]:
+        memo, key = _since_memo(self.state), ("months", self.ambito_id, *marks)
+        if key not in memo:
+            memo[key] = await _changed_months(self.ambito_id, *marks)
+        return memo[key]  # type: ignore[no-any-return]
 
     async def holds(self, payload: _Payload, period: Period, *, ledger_side: bool = False) -> bool:
         """Whether the stored figures hold for `period`; `ledger_side`: their tables but the
@@ -246,9 +267,7 @@ class _Freshness:
         marks = (entry_mark, confirmation_mark)
         if marks == (self.state.entry_mark, self.state.confirmation_mark):
             return True  # nothing written to the ledger since
-        if marks not in self._changed:
-            self._changed[marks] = await _changed_months(self.ambito_id, *marks)
-        return not (set(period.months()) & self._changed[marks])
+        return not (set(period.months()) & await self._changed(marks))
 
     async def unchanged_until(
         self, end: date, reference: str, entry_mark: str, confirmation_mark: str
@@ -259,10 +278,8 @@ class _Freshness:
         marks = (entry_mark, confirmation_mark)
         if marks == (self.state.entry_mark, self.state.confirmation_mark):
             return True
-        if marks not in self._changed:
-            self._changed[marks] = await _changed_months(self.ambito_id, *marks)
         last = compute.month_key(end)
-        return all(month > last for month in self._changed[marks])
+        return all(month > last for month in await self._changed(marks))
 
 
 async def _stored(ambito_id: uuid.UUID) -> dict[tuple[str, str], _Payload]:
