@@ -22,6 +22,7 @@ from registry.matching import NeedItem, ResourceItem, Taxonomy, WeeklyWindow
 from registry.plans.schemas import NeedUnit
 from registry.plans.tables import Need, Plan
 from registry.resources import availability
+from registry.resources.service import active_windows
 from registry.resources.tables import Resource
 from registry.taxonomy.tables import TaxonomyTerm
 
@@ -53,10 +54,10 @@ async def load_taxonomy() -> Taxonomy:
     )
 
 
-# The resources' and matches' reads below are hand-written: building the Piccolo queries (a
-# select with three joined columns, three grouped counts) took more than half of a request
-# for suggestions under load (issue 18). Each read covers the ambito at once, with no list of
-# ids to bind.
+# The resources' and matches' reads below (and the windows', resources/service.py) are
+# hand-written: building the Piccolo queries (a select with three joined columns, three
+# grouped counts) took more than half of a request for suggestions under load (issue 18).
+# Each read covers the ambito at once, with no list of ids to bind.
 _RESOURCES = (
     "SELECT r.id, r.holder, r.title, r.category_code, r.unit, r.capacity, r.comuni, "
     "r.target_groups, r.languages, r.requirements, r.valid_from, r.valid_until, "
@@ -72,10 +73,6 @@ _MATCHES = (
     "SELECT resource, holder, status, COUNT(*) AS n FROM resource_match "
     f"WHERE ambito = {{}} AND status IN ({', '.join(repr(s) for s in TIES)}) "
     "GROUP BY resource, holder, status"
-)
-_WINDOWS = (
-    "SELECT w.* FROM availability_window w JOIN resource r ON r.id = w.resource "
-    "WHERE r.ambito = {} AND r.status = 'active'"
 )
 
 
@@ -100,11 +97,8 @@ async def _weekly_windows(
     ambito_id: uuid.UUID, today: date
 ) -> dict[uuid.UUID, tuple[WeeklyWindow, ...]]:
     """The weekly windows of the ambito's active resources."""
-    rules: dict[uuid.UUID, list[availability.Window]] = {}
-    for row in await Resource.raw(_WINDOWS, ambito_id):
-        rules.setdefault(row["resource"], []).append(availability.window_from_row(row))
     found: dict[uuid.UUID, tuple[WeeklyWindow, ...]] = {}
-    for resource_id, windows in rules.items():
+    for resource_id, windows in (await active_windows(ambito_id)).items():
         weekly = {
             WeeklyWindow(day, start, end)
             for rule in windows

@@ -309,11 +309,10 @@ async def protected_periods(
         sent: list[Figures | None] = [
             None if stamp is not None else fig for fig, stamp in zip(figures, stamps, strict=True)
         ]
-        args = (wanted, sent, stamps, months, threshold, today, list(periods))
-        protected = await in_worker_process(_protect_periods, *args)
+        rest = (stamps, months, threshold, today, list(periods))
+        protected = await in_worker_process(_protect_periods, wanted, sent, *rest)
         if protected is None:
-            args = (wanted, figures, stamps, months, threshold, today, list(periods))
-            protected = await in_worker_process(_protect_periods, *args)
+            protected = await in_worker_process(_protect_periods, wanted, figures, *rest)
         assert protected is not None  # every figure sent: nothing can be missing
         if key is not None:
             _PROTECTED_HERE.put(key, protected)

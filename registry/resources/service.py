@@ -385,11 +385,29 @@ async def delete_window(actor: Principal, resource_id: uuid.UUID, window_id: uui
 
 
 async def windows_of(resource_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[availability.Window]]:
-    """Availability of many resources in one query (used by matching)."""
-    found: dict[uuid.UUID, list[availability.Window]] = {}
+    """Availability of many resources in one query."""
     if not resource_ids:
-        return found
+        return {}
     rows = await AvailabilityWindow.select().where(AvailabilityWindow.resource.is_in(resource_ids))
+    return _by_resource(rows)
+
+
+# Hand-written: matching reads it for every suggestion (registry/matches/engine_io.py), and
+# building the Piccolo query cost more than running it (issue 18).
+_ACTIVE_WINDOWS = (
+    "SELECT w.* FROM availability_window w JOIN resource r ON r.id = w.resource "
+    "WHERE r.ambito = {} AND r.status = 'active'"
+)
+
+
+async def active_windows(ambito_id: uuid.UUID) -> dict[uuid.UUID, list[availability.Window]]:
+    """Availability of every active resource of the ambito, by resource, in one read (on a
+    connection's thread: an ambito of a Region has thousands)."""
+    return _by_resource(await AvailabilityWindow.raw(_ACTIVE_WINDOWS, ambito_id))
+
+
+def _by_resource(rows: list[dict[str, Any]]) -> dict[uuid.UUID, list[availability.Window]]:
+    found: dict[uuid.UUID, list[availability.Window]] = {}
     for row in rows:
         found.setdefault(row["resource"], []).append(availability.window_from_row(row))
     return found
