@@ -37,6 +37,7 @@ from registry.checkin.tokens import (
 )
 from registry.config import Settings
 from registry.contributions import links, reading, recording
+from registry.contributions.stamps import ledger_moment
 from registry.contributions.tables import Contribution
 from registry.db import unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -244,7 +245,6 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
             request_hash="checkin",
             created_by=actor.user_id,
             created_by_role=actor.role.value,
-            created_at=moment,
         )
     try:
         async with unit_of_work():
@@ -252,6 +252,7 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
             if current is None or current["checked_out_at"] is not None:
                 raise _already_closed(current or row)
             if entry is not None:
+                entry.created_at = await ledger_moment(actor.ambito_id, "contribution")
                 await Contribution.insert(entry)
             await CheckIn.update(
                 {

@@ -13,11 +13,11 @@ from __future__ import annotations
 import uuid
 
 from registry.access import Principal, Role
-from registry.common import now
 from registry.contributions import links
 from registry.contributions.reading import _out, _row
 from registry.contributions.recording import _INTEGRITY_ERRORS
 from registry.contributions.schemas import ConfirmationIn, ConfirmationOut, ContributionOut
+from registry.contributions.stamps import ledger_moment
 from registry.contributions.tables import ContributionConfirmation
 from registry.db import fetch, unit_of_work
 from registry.errors import Conflict, PermissionDenied
@@ -56,11 +56,13 @@ async def confirm(
         contribution=row["id"],
         confirmed_by=actor.user_id,
         role=actor.role.value,
-        confirmed_at=now(),
         note=data.note,
     )
     try:
         async with unit_of_work(short=True):
+            confirmation.confirmed_at = await ledger_moment(
+                actor.ambito_id, "contribution_confirmation"
+            )
             await ContributionConfirmation.insert(confirmation)
             await notify.contribution_confirmed(actor, row)  # the volunteer
     except _INTEGRITY_ERRORS:

@@ -29,6 +29,7 @@ from registry.contributions.activities import organisers
 from registry.contributions.quantities import stored_quantity
 from registry.contributions.reading import fresh_contribution, get_contribution
 from registry.contributions.schemas import ContributionCreate, ContributionOut
+from registry.contributions.stamps import ledger_moment
 from registry.contributions.tables import CommunityActivity, Contribution
 from registry.db import fetch, unit_of_work
 from registry.errors import Conflict, InvalidInput, PermissionDenied
@@ -234,10 +235,10 @@ async def append(
         request_hash=digest,
         created_by=actor.user_id,
         created_by_role=actor.role.value,
-        created_at=now(),
     )
     try:
         async with unit_of_work(short=True):
+            entry.created_at = await ledger_moment(actor.ambito_id, "contribution")
             if key is not None:
                 # Checked again under the write lock: on SQLite this settles every race.
                 existing = await _by_key(actor.ambito_id, key)
