@@ -54,7 +54,7 @@ def _cutoffs(now: datetime, settings: Settings) -> tuple[datetime, datetime]:
 def _state(
     status: ResourceStatus | str, confirmed_at: datetime, stale: datetime, aging: datetime
 ) -> Freshness | None:
-    status = ResourceStatus(status)
+    # No ResourceStatus(status): a StrEnum member equals and hashes as its text.
     if status in _NOT_APPLICABLE:
         return None
     if status == ResourceStatus.STALE or confirmed_at <= stale:

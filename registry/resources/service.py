@@ -31,7 +31,7 @@ from registry.vocabularies import ResourceStatus, ResourceUnit, UserArea
 
 _SET_BY_JOBS = {ResourceStatus.STALE, ResourceStatus.EXPIRED}
 _COLUMNS = (*Resource.all_columns(), Resource.holder.name.as_alias("holder_name"))
-# The same columns as _COLUMNS, hand-written for the two hottest reads (issue 18): building
+# The same columns as _COLUMNS, hand-written for the hot reads (issue 18): building
 # the Piccolo query cost several times more than running it.
 _FROM = "FROM resource r LEFT JOIN holder h ON h.id = r.holder "
 _SELECT = (
@@ -44,42 +44,48 @@ _WHERE_BY_ID = "WHERE r.id = {} AND r.ambito = {}"
 _BY_ID = _SELECT + _WHERE_BY_ID
 _CURRENT = "r.ambito = {} AND r.status <> 'archived'"
 _WHERE_FIRST_CURRENT = "WHERE " + _CURRENT + " ORDER BY r.title, r.id LIMIT {} OFFSET {}"
-_FIRST_CURRENT = _SELECT + _WHERE_FIRST_CURRENT
 _COUNT_CURRENT = "SELECT count(*) AS n FROM resource r WHERE " + _CURRENT
 
 
-# SQLite: the two hottest reads have each row made as JSON by the database and decoded by
-# msgspec in one call. The engine's converters (a Python function per UUID, timestamp and
-# JSON array of every row) took over half of a page of 50 resources (issue 18). The fields
-# are ResourceOut's (but freshness, computed when read), from the same columns as _SELECT.
+# The two hottest reads have each row made as JSON by the database and decoded by msgspec in
+# one call: the engines' converters (a Python call per UUID, timestamp and array of every row)
+# took over half of a page of 50 resources (issue 18). The fields are ResourceOut's (but
+# freshness, computed when read), from the same columns as _SELECT.
 _JSON_COLUMN = {"ambito_id": "r.ambito", "holder_id": "r.holder", "holder_name": "h.name"}
 _JSON_ARRAYS = {"comuni", "target_groups", "languages", "requirements"}
-_JSON_ROW = (
-    "SELECT json_object("
-    + ", ".join(
-        f"'{name}', "
-        + (
-            f"json(coalesce(r.{name}, '[]'))"
-            if name in _JSON_ARRAYS
-            else _JSON_COLUMN.get(name, f"r.{name}")
-        )
-        for name in ResourceOut.__struct_fields__
-        if name != "freshness"
+_JSON_TIMES = {"created_at", "updated_at", "confirmed_at"}
+
+
+def _json_value(name: str, sqlite: bool) -> str:
+    column = _JSON_COLUMN.get(name, f"r.{name}")
+    if name in _JSON_ARRAYS:  # SQLite keeps them as JSON text, PostgreSQL as arrays
+        return f"json(coalesce({column}, '[]'))" if sqlite else f"coalesce(to_json({column}), '[]')"
+    if name in _JSON_TIMES and not sqlite:  # UTC, whatever the session's time zone
+        return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    return column
+
+
+def _json_row(sqlite: bool) -> str:
+    fields = [name for name in ResourceOut.__struct_fields__ if name != "freshness"]
+    pairs = ", ".join(f"'{name}', {_json_value(name, sqlite)}" for name in fields)
+    return f"SELECT {'json_object' if sqlite else 'json_build_object'}({pairs}) AS row "
+
+
+def _json_page(sqlite: bool) -> str:
+    """The default page in one statement: its rows as one JSON array, and the total."""
+    rows = _json_row(sqlite) + ", r.title, r.id " + _FROM + _WHERE_FIRST_CURRENT
+    # SQLite 3.40 has no ORDER BY inside an aggregate: its subquery hands the rows on in order.
+    joined = (
+        "'[' || coalesce(group_concat(page.row, ','), '') || ']'"
+        if sqlite
+        else "coalesce(json_agg(page.row ORDER BY page.title, page.id), '[]')"
     )
-    + ") AS row "
-    + _FROM
-)
-_JSON_BY_ID = _JSON_ROW + _WHERE_BY_ID
-_JSON_FIRST_CURRENT = _JSON_ROW + _WHERE_FIRST_CURRENT
+    return f"SELECT ({_COUNT_CURRENT}) AS n, (SELECT {joined} FROM ({rows}) page) AS rows"
+
+
+_JSON_BY_ID = {sqlite: _json_row(sqlite) + _FROM + _WHERE_BY_ID for sqlite in (True, False)}
+_JSON_PAGE = {sqlite: _json_page(sqlite) for sqlite in (True, False)}
 _JSON_ROWS = msgspec.json.Decoder(list[ResourceOut])
-
-
-async def _resources(sql: str, json_sql: str, *args: Any) -> list[ResourceOut]:
-    """The resources a hand-written read finds (SQLite: json_sql, the same WHERE as sql)."""
-    if is_sqlite():
-        rows = await fetch(json_sql, *args)
-        return _JSON_ROWS.decode("[" + ",".join(r["row"] for r in rows) + "]")
-    return [_out(r) for r in await fetch(sql, *args)]
 
 
 def _out(row: dict[str, Any]) -> ResourceOut:
@@ -147,10 +153,10 @@ async def _validate(actor: Principal, values: dict[str, Any], current: dict[str,
 
 
 async def get_resource(actor: Principal, resource_id: uuid.UUID) -> ResourceOut:
-    found = await _resources(_BY_ID, _JSON_BY_ID, resource_id, actor.ambito_id)
-    if not found:
+    rows = await fetch(_JSON_BY_ID[is_sqlite()], resource_id, actor.ambito_id)
+    if not rows:
         raise NotFound("no such resource")
-    return found[0]
+    return _JSON_ROWS.decode(f"[{rows[0]['row']}]")[0]
 
 
 async def list_resources(
@@ -167,15 +173,10 @@ async def list_resources(
 ) -> Page[ResourceOut]:
     if not (status or category or comune or target_group or holder_id or q):
         # The default list (no filter): hand-written, same rows and order as below.
-        items = await _resources(
-            _FIRST_CURRENT, _JSON_FIRST_CURRENT, actor.ambito_id, limit, offset
-        )
-        found = len(items)
-        if found < limit and (found or offset == 0):  # as page_total: no COUNT needed
-            total = offset + found
-        else:
-            total = int((await fetch(_COUNT_CURRENT, actor.ambito_id))[0]["n"])
-        return Page(items=items, total=total, limit=limit, offset=offset)
+        ambito = actor.ambito_id
+        (page,) = await fetch(_JSON_PAGE[is_sqlite()], ambito, ambito, limit, offset)
+        items = _JSON_ROWS.decode(page["rows"])
+        return Page(items=items, total=int(page["n"]), limit=limit, offset=offset)
     where = Resource.ambito == actor.ambito_id
     where &= (Resource.status == status.value) if status else (Resource.status != "archived")
     if category:
