@@ -8,7 +8,7 @@ any order, so each ledger write takes its ambito's turn and is stamped inside it
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from registry import italian
 from registry.access import Role
 from registry.common import now
 from registry.contributions import confirmations, recording
+from registry.contributions.tables import Contribution
 from registry.metrics import compute, snapshots
 from tests.conftest import Tenant
 
@@ -35,20 +36,22 @@ async def _entries(t: Tenant, *, live: bool) -> tuple[int, int]:
 
 
 class _Held:
-    """Holds the first call of a workflow hook (inside its write transaction) until released."""
+    """Holds the first ledger write of `module` in its transaction, right after its row was
+    stamped, until released."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any) -> None:
         self.inside, self.release, self.calls = asyncio.Event(), asyncio.Event(), 0
-        original = getattr(module, name)
+        original = module.ledger_moment
 
-        async def held(*args: Any) -> None:
-            await original(*args)
+        async def held(*args: Any) -> Any:
+            moment = await original(*args)
             self.calls += 1
             if self.calls == 1:
                 self.inside.set()
                 await self.release.wait()
+            return moment
 
-        monkeypatch.setattr(module, name, held)
+        monkeypatch.setattr(module, "ledger_moment", held)
 
 
 async def _race(client: Any, t: Tenant, held: _Held, first: Any, second: Any) -> list[Any]:
@@ -81,7 +84,7 @@ def _entry(t: Tenant, hours: float, key: str) -> dict[str, Any]:
 async def test_an_entry_committed_after_a_later_one_still_reaches_the_stored_figures(
     client: Any, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    held = _Held(monkeypatch, recording.notify, "contribution_recorded")
+    held = _Held(monkeypatch, recording)
     first, second = await _race(
         client,
         tenant,
@@ -106,7 +109,7 @@ async def test_a_confirmation_committed_after_a_later_one_still_reaches_the_stor
         ids.append(response.json()["id"])
     await snapshots.take_snapshot(now(), [tenant.ambito_id])
     udp = tenant.headers(Role.UDP_ADMIN)
-    held = _Held(monkeypatch, confirmations.notify, "contribution_confirmed")
+    held = _Held(monkeypatch, confirmations)
     first, second = await _race(
         client,
         tenant,
@@ -116,3 +119,19 @@ async def test_a_confirmation_committed_after_a_later_one_still_reaches_the_stor
     )
     assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
     assert await _entries(tenant, live=False) == await _entries(tenant, live=True) == (2, 0)
+
+
+async def test_a_row_is_never_stamped_before_the_latest_one_of_its_table(
+    client: Any, tenant: Tenant
+) -> None:
+    """Two servers' clocks may disagree: the latest entry was stamped by one a minute ahead."""
+    first = await client.post("/api/contributions", **_entry(tenant, 1, "skew-1"))
+    assert first.status_code == 201, first.text
+    ahead = now() + timedelta(minutes=1)
+    await Contribution.update({Contribution.created_at: ahead}).where(
+        Contribution.id == first.json()["id"]
+    )
+    second = await client.post("/api/contributions", **_entry(tenant, 2, "skew-2"))
+    assert second.status_code == 201, second.text
+    stamped = datetime.fromisoformat(second.json()["created_at"])
+    assert ahead < stamped < ahead + timedelta(seconds=1)

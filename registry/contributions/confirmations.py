@@ -60,11 +60,12 @@ async def confirm(
     )
     try:
         async with unit_of_work(short=True):
+            await notify.contribution_confirmed(actor, row)  # the volunteer
+            # Stamped last: the ambito's ledger writers wait for this one's commit from here.
             confirmation.confirmed_at = await ledger_moment(
                 actor.ambito_id, "contribution_confirmation"
             )
             await ContributionConfirmation.insert(confirmation)
-            await notify.contribution_confirmed(actor, row)  # the volunteer
     except _INTEGRITY_ERRORS:
         raise Conflict("this entry was confirmed a moment ago", field="id") from None
     # The entry as read above, with the confirmation just written (read again, it would only

@@ -238,7 +238,6 @@ async def append(
     )
     try:
         async with unit_of_work(short=True):
-            entry.created_at = await ledger_moment(actor.ambito_id, "contribution")
             if key is not None:
                 # Checked again under the write lock: on SQLite this settles every race.
                 existing = await _by_key(actor.ambito_id, key)
@@ -251,9 +250,12 @@ async def append(
                     "this entry was already corrected or cancelled: act on its latest version",
                     field="id",
                 )
-            await Contribution.insert(entry)
             # Whoever can confirm a self-reported entry (registry/notifications/workflow.py).
             await notify.contribution_recorded(actor, entry.to_dict())
+            # Stamped last: on PostgreSQL the ambito's ledger writers wait for this one's
+            # commit from here on.
+            entry.created_at = await ledger_moment(actor.ambito_id, "contribution")
+            await Contribution.insert(entry)
     except _INTEGRITY_ERRORS:
         # PostgreSQL: a concurrent copy of this request (or a concurrent correction) won.
         if key is not None:
