@@ -16,11 +16,13 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from enum import Enum
 from typing import Any
 
 import aiosqlite
 import asyncpg
 from piccolo.columns.column_types import Array, Text, Varchar
+from piccolo.columns.defaults.base import Default
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
@@ -750,6 +752,68 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
         if rows is not None:
             return rows
     return list(await db._run_in_new_connection(query, list(args)))
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...], int], str] = {}
+
+
+_DEFAULTS: dict[type[Table], list[tuple[str, Any, bool]]] = {}
+
+
+def _defaults(table: type[Table]) -> list[tuple[str, Any, bool]]:
+    """Each column's default as Table() sets it, as (name, value or maker, is a maker): read
+    once, since Piccolo's lookup of a default costs more than inserting the row."""
+    found = _DEFAULTS.get(table)
+    if found is None:
+        found = []
+        for column in table._meta.columns:
+            default = getattr(column, "default", None)
+            default = default.value if isinstance(default, Enum) else default
+            if isinstance(default, Default):  # UUID4(), TimestamptzNow()...
+                found.append((column._meta.name, default.python, True))
+            elif callable(default):
+                found.append((column._meta.name, default, True))
+            else:
+                found.append((column._meta.name, default, False))
+        _DEFAULTS[table] = found
+    return found
+
+
+def new_row(table: type[Table], **values: Any) -> dict[str, Any]:
+    """A row of `table` by column name: every column's default (a new id, for one), then
+    `values` (as stored: enums as their values)."""
+    row = {
+        name: made() if maker else value
+        for name, made, maker in _defaults(table)
+        for value in (made,)
+    }
+    unknown = values.keys() - row.keys()
+    if unknown:
+        raise TypeError(f"{table._meta.tablename} has no column {', '.join(sorted(unknown))}")
+    row.update(values)
+    return row
+
+
+async def insert(table: type[Table], *rows: dict[str, Any]) -> None:
+    """Rows (new_row) inserted by one hand-written statement, in the current transaction if
+    there is one. For the hot writes (a ledger entry, its notifications): building Piccolo's
+    insert and its Table objects cost more than running it (issue 18). The driver takes the
+    values as they are (SQLite through the adapters Piccolo registers: the same stored text)."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    key = (table._meta.tablename, names, len(rows))
+    sql = _INSERTS.get(key)
+    if sql is None:
+        columns = {column._meta.name: column._meta.db_column_name for column in table._meta.columns}
+        one = "(" + ", ".join("{}" for _ in names) + ")"
+        sql = _INSERTS[key] = (
+            f'INSERT INTO "{table._meta.tablename}" ('
+            + ", ".join(f'"{columns[name]}"' for name in names)
+            + ") VALUES "
+            + ", ".join([one] * len(rows))
+        )
+    await fetch(sql, *(row[name] for row in rows for name in names))
 
 
 def array_contains(column: Array, value: str):  # type: ignore[no-untyped-def]

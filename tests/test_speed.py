@@ -268,3 +268,64 @@ async def test_the_resources_hand_written_reads_equal_the_piccolo_query(
     )
     with pytest.raises(resources.NotFound):
         await resources.get_resource(other, tenant.resource_id)
+
+
+async def test_a_row_inserted_by_hand_reads_back_as_the_piccolo_one(app, tenant: Tenant) -> None:
+    """db.insert (the ledger's and the notifications' writes) stores what Piccolo's insert of
+    the same values stores: ids, dates, times with their zone, nulls, texts and defaults."""
+    from datetime import date
+
+    from registry.contributions.tables import Contribution
+    from registry.notifications.tables import Notification
+
+    moment = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
+    values = {
+        "ambito": tenant.ambito_id,
+        "holder": tenant.holder_id,
+        "resource": tenant.resource_id,
+        "unit": "hours",
+        "quantity": 90,
+        "occurred_on": date(2026, 3, 28),
+        "started_at": moment - timedelta(hours=2),
+        "comune": tenant.comuni[0],
+        "note": 'Con "virgolette" e accenti: è così',
+        "idempotency_key": f"by-hand-{uuid.uuid4()}",
+        "created_by": tenant.users[Role.UDP_ADMIN],
+        "created_by_role": "udp_admin",
+        "created_at": moment,
+    }
+    by_hand = db.new_row(Contribution, **values)
+    await db.insert(Contribution, by_hand)
+    piccolo = Contribution(**{**values, "idempotency_key": f"piccolo-{uuid.uuid4()}"})
+    await piccolo.save()
+    rows = await Contribution.select().where(Contribution.id.is_in([by_hand["id"], piccolo.id]))
+    assert len(rows) == 2
+    first, second = sorted(rows, key=lambda r: r["id"] != by_hand["id"])
+    differ = {"id", "idempotency_key"}
+    assert {k: v for k, v in first.items() if k not in differ} == {
+        k: v for k, v in second.items() if k not in differ
+    }
+    assert first["created_at"] == moment and first["value_cents"] is None
+
+    users = [tenant.users[Role.UDP_ADMIN], tenant.users[Role.SOCIAL_WORKER]]
+    event = uuid.uuid4()
+    notifications = [
+        db.new_row(
+            Notification,
+            ambito=tenant.ambito_id,
+            user=user,
+            event_id=event,
+            event_type="test",
+            title="Prova",
+            created_at=moment,
+        )
+        for user in users
+    ]
+    await db.insert(Notification, *notifications)
+    stored = await Notification.select().where(Notification.event_id == event)
+    assert sorted(r["user"] for r in stored) == sorted(users)
+    assert all(
+        r["read_at"] is None and r["body"] == "" and r["created_at"] == moment for r in stored
+    )
+    with pytest.raises(TypeError):
+        db.new_row(Notification, no_such_column=1)

@@ -39,7 +39,7 @@ from registry.config import Settings
 from registry.contributions import links, reading, recording
 from registry.contributions.stamps import ledger_moment
 from registry.contributions.tables import Contribution
-from registry.db import unit_of_work
+from registry.db import insert, new_row, unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.vocabularies import ContributionUnit, Verification
 
@@ -222,7 +222,8 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
         comune = activity["comune"] if activity else None
     entry = None
     if minutes > 0:
-        entry = Contribution(
+        entry = new_row(
+            Contribution,
             ambito=actor.ambito_id,
             holder=row["holder"],
             volunteer=actor.user_id,
@@ -252,12 +253,12 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
             if current is None or current["checked_out_at"] is not None:
                 raise _already_closed(current or row)
             if entry is not None:
-                entry.created_at = await ledger_moment(actor.ambito_id, "contribution")
-                await Contribution.insert(entry)
+                entry["created_at"] = await ledger_moment(actor.ambito_id, "contribution")
+                await insert(Contribution, entry)
             await CheckIn.update(
                 {
                     CheckIn.checked_out_at: moment,
-                    CheckIn.contribution: entry.id if entry is not None else None,
+                    CheckIn.contribution: entry["id"] if entry is not None else None,
                 }
             ).where(CheckIn.id == row["id"])
     except _INTEGRITY_ERRORS:

@@ -19,7 +19,7 @@ from registry.contributions.recording import _INTEGRITY_ERRORS
 from registry.contributions.schemas import ConfirmationIn, ConfirmationOut, ContributionOut
 from registry.contributions.stamps import ledger_moment
 from registry.contributions.tables import ContributionConfirmation
-from registry.db import fetch, unit_of_work
+from registry.db import fetch, insert, new_row, unit_of_work
 from registry.errors import Conflict, PermissionDenied
 from registry.notifications import workflow as notify
 from registry.vocabularies import EntryKind
@@ -51,7 +51,8 @@ async def confirm(
             f"{existing[0]['confirmed_at']:%Y-%m-%d %H:%M} UTC",
             field="id",
         )
-    confirmation = ContributionConfirmation(
+    confirmation = new_row(
+        ContributionConfirmation,
         ambito=actor.ambito_id,
         contribution=row["id"],
         confirmed_by=actor.user_id,
@@ -62,10 +63,10 @@ async def confirm(
         async with unit_of_work(short=True):
             await notify.contribution_confirmed(actor, row)  # the volunteer
             # Stamped last: the ambito's ledger writers wait for this one's commit from here.
-            confirmation.confirmed_at = await ledger_moment(
+            confirmation["confirmed_at"] = await ledger_moment(
                 actor.ambito_id, "contribution_confirmation"
             )
-            await ContributionConfirmation.insert(confirmation)
+            await insert(ContributionConfirmation, confirmation)
     except _INTEGRITY_ERRORS:
         raise Conflict("this entry was confirmed a moment ago", field="id") from None
     # The entry as read above, with the confirmation just written (read again, it would only
@@ -73,9 +74,9 @@ async def confirm(
     done = ConfirmationOut(
         confirmed_by=actor.user_id,
         confirmed_by_username=actor.username,
-        role=confirmation.role,
-        confirmed_at=confirmation.confirmed_at,
-        note=confirmation.note,
+        role=confirmation["role"],
+        confirmed_at=confirmation["confirmed_at"],
+        note=confirmation["note"],
     )
     return _out(actor, row, done, None)
 

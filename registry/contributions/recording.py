@@ -31,7 +31,7 @@ from registry.contributions.reading import fresh_contribution, get_contribution
 from registry.contributions.schemas import ContributionCreate, ContributionOut
 from registry.contributions.stamps import ledger_moment
 from registry.contributions.tables import CommunityActivity, Contribution
-from registry.db import fetch, unit_of_work
+from registry.db import fetch, insert, new_row, unit_of_work
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications import workflow as notify
 from registry.resources.tables import Resource
@@ -224,7 +224,8 @@ async def append(
     """Insert one ledger entry; returns its id and whether it was created now (False: the
     request was a replay of an earlier one with the same Idempotency-Key: looked up inside
     the write's transaction, where it settles every race)."""
-    entry = Contribution(
+    entry = new_row(
+        Contribution,
         **row,
         ambito=actor.ambito_id,
         kind=kind.value,
@@ -251,11 +252,11 @@ async def append(
                     field="id",
                 )
             # Whoever can confirm a self-reported entry (registry/notifications/workflow.py).
-            await notify.contribution_recorded(actor, entry.to_dict())
+            await notify.contribution_recorded(actor, entry)
             # Stamped last: on PostgreSQL the ambito's ledger writers wait for this one's
             # commit from here on.
-            entry.created_at = await ledger_moment(actor.ambito_id, "contribution")
-            await Contribution.insert(entry)
+            entry["created_at"] = await ledger_moment(actor.ambito_id, "contribution")
+            await insert(Contribution, entry)
     except _INTEGRITY_ERRORS:
         # PostgreSQL: a concurrent copy of this request (or a concurrent correction) won.
         if key is not None:
@@ -268,7 +269,7 @@ async def append(
                 field="id",
             ) from None
         raise
-    return entry.id, True
+    return entry["id"], True
 
 
 async def record(

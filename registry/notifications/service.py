@@ -25,7 +25,6 @@ from registry.notifications.tables import (
     Notification,
     NotificationSettings,
     OutboxMessage,
-    WebhookEndpoint,
 )
 
 
@@ -52,6 +51,16 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+# Hand-written: read on every event, where building the Piccolo query cost more than running
+# it (issue 18).
+_ACTIVE_ENDPOINTS = "SELECT id, events FROM webhook_endpoint WHERE ambito = {} AND active = {}"
+
+
+def _events(stored: str | list[str] | None) -> list[str]:
+    """An endpoint's event types as db.fetch gives them (SQLite: the array's JSON text)."""
+    return json.loads(stored) if isinstance(stored, str) else stored or []
+
+
 async def emit(
     event: Event, settings: Settings | None = None, *, now: datetime | None = None
 ) -> uuid.UUID:
@@ -70,9 +79,11 @@ async def emit(
     users = list(dict.fromkeys(event.users))
     if users:
         due = await _email_due(users, event.type)
-        await Notification.insert(
+        await db.insert(
+            Notification,
             *[
-                Notification(
+                db.new_row(
+                    Notification,
                     ambito=event.ambito_id,
                     user=user_id,
                     event_id=event_id,
@@ -85,13 +96,13 @@ async def emit(
                     email_due=due.get(user_id, EmailDue.NONE).value,
                 )
                 for user_id in users
-            ]
+            ],
         )
     messages: list[OutboxMessage] = []
-    endpoints = await WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-        (WebhookEndpoint.ambito == event.ambito_id) & (WebhookEndpoint.active == True)  # noqa: E712
-    )
-    wanted = [e for e in endpoints if not e["events"] or event.type.value in e["events"]]
+    endpoints = await db.fetch(_ACTIVE_ENDPOINTS, event.ambito_id, True)
+    wanted = [
+        e for e in endpoints if not _events(e["events"]) or event.type.value in _events(e["events"])
+    ]
     if wanted:
         ambito = await Ambito.select(Ambito.code).where(Ambito.id == event.ambito_id).first()
         for endpoint in wanted:
