@@ -329,3 +329,67 @@ async def test_a_row_inserted_by_hand_reads_back_as_the_piccolo_one(app, tenant:
     )
     with pytest.raises(TypeError):
         db.new_row(Notification, no_such_column=1)
+
+
+async def test_freshness_made_by_the_database_is_the_rule_read_in_python(
+    app, tenant: Tenant
+) -> None:
+    """freshness_sql (the default page made by the database) and freshness_of give every
+    status the same state, at the cut-offs and a microsecond either side (SQLite compares the
+    stored texts: a moment without microseconds is one text shorter)."""
+    from registry.freshness import state
+    from registry.resources.tables import Resource
+    from registry.vocabularies import ResourceStatus
+
+    stale = datetime(2026, 9, 1, 12, 0, 0, tzinfo=UTC)
+    aging = stale + timedelta(days=30, microseconds=500_000)
+    tick = timedelta(microseconds=1)
+    moments = [stale - tick, stale, stale + tick, aging - tick, aging, aging + tick]
+    sql = f"SELECT {state.freshness_sql('r.status', 'r.confirmed_at')} AS f FROM resource r "
+    sql += "WHERE r.id = {}"
+    for status in ResourceStatus:
+        for moment in [*moments, aging + timedelta(days=1), stale - timedelta(days=400)]:
+            await Resource.update(
+                {Resource.status: status.value, Resource.confirmed_at: moment}
+            ).where(Resource.id == tenant.resource_id)
+            (row,) = await db.fetch(sql, stale, aging, tenant.resource_id)
+            assert row["f"] == state._state(status, moment, stale, aging), (status, moment)
+
+
+async def test_the_default_page_made_by_the_database_is_the_page_of_the_service(
+    client, tenant: Tenant
+) -> None:
+    """GET /api/resources with no filter sends the page the database made as JSON: the same
+    resources, fields, freshness and total as the service's page, past the end too."""
+    import msgspec
+
+    from registry.common import Page
+    from registry.freshness.state import with_freshness
+    from registry.resources import service as resources
+    from registry.resources.schemas import ResourceOut
+    from registry.resources.tables import Resource
+
+    await Resource.update(
+        {Resource.confirmed_at: datetime.now(UTC) - timedelta(days=SETTINGS.freshness_stale_days)}
+    ).where(Resource.id == tenant.resource_id)
+    await Resource.update(
+        {
+            Resource.confirmed_at: datetime.now(UTC)
+            - timedelta(days=SETTINGS.freshness_reminder_days + 1),
+            Resource.languages: ["it", "uk"],
+        }
+    ).where(Resource.id == tenant.other_resource_id)
+    actor = Principal(tenant.users[Role.UDP_ADMIN], "udp", Role.UDP_ADMIN, tenant.ambito_id)
+    udp = tenant.headers(Role.UDP_ADMIN)
+    for limit, offset in ((50, 0), (1, 1), (50, 10)):
+        response = await client.get(
+            "/api/resources", params={"limit": limit, "offset": offset}, headers=udp
+        )
+        assert response.status_code == 200 and response.headers["content-type"].startswith(
+            "application/json"
+        )
+        expected = await resources.list_resources(actor, limit=limit, offset=offset)
+        expected.items = with_freshness(expected.items, SETTINGS)
+        assert msgspec.json.decode(response.content, type=Page[ResourceOut]) == expected
+    every = (await client.get("/api/resources", headers=udp)).json()["items"]
+    assert {r["freshness"] for r in every} >= {"stale", "aging"}

@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, MediaType, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry.api.params import Actor, AppSettings, IstatQuery, Limit, Offset, TextQuery, text_query
@@ -42,7 +42,11 @@ class ResourceController(Controller):
         status: FromQuery[ResourceStatus | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> Page[ResourceOut]:
+    ) -> Response[Page[ResourceOut]]:
+        if not (category or comune or target_group or holder_id or q or status):
+            # Already the JSON of a Page[ResourceOut], made by the database.
+            raw = await service.default_page_json(actor, settings, limit=limit, offset=offset)
+            return Response(raw, media_type=MediaType.JSON)
         page = await service.list_resources(
             actor,
             category=category,
@@ -55,7 +59,7 @@ class ResourceController(Controller):
             offset=offset,
         )
         page.items = freshness.with_freshness(page.items, settings)
-        return page
+        return Response(page)
 
     @get(
         "/freshness",

@@ -40,10 +40,10 @@ def freshness_of(
 ) -> Freshness | None:
     """The same cut-offs as the freshness job: stale at `freshness_stale_days` without a
     confirmation, reminded at `freshness_reminder_days`."""
-    return _state(status, confirmed_at, *_cutoffs(now, settings))
+    return _state(status, confirmed_at, *cutoffs(now, settings))
 
 
-def _cutoffs(now: datetime, settings: Settings) -> tuple[datetime, datetime]:
+def cutoffs(now: datetime, settings: Settings) -> tuple[datetime, datetime]:
     """Confirmed at or before the first: stale; at or before the second: aging."""
     return (
         now - timedelta(days=settings.freshness_stale_days),
@@ -62,6 +62,21 @@ def _state(
     if confirmed_at <= aging:
         return Freshness.AGING
     return Freshness.FRESH
+
+
+def freshness_sql(status: str, confirmed_at: str) -> str:
+    """_state as a SQL expression of a row's status and confirmation time, for rows the
+    database makes as JSON (the default page of resources): its two "{}" placeholders take
+    the cut-offs (stale, aging). SQLite compares the stored texts (UTC, one format, which
+    sort as the moments do)."""
+    not_applicable = ", ".join(f"'{s.value}'" for s in sorted(_NOT_APPLICABLE))
+    return (
+        f"CASE WHEN {status} IN ({not_applicable}) THEN NULL "
+        f"WHEN {status} = '{ResourceStatus.STALE.value}' OR {confirmed_at} <= {{}} "
+        f"THEN '{Freshness.STALE.value}' "
+        f"WHEN {confirmed_at} <= {{}} THEN '{Freshness.AGING.value}' "
+        f"ELSE '{Freshness.FRESH.value}' END"
+    )
 
 
 class FreshnessCounts(msgspec.Struct, kw_only=True):
@@ -109,7 +124,7 @@ def with_freshness_one(resource: ResourceOut, settings: Settings) -> ResourceOut
 
 
 def with_freshness(resources: list[ResourceOut], settings: Settings) -> list[ResourceOut]:
-    stale, aging = _cutoffs(clock(), settings)  # once for the page
+    stale, aging = cutoffs(clock(), settings)  # once for the page
     for resource in resources:
         resource.freshness = _state(resource.status, resource.confirmed_at, stale, aging)
     return resources
