@@ -754,9 +754,6 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     return list(await db._run_in_new_connection(query, list(args)))
 
 
-_INSERTS: dict[tuple[str, tuple[str, ...], int], str] = {}
-
-
 _DEFAULTS: dict[type[Table], list[tuple[str, Any, bool]]] = {}
 
 
@@ -792,6 +789,9 @@ def new_row(table: type[Table], **values: Any) -> dict[str, Any]:
         raise TypeError(f"{table._meta.tablename} has no column {', '.join(sorted(unknown))}")
     row.update(values)
     return row
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...], int], str] = {}
 
 
 async def insert(table: type[Table], *rows: dict[str, Any]) -> None:
