@@ -27,6 +27,18 @@ PositiveInt = Annotated[int, msgspec.Meta(ge=1, le=INT32_MAX)]
 Offset = NonNegativeInt
 
 
+# An instant a client sends: RFC 3339 with its UTC offset. Without one, 10:00 in Italy is
+# 09:00 or 08:00 UTC by the season, and comparing it with an instant that has one was a 500.
+Moment = Annotated[
+    datetime,
+    msgspec.Meta(
+        tz=True,
+        description="RFC 3339 date-time with its UTC offset",
+        examples=["2026-03-01T10:00:00+01:00"],
+    ),
+]
+
+
 class Page(msgspec.Struct, Generic[T]):
     items: list[T]
     total: int

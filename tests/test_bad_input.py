@@ -559,6 +559,9 @@ def _walk_body(info: object, where: str, problems: list[str], seen: set[type]) -
             problems.append(f"{where}: unbounded number")
     elif isinstance(info, mi.StrType):
         problems.extend(_text_problems(info.pattern, where))
+    elif isinstance(info, mi.DateTimeType):
+        if info.tz is not True:  # compared with aware instants: a 500 (common.Moment)
+            problems.append(f"{where}: date-time without its UTC offset")
     elif isinstance(info, mi.AnyType):
         problems.append(f"{where}: Any")
 
@@ -576,8 +579,32 @@ def _text_problems(pattern: str | None, where: str) -> list[str]:
     return found
 
 
+async def test_a_time_without_its_utc_offset_is_refused(client, tenant: Tenant) -> None:
+    from datetime import timedelta
+
+    from registry import italian
+
+    day = italian.today() - timedelta(days=1)
+    entry = {
+        "holder_id": str(tenant.holder_id),
+        "unit": "hours",
+        "quantity": 1,
+        "occurred_on": str(day),
+        "started_at": f"{day}T10:00:00",
+        "ended_at": f"{day}T11:00:00+01:00",
+    }
+    headers = {**tenant.headers(U), "Idempotency-Key": "naive-time"}
+    response = await client.post("/api/contributions", json=entry, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "started_at" in response.text and "timezone" in response.text
+    entry["started_at"] = f"{day}T10:00:00+01:00"
+    response = await client.post("/api/contributions", json=entry, headers=headers)
+    assert response.status_code == 201, response.text
+
+
 def test_every_parameter_and_body_field_is_bounded(app) -> None:
-    """Integers reached PostgreSQL past their column and NUL reached it in text (500s)."""
+    """Integers reached PostgreSQL past their column and NUL reached it in text (500s); a
+    date-time without its offset was compared with one that had it (a 500)."""
     import msgspec.inspect as mi
     from litestar.enums import RequestEncodingType
     from litestar.handlers import HTTPRouteHandler
@@ -621,3 +648,20 @@ def test_every_parameter_and_body_field_is_bounded(app) -> None:
     _walk_body(mi.type_info(ReconfirmIn), "ReconfirmIn", problems, seen)
     assert checked > 100
     assert problems == [], "\n".join(problems)
+
+
+async def test_a_consent_time_in_a_spreadsheet_is_italys_wall_clock(client, tenant: Tenant) -> None:
+    """A spreadsheet's date and time carry no offset: they are read as Italy's, not refused."""
+    sheet = (
+        "denominazione,tipo,settore,consenso_data,consenso_dato_da,consenso_versione\n"
+        "Associazione Consenso,association,third_sector,2025-07-01T10:30:00,Mario Rossi,v1\n"
+    )
+    response = await client.post(
+        "/api/interop/holders/import",
+        files={"file": ("enti.csv", sheet.encode(), "text/csv")},
+        headers=tenant.headers(U),
+    )
+    assert response.status_code == 200, response.text
+    found = (await client.get("/api/holders?q=Consenso", headers=tenant.headers(U))).json()
+    (holder,) = found["items"]
+    assert holder["consent"]["given_at"] == "2025-07-01T08:30:00Z"  # 10:30 in summer, Rome

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from registry.common import Moment
 from registry.contributions.schemas import ContributionOut
 from registry.text import Line
 
@@ -27,8 +28,8 @@ class CodeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # or the activity's only organiser.
     holder_id: uuid.UUID | None = None
     resource_id: uuid.UUID | None = None
-    valid_from: datetime | None = None  # default: now
-    valid_until: datetime | None = None  # default: 12 hours after valid_from
+    valid_from: Moment | None = None  # default: now
+    valid_until: Moment | None = None  # default: 12 hours after valid_from
 
 
 class CodeStatus(StrEnum):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from registry.common import IstatCode
+from registry.common import IstatCode, Moment
 from registry.text import END, Line, LongText
 from registry.vocabularies import ContributionUnit, EntryKind, Verification
 
@@ -86,8 +86,8 @@ class ContributionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     quantity: Quantity
     value_cents: Cents | None = None  # declared fair value of goods and spaces only
     occurred_on: date
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
+    started_at: Moment | None = None
+    ended_at: Moment | None = None
     comune: IstatCode | None = None
     note: Note = ""
 
@@ -104,8 +104,8 @@ class ContributionCorrection(msgspec.Struct, forbid_unknown_fields=True, kw_only
     quantity: Quantity | msgspec.UnsetType = msgspec.UNSET
     value_cents: Cents | msgspec.UnsetType | None = msgspec.UNSET
     occurred_on: date | msgspec.UnsetType = msgspec.UNSET
-    started_at: datetime | msgspec.UnsetType | None = msgspec.UNSET
-    ended_at: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    started_at: Moment | msgspec.UnsetType | None = msgspec.UNSET
+    ended_at: Moment | msgspec.UnsetType | None = msgspec.UNSET
     comune: IstatCode | msgspec.UnsetType | None = msgspec.UNSET
     note: Note | msgspec.UnsetType = msgspec.UNSET
     reason: Reason

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from registry.common import Moment
 from registry.holders.schemas import HolderCreate
 from registry.text import END, Line, LongText
 from registry.vocabularies import (
@@ -156,7 +157,7 @@ class SessionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     kind: SessionKind
     title: Title
     theme: Annotated[Line, msgspec.Meta(max_length=300)] = ""
-    starts_at: datetime
+    starts_at: Moment
     place: Annotated[Line, msgspec.Meta(max_length=300)] = ""
     agenda: ShortText = ""
 
@@ -166,7 +167,7 @@ class SessionPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     kind: SessionKind | msgspec.UnsetType = msgspec.UNSET
     title: Title | msgspec.UnsetType = msgspec.UNSET
     theme: Annotated[Line, msgspec.Meta(max_length=300)] | msgspec.UnsetType = msgspec.UNSET
-    starts_at: datetime | msgspec.UnsetType = msgspec.UNSET
+    starts_at: Moment | msgspec.UnsetType = msgspec.UNSET
     place: Annotated[Line, msgspec.Meta(max_length=300)] | msgspec.UnsetType = msgspec.UNSET
     agenda: ShortText | msgspec.UnsetType = msgspec.UNSET
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from registry.common import IstatCode
+from registry.common import IstatCode, Moment
 from registry.text import Line, LongText, email_address
 from registry.vocabularies import HolderKind, Sector, UserArea
 
@@ -48,7 +48,7 @@ class Consent(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Who gave consent to the processing of personal data, when, to which text version."""
 
     given_by: Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
-    given_at: datetime
+    given_at: Moment
     text_version: Annotated[Line, msgspec.Meta(min_length=1, max_length=32)]
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import msgspec
 
-from registry import geo
+from registry import geo, italian
 from registry.access import Principal, Role
 from registry.ambiti.tables import Comune
 from registry.common import now, set_fields
@@ -321,7 +321,12 @@ async def import_holders(
             if row.consent_given_at or row.consent_given_by or row.consent_text_version:
                 given["consent"] = {
                     "given_by": row.consent_given_by or "",
-                    "given_at": row.consent_given_at,
+                    # A spreadsheet's date and time is Italy's wall clock, without an offset.
+                    "given_at": (
+                        row.consent_given_at.replace(tzinfo=italian.ROME)
+                        if row.consent_given_at and row.consent_given_at.tzinfo is None
+                        else row.consent_given_at
+                    ),
                     "text_version": row.consent_text_version or "",
                 }
             if current is None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 
-from registry.common import IstatCode
+from registry.common import IstatCode, Moment
 from registry.contributions.schemas import Cents, Note, Quantity
 from registry.text import Line, LongText
 from registry.vocabularies import ContributionUnit
@@ -92,8 +92,8 @@ class CommitmentContribution(msgspec.Struct, forbid_unknown_fields=True, kw_only
     value_cents: Cents | None = None
     occurred_on: date
     volunteer_id: uuid.UUID | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
+    started_at: Moment | None = None
+    ended_at: Moment | None = None
     comune: IstatCode | None = None
     note: Note = ""
 
