@@ -14,14 +14,22 @@ import gc
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_process
 
 T = TypeVar("T")
 
 
 async def in_worker_process(func: Callable[..., T], *args: Any) -> T:
-    """func(*args) in a worker process; its exception, if any, is raised here."""
-    return await anyio.to_process.run_sync(_then_freeze, func, *args)
+    """func(*args) in a worker process; its exception, if any, is raised here.
+
+    A worker that died meanwhile (the kernel's OOM killer, an operator's kill) is still in
+    anyio's idle list until it is taken, and taking it failed the request with a 500: the
+    work is pure, so it is given once more, to a new worker."""
+    try:
+        return await anyio.to_process.run_sync(_then_freeze, func, *args)
+    except anyio.BrokenWorkerProcess:
+        return await anyio.to_process.run_sync(_then_freeze, func, *args)
 
 
 def _then_freeze(func: Callable[..., T], *args: Any) -> T:
