@@ -43,7 +43,7 @@ class ResourceController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Response[Page[ResourceOut]]:
-        if not (category or comune or target_group or holder_id or q or status):
+        if service.unfiltered(status, category, comune, target_group, holder_id, q):
             # Already the JSON of a Page[ResourceOut], made by the database.
             raw = await service.default_page_json(actor, settings, limit=limit, offset=offset)
             return Response(raw, media_type=MediaType.JSON)

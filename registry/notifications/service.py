@@ -101,7 +101,7 @@ async def emit(
     messages: list[OutboxMessage] = []
     endpoints = await db.fetch(_ACTIVE_ENDPOINTS, event.ambito_id, True)
     wanted = [
-        e for e in endpoints if not _events(e["events"]) or event.type.value in _events(e["events"])
+        e for e in endpoints if not (events := _events(e["events"])) or event.type.value in events
     ]
     if wanted:
         ambito = await Ambito.select(Ambito.code).where(Ambito.id == event.ambito_id).first()

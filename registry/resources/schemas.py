@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from registry.common import IstatCode, LanguageCode, Slug
+from registry.common import IstatCode, LanguageCode, Moment, Slug
 from registry.freshness.state import Freshness
 from registry.text import END, Line, LongText
 from registry.vocabularies import Frequency, ResourceStatus, ResourceUnit, UserArea
@@ -110,9 +110,8 @@ class WindowOut(msgspec.Struct, kw_only=True):
 # RFC 3339 with the UTC offset in force that day in the ambito's time zone: the wall-clock
 # time alone is ambiguous on the autumn night (02:30 happens twice).
 SlotMoment = Annotated[
-    datetime,
+    Moment,
     msgspec.Meta(
-        tz=True,
         description="RFC 3339 date-time with its UTC offset (the ambito's local time)",
         examples=["2026-10-25T09:00:00+01:00"],
     ),

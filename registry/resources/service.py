@@ -170,6 +170,12 @@ async def get_resource(actor: Principal, resource_id: uuid.UUID) -> ResourceOut:
     return _JSON_ROWS.decode(f"[{rows[0]['row']}]")[0]
 
 
+def unfiltered(*filters: object) -> bool:
+    """Whether a listing asks for the default page (no filter given): the one read whole by
+    hand-written SQL (list_resources, default_page_json)."""
+    return not any(filters)
+
+
 async def default_page_json(
     actor: Principal, settings: Settings, *, limit: int = 50, offset: int = 0
 ) -> bytes:
@@ -195,7 +201,7 @@ async def list_resources(
     limit: int = 50,
     offset: int = 0,
 ) -> Page[ResourceOut]:
-    if not (status or category or comune or target_group or holder_id or q):
+    if unfiltered(status, category, comune, target_group, holder_id, q):
         # The default list (no filter): hand-written, same rows and order as below.
         ambito = actor.ambito_id
         (page,) = await fetch(_JSON_PAGE[is_sqlite()], ambito, ambito, limit, offset)
