@@ -185,6 +185,40 @@ ACTIVITIES: list[ActivitySpec] = [
 
 # --- interactions recorded by hand ------------------------------------------------------------
 
+# The monthly coordination of the network, on its first Tuesday: every sector at one table,
+# so each month of the demo shows ties across sectors (its blocks above the threshold of 5)
+# whichever day the demo is loaded.
+MONTHLY_MEETING = (
+    "network_meeting",
+    "Coordinamento mensile della rete territoriale",
+    (
+        "Istituto comprensivo di Lurate Caccivio",
+        "Protezione civile Colverde",
+        "Falegnameria Bernasconi srl",
+        "Rete di vicinato di Binago",
+        "Maria R. (volontaria)",
+        "Auser Olgiate Comasco",
+        "Caritas parrocchiale San Gerardo",
+        "Banco di solidarietà dell'Olgiatese",
+        "Cooperativa sociale Il Sentiero",
+        "Gruppo volontari trasporto amico",
+    ),
+    "Turni, segnalazioni e bisogni emersi nel mese.",
+)
+
+
+def first_tuesdays(today: date, months: int = 12) -> list[date]:
+    """The first Tuesday of each of the last `months` months, when it is already past."""
+    days = []
+    first = today.replace(day=1)
+    for _ in range(months):
+        tuesday = first + timedelta(days=(1 - first.weekday()) % 7)
+        if tuesday < today:
+            days.append(tuesday)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return days[::-1]
+
+
 INTERACTIONS: list[tuple[str, str, int, tuple[str, ...], str]] = [
     (
         "co_programming_table",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from registry.demo_activity.base import _Base, at
-from registry.demo_activity.community_specs import INTERACTIONS
+from registry.demo_activity.community_specs import INTERACTIONS, MONTHLY_MEETING, first_tuesdays
 from registry.interventions.tables import FundedIntervention
 from registry.metrics.tables import Interaction, InteractionParticipant
 
@@ -210,8 +210,12 @@ class _Interventions(_Base):
 
     def interactions(self) -> None:
         udp = self.person("udp")
-        for kind, title, days_ago, names, note in INTERACTIONS:
-            day = self.today - timedelta(days=days_ago)
+        kind, title, names, note = MONTHLY_MEETING
+        monthly = [(kind, title, day, names, note) for day in first_tuesdays(self.today)]
+        by_day = [
+            (k, t, self.today - timedelta(days=ago), n, x) for k, t, ago, n, x in INTERACTIONS
+        ]
+        for kind, title, day, names, note in sorted([*by_day, *monthly], key=lambda i: i[2]):
             interaction = Interaction(
                 id=self.new_id(),
                 ambito=self.ambito_id,
