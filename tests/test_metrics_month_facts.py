@@ -10,12 +10,13 @@ import json
 import random
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import msgspec
 import pytest
 
 from registry.access import Principal, Role
-from registry.contributions.tables import Contribution
+from registry.contributions.tables import Contribution, ContributionConfirmation
 from registry.holders.tables import Holder
 from registry.interventions.tables import FundedIntervention
 from registry.metrics import catalogue, compute, network_publication, service, snapshots
@@ -602,3 +603,113 @@ async def test_a_month_written_again_before_its_text_is_read_is_read_from_the_le
         (tenant.ambito_id, state), inputs, need_rows, months, period, [period], NOW, {}
     )
     assert _shape(computed[period.key]) == _shape(await _alone(tenant, period))
+
+
+async def _unconfirmed(t: Tenant) -> list[dict[str, Any]]:
+    """The self-reported entries in effect that nobody has confirmed, oldest first."""
+    confirmed = {
+        r["contribution"]
+        for r in await ContributionConfirmation.select(ContributionConfirmation.contribution)
+    }
+    corrected = {
+        r["corrects"]
+        for r in await Contribution.select(Contribution.corrects).where(
+            Contribution.corrects.is_not_null()
+        )
+    }
+    rows = await Contribution.select(
+        Contribution.id, Contribution.occurred_on, Contribution.unit, Contribution.quantity
+    ).where(
+        (Contribution.ambito == t.ambito_id)
+        & (Contribution.kind == "entry")
+        & Contribution.corrects.is_null()
+        & (Contribution.verification == "self_reported")
+    )
+    return sorted(
+        (r for r in rows if r["id"] not in confirmed and r["id"] not in corrected),
+        key=lambda r: (r["occurred_on"], str(r["id"])),
+    )
+
+
+async def _confirm(t: Tenant, entry: uuid.UUID) -> None:
+    await ContributionConfirmation(
+        ambito=t.ambito_id,
+        contribution=entry,
+        confirmed_by=t.users[Role.UDP_ADMIN],
+        role="udp_admin",
+        confirmed_at=datetime.now(UTC),
+    ).save()
+
+
+async def test_entries_confirmed_since_their_month_was_stored_count_as_verified_once(
+    tenant: Tenant,
+) -> None:
+    scenario = await _snapshotted(tenant, 11)
+    waiting = await _unconfirmed(tenant)
+    by_month: dict[str, dict[str, Any]] = {}
+    for r in waiting:
+        by_month.setdefault(compute.month_key(r["occurred_on"]), r)
+    assert len(by_month) >= 3, by_month
+    for r in by_month.values():
+        await _confirm(tenant, r["id"])
+
+    # Each month with a confirmation is its stored facts, moved by what was confirmed since
+    # (not read from the ledger again)...
+    state = await _state(tenant.ambito_id)
+    months = await month_facts(tenant.ambito_id, SPAN, state, live=False)
+    for key in by_month:
+        stored, *since = months[key]
+        assert stored.text is None and stored.identity is not None, key
+        assert any(p.text and decode_month(p.text).retract for p in since), key
+    # ... and every period equals its definition: the entries verified, counted once.
+    got, _, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
+    for period, figures in zip(PERIODS, got, strict=True):
+        assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
+
+    # A later correction of a confirmed entry: its month is read from the ledger again.
+    target = next(iter(by_month.values()))
+    correction = await _entry(
+        tenant, scenario.holders["A"], 15, kind="correction", corrects=target["id"]
+    )
+    await _move(correction, target["occurred_on"])
+    got, _, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
+    for period, figures in zip(PERIODS, got, strict=True):
+        assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
+
+
+async def test_a_confirmation_written_while_the_job_reads_the_ledger_counts_once(
+    tenant: Tenant,
+) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(12))
+    entry = next(r for r in await _unconfirmed(tenant) if r["unit"] == "hours")
+    month = compute.month_key(entry["occurred_on"])
+    period = compute.buckets(entry["occurred_on"], entry["occurred_on"], "month")[0]
+    # The job reads the ledger's marks, then the ledger: the entry confirmed in between is
+    # stored unverified, as it was at the marks, and moved to verified when read back.
+    marks = await _state(tenant.ambito_id)
+    await _confirm(tenant, entry["id"])
+    await month_facts(tenant.ambito_id, period, marks, live=False, store=True)
+    stored = await _stored_months(tenant)
+    facts = decode_month(stored[month]["payload"])  # type: ignore[arg-type]
+    verified_minutes = sum(h.minutes for h in facts.hours if h.verified)
+    expected = await _alone(tenant, period)
+    answer = await _answer(tenant, period, live=False)
+    assert _shape(answer) == _shape(expected)
+    hours = answer.tables["totals"].rows[0].data["hours_verified"]
+    assert abs(hours - (verified_minutes + entry["quantity"]) / 60) < 0.01
+
+
+async def test_a_stored_month_that_lacks_a_confirmed_entry_is_read_from_the_ledger(
+    tenant: Tenant,
+) -> None:
+    await _snapshotted(tenant, 13)
+    period = Period("2025-02-01/2025-05-31", date(2025, 2, 1), date(2025, 5, 31))
+    # April's stored facts lose their entries, then one of April's is confirmed: what is
+    # stored cannot be moved (the entry is not there), so April is read from the ledger.
+    await _empty_stored_april(tenant)
+    waiting = await _unconfirmed(tenant)
+    april = [r for r in waiting if compute.month_key(r["occurred_on"]) == "2025-04"]
+    assert april
+    await _confirm(tenant, april[0]["id"])
+    assert _shape(await _answer(tenant, period, live=False)) == _shape(await _alone(tenant, period))

@@ -128,10 +128,18 @@ def after_mark(column: str, mark: str) -> tuple[str, list[Any]]:
 class Written:
     """Which ledger rows a read takes by when they were written, as entry marks (the
     latest `created_at`, snapshot_store._State): those written after `since`, those written
-    up to `until` (an empty `until`: none). None: no bound."""
+    up to `until` (an empty `until`: none). None: no bound.
+
+    `confirmed_by`: entries count as verified by the confirmations up to that confirmation
+    mark only (the latest `confirmed_at`; empty: none), as they were when the marks were
+    read, not by one written while the ledger is read (None: every confirmation).
+    `newly_confirmed`: only the entries confirmed after `confirmed_by` (verified now, not
+    then): a stored month's facts become those of the month now by moving them."""
 
     since: str | None = None
     until: str | None = None
+    confirmed_by: str | None = None
+    newly_confirmed: bool = False
 
     def where(self) -> tuple[str, list[Any]]:
         sql, args = after_mark("c.created_at", self.since or "")
@@ -141,6 +149,37 @@ class Written:
             bound, more = _compared_to_mark("c.created_at", "<=", self.until)
             sql, args = sql + bound, [*args, *more]
         return sql, args
+
+    def confirmed_since(self, ambito: Any) -> tuple[str, list[Any]]:
+        """The bound of `newly_confirmed`: an entry has one confirmation at most, so those
+        confirmed now but not then are the ones confirmed after the mark (not verified by
+        QR: those always were). Read from the confirmations' (ambito, confirmed_at) index."""
+        if not self.newly_confirmed:
+            return "", []
+        assert self.confirmed_by is not None
+        later, args = after_mark("cc.confirmed_at", self.confirmed_by)
+        sql = (
+            " AND c.verification <> 'qr_verified' AND c.id IN (SELECT cc.contribution "
+            f"FROM contribution_confirmation cc WHERE cc.ambito = {{}}{later})"
+        )
+        return sql, [ambito, *args]
+
+    def verified(self) -> tuple[str, list[Any]]:
+        """The SQL of an entry's being verified, as this read counts it (and its arguments)."""
+        if self.confirmed_by is None or self.newly_confirmed:
+            return _VERIFIED, []
+        then, args = _confirmed_by(self.confirmed_by)
+        return f"(c.verification = 'qr_verified' OR {then})", args
+
+
+def _confirmed_by(mark: str) -> tuple[str, list[Any]]:
+    if not mark:
+        return "1 = 0", []
+    bound, args = _compared_to_mark("cc.confirmed_at", "<=", mark)
+    return (
+        f"EXISTS (SELECT 1 FROM contribution_confirmation cc WHERE cc.contribution = c.id{bound})",
+        args,
+    )
 
 
 # Every row, whenever written.
@@ -168,9 +207,9 @@ def _ledger_where(
         "AND NOT EXISTS (SELECT 1 FROM contribution s WHERE s.corrects = c.id)"
     )
     args: list[Any] = [_u(ambito_id), _d(period.start), _d(period.end)]
-    bound, bound_args = written.where()
-    sql += bound
-    args += bound_args
+    for bound, bound_args in (written.where(), written.confirmed_since(_u(ambito_id))):
+        sql += bound
+        args += bound_args
     if scope.comune:
         sql += f" AND {_COMUNE} = {{}}"
         args.append(scope.comune)
@@ -202,6 +241,7 @@ async def load_ledger(
     written: Written = ALL_WRITTEN,
 ) -> tuple[list[compute.HoursFact], list[compute.QuantityFact]]:
     where, args = _ledger_where(ambito_id, period, scope, written=written)
+    verified, verified_args = written.verified()
     if served_plans:
         served = f"c.plan_id IN ({_uuid_list(sorted(served_plans))})"
         plan_sql = f"CASE WHEN {served} THEN {_text('c.plan_id')} END"
@@ -216,7 +256,7 @@ async def load_ledger(
         # like with like (hours on resources measured in hours).
         "CASE WHEN c.unit = 'hours' AND c.match_id IS NOT NULL THEN r.unit END "
         "AS resource_unit, "
-        f"{_VERIFIED} AS verified, (c.match_id IS NOT NULL) AS via_match, "
+        f"{verified} AS verified, (c.match_id IS NOT NULL) AS via_match, "
         f"{plan_sql} AS plan_id, {day_sql} AS day, "
         "SUM(c.quantity) AS quantity, SUM(COALESCE(c.value_cents, 0)) AS value_cents, "
         "COUNT(c.value_cents) AS valued, COUNT(*) AS entries "
@@ -226,7 +266,7 @@ async def load_ledger(
     )
     hours: list[compute.HoursFact] = []
     quantities: list[compute.QuantityFact] = []
-    for r in await _raw(sql, *args):
+    for r in await _raw(sql, *verified_args, *args):
         if r["unit"] == compute.TIME_UNIT:
             hours.append(
                 compute.HoursFact(
@@ -293,6 +333,7 @@ async def load_places(
     verified entries (compute.py). The database gathers the sets: one row per place and
     month, where one per person, holder and month made a million rows of a large ledger."""
     where, args = _ledger_where(ambito_id, period, scope, written=written)
+    verified, verified_args = written.verified()
     month = _month("c.occurred_on") if by_month else "''"
     individual = (
         f"CASE WHEN c.volunteer IS NULL AND h.kind = '{compute.INDIVIDUAL}' "
@@ -304,9 +345,9 @@ async def load_places(
         f"{_distinct_list(_text('c.holder'))} AS holders, "
         f"{_distinct_list(_text('c.volunteer'))} AS volunteers, "
         f"{_distinct_list(individual)} AS individuals "
-        f"{_LEDGER_FROM} WHERE {where} AND {_VERIFIED} GROUP BY 1, 2, 3, 4, 5"
+        f"{_LEDGER_FROM} WHERE {where} AND {verified} GROUP BY 1, 2, 3, 4, 5"
     )
-    rows = await _raw(sql, *args)
+    rows = await _raw(sql, *args, *verified_args)
     return [
         compute.PresencePlace(
             month=r["month"],
@@ -327,13 +368,15 @@ async def load_uses(
 ) -> list[tuple[str | None, str | None, str, str]]:
     """(need, resource, plan, month) of the verified plan-linked entries of the period."""
     where, args = _ledger_where(ambito_id, period, scope, written=written)
+    verified, verified_args = written.verified()
     return [
         (_s(r["need_id"]), _s(r["resource_id"]), str(r["plan_id"]), r["month"])
         for r in await _raw(
             f"SELECT {_text('c.need_id')} AS need_id, {_text('c.resource')} AS resource_id, "
             f"{_text('c.plan_id')} AS plan_id, "
             f"{_month('c.occurred_on')} AS month {_ledger_from(scope)} WHERE {where} "
-            f"AND c.plan_id IS NOT NULL AND {_VERIFIED} GROUP BY 1, 2, 3, 4",
+            f"AND c.plan_id IS NOT NULL AND {verified} GROUP BY 1, 2, 3, 4",
             *args,
+            *verified_args,
         )
     ]

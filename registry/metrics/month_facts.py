@@ -65,6 +65,9 @@ class LedgerMonth:
     # The month and its hours given through matches (set when decoded).
     key: str = ""
     matched: MatchedHours = field(default_factory=MatchedHours)
+    # Facts to take away from the month's others, not to add (entries confirmed since the
+    # month was stored, as they were stored: unverified).
+    retract: bool = False
 
 
 _S = str | None
@@ -79,18 +82,95 @@ class _MonthRows(msgspec.Struct, array_like=True):
     quantities: list[compute.QuantityFact]
     presence: list[compute.PresencePlace]
     uses: list[tuple[_S, _S, str, str]]
+    retract: bool = False
 
 
 def encode_month(month: str, facts: LedgerMonth) -> str:
-    rows = _MonthRows(month, facts.hours, facts.quantities, facts.presence, facts.uses)
+    rows = _MonthRows(
+        month, facts.hours, facts.quantities, facts.presence, facts.uses, facts.retract
+    )
     return msgspec.json.encode(rows).decode()
 
 
 def decode_month(raw: str | bytes) -> LedgerMonth:
     rows = msgspec.json.decode(raw, type=_MonthRows)
     return LedgerMonth(
-        rows.hours, rows.quantities, rows.presence, rows.uses, rows.month, matched_hours(rows.hours)
+        rows.hours,
+        rows.quantities,
+        rows.presence,
+        rows.uses,
+        rows.month,
+        matched_hours(rows.hours),
+        rows.retract,
     )
+
+
+def as_stored_before(confirmed: LedgerMonth) -> LedgerMonth:
+    """The facts of entries confirmed since their month was stored, as the stored month
+    holds them (unverified): what settle takes away before adding them as they are now."""
+    return LedgerMonth(
+        hours=[msgspec.structs.replace(h, verified=False) for h in confirmed.hours],
+        quantities=[msgspec.structs.replace(q, verified=False) for q in confirmed.quantities],
+        retract=True,
+    )
+
+
+def settle(months: Sequence[LedgerMonth]) -> list[LedgerMonth]:
+    """The months' facts with the retracting ones taken away from the others of their month
+    (presence and uses hold only verified entries: nothing of theirs is retracted). Sums are
+    exact (minutes, cents, counts): the result is what one read of the month gives."""
+    if not any(m.retract for m in months):
+        return list(months)
+    by_key: dict[str, list[LedgerMonth]] = defaultdict(list)
+    for m in months:
+        by_key[m.key].append(m)
+    settled = []
+    for key, parts in by_key.items():
+        if not any(p.retract for p in parts):
+            settled.extend(parts)
+            continue
+        kept = [p for p in parts if not p.retract]
+        taken = [p for p in parts if p.retract]
+        hours = _less(
+            [h for p in kept for h in p.hours],
+            [h for p in taken for h in p.hours],
+            ("minutes", "entries"),
+        )
+        quantities = _less(
+            [q for p in kept for q in p.quantities],
+            [q for p in taken for q in p.quantities],
+            ("quantity", "value_cents", "valued_entries", "entries"),
+        )
+        settled.append(
+            LedgerMonth(
+                hours=hours,
+                quantities=quantities,
+                presence=[x for p in kept for x in p.presence],
+                uses=[u for p in kept for u in p.uses],
+                key=key,
+                matched=matched_hours(hours),
+            )
+        )
+    return settled
+
+
+def _less(facts: list[Any], taken: list[Any], sums: tuple[str, ...]) -> list[Any]:
+    """`facts` less `taken`, summed by every field but `sums`; groups left with no entry are
+    dropped. A taken fact must be in `facts` (its entry was stored): else MonthsMoved."""
+    zero = dict.fromkeys(sums, 0)
+    totals: dict[Any, list[int]] = {}
+    for fact, sign in [(f, 1) for f in facts] + [(f, -1) for f in taken]:
+        key = msgspec.structs.replace(fact, **zero)
+        found = totals.setdefault(key, [0] * len(sums))
+        for i, name in enumerate(sums):
+            found[i] += sign * getattr(fact, name)
+    out = []
+    for key, values in totals.items():
+        if any(v < 0 for v in values):
+            raise MonthsMoved
+        if values[-1]:
+            out.append(msgspec.structs.replace(key, **dict(zip(sums, values, strict=True))))
+    return out
 
 
 class MonthPayload(NamedTuple):
@@ -356,6 +436,7 @@ def figures_from_months(
     unsent = [i for (i, _), month in zip(months, decoded, strict=True) if month is None and i]
     if unsent:
         return Unsent(unsent)
+    decoded = settle(decoded)  # type: ignore[arg-type]  # none is None: none was unsent
     inputs = msgspec.msgpack.decode(reference, type=Inputs)
     # The ledger's facts of the months of the periods whose ledger tables are made here.
     ledger_months = set().union(
@@ -436,15 +517,18 @@ async def month_facts(
     """The ledger facts of each month of `span` in their stored form (encode_month), by
     month: one payload or more (a month's facts are the concatenation of its payloads):
     - from metrics_month_facts when stored at marks that still hold (and not `live`);
-    - a month that has only gained plain entries since it was stored: its stored facts and
-      the facts of the entries written since (the ledger is append-only: a month of a large
-      ledger read again took most of a filtered request after a new entry);
+    - a month that has only gained plain entries and confirmations since it was stored: its
+      stored facts, the facts of the entries written since, and those of the entries
+      confirmed since, as verified, with the same as stored (unverified) to take away
+      (settle; the ledger is append-only: a month of a large ledger read again took most of
+      a filtered request after a new entry, and most of a summary under a load that
+      confirms entries);
     - the others read from the ledger (and stored when `store`: only the snapshot job writes
       them, a request never does), up to the entry mark they are stored with."""
     months = compute.buckets(span.start, span.end, "month")
     found: dict[str, list[MonthPayload]] = {}
-    # The months to complete with the entries written since a mark, by mark.
-    grown: dict[str, set[str]] = {}
+    # The months to complete with the entries written and confirmed since marks, by marks.
+    grown: dict[tuple[str, str], set[str]] = {}
     attributes = None if live else await ledger_attributes(ambito_id, state)
     if attributes is not None:
         keys = [m.key for m in months]
@@ -460,23 +544,31 @@ async def month_facts(
             stored = MonthPayload(None, _row_identity(ambito_id, r), ambito_id, m.key)
             if await freshness.unchanged(m, *marks):
                 found[m.key] = [stored]
-            elif not store and await freshness.only_new_entries(*marks):
+            elif not store and await freshness.only_new_entries(r["reference"], r["entry_mark"]):
                 found[m.key] = [stored]
-                grown.setdefault(r["entry_mark"], set()).add(m.key)
+                grown.setdefault((r["entry_mark"], r["confirmation_mark"]), set()).add(m.key)
     missing = {m.key for m in months} - set(found)
-    reads: list[tuple[Period, Written]] = [
-        # Stored facts are read up to the marks they are stored with: an entry written
-        # while they are read is one of the entries "written since".
-        (run, Written(until=state.entry_mark) if store else ALL_WRITTEN)
-        for run in _runs(months, missing)
-    ]
-    for mark, keys in grown.items():
-        reads += [(run, Written(since=mark)) for run in _runs(months, keys)]
+    # Stored facts are read up to the marks they are stored with: an entry written while
+    # they are read is one of the entries "written since", and an entry confirmed meanwhile
+    # one of those "confirmed since".
+    stored_as = Written(until=state.entry_mark, confirmed_by=state.confirmation_mark)
+    reads = [(run, stored_as if store else ALL_WRITTEN) for run in _runs(months, missing)]
+    for (entry_mark, confirmation_mark), keys in grown.items():
+        for run in _runs(months, keys):
+            reads.append((run, Written(since=entry_mark)))
+            if confirmation_mark != state.confirmation_mark:
+                confirmed = Written(
+                    until=entry_mark, confirmed_by=confirmation_mark, newly_confirmed=True
+                )
+                reads.append((run, confirmed))
     if reads:
         served = attributes.served if attributes else await served_plans(ambito_id)
     for run, written in reads:
         loaded = await load_ledger_months(ambito_id, run, served, written)
         for m in compute.buckets(run.start, run.end, "month"):
+            if written.newly_confirmed:
+                retracted = encode_month(m.key, as_stored_before(loaded[m.key]))
+                found[m.key].append(MonthPayload(retracted, None, ambito_id, m.key))
             payload = encode_month(m.key, loaded[m.key])
             identity = None
             if store:

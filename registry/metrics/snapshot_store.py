@@ -28,8 +28,9 @@ from registry.metrics.tables import MetricsSnapshot
 # (the entries written since are added to them, never counted twice); 11: month facts hold
 # while the attributes they take from other tables are the same (month_facts.ledger_attributes);
 # 12: a snapshot's tables that do not read the needs hold while their own inputs are the same
-# (_Payload.ledger_side).
-SNAPSHOT_VERSION = 12
+# (_Payload.ledger_side); 13: month facts count the confirmations up to their confirmation
+# mark only (the later ones move their entries' facts to verified when read back).
+SNAPSHOT_VERSION = 13
 # A snapshot older than this is not served: the dashboard computes live instead.
 SNAPSHOT_MAX_AGE = timedelta(hours=36)
 # The snapshot job recomputes an unchanged ambito once this old (see take_snapshot).
@@ -219,15 +220,12 @@ class _Freshness:
         self.state = state
         self.reference = state.reference if reference is None else reference
 
-    async def only_new_entries(
-        self, reference: str, entry_mark: str, confirmation_mark: str
-    ) -> bool:
-        """Whether the ledger has only gained plain entries since the marks: no correction,
-        cancellation or confirmation, and the reference data unchanged. What was read at
-        those marks then still holds, with the entries written since added to it."""
+    async def only_new_entries(self, reference: str, entry_mark: str) -> bool:
+        """Whether the ledger has only gained plain entries and confirmations since the
+        marks: no correction or cancellation, and the reference data unchanged. What was
+        read at those marks then still holds, with the entries written since added to it
+        and the entries confirmed since moved to verified."""
         if reference != self.reference:
-            return False
-        if confirmation_mark != self.state.confirmation_mark:
             return False
         memo, key = _since_memo(self.state), ("entries only", self.ambito_id, entry_mark)
         if key not in memo:
