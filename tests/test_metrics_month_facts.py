@@ -20,8 +20,9 @@ from registry.contributions.tables import Contribution, ContributionConfirmation
 from registry.holders.tables import Holder
 from registry.interventions.tables import FundedIntervention
 from registry.metrics import catalogue, compute, network_publication, service, snapshots
+from registry.metrics import month_facts as month_facts_module
 from registry.metrics.compute import Figures, Period
-from registry.metrics.loading import Scope
+from registry.metrics.loading import Scope, Written
 from registry.metrics.month_facts import (
     LedgerMonth,
     MonthsMoved,
@@ -29,6 +30,8 @@ from registry.metrics.month_facts import (
     decode_month,
     encode_month,
     figures_from_months,
+    ledger_attributes,
+    load_ledger_months,
     month_facts,
     reference_inputs,
     stored_texts,
@@ -463,8 +466,8 @@ def test_a_worker_process_answers_unsent_for_months_it_has_not_decoded() -> None
         return figures_from_months(reference, None, months, march, [march], NOW, ["ledger"])
 
     assert figures([(identity, None)]) == Unsent([identity])
-    (sent,) = figures([(identity, text)])  # type: ignore[misc]
-    (again,) = figures([(identity, None)])  # type: ignore[misc]
+    (sent,) = figures([(identity, text)]).figures  # type: ignore[attr-defined]
+    (again,) = figures([(identity, None)]).figures  # type: ignore[attr-defined]
     assert sent.tables["totals"].rows[0].data["entries"] == 2
     assert _shape(again) == _shape(sent)
 
@@ -713,3 +716,63 @@ async def test_a_stored_month_that_lacks_a_confirmed_entry_is_read_from_the_ledg
     assert april
     await _confirm(tenant, april[0]["id"])
     assert _shape(await _answer(tenant, period, live=False)) == _shape(await _alone(tenant, period))
+
+
+async def test_a_month_a_request_completed_is_completed_from_there_by_the_next(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = await build(tenant)
+    await _random_ledger(tenant, scenario, random.Random(14))
+    early, waiting = [
+        await _entry(tenant, scenario.holders["A"], minutes, verification="self_reported")
+        for minutes in (60, 75)
+    ]
+    for entry in (early, waiting):
+        await _move(entry, date(2025, 7, 10))
+    await snapshots.take_snapshot(NOW, [tenant.ambito_id])
+    july = compute.buckets(date(2025, 7, 1), NOW.date(), "month")[0]
+
+    # Since the job: an entry confirmed, another written. A request reads its marks; then,
+    # before it reads the ledger, the one written and one stored are confirmed.
+    await _confirm(tenant, early)
+    first = await _entry(tenant, scenario.holders["B"], 30, verification="self_reported")
+    await _move(first, date(2025, 7, 11))
+    marks = await _state(tenant.ambito_id)
+    await _confirm(tenant, waiting)
+    await _confirm(tenant, first)
+    monkeypatch.setattr(snapshots, "_state", lambda ambito_id: _async(marks))
+    await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
+    monkeypatch.undo()
+
+    # The month it completed holds the data at its marks, without those confirmations...
+    settled = month_facts_module._SETTLED.get((tenant.ambito_id, "2025-07"))
+    assert settled is not None and settled.entry_mark == marks.entry_mark
+    assert settled.payload.text is not None
+    served = (await ledger_attributes(tenant.ambito_id, marks)).served
+    at_marks = Written(until=marks.entry_mark, confirmed_by=marks.confirmation_mark)
+    read = (await load_ledger_months(tenant.ambito_id, july, served, at_marks))["2025-07"]
+
+    def minutes(month: LedgerMonth) -> tuple[int, int]:
+        return (
+            sum(h.minutes for h in month.hours if h.verified),
+            sum(h.minutes for h in month.hours if not h.verified),
+        )
+
+    assert minutes(decode_month(settled.payload.text)) == minutes(read)
+
+    # ... and the next request completes it from there: one more entry and the two
+    # confirmations, each counted once, the month made one again at the new marks.
+    second = await _entry(tenant, scenario.holders["B"], 45)
+    await _move(second, date(2025, 7, 12))
+    state = await _state(tenant.ambito_id)
+    months = await month_facts(tenant.ambito_id, july, state, live=False)
+    assert months["2025-07"][0] == settled.payload
+    got, _, _ = await snapshots.figures_of(tenant.ambito_id, PERIODS, SPAN, NOW, live=False)
+    for period, figures in zip(PERIODS, got, strict=True):
+        assert _shape(figures) == _shape(await _alone(tenant, period)), period.key
+    again = month_facts_module._SETTLED.get((tenant.ambito_id, "2025-07"))
+    assert again is not None and again.confirmation_mark == state.confirmation_mark
+
+
+async def _async(value: Any) -> Any:
+    return value

@@ -11,7 +11,7 @@ network_loading.py; the month facts: month_facts.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -83,6 +83,10 @@ async def _raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await Contribution.raw(sql, *args)
 
 
+def _reader(written: Written) -> Callable[..., Awaitable[list[dict[str, Any]]]]:
+    return db.fetch if written.few else _raw
+
+
 _LEDGER_FROM = (
     "FROM contribution c "
     "JOIN holder h ON h.id = c.holder "
@@ -134,12 +138,14 @@ class Written:
     mark only (the latest `confirmed_at`; empty: none), as they were when the marks were
     read, not by one written while the ledger is read (None: every confirmation).
     `newly_confirmed`: only the entries confirmed after `confirmed_by` (verified now, not
-    then): a stored month's facts become those of the month now by moving them."""
+    then), and up to `confirmed_until` (None: no bound): a stored month's facts become
+    those of the month at later marks by moving them."""
 
     since: str | None = None
     until: str | None = None
     confirmed_by: str | None = None
     newly_confirmed: bool = False
+    confirmed_until: str | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         sql, args = after_mark("c.created_at", self.since or "")
@@ -158,11 +164,21 @@ class Written:
             return "", []
         assert self.confirmed_by is not None
         later, args = after_mark("cc.confirmed_at", self.confirmed_by)
+        if self.confirmed_until is not None:
+            bound, more = _compared_to_mark("cc.confirmed_at", "<=", self.confirmed_until)
+            later, args = later + bound, [*args, *more]
         sql = (
             " AND c.verification <> 'qr_verified' AND c.id IN (SELECT cc.contribution "
             f"FROM contribution_confirmation cc WHERE cc.ambito = {{}}{later})"
         )
         return sql, [ambito, *args]
+
+    @property
+    def few(self) -> bool:
+        """Whether the read takes only what the ledger gained since a mark: a few rows, read
+        as a short read (db.fetch: on SQLite on the loop's own thread; under load each trip
+        to a connection's thread waited for turns of the loop, 20-30 ms a read)."""
+        return self.since is not None or self.newly_confirmed
 
     def verified(self) -> tuple[str, list[Any]]:
         """The SQL of an entry's being verified, as this read counts it (and its arguments)."""
@@ -195,14 +211,18 @@ def _ledger_where(
     written: Written = ALL_WRITTEN,
 ) -> tuple[str, list[Any]]:
     """Effective entries (not corrected, not cancelled, not a cancellation) of the period."""
-    day = "c.occurred_on"
+    ambito, day = "c.ambito", "c.occurred_on"
     if written.since is not None and db.is_sqlite():
         # The entries written since a mark are a few: SQLite is told not to walk the
         # period's days on the (ambito, occurred_on) index (`+` hides the column from it) and
         # takes the (ambito, created_at) one (it has no statistics of the times to choose).
         day = "+c.occurred_on"
+    elif written.newly_confirmed and db.is_sqlite():
+        # So are those confirmed since: looked up by id from the confirmations' index, not
+        # found among every entry of the period's days (or of the ambito).
+        ambito, day = "+c.ambito", "+c.occurred_on"
     sql = (
-        f"c.ambito = {{}} AND {day} >= {{}} AND {day} <= {{}} "
+        f"{ambito} = {{}} AND {day} >= {{}} AND {day} <= {{}} "
         "AND c.kind <> 'cancellation' "
         "AND NOT EXISTS (SELECT 1 FROM contribution s WHERE s.corrects = c.id)"
     )
@@ -266,7 +286,7 @@ async def load_ledger(
     )
     hours: list[compute.HoursFact] = []
     quantities: list[compute.QuantityFact] = []
-    for r in await _raw(sql, *verified_args, *args):
+    for r in await _reader(written)(sql, *verified_args, *args):
         if r["unit"] == compute.TIME_UNIT:
             hours.append(
                 compute.HoursFact(
@@ -347,7 +367,7 @@ async def load_places(
         f"{_distinct_list(individual)} AS individuals "
         f"{_LEDGER_FROM} WHERE {where} AND {verified} GROUP BY 1, 2, 3, 4, 5"
     )
-    rows = await _raw(sql, *args, *verified_args)
+    rows = await _reader(written)(sql, *args, *verified_args)
     return [
         compute.PresencePlace(
             month=r["month"],
@@ -371,7 +391,7 @@ async def load_uses(
     verified, verified_args = written.verified()
     return [
         (_s(r["need_id"]), _s(r["resource_id"]), str(r["plan_id"]), r["month"])
-        for r in await _raw(
+        for r in await _reader(written)(
             f"SELECT {_text('c.need_id')} AS need_id, {_text('c.resource')} AS resource_id, "
             f"{_text('c.plan_id')} AS plan_id, "
             f"{_month('c.occurred_on')} AS month {_ledger_from(scope)} WHERE {where} "

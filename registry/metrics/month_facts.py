@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
@@ -115,18 +115,22 @@ def as_stored_before(confirmed: LedgerMonth) -> LedgerMonth:
     )
 
 
-def settle(months: Sequence[LedgerMonth]) -> list[LedgerMonth]:
-    """The months' facts with the retracting ones taken away from the others of their month
-    (presence and uses hold only verified entries: nothing of theirs is retracted). Sums are
-    exact (minutes, cents, counts): the result is what one read of the month gives."""
-    if not any(m.retract for m in months):
-        return list(months)
+def settle(months: Sequence[LedgerMonth], merge: Collection[str] = ()) -> list[LedgerMonth]:
+    """The months' facts, each month of several parts made one where it has retracting
+    parts (taken away from the others) or is in `merge`: facts summed by their fields,
+    places joined, uses listed once, as one read of the month gives them (sums are exact:
+    minutes, cents, counts). Presence and uses hold only verified entries: nothing of theirs
+    is retracted."""
     by_key: dict[str, list[LedgerMonth]] = defaultdict(list)
     for m in months:
         by_key[m.key].append(m)
+    if not any(m.retract for m in months) and not any(
+        len(by_key[k]) > 1 for k in merge if k in by_key
+    ):
+        return list(months)
     settled = []
     for key, parts in by_key.items():
-        if not any(p.retract for p in parts):
+        if not any(p.retract for p in parts) and (key not in merge or len(parts) == 1):
             settled.extend(parts)
             continue
         kept = [p for p in parts if not p.retract]
@@ -145,13 +149,27 @@ def settle(months: Sequence[LedgerMonth]) -> list[LedgerMonth]:
             LedgerMonth(
                 hours=hours,
                 quantities=quantities,
-                presence=[x for p in kept for x in p.presence],
-                uses=[u for p in kept for u in p.uses],
+                presence=_joined([x for p in kept for x in p.presence]),
+                uses=list(dict.fromkeys(u for p in kept for u in p.uses)),
                 key=key,
                 matched=matched_hours(hours),
             )
         )
     return settled
+
+
+def _joined(places: list[compute.PresencePlace]) -> list[compute.PresencePlace]:
+    """One place per place's keys, its sets joined (load_places' order)."""
+    by_place: dict[tuple[Any, ...], list[set[str]]] = {}
+    for p in places:
+        key = (p.month, p.holder_kind, p.sector, p.comune, p.area)
+        found = by_place.setdefault(key, [set(), set(), set()])
+        for into, values in zip(found, (p.holders, p.volunteers, p.individuals), strict=True):
+            into.update(values)
+    return [
+        compute.PresencePlace(*key, *(sorted(v) for v in sets))
+        for key, sets in sorted(by_place.items(), key=lambda i: tuple(k or "" for k in i[0]))
+    ]
 
 
 def _less(facts: list[Any], taken: list[Any], sums: tuple[str, ...]) -> list[Any]:
@@ -407,6 +425,14 @@ class Unsent(NamedTuple):
     identities: list[str]
 
 
+class Computed(NamedTuple):
+    """A worker process's figures, and the months it made one of several parts (settle_as):
+    their stored form, by month."""
+
+    figures: list[Figures]
+    settled: dict[str, str]
+
+
 # What a worker process computes of a period: all but the need tables (catalogue.NEED_TABLES),
 # or only those. A period's two sides go to two processes at once (snapshots.figures_in_workers):
 # a year after a new entry is half a second of Python on each.
@@ -421,7 +447,8 @@ def figures_from_months(
     periods: Sequence[Period],
     now: datetime,
     sides: Sequence[Side],
-) -> list[Figures] | Unsent:
+    settle_as: Mapping[str, str] | None = None,
+) -> Computed | Unsent:
     """The figures of each period from the packed reference inputs (reference_inputs), the
     needs as read (packed too: pickling their times took longer than the need tables) and
     the months' facts, for a worker process: a month of a large ledger is tens of thousands
@@ -431,12 +458,23 @@ def figures_from_months(
     `months`: (identity, stored form) of each; a stored month this process decoded before
     may come by its identity alone (its text None), else the answer is Unsent.
     `sides`: the Side of each period; the figures of a "ledger" side hold all but the need
-    tables, those of a "needs" side only those (the caller merges them)."""
+    tables, those of a "needs" side only those (the caller merges them).
+    `settle_as`: months sent in several parts (stored facts and what the ledger gained
+    since), made one and kept here by the identity given, their text returned (the next
+    request sends them as one: remember_settled)."""
     decoded = [_decoded_in_worker(identity, text) for identity, text in months]
     unsent = [i for (i, _), month in zip(months, decoded, strict=True) if month is None and i]
     if unsent:
         return Unsent(unsent)
-    decoded = settle(decoded)  # type: ignore[arg-type]  # none is None: none was unsent
+    settle_as = settle_as or {}
+    decoded = settle(decoded, settle_as)  # type: ignore[arg-type]  # none was unsent
+    settled: dict[str, str] = {}
+    for month in decoded:
+        assert month is not None
+        identity = settle_as.get(month.key)
+        if identity is not None and month.key not in settled:
+            settled[month.key] = text = encode_month(month.key, month)
+            _DECODED.put(identity, month, weight=len(text))
     inputs = msgspec.msgpack.decode(reference, type=Inputs)
     # The ledger's facts of the months of the periods whose ledger tables are made here.
     ledger_months = set().union(
@@ -470,7 +508,9 @@ def figures_from_months(
             ((p.key, "needs"), Figures(period=p, as_of=now, tables=t, money={}))
             for p, t in zip(chosen, tables, strict=True)
         )
-    return [results[(p.key, side)] for p, side in zip(periods, sides, strict=True)]
+    return Computed(
+        [results[(p.key, side)] for p, side in zip(periods, sides, strict=True)], settled
+    )
 
 
 # The months a worker process decoded lately, by the identity of their stored row, or by
@@ -533,32 +573,47 @@ async def month_facts(
     if attributes is not None:
         keys = [m.key for m in months]
         rows = await _stored_rows(ambito_id, keys, MetricsMonthFacts.period_end)
-        by_key = {m.key: m for m in months}
+        by_key = {r["month"]: r for r in rows}
         freshness = _Freshness(ambito_id, state, reference=attributes.digest)
-        for r in rows:
-            m = by_key[r["month"]]
+        for m in months:
+            candidates: list[tuple[tuple[str, str, str], MonthPayload]] = []
+            # Where a request made the month one later than it is stored, from there.
+            settled = None if store else _SETTLED.get((ambito_id, m.key))
+            if settled is not None and settled.period_end == m.end:
+                marks = (settled.reference, settled.entry_mark, settled.confirmation_mark)
+                candidates.append((marks, settled.payload))
+            r = by_key.get(m.key)
             # A month read in part (a running month read up to another day) does not hold.
-            if m.start.day != 1 or _date(r["period_end"]) != m.end:
-                continue
-            marks = (r["reference"], r["entry_mark"], r["confirmation_mark"])
-            stored = MonthPayload(None, _row_identity(ambito_id, r), ambito_id, m.key)
-            if await freshness.unchanged(m, *marks):
-                found[m.key] = [stored]
-            elif not store and await freshness.only_new_entries(r["reference"], r["entry_mark"]):
-                found[m.key] = [stored]
-                grown.setdefault((r["entry_mark"], r["confirmation_mark"]), set()).add(m.key)
+            if r is not None and m.start.day == 1 and _date(r["period_end"]) == m.end:
+                marks = (r["reference"], r["entry_mark"], r["confirmation_mark"])
+                identity = _row_identity(ambito_id, r)
+                candidates.append((marks, MonthPayload(None, identity, ambito_id, m.key)))
+            for marks, stored in candidates:
+                if await freshness.unchanged(m, *marks):
+                    found[m.key] = [stored]
+                elif not store and await freshness.only_new_entries(marks[0], marks[1]):
+                    found[m.key] = [stored]
+                    grown.setdefault(marks[1:], set()).add(m.key)
+                else:
+                    continue
+                break
     missing = {m.key for m in months} - set(found)
     # Stored facts are read up to the marks they are stored with: an entry written while
     # they are read is one of the entries "written since", and an entry confirmed meanwhile
-    # one of those "confirmed since".
-    stored_as = Written(until=state.entry_mark, confirmed_by=state.confirmation_mark)
-    reads = [(run, stored_as if store else ALL_WRITTEN) for run in _runs(months, missing)]
+    # one of those "confirmed since". So are the months completed: a request's answer is
+    # the data at its marks, and the month it made one (remember_settled) too.
+    at_marks = Written(until=state.entry_mark, confirmed_by=state.confirmation_mark)
+    reads = [(run, at_marks if store else ALL_WRITTEN) for run in _runs(months, missing)]
     for (entry_mark, confirmation_mark), keys in grown.items():
         for run in _runs(months, keys):
-            reads.append((run, Written(since=entry_mark)))
+            since = Written(since=entry_mark, until=state.entry_mark)
+            reads.append((run, dataclasses.replace(since, confirmed_by=state.confirmation_mark)))
             if confirmation_mark != state.confirmation_mark:
                 confirmed = Written(
-                    until=entry_mark, confirmed_by=confirmation_mark, newly_confirmed=True
+                    until=entry_mark,
+                    confirmed_by=confirmation_mark,
+                    newly_confirmed=True,
+                    confirmed_until=state.confirmation_mark,
                 )
                 reads.append((run, confirmed))
     if reads:
@@ -579,6 +634,62 @@ async def month_facts(
                 identity = _identity(ambito_id, m.key, marks, computed_at)
             found.setdefault(m.key, []).append(MonthPayload(payload, identity, ambito_id, m.key))
     return {m.key: found[m.key] for m in months}
+
+
+class _Settled(NamedTuple):
+    """A month a request made one of its stored facts and what the ledger gained since,
+    with the marks it holds the data at."""
+
+    period_end: date
+    reference: str
+    entry_mark: str
+    confirmation_mark: str
+    payload: MonthPayload
+
+
+# The months requests made one lately, by ambito and month (at most 64 MB of texts): the
+# next request completes them from there. Else, under a steady flow of entries and
+# confirmations, each request would read again everything the ledger gained since the job
+# stored the month (the running month: the whole day's entries).
+_SETTLED: Kept[tuple[uuid.UUID, str], _Settled] = Kept(64_000_000)
+
+
+def settled_identity(ambito_id: uuid.UUID, month: Period, state: _State) -> str:
+    """The identity of a month made one at the data marks of `state` (its whole fingerprint:
+    the same marks, the same facts)."""
+    end = month.end.isoformat()
+    return "/".join(map(str, (ambito_id, month.key, end, SNAPSHOT_VERSION, state.fingerprint)))
+
+
+def settle_as(
+    ambito_id: uuid.UUID, months: Mapping[str, list[MonthPayload]], span: Period, state: _State
+) -> dict[str, str]:
+    """The months of several parts, by key, with the identity to keep them made one by."""
+    return {
+        m.key: settled_identity(ambito_id, m, state)
+        for m in compute.buckets(span.start, span.end, "month")
+        if len(months.get(m.key, ())) > 1
+    }
+
+
+async def remember_settled(
+    ambito_id: uuid.UUID,
+    span: Period,
+    state: _State,
+    identities: Mapping[str, str],
+    texts: Mapping[str, str],
+) -> None:
+    """Keep the months made one (figures_from_months) for the next requests."""
+    if not texts:
+        return
+    attributes = await ledger_attributes(ambito_id, state)
+    for m in compute.buckets(span.start, span.end, "month"):
+        text = texts.get(m.key)
+        if text is None:
+            continue
+        payload = MonthPayload(text, identities[m.key], ambito_id, m.key)
+        marks = (attributes.digest, state.entry_mark, state.confirmation_mark)
+        _SETTLED.put((ambito_id, m.key), _Settled(m.end, *marks, payload), weight=len(text))
 
 
 async def _store_facts(

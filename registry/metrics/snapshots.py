@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from registry.metrics.compute import Figures, Inputs, Period
 from registry.metrics.kept import Kept
 from registry.metrics.loading import Scope, _date, _dt, _raw, _u
 from registry.metrics.month_facts import (
+    Computed,
     MonthPayload,
     MonthsMoved,
     Side,
@@ -39,6 +40,8 @@ from registry.metrics.month_facts import (
     recent_reference_inputs,
     reference_inputs,
     remember_reference,
+    remember_settled,
+    settle_as,
     stored_texts,
 )
 from registry.metrics.network_loading import load_network, period_tables
@@ -324,14 +327,20 @@ async def _computed_figures(
     units: list[_Unit] = []
     for p in periods:
         units += [(p, "needs")] if p.key in ledger_kept else [(p, "ledger"), (p, "needs")]
+    ambito_id, state = read_at
+    # Months of several parts (stored, and what the ledger gained since) come back made one
+    # at this request's marks, for the next requests.
+    identities = settle_as(ambito_id, months, span, state)
     try:
-        computed = await figures_in_workers(packed, needs, months, span, units, now)
+        computed, settled = await figures_in_workers(
+            packed, needs, months, span, units, now, identities
+        )
     except MonthsMoved:
         # A stored month was written again meanwhile (another process's job): its months
         # are read from the ledger now.
-        ambito_id, state = read_at
         months = await month_facts(ambito_id, span, state, live=True)
-        computed = await figures_in_workers(packed, needs, months, span, units, now)
+        computed, settled = await figures_in_workers(packed, needs, months, span, units, now)
+    await remember_settled(ambito_id, span, state, identities, settled)
     results: dict[str, Figures] = {}
     for p in periods:
         ledger = ledger_kept.get(p.key) or computed[(p.key, "ledger")]
@@ -353,7 +362,8 @@ async def figures_in_workers(
     span: Period,
     units: Sequence[_Unit],
     now: datetime,
-) -> dict[tuple[str, Side], Figures]:
+    identities: Mapping[str, str] | None = None,
+) -> tuple[dict[tuple[str, Side], Figures], dict[str, str]]:
     """The figures of each period's side (figures_from_months), by (period key, side), in
     two worker processes when there are several: every month's facts are counted in its
     month, its quarter and its year, tens of seconds of Python for the job on a large ledger,
@@ -396,7 +406,7 @@ async def figures_in_workers(
             for m, send in zip(listed, sent, strict=True)
         ]
 
-    async def computed(half: list[_Unit]) -> list[Figures]:
+    async def computed(half: list[_Unit]) -> Computed:
         periods = [p for p, _ in half]
         sides = [side for _, side in half]
         # The needs as read travel only to a process that makes need tables.
@@ -406,7 +416,8 @@ async def figures_in_workers(
         # on the other process, every month.
         texts: set[str] | None = set()
         while True:
-            args = (reference, half_needs, await payloads(half, texts), span, periods, now, sides)
+            sent = await payloads(half, texts)
+            args = (reference, half_needs, sent, span, periods, now, sides, identities)
             result = await in_worker_process(figures_from_months, *args)
             if not isinstance(result, Unsent):
                 return result
@@ -414,11 +425,12 @@ async def figures_in_workers(
             texts = None if texts else set(result.identities)
 
     results = await asyncio.gather(*(computed(half) for half in parts))
-    return {
+    figures = {
         (p.key, side): f
         for half, part in zip(parts, results, strict=True)
-        for (p, side), f in zip(half, part, strict=True)
+        for (p, side), f in zip(half, part.figures, strict=True)
     }
+    return figures, {k: text for part in results for k, text in part.settled.items()}
 
 
 _NetMarks = tuple[str, str, str]
