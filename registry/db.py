@@ -134,7 +134,11 @@ class PooledSQLiteEngine(SQLiteEngine):
     trip per statement (aiosqlite's execute_fetchall).
     """
 
-    def __init__(self, path: str, pool_size: int = 4) -> None:
+    # Reads outside transactions at once: each holds its connection until the event loop
+    # takes its rows, so under load a trip lasts as long as the loop's turn. With 4, the
+    # mixed load's suggestions (five short reads each) waited 150 ms a read for a slot;
+    # with 16 the loop took more work at once than it could turn round (bench/load.py).
+    def __init__(self, path: str, pool_size: int = 8) -> None:
         super().__init__(path=path, timeout=30)
         self._pool_size = pool_size
         self._idle: list[Any] = []
