@@ -15,7 +15,7 @@ from typing import Any
 
 from registry import italian
 from registry.config import load_settings
-from registry.db import reads
+from registry.db import fetch, reads
 from registry.geo import comune, comune_location
 from registry.matches.tables import Match
 from registry.matching import NeedItem, ResourceItem, Taxonomy, WeeklyWindow
@@ -24,7 +24,7 @@ from registry.plans.tables import Need, Plan
 from registry.resources import availability
 from registry.resources.service import active_windows
 from registry.resources.tables import Resource
-from registry.taxonomy.tables import TaxonomyTerm
+from registry.taxonomy import service as taxonomy
 
 # Matches in these states hold one place of their resource.
 HOLDING = ("accepted", "active")
@@ -46,12 +46,16 @@ class ResourceInfo:
     remaining: int
 
 
+_taxonomy: tuple[taxonomy.Tree, Taxonomy] | None = None
+
+
 async def load_taxonomy() -> Taxonomy:
-    rows = await TaxonomyTerm.select(TaxonomyTerm.code, TaxonomyTerm.parent_code, TaxonomyTerm.name)
-    return Taxonomy(
-        parents={r["code"]: r["parent_code"] for r in rows},
-        labels={r["code"]: r["name"] for r in rows},
-    )
+    """The engine's tree, made once for each read of the terms (taxonomy.tree)."""
+    global _taxonomy
+    terms = await taxonomy.tree()
+    if _taxonomy is None or _taxonomy[0] is not terms:
+        _taxonomy = (terms, Taxonomy(parents=terms.parents, labels=terms.labels))
+    return _taxonomy[1]
 
 
 # The resources' and matches' reads below (and the windows', resources/service.py) are
@@ -199,11 +203,16 @@ async def plan_holders(plan_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, frozens
     ids = list(set(plan_ids))
     found: dict[uuid.UUID, set[str]] = {}
     for lo in range(0, len(ids), _IN_CHUNK):
-        rows = await Match.select(Match.plan, Match.holder).where(
-            Match.plan.is_in(ids[lo : lo + _IN_CHUNK]) & Match.status.is_in(HOLDING)
+        chunk = ids[lo : lo + _IN_CHUNK]
+        # A short read (an index lookup by plan): one trip, not a Piccolo query's.
+        rows = await fetch(
+            "SELECT CAST(plan AS TEXT) AS plan, CAST(holder AS TEXT) AS holder "
+            f"FROM resource_match WHERE plan IN ({', '.join('{}' for _ in chunk)}) "
+            f"AND status IN ({', '.join(repr(s) for s in HOLDING)})",
+            *chunk,
         )
         for row in rows:
-            found.setdefault(row["plan"], set()).add(str(row["holder"]))
+            found.setdefault(uuid.UUID(row["plan"]), set()).add(row["holder"])
     return {plan: frozenset(holders) for plan, holders in found.items()}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from registry.errors import InvalidInput, NotFound
 from registry.taxonomy.seed import seed_rows
@@ -15,8 +16,8 @@ async def ensure_seeded() -> int:
     missing = [TaxonomyTerm(**row) for row in seed_rows() if row["code"] not in existing]
     if missing:
         await TaxonomyTerm.insert(*missing)
-        global _parents
-        _parents = None
+        global _tree
+        _tree = None
     return len(missing)
 
 
@@ -42,17 +43,34 @@ async def get_term(code: str) -> dict:
     return row
 
 
-_parents: tuple[float, dict[str, str | None]] | None = None
-_PARENTS_TTL_SECONDS = 60.0
+class Tree(NamedTuple):
+    parents: dict[str, str | None]
+    labels: dict[str, str]
+
+
+_tree: tuple[float, Tree] | None = None
+_TREE_TTL_SECONDS = 60.0
+
+
+async def tree() -> Tree:
+    """The terms as {code: parent} and {code: name}: reference data the same for every
+    ambito, changed only by ensure_seeded, so it is cached briefly in-process (the matching
+    engine reads it for every suggestion)."""
+    global _tree
+    if _tree is None or time.monotonic() - _tree[0] > _TREE_TTL_SECONDS:
+        rows = await TaxonomyTerm.select(
+            TaxonomyTerm.code, TaxonomyTerm.parent_code, TaxonomyTerm.name
+        )
+        found = Tree(
+            {r["code"]: r["parent_code"] for r in rows}, {r["code"]: r["name"] for r in rows}
+        )
+        _tree = (time.monotonic(), found)
+    return _tree[1]
 
 
 async def parent_map() -> dict[str, str | None]:
-    """The tree as {code: parent}; reference data, so it is cached briefly in-process."""
-    global _parents
-    if _parents is None or time.monotonic() - _parents[0] > _PARENTS_TTL_SECONDS:
-        rows = await TaxonomyTerm.select(TaxonomyTerm.code, TaxonomyTerm.parent_code)
-        _parents = (time.monotonic(), {row["code"]: row["parent_code"] for row in rows})
-    return _parents[1]
+    """The tree as {code: parent}."""
+    return (await tree()).parents
 
 
 def descendants(parents: dict[str, str | None], code: str) -> list[str]:
