@@ -326,11 +326,19 @@ async def load_ledger_months(
         presence = await load_places(ambito_id, span, Scope(), by_month=True, written=written)
         return presence, await load_uses(ambito_id, span, Scope(), written)
 
-    # Two reads at a time, on two connections: on a large ledger each is seconds of the
-    # database's own work, which runs outside the GIL (the pool keeps connections for requests).
-    (hours, quantities), (presence, uses) = await asyncio.gather(
-        load_ledger(ambito_id, span, Scope(), served, written), presence_and_uses()
-    )
+    if written.few:
+        # Short reads (what the ledger gained since a mark) one after the other: under load
+        # starting tasks for them cost a turn of the busy event loop each, longer than the
+        # reads themselves (on SQLite they run on the loop's own thread).
+        hours, quantities = await load_ledger(ambito_id, span, Scope(), served, written)
+        presence, uses = await presence_and_uses()
+    else:
+        # Two reads at a time, on two connections: on a large ledger each is seconds of the
+        # database's own work, which runs outside the GIL (the pool keeps connections for
+        # requests).
+        (hours, quantities), (presence, uses) = await asyncio.gather(
+            load_ledger(ambito_id, span, Scope(), served, written), presence_and_uses()
+        )
     for h in hours:
         months[h.month].hours.append(h)
     for q in quantities:
