@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
-from registry import __version__, db
+from registry import __version__, db, offload
 from registry.api.auth import AuthController, auth_middleware, provide_actor
 from registry.api.body import StrictJSONRequest
 from registry.api.checkin import CheckInController
@@ -65,6 +66,14 @@ class Health(msgspec.Struct):
     version: str
 
 
+log = logging.getLogger("registry.app")
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("the worker processes did not start: %r", task.exception())
+
+
 def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> Litestar:
     settings = settings or load_settings()
     settings.check()
@@ -87,6 +96,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
             await leader.start()
             app.state.scheduler_leader = leader
             app.state.scheduler = leader.scheduler
+        # The worker processes, started while nothing waits for them (registry/offload.py).
+        starting = asyncio.get_running_loop().create_task(offload.start_workers())
+        starting.add_done_callback(_log_failure)
         # What is alive now (modules, routes, caches) lives as long as the process: out of the
         # collector's reach, or every full collection walks it while the event loop waits
         # (bench/event_loop.py measured 120-180 ms pauses of /health).
@@ -95,6 +107,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         try:
             yield
         finally:
+            starting.cancel()
             gc.unfreeze()  # collectable again (a test process starts many apps in turn)
             if leader is not None:
                 await leader.stop()
