@@ -3,6 +3,7 @@ need, capacity held and released, and batch runs that never accept anything by t
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from registry.access import Role
@@ -260,7 +261,14 @@ async def test_suggestions_follow_plan_visibility(client, tenant: Tenant) -> Non
     plan, need = await _accompagnamento(client, tenant)
     url = f"/api/plans/{plan['id']}/needs/{need['id']}/suggestions"
     colleague = await add_user(tenant, S)
-    assert (await client.get(url, headers=colleague["headers"])).status_code == 404
+    denied = await client.get(url, headers=colleague["headers"])
+    assert denied.status_code == 404
+    # A need that is not in the plan reads the same to whoever may not see the plan: its
+    # needs are not probed through the answer.
+    other = f"/api/plans/{plan['id']}/needs/{uuid.uuid4()}/suggestions"
+    unknown = await client.get(other, headers=colleague["headers"])
+    assert (unknown.status_code, unknown.json()) == (404, denied.json())
+    assert (await client.get(other, headers=tenant.headers(S))).status_code == 404
     assert (await client.get(url, headers=tenant.headers(U))).status_code == 200
     for role in (H, V):
         assert (await client.get(url, headers=tenant.headers(role))).status_code == 403

@@ -4,10 +4,13 @@ the near misses (shown apart, never mixed into the ranking)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
+from typing import Any
 
 from registry import italian, matching
 from registry.access import Principal
 from registry.db import reads
+from registry.errors import NotFound
 from registry.matches import engine_io
 from registry.matches.schemas import (
     ComponentOut,
@@ -35,18 +38,31 @@ def _warning(suggestion: matching.Suggestion) -> str | None:
     return part.reason if part.value < 1.0 else None
 
 
+async def _kept_back(read: Awaitable[dict[str, Any]]) -> dict[str, Any] | NotFound:
+    """The row, or its NotFound returned rather than raised (raised once the plan's check
+    has passed)."""
+    try:
+        return await read
+    except NotFound as error:
+        return error
+
+
 async def suggest_for_need(
     actor: Principal, plan_id: uuid.UUID, need_id: uuid.UUID, limit: int = 10
 ) -> SuggestionsOut:
-    plan = await plans.plan_row(actor, plan_id)  # first: whether the caller may see it
     today = italian.today()
-    # The rest at once: under load each read in turn waited for the loop to come round.
-    need, (resources, info), taxonomy, engaged = await reads(
-        plans.need_row(actor, plan_id, need_id),
+    # Every read at once: under load each read in turn waited for the loop to come round.
+    # Whether the caller may see the plan is settled first all the same: its refusal is
+    # the answer, and the need's own (no such need) only comes after it.
+    plan, need, (resources, info), taxonomy, engaged = await reads(
+        plans.plan_row(actor, plan_id),
+        _kept_back(plans.need_row(actor, plan_id, need_id)),
         engine_io.load_resources(actor.ambito_id, today),
         engine_io.load_taxonomy(),
         engine_io.plan_holders([plan_id]),
     )
+    if isinstance(need, NotFound):
+        raise need
     holders = engaged.get(plan_id, frozenset())
     item = engine_io.need_item(need, plan, holders)
     index = matching.CandidateIndex(resources, taxonomy, as_of=today)
