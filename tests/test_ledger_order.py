@@ -37,21 +37,20 @@ async def _entries(t: Tenant, *, live: bool) -> tuple[int, int]:
 
 class _Held:
     """Holds the first ledger write of `module` in its transaction, right after its row was
-    stamped, until released."""
+    stamped and inserted, until released."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any) -> None:
         self.inside, self.release, self.calls = asyncio.Event(), asyncio.Event(), 0
-        original = module.ledger_moment
+        original = module.stamped_insert
 
         async def held(*args: Any) -> Any:
-            moment = await original(*args)
+            await original(*args)
             self.calls += 1
             if self.calls == 1:
                 self.inside.set()
                 await self.release.wait()
-            return moment
 
-        monkeypatch.setattr(module, "ledger_moment", held)
+        monkeypatch.setattr(module, "stamped_insert", held)
 
 
 async def _race(client: Any, t: Tenant, held: _Held, first: Any, second: Any) -> list[Any]:

@@ -37,9 +37,9 @@ from registry.checkin.tokens import (
 )
 from registry.config import Settings
 from registry.contributions import links, reading, recording
-from registry.contributions.stamps import ledger_moment
+from registry.contributions.stamps import stamped_insert
 from registry.contributions.tables import Contribution
-from registry.db import insert, new_row, unit_of_work
+from registry.db import new_row, unit_of_work
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.vocabularies import ContributionUnit, Verification
 
@@ -253,8 +253,7 @@ async def check_out(actor: Principal, settings: Settings, data: CheckOutRequest)
             if current is None or current["checked_out_at"] is not None:
                 raise _already_closed(current or row)
             if entry is not None:
-                entry["created_at"] = await ledger_moment(actor.ambito_id, "contribution")
-                await insert(Contribution, entry)
+                await stamped_insert(actor.ambito_id, Contribution, entry)
             await CheckIn.update(
                 {
                     CheckIn.checked_out_at: moment,

@@ -17,9 +17,9 @@ from registry.contributions import links
 from registry.contributions.reading import _out, _row
 from registry.contributions.recording import _INTEGRITY_ERRORS
 from registry.contributions.schemas import ConfirmationIn, ConfirmationOut, ContributionOut
-from registry.contributions.stamps import ledger_moment
+from registry.contributions.stamps import stamped_insert
 from registry.contributions.tables import ContributionConfirmation
-from registry.db import fetch, insert, new_row, unit_of_work
+from registry.db import fetch, new_row, unit_of_work
 from registry.errors import Conflict, PermissionDenied
 from registry.notifications import workflow as notify
 from registry.vocabularies import EntryKind
@@ -63,10 +63,7 @@ async def confirm(
         async with unit_of_work(short=True):
             await notify.contribution_confirmed(actor, row)  # the volunteer
             # Stamped last: the ambito's ledger writers wait for this one's commit from here.
-            confirmation["confirmed_at"] = await ledger_moment(
-                actor.ambito_id, "contribution_confirmation"
-            )
-            await insert(ContributionConfirmation, confirmation)
+            await stamped_insert(actor.ambito_id, ContributionConfirmation, confirmation)
     except _INTEGRITY_ERRORS:
         raise Conflict("this entry was confirmed a moment ago", field="id") from None
     # The entry as read above, with the confirmation just written (read again, it would only

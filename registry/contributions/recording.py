@@ -29,9 +29,9 @@ from registry.contributions.activities import organisers
 from registry.contributions.quantities import stored_quantity
 from registry.contributions.reading import fresh_contribution, get_contribution
 from registry.contributions.schemas import ContributionCreate, ContributionOut
-from registry.contributions.stamps import ledger_moment
+from registry.contributions.stamps import stamped_insert
 from registry.contributions.tables import CommunityActivity, Contribution
-from registry.db import fetch, insert, is_sqlite, new_row, unit_of_work
+from registry.db import fetch, is_sqlite, new_row, unit_of_work
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications import workflow as notify
 from registry.resources.tables import Resource
@@ -256,8 +256,7 @@ async def append(
             await notify.contribution_recorded(actor, entry)
             # Stamped last: on PostgreSQL the ambito's ledger writers wait for this one's
             # commit from here on.
-            entry["created_at"] = await ledger_moment(actor.ambito_id, "contribution")
-            await insert(Contribution, entry)
+            await stamped_insert(actor.ambito_id, Contribution, entry)
     except _INTEGRITY_ERRORS:
         # PostgreSQL: a concurrent copy of this request (or a concurrent correction) won.
         if key is not None:
