@@ -639,7 +639,12 @@ async def take_turn(scope: str, key: object) -> None:
     if isinstance(db, PostgresEngine):
         if db.current_transaction.get() is None:
             raise RuntimeError("take_turn outside a transaction would hold the lock for nothing")
-        await fetch("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", f"{scope}:{key}")
+        await fetch("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", turn_key(scope, key))
+
+
+def turn_key(scope: str, key: object) -> str:
+    """The text whose hash is the advisory lock of a turn (the same for every taker)."""
+    return f"{scope}:{key}"
 
 
 async def reads(*pending: Awaitable[Any]) -> list[Any]:

@@ -18,46 +18,44 @@ from typing import Any
 from piccolo.table import Table
 
 from registry.common import now
-from registry.db import fetch, insert, is_sqlite, take_turn
+from registry.db import fetch, insert, is_sqlite, take_turn, turn_key
 
 # The stamp of each ledger table, and its ambito's latest.
 _STAMP = {"contribution": "created_at", "contribution_confirmation": "confirmed_at"}
-_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
 async def stamped_insert(ambito_id: uuid.UUID, table: type[Table], row: dict[str, Any]) -> None:
     """Inside the write's transaction (unit_of_work), last: insert the ledger row (db.new_row)
     stamped once its ambito's turn has come, never earlier than the latest row of the
-    table; `row` then holds its stamp. On PostgreSQL the latest row is read by the insert
-    itself: the ambito's writers wait for each other's commit, and each trip to the
-    database while holding the turn lengthens every wait (a new statement: it sees the
-    commit of the writer that held the turn before)."""
+    table; `row` then holds its stamp.
+
+    The ambito's writers wait for each other's commit, and every trip to the database while
+    the turn is held lengthens each wait. On PostgreSQL the row is inserted first, then one
+    statement takes the turn, reads the latest stamp and stamps the row (the function
+    registry_ledger_stamp, migration 2026-12-08T01:20), and the commit follows: the turn is
+    held for that statement and the commit only. SQLite's write lock, taken when the
+    transaction began, is the turn."""
     name = table._meta.tablename
     column = _STAMP[name]
-    await take_turn("ledger", ambito_id)
     if is_sqlite():
-        latest = (
-            await fetch(
-                f"SELECT max({column}) AS latest FROM {name} WHERE ambito = {{}}", ambito_id
-            )
-        )[0]["latest"]
+        await take_turn("ledger", ambito_id)  # nothing to take: see take_turn
+        latest_sql = f"SELECT max({column}) AS latest FROM {name} WHERE ambito = {{}}"
+        latest = (await fetch(latest_sql, ambito_id))[0]["latest"]
         moment = now()
         if latest is not None:  # max() of a timestamp is its text
             moment = max(moment, datetime.fromisoformat(latest) + timedelta(microseconds=1))
         row[column] = moment
         await insert(table, row)
         return
-    names = tuple(n for n in row if n != column)
-    sql = _INSERTS.get((name, names))
-    if sql is None:
-        columns = {c._meta.name: c._meta.db_column_name for c in table._meta.columns}
-        sql = _INSERTS[(name, names)] = (
-            f'INSERT INTO "{name}" ('
-            + ", ".join(f'"{columns[n]}"' for n in names)
-            + f', "{column}") VALUES ('
-            + ", ".join("{}" for _ in names)
-            + f", GREATEST({{}}, (SELECT max({column}) FROM {name} WHERE ambito = {{}})"
-            + f" + interval '1 microsecond')) RETURNING {column} AS stamp"
-        )
-    (stamped,) = await fetch(sql, *(row[n] for n in names), now(), ambito_id)
+    row[column] = now()  # until the row is stamped in its turn, just below
+    await insert(table, row)
+    (stamped,) = await fetch(
+        "SELECT registry_ledger_stamp(CAST({} AS TEXT)::regclass, {}, {}, {}, {}, {}) AS stamp",
+        name,
+        column,
+        row["id"],
+        ambito_id,
+        now(),
+        turn_key("ledger", ambito_id),
+    )
     row[column] = stamped["stamp"]
