@@ -11,6 +11,7 @@ the ledger's facts of each month: month_facts.py."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -62,6 +63,8 @@ from registry.metrics.snapshot_store import (
 )
 from registry.metrics.tables import MetricsSnapshot
 from registry.offload import in_worker_process
+
+log = logging.getLogger("registry.metrics")
 
 
 async def stored_networks(
@@ -336,8 +339,9 @@ async def _computed_figures(
             packed, needs, months, span, units, now, identities
         )
     except MonthsMoved:
-        # A stored month was written again meanwhile (another process's job): its months
-        # are read from the ledger now.
+        # A stored month was written again meanwhile (another process's job), or one kept
+        # lacks an entry confirmed since: its months are read from the ledger now.
+        log.warning("metrics of ambito %s: months read again from the ledger", ambito_id)
         months = await month_facts(ambito_id, span, state, live=True)
         computed, settled = await figures_in_workers(packed, needs, months, span, units, now)
     await remember_settled(ambito_id, span, state, identities, settled)
