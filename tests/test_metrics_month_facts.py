@@ -24,11 +24,7 @@ from registry.metrics import month_facts as month_facts_module
 from registry.metrics.compute import Figures, Period
 from registry.metrics.loading import Scope, Written
 from registry.metrics.month_facts import (
-    LedgerMonth,
-    MonthsMoved,
     Unsent,
-    decode_month,
-    encode_month,
     figures_from_months,
     ledger_attributes,
     load_ledger_months,
@@ -36,6 +32,7 @@ from registry.metrics.month_facts import (
     reference_inputs,
     stored_texts,
 )
+from registry.metrics.month_form import LedgerMonth, MonthsMoved, decode_month, encode_month
 from registry.metrics.reference_loading import load_inputs
 from registry.metrics.snapshot_store import _state
 from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot

@@ -31,7 +31,6 @@ from registry.metrics.loading import Scope, _date, _dt, _raw, _u
 from registry.metrics.month_facts import (
     Computed,
     MonthPayload,
-    MonthsMoved,
     Side,
     Unsent,
     _covering,
@@ -45,6 +44,7 @@ from registry.metrics.month_facts import (
     settle_as,
     stored_texts,
 )
+from registry.metrics.month_form import MonthsMoved
 from registry.metrics.network_loading import load_network, period_tables
 from registry.metrics.periods import calendar_key
 from registry.metrics.reference_loading import NeedRows, load_resources
