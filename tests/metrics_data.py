@@ -98,14 +98,19 @@ async def _entry(
     )
     await entry.save()
     if confirm:
-        await ContributionConfirmation(
-            ambito=t.ambito_id,
-            contribution=entry.id,
-            confirmed_by=t.users[Role.UDP_ADMIN],
-            role="udp_admin",
-            confirmed_at=datetime.now(UTC),
-        ).save()
+        await _confirm(t, entry.id)
     return entry.id
+
+
+async def _confirm(t: Tenant, entry: uuid.UUID) -> None:
+    """The UdP confirms the entry now."""
+    await ContributionConfirmation(
+        ambito=t.ambito_id,
+        contribution=entry,
+        confirmed_by=t.users[Role.UDP_ADMIN],
+        role="udp_admin",
+        confirmed_at=datetime.now(UTC),
+    ).save()
 
 
 async def build(t: Tenant) -> Scenario:

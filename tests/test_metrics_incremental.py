@@ -10,14 +10,13 @@ from typing import Any
 
 import msgspec
 
-from registry.access import Role
-from registry.contributions.tables import Contribution, ContributionConfirmation
+from registry.contributions.tables import Contribution
 from registry.metrics import compute, disclosure, publication, snapshots
 from registry.metrics.compute import Period
 from registry.metrics.periods import calendar_key
 from registry.metrics.tables import MetricsSnapshot
 from tests.conftest import Tenant
-from tests.metrics_data import _entry, build
+from tests.metrics_data import _confirm, _entry, build
 from tests.test_metrics_fast_path import _move, _random_ledger, _shape
 
 NOW = datetime(2025, 7, 15, 10, tzinfo=UTC)
@@ -78,13 +77,7 @@ async def test_a_change_in_one_month_leaves_the_other_months_untouched(tenant: T
         tenant, scenario.holders["A"], 45, kind="correction", corrects=december
     )
     await _move(correction, date(2025, 6, 20))
-    await ContributionConfirmation(
-        ambito=tenant.ambito_id,
-        contribution=april,
-        confirmed_by=tenant.users[Role.UDP_ADMIN],
-        role="udp_admin",
-        confirmed_at=datetime.now(UTC),
-    ).save()
+    await _confirm(tenant, april)
     fresh = set(await snapshots.fresh_figures(tenant.ambito_id, PERIODS))
     assert ALL - fresh == {
         *("2024-12", "2024-Q4", "2024"),

@@ -39,7 +39,7 @@ from registry.metrics.tables import MetricsMonthFacts, MetricsSnapshot
 from registry.plans.tables import Need
 from registry.resources.tables import Resource
 from tests.conftest import Tenant
-from tests.metrics_data import Scenario, _entry, build
+from tests.metrics_data import Scenario, _confirm, _entry, build
 from tests.test_metrics_fast_path import _move, _random_ledger, _shape
 
 NOW = datetime(2025, 7, 15, 10, tzinfo=UTC)
@@ -629,16 +629,6 @@ async def _unconfirmed(t: Tenant) -> list[dict[str, Any]]:
         (r for r in rows if r["id"] not in confirmed and r["id"] not in corrected),
         key=lambda r: (r["occurred_on"], str(r["id"])),
     )
-
-
-async def _confirm(t: Tenant, entry: uuid.UUID) -> None:
-    await ContributionConfirmation(
-        ambito=t.ambito_id,
-        contribution=entry,
-        confirmed_by=t.users[Role.UDP_ADMIN],
-        role="udp_admin",
-        confirmed_at=datetime.now(UTC),
-    ).save()
 
 
 async def test_entries_confirmed_since_their_month_was_stored_count_as_verified_once(
