@@ -629,24 +629,6 @@ async def unit_of_work(*, short: bool = False) -> AsyncIterator[None]:
         yield
 
 
-async def take_turn(scope: str, key: object) -> None:
-    """Inside a write transaction: the writers of one (scope, key) go one at a time, each
-    until it commits, so what they stamp once their turn comes becomes visible in the order
-    stamped. PostgreSQL: a transaction-level advisory lock (on a hash of the two: two keys
-    that collide only share turns). SQLite: the write lock unit_of_work takes up front
-    (BEGIN IMMEDIATE) already gives every writer its turn."""
-    db = engine()
-    if isinstance(db, PostgresEngine):
-        if db.current_transaction.get() is None:
-            raise RuntimeError("take_turn outside a transaction would hold the lock for nothing")
-        await fetch("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", turn_key(scope, key))
-
-
-def turn_key(scope: str, key: object) -> str:
-    """The text whose hash is the advisory lock of a turn (the same for every taker)."""
-    return f"{scope}:{key}"
-
-
 async def reads(*pending: Awaitable[Any]) -> list[Any]:
     """Independent reads at once, each on a pooled connection: under load each read in turn
     waited for the loop to come round. Inside a transaction one after the other: its one

@@ -18,7 +18,7 @@ from typing import Any
 from piccolo.table import Table
 
 from registry.common import now
-from registry.db import fetch, insert, is_sqlite, take_turn, turn_key
+from registry.db import fetch, insert, is_sqlite
 
 # The stamp of each ledger table, and its ambito's latest.
 _STAMP = {"contribution": "created_at", "contribution_confirmation": "confirmed_at"}
@@ -38,7 +38,6 @@ async def stamped_insert(ambito_id: uuid.UUID, table: type[Table], row: dict[str
     name = table._meta.tablename
     column = _STAMP[name]
     if is_sqlite():
-        await take_turn("ledger", ambito_id)  # nothing to take: see take_turn
         latest_sql = f"SELECT max({column}) AS latest FROM {name} WHERE ambito = {{}}"
         latest = (await fetch(latest_sql, ambito_id))[0]["latest"]
         moment = now()
@@ -56,6 +55,6 @@ async def stamped_insert(ambito_id: uuid.UUID, table: type[Table], row: dict[str
         row["id"],
         ambito_id,
         now(),
-        turn_key("ledger", ambito_id),
+        f"ledger:{ambito_id}",  # the turn: an advisory lock on its hash
     )
     row[column] = stamped["stamp"]

@@ -204,8 +204,10 @@ async def plan_holders(plan_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, frozens
     found: dict[uuid.UUID, set[str]] = {}
     for lo in range(0, len(ids), _IN_CHUNK):
         chunk = ids[lo : lo + _IN_CHUNK]
-        # A short read (an index lookup by plan): one trip, not a Piccolo query's.
-        rows = await fetch(
+        # One plan's (a suggestion's) is a short read, on SQLite on the loop's own thread;
+        # many plans' (a matching run's) may be many rows: a connection's thread.
+        read = fetch if len(chunk) == 1 else Match.raw
+        rows = await read(
             "SELECT CAST(plan AS TEXT) AS plan, CAST(holder AS TEXT) AS holder "
             f"FROM resource_match WHERE plan IN ({', '.join('{}' for _ in chunk)}) "
             f"AND status IN ({', '.join(repr(s) for s in HOLDING)})",

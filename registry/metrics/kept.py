@@ -28,7 +28,7 @@ class Kept(Generic[K, V]):
         self._seconds = seconds
         self._weigh = weigh
         self._weight = 0
-        self._values: dict[K, tuple[float, V]] = {}
+        self._values: dict[K, tuple[float, V, int]] = {}
 
     def get(self, key: K) -> V | None:
         found = self._values.get(key)
@@ -39,13 +39,19 @@ class Kept(Generic[K, V]):
         return found[1]
 
     def put(self, key: K, value: V, weight: int | None = None) -> V:
-        """Keep `value`; `weight`: its own, instead of its key's by `weigh`."""
+        """Keep `value`; `weight`: its own, instead of its key's by `weigh` (a value put again
+        under its key weighs what it weighs now)."""
         if weight is None:
             weight = self._weigh(key)
-        if key not in self._values:
-            if self._weight + weight > self._limit:
-                self._values.clear()
-                self._weight = 0
-            self._weight += weight
-        self._values[key] = (time.monotonic(), value)
+        self.drop(key)
+        if self._weight + weight > self._limit:
+            self._values.clear()
+            self._weight = 0
+        self._weight += weight
+        self._values[key] = (time.monotonic(), value, weight)
         return value
+
+    def drop(self, key: K) -> None:
+        found = self._values.pop(key, None)
+        if found is not None:
+            self._weight -= found[2]

@@ -476,8 +476,10 @@ async def month_facts(
     reads = [(run, at_marks if store else ALL_WRITTEN) for run in _runs(months, missing)]
     for (entry_mark, confirmation_mark), keys in grown.items():
         for run in _runs(months, keys):
-            since = Written(since=entry_mark, until=state.entry_mark)
-            reads.append((run, dataclasses.replace(since, confirmed_by=state.confirmation_mark)))
+            since = Written(
+                since=entry_mark, until=state.entry_mark, confirmed_by=state.confirmation_mark
+            )
+            reads.append((run, since))
             if confirmation_mark != state.confirmation_mark:
                 confirmed = Written(
                     until=entry_mark,
@@ -540,6 +542,13 @@ def settle_as(
         for m in compute.buckets(span.start, span.end, "month")
         if len(months.get(m.key, ())) > 1
     }
+
+
+def forget_settled(ambito_id: uuid.UUID, span: Period) -> None:
+    """Drop the months kept for `span` (one could not be completed: MonthsMoved), so the
+    next request starts again from the stored months, not from the same kept one."""
+    for m in compute.buckets(span.start, span.end, "month"):
+        _SETTLED.drop((ambito_id, m.key))
 
 
 async def remember_settled(

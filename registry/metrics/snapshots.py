@@ -35,6 +35,7 @@ from registry.metrics.month_facts import (
     Unsent,
     _covering,
     figures_from_months,
+    forget_settled,
     ledger_attributes,
     month_facts,
     recent_reference_inputs,
@@ -342,6 +343,7 @@ async def _computed_figures(
         # A stored month was written again meanwhile (another process's job), or one kept
         # lacks an entry confirmed since: its months are read from the ledger now.
         log.warning("metrics of ambito %s: months read again from the ledger", ambito_id)
+        forget_settled(ambito_id, span)
         months = await month_facts(ambito_id, span, state, live=True)
         computed, settled = await figures_in_workers(packed, needs, months, span, units, now)
     await remember_settled(ambito_id, span, state, identities, settled)
